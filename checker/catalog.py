@@ -1,0 +1,362 @@
+"""The simulated catalog: what the schema looks like after the statements ran.
+
+Plain frozen data. Identifiers are normalised the way PostgreSQL stores them
+(unquoted names folded to lower case, 63-byte truncation); every object keeps
+the origin of the statement that created it. The simulator builds a Catalog,
+the live verifier introspects one from a server, and the two compare equal
+when the static model is right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from checker.model import Origin
+
+QualifiedName = tuple[str, str]
+"""(schema, name) of a relation, type, sequence or function."""
+
+NO_ORIGIN = Origin("", 0, 0)
+
+
+def display_name(name: QualifiedName) -> str:
+    """``name`` for objects in public, ``schema.name`` elsewhere."""
+    schema, relname = name
+    return relname if schema == "public" else f"{schema}.{relname}"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRef:
+    """A column or attribute type, in the form ``format_type()`` prints it.
+
+    ``name`` is the base type as PostgreSQL displays it (``integer``,
+    ``character varying``, ``timestamp without time zone``, ``vector`` or a
+    user type's name), ``schema`` is set for user-defined types,
+    ``modifiers`` are the typmod arguments and ``array_dims`` the number of
+    ``[]``.
+    """
+
+    name: str
+    schema: str | None = None
+    modifiers: tuple[str, ...] = ()
+    array_dims: int = 0
+
+    @property
+    def is_array(self) -> bool:
+        return self.array_dims > 0
+
+    @property
+    def element(self) -> TypeRef:
+        return TypeRef(self.name, self.schema, self.modifiers, 0)
+
+    def render(self) -> str:
+        base = self.name
+        if self.modifiers:
+            args = ",".join(self.modifiers)
+            if base in ("timestamp without time zone", "timestamp with time zone"):
+                base = base.replace(" with", f"({args}) with", 1)
+            elif base in ("time without time zone", "time with time zone"):
+                base = base.replace(" with", f"({args}) with", 1)
+            else:
+                base = f"{base}({args})"
+        return base + "[]" * self.array_dims
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class Identity(StrEnum):
+    ALWAYS = "always"
+    BY_DEFAULT = "by default"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: TypeRef
+    not_null: bool = False
+    default: str | None = None
+    identity: Identity | None = None
+    generated: str | None = None  # expression of a GENERATED ALWAYS AS (...) STORED column
+    collation: str | None = None
+    comment: str | None = None
+    origin: Origin = NO_ORIGIN
+
+
+class ConstraintKind(StrEnum):
+    PRIMARY_KEY = "primary key"
+    UNIQUE = "unique"
+    CHECK = "check"
+    FOREIGN_KEY = "foreign key"
+    EXCLUDE = "exclude"
+
+
+class FkAction(StrEnum):
+    NO_ACTION = "no action"
+    RESTRICT = "restrict"
+    CASCADE = "cascade"
+    SET_NULL = "set null"
+    SET_DEFAULT = "set default"
+
+
+class FkMatch(StrEnum):
+    SIMPLE = "simple"
+    FULL = "full"
+    PARTIAL = "partial"
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKeyDetails:
+    """What only a FOREIGN KEY constraint has."""
+
+    ref_table: QualifiedName
+    ref_columns: tuple[str, ...]
+    on_delete: FkAction = FkAction.NO_ACTION
+    on_update: FkAction = FkAction.NO_ACTION
+    match: FkMatch = FkMatch.SIMPLE
+    # ON DELETE SET NULL (col, ...) limits the action to some columns (PostgreSQL 15+)
+    delete_set_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """A table constraint: PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY or EXCLUDE."""
+
+    name: str
+    kind: ConstraintKind
+    columns: tuple[str, ...] = ()
+    expression: str | None = None  # CHECK expression, deparsed
+    foreign_key: ForeignKeyDetails | None = None
+    index: str | None = None  # name of the index behind a PK/UNIQUE/EXCLUDE
+    deferrable: bool = False
+    initially_deferred: bool = False
+    not_valid: bool = False
+    no_inherit: bool = False
+    nulls_not_distinct: bool = False
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class IndexKey:
+    """One key of an index: a column or an expression, with its options."""
+
+    column: str | None = None
+    expression: str | None = None
+    opclass: str | None = None
+    descending: bool = False
+    nulls_first: bool | None = None  # None: the default for the direction
+    collation: str | None = None
+
+    def render(self) -> str:
+        text = self.column if self.column is not None else f"({self.expression})"
+        if self.collation:
+            text += f' COLLATE "{self.collation}"'
+        if self.opclass:
+            text += f" {self.opclass}"
+        if self.descending:
+            text += " DESC"
+        if self.nulls_first is not None and self.nulls_first != self.descending:
+            text += " NULLS FIRST" if self.nulls_first else " NULLS LAST"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    schema: str
+    name: str
+    table: QualifiedName
+    method: str = "btree"
+    keys: tuple[IndexKey, ...] = ()
+    include: tuple[str, ...] = ()
+    predicate: str | None = None
+    unique: bool = False
+    nulls_not_distinct: bool = False
+    constraint: str | None = None  # set when the index backs a PK/UNIQUE/EXCLUDE constraint
+    with_options: tuple[tuple[str, str], ...] = ()
+    tablespace: str | None = None
+    comment: str | None = None
+    origin: Origin = NO_ORIGIN
+
+    @property
+    def qualified(self) -> QualifiedName:
+        return (self.schema, self.name)
+
+    @property
+    def key_columns(self) -> tuple[str | None, ...]:
+        """Column of every key, None where the key is an expression."""
+        return tuple(key.column for key in self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class Partitioning:
+    strategy: str  # range | list | hash
+    keys: tuple[str, ...]  # column names or deparsed expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    schema: str
+    name: str
+    columns: tuple[Column, ...] = ()
+    constraints: tuple[Constraint, ...] = ()
+    partitioning: Partitioning | None = None
+    partition_of: QualifiedName | None = None
+    partition_bound: str | None = None
+    inherits: tuple[QualifiedName, ...] = ()
+    unlogged: bool = False
+    comment: str | None = None
+    origin: Origin = NO_ORIGIN
+
+    @property
+    def qualified(self) -> QualifiedName:
+        return (self.schema, self.name)
+
+    def column(self, name: str) -> Column | None:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        return None
+
+    def constraint(self, name: str) -> Constraint | None:
+        for constraint in self.constraints:
+            if constraint.name == name:
+                return constraint
+        return None
+
+    @property
+    def primary_key(self) -> Constraint | None:
+        for constraint in self.constraints:
+            if constraint.kind is ConstraintKind.PRIMARY_KEY:
+                return constraint
+        return None
+
+    @property
+    def foreign_keys(self) -> tuple[Constraint, ...]:
+        return tuple(c for c in self.constraints if c.kind is ConstraintKind.FOREIGN_KEY)
+
+    @property
+    def checks(self) -> tuple[Constraint, ...]:
+        return tuple(c for c in self.constraints if c.kind is ConstraintKind.CHECK)
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    schema: str
+    name: str
+    labels: tuple[str, ...]
+    comment: str | None = None
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    schema: str
+    name: str
+    base: TypeRef
+    not_null: bool = False
+    default: str | None = None
+    checks: tuple[str, ...] = ()
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeType:
+    schema: str
+    name: str
+    attributes: tuple[tuple[str, TypeRef], ...] = ()
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    name: str
+    schema: str = "public"
+    version: str | None = None
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Sequence:
+    schema: str
+    name: str
+    data_type: str = "bigint"
+    owned_by: tuple[QualifiedName, str] | None = None  # (table, column)
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    schema: str
+    name: str
+    materialized: bool = False
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    schema: str
+    name: str
+    arguments: str = ""  # argument types as written, normalised spacing
+    returns: str | None = None
+    language: str | None = None
+    volatility: str | None = None  # immutable | stable | volatile
+    is_procedure: bool = False
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    table: QualifiedName
+    name: str
+    function: QualifiedName | None = None
+    origin: Origin = NO_ORIGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """The whole simulated schema. Mappings are keyed by normalised names."""
+
+    schemas: frozenset[str] = frozenset({"public"})
+    tables: Mapping[QualifiedName, Table] = field(default_factory=dict)
+    indexes: Mapping[QualifiedName, Index] = field(default_factory=dict)
+    enums: Mapping[QualifiedName, EnumType] = field(default_factory=dict)
+    domains: Mapping[QualifiedName, Domain] = field(default_factory=dict)
+    composites: Mapping[QualifiedName, CompositeType] = field(default_factory=dict)
+    extensions: Mapping[str, Extension] = field(default_factory=dict)
+    sequences: Mapping[QualifiedName, Sequence] = field(default_factory=dict)
+    views: Mapping[QualifiedName, View] = field(default_factory=dict)
+    functions: Mapping[tuple[str, str, str], Function] = field(default_factory=dict)
+    triggers: Mapping[tuple[QualifiedName, str], Trigger] = field(default_factory=dict)
+
+    def table(self, name: str | QualifiedName) -> Table | None:
+        key = name if isinstance(name, tuple) else ("public", name)
+        return self.tables.get(key)
+
+    def indexes_of(self, table: QualifiedName) -> list[Index]:
+        return [index for index in self.indexes.values() if index.table == table]
+
+    def foreign_keys(self) -> Iterator[tuple[Table, Constraint]]:
+        for table in self.tables.values():
+            for constraint in table.constraints:
+                if constraint.kind is ConstraintKind.FOREIGN_KEY:
+                    yield table, constraint
+
+    def counts(self) -> dict[str, int]:
+        """The figures ``schema-check inspect`` prints, named as in its json."""
+        return {
+            "tables": len(self.tables),
+            "columns": sum(len(t.columns) for t in self.tables.values()),
+            "foreign_keys": sum(len(t.foreign_keys) for t in self.tables.values()),
+            "enums": len(self.enums),
+            "checks": sum(len(t.checks) for t in self.tables.values()),
+            "indexes": len(self.indexes),
+            "domains": len(self.domains),
+            "composite_types": len(self.composites),
+            "extensions": len(self.extensions),
+            "sequences": len(self.sequences),
+            "views": len(self.views),
+            "functions": len(self.functions),
+            "triggers": len(self.triggers),
+        }

@@ -1,0 +1,319 @@
+"""Settings and the contract: documented intent the rules check the schema against.
+
+Read from ``schema-check.toml`` or ``[tool.schema-check]`` in pyproject.toml.
+Every problem is a ConfigError naming the file and the offending key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, TypeVar
+
+from checker.errors import ConfigError
+from checker.findings import Severity
+from checker.rule import CODE_PATTERN
+
+E = TypeVar("E", bound=StrEnum)
+CONFIG_NAMES = ("schema-check.toml", ".schema-check.toml")
+SUPPORTED_POSTGRES = range(13, 19)
+
+
+class Runner(StrEnum):
+    """How migrations are applied, which decides what runs inside a transaction."""
+
+    DRIZZLE = "drizzle"  # all pending migrations in one transaction
+    PER_FILE = "per-file"  # one transaction per file
+    AUTOCOMMIT = "autocommit"  # every statement on its own
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPattern:
+    name: str
+    sql: str
+    expect_index: str | None = None
+    volume: str | None = None  # high | medium | low
+    source: str = ""  # where it was declared: "<config>:query[0]" or "<file>:<line>"
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteIntent:
+    """Deleting one row of ``root`` must keep ``preserves`` and remove ``removes``."""
+
+    root: str
+    preserves: tuple[str, ...] = ()
+    removes: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Naming:
+    case: str | None = None  # snake | lower
+    index_suffix: str | None = None
+    unique_suffix: str | None = None
+    foreign_key_suffix: str | None = None
+    primary_key_suffix: str | None = None
+    check_suffix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    tenant_key: str | None = None
+    tenant_tables: tuple[str, ...] = ()  # glob patterns; empty: every table with the tenant key
+    prefix: str | None = None
+    naming: Naming = Naming()
+    volumes: Mapping[str, int] = field(default_factory=dict)  # rows per day
+    queries: tuple[QueryPattern, ...] = ()
+    deletes: tuple[DeleteIntent, ...] = ()
+
+    def volume_of(self, table: str) -> int | None:
+        if table in self.volumes:
+            return self.volumes[table]
+        for pattern, volume in self.volumes.items():
+            if fnmatchcase(table, pattern):
+                return volume
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Layers:
+    base: tuple[Path, ...] = ()
+    extension: tuple[Path, ...] = ()
+    proposal: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    postgres: int = 17
+    runner: Runner = Runner.DRIZZLE
+    fail_on: Severity = Severity.ERROR
+    layers: Layers = Layers()
+    contract: Contract = Contract()
+    severity: Mapping[str, Severity] = field(default_factory=dict)
+    ignore: tuple[str, ...] = ()  # rule codes or families (e.g. "NC107", "NC")
+    baseline: Path | None = None
+    path: Path | None = None  # the file the settings came from
+
+    def is_ignored(self, code: str) -> bool:
+        return any(code == item or code.startswith(item) and len(item) == 2 for item in self.ignore)
+
+
+_TOP_KEYS = {
+    "postgres",
+    "runner",
+    "fail_on",
+    "layers",
+    "contract",
+    "severity",
+    "ignore",
+    "baseline",
+}
+_CONTRACT_KEYS = {"tenant_key", "tenant_tables", "prefix", "naming", "volumes", "query", "delete"}
+_QUERY_KEYS = {"name", "sql", "expect_index", "volume"}
+_DELETE_KEYS = {"root", "preserves", "removes"}
+_NAMING_KEYS = set(Naming.__dataclass_fields__)
+_LAYER_KEYS = {"base", "extension", "proposal"}
+
+
+def find_config(start: Path) -> Path | None:
+    """schema-check.toml in ``start``, or a pyproject.toml there with [tool.schema-check]."""
+    for name in CONFIG_NAMES:
+        candidate = start / name
+        if candidate.is_file():
+            return candidate
+    pyproject = start / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return None
+        if isinstance(data.get("tool"), dict) and "schema-check" in data["tool"]:
+            return pyproject
+    return None
+
+
+def load_settings(path: Path) -> Settings:
+    """Read settings from a schema-check.toml or a pyproject.toml."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    prefix = ""
+    if path.name == "pyproject.toml":
+        tool = data.get("tool", {})
+        data = tool.get("schema-check", {}) if isinstance(tool, dict) else {}
+        prefix = "tool.schema-check."
+    return settings_from_mapping(data, path, key_prefix=prefix)
+
+
+def settings_from_mapping(data: Mapping[str, Any], path: Path, key_prefix: str = "") -> Settings:
+    where = _Where(path, key_prefix)
+    where.unknown(data, _TOP_KEYS, "")
+    postgres = data.get("postgres", 17)
+    if not isinstance(postgres, int) or isinstance(postgres, bool) or postgres not in SUPPORTED_POSTGRES:
+        raise where.error("postgres", f"must be a PostgreSQL major version 13-18, got {postgres!r}")
+    runner = where.enum("runner", data.get("runner", "drizzle"), Runner)
+    fail_on = where.enum("fail_on", data.get("fail_on", "error"), Severity)
+    layers = _layers(data.get("layers", {}), where, path.parent)
+    contract = _contract(data.get("contract", {}), where)
+    severity_table = where.table("severity", data.get("severity", {}))
+    severity: dict[str, Severity] = {}
+    for code, value in severity_table.items():
+        if not CODE_PATTERN.match(code):
+            raise where.error(f"severity.{code}", "is not a rule code like NC101")
+        severity[code] = where.enum(f"severity.{code}", value, Severity)
+    ignore = tuple(where.strings("ignore", data.get("ignore", [])))
+    for item in ignore:
+        if not (CODE_PATTERN.match(item) or (len(item) == 2 and item.isupper())):
+            raise where.error("ignore", f"{item!r} is not a rule code (NC101) or family (NC)")
+    baseline_value = data.get("baseline")
+    if baseline_value is not None and not isinstance(baseline_value, str):
+        raise where.error("baseline", "must be a path string")
+    baseline = (path.parent / baseline_value) if isinstance(baseline_value, str) else None
+    return Settings(
+        postgres=postgres,
+        runner=runner,
+        fail_on=fail_on,
+        layers=layers,
+        contract=contract,
+        severity=severity,
+        ignore=ignore,
+        baseline=baseline,
+        path=path,
+    )
+
+
+class _Where:
+    """Builds ConfigErrors that name the file and the full key."""
+
+    def __init__(self, path: Path, prefix: str) -> None:
+        self.path = path
+        self.prefix = prefix
+
+    def error(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {self.prefix}{key}: {message}")
+
+    def unknown(self, data: Mapping[str, Any], allowed: set[str], parent: str) -> None:
+        for key in data:
+            if key not in allowed:
+                full = f"{parent}.{key}" if parent else key
+                known = ", ".join(sorted(allowed))
+                raise self.error(full, f"unknown key (known: {known})")
+
+    def table(self, key: str, value: Any) -> Mapping[str, Any]:
+        if not isinstance(value, dict):
+            raise self.error(key, f"must be a table, got {type(value).__name__}")
+        return value
+
+    def strings(self, key: str, value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error(key, "must be a string or a list of strings")
+        return list(value)
+
+    def string(self, key: str, value: Any, *, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                raise self.error(key, "is required")
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            raise self.error(key, "must be a non-empty string")
+        return value
+
+    def enum(self, key: str, value: Any, kind: type[E]) -> E:
+        try:
+            return kind(value)
+        except ValueError:
+            allowed = " | ".join(member.value for member in kind)
+            raise self.error(key, f"must be one of {allowed}, got {value!r}") from None
+
+
+def _layers(value: Any, where: _Where, root: Path) -> Layers:
+    table = where.table("layers", value)
+    where.unknown(table, _LAYER_KEYS, "layers")
+    resolved: dict[str, tuple[Path, ...]] = {}
+    for name in _LAYER_KEYS:
+        paths = where.strings(f"layers.{name}", table.get(name, []))
+        resolved[name] = tuple(root / p for p in paths)
+    return Layers(resolved["base"], resolved["extension"], resolved["proposal"])
+
+
+def _contract(value: Any, where: _Where) -> Contract:
+    table = where.table("contract", value)
+    where.unknown(table, _CONTRACT_KEYS, "contract")
+    naming_table = where.table("contract.naming", table.get("naming", {}))
+    where.unknown(naming_table, _NAMING_KEYS, "contract.naming")
+    naming_values = {
+        key: where.string(f"contract.naming.{key}", naming_table.get(key)) for key in _NAMING_KEYS
+    }
+    if naming_values["case"] not in (None, "snake", "lower"):
+        raise where.error("contract.naming.case", "must be snake or lower")
+    volumes_table = where.table("contract.volumes", table.get("volumes", {}))
+    volumes: dict[str, int] = {}
+    for name, rows in volumes_table.items():
+        if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+            raise where.error(f"contract.volumes.{name}", "must be a non-negative integer (rows per day)")
+        volumes[name] = rows
+    queries = []
+    raw_queries = table.get("query", [])
+    if not isinstance(raw_queries, list):
+        raise where.error("contract.query", "must be an array of tables ([[contract.query]])")
+    for position, raw in enumerate(raw_queries):
+        key = f"contract.query[{position}]"
+        raw = where.table(key, raw)
+        where.unknown(raw, _QUERY_KEYS, key)
+        volume = where.string(f"{key}.volume", raw.get("volume"))
+        if volume not in (None, "high", "medium", "low"):
+            raise where.error(f"{key}.volume", "must be high, medium or low")
+        queries.append(
+            QueryPattern(
+                name=where.string(f"{key}.name", raw.get("name"), required=True) or "",
+                sql=where.string(f"{key}.sql", raw.get("sql"), required=True) or "",
+                expect_index=where.string(f"{key}.expect_index", raw.get("expect_index")),
+                volume=volume,
+                source=f"{where.path}:{where.prefix}{key}",
+            )
+        )
+    deletes = []
+    raw_deletes = table.get("delete", [])
+    if not isinstance(raw_deletes, list):
+        raise where.error("contract.delete", "must be an array of tables ([[contract.delete]])")
+    for position, raw in enumerate(raw_deletes):
+        key = f"contract.delete[{position}]"
+        raw = where.table(key, raw)
+        where.unknown(raw, _DELETE_KEYS, key)
+        preserves = tuple(where.strings(f"{key}.preserves", raw.get("preserves", [])))
+        removes = tuple(where.strings(f"{key}.removes", raw.get("removes", [])))
+        if not preserves and not removes:
+            raise where.error(key, "needs preserves or removes")
+        overlap = set(preserves) & set(removes)
+        if overlap:
+            raise where.error(key, f"{sorted(overlap)[0]!r} is both preserved and removed")
+        deletes.append(
+            DeleteIntent(
+                root=where.string(f"{key}.root", raw.get("root"), required=True) or "",
+                preserves=preserves,
+                removes=removes,
+                source=f"{where.path}:{where.prefix}{key}",
+            )
+        )
+    return Contract(
+        tenant_key=where.string("contract.tenant_key", table.get("tenant_key")),
+        tenant_tables=tuple(where.strings("contract.tenant_tables", table.get("tenant_tables", []))),
+        prefix=where.string("contract.prefix", table.get("prefix")),
+        naming=Naming(**naming_values),
+        volumes=volumes,
+        queries=tuple(queries),
+        deletes=tuple(deletes),
+    )

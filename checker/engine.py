@@ -1,0 +1,177 @@
+"""The pipeline: sources → statements → simulator → Catalog → graph → rules → findings.
+
+Knows rules only through the registry; never imports ``rules`` or ``reports``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from checker.findings import Finding, Severity
+from checker.graph import SchemaGraph
+from checker.model import Layer, SourceFile
+from checker.parsing import parse_statements
+from checker.rule import Rule, RuleContext, registry
+from checker.config import Settings
+from checker.simulation import SimulationResult
+from checker.simulator import simulate
+from checker.sources import SourceSet, load_sources
+
+_SUPPRESSION = re.compile(
+    r"--\s*schema-check:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<codes>[A-Z0-9,\s]*)\])?",
+)
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """Everything one run produced; reporters read it, nothing mutates it afterwards."""
+
+    settings: Settings
+    sources: SourceSet
+    simulation: SimulationResult
+    graph: SchemaGraph
+    findings: list[Finding]
+    suppressed: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
+    rules_run: tuple[str, ...] = ()
+    extra: dict[str, object] = field(default_factory=dict)  # live results and the like
+
+    @property
+    def files(self) -> Mapping[str, SourceFile]:
+        return self.sources.files
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    def failing(self, threshold: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.severity.at_least(threshold)]
+
+
+def layer_inputs(settings: Settings) -> list[tuple[Path, Layer]]:
+    layers = settings.layers
+    return [
+        *((p, Layer.BASE) for p in layers.base),
+        *((p, Layer.EXTENSION) for p in layers.extension),
+        *((p, Layer.PROPOSAL) for p in layers.proposal),
+    ]
+
+
+def analyse(settings: Settings, inputs: Iterable[tuple[Path, Layer]] | None = None) -> CheckResult:
+    """Read, parse and simulate the inputs; build the graph. No rules yet."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    sources = load_sources(inputs if inputs is not None else layer_inputs(settings))
+    timings["read"] = time.perf_counter() - started
+    mark = time.perf_counter()
+    parsed = parse_statements(sources.applied_statements)
+    timings["parse"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    simulation = simulate(parsed, postgres_version=settings.postgres)
+    timings["simulate"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    graph = SchemaGraph(simulation.catalog)
+    timings["graph"] = time.perf_counter() - mark
+    return CheckResult(settings, sources, simulation, graph, [], timings=timings)
+
+
+def run_rules(
+    result: CheckResult,
+    *,
+    external: Sequence[Finding] = (),
+    select: Callable[[type[Rule]], bool] | None = None,
+) -> CheckResult:
+    """Run every registered (and selected) rule, then apply suppressions and overrides."""
+    mark = time.perf_counter()
+    context = RuleContext(
+        catalog=result.simulation.catalog,
+        graph=result.graph,
+        statements=result.simulation.statements,
+        events=result.simulation.events,
+        sources=result.sources,
+        settings=result.settings,
+        external=tuple(external),
+    )
+    findings: list[Finding] = []
+    ran: list[str] = []
+    for code, rule_class in registry().items():
+        if result.settings.is_ignored(code) or (select is not None and not select(rule_class)):
+            continue
+        ran.append(code)
+        findings.extend(rule_class().check(context))
+    kept, suppressed = apply_suppressions(findings, result.sources)
+    overrides = result.settings.severity
+    kept = [replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in kept]
+    result.findings = sorted(set(kept), key=Finding.sort_key)
+    result.suppressed = suppressed
+    result.rules_run = tuple(ran)
+    result.timings["rules"] = time.perf_counter() - mark
+    return result
+
+
+def check(settings: Settings, inputs: Iterable[tuple[Path, Layer]] | None = None) -> CheckResult:
+    """The static check: analyse the inputs and run the rules."""
+    return run_rules(analyse(settings, inputs))
+
+
+@dataclass(frozen=True, slots=True)
+class _Suppression:
+    start: int
+    end: int
+    codes: frozenset[str] | None  # None: every code
+
+
+def apply_suppressions(
+    findings: Iterable[Finding], sources: SourceSet
+) -> tuple[list[Finding], int]:
+    """Drop findings silenced by ``-- schema-check: ignore[CODE]`` comments.
+
+    ``ignore`` applies to the statement the comment is in, or to the next
+    statement when the comment stands on its own line before it;
+    ``ignore-file`` applies to the whole file. No code list means every code.
+    """
+    by_file = _suppressions(sources)
+    kept: list[Finding] = []
+    suppressed = 0
+    for finding in findings:
+        primary = finding.primary
+        spans = by_file.get(primary.file, []) if primary else []
+        if primary and any(
+            s.start <= primary.start <= s.end and (s.codes is None or finding.code in s.codes)
+            for s in spans
+        ):
+            suppressed += 1
+            continue
+        kept.append(finding)
+    return kept, suppressed
+
+
+def _suppressions(sources: SourceSet) -> dict[str, list[_Suppression]]:
+    result: dict[str, list[_Suppression]] = {}
+    statements_by_file: dict[str, list[tuple[int, int]]] = {}
+    for statement in sources.statements:
+        statements_by_file.setdefault(statement.origin.file, []).append(
+            (statement.origin.start, statement.origin.end)
+        )
+    for path, source in sources.files.items():
+        if "schema-check:" not in source.text:
+            continue
+        spans = statements_by_file.get(path, [])
+        for match in _SUPPRESSION.finditer(source.text):
+            raw = match.group("codes")
+            codes = (
+                frozenset(c.strip() for c in raw.split(",") if c.strip()) if raw is not None else None
+            )
+            if match.group("kind") == "ignore-file":
+                result.setdefault(path, []).append(_Suppression(0, len(source.text), codes))
+                continue
+            position = match.start()
+            target = next(
+                ((s, e) for s, e in spans if s <= position <= e or s > position), None
+            )
+            if target is not None:
+                result.setdefault(path, []).append(_Suppression(target[0], target[1], codes))
+    return result

@@ -1,0 +1,70 @@
+"""Findings: the one thing rules produce and reporters consume."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from checker.model import Layer, Origin
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank >= other.rank
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A span of a file (character offsets), plus an optional label."""
+
+    file: str
+    start: int
+    end: int
+    layer: Layer | None = None
+    label: str = ""
+
+    @staticmethod
+    def of(origin: Origin, label: str = "") -> Location:
+        return Location(origin.file, origin.start, origin.end, origin.layer, label)
+
+    def sort_key(self) -> tuple[str, int, int]:
+        return (self.file, self.start, self.end)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem found: a rule code, a severity, a message and where it is.
+
+    The first location is the primary one; others are related places (the
+    earlier definition a name collides with, the statements on a path).
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    locations: tuple[Location, ...] = ()
+    objects: tuple[str, ...] = ()
+    fix: str | None = None
+    details: tuple[str, ...] = field(default=())
+
+    @property
+    def family(self) -> str:
+        return self.code[:2]
+
+    @property
+    def primary(self) -> Location | None:
+        return self.locations[0] if self.locations else None
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        primary = self.primary
+        if primary is None:
+            return ("", -1, self.code, self.message)
+        return (primary.file, primary.start, self.code, self.message)

@@ -1,0 +1,136 @@
+"""Where things come from: layers, origins and source statements.
+
+Offsets are character offsets into the original file; reporters turn them into
+1-based line and column at the edge (``SourceFile.line_col``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Layer(StrEnum):
+    """Which side of the composition a statement belongs to."""
+
+    BASE = "base"
+    EXTENSION = "extension"
+    PROPOSAL = "proposal"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The place an object or finding comes from: a span of one file."""
+
+    file: str
+    start: int
+    end: int
+    statement: int = -1
+    layer: Layer = Layer.BASE
+
+    def narrowed(self, start: int, end: int) -> Origin:
+        """The same origin, limited to a sub-span (offsets relative to the file)."""
+        return Origin(self.file, start, end, self.statement, self.layer)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """The text of one input file, kept so locations can be shown as line:col."""
+
+    path: str
+    text: str
+    line_starts: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    @staticmethod
+    def of(path: str, text: str) -> SourceFile:
+        starts = [0]
+        pos = text.find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = text.find("\n", pos + 1)
+        return SourceFile(path, text, tuple(starts))
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a character offset."""
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line + 1, offset - self.line_starts[line] + 1
+
+    def line_text(self, line: int) -> str:
+        """The text of a 1-based line, without its newline."""
+        if line < 1 or line > len(self.line_starts):
+            return ""
+        start = self.line_starts[line - 1]
+        end = self.line_starts[line] - 1 if line < len(self.line_starts) else len(self.text)
+        return self.text[start:end].rstrip("\r")
+
+
+class JournalStatus(StrEnum):
+    """How a migration file relates to a drizzle-kit journal."""
+
+    PLAIN = "plain"  # not in a drizzle folder
+    JOURNALED = "journaled"  # listed in meta/_journal.json
+    NOT_IN_JOURNAL = "not-in-journal"  # on disk, never applied by drizzle-kit migrate
+    MISSING_FILE = "missing-file"  # in the journal, not on disk
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One entry of a drizzle-kit ``meta/_journal.json``."""
+
+    idx: int
+    tag: str
+    when: int | None
+    breakpoints: bool
+    offset: int  # character offset of the entry in the journal file
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFile:
+    """One migration file (or markdown document) of a source, in apply order."""
+
+    path: str
+    name: str
+    layer: Layer
+    status: JournalStatus
+    sequence: int | None  # the NNNN prefix of the file name, when there is one
+    journal: JournalEntry | None = None
+    folder: str | None = None  # the drizzle or SQL folder the file belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """A drizzle-kit journal, as read from disk."""
+
+    path: str
+    folder: str
+    layer: Layer
+    entries: tuple[JournalEntry, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """One SQL statement with its exact place in its file.
+
+    ``text`` is the statement itself (without the terminating semicolon's
+    trailing whitespace); ``origin.start`` is the offset of its first character
+    in the original file, so any offset inside ``text`` maps back by addition.
+    """
+
+    text: str
+    origin: Origin
+    migration: MigrationFile
+
+    @property
+    def index(self) -> int:
+        return self.origin.statement
+
+    @property
+    def layer(self) -> Layer:
+        return self.origin.layer
+
+    def span(self, start: int, end: int) -> Origin:
+        """Origin of a sub-span given as offsets relative to the statement text."""
+        base = self.origin.start
+        return self.origin.narrowed(base + start, base + max(start, end))

@@ -1,0 +1,190 @@
+"""Rule base class, rule metadata, the registry of codes and the rule context.
+
+A rule is a class with a ``meta`` and a pure ``check(context)``: no I/O, no
+config reads, no printing. Its docstring is its documentation, in fixed
+sections (What it does / Why it matters / Example / Use instead / References).
+Codes match ``^[A-Z]{2}\\d{3}$``, are unique, and are never reused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+from checker.findings import Finding, Location, Severity
+from checker.model import Origin
+
+if TYPE_CHECKING:
+    from checker.catalog import Catalog
+    from checker.config import Settings
+    from checker.graph import SchemaGraph
+    from checker.simulation import ParsedStatement, SimEvent
+    from checker.sources import SourceSet
+
+CODE_PATTERN = re.compile(r"^[A-Z]{2}\d{3}$")
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Use instead", "References")
+FAMILIES = {
+    "PS": "input and parsing",
+    "NC": "naming collisions",
+    "FK": "foreign keys and delete semantics",
+    "IX": "index coverage",
+    "MG": "migration ordering and safety",
+    "LV": "live verification",
+}
+# Codes that were once used and retired: never to be registered again.
+TOMBSTONES: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMeta:
+    code: str
+    name: str  # kebab-case
+    severity: Severity  # default severity; config may override it
+    summary: str  # one line
+    since: str = "0.1.0"
+
+    @property
+    def family(self) -> str:
+        return self.code[:2]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContext:
+    """Everything a rule may look at. Rules never read files or settings elsewhere."""
+
+    catalog: Catalog
+    graph: SchemaGraph
+    statements: Sequence[ParsedStatement]
+    events: Sequence[SimEvent]
+    sources: SourceSet
+    settings: Settings
+    # Findings produced outside the rules (parser, simulator, live verifier);
+    # the rule that documents a code yields them, so every code has one home.
+    external: Sequence[Finding] = field(default_factory=tuple)
+
+
+class Rule:
+    """Base class of every rule. Subclasses set ``meta`` and implement ``check``."""
+
+    meta: ClassVar[RuleMeta]
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def finding(
+        self,
+        message: str,
+        where: Origin | Location | Sequence[Origin | Location] | None,
+        *,
+        severity: Severity | None = None,
+        objects: Iterable[str] = (),
+        fix: str | None = None,
+        details: Iterable[str] = (),
+    ) -> Finding:
+        """A Finding of this rule, at the given place(s); the first is the primary one."""
+        if where is None:
+            places: list[Origin | Location] = []
+        elif isinstance(where, Origin | Location):
+            places = [where]
+        else:
+            places = list(where)
+        locations = tuple(p if isinstance(p, Location) else Location.of(p) for p in places)
+        return Finding(
+            code=self.meta.code,
+            severity=severity or self.meta.severity,
+            message=message,
+            locations=locations,
+            objects=tuple(objects),
+            fix=fix,
+            details=tuple(details),
+        )
+
+    def external_findings(self, context: RuleContext) -> Iterator[Finding]:
+        """The findings of this rule's code that the parser/simulator/verifier produced."""
+        for finding in context.external:
+            if finding.code == self.meta.code:
+                yield finding
+
+    @classmethod
+    def docs(cls) -> dict[str, str]:
+        return parse_docs(cls.__doc__ or "")
+
+
+def parse_docs(docstring: str) -> dict[str, str]:
+    """Split a rule docstring into its sections; the first paragraph is ``Summary``."""
+    lines = _dedent(docstring).splitlines()
+    sections: dict[str, list[str]] = {"Summary": []}
+    current = "Summary"
+    for line in lines:
+        stripped = line.strip()
+        heading = stripped.rstrip(":")
+        if stripped.endswith(":") and heading in DOC_SECTIONS:
+            current = heading
+            sections[current] = []
+            continue
+        sections[current].append(line)
+    return {name: "\n".join(body).strip("\n") for name, body in sections.items()}
+
+
+def _dedent(text: str) -> str:
+    import textwrap
+
+    first, _, rest = text.partition("\n")
+    return (first.strip() + "\n" + textwrap.dedent(rest)).strip()
+
+
+def sql_of_section(section: str) -> str:
+    """The SQL of an Example / Use instead section (indented or fenced lines)."""
+    lines = [line for line in section.splitlines() if not line.strip().startswith("```")]
+    import textwrap
+
+    return textwrap.dedent("\n".join(lines)).strip()
+
+
+class RegistryError(Exception):
+    """A rule with a bad or duplicate code: a programming error, caught at import."""
+
+
+_REGISTRY: dict[str, type[Rule]] = {}
+R = TypeVar("R", bound=type[Rule])
+
+
+def register(rule: R) -> R:
+    """Class decorator: add a rule to the registry, checking its code and name."""
+    meta = getattr(rule, "meta", None)
+    if not isinstance(meta, RuleMeta):
+        raise RegistryError(f"{rule.__name__}: no RuleMeta")
+    if not CODE_PATTERN.match(meta.code):
+        raise RegistryError(f"{rule.__name__}: code {meta.code!r} does not match {CODE_PATTERN.pattern}")
+    if meta.family not in FAMILIES:
+        raise RegistryError(f"{rule.__name__}: unknown family {meta.family!r}")
+    if meta.code in TOMBSTONES:
+        raise RegistryError(f"{rule.__name__}: code {meta.code} is retired and cannot be reused")
+    if not NAME_PATTERN.match(meta.name):
+        raise RegistryError(f"{rule.__name__}: name {meta.name!r} is not kebab-case")
+    existing = _REGISTRY.get(meta.code)
+    if existing is not None and existing is not rule:
+        raise RegistryError(f"{meta.code} registered twice: {existing.__name__} and {rule.__name__}")
+    for other in _REGISTRY.values():
+        if other is not rule and other.meta.name == meta.name:
+            raise RegistryError(f"rule name {meta.name!r} used by {other.meta.code} and {meta.code}")
+    _REGISTRY[meta.code] = rule
+    return rule
+
+
+def registry() -> Mapping[str, type[Rule]]:
+    """Every registered rule by code, sorted by code."""
+    return dict(sorted(_REGISTRY.items()))
+
+
+def load_plugins() -> list[str]:
+    """Import third-party rule packs registered in the ``schema_check.rules`` entry-point group."""
+    loaded: list[str] = []
+    for entry in metadata.entry_points(group="schema_check.rules"):
+        entry.load()
+        loaded.append(entry.name)
+    return loaded

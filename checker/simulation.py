@@ -1,0 +1,116 @@
+"""What the simulator hands to the rules besides the Catalog.
+
+Parsed statements (with their pglast trees and original identifier texts), and
+events: one record per thing a statement did or could not do (created, altered,
+skipped by IF NOT EXISTS, referenced something missing, not analysed). Rules
+read events instead of re-simulating; no event is ever an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from checker.catalog import Catalog
+from checker.model import Origin, Statement
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """An identifier token as written in the source, before truncation."""
+
+    text: str  # the name as PostgreSQL sees it before truncation (unquoted: lower-cased)
+    raw: str  # the token exactly as written, quotes included
+    quoted: bool
+    byte_length: int  # of ``text`` in UTF-8
+    origin: Origin
+
+    @property
+    def truncated(self) -> str:
+        """The name PostgreSQL stores (63 bytes at most, cut on a character boundary)."""
+        data = self.text.encode("utf-8")
+        if len(data) <= 63:
+            return self.text
+        return data[:63].decode("utf-8", errors="ignore")
+
+
+@dataclass(frozen=True, slots=True)
+class ParseError:
+    message: str
+    origin: Origin  # the exact place (file offset) the parser points at
+    token: str | None = None  # the token at that place, when known
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedStatement:
+    """A statement and what pglast made of it.
+
+    ``node`` is the pglast AST node of the statement (``RawStmt.stmt``), or
+    None when it did not parse (then ``error`` says why). ``identifiers`` are
+    the identifier tokens of the statement, with their original spelling.
+    """
+
+    statement: Statement
+    node: Any = None
+    error: ParseError | None = None
+    identifiers: tuple[Identifier, ...] = ()
+    # set for statements found inside a DO block / function body: the outer statement
+    parent: ParsedStatement | None = None
+
+    @property
+    def origin(self) -> Origin:
+        return self.statement.origin
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    ALTERED = "altered"
+    DROPPED = "dropped"
+    RENAMED = "renamed"
+    COMMENTED = "commented"
+    SKIPPED_EXISTING = "skipped-existing"  # IF NOT EXISTS found an object of that name
+    DUPLICATE = "duplicate"  # CREATE of a name that exists: the server would fail here
+    MISSING = "missing"  # reference to something that does not exist at this point
+    NOT_ANALYSED = "not-analysed"  # statement or body the simulator cannot model
+    NO_OP = "no-op"  # DROP ... IF EXISTS of nothing and similar
+
+
+@dataclass(frozen=True, slots=True)
+class SimEvent:
+    """One effect (or failed effect) of one statement on the catalog.
+
+    ``object_kind``: schema, table, column, constraint, index, enum, domain,
+    composite, type, extension, sequence, view, function, trigger, statement.
+    ``name``: the object's display name (``table``, ``table.column``,
+    ``table.constraint``). ``action`` names the operation for ALTERED events
+    (``add column``, ``set not null``, ``alter column type``, ``add constraint``,
+    ``validate constraint``, ``add value``, ``rename value``, ``set default``,
+    ``drop not null`` ...). ``previous`` is the origin of the object the
+    statement acted on or collided with; ``kept`` and ``skipped`` hold the
+    existing and the ignored definitions for SKIPPED_EXISTING and DUPLICATE.
+    """
+
+    kind: EventKind
+    object_kind: str
+    name: str
+    origin: Origin
+    statement: ParsedStatement
+    action: str = ""
+    detail: str = ""
+    previous: Origin | None = None
+    kept: Any = None
+    skipped: Any = None
+    # for MISSING: the later statement that creates the object, when there is one
+    created_later: Origin | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationResult:
+    catalog: Catalog
+    statements: Sequence[ParsedStatement]
+    events: Sequence[SimEvent] = field(default_factory=tuple)
+
+    def events_of(self, kind: EventKind) -> list[SimEvent]:
+        return [event for event in self.events if event.kind is kind]

@@ -1,0 +1,291 @@
+"""Read inputs into statements with exact locations.
+
+Formats: plain ``.sql`` files and folders (natural sort), drizzle-kit migration
+folders (``meta/_journal.json`` decides the order; ``--> statement-breakpoint``
+splits files), and markdown documents (their fenced sql blocks). Every
+statement keeps the character offset of its first character in the original
+file, so line numbers stay those of the file on disk. Sources only read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pglast import parser as pg_parser
+
+from checker.errors import InputError
+from checker.model import (
+    Journal,
+    JournalEntry,
+    JournalStatus,
+    Layer,
+    MigrationFile,
+    Origin,
+    SourceFile,
+    Statement,
+)
+
+BREAKPOINT = "--> statement-breakpoint"
+_SEQUENCE = re.compile(r"^(\d+)")
+_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
+_SQL_INFO = {"sql", "postgresql", "postgres", "pgsql", "psql", "plpgsql"}
+
+
+def natural_key(name: str) -> list[int | str]:
+    """Sort key that puts ``2_x`` before ``10_x``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+@dataclass(slots=True)
+class SourceSet:
+    """Everything read from the inputs, in apply order (base, extension, proposal)."""
+
+    files: dict[str, SourceFile] = field(default_factory=dict)
+    migrations: list[MigrationFile] = field(default_factory=list)
+    journals: list[Journal] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+
+    @property
+    def applied_statements(self) -> list[Statement]:
+        """The statements a migration run executes: files the journal does not list are skipped."""
+        return [s for s in self.statements if s.migration.status is not JournalStatus.NOT_IN_JOURNAL]
+
+    def add_text(self, path: str, text: str) -> SourceFile:
+        source = SourceFile.of(path, text)
+        self.files[path] = source
+        return source
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 file, turning every OS or decoding problem into an InputError."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(f"{path}:{line}:{col}: not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+    return text.removeprefix("\ufeff")
+
+
+def load_sources(inputs: Iterable[tuple[str | Path, Layer]]) -> SourceSet:
+    """Read every input path with its layer, base first, into one SourceSet."""
+    order = {Layer.BASE: 0, Layer.EXTENSION: 1, Layer.PROPOSAL: 2}
+    ordered = sorted(((Path(p), layer) for p, layer in inputs), key=lambda item: order[item[1]])
+    sources = SourceSet()
+    seen: set[Path] = set()
+    for path, layer in ordered:
+        resolved = path.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        _load_path(sources, path, layer)
+    return sources
+
+
+def _load_path(sources: SourceSet, path: Path, layer: Layer) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    if path.is_dir():
+        if (path / "meta" / "_journal.json").is_file():
+            _load_drizzle_folder(sources, path, layer)
+        else:
+            _load_sql_folder(sources, path, layer)
+    elif path.suffix.lower() in (".md", ".markdown"):
+        _load_markdown(sources, path, layer)
+    else:
+        _load_sql_file(sources, path, layer, JournalStatus.PLAIN, None, None)
+
+
+def _sequence_of(name: str) -> int | None:
+    match = _SEQUENCE.match(name)
+    return int(match.group(1)) if match else None
+
+
+def _sql_files(folder: Path) -> list[Path]:
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot list: {exc.strerror or exc}") from None
+    files = [p for p in entries if p.suffix.lower() == ".sql" and p.is_file()]
+    return sorted(files, key=lambda p: natural_key(p.name))
+
+
+def _load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
+    files = _sql_files(folder)
+    if not files:
+        raise InputError(f"{folder}: no .sql files and no drizzle journal (meta/_journal.json)")
+    for file in files:
+        _load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder))
+
+
+def _load_sql_file(
+    sources: SourceSet,
+    path: Path,
+    layer: Layer,
+    status: JournalStatus,
+    entry: JournalEntry | None,
+    folder: str | None,
+) -> None:
+    text = read_text(path)
+    name = path.stem
+    migration = MigrationFile(str(path), name, layer, status, _sequence_of(name), entry, folder)
+    sources.migrations.append(migration)
+    sources.add_text(str(path), text)
+    for start, end in _chunks(text):
+        for s_start, s_end in split_statements(text, start, end):
+            origin = Origin(str(path), s_start, s_end, len(sources.statements), layer)
+            sources.statements.append(Statement(text[s_start:s_end], origin, migration))
+
+
+def _chunks(text: str) -> Iterator[tuple[int, int]]:
+    """Spans between drizzle's ``--> statement-breakpoint`` marker lines."""
+    start = 0
+    for match in re.finditer(r"^[ \t]*-->[ \t]*statement-breakpoint[^\n]*$", text, re.M):
+        yield start, match.start()
+        start = match.end()
+    yield start, len(text)
+
+
+def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split ``text[start:end]`` into statements on top-level semicolons.
+
+    Uses PostgreSQL's own scanner, so semicolons in strings, comments and
+    dollar-quoted bodies do not split. Leading comments and whitespace are
+    not part of a statement; a chunk with nothing but comments yields none.
+    When the scanner fails (an unterminated string), the rest of the chunk is
+    one statement and the parser reports the error.
+    """
+    chunk = text[start:end]
+    try:
+        tokens = pg_parser.scan(chunk)
+    except pg_parser.ParseError:
+        tokens = None
+    spans: list[tuple[int, int]] = []
+    if tokens is None:
+        stripped = chunk.strip()
+        if stripped:
+            lead = len(chunk) - len(chunk.lstrip())
+            spans.append((start + lead, start + lead + len(stripped)))
+        return spans
+    stmt_start: int | None = None
+    last_end = 0
+    for token in tokens:
+        if token.name in ("SQL_COMMENT", "C_COMMENT"):
+            continue
+        if token.name == "ASCII_59":  # ';'
+            if stmt_start is not None:
+                spans.append((start + stmt_start, start + last_end))
+            stmt_start = None
+            continue
+        if stmt_start is None:
+            stmt_start = token.start
+        last_end = token.end + 1
+    if stmt_start is not None:
+        spans.append((start + stmt_start, start + last_end))
+    return spans
+
+
+def _load_drizzle_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
+    journal_path = folder / "meta" / "_journal.json"
+    journal = _read_journal(journal_path, folder, layer)
+    sources.journals.append(journal)
+    sources.add_text(str(journal_path), read_text(journal_path))
+    listed: set[str] = set()
+    for entry in journal.entries:
+        file = folder / f"{entry.tag}.sql"
+        listed.add(f"{entry.tag}.sql")
+        if not file.is_file():
+            sources.migrations.append(
+                MigrationFile(
+                    str(file),
+                    entry.tag,
+                    layer,
+                    JournalStatus.MISSING_FILE,
+                    _sequence_of(entry.tag),
+                    entry,
+                    str(folder),
+                )
+            )
+            continue
+        _load_sql_file(sources, file, layer, JournalStatus.JOURNALED, entry, str(folder))
+    for file in _sql_files(folder):
+        if file.name not in listed:
+            _load_sql_file(sources, file, layer, JournalStatus.NOT_IN_JOURNAL, None, str(folder))
+
+
+def _read_journal(path: Path, folder: Path, layer: Layer) -> Journal:
+    text = read_text(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: bad journal JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        raise InputError(f'{path}:1:1: bad journal: expected an object with an "entries" list')
+    entries: list[JournalEntry] = []
+    search_from = 0
+    for position, raw in enumerate(data["entries"]):
+        where = f"{path}: entries[{position}]"
+        if not isinstance(raw, dict):
+            raise InputError(f"{where}: expected an object")
+        tag = raw.get("tag")
+        if not isinstance(tag, str) or not tag:
+            raise InputError(f'{where}: "tag" must be a non-empty string')
+        if "/" in tag or "\\" in tag or tag in (".", "..") or tag.startswith("."):
+            raise InputError(f"{where}: tag {tag!r} names a file outside {folder}; refusing to read it")
+        idx = raw.get("idx", position)
+        when = raw.get("when")
+        if not isinstance(idx, int) or isinstance(idx, bool):
+            raise InputError(f'{where}: "idx" must be an integer')
+        if when is not None and (not isinstance(when, int) or isinstance(when, bool)):
+            raise InputError(f'{where}: "when" must be an integer (epoch milliseconds)')
+        found = text.find(json.dumps(tag), search_from)
+        offset = found if found >= 0 else 0
+        search_from = max(search_from, found + 1)
+        entries.append(JournalEntry(idx, tag, when, bool(raw.get("breakpoints", True)), offset))
+    return Journal(str(path), str(folder), layer, tuple(entries))
+
+
+def _load_markdown(sources: SourceSet, path: Path, layer: Layer) -> None:
+    """Fenced sql blocks of a markdown document become proposal statements."""
+    text = read_text(path)
+    layer = Layer.PROPOSAL if layer is Layer.PROPOSAL else layer
+    migration = MigrationFile(str(path), path.stem, layer, JournalStatus.PLAIN, None, None, None)
+    sources.migrations.append(migration)
+    sources.add_text(str(path), text)
+    for body_start, body_end in markdown_sql_blocks(text):
+        for s_start, s_end in split_statements(text, body_start, body_end):
+            origin = Origin(str(path), s_start, s_end, len(sources.statements), layer)
+            sources.statements.append(Statement(text[s_start:s_end], origin, migration))
+
+
+def markdown_sql_blocks(text: str) -> Sequence[tuple[int, int]]:
+    """Spans of the bodies of fenced code blocks whose info string says sql."""
+    blocks: list[tuple[int, int]] = []
+    position = 0
+    while True:
+        opening = _FENCE.search(text, position)
+        if opening is None:
+            return blocks
+        fence = opening.group("fence")
+        body_start = opening.end() + 1
+        closing_pattern = re.compile(
+            rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", re.M
+        )
+        closing = closing_pattern.search(text, body_start)
+        body_end = closing.start() if closing else len(text)
+        info = opening.group("info").strip().split()
+        if info and info[0].lower() in _SQL_INFO:
+            blocks.append((min(body_start, len(text)), body_end))
+        position = closing.end() if closing else len(text)

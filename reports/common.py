@@ -1,0 +1,39 @@
+"""Helpers shared by reporters: resolved locations and display paths."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from checker.findings import Location
+from checker.model import SourceFile
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    path: str  # as displayed: relative to the working directory when below it
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+def display_path(path: str) -> str:
+    if not path:
+        return path
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def position(location: Location, files: Mapping[str, SourceFile]) -> Position:
+    source = files.get(location.file)
+    if source is None:
+        return Position(display_path(location.file), 1, 1, 1, 1)
+    line, column = source.line_col(location.start)
+    end = max(location.start, location.end - 1) if location.end > location.start else location.start
+    end_line, end_column = source.line_col(end)
+    return Position(display_path(location.file), line, column, end_line, end_column + 1)

@@ -1,0 +1,73 @@
+"""Versioned JSON output (schema documented in docs/json-format.md); deterministic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from checker import __version__
+from checker.findings import Finding, Location, Severity
+from checker.model import SourceFile
+from checker.rule import RuleMeta
+from reports.common import position
+
+JSON_SCHEMA_VERSION = 1
+
+
+def _location(location: Location, files: Mapping[str, SourceFile]) -> dict[str, Any]:
+    pos = position(location, files)
+    data: dict[str, Any] = {
+        "file": pos.path,
+        "line": pos.line,
+        "column": pos.column,
+        "end_line": pos.end_line,
+        "end_column": pos.end_column,
+    }
+    if location.layer is not None:
+        data["layer"] = location.layer.value
+    if location.label:
+        data["label"] = location.label
+    return data
+
+
+def finding_to_dict(
+    finding: Finding, files: Mapping[str, SourceFile], metas: Mapping[str, RuleMeta]
+) -> dict[str, Any]:
+    meta = metas.get(finding.code)
+    return {
+        "code": finding.code,
+        "name": meta.name if meta else None,
+        "family": finding.family,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "location": _location(finding.primary, files) if finding.primary else None,
+        "related": [_location(loc, files) for loc in finding.locations[1:]],
+        "objects": list(finding.objects),
+        "fix": finding.fix,
+        "details": list(finding.details),
+    }
+
+
+def render_json(
+    findings: Sequence[Finding],
+    files: Mapping[str, SourceFile],
+    metas: Mapping[str, RuleMeta],
+    *,
+    counts: Mapping[str, int] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> str:
+    summary = {severity.value: 0 for severity in Severity}
+    for finding in findings:
+        summary[finding.severity.value] += 1
+    document: dict[str, Any] = {
+        "schema_version": JSON_SCHEMA_VERSION,
+        "tool": {"name": "schema-check", "version": __version__},
+        "summary": {"total": len(findings), **summary},
+        "findings": [finding_to_dict(f, files, metas) for f in findings],
+    }
+    if counts is not None:
+        document["catalog"] = dict(counts)
+    if extra:
+        document.update(extra)
+    return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

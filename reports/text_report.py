@@ -1,0 +1,78 @@
+"""Terminal output: findings grouped by file with a source excerpt and a caret."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from checker.findings import Finding, Severity
+from checker.model import SourceFile
+from reports.common import display_path, position
+
+_COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _paint(text: str, code: str, colour: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+
+
+def render_text(
+    findings: Sequence[Finding],
+    files: Mapping[str, SourceFile],
+    *,
+    colour: bool = False,
+    statements: int | None = None,
+    suppressed: int = 0,
+) -> str:
+    lines: list[str] = []
+    current_file: str | None = None
+    for finding in findings:
+        primary = finding.primary
+        file = primary.file if primary else ""
+        if file != current_file:
+            if current_file is not None:
+                lines.append("")
+            lines.append(_paint(display_path(file) or "(no file)", "1;4", colour))
+            current_file = file
+        if primary is None:
+            head = f"{finding.code} {finding.severity.value} {finding.message}"
+            lines.append(_paint(finding.code, _COLOURS[finding.severity], colour) + head[5:])
+            continue
+        pos = position(primary, files)
+        severity = _paint(finding.severity.value, _COLOURS[finding.severity], colour)
+        lines.append(f"{pos.path}:{pos.line}:{pos.column} {finding.code} {severity} {finding.message}")
+        source = files.get(primary.file)
+        if source is not None:
+            excerpt = source.line_text(pos.line)
+            if excerpt.strip():
+                gutter = f"{pos.line:>5} | "
+                lines.append(gutter + excerpt)
+                width = pos.end_column - pos.column if pos.end_line == pos.line else 1
+                caret = " " * (len(gutter) - 2) + "| " + " " * (pos.column - 1)
+                lines.append(caret + _paint("^" * max(1, min(width, 80)), _COLOURS[finding.severity], colour))
+        for detail in finding.details:
+            lines.append(f"      {detail}")
+        for related in finding.locations[1:]:
+            rel = position(related, files)
+            label = f" ({related.label})" if related.label else ""
+            lines.append(f"      see {rel.path}:{rel.line}:{rel.column}{label}")
+        if finding.fix:
+            lines.append(_paint(f"      help: {finding.fix}", "2", colour))
+    if findings:
+        lines.append("")
+    lines.append(summary_line(findings, statements=statements, suppressed=suppressed))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(
+    findings: Sequence[Finding], *, statements: int | None = None, suppressed: int = 0
+) -> str:
+    counts = {severity: 0 for severity in Severity}
+    for finding in findings:
+        counts[finding.severity] += 1
+    parts = [f"{counts[s]} {s.value}{'' if counts[s] == 1 else 's'}" for s in Severity]
+    text = f"{len(findings)} finding{'' if len(findings) == 1 else 's'} ({', '.join(parts)})"
+    if statements is not None:
+        text += f" in {statements} statements"
+    if suppressed:
+        text += f"; {suppressed} suppressed"
+    return text

@@ -1,0 +1,1 @@
+"""PS0xx: input and parsing."""
