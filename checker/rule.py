@@ -71,6 +71,13 @@ class Rule:
     """Base class of every rule. Subclasses set ``meta`` and implement ``check``."""
 
     meta: ClassVar[RuleMeta]
+    # For the documentation test: base-layer SQL the Example and Use instead
+    # run on top of, and a contract (TOML, the [contract] table's keys).
+    doc_setup: ClassVar[str] = ""
+    doc_contract: ClassVar[str] = ""
+    # False for rules whose example is not a SQL script (journal problems, live
+    # findings): their fixtures under fixtures/rules/<CODE>/ prove them instead.
+    doc_example_is_sql: ClassVar[bool] = True
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         raise NotImplementedError

@@ -1,0 +1,104 @@
+"""Test helpers: run the engine (or one rule) on SQL written into a temporary folder."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import rules
+from checker.config import Settings, settings_from_mapping
+from checker.engine import CheckResult, analyse, run_rules
+from checker.findings import Finding
+from checker.model import Layer
+
+rules.load_builtin_rules()
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+_EXPECT = re.compile(r"--\s*expect:\s*(?P<codes>[A-Z]{2}\d{3}(?:\s*,\s*[A-Z]{2}\d{3})*)")
+
+
+def settings_for(contract_toml: str = "", config_dir: Path | None = None) -> Settings:
+    """Settings from a contract: either a whole config file's text, or just [contract] keys."""
+    if not contract_toml.strip():
+        return Settings()
+    data = tomllib.loads(contract_toml)
+    known_top = {"postgres", "runner", "fail_on", "layers", "contract", "severity", "ignore"}
+    if not set(data) <= known_top:
+        data = {"contract": data}
+    return settings_from_mapping(data, (config_dir or REPO) / "schema-check.toml")
+
+
+def run_paths(
+    inputs: Iterable[tuple[Path, Layer]],
+    settings: Settings | None = None,
+    only: str | None = None,
+) -> CheckResult:
+    """Analyse the inputs and run every rule, or only the rule ``only``."""
+    result = analyse(settings or Settings(), list(inputs))
+    select = None if only is None else (lambda rule: rule.meta.code == only)
+    return run_rules(result, select=select)
+
+
+def run_sql(
+    tmp_path: Path,
+    extension_sql: str,
+    *,
+    base_sql: str = "",
+    contract: str = "",
+    only: str | None = None,
+) -> CheckResult:
+    """Write base and extension SQL to files and check them."""
+    inputs: list[tuple[Path, Layer]] = []
+    if base_sql:
+        base = tmp_path / "base.sql"
+        base.write_text(base_sql, encoding="utf-8")
+        inputs.append((base, Layer.BASE))
+    extension = tmp_path / "extension.sql"
+    extension.write_text(extension_sql, encoding="utf-8")
+    inputs.append((extension, Layer.EXTENSION))
+    return run_paths(inputs, settings_for(contract, tmp_path), only)
+
+
+def codes(findings: Iterable[Finding]) -> list[str]:
+    return sorted(f.code for f in findings)
+
+
+@dataclass(frozen=True)
+class Expectation:
+    file: str
+    line: int
+    code: str
+
+
+def expected_markers(path: Path) -> list[Expectation]:
+    """``-- expect: CODE`` marks its own line; alone on a line it marks the next SQL line."""
+    found: list[Expectation] = []
+    pending: list[str] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _EXPECT.search(line)
+        stripped = line.strip()
+        marker_codes = [c.strip() for c in match.group("codes").split(",")] if match else []
+        if match and stripped.startswith("--"):
+            pending.extend(marker_codes)
+            continue
+        if not stripped or stripped.startswith("--"):
+            continue
+        for code in [*pending, *marker_codes]:
+            found.append(Expectation(str(path), number, code))
+        pending = []
+    return found
+
+
+def finding_lines(result: CheckResult, code: str) -> list[Expectation]:
+    lines = []
+    for finding in result.findings:
+        if finding.code != code or finding.primary is None:
+            continue
+        source = result.files.get(finding.primary.file)
+        line = source.line_col(finding.primary.start)[0] if source else 0
+        lines.append(Expectation(finding.primary.file, line, code))
+    return lines
