@@ -55,9 +55,7 @@ class TypeRef:
         base = self.name
         if self.modifiers:
             args = ",".join(self.modifiers)
-            if base in ("timestamp without time zone", "timestamp with time zone"):
-                base = base.replace(" with", f"({args}) with", 1)
-            elif base in ("time without time zone", "time with time zone"):
+            if base.startswith(("timestamp with", "time with")):
                 base = base.replace(" with", f"({args}) with", 1)
             else:
                 base = f"{base}({args})"

@@ -95,7 +95,9 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     if getattr(args, "fail_on", None):
         settings = replace(settings, fail_on=Severity(args.fail_on))
     if not (settings.layers.base or settings.layers.extension or settings.layers.proposal):
-        raise InputError("nothing to check: give --base/--extension/--proposal or a config with [layers]")
+        raise InputError(
+            "nothing to check: give --base/--extension/--proposal or a config with [layers]"
+        )
     return settings
 
 
@@ -216,7 +218,9 @@ def command_rules(args: argparse.Namespace) -> int:
     width = max((len(r.meta.name) for r in rules.values()), default=10)
     for code, rule in rules.items():
         meta = rule.meta
-        sys.stdout.write(f"{code}  {meta.name:<{width}}  {meta.severity.value:<7}  {meta.summary}\n")
+        sys.stdout.write(
+            f"{code}  {meta.name:<{width}}  {meta.severity.value:<7}  {meta.summary}\n"
+        )
     return EXIT_CLEAN
 
 

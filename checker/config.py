@@ -99,7 +99,9 @@ class Settings:
     path: Path | None = None  # the file the settings came from
 
     def is_ignored(self, code: str) -> bool:
-        return any(code == item or code.startswith(item) and len(item) == 2 for item in self.ignore)
+        return any(
+            code == item or (len(item) == 2 and code.startswith(item)) for item in self.ignore
+        )
 
 
 _TOP_KEYS = {
@@ -160,7 +162,11 @@ def settings_from_mapping(data: Mapping[str, Any], path: Path, key_prefix: str =
     where = _Where(path, key_prefix)
     where.unknown(data, _TOP_KEYS, "")
     postgres = data.get("postgres", 17)
-    if not isinstance(postgres, int) or isinstance(postgres, bool) or postgres not in SUPPORTED_POSTGRES:
+    if (
+        not isinstance(postgres, int)
+        or isinstance(postgres, bool)
+        or postgres not in SUPPORTED_POSTGRES
+    ):
         raise where.error("postgres", f"must be a PostgreSQL major version 13-18, got {postgres!r}")
     runner = where.enum("runner", data.get("runner", "drizzle"), Runner)
     fail_on = where.enum("fail_on", data.get("fail_on", "error"), Severity)
@@ -263,7 +269,9 @@ def _contract(value: Any, where: _Where) -> Contract:
     volumes: dict[str, int] = {}
     for name, rows in volumes_table.items():
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            raise where.error(f"contract.volumes.{name}", "must be a non-negative integer (rows per day)")
+            raise where.error(
+                f"contract.volumes.{name}", "must be a non-negative integer (rows per day)"
+            )
         volumes[name] = rows
     queries = []
     raw_queries = table.get("query", [])
@@ -310,7 +318,9 @@ def _contract(value: Any, where: _Where) -> Contract:
         )
     return Contract(
         tenant_key=where.string("contract.tenant_key", table.get("tenant_key")),
-        tenant_tables=tuple(where.strings("contract.tenant_tables", table.get("tenant_tables", []))),
+        tenant_tables=tuple(
+            where.strings("contract.tenant_tables", table.get("tenant_tables", []))
+        ),
         prefix=where.string("contract.prefix", table.get("prefix")),
         naming=Naming(**naming_values),
         volumes=volumes,

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from checker.config import Settings
 from checker.findings import Finding, Severity
 from checker.graph import SchemaGraph
 from checker.model import Layer, SourceFile
 from checker.parsing import parse_statements
 from checker.rule import Rule, RuleContext, registry
-from checker.config import Settings
 from checker.simulation import SimulationResult
 from checker.simulator import simulate
 from checker.sources import SourceSet, load_sources
@@ -163,15 +163,15 @@ def _suppressions(sources: SourceSet) -> dict[str, list[_Suppression]]:
         for match in _SUPPRESSION.finditer(source.text):
             raw = match.group("codes")
             codes = (
-                frozenset(c.strip() for c in raw.split(",") if c.strip()) if raw is not None else None
+                frozenset(c.strip() for c in raw.split(",") if c.strip())
+                if raw is not None
+                else None
             )
             if match.group("kind") == "ignore-file":
                 result.setdefault(path, []).append(_Suppression(0, len(source.text), codes))
                 continue
             position = match.start()
-            target = next(
-                ((s, e) for s, e in spans if s <= position <= e or s > position), None
-            )
+            target = next(((s, e) for s, e in spans if s <= position <= e or s > position), None)
             if target is not None:
                 result.setdefault(path, []).append(_Suppression(target[0], target[1], codes))
     return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import networkx as nx
 
@@ -185,9 +186,12 @@ class SchemaGraph:
         for child, parent in self.graph.edges():
             simple.add_edge(child, parent)
         for cycle in nx.simple_cycles(simple):
+            # start every cycle at its smallest table, so the output is stable
+            start = cycle.index(min(cycle))
+            cycle = cycle[start:] + cycle[:start]
             nodes = [*cycle, cycle[0]]
             edges: list[FkEdge] = []
-            for child, parent in zip(nodes, nodes[1:], strict=False):
+            for child, parent in pairwise(nodes):
                 options = sorted(
                     (data["edge"] for data in self.graph.get_edge_data(child, parent).values()),
                     key=lambda e: e.constraint,

@@ -166,7 +166,9 @@ def register(rule: R) -> R:
     if not isinstance(meta, RuleMeta):
         raise RegistryError(f"{rule.__name__}: no RuleMeta")
     if not CODE_PATTERN.match(meta.code):
-        raise RegistryError(f"{rule.__name__}: code {meta.code!r} does not match {CODE_PATTERN.pattern}")
+        raise RegistryError(
+            f"{rule.__name__}: code {meta.code!r} does not match {CODE_PATTERN.pattern}"
+        )
     if meta.family not in FAMILIES:
         raise RegistryError(f"{rule.__name__}: unknown family {meta.family!r}")
     if meta.code in TOMBSTONES:
@@ -175,10 +177,14 @@ def register(rule: R) -> R:
         raise RegistryError(f"{rule.__name__}: name {meta.name!r} is not kebab-case")
     existing = _REGISTRY.get(meta.code)
     if existing is not None and existing is not rule:
-        raise RegistryError(f"{meta.code} registered twice: {existing.__name__} and {rule.__name__}")
+        raise RegistryError(
+            f"{meta.code} registered twice: {existing.__name__} and {rule.__name__}"
+        )
     for other in _REGISTRY.values():
         if other is not rule and other.meta.name == meta.name:
-            raise RegistryError(f"rule name {meta.name!r} used by {other.meta.code} and {meta.code}")
+            raise RegistryError(
+                f"rule name {meta.name!r} used by {other.meta.code} and {meta.code}"
+            )
     _REGISTRY[meta.code] = rule
     return rule
 

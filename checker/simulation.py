@@ -75,6 +75,9 @@ class EventKind(StrEnum):
     MISSING = "missing"  # reference to something that does not exist at this point
     NOT_ANALYSED = "not-analysed"  # statement or body the simulator cannot model
     NO_OP = "no-op"  # DROP ... IF EXISTS of nothing and similar
+    # DROP without CASCADE of something other objects depend on: the server would fail
+    # ("cannot drop ... because other objects depend on it") and the drop is not applied
+    BLOCKED = "blocked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,9 @@ class SourceSet:
     @property
     def applied_statements(self) -> list[Statement]:
         """The statements a migration run executes: files the journal does not list are skipped."""
-        return [s for s in self.statements if s.migration.status is not JournalStatus.NOT_IN_JOURNAL]
+        return [
+            s for s in self.statements if s.migration.status is not JournalStatus.NOT_IN_JOURNAL
+        ]
 
     def add_text(self, path: str, text: str) -> SourceFile:
         source = SourceFile.of(path, text)
@@ -75,7 +77,9 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(f"{path}:{line}:{col}: not valid UTF-8 (byte 0x{data[exc.start]:02x})") from None
+        raise InputError(
+            f"{path}:{line}:{col}: not valid UTF-8 (byte 0x{data[exc.start]:02x})"
+        ) from None
     return text.removeprefix("\ufeff")
 
 
@@ -243,7 +247,9 @@ def _read_journal(path: Path, folder: Path, layer: Layer) -> Journal:
         if not isinstance(tag, str) or not tag:
             raise InputError(f'{where}: "tag" must be a non-empty string')
         if "/" in tag or "\\" in tag or tag in (".", "..") or tag.startswith("."):
-            raise InputError(f"{where}: tag {tag!r} names a file outside {folder}; refusing to read it")
+            raise InputError(
+                f"{where}: tag {tag!r} names a file outside {folder}; refusing to read it"
+            )
         idx = raw.get("idx", position)
         when = raw.get("when")
         if not isinstance(idx, int) or isinstance(idx, bool):

@@ -39,7 +39,9 @@ def render_text(
             continue
         pos = position(primary, files)
         severity = _paint(finding.severity.value, _COLOURS[finding.severity], colour)
-        lines.append(f"{pos.path}:{pos.line}:{pos.column} {finding.code} {severity} {finding.message}")
+        lines.append(
+            f"{pos.path}:{pos.line}:{pos.column} {finding.code} {severity} {finding.message}"
+        )
         source = files.get(primary.file)
         if source is not None:
             excerpt = source.line_text(pos.line)
@@ -48,7 +50,9 @@ def render_text(
                 lines.append(gutter + excerpt)
                 width = pos.end_column - pos.column if pos.end_line == pos.line else 1
                 caret = " " * (len(gutter) - 2) + "| " + " " * (pos.column - 1)
-                lines.append(caret + _paint("^" * max(1, min(width, 80)), _COLOURS[finding.severity], colour))
+                lines.append(
+                    caret + _paint("^" * max(1, min(width, 80)), _COLOURS[finding.severity], colour)
+                )
         for detail in finding.details:
             lines.append(f"      {detail}")
         for related in finding.locations[1:]:

@@ -72,7 +72,10 @@ def test_multiple_paths_and_cycles_terminate() -> None:
     assert sorted(n for _, n in closure.deleted) == ["b", "c", "d"]
     assert len(closure.deleted[("public", "c")]) == 2  # directly, and through b
     cycles = graph.cycles()
-    assert [[e.constraint for e in cycle] for cycle in cycles] == [["a_b_id_fk", "b_a_id_fk"], ["d_parent_id_fk"]]
+    assert [[e.constraint for e in cycle] for cycle in cycles] == [
+        ["a_b_id_fk", "b_a_id_fk"],
+        ["d_parent_id_fk"],
+    ]
 
 
 def test_creation_order_puts_parents_first() -> None:

@@ -49,7 +49,9 @@ def _run(code: str, case: Path):  # type: ignore[no-untyped-def]
             inputs.append((setup, Layer.BASE))
     inputs.append((case, Layer.EXTENSION))
     contract = folder / "contract.toml"
-    settings = settings_for(contract.read_text(encoding="utf-8"), folder) if contract.exists() else None
+    settings = (
+        settings_for(contract.read_text(encoding="utf-8"), folder) if contract.exists() else None
+    )
     return run_paths(inputs, settings, only=code)
 
 
@@ -66,7 +68,9 @@ def _expected(case: Path, code: str) -> list[Expectation]:
     return sorted(found, key=lambda e: (e.file, e.line))
 
 
-@pytest.mark.parametrize(("code", "case"), _cases(), ids=lambda v: v if isinstance(v, str) else v.name)
+@pytest.mark.parametrize(
+    ("code", "case"), _cases(), ids=lambda v: v if isinstance(v, str) else v.name
+)
 def test_rule_fixture(code: str, case: Path) -> None:
     assert code in registry(), f"fixtures/rules/{code} has no registered rule"
     result = _run(code, case)

@@ -16,8 +16,13 @@ def _journal(folder: Path, tags: list[str], whens: list[int] | None = None) -> N
     meta = folder / "meta"
     meta.mkdir(parents=True)
     entries = [
-        {"idx": i, "version": "7", "when": (whens or [1000 + i for i in range(len(tags))])[i],
-         "tag": tag, "breakpoints": True}
+        {
+            "idx": i,
+            "version": "7",
+            "when": (whens or [1000 + i for i in range(len(tags))])[i],
+            "tag": tag,
+            "breakpoints": True,
+        }
         for i, tag in enumerate(tags)
     ]
     (meta / "_journal.json").write_text(
@@ -69,7 +74,11 @@ def test_plain_folder_is_naturally_sorted(tmp_path: Path) -> None:
     for name in ["10_late.sql", "2_early.sql", "1_first.sql"]:
         (tmp_path / name).write_text(f"SELECT '{name}';")
     sources = load_sources([(tmp_path, Layer.BASE)])
-    assert [Path(m.path).name for m in sources.migrations] == ["1_first.sql", "2_early.sql", "10_late.sql"]
+    assert [Path(m.path).name for m in sources.migrations] == [
+        "1_first.sql",
+        "2_early.sql",
+        "10_late.sql",
+    ]
     assert natural_key("2_a") < natural_key("10_a")
 
 
@@ -94,7 +103,8 @@ def test_journal_order_wins_over_file_names_and_orphans_are_marked(tmp_path: Pat
 def test_markdown_sql_blocks_become_proposal_statements(tmp_path: Path) -> None:
     doc = tmp_path / "design.md"
     doc.write_text(
-        "# Design\n\nSome text.\n\n```sql\nCREATE INDEX a_idx ON a (x);\n\nCREATE INDEX b_idx ON b (y);\n```\n"
+        "# Design\n\nSome text.\n\n```sql\nCREATE INDEX a_idx ON a (x);\n\n"
+        "CREATE INDEX b_idx ON b (y);\n```\n"
         "\n```typescript\nconst x = 1;\n```\n\n~~~SQL\nALTER SYSTEM SET work_mem = '1GB';\n~~~\n"
     )
     sources = load_sources([(doc, Layer.PROPOSAL)])

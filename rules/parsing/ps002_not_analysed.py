@@ -14,8 +14,9 @@ class NotAnalysedRule(Rule):
     """A statement, or part of one, was not analysed.
 
     What it does:
-        Reports what the simulator could not model: SQL built from strings
-        and run with EXECUTE, function and procedure bodies, and statement
+        Reports what the simulator could not model: SQL built at run time
+        (``format()``, concatenation) and run with EXECUTE (a constant string
+        is analysed like any statement), function and procedure bodies, and statement
         kinds it does not know. Nothing is skipped silently.
 
     Why it matters:
@@ -24,7 +25,7 @@ class NotAnalysedRule(Rule):
         about it proves nothing; the live verification still sees it.
 
     Example:
-        DO $$ BEGIN EXECUTE 'CREATE INDEX t_a_idx ON t (a)'; END $$;
+        DO $$ BEGIN EXECUTE format('CREATE INDEX %I ON t (a)', 't_a_idx'); END $$;
 
     Use instead:
         CREATE INDEX t_a_idx ON t (a);

@@ -1,0 +1,107 @@
+"""Parse source statements with pglast (PostgreSQL's own parser).
+
+Each statement becomes a ParsedStatement: its pglast tree, or a ParseError
+pointing at the exact character the parser complained about, plus the
+identifier tokens as written (the tree holds names already truncated to 63
+bytes; the tokens keep the original spelling for the naming rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pglast import parser as pg_parser
+
+from checker.model import Statement
+from checker.simulation import Identifier, ParsedStatement, ParseError
+
+# PostgreSQL folds only ASCII letters of unquoted identifiers (downcase_identifier
+# with a multi-byte server encoding), so str.lower() would be wrong for "É".
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_identifier(raw: str) -> tuple[str, bool]:
+    """The name an identifier token stands for (untruncated) and whether it was quoted."""
+    if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
+        return raw[1:-1].replace('""', '"'), True
+    if raw[:3].upper() == 'U&"':
+        # Unicode escapes are rare in DDL; the content is kept as written.
+        return raw[3:-1].replace('""', '"'), True
+    return raw.translate(_ASCII_LOWER), False
+
+
+def scan_identifiers(statement: Statement) -> tuple[Identifier, ...]:
+    """The IDENT tokens of a statement, with their original text and place."""
+    try:
+        tokens = pg_parser.scan(statement.text)
+    except pg_parser.ParseError:
+        return ()
+    found: list[Identifier] = []
+    for token in tokens:
+        if token.name != "IDENT":
+            continue
+        raw = statement.text[token.start : token.end + 1]
+        text, quoted = fold_identifier(raw)
+        found.append(
+            Identifier(
+                text=text,
+                raw=raw,
+                quoted=quoted,
+                byte_length=len(text.encode("utf-8")),
+                origin=statement.span(token.start, token.end + 1),
+            )
+        )
+    return tuple(found)
+
+
+def _token_at(text: str, offset: int) -> str | None:
+    """The token starting at (or containing) ``offset``, for error messages."""
+    if offset >= len(text):
+        return None
+    try:
+        tokens = pg_parser.scan(text)
+    except pg_parser.ParseError:
+        tokens = []
+    for token in tokens:
+        if token.start <= offset <= token.end:
+            return text[token.start : token.end + 1]
+    end = offset
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[offset:end] or None
+
+
+def parse_statement(statement: Statement) -> list[ParsedStatement]:
+    """Parse one statement; several when the text still holds more than one."""
+    try:
+        raws = pg_parser.parse_sql(statement.text)
+    except pg_parser.ParseError as exc:
+        message = str(exc.args[0]) if exc.args else str(exc)
+        offset = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else 0
+        offset = max(0, min(offset, len(statement.text)))
+        error = ParseError(
+            message=message,
+            origin=statement.span(offset, offset + 1),
+            token=_token_at(statement.text, offset),
+        )
+        return [ParsedStatement(statement, None, error, scan_identifiers(statement))]
+    if len(raws) == 1:
+        return [ParsedStatement(statement, raws[0].stmt, None, scan_identifiers(statement))]
+    parsed: list[ParsedStatement] = []
+    for raw in raws:
+        start = int(raw.stmt_location or 0)
+        end = start + int(raw.stmt_len) if raw.stmt_len else len(statement.text)
+        # Leading whitespace belongs to the previous ';' in pglast's spans.
+        while start < end and statement.text[start].isspace():
+            start += 1
+        sub = Statement(statement.text[start:end], statement.span(start, end), statement.migration)
+        parsed.append(ParsedStatement(sub, raw.stmt, None, scan_identifiers(sub)))
+    return parsed
+
+
+def parse_statements(statements: Sequence[Statement]) -> list[ParsedStatement]:
+    """Parse every statement in order; a failure is a ParsedStatement with ``error`` set."""
+    parsed: list[ParsedStatement] = []
+    for statement in statements:
+        parsed.extend(parse_statement(statement))
+    return parsed

@@ -1,0 +1,246 @@
+"""The simulator: applies parsed statements in order to build the Catalog.
+
+``simulate(parsed)`` never raises for anything a migration can contain: a
+reference to something absent is a MISSING event, a CREATE of an existing name
+a DUPLICATE (or SKIPPED_EXISTING under IF NOT EXISTS), and whatever is not
+modelled a NOT_ANALYSED event at its location.
+"""
+
+from __future__ import annotations
+
+# pglast's stubs type every node field Optional, although the parser always fills the
+# fields read here for the node kinds handled; checking each would only add noise.
+# mypy: disable-error-code="union-attr, arg-type, index, assignment"
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType, ObjectType
+
+from checker.simulation import EventKind, ParsedStatement, SimulationResult
+from checker.simulator import plpgsql
+from checker.simulator.alter_table import alter_table
+from checker.simulator.conditions import decide
+from checker.simulator.drops_and_renames import drop, rename
+from checker.simulator.indexes import create_index
+from checker.simulator.naming import (
+    choose_name,
+    make_object_name,
+    not_null_constraint_name,
+    truncate_identifier,
+)
+from checker.simulator.objects import (
+    comment,
+    create_extension,
+    create_function,
+    create_schema,
+    create_sequence,
+    create_trigger,
+    create_view,
+)
+from checker.simulator.state import TEMP_SCHEMA, Creations, State
+from checker.simulator.tables import create_table, drop_table
+from checker.simulator.types_and_enums import (
+    alter_domain,
+    alter_enum,
+    create_composite,
+    create_domain,
+    create_enum,
+)
+from checker.types import PgNode
+
+__all__ = [
+    "choose_name",
+    "make_object_name",
+    "not_null_constraint_name",
+    "simulate",
+    "truncate_identifier",
+]
+
+# Statements with no effect on the schema model: data changes, session settings,
+# transaction control, privileges, maintenance.
+_NO_SCHEMA_EFFECT = (
+    ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt,
+    ast.TransactionStmt, ast.VariableSetStmt, ast.VariableShowStmt, ast.VacuumStmt,
+    ast.ExplainStmt, ast.LockStmt, ast.TruncateStmt, ast.NotifyStmt, ast.ListenStmt,
+    ast.UnlistenStmt, ast.CheckPointStmt, ast.DiscardStmt, ast.GrantStmt, ast.GrantRoleStmt,
+    ast.AlterOwnerStmt, ast.AlterDefaultPrivilegesStmt, ast.ReindexStmt, ast.ClusterStmt,
+    ast.AlterSeqStmt, ast.CopyStmt, ast.PrepareStmt, ast.DeallocateStmt, ast.CreateRoleStmt,
+    ast.AlterRoleStmt, ast.DropRoleStmt, ast.AlterSystemStmt, ast.AlterExtensionStmt,
+    ast.ConstraintsSetStmt, ast.SecLabelStmt,
+)  # fmt: skip
+
+
+def simulate(parsed: Sequence[ParsedStatement], *, postgres_version: int = 17) -> SimulationResult:
+    """Apply statements in order; the result holds the Catalog, every statement
+    (DO-body statements right after their DO) and the events."""
+    state = State(postgres_version=postgres_version)
+    bodies: dict[int, plpgsql.PlBlock | str] = {}
+    for statement in parsed:
+        if isinstance(statement.node, ast.DoStmt):
+            bodies[id(statement)] = plpgsql.parse_do(statement)
+    state.creations = _creations(parsed, bodies)
+    for statement in parsed:
+        _apply(state, statement, bodies)
+    # Temporary tables end with the session that made them.
+    for key in [k for k in state.tables if k[0] == TEMP_SCHEMA]:
+        state.current = state.statements[-1] if state.statements else None
+        drop_table(state, key, cascade=True, location=None)
+    state.events = [e for e in state.events if not _is_temp_noise(e)]
+    return SimulationResult(state.catalog(), tuple(state.statements), tuple(state.events))
+
+
+def _is_temp_noise(event: Any) -> bool:
+    return bool(event.kind is EventKind.DROPPED and event.name.startswith(f"{TEMP_SCHEMA}."))
+
+
+def _apply(state: State, parsed: ParsedStatement, bodies: dict[int, plpgsql.PlBlock | str]) -> None:
+    state.statements.append(parsed)
+    node = parsed.node
+    if node is None:
+        return  # a parse error: the ParsedStatement carries it
+    previous = state.current
+    state.current = parsed
+    try:
+        if isinstance(node, ast.DoStmt):
+            body = bodies.get(id(parsed))
+            if body is None:
+                body = plpgsql.parse_do(parsed)
+            if isinstance(body, str):
+                state.event(EventKind.NOT_ANALYSED, "statement", "DO", detail=body)
+            else:
+                plpgsql.run(state, body, lambda s, p: _apply(s, p, bodies), decide)
+            return
+        if isinstance(node, ast.CreateSchemaStmt):
+            for element in create_schema(state, node):
+                _dispatch(state, element)
+            return
+        _dispatch(state, node)
+    finally:
+        state.current = previous if previous is not None else parsed
+
+
+def _create_table_as(state: State, node: PgNode) -> None:
+    key = state.relation_key(node.into.rel)
+    if node.objtype == ObjectType.OBJECT_MATVIEW:
+        create_view(
+            state, key, materialized=True, replace_ok=False,
+            if_not_exists=bool(node.if_not_exists), location=node.into.rel.location,
+        )  # fmt: skip
+        return
+    state.event(
+        EventKind.NOT_ANALYSED,
+        "table",
+        key[1],
+        location=node.into.rel.location,
+        detail="CREATE TABLE AS: the columns come from a query and are not derived",
+    )
+
+
+def _view(state: State, node: PgNode) -> None:
+    key = state.relation_key(node.view)
+    create_view(
+        state, key, materialized=False, replace_ok=bool(node.replace),
+        if_not_exists=False, location=node.view.location,
+    )  # fmt: skip
+
+
+_HANDLERS: dict[type, Callable[[State, Any], None]] = {
+    ast.CreateStmt: create_table,
+    ast.AlterTableStmt: alter_table,
+    ast.IndexStmt: create_index,
+    ast.DropStmt: drop,
+    ast.RenameStmt: rename,
+    ast.CreateEnumStmt: create_enum,
+    ast.AlterEnumStmt: alter_enum,
+    ast.CompositeTypeStmt: create_composite,
+    ast.CreateDomainStmt: create_domain,
+    ast.AlterDomainStmt: alter_domain,
+    ast.CreateExtensionStmt: create_extension,
+    ast.CreateSeqStmt: create_sequence,
+    ast.ViewStmt: _view,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.CreateFunctionStmt: create_function,
+    ast.CreateTrigStmt: create_trigger,
+    ast.CommentStmt: comment,
+}
+
+
+def _dispatch(state: State, node: Any) -> None:
+    handler = _HANDLERS.get(type(node))
+    if handler is not None:
+        handler(state, node)
+        return
+    if isinstance(node, _NO_SCHEMA_EFFECT):
+        return
+    what = type(node).__name__.removesuffix("Stmt")
+    detail = f"{what} statements are not modelled"
+    if isinstance(node, ast.CallStmt):
+        detail = "CALL runs a procedure whose body is not analysed"
+    state.event(EventKind.NOT_ANALYSED, "statement", what, detail=detail)
+
+
+def _creations(
+    parsed: Sequence[ParsedStatement], bodies: dict[int, plpgsql.PlBlock | str]
+) -> Creations:
+    """Where each object is created, so a MISSING event can name a later creation."""
+    creations = Creations()
+    for statement in parsed:
+        inner = [statement]
+        body = bodies.get(id(statement))
+        if isinstance(body, plpgsql.PlBlock):
+            inner = plpgsql.inner_statements(body)
+        for item in inner:
+            for key in _created_keys(item.node):
+                creations.add(key, item.origin)
+    return creations
+
+
+def _rv(node: Any) -> tuple[str, str]:
+    return (str(node.schemaname or "public"), str(node.relname))
+
+
+def _names(nodes: Any) -> tuple[str, str]:
+    parts = [str(getattr(n, "sval", n)) for n in nodes]
+    return (parts[-2], parts[-1]) if len(parts) > 1 else ("public", parts[-1])
+
+
+def _created_keys(node: Any) -> list[tuple[str, ...]]:
+    keys: list[tuple[str, ...]] = []
+    if isinstance(node, ast.CreateStmt):
+        table = _rv(node.relation)
+        keys.append(("table", *table))
+        for element in node.tableElts or ():
+            if isinstance(element, ast.ColumnDef):
+                keys.append(("column", *table, str(element.colname)))
+            elif isinstance(element, ast.Constraint) and element.conname:
+                keys.append(("constraint", *table, str(element.conname)))
+    elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+        table = _rv(node.relation)
+        for cmd in node.cmds or ():
+            if cmd.subtype == AlterTableType.AT_AddColumn:
+                keys.append(("column", *table, str(cmd.def_.colname)))
+            elif cmd.subtype == AlterTableType.AT_AddConstraint and cmd.def_.conname:
+                keys.append(("constraint", *table, str(cmd.def_.conname)))
+    elif isinstance(node, ast.IndexStmt) and node.idxname:
+        keys.append(("index", str(node.relation.schemaname or "public"), str(node.idxname)))
+    elif isinstance(node, ast.CreateEnumStmt | ast.CreateDomainStmt):
+        names = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
+        keys.append(("type", *_names(names)))
+    elif isinstance(node, ast.CompositeTypeStmt):
+        keys.append(("type", *_rv(node.typevar)))
+    elif isinstance(node, ast.CreateExtensionStmt):
+        keys.append(("extension", str(node.extname)))
+    elif isinstance(node, ast.CreateFunctionStmt):
+        keys.append(("function", *_names(node.funcname)))
+    elif isinstance(node, ast.CreateSchemaStmt):
+        keys.append(("schema", str(node.schemaname)))
+    elif isinstance(node, ast.RenameStmt) and node.relation is not None:
+        table = _rv(node.relation)
+        if node.renameType == ObjectType.OBJECT_TABLE:
+            keys.append(("table", table[0], str(node.newname)))
+        elif node.renameType == ObjectType.OBJECT_COLUMN:
+            keys.append(("column", *table, str(node.newname)))
+    elif isinstance(node, ast.AlterEnumStmt) and node.newVal:
+        keys.append(("enum value", *_names(node.typeName), str(node.newVal)))
+    return keys

@@ -1,0 +1,335 @@
+"""ALTER TABLE: columns (add, drop, type, default, NOT NULL, identity), constraints
+(add, drop, validate, alter), partitions and the flags the model keeps."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pglast.enums import AlterTableType, ConstrType, DropBehavior, ObjectType
+
+from checker.catalog import Column, ConstraintKind, Identity, Sequence, Table, display_name
+from checker.simulation import EventKind
+from checker.simulator.definitions import build_column, resolve_type
+from checker.simulator.expressions import deparse
+from checker.simulator.naming import choose_name
+from checker.simulator.state import State
+from checker.simulator.tables import add_constraints, attach_partition, drop_columns
+from checker.types import PgNode
+
+A = AlterTableType
+
+# Subcommands that change nothing the catalog model holds (storage, ownership,
+# statistics, row security, triggers enabled or not).
+_NO_MODEL_EFFECT = frozenset(
+    {
+        A.AT_SetStatistics, A.AT_SetOptions, A.AT_ResetOptions, A.AT_SetStorage,
+        A.AT_SetCompression, A.AT_ChangeOwner, A.AT_ClusterOn, A.AT_DropCluster,
+        A.AT_SetAccessMethod, A.AT_SetTableSpace, A.AT_SetRelOptions, A.AT_ResetRelOptions,
+        A.AT_ReplaceRelOptions, A.AT_EnableTrig, A.AT_EnableAlwaysTrig, A.AT_EnableReplicaTrig,
+        A.AT_DisableTrig, A.AT_EnableTrigAll, A.AT_DisableTrigAll, A.AT_EnableTrigUser,
+        A.AT_DisableTrigUser, A.AT_EnableRule, A.AT_EnableAlwaysRule, A.AT_EnableReplicaRule,
+        A.AT_DisableRule, A.AT_ReplicaIdentity, A.AT_EnableRowSecurity, A.AT_DisableRowSecurity,
+        A.AT_ForceRowSecurity, A.AT_NoForceRowSecurity, A.AT_GenericOptions,
+        A.AT_AlterColumnGenericOptions, A.AT_SetIdentity,
+    }
+)  # fmt: skip
+
+
+def alter_table(state: State, node: PgNode) -> None:
+    if node.objtype != ObjectType.OBJECT_TABLE:
+        # ALTER INDEX / SEQUENCE / VIEW ... SET (...) and similar: storage options only.
+        return
+    key = state.relation_key(node.relation)
+    label = display_name(key)
+    if key not in state.tables:
+        if node.missing_ok:
+            state.event(EventKind.NO_OP, "table", label, location=node.relation.location)
+        else:
+            state.missing("table", key, label, location=node.relation.location)
+        return
+    for cmd in node.cmds or ():
+        _apply(state, key, cmd)
+
+
+def _column(state: State, table: Table, name: str, location: int | None) -> Column | None:
+    column = table.column(name)
+    if column is None:
+        state.missing("column", (*table.qualified, name), f"{table.name}.{name}", location=location)
+    return column
+
+
+def _replace_column(state: State, table: Table, column: Column) -> Table:
+    columns = tuple(column if c.name == column.name else c for c in table.columns)
+    table = replace(table, columns=columns)
+    state.put_table(table)
+    return table
+
+
+def _apply(state: State, key: tuple[str, str], cmd: PgNode) -> None:
+    table = state.tables[key]
+    subtype = cmd.subtype
+    location = getattr(cmd.def_, "location", None) if cmd.def_ is not None else None
+    location = location if location is not None else getattr(cmd, "location", None)
+    cascade = cmd.behavior == DropBehavior.DROP_CASCADE
+    name = str(cmd.name) if cmd.name else ""
+    label = f"{table.name}.{name}"
+    if subtype == A.AT_AddColumn:
+        _add_column(state, table, cmd)
+    elif subtype in (A.AT_ColumnDefault, A.AT_DropNotNull, A.AT_SetNotNull):
+        column = _column(state, table, name, location)
+        if column is None:
+            return
+        if subtype == A.AT_ColumnDefault:
+            default = deparse(cmd.def_) if cmd.def_ is not None else None
+            action = "set default" if default is not None else "drop default"
+            column = replace(column, default=default)
+        else:
+            action = "set not null" if subtype == A.AT_SetNotNull else "drop not null"
+            column = replace(column, not_null=subtype == A.AT_SetNotNull)
+        _replace_column(state, table, column)
+        state.event(EventKind.ALTERED, "column", label, location=location, action=action)
+    elif subtype == A.AT_DropColumn:
+        if table.column(name) is None:
+            if cmd.missing_ok:
+                state.event(EventKind.NO_OP, "column", label, location=location)
+            else:
+                _column(state, table, name, location)
+            return
+        if drop_columns(state, key, {name}, cascade=cascade, location=location):
+            state.event(EventKind.DROPPED, "column", label, location=location)
+    elif subtype == A.AT_AlterColumnType:
+        column = _column(state, table, name, location)
+        if column is None:
+            return
+        new_type = resolve_type(state, cmd.def_.typeName)
+        _replace_column(state, table, replace(column, type=new_type))
+        state.event(
+            EventKind.ALTERED,
+            "column",
+            label,
+            location=location,
+            action="alter column type",
+            detail=f"{column.type} -> {new_type}",
+        )
+    elif subtype == A.AT_AddConstraint:
+        _add_constraint(state, table, cmd.def_)
+    elif subtype == A.AT_DropConstraint:
+        _drop_constraint(state, table, name, cascade=cascade, missing_ok=bool(cmd.missing_ok))
+    elif subtype in (A.AT_ValidateConstraint, A.AT_AlterConstraint):
+        target = name or str(getattr(cmd.def_, "conname", "") or "")
+        constraint = table.constraint(target)
+        if constraint is None:
+            state.missing("constraint", (*key, target), f"{table.name}.{target}")
+            return
+        if subtype == A.AT_ValidateConstraint:
+            changed, action = replace(constraint, not_valid=False), "validate constraint"
+        else:
+            changed = replace(
+                constraint,
+                deferrable=bool(cmd.def_.deferrable),
+                initially_deferred=bool(cmd.def_.initdeferred),
+            )
+            action = "alter constraint"
+        constraints = tuple(changed if c is constraint else c for c in table.constraints)
+        state.put_table(replace(table, constraints=constraints))
+        state.event(EventKind.ALTERED, "constraint", f"{table.name}.{target}", action=action)
+    elif subtype in (A.AT_AddIdentity, A.AT_DropIdentity, A.AT_SetExpression, A.AT_DropExpression):
+        _identity_or_expression(state, table, cmd, location)
+    elif subtype in (A.AT_AttachPartition, A.AT_DetachPartition):
+        _partition(state, table, cmd)
+    elif subtype in (A.AT_SetLogged, A.AT_SetUnLogged):
+        state.put_table(replace(table, unlogged=subtype == A.AT_SetUnLogged))
+        state.event(EventKind.ALTERED, "table", table.name, action="set logged/unlogged")
+    elif subtype not in _NO_MODEL_EFFECT:
+        state.event(
+            EventKind.NOT_ANALYSED,
+            "statement",
+            table.name,
+            location=location,
+            detail=f"ALTER TABLE subcommand {getattr(subtype, 'name', subtype)} is not modelled",
+        )
+
+
+def _add_column(state: State, table: Table, cmd: PgNode) -> None:
+    definition: PgNode = cmd.def_
+    label = f"{table.name}.{definition.colname}"
+    existing = table.column(str(definition.colname))
+    if existing is not None:
+        saved_events = state.events
+        state.events = []
+        skipped, _ = build_column(state, table.qualified, definition, create_sequences=False)
+        state.events = saved_events
+        if cmd.missing_ok:
+            state.event(
+                EventKind.SKIPPED_EXISTING,
+                "column",
+                label,
+                location=definition.location,
+                previous=existing.origin,
+                kept=existing,
+                skipped=skipped,
+            )
+        else:
+            state.duplicate("column", label, existing, skipped, location=definition.location)
+        return
+    column, constraints = build_column(state, table.qualified, definition, create_sequences=True)
+    table = replace(table, columns=(*table.columns, column))
+    state.put_table(table)
+    state.event(
+        EventKind.ALTERED, "table", table.name, location=definition.location, action="add column"
+    )
+    state.event(EventKind.CREATED, "column", label, location=definition.location)
+    add_constraints(state, table, [(c, column.name) for c in constraints])
+
+
+def _add_constraint(state: State, table: Table, node: PgNode) -> None:
+    if node.indexname and node.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+        _constraint_using_index(state, table, node)
+        return
+    if node.contype == ConstrType.CONSTR_NOTNULL:
+        for column_name in [str(getattr(k, "sval", k)) for k in node.keys or ()]:
+            column = _column(state, table, column_name, node.location)
+            if column is not None:
+                table = _replace_column(state, table, replace(column, not_null=True))
+        return
+    before = {c.name for c in table.constraints}
+    added = add_constraints(state, table, [(node, None)])
+    for constraint in added.constraints:
+        if constraint.name not in before:
+            state.event(
+                EventKind.ALTERED,
+                "table",
+                table.name,
+                location=node.location,
+                action="add constraint",
+                detail=constraint.name,
+            )
+
+
+def _constraint_using_index(state: State, table: Table, node: PgNode) -> None:
+    # ADD CONSTRAINT ... UNIQUE USING INDEX: the index becomes the constraint's and
+    # takes the constraint's name when one is given.
+    index = state.indexes.get((table.schema, str(node.indexname)))
+    if index is None:
+        state.missing("index", (table.schema, str(node.indexname)), str(node.indexname))
+        return
+    name = str(node.conname or index.name)
+    kind = (
+        ConstraintKind.PRIMARY_KEY
+        if node.contype == ConstrType.CONSTR_PRIMARY
+        else ConstraintKind.UNIQUE
+    )
+    columns = tuple(k.column for k in index.keys if k.column is not None)
+    from checker.catalog import Constraint
+
+    constraint = Constraint(
+        name, kind, columns, index=name, origin=state.origin_at(node.location),
+        deferrable=bool(node.deferrable), initially_deferred=bool(node.initdeferred),
+    )  # fmt: skip
+    used = state.index_columns.get(index.qualified)
+    state.remove_index(index.qualified)
+    state.put_index(replace(index, name=name, constraint=name), used)
+    if kind is ConstraintKind.PRIMARY_KEY:
+        table = replace(
+            table,
+            columns=tuple(
+                replace(c, not_null=True) if c.name in columns else c for c in table.columns
+            ),
+        )
+    state.put_table(replace(table, constraints=(*table.constraints, constraint)))
+    state.event(EventKind.CREATED, "constraint", f"{table.name}.{name}", location=node.location)
+
+
+def _drop_constraint(
+    state: State, table: Table, name: str, *, cascade: bool, missing_ok: bool
+) -> None:
+    label = f"{table.name}.{name}"
+    constraint = table.constraint(name)
+    if constraint is None:
+        if missing_ok:
+            state.event(EventKind.NO_OP, "constraint", label)
+        else:
+            state.missing("constraint", (*table.qualified, name), label)
+        return
+    if constraint.index is not None:
+        dependents = [
+            (other_key, fk)
+            for other_key in [*state.referencing_tables(table.qualified), table.qualified]
+            for fk in state.tables[other_key].foreign_keys
+            if fk.foreign_key is not None
+            and fk.foreign_key.ref_table == table.qualified
+            and set(fk.foreign_key.ref_columns) == set(constraint.columns)
+        ]
+        if dependents and not cascade:
+            state.event(
+                EventKind.BLOCKED,
+                "constraint",
+                label,
+                detail="foreign keys depend on its index: "
+                + ", ".join(f"{display_name(k)}.{c.name}" for k, c in dependents),
+                previous=constraint.origin,
+            )
+            return
+        for other_key, fk in dependents:
+            other = state.tables[other_key]
+            state.put_table(
+                replace(other, constraints=tuple(c for c in other.constraints if c is not fk))
+            )
+            state.event(
+                EventKind.DROPPED, "constraint", f"{other.name}.{fk.name}", detail="cascade"
+            )
+        state.remove_index((table.schema, constraint.index))
+        table = state.tables[table.qualified]
+    remaining = tuple(c for c in table.constraints if c.name != name)
+    state.put_table(replace(table, constraints=remaining))
+    state.event(EventKind.DROPPED, "constraint", label, previous=constraint.origin)
+
+
+def _identity_or_expression(state: State, table: Table, cmd: PgNode, location: int | None) -> None:
+    name = str(cmd.name)
+    column = _column(state, table, name, location)
+    if column is None:
+        return
+    subtype = cmd.subtype
+    if subtype == A.AT_AddIdentity:
+        when = getattr(cmd.def_, "generated_when", "d")
+        identity = Identity.ALWAYS if when == "a" else Identity.BY_DEFAULT
+        sequence_name = choose_name(table.name, name, "seq", state.relation_taken(table.schema))
+        state.sequences[(table.schema, sequence_name)] = Sequence(
+            table.schema,
+            sequence_name,
+            column.type.name,
+            (table.qualified, name),
+            state.origin_at(location),
+        )
+        column, action = replace(column, identity=identity, not_null=True), "add identity"
+    elif subtype == A.AT_DropIdentity:
+        for key, sequence in list(state.sequences.items()):
+            if sequence.owned_by == (table.qualified, name):
+                del state.sequences[key]
+        column, action = replace(column, identity=None), "drop identity"
+    elif subtype == A.AT_SetExpression:
+        column, action = replace(column, generated=deparse(cmd.def_)), "set expression"
+    else:
+        column, action = replace(column, generated=None), "drop expression"
+    _replace_column(state, table, column)
+    state.event(EventKind.ALTERED, "column", f"{table.name}.{name}", action=action)
+
+
+def _partition(state: State, table: Table, cmd: PgNode) -> None:
+    partition_key = state.relation_key(cmd.def_.name)
+    partition = state.tables.get(partition_key)
+    label = display_name(partition_key)
+    if partition is None:
+        state.missing("table", partition_key, label, location=cmd.def_.name.location)
+        return
+    if cmd.subtype == A.AT_AttachPartition:
+        bound = deparse(cmd.def_.bound) if cmd.def_.bound is not None else None
+        partition = replace(partition, partition_of=table.qualified, partition_bound=bound)
+        state.put_table(partition)
+        attach_partition(state, table, partition)
+        action = "attach partition"
+    else:
+        state.put_table(replace(partition, partition_of=None, partition_bound=None))
+        action = "detach partition"
+    state.event(EventKind.ALTERED, "table", table.name, action=action, detail=label)

@@ -1,0 +1,409 @@
+"""DROP of every modelled kind (with CASCADE effects) and RENAME of tables,
+columns, constraints, indexes, types, enum-free objects."""
+
+from __future__ import annotations
+
+# pglast's stubs type every node field Optional, although the parser always fills the
+# fields read here for the node kinds handled; checking each would only add noise.
+# mypy: disable-error-code="union-attr, arg-type, index, assignment"
+from dataclasses import replace
+from typing import Any
+
+from pglast import ast
+from pglast.enums import DropBehavior, ObjectType
+
+from checker.catalog import (
+    ForeignKeyDetails,
+    Index,
+    QualifiedName,
+    Table,
+    TypeRef,
+    display_name,
+)
+from checker.simulation import EventKind
+from checker.simulator.definitions import names_of
+from checker.simulator.objects import function_arguments
+from checker.simulator.state import State
+from checker.simulator.tables import drop_table
+from checker.simulator.types_and_enums import drop_type
+from checker.types import PgNode
+
+OT = ObjectType
+
+
+def _key(state: State, names: Any) -> QualifiedName:
+    return state.object_key(names)
+
+
+def drop(state: State, node: PgNode) -> None:
+    cascade = node.behavior == DropBehavior.DROP_CASCADE
+    kind = node.removeType
+    for target in node.objects or ():
+        if kind in (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE):
+            names = names_of(target)
+            key = (
+                _key(state, names)
+                if len(names) > 1 or (("pg_temp", names[-1]) not in state.tables)
+                else ("pg_temp", names[-1])
+            )
+            if key in state.tables:
+                drop_table(state, key, cascade=cascade, location=None)
+            else:
+                _absent(state, node, "table", key)
+        elif kind == OT.OBJECT_INDEX:
+            key = _key(state, names_of(target))
+            index = state.indexes.get(key)
+            if index is None:
+                _absent(state, node, "index", key)
+            elif index.constraint is not None and not cascade:
+                state.event(
+                    EventKind.BLOCKED,
+                    "index",
+                    display_name(key),
+                    detail=f"constraint {index.constraint} requires it",
+                    previous=index.origin,
+                )
+            else:
+                if index.constraint is not None:
+                    _drop_constraint_of(state, index)
+                state.remove_index(key)
+                state.event(EventKind.DROPPED, "index", display_name(key), previous=index.origin)
+        elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+            key = _key(state, target.names)
+            if key in state.enums or key in state.domains or key in state.composites:
+                drop_type(state, key, cascade=cascade, location=None)
+            else:
+                _absent(state, node, "type", key)
+        elif kind in (OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
+            key = _key(state, names_of(target))
+            view = state.views.pop(key, None)
+            if view is None:
+                _absent(state, node, "view", key)
+            else:
+                for index in state.table_indexes(key):
+                    state.remove_index(index.qualified)
+                state.event(EventKind.DROPPED, "view", display_name(key), previous=view.origin)
+        elif kind == OT.OBJECT_SEQUENCE:
+            key = _key(state, names_of(target))
+            sequence = state.sequences.pop(key, None)
+            if sequence is None:
+                _absent(state, node, "sequence", key)
+            else:
+                state.event(
+                    EventKind.DROPPED, "sequence", display_name(key), previous=sequence.origin
+                )
+        elif kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+            _drop_function(state, node, target)
+        elif kind == OT.OBJECT_TRIGGER:
+            parts = names_of(target)
+            table_key = _key(state, parts[:-1])
+            trigger = state.triggers.pop((table_key, parts[-1]), None)
+            label = f"{display_name(table_key)}.{parts[-1]}"
+            if trigger is None:
+                _absent(state, node, "trigger", (*table_key, parts[-1]), label)
+            else:
+                state.event(EventKind.DROPPED, "trigger", label, previous=trigger.origin)
+        elif kind == OT.OBJECT_EXTENSION:
+            name = str(getattr(target, "sval", target))
+            if state.extensions.pop(name, None) is None:
+                _absent(state, node, "extension", (name,), name)
+            else:
+                state.event(EventKind.DROPPED, "extension", name)
+        elif kind == OT.OBJECT_SCHEMA:
+            _drop_schema(state, node, str(getattr(target, "sval", target)), cascade)
+        else:
+            state.event(
+                EventKind.NOT_ANALYSED,
+                "statement",
+                kind.name.removeprefix("OBJECT_").lower(),
+                detail=f"DROP {kind.name.removeprefix('OBJECT_')} is not modelled",
+            )
+
+
+def _absent(
+    state: State, node: PgNode, kind: str, key: tuple[str, ...], label: str | None = None
+) -> None:
+    label = label or display_name((key[0], key[1]))
+    if node.missing_ok:
+        state.event(EventKind.NO_OP, kind, label, detail="IF EXISTS: nothing to drop")
+    else:
+        state.missing(kind, key, label)
+
+
+def _drop_constraint_of(state: State, index: Index) -> None:
+    table = state.tables.get(index.table)
+    if table is not None:
+        constraints = tuple(c for c in table.constraints if c.name != index.constraint)
+        state.put_table(replace(table, constraints=constraints))
+
+
+def _drop_function(state: State, node: PgNode, target: PgNode) -> None:
+    key = _key(state, target.objname)
+    if target.args_unspecified:
+        matches = [k for k in state.functions if (k[0], k[1]) == key]
+    else:
+        arguments = function_arguments(target.objfuncargs or ())
+        matches = [k for k in [(key[0], key[1], arguments)] if k in state.functions]
+    if not matches:
+        _absent(state, node, "function", key)
+        return
+    for function_key in matches:
+        function = state.functions.pop(function_key)
+        label = f"{display_name(key)}({function_key[2]})"
+        state.event(EventKind.DROPPED, "function", label, previous=function.origin)
+
+
+def _drop_schema(state: State, node: PgNode, name: str, cascade: bool) -> None:
+    if name not in state.schemas:
+        _absent(state, node, "schema", (name, ""), name)
+        return
+    tables = [k for k in state.tables if k[0] == name]
+    others = [
+        k for space in (state.enums, state.domains, state.composites) for k in space if k[0] == name
+    ]
+    if (tables or others) and not cascade:
+        state.event(EventKind.BLOCKED, "schema", name, detail="schema is not empty")
+        return
+    for key in tables:
+        if key in state.tables:
+            drop_table(state, key, cascade=True, location=None)
+    for key in others:
+        drop_type(state, key, cascade=True, location=None)
+    for space in (state.sequences, state.views):
+        for key in [k for k in space if k[0] == name]:
+            del space[key]
+    state.schemas.discard(name)
+    state.event(EventKind.DROPPED, "schema", name)
+
+
+# ---- renames ---------------------------------------------------------------
+
+
+def rename(state: State, node: PgNode) -> None:
+    kind = node.renameType
+    new = str(node.newname)
+    if kind in (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE):
+        _rename_table(state, node, new)
+    elif kind == OT.OBJECT_COLUMN:
+        _rename_column(state, node, new)
+    elif kind == OT.OBJECT_TABCONSTRAINT:
+        _rename_constraint(state, node, new)
+    elif kind == OT.OBJECT_INDEX:
+        key = state.relation_key(node.relation)
+        index = state.indexes.get(key)
+        if index is None:
+            return _absent_rename(state, node, "index", key)
+        if _taken(state, (key[0], new), index):
+            return
+        _rename_index(state, index, new)
+        state.event(EventKind.RENAMED, "index", display_name(key), detail=new)
+    elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+        _rename_type(state, node, new)
+    elif kind in (OT.OBJECT_SEQUENCE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
+        key = state.relation_key(node.relation)
+        space: dict[Any, Any] = state.sequences if kind == OT.OBJECT_SEQUENCE else state.views
+        found = space.get(key)
+        if found is None:
+            return _absent_rename(state, node, "relation", key)
+        if _taken(state, (key[0], new), found):
+            return
+        del space[key]
+        space[(key[0], new)] = replace(found, name=new)
+        state.event(EventKind.RENAMED, "relation", display_name(key), detail=new)
+    elif kind == OT.OBJECT_TRIGGER:
+        key = state.relation_key(node.relation)
+        trigger = state.triggers.pop((key, str(node.subname)), None)
+        if trigger is None:
+            return _absent_rename(state, node, "trigger", (*key, str(node.subname)))
+        state.triggers[(key, new)] = replace(trigger, name=new)
+        state.event(EventKind.RENAMED, "trigger", f"{display_name(key)}.{node.subname}", detail=new)
+    elif kind == OT.OBJECT_SCHEMA:
+        state.event(EventKind.NOT_ANALYSED, "schema", str(node.subname), detail="RENAME SCHEMA")
+    else:
+        state.event(
+            EventKind.NOT_ANALYSED,
+            "statement",
+            kind.name.removeprefix("OBJECT_").lower(),
+            detail=f"RENAME of {kind.name.removeprefix('OBJECT_')} is not modelled",
+        )
+    return None
+
+
+def _absent_rename(state: State, node: PgNode, kind: str, key: tuple[str, ...]) -> None:
+    label = display_name((key[0], key[1])) + ("." + ".".join(key[2:]) if len(key) > 2 else "")
+    if node.missing_ok:
+        state.event(EventKind.NO_OP, kind, label)
+    else:
+        state.missing(kind, key, label)
+
+
+def _taken(state: State, key: QualifiedName, current: Any) -> bool:
+    existing = state.relation_exists(key)
+    if existing is not None and existing is not current:
+        state.duplicate("relation", display_name(key), existing, current)
+        return True
+    return False
+
+
+def _rename_index(state: State, index: Index, new: str) -> None:
+    # An index behind a constraint and its constraint share one name: renaming
+    # either renames both (RenameRelationInternal / RenameConstraintById).
+    used = state.index_columns.get(index.qualified)
+    state.remove_index(index.qualified)
+    state.put_index(replace(index, name=new, constraint=new if index.constraint else None), used)
+    table = state.tables.get(index.table)
+    if table is not None and index.constraint is not None:
+        constraints = tuple(
+            replace(c, name=new, index=new) if c.name == index.constraint else c
+            for c in table.constraints
+        )
+        state.put_table(replace(table, constraints=constraints))
+
+
+def _rename_table(state: State, node: PgNode, new: str) -> None:
+    key = state.relation_key(node.relation)
+    table = state.tables.get(key)
+    if table is None:
+        return _absent_rename(state, node, "table", key)
+    new_key = (key[0], new)
+    if _taken(state, new_key, table) or state.type_exists(new_key) not in (None, table):
+        return None
+    state.remove_table(key)
+    state.put_table(_retarget(replace(table, name=new), key, new_key))
+    for dependent_key in state.referencing_tables(key):
+        state.put_table(_retarget(state.tables[dependent_key], key, new_key))
+    for index in state.table_indexes(key):
+        used = state.index_columns.get(index.qualified)
+        state.remove_index(index.qualified)
+        state.put_index(replace(index, table=new_key), used)
+    state.indexes_by_table.pop(key, None)
+    for trigger_key in [k for k in state.triggers if k[0] == key]:
+        trigger = state.triggers.pop(trigger_key)
+        state.triggers[(new_key, trigger_key[1])] = replace(trigger, table=new_key)
+    for sequence_key, sequence in list(state.sequences.items()):
+        if sequence.owned_by is not None and sequence.owned_by[0] == key:
+            state.sequences[sequence_key] = replace(
+                sequence, owned_by=(new_key, sequence.owned_by[1])
+            )
+    for _other_key, other in list(state.tables.items()):
+        if other.partition_of == key:
+            state.put_table(replace(other, partition_of=new_key))
+    state.event(EventKind.RENAMED, "table", display_name(key), detail=new)
+    return None
+
+
+def _retarget(table: Table, old: QualifiedName, new: QualifiedName) -> Table:
+    constraints = []
+    for constraint in table.constraints:
+        fk = constraint.foreign_key
+        if fk is not None and fk.ref_table == old:
+            constraint = replace(constraint, foreign_key=replace(fk, ref_table=new))
+        constraints.append(constraint)
+    return replace(table, constraints=tuple(constraints))
+
+
+def _rename_column(state: State, node: PgNode, new: str) -> None:
+    key = state.relation_key(node.relation)
+    old = str(node.subname)
+    table = state.tables.get(key)
+    if table is None:
+        return _absent_rename(state, node, "table", key)
+    column = table.column(old)
+    label = f"{table.name}.{old}"
+    if column is None:
+        return _absent_rename(state, node, "column", (*key, old))
+    if table.column(new) is not None:
+        state.duplicate("column", f"{table.name}.{new}", table.column(new), column)
+        return None
+    swap = {old: new}
+    columns = tuple(replace(c, name=new) if c.name == old else c for c in table.columns)
+    constraints = []
+    for constraint in table.constraints:
+        renamed = tuple(swap.get(c, c) for c in constraint.columns)
+        fk = constraint.foreign_key
+        if fk is not None and fk.ref_table == key:
+            fk = replace(fk, ref_columns=tuple(swap.get(c, c) for c in fk.ref_columns))
+        constraints.append(replace(constraint, columns=renamed, foreign_key=fk))
+    state.put_table(replace(table, columns=columns, constraints=tuple(constraints)))
+    for dependent_key in state.referencing_tables(key):
+        dependent = state.tables[dependent_key]
+        fixed = []
+        for constraint in dependent.constraints:
+            fk = constraint.foreign_key
+            if fk is not None and fk.ref_table == key:
+                new_fk: ForeignKeyDetails = replace(
+                    fk, ref_columns=tuple(swap.get(c, c) for c in fk.ref_columns)
+                )
+                constraint = replace(constraint, foreign_key=new_fk)
+            fixed.append(constraint)
+        state.put_table(replace(dependent, constraints=tuple(fixed)))
+    for index in state.table_indexes(key):
+        keys = tuple(replace(k, column=new) if k.column == old else k for k in index.keys)
+        include = tuple(new if c == old else c for c in index.include)
+        used = {swap.get(c, c) for c in state.index_columns.get(index.qualified, frozenset())}
+        state.put_index(replace(index, keys=keys, include=include), used)
+    for sequence_key, sequence in list(state.sequences.items()):
+        if sequence.owned_by == (key, old):
+            state.sequences[sequence_key] = replace(sequence, owned_by=(key, new))
+    state.event(EventKind.RENAMED, "column", label, detail=new)
+    return None
+
+
+def _rename_constraint(state: State, node: PgNode, new: str) -> None:
+    key = state.relation_key(node.relation)
+    old = str(node.subname)
+    table = state.tables.get(key)
+    if table is None:
+        return _absent_rename(state, node, "table", key)
+    constraint = table.constraint(old)
+    if constraint is None:
+        return _absent_rename(state, node, "constraint", (*key, old))
+    if table.constraint(new) is not None:
+        state.duplicate("constraint", f"{table.name}.{new}", table.constraint(new), constraint)
+        return None
+    if constraint.index is not None:
+        index = state.indexes.get((table.schema, constraint.index))
+        if index is not None:
+            if _taken(state, (table.schema, new), index):
+                return None
+            _rename_index(state, index, new)
+    else:
+        constraints = tuple(replace(c, name=new) if c.name == old else c for c in table.constraints)
+        state.put_table(replace(table, constraints=constraints))
+    state.event(EventKind.RENAMED, "constraint", f"{table.name}.{old}", detail=new)
+    return None
+
+
+def _rename_type(state: State, node: PgNode, new: str) -> None:
+    names = node.object.names if isinstance(node.object, ast.TypeName) else node.object
+    key = state.object_key(names)
+    new_key = (key[0], new)
+    spaces: tuple[dict[Any, Any], ...] = (state.enums, state.domains, state.composites)
+    for space in spaces:
+        found = space.get(key)
+        if found is None:
+            continue
+        existing = state.type_exists(new_key)
+        if existing is not None:
+            state.duplicate("type", display_name(new_key), existing, found)
+            return
+        del space[key]
+        space[new_key] = replace(found, name=new)
+        _retype_columns(state, key, new_key)
+        state.event(EventKind.RENAMED, "type", display_name(key), detail=new)
+        return
+    _absent_rename(state, node, "type", key)
+
+
+def _retype_columns(state: State, old: QualifiedName, new: QualifiedName) -> None:
+    # Columns point at the type by oid on the server; here they hold its name.
+    for table_key, table in list(state.tables.items()):
+        if not any((c.type.schema, c.type.name) == old for c in table.columns):
+            continue
+        columns = tuple(
+            replace(c, type=TypeRef(new[1], new[0], c.type.modifiers, c.type.array_dims))
+            if (c.type.schema, c.type.name) == old
+            else c
+            for c in table.columns
+        )
+        state.put_table(replace(state.tables[table_key], columns=columns))

@@ -1,0 +1,101 @@
+"""PostgreSQL's rules for the names it invents (src/backend/commands/indexcmds.c,
+catalog/pg_constraint.c): makeObjectName, ChooseRelationName, ChooseConstraintName.
+
+Implicit names must match the server byte for byte, or a migration that later
+drops ``<table>_<col>_key`` by name looks broken when it is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+NAMEDATALEN = 64
+MAX_IDENTIFIER_BYTES = NAMEDATALEN - 1
+
+
+def truncate_identifier(name: str) -> str:
+    """The name PostgreSQL stores: at most 63 bytes, cut on a character boundary."""
+    data = name.encode("utf-8")
+    if len(data) <= MAX_IDENTIFIER_BYTES:
+        return name
+    return data[:MAX_IDENTIFIER_BYTES].decode("utf-8", errors="ignore")
+
+
+def _clip(data: bytes, limit: int) -> bytes:
+    # pg_mbcliplen: the longest prefix of whole characters within ``limit`` bytes.
+    return data[:limit].decode("utf-8", errors="ignore").encode("utf-8")
+
+
+def make_object_name(name1: str, name2: str | None, label: str | None) -> str:
+    """``name1_name2_label`` shortened the way makeObjectName does to fit 63 bytes.
+
+    The longer of name1/name2 loses a byte at a time, so both keep a share.
+    """
+    first = name1.encode("utf-8")
+    second = name2.encode("utf-8") if name2 is not None else b""
+    overhead = (1 if name2 is not None else 0) + (len(label.encode("utf-8")) + 1 if label else 0)
+    available = MAX_IDENTIFIER_BYTES - overhead
+    first_len, second_len = len(first), len(second)
+    while first_len + second_len > available:
+        if first_len > second_len:
+            first_len -= 1
+        else:
+            second_len -= 1
+    parts = [_clip(first, first_len)]
+    if name2 is not None:
+        parts.append(_clip(second, second_len))
+    if label:
+        parts.append(label.encode("utf-8"))
+    return b"_".join(parts).decode("utf-8")
+
+
+def name_addition(column_names: Sequence[str]) -> str:
+    """ChooseIndexNameAddition / ChooseForeignKeyConstraintNameAddition: ``a_b_c``,
+    stopping once the result reaches NAMEDATALEN bytes."""
+    buffer = b""
+    for name in column_names:
+        if buffer:
+            buffer += b"_"
+        buffer += name.encode("utf-8")[: NAMEDATALEN - 1]
+        if len(buffer) >= NAMEDATALEN:
+            break
+    return buffer.decode("utf-8", errors="ignore")
+
+
+def index_column_names(names: Sequence[str | None]) -> list[str]:
+    """ChooseIndexColumnNames: column names, ``expr`` for expressions, made unique."""
+    result: list[str] = []
+    for name in names:
+        original = name if name is not None else "expr"
+        current = original
+        counter = 1
+        while current in result:
+            suffix = str(counter)
+            clipped = _clip(original.encode("utf-8"), MAX_IDENTIFIER_BYTES - len(suffix))
+            current = clipped.decode("utf-8") + suffix
+            counter += 1
+        result.append(current)
+    return result
+
+
+def choose_name(name1: str, name2: str | None, label: str, is_taken: Callable[[str], bool]) -> str:
+    """The first of ``label``, ``label1``, ``label2`` ... whose full name is free."""
+    attempt = 0
+    modified = label
+    while True:
+        name = make_object_name(name1, name2, modified)
+        if not is_taken(name):
+            return name
+        attempt += 1
+        modified = f"{label}{attempt}"
+
+
+def not_null_constraint_name(
+    table: str, column: str, is_taken: Callable[[str], bool] = lambda _name: False
+) -> str:
+    """The name PostgreSQL 18+ gives the constraint behind a NOT NULL column.
+
+    ``<table>_<column>_not_null``, shortened and suffixed like every other
+    implicit constraint name. Before 18, NOT NULL has no named constraint.
+    """
+    return choose_name(table, column, "not_null", is_taken)

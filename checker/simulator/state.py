@@ -1,0 +1,330 @@
+"""The simulator's working state: mutable maps of frozen catalog objects.
+
+Every object stays a frozen dataclass; a change replaces it. Side indexes
+(indexes per table, tables referencing a table, constraint names per schema)
+are kept in step so that each statement costs dict lookups, not catalog scans.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.catalog import (
+    Catalog,
+    CompositeType,
+    Constraint,
+    ConstraintKind,
+    Domain,
+    EnumType,
+    Extension,
+    Function,
+    Index,
+    QualifiedName,
+    Sequence,
+    Table,
+    Trigger,
+    View,
+    display_name,
+)
+from checker.model import Origin
+from checker.simulation import EventKind, ParsedStatement, SimEvent
+from checker.types import PgNode
+
+TEMP_SCHEMA = "pg_temp"
+
+# Which exception condition of a PL/pgSQL handler swallows a duplicate of each kind.
+DUPLICATE_CONDITION = {
+    "table": "duplicate_table",
+    "index": "duplicate_table",
+    "sequence": "duplicate_table",
+    "view": "duplicate_table",
+    "column": "duplicate_column",
+    "function": "duplicate_function",
+    "schema": "duplicate_schema",
+}
+
+
+@dataclass(slots=True)
+class Creations:
+    """Where each object is (first) created, to say a missing object comes later."""
+
+    places: dict[tuple[str, ...], list[Origin]] = field(default_factory=dict)
+
+    def add(self, key: tuple[str, ...], origin: Origin) -> None:
+        self.places.setdefault(key, []).append(origin)
+
+    def after(self, key: tuple[str, ...], origin: Origin) -> Origin | None:
+        for place in self.places.get(key, ()):
+            if (place.statement, place.start) > (origin.statement, origin.start):
+                return place
+        return None
+
+
+@dataclass(slots=True)
+class State:
+    postgres_version: int = 17
+    schemas: set[str] = field(default_factory=lambda: {"public"})
+    tables: dict[QualifiedName, Table] = field(default_factory=dict)
+    indexes: dict[QualifiedName, Index] = field(default_factory=dict)
+    enums: dict[QualifiedName, EnumType] = field(default_factory=dict)
+    domains: dict[QualifiedName, Domain] = field(default_factory=dict)
+    composites: dict[QualifiedName, CompositeType] = field(default_factory=dict)
+    extensions: dict[str, Extension] = field(default_factory=dict)
+    sequences: dict[QualifiedName, Sequence] = field(default_factory=dict)
+    views: dict[QualifiedName, View] = field(default_factory=dict)
+    functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)
+    triggers: dict[tuple[QualifiedName, str], Trigger] = field(default_factory=dict)
+    # side indexes
+    indexes_by_table: dict[QualifiedName, dict[QualifiedName, None]] = field(default_factory=dict)
+    referencing: dict[QualifiedName, Counter[QualifiedName]] = field(default_factory=dict)
+    constraint_names: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # columns each index uses (keys, INCLUDE, expressions, predicate): DROP COLUMN drops it
+    index_columns: dict[QualifiedName, frozenset[str]] = field(default_factory=dict)
+    # output
+    events: list[SimEvent] = field(default_factory=list)
+    statements: list[ParsedStatement] = field(default_factory=list)
+    creations: Creations = field(default_factory=Creations)
+    current: ParsedStatement | None = None
+    # condition names of the PL/pgSQL exception handlers around the current statement
+    handlers: list[frozenset[str]] = field(default_factory=list)
+
+    # ---- names -------------------------------------------------------------
+
+    def relation_key(self, node: PgNode) -> QualifiedName:
+        """(schema, name) of a relation as written; unqualified names see temp tables first."""
+        if node.schemaname:
+            return (str(node.schemaname), str(node.relname))
+        if getattr(node, "relpersistence", "p") == "t":
+            return (TEMP_SCHEMA, str(node.relname))
+        if (TEMP_SCHEMA, node.relname) in self.tables:
+            return (TEMP_SCHEMA, str(node.relname))
+        return ("public", str(node.relname))
+
+    def object_key(self, names: Iterable[Any]) -> QualifiedName:
+        """(schema, name) from a list of String nodes (``a`` or ``s.a``)."""
+        parts = [str(getattr(part, "sval", part)) for part in names]
+        if len(parts) >= 2:
+            return (parts[-2], parts[-1])
+        return ("public", parts[-1])
+
+    def relation_exists(self, key: QualifiedName) -> Any:
+        """The pg_class object of that name (table, index, sequence, view, composite)."""
+        for space in (self.tables, self.indexes, self.sequences, self.views, self.composites):
+            found = space.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def type_exists(self, key: QualifiedName) -> Any:
+        """The pg_type object of that name; tables and views have a row type too."""
+        for space in (self.enums, self.domains, self.composites, self.tables, self.views):
+            found = space.get(key)
+            if found is not None:
+                return found
+        return None
+
+    def relation_taken(self, schema: str, *, constraint: bool = False) -> Any:
+        def taken(name: str) -> bool:
+            if self.relation_exists((schema, name)) is not None:
+                return True
+            return constraint and self.constraint_names[(schema, name)] > 0
+
+        return taken
+
+    def constraint_taken(self, schema: str, extra: Iterable[str] = ()) -> Any:
+        others = set(extra)
+
+        def taken(name: str) -> bool:
+            return name in others or self.constraint_names[(schema, name)] > 0
+
+        return taken
+
+    # ---- events ------------------------------------------------------------
+
+    def origin_at(self, location: int | None, length: int = 0) -> Origin:
+        """Origin of a place in the current statement (pglast ``location``)."""
+        assert self.current is not None
+        statement = self.current.statement
+        if location is None or location < 0 or location >= len(statement.text):
+            return statement.origin
+        for identifier in self.current.identifiers:
+            if identifier.origin.start == statement.origin.start + location:
+                return identifier.origin
+        return statement.span(location, location + max(1, length))
+
+    def event(
+        self,
+        kind: EventKind,
+        object_kind: str,
+        name: str,
+        *,
+        location: int | None = None,
+        origin: Origin | None = None,
+        action: str = "",
+        detail: str = "",
+        previous: Origin | None = None,
+        kept: Any = None,
+        skipped: Any = None,
+        created_later: Origin | None = None,
+    ) -> None:
+        assert self.current is not None
+        self.events.append(
+            SimEvent(
+                kind=kind,
+                object_kind=object_kind,
+                name=name,
+                origin=origin or self.origin_at(location),
+                statement=self.current,
+                action=action,
+                detail=detail,
+                previous=previous,
+                kept=kept,
+                skipped=skipped,
+                created_later=created_later,
+            )
+        )
+
+    def missing(
+        self, object_kind: str, key: tuple[str, ...], name: str, *, location: int | None = None
+    ) -> None:
+        """A reference to something that does not exist here (maybe later)."""
+        origin = self.origin_at(location)
+        later = self.creations.after((object_kind, *key), origin)
+        detail = "created later" if later else "never created"
+        self.event(
+            EventKind.MISSING,
+            object_kind,
+            name,
+            origin=origin,
+            detail=detail,
+            created_later=later,
+        )
+
+    def duplicate(
+        self,
+        object_kind: str,
+        name: str,
+        kept: Any,
+        skipped: Any,
+        *,
+        location: int | None = None,
+    ) -> None:
+        """CREATE of a name that exists: the server fails, unless a handler catches it."""
+        condition = DUPLICATE_CONDITION.get(object_kind, "duplicate_object")
+        caught = any(condition in h or "others" in h for h in self.handlers)
+        previous = getattr(kept, "origin", None)
+        if caught:
+            self.event(
+                EventKind.SKIPPED_EXISTING,
+                object_kind,
+                name,
+                location=location,
+                detail=f"{condition} caught by the DO block's exception handler",
+                previous=previous,
+                kept=kept,
+                skipped=skipped,
+            )
+        else:
+            self.event(
+                EventKind.DUPLICATE,
+                object_kind,
+                name,
+                location=location,
+                previous=previous,
+                kept=kept,
+                skipped=skipped,
+            )
+
+    # ---- tables and indexes ------------------------------------------------
+
+    def put_table(self, table: Table) -> None:
+        """Store a new or changed table, keeping the side indexes in step."""
+        key = table.qualified
+        old = self.tables.get(key)
+        if old is not None:
+            self._forget_constraints(old)
+        self.tables[key] = table
+        for constraint in table.constraints:
+            self.constraint_names[(table.schema, constraint.name)] += 1
+            if constraint.foreign_key is not None:
+                ref = constraint.foreign_key.ref_table
+                self.referencing.setdefault(ref, Counter())[key] += 1
+
+    def _forget_constraints(self, table: Table) -> None:
+        key = table.qualified
+        for constraint in table.constraints:
+            self.constraint_names[(table.schema, constraint.name)] -= 1
+            if constraint.foreign_key is not None:
+                counter = self.referencing.get(constraint.foreign_key.ref_table)
+                if counter is not None:
+                    counter[key] -= 1
+                    if counter[key] <= 0:
+                        del counter[key]
+
+    def remove_table(self, key: QualifiedName) -> Table | None:
+        table = self.tables.pop(key, None)
+        if table is not None:
+            self._forget_constraints(table)
+        return table
+
+    def referencing_tables(self, key: QualifiedName) -> list[QualifiedName]:
+        """Tables (other than ``key`` itself) with a foreign key to ``key``."""
+        counter = self.referencing.get(key)
+        return [name for name, count in (counter or {}).items() if count > 0 and name != key]
+
+    def put_index(self, index: Index, columns: Iterable[str] | None = None) -> None:
+        self.indexes[index.qualified] = index
+        if columns is not None:
+            self.index_columns[index.qualified] = frozenset(columns)
+        elif index.qualified not in self.index_columns:
+            used = {key.column for key in index.keys if key.column is not None}
+            self.index_columns[index.qualified] = frozenset(used | set(index.include))
+        self.indexes_by_table.setdefault(index.table, {})[index.qualified] = None
+
+    def remove_index(self, key: QualifiedName) -> Index | None:
+        index = self.indexes.pop(key, None)
+        if index is not None:
+            self.indexes_by_table.get(index.table, {}).pop(key, None)
+            self.index_columns.pop(key, None)
+        return index
+
+    def table_indexes(self, table: QualifiedName) -> list[Index]:
+        return [self.indexes[key] for key in self.indexes_by_table.get(table, {})]
+
+    def constraint_index(self, table: Table, constraint: Constraint) -> Index | None:
+        if constraint.index is None:
+            return None
+        return self.indexes.get((table.schema, constraint.index))
+
+    @staticmethod
+    def is_index_backed(constraint: Constraint) -> bool:
+        return constraint.kind in (
+            ConstraintKind.PRIMARY_KEY,
+            ConstraintKind.UNIQUE,
+            ConstraintKind.EXCLUDE,
+        )
+
+    # ---- output ------------------------------------------------------------
+
+    def catalog(self) -> Catalog:
+        """The frozen result; temporary tables end with the session, so they are left out."""
+        return Catalog(
+            schemas=frozenset(self.schemas),
+            tables={k: v for k, v in self.tables.items() if k[0] != TEMP_SCHEMA},
+            indexes={k: v for k, v in self.indexes.items() if v.table[0] != TEMP_SCHEMA},
+            enums=dict(self.enums),
+            domains=dict(self.domains),
+            composites=dict(self.composites),
+            extensions=dict(self.extensions),
+            sequences={k: v for k, v in self.sequences.items() if k[0] != TEMP_SCHEMA},
+            views=dict(self.views),
+            functions=dict(self.functions),
+            triggers=dict(self.triggers),
+        )
+
+
+def table_label(key: QualifiedName) -> str:
+    return display_name(key)

@@ -1,0 +1,423 @@
+"""CREATE TABLE (with every constraint form, partitions, LIKE, INHERITS) and the
+cascade effects of dropping tables and columns."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from pglast import ast
+from pglast.enums import ConstrType
+
+from checker.catalog import (
+    Column,
+    Constraint,
+    ConstraintKind,
+    Index,
+    Partitioning,
+    QualifiedName,
+    Table,
+    display_name,
+)
+from checker.simulation import EventKind
+from checker.simulator.definitions import (
+    build_column,
+    check_constraint,
+    foreign_key_constraint,
+    index_constraint,
+    names_of,
+    set_not_null,
+)
+from checker.simulator.expressions import column_refs, deparse
+from checker.simulator.naming import choose_name, index_column_names, name_addition
+from checker.simulator.state import TEMP_SCHEMA, State
+from checker.types import PgNode
+
+_STRATEGIES = {"r": "range", "l": "list", "h": "hash"}
+
+
+def create_table(state: State, node: PgNode) -> None:
+    key = state.relation_key(node.relation)
+    label = display_name(key)
+    if key[0] not in state.schemas and key[0] != TEMP_SCHEMA:
+        state.missing("schema", (key[0],), key[0], location=node.relation.location)
+    existing = state.relation_exists(key) or state.type_exists(key)
+    if existing is not None:
+        # Build the definition without touching the catalog, so rules can compare
+        # the skipped definition with the one that is kept.
+        saved_events = state.events
+        state.events = []
+        skipped = _definition_only(state, node, key)
+        state.events = saved_events
+        if node.if_not_exists:
+            state.event(
+                EventKind.SKIPPED_EXISTING,
+                "table",
+                label,
+                location=node.relation.location,
+                previous=getattr(existing, "origin", None),
+                kept=existing,
+                skipped=skipped,
+            )
+        else:
+            state.duplicate("table", label, existing, skipped, location=node.relation.location)
+        return
+    build_table(state, node, key)
+    state.event(EventKind.CREATED, "table", label, location=node.relation.location)
+
+
+def _definition_only(state: State, node: PgNode, key: QualifiedName) -> Table:
+    """The table a CREATE would build, computed on a scratch copy of the state."""
+    scratch = State(postgres_version=state.postgres_version, current=state.current)
+    scratch.schemas = set(state.schemas)
+    scratch.tables = {k: v for k, v in state.tables.items() if k != key}
+    scratch.enums, scratch.domains = state.enums, state.domains
+    scratch.composites, scratch.extensions = state.composites, state.extensions
+    return build_table(scratch, node, key)
+
+
+def build_table(state: State, node: PgNode, key: QualifiedName) -> Table:
+    """Create the table in ``state``: columns first, then CHECK, PK/UNIQUE, FK,
+    in the order PostgreSQL creates (and therefore names) them."""
+    schema, name = key
+    origin = state.origin_at(node.relation.location)
+    columns: list[Column] = []
+    inherited: list[Constraint] = []
+    parents = [state.relation_key(rv) for rv in node.inhRelations or ()]
+    for parent_key in parents:
+        parent = state.tables.get(parent_key)
+        if parent is None:
+            state.missing("table", parent_key, display_name(parent_key))
+            continue
+        for column in parent.columns:
+            if all(c.name != column.name for c in columns):
+                columns.append(replace(column, origin=origin))
+        inherited.extend(c for c in parent.constraints if c.kind is ConstraintKind.CHECK)
+    pending: list[tuple[ast.Constraint, str | None]] = []
+    for element in node.tableElts or ():
+        if isinstance(element, ast.ColumnDef):
+            if node.partbound is not None and element.typeName is None:
+                _merge_partition_column(columns, element, pending)
+                continue
+            column, constraints = build_column(state, key, element, create_sequences=True)
+            columns = [c for c in columns if c.name != column.name]
+            columns.append(column)
+            pending.extend((c, column.name) for c in constraints)
+        elif isinstance(element, ast.Constraint):
+            pending.append((element, None))
+        elif isinstance(element, ast.TableLikeClause):
+            source_key = state.relation_key(element.relation)
+            source = state.tables.get(source_key)
+            if source is None:
+                state.missing("table", source_key, display_name(source_key))
+            else:
+                columns.extend(replace(c, origin=origin) for c in source.columns)
+    partitioning = None
+    if node.partspec is not None:
+        keys = tuple(
+            str(p.name) if p.name else deparse(p.expr) for p in node.partspec.partParams or ()
+        )
+        strategy = str(getattr(node.partspec.strategy, "value", node.partspec.strategy))
+        partitioning = Partitioning(_STRATEGIES.get(strategy, strategy), keys)
+    table = Table(
+        schema=schema,
+        name=name,
+        columns=tuple(columns),
+        partitioning=partitioning,
+        partition_of=parents[0] if node.partbound is not None and parents else None,
+        partition_bound=deparse(node.partbound) if node.partbound is not None else None,
+        inherits=tuple(parents) if node.partbound is None else (),
+        unlogged=getattr(node.relation, "relpersistence", "p") == "u",
+        constraints=tuple(inherited),
+        origin=origin,
+    )
+    state.put_table(table)
+    add_constraints(state, table, pending)
+    if table.partition_of is not None:
+        parent = state.tables.get(table.partition_of)
+        if parent is not None:
+            attach_partition(state, parent, state.tables[key])
+    return state.tables[key]
+
+
+def _merge_partition_column(
+    columns: list[Column], element: PgNode, pending: list[tuple[ast.Constraint, str | None]]
+) -> None:
+    # "col WITH OPTIONS NOT NULL DEFAULT ..." in PARTITION OF adds to the parent's column.
+    for position, column in enumerate(columns):
+        if column.name != element.colname:
+            continue
+        for constraint in element.constraints or ():
+            if constraint.contype == ConstrType.CONSTR_NOTNULL:
+                column = replace(column, not_null=True)
+            elif constraint.contype == ConstrType.CONSTR_DEFAULT:
+                column = replace(column, default=deparse(constraint.raw_expr))
+            else:
+                pending.append((constraint, column.name))
+        columns[position] = column
+
+
+def add_constraints(
+    state: State, table: Table, pending: list[tuple[ast.Constraint, str | None]]
+) -> Table:
+    """Add constraints in PostgreSQL's creation order: CHECK with the table, then the
+    PRIMARY KEY index, the other UNIQUE/EXCLUDE indexes, and the foreign keys last."""
+    checks = [p for p in pending if p[0].contype == ConstrType.CONSTR_CHECK]
+    primary = [p for p in pending if p[0].contype == ConstrType.CONSTR_PRIMARY]
+    uniques = [
+        p
+        for p in pending
+        if p[0].contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_EXCLUSION)
+    ]
+    foreign = [p for p in pending if p[0].contype == ConstrType.CONSTR_FOREIGN]
+    taken: list[str] = [c.name for c in table.constraints]
+    for node, column in checks:
+        table = _append(state, table, check_constraint(state, table, node, column, taken))
+    for node, column in [*primary, *uniques]:
+        if node.contype == ConstrType.CONSTR_PRIMARY and table.primary_key is not None:
+            state.duplicate(
+                "constraint",
+                f"{table.name} primary key",
+                table.primary_key,
+                None,
+                location=node.location,
+            )
+            continue
+        constraint, index = index_constraint(state, table, node, column)
+        if _same_index_exists(table, constraint):
+            continue
+        if node.conname and state.relation_exists((table.schema, constraint.name)) is not None:
+            existing = state.relation_exists((table.schema, constraint.name))
+            state.duplicate("index", constraint.name, existing, index, location=node.location)
+            continue
+        table = set_not_null(
+            table, constraint.columns if node.contype == ConstrType.CONSTR_PRIMARY else ()
+        )
+        table = _append(state, table, constraint)
+        state.put_index(index)
+        state.event(EventKind.CREATED, "index", index.name, location=node.location)
+    for node, column in foreign:
+        table = _append(state, table, foreign_key_constraint(state, table, node, column, taken))
+    return table
+
+
+def _same_index_exists(table: Table, constraint: Constraint) -> bool:
+    # transformIndexConstraints keeps one index when CREATE TABLE repeats the same
+    # key columns (UNIQUE next to PRIMARY KEY on the same columns).
+    return any(
+        c.kind in (ConstraintKind.PRIMARY_KEY, ConstraintKind.UNIQUE)
+        and c.columns == constraint.columns
+        and constraint.kind is ConstraintKind.UNIQUE
+        and c.origin.statement == constraint.origin.statement
+        for c in table.constraints
+    )
+
+
+def _append(state: State, table: Table, constraint: Constraint) -> Table:
+    existing = table.constraint(constraint.name)
+    label = f"{table.name}.{constraint.name}"
+    if existing is not None:
+        state.duplicate("constraint", label, existing, constraint)
+        return table
+    table = replace(table, constraints=(*table.constraints, constraint))
+    state.put_table(table)
+    state.event(EventKind.CREATED, "constraint", label, origin=constraint.origin)
+    return table
+
+
+def attach_partition(state: State, parent: Table, partition: Table) -> None:
+    """A new partition gets the parent's CHECK and FK constraints (same names) and a
+    copy of each of its indexes, named for the partition."""
+    clones = [
+        c
+        for c in parent.constraints
+        if c.kind in (ConstraintKind.CHECK, ConstraintKind.FOREIGN_KEY)
+        and partition.constraint(c.name) is None
+    ]
+    table = replace(partition, constraints=(*partition.constraints, *clones))
+    for index in state.table_indexes(parent.qualified):
+        names = index_column_names([k.column for k in index.keys] + list(index.include))
+        if index.constraint is not None:
+            parent_constraint = parent.constraint(index.constraint)
+            primary = parent_constraint is not None and (
+                parent_constraint.kind is ConstraintKind.PRIMARY_KEY
+            )
+            label = "pkey" if primary else "key"
+            taken = state.relation_taken(table.schema, constraint=True)
+            name = choose_name(table.name, None if primary else name_addition(names), label, taken)
+            if parent_constraint is not None:
+                clone = replace(parent_constraint, name=name, index=name)
+                table = replace(table, constraints=(*table.constraints, clone))
+        else:
+            taken = state.relation_taken(table.schema)
+            name = choose_name(table.name, name_addition(names), "idx", taken)
+        state.put_index(
+            replace(
+                index,
+                schema=table.schema,
+                name=name,
+                table=table.qualified,
+                constraint=name if index.constraint else None,
+                origin=table.origin,
+            ),
+            state.index_columns.get(index.qualified),
+        )
+    state.put_table(table)
+
+
+def partitions_of(state: State, key: QualifiedName) -> list[QualifiedName]:
+    return [k for k, t in state.tables.items() if t.partition_of == key]
+
+
+def drop_table(state: State, key: QualifiedName, *, cascade: bool, location: int | None) -> None:
+    """Drop a table with its indexes, triggers and owned sequences; with CASCADE
+    also the foreign keys of other tables that point at it."""
+    table = state.tables[key]
+    dependents = state.referencing_tables(key)
+    label = display_name(key)
+    if dependents and not cascade:
+        state.event(
+            EventKind.BLOCKED,
+            "table",
+            label,
+            location=location,
+            detail="referenced by foreign keys of "
+            + ", ".join(display_name(d) for d in dependents),
+            previous=table.origin,
+        )
+        return
+    for dependent_key in dependents:
+        dependent = state.tables[dependent_key]
+        kept = []
+        for constraint in dependent.constraints:
+            fk = constraint.foreign_key
+            if fk is not None and fk.ref_table == key:
+                state.event(
+                    EventKind.DROPPED,
+                    "constraint",
+                    f"{dependent.name}.{constraint.name}",
+                    location=location,
+                    detail=f"cascade from dropping {label}",
+                    previous=constraint.origin,
+                )
+            else:
+                kept.append(constraint)
+        state.put_table(replace(dependent, constraints=tuple(kept)))
+    for partition in partitions_of(state, key):
+        drop_table(state, partition, cascade=cascade, location=location)
+    for index in state.table_indexes(key):
+        state.remove_index(index.qualified)
+    for trigger_key in [k for k in state.triggers if k[0] == key]:
+        del state.triggers[trigger_key]
+    for sequence_key, sequence in list(state.sequences.items()):
+        if sequence.owned_by is not None and sequence.owned_by[0] == key:
+            del state.sequences[sequence_key]
+    state.remove_table(key)
+    state.event(EventKind.DROPPED, "table", label, location=location, previous=table.origin)
+
+
+def drop_columns(
+    state: State,
+    key: QualifiedName,
+    columns: set[str],
+    *,
+    cascade: bool,
+    location: int | None,
+    reason: str = "",
+) -> bool:
+    """Remove columns and everything that uses them: indexes, constraints, owned
+    sequences; foreign keys of other tables that reference them need CASCADE."""
+    table = state.tables[key]
+    label = display_name(key)
+    referencing: list[tuple[QualifiedName, Constraint]] = []
+    for other_key in [*state.referencing_tables(key), key]:
+        for constraint in state.tables[other_key].foreign_keys:
+            fk = constraint.foreign_key
+            # a self-reference that is dropped along with its own columns needs no CASCADE
+            if (
+                fk is not None
+                and fk.ref_table == key
+                and columns & set(fk.ref_columns)
+                and (other_key != key or not columns & set(constraint.columns))
+            ):
+                referencing.append((other_key, constraint))
+    if referencing and not cascade:
+        state.event(
+            EventKind.BLOCKED,
+            "column",
+            f"{label}.{', '.join(sorted(columns))}",
+            location=location,
+            detail="referenced by "
+            + ", ".join(f"{display_name(k)}.{c.name}" for k, c in referencing),
+        )
+        return False
+    for other_key, constraint in referencing:
+        other = state.tables[other_key]
+        state.put_table(
+            replace(other, constraints=tuple(c for c in other.constraints if c is not constraint))
+        )
+        state.event(
+            EventKind.DROPPED,
+            "constraint",
+            f"{other.name}.{constraint.name}",
+            location=location,
+            detail=reason or f"cascade from dropping column {label}",
+            previous=constraint.origin,
+        )
+    table = state.tables[key]
+    kept: list[Constraint] = []
+    for constraint in table.constraints:
+        if columns & set(constraint.columns):
+            state.event(
+                EventKind.DROPPED,
+                "constraint",
+                f"{table.name}.{constraint.name}",
+                location=location,
+                detail=reason or "uses a dropped column",
+                previous=constraint.origin,
+            )
+        else:
+            kept.append(constraint)
+    for index in state.table_indexes(key):
+        if columns & state.index_columns.get(index.qualified, frozenset()):
+            state.remove_index(index.qualified)
+            state.event(
+                EventKind.DROPPED,
+                "index",
+                index.name,
+                location=location,
+                detail=reason or "uses a dropped column",
+                previous=index.origin,
+            )
+    for sequence_key, sequence in list(state.sequences.items()):
+        if (
+            sequence.owned_by is not None
+            and sequence.owned_by[0] == key
+            and (sequence.owned_by[1] in columns)
+        ):
+            del state.sequences[sequence_key]
+    state.put_table(
+        replace(
+            table,
+            columns=tuple(c for c in table.columns if c.name not in columns),
+            constraints=tuple(kept),
+        )
+    )
+    return True
+
+
+def expression_columns(node: Any) -> list[str]:
+    return column_refs(node)
+
+
+def constraint_of_kind(table: Table, kind: ConstraintKind) -> list[Constraint]:
+    return [c for c in table.constraints if c.kind is kind]
+
+
+def rename_index_refs(index: Index, old: str, new: str) -> Index:
+    keys = tuple(replace(k, column=new) if k.column == old else k for k in index.keys)
+    include = tuple(new if c == old else c for c in index.include)
+    return replace(index, keys=keys, include=include)
+
+
+__all__ = ["build_table", "create_table", "drop_columns", "drop_table", "names_of"]

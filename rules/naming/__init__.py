@@ -1,0 +1,1 @@
+"""NC1xx: naming collisions (PostgreSQL namespaces, truncation, keywords, conventions)."""

@@ -1,0 +1,267 @@
+"""Helpers shared by the NC rules: describing catalog objects, comparing
+definitions, and finding the identifier token that names an object."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from checker.catalog import (
+    Catalog,
+    CompositeType,
+    Constraint,
+    ConstraintKind,
+    Domain,
+    EnumType,
+    Function,
+    Index,
+    Table,
+    View,
+    display_name,
+)
+from checker.catalog import (
+    Sequence as SequenceObject,
+)
+from checker.findings import Location, Severity
+from checker.model import Layer, Origin
+from checker.simulation import Identifier, ParsedStatement
+
+
+def kind_of(obj: Any) -> str:
+    """What PostgreSQL would call the object in an error message."""
+    if isinstance(obj, Table):
+        return "table"
+    if isinstance(obj, Index):
+        return "index"
+    if isinstance(obj, SequenceObject):
+        return "sequence"
+    if isinstance(obj, View):
+        return "materialized view" if obj.materialized else "view"
+    if isinstance(obj, CompositeType):
+        return "composite type"
+    if isinstance(obj, EnumType):
+        return "enum"
+    if isinstance(obj, Domain):
+        return "domain"
+    if isinstance(obj, Constraint):
+        return f"{obj.kind.value} constraint"
+    if isinstance(obj, Function):
+        return "procedure" if obj.is_procedure else "function"
+    return "object"
+
+
+def name_of(obj: Any) -> str:
+    schema = getattr(obj, "schema", "public")
+    return display_name((schema, str(getattr(obj, "name", "?"))))
+
+
+def describe(obj: Any) -> str:
+    """A one-line definition of a catalog object, enough to compare two of them."""
+    if isinstance(obj, Table):
+        parts = [_column(c.name, c.type.render(), c.not_null, c.default) for c in obj.columns]
+        parts += [describe(c) for c in obj.constraints]
+        return f"table {name_of(obj)} ({', '.join(parts)})"
+    if isinstance(obj, Index):
+        unique = "unique " if obj.unique else ""
+        keys = ", ".join(key.render() for key in obj.keys)
+        text = (
+            f"{unique}index {name_of(obj)} on {display_name(obj.table)} using {obj.method} ({keys})"
+        )
+        if obj.include:
+            text += f" include ({', '.join(obj.include)})"
+        if obj.predicate:
+            text += f" where {obj.predicate}"
+        if obj.constraint:
+            text += f" (backs constraint {obj.constraint})"
+        return text
+    if isinstance(obj, EnumType):
+        labels = ", ".join(f"'{label}'" for label in obj.labels)
+        return f"enum {name_of(obj)} ({labels})"
+    if isinstance(obj, Domain):
+        return f"domain {name_of(obj)} as {obj.base.render()}"
+    if isinstance(obj, CompositeType):
+        attributes = ", ".join(f"{n} {t.render()}" for n, t in obj.attributes)
+        return f"composite type {name_of(obj)} ({attributes})"
+    if isinstance(obj, Constraint):
+        return f"constraint {obj.name} {_constraint_body(obj)}"
+    if isinstance(obj, SequenceObject):
+        return f"sequence {name_of(obj)} as {obj.data_type}"
+    if isinstance(obj, View):
+        return f"{kind_of(obj)} {name_of(obj)}"
+    return f"{kind_of(obj)} {name_of(obj)}"
+
+
+def _column(name: str, type_name: str, not_null: bool, default: str | None) -> str:
+    text = f"{name} {type_name}"
+    if not_null:
+        text += " not null"
+    if default is not None:
+        text += f" default {default}"
+    return text
+
+
+def _constraint_body(constraint: Constraint) -> str:
+    columns = ", ".join(constraint.columns)
+    if constraint.kind is ConstraintKind.CHECK:
+        return f"check ({constraint.expression})"
+    if constraint.kind is ConstraintKind.FOREIGN_KEY and constraint.foreign_key is not None:
+        fk = constraint.foreign_key
+        target = f"{display_name(fk.ref_table)} ({', '.join(fk.ref_columns)})"
+        return f"foreign key ({columns}) references {target} on delete {fk.on_delete.value}"
+    return f"{constraint.kind.value} ({columns})"
+
+
+def same_definition(kept: Any, skipped: Any) -> bool:
+    """Whether two definitions are the same apart from where they were written."""
+    if type(kept) is not type(skipped):
+        return False
+    return describe(kept) == describe(skipped)
+
+
+def severity_for_layer(layer: Layer) -> Severity:
+    """A design choice the extension can still change weighs more than the base's history."""
+    return Severity.INFO if layer is Layer.BASE else Severity.WARNING
+
+
+def order_key(origin: Origin) -> tuple[int, int]:
+    return (origin.statement, origin.start)
+
+
+def related(origin: Origin | None, label: str) -> list[Location]:
+    return [] if origin is None or not origin.file else [Location.of(origin, label)]
+
+
+def where(origin: Origin | None) -> str:
+    """``file`` of an origin, for messages that point at an earlier definition."""
+    if origin is None or not origin.file:
+        return "earlier"
+    return f"in {origin.file.rsplit('/', 1)[-1]}"
+
+
+@dataclass(frozen=True, slots=True)
+class DefinedObject:
+    """An object that exists at the end of the run, with the kind users know it by."""
+
+    kind: str  # table, column, index, constraint, enum, domain, composite type, ...
+    name: str  # its own name (a column's or constraint's without the table)
+    label: str  # how a message names it (``parlant_event.offset``)
+    origin: Origin
+    owner: str | None = None  # the table of a column or constraint
+    obj: Any = None
+
+
+def defined_objects(catalog: Catalog) -> Iterator[DefinedObject]:
+    """Every named object of the final catalog, tables before their parts."""
+    for table in catalog.tables.values():
+        yield DefinedObject("table", table.name, name_of(table), table.origin, obj=table)
+        owner = name_of(table)
+        for column in table.columns:
+            label = f"{owner}.{column.name}"
+            yield DefinedObject("column", column.name, label, column.origin, owner, column)
+        for constraint in table.constraints:
+            label = f"{owner}.{constraint.name}"
+            kind = f"{constraint.kind.value} constraint"
+            yield DefinedObject(kind, constraint.name, label, constraint.origin, owner, constraint)
+    for index in catalog.indexes.values():
+        if index.constraint is None:
+            yield DefinedObject("index", index.name, name_of(index), index.origin, obj=index)
+    spaces: Sequence[tuple[str, Any]] = (
+        ("enum", catalog.enums),
+        ("domain", catalog.domains),
+        ("composite type", catalog.composites),
+        ("sequence", catalog.sequences),
+        ("view", catalog.views),
+    )
+    for kind, space in spaces:
+        for obj in space.values():
+            yield DefinedObject(kind, obj.name, name_of(obj), obj.origin, obj=obj)
+    for function in catalog.functions.values():
+        kind = "procedure" if function.is_procedure else "function"
+        yield DefinedObject(kind, function.name, name_of(function), function.origin, obj=function)
+
+
+class IdentifierIndex:
+    """The identifier tokens of all statements, by file, to find the token naming an object."""
+
+    def __init__(self, statements: Sequence[ParsedStatement]) -> None:
+        by_file: dict[str, dict[int, Identifier]] = {}
+        spans: dict[str, list[tuple[int, int]]] = {}
+        for parsed in statements:
+            origin = parsed.statement.origin
+            spans.setdefault(origin.file, []).append((origin.start, origin.end))
+            for identifier in parsed.identifiers:
+                by_file.setdefault(identifier.origin.file, {})[identifier.origin.start] = identifier
+        self._spans = spans
+        self._starts: dict[str, list[int]] = {}
+        self._tokens: dict[str, list[Identifier]] = {}
+        for file, tokens in by_file.items():
+            ordered = sorted(tokens.items())
+            self._starts[file] = [start for start, _ in ordered]
+            self._tokens[file] = [token for _, token in ordered]
+
+    def _statement_end(self, origin: Origin) -> int:
+        """End of the innermost statement holding ``origin`` (objects may point at one token)."""
+        ends = [e for s, e in self._spans.get(origin.file, ()) if s <= origin.start < e]
+        return min(ends, default=origin.end)
+
+    def naming(self, origin: Origin, name: str) -> Identifier | None:
+        """The first token from ``origin`` to the end of its statement that spells ``name``."""
+        starts = self._starts.get(origin.file)
+        if not starts:
+            return None
+        end = max(origin.end, self._statement_end(origin))
+        low = bisect.bisect_left(starts, origin.start)
+        high = bisect.bisect_left(starts, end)
+        for identifier in self._tokens[origin.file][low:high]:
+            if identifier.text == name:
+                return identifier
+        return None
+
+    def all(self) -> Iterator[Identifier]:
+        for tokens in self._tokens.values():
+            yield from tokens
+
+
+RELATION_KINDS = frozenset({"table", "index", "sequence", "view", "materialized view", "composite"})
+TYPE_CLASSES = (EnumType, Domain, CompositeType)
+
+
+def collision_code(kind: str, kept: Any, skipped: Any) -> str | None:
+    """Which NC rule owns a DUPLICATE / SKIPPED_EXISTING event, so each clash is told once.
+
+    Constraint names (and the index a PK/UNIQUE/EXCLUDE constraint creates) are
+    NC103's; clashes in pg_type (enums, domains, composites, row types) are
+    NC102's; the rest of pg_class (tables, indexes, sequences, views) is NC101's.
+    """
+    if kind == "constraint" or isinstance(skipped, Constraint):
+        return "NC103"
+    if isinstance(skipped, Index) and skipped.constraint is not None:
+        return "NC103"
+    if isinstance(kept, Index | SequenceObject) or isinstance(skipped, Index | SequenceObject):
+        return "NC101"
+    if isinstance(kept, TYPE_CLASSES) or isinstance(skipped, TYPE_CLASSES):
+        return "NC102"
+    if kind in ("enum", "domain", "composite", "type"):
+        return "NC102"
+    if kind in RELATION_KINDS:
+        return "NC101"
+    return None
+
+
+def both_definitions(kept: Any, skipped: Any) -> list[str]:
+    """The ``details`` lines of a clash: the definition that exists and the new one."""
+    lines = []
+    if kept is not None:
+        lines.append(f"existing: {describe(kept)}")
+    if skipped is not None:
+        lines.append(f"this statement: {describe(skipped)}")
+    return lines
+
+
+def written_name(index: IdentifierIndex, obj: DefinedObject) -> Origin | None:
+    """The identifier that names the object in its defining statement; None when the
+    name was never written there (``t_pkey``, a partition's inherited columns)."""
+    token = index.naming(obj.origin, obj.name)
+    return token.origin if token is not None else None

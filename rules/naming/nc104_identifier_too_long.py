@@ -1,0 +1,133 @@
+"""NC104: identifiers longer than 63 bytes, which PostgreSQL truncates without an error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.findings import Finding, Location, Severity
+from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.simulation import EventKind, Identifier
+from rules.naming._common import IdentifierIndex, order_key
+
+MAX_BYTES = 63  # NAMEDATALEN - 1
+MAX_RELATED = 5
+
+
+@register
+class IdentifierTooLongRule(Rule):
+    """An identifier is longer than 63 bytes and is silently truncated.
+
+    What it does:
+        Reads identifiers as written in the source (pglast's tree already
+        holds the cut names) and reports each distinct one over 63 bytes,
+        once, at its first use, with the name PostgreSQL actually stores.
+        When two different identifiers truncate to the same name and collide
+        in one namespace (two constraints of a table, two relations of a
+        schema), the finding is an error.
+
+    Why it matters:
+        PostgreSQL cuts the name to 63 bytes with only a NOTICE, so the
+        catalog name differs from the one in the migration and in the ORM
+        schema: tools that look objects up by the written name (schema
+        diffs, ``DROP CONSTRAINT`` in hand-written SQL, drizzle-kit's
+        generated foreign key names) miss them. Two long names that share
+        their first 63 bytes become one name, and the second CREATE fails or
+        is skipped by ``IF NOT EXISTS``.
+
+    Example:
+        CREATE TABLE agent (id bigint PRIMARY KEY);
+        CREATE TABLE conversation (id bigint PRIMARY KEY, agent_id bigint);
+        ALTER TABLE conversation
+            ADD CONSTRAINT conversation_agent_id_agent_id_fk_with_a_very_long_descriptive_name
+            FOREIGN KEY (agent_id) REFERENCES agent (id);
+
+    Use instead:
+        CREATE TABLE agent (id bigint PRIMARY KEY);
+        CREATE TABLE conversation (id bigint PRIMARY KEY, agent_id bigint);
+        ALTER TABLE conversation ADD CONSTRAINT conversation_agent_id_fk
+            FOREIGN KEY (agent_id) REFERENCES agent (id);
+
+    References:
+        https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
+    """
+
+    meta = RuleMeta("NC104", "identifier-too-long", Severity.WARNING, "identifier over 63 bytes")
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        uses: dict[str, list[Identifier]] = {}
+        for identifier in IdentifierIndex(context.statements).all():
+            if identifier.byte_length > MAX_BYTES:
+                uses.setdefault(identifier.text, []).append(identifier)
+        if not uses:
+            return
+        by_cut: dict[str, set[str]] = {}
+        for text in uses:
+            by_cut.setdefault(_cut(text), set()).add(text)
+        collided = _collided_names(context, by_cut)
+        for text, places in sorted(uses.items(), key=lambda item: _first(item[1])):
+            places.sort(key=lambda i: order_key(i.origin))
+            cut = _cut(text)
+            clash = collided.get(cut)
+            if clash is None:
+                yield self._too_long(places, cut, sorted(by_cut[cut] - {text}))
+            elif min(by_cut[cut]) == text:  # one error per clashing group
+                yield self._clash(clash, places[0], cut, sorted(by_cut[cut]))
+
+    def _too_long(self, places: list[Identifier], cut: str, others: list[str]) -> Finding:
+        first = places[0]
+        locations = [Location.of(p.origin, "also used here") for p in places[1:MAX_RELATED]]
+        details = [f"written ({first.byte_length} bytes): {first.text}", f"stored: {cut}"]
+        details += [f"also truncates to the same name (no clash): {o}" for o in others]
+        return self.finding(
+            f'identifier "{first.text}" is {first.byte_length} bytes; PostgreSQL '
+            f'silently truncates it to "{cut}", so the catalog name differs from the written one',
+            [first.origin, *locations],
+            objects=[cut],
+            fix=(
+                "give it an explicit name of at most 63 bytes (in drizzle: "
+                "foreignKey({ columns, foreignColumns, name }))"
+            ),
+            details=details,
+        )
+
+    def _clash(
+        self, clash: tuple[Location, bool], first: Identifier, cut: str, texts: list[str]
+    ) -> Finding:
+        names = " and ".join(f'"{t}"' for t in texts)
+        where, failed = clash
+        outcome = "fails" if failed else "is silently skipped by the exception handler"
+        return self.finding(
+            f'identifiers {names} truncate to the same name "{cut}" in one namespace: '
+            f"the second CREATE {outcome}",
+            [where, Location.of(first.origin, "first of the names")],
+            severity=Severity.ERROR,
+            objects=[cut],
+            fix="shorten the names so they differ within their first 63 bytes",
+            details=[f"written: {t}" for t in texts] + [f"stored: {cut}"],
+        )
+
+
+def _cut(text: str) -> str:
+    return text.encode("utf-8")[:MAX_BYTES].decode("utf-8", errors="ignore")
+
+
+def _first(places: list[Identifier]) -> tuple[int, int]:
+    return min(order_key(p.origin) for p in places)
+
+
+def _collided_names(
+    context: RuleContext, by_cut: dict[str, set[str]]
+) -> dict[str, tuple[Location, bool]]:
+    """Truncated names that two different long identifiers really clash on, and where."""
+    shared = {cut for cut, texts in by_cut.items() if len(texts) > 1}
+    if not shared:
+        return {}
+    found: dict[str, tuple[Location, bool]] = {}
+    for event in context.events:
+        if event.kind not in (EventKind.DUPLICATE, EventKind.SKIPPED_EXISTING):
+            continue
+        short = event.name.rsplit(".", 1)[-1]
+        if short in shared and short not in found:
+            failed = event.kind is EventKind.DUPLICATE
+            found[short] = (Location.of(event.origin, "clash"), failed)
+    return found

@@ -1,0 +1,71 @@
+"""NC107: quoted identifiers with capital letters, which must be quoted forever."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from checker.findings import Finding, Severity
+from checker.rule import Rule, RuleContext, RuleMeta, register
+from rules.naming._common import (
+    IdentifierIndex,
+    defined_objects,
+    severity_for_layer,
+)
+
+_UPPER = re.compile(r"[A-Z]")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+@register
+class MixedCaseIdentifierRule(Rule):
+    """An object's name has capital letters, so it only exists quoted.
+
+    What it does:
+        Reports every table, column, type, index, constraint, sequence, view
+        and function whose stored name contains an upper-case letter (it was
+        written quoted, like ``"userId"``), once, where it is written; names
+        PostgreSQL derives from them (``"agentSession_pkey"``) are not repeated: a
+        warning for the extension's objects, information for the base's.
+
+    Why it matters:
+        PostgreSQL folds unquoted names to lower case, so ``SELECT userId
+        FROM t`` looks for ``userid`` and fails with "column does not
+        exist". Every hand-written query, view, function body and report has
+        to quote the name, for as long as it exists; snake_case names never
+        need quotes.
+
+    Example:
+        CREATE TABLE agent_session (id bigint PRIMARY KEY, "userId" text);
+
+    Use instead:
+        CREATE TABLE agent_session (id bigint PRIMARY KEY, user_id text);
+
+    References:
+        https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
+    """
+
+    meta = RuleMeta(
+        "NC107", "mixed-case-identifier", Severity.WARNING, "quoted identifier with capital letters"
+    )
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        index = IdentifierIndex(context.statements)
+        for obj in defined_objects(context.catalog):
+            token = index.naming(obj.origin, obj.name) if _UPPER.search(obj.name) else None
+            if token is None:
+                continue  # no capitals, or a name PostgreSQL derived (agentSession_pkey)
+            folded = obj.name.lower()
+            yield self.finding(
+                f'{obj.kind} {obj.label} has capital letters: it must be written "{obj.name}" '
+                f"(quoted) in every query; unquoted, {obj.name} means {folded}, "
+                "which does not exist",
+                token.origin,
+                severity=severity_for_layer(obj.origin.layer),
+                objects=[obj.label],
+                fix=f"use a lower-case name such as {_snake(obj.name)}",
+            )
+
+
+def _snake(name: str) -> str:
+    return _CAMEL_BOUNDARY.sub("_", name).lower()

@@ -1,0 +1,135 @@
+"""The command line as a user meets it: output, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "checker.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or REPO,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1", "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+
+
+def test_clean_input_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sql = tmp_path / "ok.sql"
+    sql.write_text("CREATE TABLE account (id bigint PRIMARY KEY, name text NOT NULL);\n")
+    assert main(["check", "--base", str(sql), "--fail-on", "error"]) == 0
+    out = capsys.readouterr().out
+    assert "0 errors" in out
+
+
+def test_parse_error_exits_one_with_location(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sql = tmp_path / "bad.sql"
+    sql.write_text("CREATE TABLE a (id int);\n\nCREATE TABLE b (id int,, x int);\n")
+    assert main(["check", "--base", str(sql)]) == 1
+    out = capsys.readouterr().out
+    assert f"{sql}:3:24 PS001 error syntax error" in out
+    assert "    3 | CREATE TABLE b (id int,, x int);" in out
+
+
+def test_json_output_is_versioned_and_deterministic(tmp_path: Path) -> None:
+    sql = tmp_path / "bad.sql"
+    sql.write_text("CREATE TABLE user (id int);\n")
+    first = _run("check", "--base", str(sql), "--format", "json")
+    second = _run("check", "--base", str(sql), "--format", "json")
+    assert first.returncode == 1
+    assert first.stdout == second.stdout
+    document = json.loads(first.stdout)
+    assert document["schema_version"] == 1
+    finding = document["findings"][0]
+    assert (finding["code"], finding["location"]["line"], finding["location"]["column"]) == (
+        "PS001",
+        1,
+        14,
+    )
+    assert "reserved word" in finding["fix"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["check", "--base", "missing/folder"], "missing/folder: no such file or directory"),
+        (
+            ["check", "--config", "nope.toml", "--base", "fixtures/sim"],
+            "nope.toml: no such config file",
+        ),
+        (["check"], "nothing to check"),
+        (["rules", "ZZ999"], "no rule 'ZZ999'"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_two(args: list[str], message: str) -> None:
+    completed = _run(*args)
+    assert completed.returncode == 2
+    assert message in completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_inspect_json_counts(tmp_path: Path) -> None:
+    sql = tmp_path / "s.sql"
+    sql.write_text(
+        "CREATE TYPE mood AS ENUM ('ok', 'sad');\n"
+        "CREATE TABLE p (id int PRIMARY KEY, m mood, CHECK (id > 0));\n"
+        "CREATE TABLE c (id int PRIMARY KEY, p_id int REFERENCES p ON DELETE CASCADE,"
+        " UNIQUE (p_id));\n"
+        "CREATE INDEX c_p_idx ON c (p_id);\n"
+    )
+    completed = _run("inspect", str(sql), "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    counts = json.loads(completed.stdout)
+    assert {
+        k: counts[k] for k in ("tables", "columns", "foreign_keys", "enums", "checks", "indexes")
+    } == {
+        "tables": 2,
+        "columns": 4,
+        "foreign_keys": 1,
+        "enums": 1,
+        "checks": 1,
+        "indexes": 4,
+    }
+
+
+def test_rules_lists_and_documents(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    listing = capsys.readouterr().out
+    assert "PS001  parse-error" in listing
+    assert main(["rules", "ps001"]) == 0
+    docs = capsys.readouterr().out
+    assert "What it does:" in docs and "Use instead:" in docs
+
+
+def test_suppression_comments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sql = tmp_path / "s.sql"
+    sql.write_text(
+        "-- schema-check: ignore[PS001]\nCREATE TABLE user (id int);\n"
+        "CREATE TABLE order (id int);\n"
+    )
+    assert main(["check", "--base", str(sql)]) == 1
+    out = capsys.readouterr().out
+    assert ":3:14 PS001" in out and ":2:" not in out
+    assert "1 suppressed" in out
+    sql.write_text("-- schema-check: ignore-file\nCREATE TABLE user (id int);\n")
+    assert main(["check", "--base", str(sql)]) == 0
+
+
+def test_version() -> None:
+    completed = _run("--version")
+    assert completed.returncode == 0
+    assert completed.stdout.startswith("schema-check ")

@@ -1,0 +1,540 @@
+"""The simulator: what the catalog looks like after statements, and the events it reports."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from checker.catalog import FkAction, FkMatch, Identity, TypeRef
+from checker.model import Layer
+from checker.parsing import parse_statements
+from checker.simulation import EventKind, SimulationResult
+from checker.simulator import make_object_name, not_null_constraint_name, simulate
+from checker.sources import SourceSet, load_sources
+
+
+def run(tmp_path: Path, sql: str, *, name: str = "0001_test.sql") -> SimulationResult:
+    return run_with_sources(tmp_path, sql, name=name)[1]
+
+
+def run_with_sources(
+    tmp_path: Path, sql: str, *, name: str = "0001_test.sql"
+) -> tuple[SourceSet, SimulationResult]:
+    path = tmp_path / name
+    path.write_text(sql, encoding="utf-8")
+    sources = load_sources([(path, Layer.BASE)])
+    parsed = parse_statements(sources.applied_statements)
+    assert all(p.error is None for p in parsed)
+    return sources, simulate(parsed)
+
+
+def events(result: SimulationResult, kind: EventKind) -> list[tuple[str, str]]:
+    return [(e.object_kind, e.name) for e in result.events if e.kind is kind]
+
+
+# ---- CREATE TABLE -------------------------------------------------------------
+
+
+def test_create_table_with_every_constraint_form(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TYPE status AS ENUM ('active', 'archived');
+        CREATE TABLE "user" (id text PRIMARY KEY, email varchar(255) UNIQUE NOT NULL);
+        CREATE TABLE item (
+            id serial PRIMARY KEY,
+            owner_id text NOT NULL REFERENCES "user" ON DELETE CASCADE,
+            parent_id integer,
+            price numeric(10, 2) CHECK (price > 0),
+            status status DEFAULT 'active' NOT NULL,
+            tags text[],
+            embedding vector(1536),
+            created timestamptz DEFAULT now(),
+            seq bigint GENERATED ALWAYS AS IDENTITY,
+            CONSTRAINT item_parent_fk FOREIGN KEY (parent_id) REFERENCES item (id) MATCH FULL
+                ON DELETE SET NULL ON UPDATE RESTRICT DEFERRABLE INITIALLY DEFERRED,
+            UNIQUE (owner_id, parent_id),
+            CHECK (price < 1000 OR status = 'archived')
+        );
+        """,
+    )
+    catalog = result.catalog
+    item = catalog.table("item")
+    assert item is not None
+    by_name = {c.name: c for c in item.columns}
+    assert by_name["id"].type == TypeRef("integer") and by_name["id"].not_null
+    assert by_name["id"].default == "nextval('item_id_seq'::regclass)"
+    assert ("public", "item_id_seq") in catalog.sequences
+    assert by_name["price"].type == TypeRef("numeric", None, ("10", "2"))
+    assert by_name["status"].type == TypeRef("status", "public")
+    assert by_name["tags"].type.render() == "text[]"
+    assert by_name["embedding"].type.render() == "vector(1536)"
+    assert by_name["created"].type.name == "timestamp with time zone"
+    assert by_name["seq"].identity is Identity.ALWAYS and by_name["seq"].not_null
+    assert ("public", "item_seq_seq") in catalog.sequences
+    names = {c.name: c for c in item.constraints}
+    assert set(names) == {
+        "item_pkey",
+        "item_owner_id_parent_id_key",
+        "item_price_check",
+        "item_check",
+        "item_owner_id_fkey",
+        "item_parent_fk",
+    }
+    parent_fk = names["item_parent_fk"].foreign_key
+    assert parent_fk is not None
+    assert parent_fk.on_delete is FkAction.SET_NULL and parent_fk.on_update is FkAction.RESTRICT
+    assert parent_fk.match is FkMatch.FULL
+    assert names["item_parent_fk"].deferrable and names["item_parent_fk"].initially_deferred
+    owner_fk = names["item_owner_id_fkey"].foreign_key
+    assert owner_fk is not None and owner_fk.ref_columns == ("id",)
+    assert owner_fk.on_delete is FkAction.CASCADE
+    assert ("public", "item_pkey") in catalog.indexes
+    assert catalog.indexes[("public", "user_email_key")].unique
+    assert catalog.indexes[("public", "user_email_key")].constraint == "user_email_key"
+    # the vector type comes from an extension that was never created
+    assert ("extension", "vector") in events(result, EventKind.MISSING)
+
+
+def test_implicit_names_are_truncated_and_suffixed_like_postgresql(tmp_path: Path) -> None:
+    long_table = "a" * 40
+    long_column = "b" * 40
+    result = run(
+        tmp_path,
+        f"""
+        CREATE TABLE {long_table} ({long_column} int UNIQUE, c int, d int);
+        CREATE TABLE t (a int, b int, UNIQUE (a), UNIQUE (a, b));
+        CREATE INDEX ON t (a);
+        CREATE INDEX ON t (a);
+        CREATE INDEX ON t (lower(b::text));
+        """,
+    )
+    indexes = set(result.catalog.indexes)
+    expected = make_object_name(long_table, long_column, "key")
+    assert len(expected.encode()) == 63 and expected.endswith("_key")
+    assert ("public", expected) in indexes
+    assert {("public", "t_a_key"), ("public", "t_a_b_key")} <= indexes
+    assert {("public", "t_a_idx"), ("public", "t_a_idx1"), ("public", "t_expr_idx")} <= indexes
+
+
+def test_postgres_18_not_null_constraint_names() -> None:
+    assert not_null_constraint_name("user", "email") == "user_email_not_null"
+    taken = {"t_c_not_null"}
+    assert not_null_constraint_name("t", "c", taken.__contains__) == "t_c_not_null1"
+
+
+def test_quoted_and_schema_qualified_names_resolve_to_the_same_table(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        'CREATE TABLE "public"."user" (id text PRIMARY KEY);\n'
+        'ALTER TABLE "user" ADD COLUMN name text;\n'
+        "ALTER TABLE public.user ADD COLUMN age int;\n",
+    )
+    user = result.catalog.table("user")
+    assert user is not None and [c.name for c in user.columns] == ["id", "name", "age"]
+
+
+def test_partitioned_table_and_partition_of(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE event (id bigint, at date NOT NULL, PRIMARY KEY (id, at))
+            PARTITION BY RANGE (at);
+        CREATE TABLE event_2024 PARTITION OF event FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+        CREATE INDEX event_at_idx ON event (at);
+        """,
+    )
+    catalog = result.catalog
+    parent, child = catalog.table("event"), catalog.table("event_2024")
+    assert parent is not None and child is not None
+    assert parent.partitioning is not None
+    assert parent.partitioning.strategy == "range" and parent.partitioning.keys == ("at",)
+    assert child.partition_of == ("public", "event")
+    assert [c.name for c in child.columns] == ["id", "at"]
+    assert {("public", "event_2024_pkey"), ("public", "event_2024_at_idx")} <= set(catalog.indexes)
+
+
+# ---- ALTER TABLE ----------------------------------------------------------------
+
+
+def test_alter_table_columns(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE t (a int, b text, c text);
+        ALTER TABLE t ADD COLUMN d boolean DEFAULT false NOT NULL;
+        ALTER TABLE t ALTER COLUMN a SET NOT NULL;
+        ALTER TABLE t ALTER COLUMN d DROP NOT NULL;
+        ALTER TABLE t ALTER COLUMN b SET DATA TYPE varchar(20);
+        ALTER TABLE t ALTER COLUMN c SET DEFAULT 'x';
+        ALTER TABLE t DROP COLUMN c;
+        ALTER TABLE t RENAME COLUMN a TO alpha;
+        """,
+    )
+    table = result.catalog.table("t")
+    assert table is not None
+    columns = {c.name: c for c in table.columns}
+    assert list(columns) == ["alpha", "b", "d"]
+    assert columns["alpha"].not_null and not columns["d"].not_null
+    assert columns["d"].default == "false"
+    assert columns["b"].type == TypeRef("character varying", None, ("20",))
+    actions = [e.action for e in result.events if e.kind is EventKind.ALTERED]
+    assert {"add column", "set not null", "drop not null", "alter column type"} <= set(actions)
+
+
+def test_add_drop_rename_and_validate_constraints(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE p (id int PRIMARY KEY);
+        CREATE TABLE c (id int, p_id int, n int);
+        ALTER TABLE c ADD CONSTRAINT c_p_fk FOREIGN KEY (p_id) REFERENCES p (id) NOT VALID;
+        ALTER TABLE c ADD CONSTRAINT c_n_check CHECK (n > 0);
+        ALTER TABLE c ADD UNIQUE (n);
+        ALTER TABLE c VALIDATE CONSTRAINT c_p_fk;
+        ALTER TABLE c RENAME CONSTRAINT c_n_key TO c_n_unique;
+        ALTER TABLE c DROP CONSTRAINT c_n_check;
+        """,
+    )
+    table = result.catalog.table("c")
+    assert table is not None
+    assert [c.name for c in table.constraints] == ["c_p_fk", "c_n_unique"]
+    assert not table.constraints[0].not_valid
+    # renaming a UNIQUE constraint renames its index too
+    assert ("public", "c_n_unique") in result.catalog.indexes
+    assert ("public", "c_n_key") not in result.catalog.indexes
+
+
+def test_drop_column_drops_indexes_and_constraints_using_it(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE t (a int, b int, c int, CHECK (b > 0), UNIQUE (a, b));
+        CREATE INDEX t_b_partial ON t (a) WHERE b IS NOT NULL;
+        CREATE INDEX t_a_idx ON t (a);
+        ALTER TABLE t DROP COLUMN b;
+        """,
+    )
+    table = result.catalog.table("t")
+    assert table is not None and table.constraints == ()
+    assert set(result.catalog.indexes) == {("public", "t_a_idx")}
+
+
+def test_drop_column_referenced_by_another_table_needs_cascade(tmp_path: Path) -> None:
+    sql = """
+        CREATE TABLE p (id int PRIMARY KEY);
+        CREATE TABLE c (p_id int REFERENCES p);
+        ALTER TABLE p DROP COLUMN id;
+        ALTER TABLE p DROP COLUMN id CASCADE;
+    """
+    result = run(tmp_path, sql)
+    assert [e.kind for e in result.events if e.name.startswith("p.id")][:1] == [EventKind.BLOCKED]
+    child = result.catalog.table("c")
+    assert child is not None and child.foreign_keys == ()
+
+
+# ---- IF NOT EXISTS, DUPLICATE, MISSING ------------------------------------------
+
+
+def test_if_not_exists_skips_but_keeps_the_skipped_definition(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE t (id int);
+        CREATE TABLE IF NOT EXISTS t (id bigint, extra text);
+        ALTER TABLE t ADD COLUMN IF NOT EXISTS id text;
+        CREATE INDEX IF NOT EXISTS t_idx ON t (id);
+        CREATE INDEX IF NOT EXISTS t_idx ON t (id DESC);
+        """,
+    )
+    skipped = [e for e in result.events if e.kind is EventKind.SKIPPED_EXISTING]
+    assert [(e.object_kind, e.name) for e in skipped] == [
+        ("table", "t"),
+        ("column", "t.id"),
+        ("index", "t_idx"),
+    ]
+    table_event = skipped[0]
+    assert [c.name for c in table_event.kept.columns] == ["id"]
+    assert [c.type.name for c in table_event.skipped.columns] == ["bigint", "text"]
+    assert skipped[1].skipped.type.name == "text"
+    assert skipped[2].skipped.keys[0].descending
+    table = result.catalog.table("t")
+    assert table is not None and [c.type.name for c in table.columns] == ["integer"]
+
+
+def test_duplicate_create_is_reported_and_not_applied(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE t (id int);
+        CREATE TABLE t (other text);
+        CREATE TYPE mood AS ENUM ('a');
+        CREATE TYPE mood AS ENUM ('b');
+        ALTER TABLE t ADD COLUMN id int;
+        """,
+    )
+    assert events(result, EventKind.DUPLICATE) == [
+        ("table", "t"),
+        ("enum", "mood"),
+        ("column", "t.id"),
+    ]
+    assert result.catalog.enums[("public", "mood")].labels == ("a",)
+    table = result.catalog.table("t")
+    assert table is not None and [c.name for c in table.columns] == ["id"]
+
+
+def test_missing_references_name_the_later_creation(tmp_path: Path) -> None:
+    sources, result = run_with_sources(
+        tmp_path,
+        "ALTER TABLE later ADD COLUMN x int;\n"
+        "CREATE INDEX ON nowhere (a);\n"
+        "CREATE TABLE later (id int);\n",
+    )
+    missing = [e for e in result.events if e.kind is EventKind.MISSING]
+    assert [(e.object_kind, e.name) for e in missing] == [("table", "later"), ("table", "nowhere")]
+    assert missing[0].created_later is not None
+    source = sources.files[missing[0].created_later.file]
+    assert source.line_col(missing[0].created_later.start) == (3, 1)
+    assert missing[1].created_later is None
+    assert source.line_col(missing[0].origin.start) == (1, 13)
+
+
+# ---- DROP ... CASCADE, renames ---------------------------------------------------
+
+
+def test_drop_table_cascade_drops_its_indexes_and_referencing_foreign_keys(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE p (id int PRIMARY KEY);
+        CREATE TABLE c (id int, p_id int REFERENCES p);
+        CREATE INDEX c_p_idx ON c (p_id);
+        DROP TABLE p;
+        DROP TABLE p CASCADE;
+        """,
+    )
+    assert events(result, EventKind.BLOCKED) == [("table", "p")]
+    assert result.catalog.table("p") is None
+    child = result.catalog.table("c")
+    assert child is not None and child.foreign_keys == ()
+    assert set(result.catalog.indexes) == {("public", "c_p_idx")}
+
+
+def test_drop_type_cascade_drops_columns_of_that_type(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TYPE mood AS ENUM ('ok');
+        CREATE TABLE t (id int, m mood, ms mood[]);
+        DROP TYPE mood;
+        DROP TYPE mood CASCADE;
+        DROP TYPE IF EXISTS mood;
+        """,
+    )
+    assert ("type", "mood") in events(result, EventKind.BLOCKED)
+    assert ("type", "mood") in events(result, EventKind.NO_OP)
+    table = result.catalog.table("t")
+    assert table is not None and [c.name for c in table.columns] == ["id"]
+    assert result.catalog.enums == {}
+
+
+def test_renames_of_tables_columns_indexes_and_types(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TYPE kind AS ENUM ('a');
+        CREATE TABLE p (id int PRIMARY KEY, k kind);
+        CREATE TABLE c (p_id int REFERENCES p (id));
+        CREATE INDEX p_k_idx ON p (k);
+        ALTER TABLE p RENAME TO parent;
+        ALTER TABLE parent RENAME COLUMN id TO parent_id;
+        ALTER INDEX p_k_idx RENAME TO parent_k_idx;
+        ALTER INDEX p_pkey RENAME TO parent_pkey;
+        ALTER TYPE kind RENAME TO category;
+        """,
+    )
+    catalog = result.catalog
+    parent = catalog.table("parent")
+    assert parent is not None and catalog.table("p") is None
+    assert [c.name for c in parent.columns] == ["parent_id", "k"]
+    assert parent.columns[1].type == TypeRef("category", "public")
+    assert parent.primary_key is not None and parent.primary_key.name == "parent_pkey"
+    assert catalog.indexes[("public", "parent_k_idx")].table == ("public", "parent")
+    child = catalog.table("c")
+    assert child is not None
+    fk = child.foreign_keys[0].foreign_key
+    assert (
+        fk is not None and fk.ref_table == ("public", "parent") and fk.ref_columns == ("parent_id",)
+    )
+    assert ("public", "category") in catalog.enums
+
+
+# ---- enums, domains, composites, views, functions, triggers ----------------------
+
+
+def test_enum_add_value_before_after_if_not_exists_and_rename(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TYPE level AS ENUM ('low', 'high');
+        ALTER TYPE level ADD VALUE 'medium' BEFORE 'high';
+        ALTER TYPE level ADD VALUE 'lowest' AFTER 'nothing';
+        ALTER TYPE level ADD VALUE 'top';
+        ALTER TYPE level ADD VALUE IF NOT EXISTS 'top';
+        ALTER TYPE level RENAME VALUE 'low' TO 'minor';
+        """,
+    )
+    assert result.catalog.enums[("public", "level")].labels == ("minor", "medium", "high", "top")
+    assert ("enum value", "level.nothing") in events(result, EventKind.MISSING)
+    assert ("enum value", "level.top") in events(result, EventKind.SKIPPED_EXISTING)
+
+
+def test_domains_composites_views_functions_triggers(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE DOMAIN email AS text NOT NULL CHECK (VALUE LIKE '%@%');
+        CREATE TYPE pair AS (a int, b text);
+        CREATE TABLE t (id int, e email, p pair);
+        CREATE VIEW v AS SELECT id FROM t;
+        CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
+        CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+        CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();
+        CREATE TRIGGER t_other BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION nothing();
+        COMMENT ON TABLE t IS 'things';
+        COMMENT ON COLUMN t.id IS 'the id';
+        """,
+    )
+    catalog = result.catalog
+    assert catalog.domains[("public", "email")].not_null
+    assert catalog.composites[("public", "pair")].attributes[0] == ("a", TypeRef("integer"))
+    table = catalog.table("t")
+    assert table is not None and table.comment == "things"
+    assert table.columns[0].comment == "the id"
+    assert table.columns[1].type == TypeRef("email", "public")
+    assert catalog.views[("public", "mv")].materialized
+    assert ("public", "touch", "") in catalog.functions
+    assert (("public", "t"), "t_touch") in catalog.triggers
+    assert ("function", "nothing") in events(result, EventKind.MISSING)
+
+
+# ---- DO blocks ------------------------------------------------------------------
+
+
+def test_do_block_with_exception_wrapper_applies_and_swallows_duplicates(tmp_path: Path) -> None:
+    sql = (
+        "CREATE TABLE p (id text PRIMARY KEY);\n"
+        "CREATE TABLE c (p_id text);\n"
+        "DO $$ BEGIN\n"
+        ' ALTER TABLE "c" ADD CONSTRAINT "c_p_fk" FOREIGN KEY ("p_id") REFERENCES p("id");\n'
+        "EXCEPTION\n"
+        " WHEN duplicate_object THEN null;\n"
+        "END $$;\n"
+        "DO $$ BEGIN\n"
+        ' ALTER TABLE "c" ADD CONSTRAINT "c_p_fk" FOREIGN KEY ("p_id") REFERENCES p("id");\n'
+        "EXCEPTION WHEN duplicate_object THEN null;\n"
+        "END $$;\n"
+    )
+    sources, result = run_with_sources(tmp_path, sql)
+    child = result.catalog.table("c")
+    assert child is not None and [c.name for c in child.foreign_keys] == ["c_p_fk"]
+    assert events(result, EventKind.DUPLICATE) == []
+    assert ("constraint", "c.c_p_fk") in events(result, EventKind.SKIPPED_EXISTING)
+    inner = [p for p in result.statements if p.parent is not None]
+    assert len(inner) == 2
+    source = sources.files[inner[0].origin.file]
+    assert source.line_col(inner[0].origin.start) == (4, 2)
+    assert inner[0].statement.text.startswith('ALTER TABLE "c"')
+    assert inner[0].parent is not None and inner[0].parent.statement.text.startswith("DO $$")
+
+
+def test_do_block_guards_are_decided_against_the_catalog(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE t (id int, a int);
+        DO $$
+        BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 't_a_check') THEN
+            ALTER TABLE t ADD CONSTRAINT t_a_check CHECK (a > 0);
+          END IF;
+          IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 't_a_check') THEN
+            ALTER TABLE t ADD CONSTRAINT t_a_check CHECK (a > 1);
+          END IF;
+          IF EXISTS (SELECT 1 FROM information_schema.columns
+                     WHERE table_name = 't' AND column_name = 'a')
+             AND NOT EXISTS (SELECT 1 FROM information_schema.columns
+                     WHERE table_name = 't' AND column_name = 'b') THEN
+            EXECUTE 'ALTER TABLE t RENAME COLUMN a TO b';
+          END IF;
+          IF to_regclass('public.gone') IS NULL THEN
+            RETURN;
+          END IF;
+          CREATE TABLE never (id int);
+        END $$;
+        """,
+    )
+    table = result.catalog.table("t")
+    assert table is not None
+    assert [c.expression for c in table.checks] == ["a > 0"]
+    assert [c.name for c in table.columns] == ["id", "b"]
+    assert result.catalog.table("never") is None
+    assert events(result, EventKind.DUPLICATE) == []
+
+
+def test_undecidable_guard_applies_the_ddl_branch_and_says_so(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE t (id int);
+        DO $$
+        BEGIN
+          IF (SELECT count(*) FROM t) = 0 THEN
+            CREATE INDEX t_id_idx ON t (id);
+          END IF;
+        END $$;
+        """,
+    )
+    assert ("public", "t_id_idx") in result.catalog.indexes
+    assert ("condition", "IF") in events(result, EventKind.NOT_ANALYSED)
+
+
+def test_dynamic_execute_is_not_analysed_at_its_location(tmp_path: Path) -> None:
+    sources, result = run_with_sources(
+        tmp_path,
+        "CREATE TABLE t (id int);\n"
+        "DO $$\n"
+        "BEGIN\n"
+        "  EXECUTE format('ALTER TABLE %I ADD COLUMN x int', 't');\n"
+        "END $$;\n"
+        "CALL refresh_everything();\n",
+    )
+    not_analysed = [e for e in result.events if e.kind is EventKind.NOT_ANALYSED]
+    assert [e.name for e in not_analysed] == ["EXECUTE", "Call"]
+    source = sources.files[not_analysed[0].origin.file]
+    assert source.line_col(not_analysed[0].origin.start) == (4, 11)
+
+
+# ---- the upstream corpus --------------------------------------------------------
+
+
+def test_upstream_sim_migrations_give_the_live_counts() -> None:
+    folder = os.environ.get("SCHEMA_CHECK_SIM_MIGRATIONS")
+    if not folder:
+        pytest.skip("set SCHEMA_CHECK_SIM_MIGRATIONS to Sim's packages/db/migrations folder")
+    sources = load_sources([(folder, Layer.BASE)])
+    parsed = parse_statements(sources.applied_statements)
+    assert [p for p in parsed if p.error is not None] == []
+    counts = simulate(parsed).catalog.counts()
+    assert {
+        k: counts[k] for k in ("tables", "columns", "foreign_keys", "enums", "checks", "indexes")
+    } == {
+        "tables": 112,
+        "columns": 1330,
+        "foreign_keys": 203,
+        "enums": 39,
+        "checks": 27,
+        "indexes": 541,
+    }
