@@ -1,0 +1,1 @@
+"""IX3xx: index coverage of documented queries, and index mistakes."""

@@ -1,0 +1,147 @@
+"""IX306: unique index or PK on a partitioned table without the partition key; PARTITION OF a
+table that is not partitioned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+
+from checker.catalog import ConstraintKind, Table, display_name
+from checker.findings import Finding, Location, Severity
+from checker.model import Origin
+from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.simulation import ParsedStatement
+
+_ATTACH_PARTITION = "AT_AttachPartition"
+
+
+@register
+class PartitionKeyRule(Rule):
+    """A unique key on a partitioned table lacks the partition key, or a partition's parent is
+    not partitioned.
+
+    What it does:
+        Reports a PRIMARY KEY, UNIQUE constraint or unique index on a table
+        declared ``PARTITION BY`` whose columns do not include every
+        partition-key column (or whose partition key is an expression), and a
+        ``CREATE TABLE ... PARTITION OF`` or ``ATTACH PARTITION`` whose parent
+        table is not declared ``PARTITION BY``.
+
+    Why it matters:
+        PostgreSQL enforces uniqueness per partition only, so it refuses a
+        unique key that does not contain the partition key ("unique constraint
+        on partitioned table must include all partitioning columns"). A table
+        created without ``PARTITION BY`` can never be partitioned in place:
+        ``PARTITION OF`` fails ("is not partitioned") and the table has to be
+        rebuilt and its data copied, which a later migration cannot do quietly.
+
+    Example:
+        CREATE TABLE event_log (
+            id bigint NOT NULL,
+            created_at timestamp NOT NULL,
+            PRIMARY KEY (id)
+        ) PARTITION BY RANGE (created_at);
+
+    Use instead:
+        CREATE TABLE event_log (
+            id bigint NOT NULL,
+            created_at timestamp NOT NULL,
+            PRIMARY KEY (id, created_at)
+        ) PARTITION BY RANGE (created_at);
+
+    References:
+        https://www.postgresql.org/docs/current/ddl-partitioning.html#DDL-PARTITIONING-DECLARATIVE-LIMITATIONS
+        https://www.postgresql.org/docs/current/sql-createtable.html#SQL-CREATETABLE-PARTITION
+    """
+
+    meta = RuleMeta(
+        "IX306",
+        "partition-key-rules",
+        Severity.ERROR,
+        "unique key without the partition key, or partition of a non-partitioned table",
+    )
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        for table in sorted(context.catalog.tables.values(), key=lambda t: t.qualified):
+            if table.partitioning is not None:
+                yield from self._unique_keys(context, table)
+        for parsed in context.statements:
+            yield from self._partition_of(context, parsed)
+
+    def _unique_keys(self, context: RuleContext, table: Table) -> Iterator[Finding]:
+        assert table.partitioning is not None
+        partition_keys = table.partitioning.keys
+        name = display_name(table.qualified)
+        seen: set[str] = set()
+        checks: list[tuple[str, str, tuple[str | None, ...], Origin]] = []
+        for constraint in table.constraints:
+            if constraint.kind in (ConstraintKind.PRIMARY_KEY, ConstraintKind.UNIQUE):
+                kind = "primary key" if constraint.kind is ConstraintKind.PRIMARY_KEY else "unique"
+                checks.append(
+                    (
+                        f"{kind} {constraint.name}",
+                        constraint.name,
+                        constraint.columns,
+                        constraint.origin,
+                    )
+                )
+                if constraint.index:
+                    seen.add(constraint.index)
+        for index in context.catalog.indexes_of(table.qualified):
+            if index.unique and index.name not in seen and index.constraint is None:
+                checks.append(
+                    (f"unique index {index.name}", index.name, index.key_columns, index.origin)
+                )
+        for label, object_name, columns, origin in checks:
+            missing = [key for key in partition_keys if key not in columns]
+            if not missing:
+                continue
+            keys = ", ".join(partition_keys)
+            yield self.finding(
+                f"The {label} on partitioned table {name} does not include the partition key "
+                f"({', '.join(missing)}): PostgreSQL rejects it, because uniqueness is only "
+                "enforced inside each partition",
+                [Location.of(origin, label), Location.of(table.origin, f"PARTITION BY ({keys})")],
+                objects=[name, object_name],
+                fix=f"add {', '.join(missing)} to the key columns, or enforce uniqueness "
+                "another way (a non-partitioned lookup table)",
+            )
+
+    def _partition_of(self, context: RuleContext, parsed: ParsedStatement) -> Iterator[Finding]:
+        node = parsed.node
+        parent_var: ast.RangeVar | None = None
+        child = ""
+        if isinstance(node, ast.CreateStmt) and node.partbound is not None and node.inhRelations:
+            parent_var = node.inhRelations[0]
+            child = str(getattr(node.relation, "relname", ""))
+        elif isinstance(node, ast.AlterTableStmt):
+            for command in node.cmds or ():
+                subtype = getattr(command.subtype, "name", str(command.subtype))
+                if subtype == _ATTACH_PARTITION and isinstance(command.def_, ast.PartitionCmd):
+                    parent_var = node.relation
+                    child = str(getattr(command.def_.name, "relname", ""))
+        if parent_var is None:
+            return
+        key = (str(parent_var.schemaname or "public"), str(parent_var.relname))
+        parent = context.catalog.tables.get(key)
+        if parent is None or parent.partitioning is not None:
+            return
+        name = display_name(key)
+        location = getattr(parent_var, "location", None)
+        place = (
+            parsed.statement.span(location, location + len(str(parent_var.relname)))
+            if isinstance(location, int) and location >= 0
+            else parsed.origin
+        )
+        yield self.finding(
+            f"{child} is declared a partition of {name}, but {name} is not a partitioned "
+            f'table: PostgreSQL rejects it ("{name}" is not partitioned)',
+            [Location.of(place, "parent"), Location.of(parent.origin, f"{name} created here")],
+            objects=[name, child],
+            fix=(
+                f"create {name} with PARTITION BY RANGE (...) from the start (a primary key must "
+                "then include the partition column), or rebuild it: create a partitioned copy, "
+                "move the rows, swap the names"
+            ),
+        )
