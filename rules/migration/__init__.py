@@ -1,0 +1,1 @@
+"""MG4xx: migration ordering and safety."""

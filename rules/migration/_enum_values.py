@@ -1,0 +1,112 @@
+"""Enum values added by ALTER TYPE ... ADD VALUE, and uses of them before that commits.
+
+PostgreSQL (12+) allows ADD VALUE in a transaction block but refuses to use the
+new value until that transaction commits, unless the type itself was created
+in the same transaction. A use is a string constant equal to the value in a
+statement that names the type or a table with a column of that type (the
+constant is then converted to the enum: a DEFAULT, CHECK, predicate, INSERT,
+UPDATE or cast).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pglast import ast
+
+from checker.catalog import Catalog, QualifiedName, display_name
+from checker.model import Origin
+from checker.simulation import EventKind, SimEvent
+from rules.migration._common import string_constants
+from rules.migration._transactions import Step
+
+
+@dataclass(frozen=True, slots=True)
+class EnumUse:
+    type_name: str
+    value: str
+    origin: Origin  # the string constant
+    added: Origin  # the ALTER TYPE ... ADD VALUE
+
+
+def type_key(names: Sequence[Any]) -> QualifiedName:
+    parts = [str(getattr(part, "sval", part)) for part in names]
+    if parts and parts[0] == "pg_catalog":
+        parts = parts[1:]
+    return (parts[-2], parts[-1]) if len(parts) >= 2 else ("public", parts[-1])
+
+
+def relation_key(node: ast.RangeVar) -> QualifiedName:
+    return (str(node.schemaname or "public"), str(node.relname))
+
+
+def nodes(root: Any) -> Iterator[Any]:
+    """Every pglast node under ``root`` (depth first)."""
+    stack = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, ast.Node):
+            yield value
+            stack.extend(getattr(value, attribute) for attribute in value)
+        elif isinstance(value, tuple | list):
+            stack.extend(value)
+
+
+class EnumValueTracker:
+    """Feed it the steps of a transaction walk; it returns the unsafe uses of new values."""
+
+    def __init__(self, catalog: Catalog, events: Sequence[SimEvent]) -> None:
+        self.tables_of_type: dict[QualifiedName, set[QualifiedName]] = {}
+        for table in catalog.tables.values():
+            for column in table.columns:
+                if column.type.schema is not None:
+                    key = (column.type.schema, column.type.name)
+                    self.tables_of_type.setdefault(key, set()).add(table.qualified)
+        self.really_added = {
+            id(event.statement)
+            for event in events
+            if event.kind is EventKind.ALTERED and event.action == "add value"
+        }
+        self.created_in: dict[QualifiedName, int] = {}
+        self.pending: dict[tuple[QualifiedName, str], tuple[int, Origin]] = {}
+
+    def step(self, step: Step) -> list[EnumUse]:
+        node = step.parsed.node
+        if isinstance(node, ast.CreateEnumStmt) and node.typeName:
+            self.created_in[type_key(node.typeName)] = step.transaction
+            return []
+        if (
+            isinstance(node, ast.AlterEnumStmt)
+            and node.typeName
+            and node.newVal
+            and not node.oldVal
+        ):
+            key = type_key(node.typeName)
+            fresh_type = self.created_in.get(key) == step.transaction
+            if step.in_transaction and not fresh_type and id(step.parsed) in self.really_added:
+                self.pending[(key, str(node.newVal))] = (step.transaction, step.parsed.origin)
+            return []
+        live = {k: v for k, v in self.pending.items() if v[0] == step.transaction}
+        if not live or node is None:
+            return []
+        return list(self._uses(step, live))
+
+    def _uses(
+        self, step: Step, live: dict[tuple[QualifiedName, str], tuple[int, Origin]]
+    ) -> Iterator[EnumUse]:
+        related: set[QualifiedName] = set()
+        for node in nodes(step.parsed.node):
+            if isinstance(node, ast.TypeName) and node.names:
+                related.add(type_key(node.names))
+            elif isinstance(node, ast.RangeVar):
+                table = relation_key(node)
+                related.update(k for k, tables in self.tables_of_type.items() if table in tables)
+        if not related:
+            return
+        statement = step.parsed.statement
+        for value, start, end in string_constants(statement):
+            for (key, added_value), (_, added) in live.items():
+                if added_value == value and key in related:
+                    yield EnumUse(display_name(key), value, statement.span(start, end), added)

@@ -1,0 +1,96 @@
+"""Where each table (and type) was created, as of each statement of the run.
+
+MG408 and MG409 ask the same question about the target of a statement: was it
+created in this same file (new), in an earlier file of the layer, or by the base
+layer? The answer comes from the simulator's CREATED / DROPPED / RENAMED events,
+replayed in statement order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from pglast import ast
+
+from checker.model import Layer, MigrationFile, Origin
+from checker.simulation import EventKind, ParsedStatement, SimEvent
+from rules.migration._transactions import outermost
+
+TYPE_KINDS = frozenset({"enum", "domain", "composite", "type"})
+
+
+@dataclass(frozen=True, slots=True)
+class Creation:
+    """The statement that created an object."""
+
+    origin: Origin
+    migration: MigrationFile
+
+    @property
+    def layer(self) -> Layer:
+        return self.origin.layer
+
+    def before(self, parsed: ParsedStatement) -> bool:
+        """True when the object existed before the run that applies ``parsed`` could have started.
+
+        A run may start at any migration file, so an object created by an
+        earlier file of the same folder, or by another layer, is pre-existing;
+        one created earlier in the same file is new.
+        """
+        return self.migration.path != parsed.statement.migration.path
+
+
+def table_name(node: ast.RangeVar) -> str:
+    """The display name the simulator uses: ``name`` in public, ``schema.name`` elsewhere."""
+    schema = str(node.schemaname or "public")
+    return str(node.relname) if schema == "public" else f"{schema}.{node.relname}"
+
+
+def _group(kind: str) -> str:
+    return "type" if kind in TYPE_KINDS else kind
+
+
+@dataclass(slots=True)
+class History:
+    """Replays creation events; ``created(kind, name)`` answers for the current statement."""
+
+    objects: dict[tuple[str, str], Creation]
+
+    def created(self, kind: str, name: str) -> Creation | None:
+        return self.objects.get((_group(kind), name))
+
+    def apply(self, events: Sequence[SimEvent]) -> None:
+        for event in events:
+            key = (_group(event.object_kind), event.name)
+            if event.object_kind == "relation":
+                key = ("table", event.name)
+            if event.kind is EventKind.CREATED:
+                migration = event.statement.statement.migration
+                self.objects[key] = Creation(event.origin, migration)
+            elif event.kind is EventKind.DROPPED:
+                self.objects.pop(key, None)
+            elif event.kind is EventKind.RENAMED and event.detail:
+                creation = self.objects.pop(key, None)
+                if creation is not None:
+                    schema = event.name.rsplit(".", 1)[0] + "." if "." in event.name else ""
+                    if key[0] in ("table", "type", "index", "view", "sequence"):
+                        self.objects[(key[0], schema + event.detail)] = creation
+
+
+def replay(
+    statements: Sequence[ParsedStatement], events: Sequence[SimEvent]
+) -> Iterator[tuple[ParsedStatement, History, list[SimEvent]]]:
+    """Each executed statement with the history as it was just before it, and its own events.
+
+    Statements inside function bodies are skipped (they run when called).
+    """
+    by_statement: dict[int, list[SimEvent]] = {}
+    for event in events:
+        by_statement.setdefault(id(event.statement), []).append(event)
+    history = History({})
+    for parsed in statements:
+        own = by_statement.get(id(parsed), [])
+        if parsed.parent is None or isinstance(outermost(parsed).node, ast.DoStmt):
+            yield parsed, history, own
+        history.apply(own)

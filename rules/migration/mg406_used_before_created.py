@@ -1,0 +1,92 @@
+"""MG406: an object used before it is created, or never created."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.findings import Finding, Location, Severity
+from checker.model import Layer
+from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.simulation import EventKind, SimEvent
+from rules.migration._common import relative
+
+_SQLSTATE = {
+    "table": "42P01 undefined_table",
+    "column": "42703 undefined_column",
+    "type": "42704 undefined_object",
+    "extension": "42704 undefined_object",
+    "schema": "3F000 invalid_schema_name",
+    "function": "42883 undefined_function",
+}
+
+
+@register
+class UsedBeforeCreatedRule(Rule):
+    """A statement uses a table, column, type or other object that does not exist yet.
+
+    What it does:
+        Follows the statements in the order a migration run executes them,
+        base layer first, then the extension, then the proposal, and reports
+        each reference to an object that does not exist at that point: a
+        table, column, type, constraint, index, schema or function. When a
+        later statement creates it, the finding says which one. A type that
+        an extension provides (pgvector's ``vector``) exists only once
+        ``CREATE EXTENSION`` for it has run.
+
+    Why it matters:
+        PostgreSQL resolves every name when the statement runs: the
+        statement fails ("relation ... does not exist") and, in a migration
+        run, everything before it in the same transaction rolls back. Order
+        mistakes often hide on the author's database, where the object was
+        created by hand or by an earlier version of the file.
+
+    Example:
+        CREATE INDEX note_account_idx ON note (account_id);
+        CREATE TABLE note (id text PRIMARY KEY, account_id text);
+
+    Use instead:
+        CREATE TABLE note (id text PRIMARY KEY, account_id text);
+        CREATE INDEX note_account_idx ON note (account_id);
+
+    References:
+        https://www.postgresql.org/docs/current/ddl-depend.html
+        https://www.postgresql.org/docs/current/errcodes-appendix.html
+    """
+
+    meta = RuleMeta(
+        "MG406", "used-before-created", Severity.ERROR, "object used before it is created, or never"
+    )
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        for event in context.events:
+            if event.kind is EventKind.MISSING:
+                yield self._missing(context, event)
+
+    def _missing(self, context: RuleContext, event: SimEvent) -> Finding:
+        kind, name = event.object_kind, event.name
+        error = _SQLSTATE.get(kind, "an undefined-object error")
+        if kind == "extension":
+            subject = f"this needs extension {name}, and no CREATE EXTENSION {name} runs before it"
+        else:
+            subject = f"{kind} {name} does not exist when this statement runs"
+        places = [event.origin]
+        later = event.created_later
+        if later is not None:
+            where = relative(context.sources, later)
+            subject += f"; it is created later, at {where}"
+            places.append(later)
+            fix = f"move this statement after {where}, or create the {kind} before it"
+        elif kind == "extension":
+            fix = f"run CREATE EXTENSION IF NOT EXISTS {name}; in an earlier migration"
+        else:
+            subject += ", and no statement creates it"
+            fix = f"create the {kind} first, or correct the name"
+        outcome = (
+            "" if event.origin.layer is Layer.PROPOSAL else " and the migration run rolls back"
+        )
+        return self.finding(
+            f"{subject}: PostgreSQL fails with {error}{outcome}",
+            [Location.of(places[0]), *(Location.of(p, "created here") for p in places[1:])],
+            objects=[f"{kind}:{name}"],
+            fix=fix,
+        )

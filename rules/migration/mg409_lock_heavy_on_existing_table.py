@@ -1,0 +1,117 @@
+"""MG409: lock-heavy DDL on a table that existed before this migration."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from checker.findings import Finding, Location, Severity
+from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.simulation import ParsedStatement, SimEvent
+from rules.migration._common import relative
+from rules.migration._history import replay, table_name
+from rules.migration._locks import Heavy, alter_table_heavy
+
+
+@register
+class LockHeavyOnExistingTableRule(Rule):
+    """Lock-heavy DDL on a table that already holds data.
+
+    What it does:
+        Reports, on a table created before the current migration file (by
+        the base layer, or by an earlier file of the same folder, since each
+        file may be deployed on its own): CREATE INDEX without CONCURRENTLY,
+        ADD FOREIGN KEY or CHECK without NOT VALID, ADD PRIMARY KEY / UNIQUE
+        without USING INDEX, SET NOT NULL, a column type change that
+        rewrites or re-checks the table, ADD COLUMN whose default is
+        volatile (or a serial, identity or stored generated column), and
+        RENAME of a table or column. Tables created earlier in the same file
+        are empty and exempt, and so is a foreign key from such a new table
+        to an existing one: there are no rows to check, and the lock it takes
+        on the referenced table only blocks that table's writes until commit.
+
+    Why it matters:
+        These statements hold a SHARE or ACCESS EXCLUSIVE lock while they
+        build, scan or rewrite every row, and under a transactional runner
+        until the whole run commits: the application's writes (or all of its
+        queries) queue behind them, and requests time out on a large table.
+        A rename is instant but breaks every running instance that still
+        uses the old name.
+
+    Example:
+        CREATE INDEX account_email_idx ON account (email);
+
+    Use instead:
+        COMMIT;
+        CREATE INDEX CONCURRENTLY account_email_idx ON account (email);
+
+    References:
+        https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+        https://www.postgresql.org/docs/current/sql-altertable.html#SQL-ALTERTABLE-NOTES
+        https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+    """
+
+    meta = RuleMeta(
+        "MG409",
+        "lock-heavy-on-existing-table",
+        Severity.WARNING,
+        "lock-heavy DDL on an existing table",
+    )
+    doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        for parsed, history, events in replay(context.statements, context.events):
+            node = parsed.node
+            relation = getattr(node, "relation", None)
+            if not isinstance(relation, ast.RangeVar):
+                continue
+            table = table_name(relation)
+            creation = history.created("table", table)
+            if creation is None or not creation.before(parsed):
+                continue
+            for heavy in self._heavy(context, parsed, node, table, events):
+                origin = parsed.statement.span(heavy.location, len(parsed.statement.text))
+                yield self.finding(
+                    f"{heavy.what} on {table}, which exists before this migration (created at "
+                    f"{relative(context.sources, creation.origin)}): {heavy.lock}",
+                    [origin, Location.of(creation.origin, f"{table} created here")],
+                    objects=[table],
+                    fix=heavy.fix,
+                )
+
+    def _heavy(
+        self,
+        context: RuleContext,
+        parsed: ParsedStatement,
+        node: object,
+        table: str,
+        events: list[SimEvent],
+    ) -> Iterator[Heavy]:
+        if isinstance(node, ast.IndexStmt) and not node.concurrent:
+            yield Heavy(
+                "CREATE INDEX without CONCURRENTLY",
+                f"its SHARE lock makes writes to {table} wait until the index is built and the run "
+                "commits",
+                "build it with CREATE INDEX CONCURRENTLY outside the transaction (after COMMIT;)",
+                0,
+            )
+        elif isinstance(node, ast.RenameStmt) and node.renameType in (
+            ObjectType.OBJECT_TABLE,
+            ObjectType.OBJECT_COLUMN,
+        ):
+            what = (
+                "RENAME COLUMN" if node.renameType == ObjectType.OBJECT_COLUMN else "RENAME TABLE"
+            )
+            yield Heavy(
+                what,
+                "it takes an ACCESS EXCLUSIVE lock, and every running application instance that "
+                "still uses the old name fails until it is redeployed",
+                "add the new name alongside the old one (a new column kept in sync, or a view), "
+                "deploy code that uses it, and drop the old name in a later release",
+                0,
+            )
+        elif isinstance(node, ast.AlterTableStmt):
+            for cmd in node.cmds or ():
+                yield from alter_table_heavy(context.catalog, cmd, table, events)

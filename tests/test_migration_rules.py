@@ -1,0 +1,233 @@
+"""The MG rules on whole scenarios: layers, runners, the bundled Sim + Parlant check, upstream Sim.
+
+Per-rule behaviour is in fixtures/rules/MG4xx; these tests cover what a single
+fixture file cannot: two drizzle folders with their journals, the runner
+setting, and the acceptance counts on real inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from support import FIXTURES, REPO, run_paths, settings_for
+
+from checker.config import load_settings
+from checker.engine import CheckResult, check
+from checker.findings import Severity
+from checker.model import Layer
+
+SCENARIOS = FIXTURES / "scenarios"
+UPSTREAM_SIM = Path("/work/corpus/packages/db/migrations")
+MG = ("MG401", "MG402", "MG403", "MG404", "MG405", "MG406", "MG407", "MG408", "MG409", "MG410")
+
+
+def _mg(result: CheckResult) -> list[tuple[str, str, int]]:
+    """(code, file relative to the repo or the input, line) of every MG finding."""
+    found = []
+    for finding in result.findings:
+        if finding.code not in MG or finding.primary is None:
+            continue
+        primary = finding.primary
+        line = result.files[primary.file].line_col(primary.start)[0]
+        path = Path(primary.file)
+        shown = path.relative_to(REPO) if path.is_relative_to(REPO) else path
+        found.append((finding.code, str(shown), line))
+    return sorted(found)
+
+
+def _drizzle(folder: Path, files: dict[str, str], start_when: int = 1_700_000_000_000) -> Path:
+    """A drizzle-kit folder with one journal entry per file, in the given order."""
+    (folder / "meta").mkdir(parents=True)
+    entries = []
+    for idx, (tag, sql) in enumerate(files.items()):
+        (folder / f"{tag}.sql").write_text(sql, encoding="utf-8")
+        entries.append(
+            {"idx": idx, "version": "7", "when": start_when + idx, "tag": tag, "breakpoints": True}
+        )
+    journal = {"version": "7", "dialect": "postgresql", "entries": entries}
+    (folder / "meta" / "_journal.json").write_text(json.dumps(journal, indent=2), encoding="utf-8")
+    return folder
+
+
+def _codes(result: CheckResult) -> Counter[str]:
+    return Counter(f.code for f in result.findings)
+
+
+# ---- scenarios --------------------------------------------------------------
+
+STALE = "fixtures/scenarios/migration_stale_extension/extension"
+
+
+def test_stale_extension_is_reported_across_layers() -> None:
+    settings = load_settings(SCENARIOS / "migration_stale_extension" / "schema-check.toml")
+    assert _mg(check(settings)) == [
+        ("MG403", f"{STALE}/meta/_journal.json", 9),  # 0002 taken by the base
+        ("MG403", f"{STALE}/meta/_journal.json", 16),  # 0003 taken by the base
+        ("MG405", f"{STALE}/meta/_journal.json", 9),  # dated before the base's newest entry
+        (
+            "MG407",
+            f"{STALE}/0003_agent_indexes.sql",
+            2,
+        ),  # CONCURRENTLY inside drizzle's transaction
+        ("MG407", f"{STALE}/0004_agent_constraints.sql", 4),  # new enum value used before commit
+        ("MG408", f"{STALE}/0004_agent_constraints.sql", 3),  # adds a value to the base's enum
+        ("MG408", f"{STALE}/0004_agent_constraints.sql", 5),  # adds a column to base table user
+        ("MG409", f"{STALE}/0003_agent_indexes.sql", 1),  # agent created by an earlier file
+        ("MG409", f"{STALE}/0004_agent_constraints.sql", 1),
+        ("MG409", f"{STALE}/0004_agent_constraints.sql", 2),
+    ]
+
+
+def test_additive_extension_after_the_base_is_clean() -> None:
+    settings = load_settings(SCENARIOS / "migration_additive_extension" / "schema-check.toml")
+    assert _mg(check(settings)) == []
+
+
+def test_extension_dated_before_the_base_is_one_grouped_finding() -> None:
+    settings = load_settings(SCENARIOS / "migration_stale_extension" / "schema-check.toml")
+    [finding] = [f for f in check(settings).findings if f.code == "MG405"]
+    assert "'0002_agent_tables' to '0004_agent_constraints' (3)" in finding.message
+    assert "0003_document_title" in finding.message
+    assert finding.severity is Severity.ERROR
+
+
+# ---- runners ----------------------------------------------------------------
+
+ADD_VALUE = "ALTER TYPE mood ADD VALUE 'meh';"
+USE_VALUE = "UPDATE person SET feeling = 'meh' WHERE id = 'p1';"
+BASE = "CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE person (id text PRIMARY KEY, feeling mood);"
+
+
+def _run_folder(tmp_path: Path, files: dict[str, str], runner: str, only: str) -> CheckResult:
+    base = tmp_path / "base.sql"
+    base.write_text(BASE, encoding="utf-8")
+    extension = _drizzle(tmp_path / "extension", files)
+    settings = settings_for(f'runner = "{runner}"', tmp_path)
+    return run_paths([(base, Layer.BASE), (extension, Layer.EXTENSION)], settings, only)
+
+
+@pytest.mark.parametrize(
+    ("runner", "expected"), [("drizzle", 1), ("per-file", 0), ("autocommit", 0)]
+)
+def test_new_enum_value_used_by_the_next_file(tmp_path: Path, runner: str, expected: int) -> None:
+    files = {"0000_add": ADD_VALUE, "0001_use": USE_VALUE}
+    result = _run_folder(tmp_path, files, runner, "MG407")
+    assert _codes(result)["MG407"] == expected
+
+
+@pytest.mark.parametrize(
+    ("runner", "expected"), [("drizzle", 1), ("per-file", 1), ("autocommit", 0)]
+)
+def test_new_enum_value_used_in_the_same_file(tmp_path: Path, runner: str, expected: int) -> None:
+    result = _run_folder(
+        tmp_path, {"0000_add_and_use": f"{ADD_VALUE}\n{USE_VALUE}"}, runner, "MG407"
+    )
+    assert _codes(result)["MG407"] == expected
+
+
+def test_a_commit_in_an_earlier_file_does_not_cover_a_later_one(tmp_path: Path) -> None:
+    # A run may start with any pending file: 0001 then runs inside drizzle's transaction.
+    files = {
+        "0000_escape": "COMMIT;\nCREATE INDEX CONCURRENTLY person_feeling_idx ON person (feeling);",
+        "0001_again": "CREATE INDEX CONCURRENTLY person_id_feeling_idx ON person (id, feeling);",
+    }
+    result = _run_folder(tmp_path, files, "drizzle", "MG407")
+    assert [(code, Path(file).name, line) for code, file, line in _mg(result)] == [
+        ("MG407", "0001_again.sql", 1)
+    ]
+
+
+def test_autocommit_runner_still_sees_explicit_transactions(tmp_path: Path) -> None:
+    files = {
+        "0000_plain": "CREATE INDEX CONCURRENTLY person_feeling_idx ON person (feeling);",
+        "0001_block": "BEGIN;\nCREATE INDEX CONCURRENTLY person_id_idx ON person (id);\nCOMMIT;",
+    }
+    result = _run_folder(tmp_path, files, "autocommit", "MG407")
+    assert [(code, Path(file).name, line) for code, file, line in _mg(result)] == [
+        ("MG407", "0001_block.sql", 2)
+    ]
+
+
+def test_missing_extension_type_names_the_extension(tmp_path: Path) -> None:
+    result = run_paths_sql(tmp_path, "CREATE TABLE doc (id text PRIMARY KEY, embedding vector(3));")
+    [finding] = [f for f in result.findings if f.code == "MG406"]
+    assert "CREATE EXTENSION vector" in finding.message
+
+
+def run_paths_sql(tmp_path: Path, sql: str) -> CheckResult:
+    path = tmp_path / "extension.sql"
+    path.write_text(sql, encoding="utf-8")
+    return run_paths([(path, Layer.EXTENSION)], only="MG406")
+
+
+# ---- the bundled Sim + Parlant check ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bundled() -> CheckResult:
+    return check(load_settings(FIXTURES / "parlant" / "schema-check.toml"))
+
+
+def test_bundled_check_reports_the_seed_design_problems(bundled: CheckResult) -> None:
+    found = _mg(bundled)
+    proposal = "fixtures/parlant/proposal.md"
+    not_mg409 = [item for item in found if item[0] != "MG409"]
+    assert not_mg409 == [
+        ("MG404", "fixtures/parlant/meta/_journal.json", 9),  # 0092 follows a base ending at 0010
+        ("MG406", proposal, 18),  # parlant_agent has no embedding column
+        ("MG407", proposal, 54),  # ALTER SYSTEM inside drizzle's transaction
+        ("MG407", proposal, 55),
+        ("MG407", proposal, 56),
+        ("MG407", proposal, 57),
+        ("MG407", proposal, 58),
+        ("MG410", proposal, 54),  # 'pg_stat_statements,pgvector': one wrong library name
+        ("MG410", proposal, 55),
+        ("MG410", proposal, 56),
+        ("MG410", proposal, 57),
+        ("MG410", proposal, 58),
+    ]
+    preload = [f for f in bundled.findings if f.code == "MG410" and f.severity is Severity.ERROR]
+    assert len(preload) == 1 and "ONE library name" in preload[0].message
+
+
+def test_bundled_check_lock_findings_on_parlant(bundled: CheckResult) -> None:
+    per_file = Counter(Path(file).name for code, file, _ in _mg(bundled) if code == "MG409")
+    # indexes in 0096 and foreign keys in 0097 on tables created by 0093-0095
+    assert per_file["0096_parlant_indexes.sql"] == 12
+    assert per_file["0097_parlant_constraints.sql"] == 18
+    assert per_file["proposal.md"] == 3
+
+
+# ---- upstream Sim (not part of the repository) --------------------------------
+
+needs_upstream = pytest.mark.skipif(
+    not UPSTREAM_SIM.is_dir(), reason="upstream Sim migrations are not on this machine"
+)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> CheckResult:
+    return run_paths([(UPSTREAM_SIM, Layer.BASE)])
+
+
+@needs_upstream
+def test_upstream_sim_journal_defects_are_found(upstream: CheckResult) -> None:
+    found = [(code, Path(file).name, line) for code, file, line in _mg(upstream) if code != "MG409"]
+    assert ("MG401", "0091_backfill_user_stats.sql", 1) in found
+    assert any(code == "MG404" for code, _, _ in found)
+    [gap] = [f for f in upstream.findings if f.code == "MG404"]
+    assert "0029" in gap.message and "0030_happy_joseph" in gap.message
+
+
+@needs_upstream
+def test_upstream_sim_applies_cleanly(upstream: CheckResult) -> None:
+    codes = _codes(upstream)
+    # Its journal applies on a real server: nothing is missing, nothing fails to parse,
+    # and its deliberate COMMIT; escapes put every CONCURRENTLY outside the transaction.
+    assert codes["MG406"] == 0
+    assert codes["PS001"] == 0
+    assert codes["MG407"] == 0
+    assert codes["MG402"] == 0 and codes["MG405"] == 0
