@@ -6,6 +6,7 @@ Every problem is a ConfigError naming the file and the offending key.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,9 +17,11 @@ from typing import Any, TypeVar
 
 from checker.errors import ConfigError
 from checker.findings import Severity
+from checker.model import Layer, Origin
 from checker.rule import CODE_PATTERN
 
 E = TypeVar("E", bound=StrEnum)
+_ENTRY_KEY_LINE = re.compile(r"^[ \t]*(sql|root)[ \t]*=[^\n]*$", re.M)
 CONFIG_NAMES = ("schema-check.toml", ".schema-check.toml")
 SUPPORTED_POSTGRES = range(13, 19)
 
@@ -38,6 +41,7 @@ class QueryPattern:
     expect_index: str | None = None
     volume: str | None = None  # high | medium | low
     source: str = ""  # where it was declared: "<config>:query[0]" or "<file>:<line>"
+    origin: Origin | None = None  # the declaration's place in its file, for findings
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,7 @@ class DeleteIntent:
     preserves: tuple[str, ...] = ()
     removes: tuple[str, ...] = ()
     source: str = ""
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +160,13 @@ def load_settings(path: Path) -> Settings:
         tool = data.get("tool", {})
         data = tool.get("schema-check", {}) if isinstance(tool, dict) else {}
         prefix = "tool.schema-check."
-    return settings_from_mapping(data, path, key_prefix=prefix)
+    return settings_from_mapping(data, path, key_prefix=prefix, text=text)
 
 
-def settings_from_mapping(data: Mapping[str, Any], path: Path, key_prefix: str = "") -> Settings:
-    where = _Where(path, key_prefix)
+def settings_from_mapping(
+    data: Mapping[str, Any], path: Path, key_prefix: str = "", text: str = ""
+) -> Settings:
+    where = _Where(path, key_prefix, text)
     where.unknown(data, _TOP_KEYS, "")
     postgres = data.get("postgres", 17)
     if (
@@ -202,9 +209,32 @@ def settings_from_mapping(data: Mapping[str, Any], path: Path, key_prefix: str =
 class _Where:
     """Builds ConfigErrors that name the file and the full key."""
 
-    def __init__(self, path: Path, prefix: str) -> None:
+    def __init__(self, path: Path, prefix: str, text: str = "") -> None:
         self.path = path
         self.prefix = prefix
+        self.text = text
+
+    def array_entry(self, table: str, position: int) -> Origin | None:
+        """Where the ``position``-th ``[[<prefix><table>]]`` entry is written.
+
+        The span is the entry's first ``sql =`` / ``root =`` line when there is
+        one, else its header, so findings about a documented query or intent
+        point at the line that states it.
+        """
+        header = re.compile(
+            r"^[ \t]*\[\[[ \t]*" + re.escape(self.prefix + table) + r"[ \t]*\]\][^\n]*$", re.M
+        )
+        matches = list(header.finditer(self.text))
+        if position >= len(matches):
+            return None
+        start, end = matches[position].start(), matches[position].end()
+        limit = matches[position + 1].start() if position + 1 < len(matches) else len(self.text)
+        key_line = re.compile(r"^[ \t]*(sql|root)[ \t]*=[^\n]*$", re.M).search(
+            self.text, end, limit
+        )
+        if key_line is not None:
+            start, end = key_line.start(), key_line.end()
+        return Origin(str(self.path), start, end, -1, Layer.EXTENSION)
 
     def error(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.path}: {self.prefix}{key}: {message}")
@@ -291,6 +321,7 @@ def _contract(value: Any, where: _Where) -> Contract:
                 expect_index=where.string(f"{key}.expect_index", raw.get("expect_index")),
                 volume=volume,
                 source=f"{where.path}:{where.prefix}{key}",
+                origin=where.array_entry("contract.query", position),
             )
         )
     deletes = []
@@ -314,6 +345,7 @@ def _contract(value: Any, where: _Where) -> Contract:
                 preserves=preserves,
                 removes=removes,
                 source=f"{where.path}:{where.prefix}{key}",
+                origin=where.array_entry("contract.delete", position),
             )
         )
     return Contract(

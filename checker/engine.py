@@ -65,6 +65,7 @@ def analyse(settings: Settings, inputs: Iterable[tuple[Path, Layer]] | None = No
     timings: dict[str, float] = {}
     started = time.perf_counter()
     sources = load_sources(inputs if inputs is not None else layer_inputs(settings))
+    _register_contract_files(sources, settings)
     timings["read"] = time.perf_counter() - started
     mark = time.perf_counter()
     parsed = parse_statements(sources.applied_statements)
@@ -76,6 +77,20 @@ def analyse(settings: Settings, inputs: Iterable[tuple[Path, Layer]] | None = No
     graph = SchemaGraph(simulation.catalog)
     timings["graph"] = time.perf_counter() - mark
     return CheckResult(settings, sources, simulation, graph, [], timings=timings)
+
+
+def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
+    """Keep the text of files that declare queries and intents, so findings
+    about them can show ``file:line:col`` and an excerpt."""
+    contract = settings.contract
+    origins = [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
+    for origin in origins:
+        path = origin.file if origin is not None else None
+        if path and path not in sources.files:
+            try:
+                sources.add_text(path, Path(path).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue  # the config loader already read it; a race is not worth failing on
 
 
 def run_rules(

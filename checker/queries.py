@@ -19,6 +19,7 @@ from typing import Any
 from checker.catalog import Catalog, QualifiedName, TypeRef
 from checker.config import QueryPattern
 from checker.errors import InputError
+from checker.model import Layer, Origin
 
 # pgvector's distance operators; sqlglot knows only ``<->`` (and reads ``<=>``
 # as MySQL's null-safe equality), so every one of them is parsed as ``<->`` and
@@ -742,6 +743,9 @@ def load_query_file(path: Path) -> list[QueryPattern]:
                     expect_index=directives.get("expect-index"),
                     volume=directives.get("volume"),
                     source=f"{path}:{line}",
+                    origin=Origin(
+                        str(path), offset, offset + len(body.strip()), -1, Layer.EXTENSION
+                    ),
                 )
             )
             _validate(patterns[-1], path, text, offset)

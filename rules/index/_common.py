@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from checker.catalog import Catalog, Index, IndexKey, QualifiedName, Table, display_name
 from checker.config import QueryPattern, Settings
 from checker.coverage import CoverageMatrix, coverage_matrix
+from checker.findings import Location
 from checker.model import Origin
 from checker.rule import RuleContext
 
@@ -120,6 +121,11 @@ def matrix(context: RuleContext) -> CoverageMatrix | None:
 def table_origin(catalog: Catalog, name: QualifiedName) -> Origin | None:
     table = catalog.tables.get(name)
     return table.origin if table is not None else None
+
+
+def query_places(query: QueryPattern) -> list[Location]:
+    """The query's declaration (contract entry or query file), when it is known."""
+    return [Location.of(query.origin, f"query {query.name!r}")] if query.origin else []
 
 
 def query_label(query: QueryPattern) -> str:

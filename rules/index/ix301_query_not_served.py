@@ -13,6 +13,7 @@ from rules.index._common import (
     matrix,
     query_details,
     query_label,
+    query_places,
     table_origin,
 )
 
@@ -81,12 +82,16 @@ class QueryNotServedRule(Rule):
         label = query_label(query.query)
         details = list(query_details(query.query))
         if query.error is not None:
-            yield self.finding(f"{label} cannot be checked: {query.error}", None, details=details)
+            yield self.finding(
+                f"{label} cannot be checked: {query.error}",
+                query_places(query.query),
+                details=details,
+            )
             return
         for missing in query.missing_tables:
             yield self.finding(
                 f"{label} reads table {display_name(missing)}, which the schema does not have",
-                None,
+                query_places(query.query),
                 objects=[display_name(missing)],
                 details=details,
             )
@@ -105,7 +110,9 @@ class QueryNotServedRule(Rule):
     ) -> Finding:
         name = display_name(table.table)
         origin = table_origin(context.catalog, table.table)
-        places: list[Location] = [Location.of(origin, f"table {name}")] if origin else []
+        places = query_places(query.query)
+        if origin:
+            places.append(Location.of(origin, f"table {name}"))
         best = table.best
         if best is not None:
             index = context.catalog.indexes.get(best.index)

@@ -14,6 +14,7 @@ from rules.index._common import (
     matrix,
     query_details,
     query_label,
+    query_places,
     table_origin,
 )
 
@@ -88,7 +89,10 @@ class DocumentedIndexMissingRule(Rule):
             origin = table_origin(catalog, tables[0].table) if tables else None
             yield self.finding(
                 f"{label} names index {expected}, which no statement creates{instead}",
-                Location.of(origin, "table the query reads") if origin else None,
+                [
+                    *query_places(query.query),
+                    *([Location.of(origin, "table the query reads")] if origin else []),
+                ],
                 objects=[expected],
                 fix=_rename_or_create(expected, best, tables[0].suggestion if tables else None),
                 details=details,
@@ -100,7 +104,7 @@ class DocumentedIndexMissingRule(Rule):
             yield self.finding(
                 f"{label} names index {expected}, but it is on {display_name(index.table)} "
                 f"and the query reads {read}",
-                index.origin,
+                [*query_places(query.query), Location.of(index.origin, f"index {index.name}")],
                 objects=[expected],
                 details=details,
             )
@@ -112,7 +116,7 @@ class DocumentedIndexMissingRule(Rule):
             )
             yield self.finding(
                 f"{label} names index {describe(index)}, which cannot serve it: {reason}{instead}",
-                index.origin,
+                [*query_places(query.query), Location.of(index.origin, f"index {index.name}")],
                 severity=Severity.WARNING,
                 objects=[expected],
                 fix=tables[0].suggestion if tables else None,
