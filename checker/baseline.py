@@ -1,0 +1,231 @@
+"""Baselines: accepted findings recorded so a CI gate fails only on new ones.
+
+A finding's fingerprint leaves out line numbers and offsets, so that adding
+or removing lines above it does not make an accepted finding "new": it hashes
+the rule code, the file's name (not its folder), the text of the finding's
+primary span with whitespace and comments normalised, and the objects the
+finding names. Equal fingerprints are counted, so two accepted findings that
+look alike accept exactly two occurrences, not any number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Any
+
+from checker import __version__
+from checker.errors import InputError
+from checker.findings import Finding
+from checker.model import SourceFile
+
+BASELINE_VERSION = 1
+FINGERPRINT_VERSION = "v1"
+# Long spans (a whole CREATE TABLE) are identified well enough by their start;
+# capping keeps unrelated edits far down a statement from changing it.
+_SPAN_LIMIT = 400
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineEntry:
+    """One accepted finding (or ``count`` identical-looking ones)."""
+
+    fingerprint: str
+    code: str
+    file: str  # file name only, as in the fingerprint
+    objects: tuple[str, ...] = ()
+    message: str = ""  # for people reading the file; matching ignores it
+    count: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    entries: tuple[BaselineEntry, ...] = ()
+    path: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(entry.count for entry in self.entries)
+
+
+def normalise_sql(text: str) -> str:
+    """Whitespace runs collapsed, comments dropped: what survives reformatting."""
+    text = _BLOCK_COMMENT.sub(" ", _LINE_COMMENT.sub(" ", text))
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def fingerprint(finding: Finding, files: Mapping[str, SourceFile]) -> str:
+    """A stable identity for ``finding`` that survives line shifts."""
+    primary = finding.primary
+    file_name = PurePath(primary.file).name if primary else ""
+    span = ""
+    if primary is not None:
+        source = files.get(primary.file)
+        if source is not None:
+            span = normalise_sql(source.text[primary.start : primary.end])[:_SPAN_LIMIT]
+    if not span and not finding.objects:
+        # Nothing else identifies it: fall back to the message, which names what it can.
+        span = finding.message
+    parts = [FINGERPRINT_VERSION, finding.code, file_name, span, *sorted(finding.objects)]
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:20]
+
+
+def build_baseline(findings: Iterable[Finding], files: Mapping[str, SourceFile]) -> Baseline:
+    """The baseline that accepts exactly ``findings``."""
+    counts: Counter[str] = Counter()
+    first: dict[str, Finding] = {}
+    for finding in findings:
+        key = fingerprint(finding, files)
+        counts[key] += 1
+        first.setdefault(key, finding)
+    entries = []
+    for key, finding in first.items():
+        primary = finding.primary
+        entries.append(
+            BaselineEntry(
+                fingerprint=key,
+                code=finding.code,
+                file=PurePath(primary.file).name if primary else "",
+                objects=tuple(sorted(finding.objects)),
+                message=finding.message,
+                count=counts[key],
+            )
+        )
+    entries.sort(key=lambda e: (e.code, e.file, e.objects, e.fingerprint))
+    return Baseline(tuple(entries))
+
+
+def render_baseline(baseline: Baseline) -> str:
+    """The baseline file's text: sorted, no timestamps, byte-identical for equal input."""
+    document = {
+        "schema_check_baseline": BASELINE_VERSION,
+        "fingerprint": FINGERPRINT_VERSION,
+        "tool": {"name": "schema-check", "version": __version__},
+        "total": baseline.total,
+        "findings": [
+            {
+                "fingerprint": entry.fingerprint,
+                "code": entry.code,
+                "file": entry.file,
+                "objects": list(entry.objects),
+                "count": entry.count,
+                "message": entry.message,
+            }
+            for entry in baseline.entries
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_baseline(
+    findings: Iterable[Finding], files: Mapping[str, SourceFile], path: Path
+) -> Baseline:
+    """Record ``findings`` as accepted in ``path``; returns what was written."""
+    baseline = build_baseline(findings, files)
+    try:
+        path.write_text(render_baseline(baseline), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
+    return Baseline(baseline.entries, str(path))
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a baseline file; every problem is an InputError naming the place."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(
+            f"{path}: no such baseline file (create one with `schema-check baseline -o {path}`)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read baseline: {exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: bad baseline JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or "schema_check_baseline" not in data:
+        raise InputError(
+            f'{path}:1:1: not a schema-check baseline (no "schema_check_baseline" key)'
+        )
+    version = data["schema_check_baseline"]
+    if version != BASELINE_VERSION:
+        raise InputError(
+            f"{path}: baseline format {version!r} is not supported (expected {BASELINE_VERSION}); "
+            "regenerate it with `schema-check baseline`"
+        )
+    if data.get("fingerprint", FINGERPRINT_VERSION) != FINGERPRINT_VERSION:
+        raise InputError(
+            f"{path}: fingerprints of kind {data.get('fingerprint')!r} are not supported "
+            f"(expected {FINGERPRINT_VERSION!r}); regenerate it with `schema-check baseline`"
+        )
+    raw_entries = data.get("findings")
+    if not isinstance(raw_entries, list):
+        raise InputError(f'{path}: "findings" must be a list')
+    entries = [_entry(raw, f"{path}: findings[{index}]") for index, raw in enumerate(raw_entries)]
+    return Baseline(tuple(entries), str(path))
+
+
+def _entry(raw: Any, where: str) -> BaselineEntry:
+    if not isinstance(raw, dict):
+        raise InputError(f"{where}: expected an object")
+    key = raw.get("fingerprint")
+    code = raw.get("code")
+    if not isinstance(key, str) or not key:
+        raise InputError(f'{where}: "fingerprint" must be a non-empty string')
+    if not isinstance(code, str) or not code:
+        raise InputError(f'{where}: "code" must be a non-empty string')
+    count = raw.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise InputError(f'{where}: "count" must be a positive integer')
+    objects = raw.get("objects", [])
+    if not isinstance(objects, list) or not all(isinstance(o, str) for o in objects):
+        raise InputError(f'{where}: "objects" must be a list of strings')
+    file = raw.get("file", "")
+    message = raw.get("message", "")
+    if not isinstance(file, str) or not isinstance(message, str):
+        raise InputError(f'{where}: "file" and "message" must be strings')
+    return BaselineEntry(key, code, file, tuple(objects), message, count)
+
+
+def apply_baseline(
+    findings: Sequence[Finding], baseline: Baseline, files: Mapping[str, SourceFile]
+) -> tuple[list[Finding], list[BaselineEntry]]:
+    """Split off accepted findings.
+
+    Returns the findings the baseline does not accept (in their order) and
+    the baseline entries that no longer occur (``count`` says how many of
+    the recorded occurrences are gone), so a gate can report them as fixed.
+    """
+    remaining: Counter[str] = Counter()
+    for entry in baseline.entries:
+        remaining[entry.fingerprint] += entry.count
+    new: list[Finding] = []
+    for finding in findings:
+        key = fingerprint(finding, files)
+        if remaining[key] > 0:
+            remaining[key] -= 1
+        else:
+            new.append(finding)
+    fixed: list[BaselineEntry] = []
+    seen: set[str] = set()
+    for entry in baseline.entries:
+        if entry.fingerprint in seen:
+            continue
+        seen.add(entry.fingerprint)
+        gone = remaining[entry.fingerprint]
+        if gone > 0:
+            fixed.append(
+                BaselineEntry(
+                    entry.fingerprint, entry.code, entry.file, entry.objects, entry.message, gone
+                )
+            )
+    return new, fixed

@@ -1,0 +1,1002 @@
+"""The HTML compatibility report: one self-contained file, no network needed to open it.
+
+``build_report_model(result)`` gathers everything the page shows from a
+CheckResult (and what other parts left in ``result.extra``: live results,
+baseline figures) into plain data, tolerating every missing part;
+``render_html(model)`` fills the Jinja2 template with autoescaping on, so
+identifiers from the schema always render as text. The FK graph's layout is
+computed here (networkx generations, a few barycentre sweeps), so the page
+needs no layout library and the output is the same on every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from checker import __version__
+from checker.findings import Finding, Severity
+from checker.model import Layer
+from checker.rule import FAMILIES, RuleMeta, registry
+from reports.common import display_path, position
+from reports.verdict import Verdict, answer_claims
+
+if TYPE_CHECKING:
+    from checker.config import DeleteIntent
+    from checker.engine import CheckResult
+    from checker.graph import DeletePath, FkEdge, SchemaGraph
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_ACTION_CLASS = {
+    "cascade": "cascade",
+    "set null": "setnull",
+    "set default": "setdefault",
+    "restrict": "restrict",
+    "no action": "noaction",
+}
+_BREAKPOINT = re.compile(r"-->\s*statement-breakpoint.*$")
+_SQLSTATE = re.compile(r"SQLSTATE[:\s]+([0-9A-Z]{5})\b|:\s([0-9A-Z]{5})\s")
+
+# ---------------------------------------------------------------------------
+# The model: plain data the template renders.
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRow:
+    code: str
+    name: str
+    family: str
+    family_name: str
+    severity: str
+    layer: str
+    path: str
+    line: int
+    column: int
+    location: str  # path:line:col, or "" when the finding has no location
+    file_name: str  # name:line:col, shown first
+    folder: str  # the folder part of the path, shown muted
+    excerpt: str
+    message: str
+    details: tuple[str, ...]
+    fix: str
+    related: tuple[str, ...]
+    objects: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphNode:
+    key: str  # stable DOM id
+    label: str
+    layer: str
+    x: float
+    y: float
+    width: float
+    height: float
+    columns: int
+    findings: int
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class GraphEdge:
+    child: str
+    parent: str
+    action: str  # CSS class of the ON DELETE action
+    path: str  # SVG path data
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class GraphView:
+    width: float
+    height: float
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[GraphEdge, ...]
+    actions: tuple[tuple[str, str, int], ...]  # (css class, label, count)
+    layers: tuple[tuple[str, int], ...]  # (layer, tables)
+
+
+@dataclass(slots=True)
+class TreeNode:
+    table: str
+    action: str  # root | cascade | setnull | setdefault | restrict | noaction
+    via: str  # "column ON DELETE action" of the edge that reaches it
+    contract: str = ""  # "preserve" | "remove" | ""
+    children: list[TreeNode] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureView:
+    root: str
+    intent: str
+    found: bool
+    tree: TreeNode | None
+    deleted: int
+    set_null: int
+    blocking: int
+    preserved_but_deleted: tuple[str, ...]
+    removal_missed: tuple[str, ...]
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageCell:
+    status: str  # served | partial | missing | expected | none
+    text: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageView:
+    queries: tuple[tuple[str, str, str], ...]  # (name, sql, "css class|verdict text")
+    indexes: tuple[str, ...]
+    cells: tuple[tuple[CoverageCell, ...], ...]  # [query][index]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineRow:
+    layer: str
+    sequence: str
+    name: str
+    path: str
+    status: str
+    journal_idx: str
+    when: str
+    statements: int
+    errors: int
+    warnings: int
+    infos: int
+    gap_before: str = ""  # numbers missing between the previous file and this one
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRow:
+    code: str
+    severity: str
+    sqlstate: str
+    location: str
+    message: str
+    details: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    backend: str
+    server: str
+    timings: tuple[tuple[str, str], ...]
+    rows: tuple[LiveRow, ...]
+    facts: tuple[tuple[str, str], ...]
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportModel:
+    title: str
+    version: str
+    subtitle: str
+    settings: tuple[tuple[str, str], ...]
+    verdict: Verdict
+    family_counts: tuple[tuple[str, str, int, int, int], ...]  # family, name, e, w, i
+    catalog_counts: tuple[tuple[str, int, int], ...]  # (what, base, extension+proposal)
+    findings: tuple[FindingRow, ...]
+    filter_severities: tuple[tuple[str, int], ...]
+    filter_families: tuple[tuple[str, str, int], ...]
+    filter_layers: tuple[tuple[str, int], ...]
+    graph: GraphView | None
+    closures: tuple[ClosureView, ...]
+    coverage: CoverageView | None
+    coverage_note: str
+    timeline: tuple[TimelineRow, ...]
+    live: LiveView | None
+    timings: tuple[tuple[str, str], ...]
+    suppressed: int
+    baseline: tuple[tuple[str, str], ...]
+    problems: tuple[str, ...]  # parts of the model that could not be built
+
+
+# ---------------------------------------------------------------------------
+# Building the model
+# ---------------------------------------------------------------------------
+
+
+def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
+    """Everything the HTML report shows, from one CheckResult; missing parts become notes."""
+    problems: list[str] = []
+    findings: list[Finding] = list(getattr(result, "findings", []) or [])
+    files = _safe(lambda: dict(result.sources.files), {}, problems, "sources")
+    metas = {code: rule.meta for code, rule in registry().items()}
+    live_data = (getattr(result, "extra", None) or {}).get("live")
+    live_findings = list(_attr(live_data, "findings", []) or [])
+    known = set(findings)
+    all_findings = findings + [f for f in live_findings if f not in known]
+    # Most severe first, then in file order: what a reader should look at first.
+    all_findings.sort(key=lambda f: (-f.severity.rank, *f.sort_key()))
+    rows = tuple(_finding_row(f, files, metas) for f in all_findings)
+    graph = _safe(lambda: _graph_view(result.graph, all_findings), None, problems, "FK graph")
+    closures = _safe(lambda: tuple(_closures(result)), (), problems, "deletion closures")
+    coverage, coverage_note = _safe(
+        lambda: _coverage(result), (None, "coverage could not be computed"), problems, "coverage"
+    )
+    timeline = _safe(lambda: tuple(_timeline(result, all_findings)), (), problems, "timeline")
+    live = _safe(lambda: _live_view(live_data, files), None, problems, "live results")
+    live_ran = live is not None and not live.error
+    verdict = answer_claims(all_findings, live_ran=live_ran)
+    return ReportModel(
+        title=title or "Schema compatibility report",
+        version=__version__,
+        subtitle=_subtitle(result),
+        settings=_settings(result),
+        verdict=verdict,
+        family_counts=_family_counts(all_findings),
+        catalog_counts=_safe(lambda: _catalog_counts(result), (), problems, "catalog counts"),
+        findings=rows,
+        filter_severities=tuple(
+            (s.value, sum(1 for r in rows if r.severity == s.value)) for s in Severity
+        ),
+        filter_families=tuple(
+            (fam, FAMILIES.get(fam, fam), sum(1 for r in rows if r.family == fam))
+            for fam in sorted({r.family for r in rows})
+        ),
+        filter_layers=tuple(
+            (layer, sum(1 for r in rows if r.layer == layer))
+            for layer in sorted({r.layer for r in rows}, key=_layer_order)
+        ),
+        graph=graph,
+        closures=closures,
+        coverage=coverage,
+        coverage_note=coverage_note,
+        timeline=timeline,
+        live=live,
+        timings=_timings(result, live_data),
+        suppressed=int(getattr(result, "suppressed", 0) or 0),
+        baseline=_baseline_facts(getattr(result, "extra", None) or {}),
+        problems=tuple(problems),
+    )
+
+
+def _safe(build: Any, default: Any, problems: list[str], what: str) -> Any:
+    """Build one part of the report; a failure there must not lose the rest of it."""
+    try:
+        return build()
+    except Exception as exc:
+        problems.append(f"{what}: not available ({type(exc).__name__}: {exc})")
+        return default
+
+
+def _attr(obj: Any, name: str, default: Any = None) -> Any:
+    """An attribute of a dataclass-like object or a key of a mapping."""
+    if obj is None:
+        return default
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _layer_order(layer: str) -> int:
+    return {"base": 0, "extension": 1, "proposal": 2}.get(layer, 3)
+
+
+def _subtitle(result: CheckResult) -> str:
+    layers = getattr(result.settings, "layers", None)
+    parts = []
+    for name in ("base", "extension", "proposal"):
+        paths = getattr(layers, name, ()) or ()
+        if paths:
+            shown = ", ".join(_rel(str(p)) for p in paths)
+            parts.append(f"{name}: {shown}")
+    return " · ".join(parts)
+
+
+def _rel(path: str) -> str:
+    return display_path(str(Path(path))) if path else path
+
+
+def _settings(result: CheckResult) -> tuple[tuple[str, str], ...]:
+    settings = result.settings
+    contract = settings.contract
+    items = [
+        ("PostgreSQL", str(settings.postgres)),
+        ("runner", str(settings.runner.value)),
+        ("fail on", str(settings.fail_on.value)),
+    ]
+    if settings.path is not None:
+        items.append(("config", _rel(str(settings.path))))
+    if contract.tenant_key:
+        items.append(("tenant key", contract.tenant_key))
+    if contract.prefix:
+        items.append(("prefix", contract.prefix))
+    items.append(("documented queries", str(len(contract.queries))))
+    items.append(("delete intents", str(len(contract.deletes))))
+    rules_run = getattr(result, "rules_run", ())
+    if rules_run:
+        items.append(("rules run", str(len(rules_run))))
+    return tuple(items)
+
+
+def _family_counts(findings: Sequence[Finding]) -> tuple[tuple[str, str, int, int, int], ...]:
+    rows = []
+    for family, name in FAMILIES.items():
+        mine = [f for f in findings if f.family == family]
+        rows.append(
+            (
+                family,
+                name,
+                sum(1 for f in mine if f.severity is Severity.ERROR),
+                sum(1 for f in mine if f.severity is Severity.WARNING),
+                sum(1 for f in mine if f.severity is Severity.INFO),
+            )
+        )
+    return tuple(rows)
+
+
+def _catalog_counts(result: CheckResult) -> tuple[tuple[str, int, int], ...]:
+    catalog = result.simulation.catalog
+
+    def split(objects: Iterable[Any]) -> tuple[int, int]:
+        base = other = 0
+        for obj in objects:
+            origin = getattr(obj, "origin", None)
+            if origin is not None and bool(origin.file) and origin.layer is not Layer.BASE:
+                other += 1
+            else:
+                base += 1
+        return base, other
+
+    tables = list(catalog.tables.values())
+    foreign_keys = [c for t in tables for c in t.foreign_keys]
+    columns = [c for t in tables for c in t.columns]
+    rows = [
+        ("tables", *split(tables)),
+        ("columns", *split(columns)),
+        ("foreign keys", *split(foreign_keys)),
+        ("indexes", *split(catalog.indexes.values())),
+        ("enum types", *split(catalog.enums.values())),
+        ("statements", *_statement_split(result)),
+    ]
+    return tuple((name, base, other) for name, base, other in rows)
+
+
+def _statement_split(result: CheckResult) -> tuple[int, int]:
+    base = sum(1 for s in result.sources.statements if s.layer is Layer.BASE)
+    return base, len(result.sources.statements) - base
+
+
+def _finding_row(
+    finding: Finding, files: Mapping[str, Any], metas: Mapping[str, RuleMeta]
+) -> FindingRow:
+    meta = metas.get(finding.code)
+    primary = finding.primary
+    path, line, column, location, excerpt, file_name, folder = "", 0, 0, "", "", "", ""
+    layer = "none"
+    if primary is not None:
+        pos = position(primary, files)
+        path, line, column = pos.path, pos.line, pos.column
+        location = f"{pos.path}:{pos.line}:{pos.column}"
+        folder, _, name = pos.path.replace("\\", "/").rpartition("/")
+        file_name = f"{name}:{pos.line}:{pos.column}"
+        folder = f"{folder}/" if folder else ""
+        source = files.get(primary.file)
+        if source is not None:
+            excerpt = _BREAKPOINT.sub("", source.line_text(pos.line)).strip()[:240]
+        if primary.layer is not None:
+            layer = primary.layer.value
+    related = []
+    for loc in finding.locations[1:]:
+        rel = position(loc, files)
+        label = f" ({loc.label})" if loc.label else ""
+        related.append(f"{rel.path}:{rel.line}:{rel.column}{label}")
+    return FindingRow(
+        code=finding.code,
+        name=meta.name if meta else "",
+        family=finding.family,
+        family_name=FAMILIES.get(finding.family, finding.family),
+        severity=finding.severity.value,
+        layer=layer,
+        path=path,
+        line=line,
+        column=column,
+        location=location,
+        file_name=file_name,
+        folder=folder,
+        excerpt=excerpt,
+        message=finding.message,
+        details=finding.details,
+        fix=finding.fix or "",
+        related=tuple(related),
+        objects=finding.objects,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The FK graph: layered layout, parents above their children
+# ---------------------------------------------------------------------------
+
+_NODE_HEIGHT = 26.0
+_ROW_GAP = 70.0
+_NODE_GAP = 14.0
+_MAX_ROW_WIDTH = 1500.0
+_CHAR_WIDTH = 6.9
+
+
+def _node_key(name: tuple[str, str]) -> str:
+    digest = hashlib.sha1("\x1f".join(name).encode("utf-8")).hexdigest()[:10]
+    return f"t-{digest}"
+
+
+def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | None:
+    import networkx as nx
+
+    from checker.catalog import display_name
+
+    catalog = graph.catalog
+    tables = sorted(catalog.tables)
+    if not tables:
+        return None
+    edges = sorted(graph.edges(), key=lambda e: (e.child, e.parent, e.constraint))
+    connected = {e.child for e in edges} | {e.parent for e in edges}
+    # Depth: parents first. Cycles are collapsed so that the generations exist.
+    dag = nx.DiGraph()
+    dag.add_nodes_from(t for t in tables if t in connected)
+    for edge in edges:
+        if edge.child != edge.parent and edge.child in dag and edge.parent in dag:
+            dag.add_edge(edge.parent, edge.child)
+    condensed = nx.condensation(dag)
+    depth: dict[tuple[str, str], int] = {}
+    for level, generation in enumerate(nx.topological_generations(condensed)):
+        for component in generation:
+            for member in condensed.nodes[component]["members"]:
+                depth[member] = level
+    # Longest-path depth reads better than generations for FK trees: a child sits
+    # just below its lowest parent.
+    for component in nx.topological_sort(condensed):
+        members = condensed.nodes[component]["members"]
+        for member in members:
+            parents = [p for p in dag.predecessors(member) if p not in members]
+            if parents:
+                depth[member] = max(depth[member], *(depth[p] + 1 for p in parents))
+    levels: dict[int, list[tuple[str, str]]] = {}
+    for table in tables:
+        if table in depth:
+            levels.setdefault(depth[table], []).append(table)
+    isolated = [t for t in tables if t not in depth]
+
+    finding_counts: dict[str, int] = {}
+    for finding in findings:
+        for obj in finding.objects:
+            head = obj.split(".")[-2] if obj.count(".") >= 1 else obj
+            finding_counts[head] = finding_counts.get(head, 0) + 1
+
+    def width_of(table: tuple[str, str]) -> float:
+        return max(70.0, len(display_name(table)) * _CHAR_WIDTH + 22.0)
+
+    # Order within a level: barycentre of the parents' positions, two sweeps.
+    order: dict[tuple[str, str], float] = {}
+    rows: list[list[tuple[str, str]]] = []
+    for level in sorted(levels):
+        members = levels[level]
+        if level == 0:
+            members.sort(key=lambda t: (_table_layer(catalog, t) != "base", -dag.out_degree(t), t))
+        else:
+            members.sort(key=lambda t: (_barycentre(dag, t, order), t))
+        wrapped = _wrap(members, width_of)
+        rows.extend(wrapped)
+        for row in wrapped:
+            for position_in_row, table in enumerate(row):
+                order[table] = position_in_row / max(1, len(row) - 1)
+    if isolated:
+        isolated.sort(key=lambda t: (_layer_order(_table_layer(catalog, t)), t))
+        rows.extend(_wrap(isolated, width_of))
+
+    widest = max(sum(width_of(t) for t in row) + _NODE_GAP * (len(row) - 1) for row in rows)
+    nodes: dict[tuple[str, str], GraphNode] = {}
+    y = 20.0
+    isolated_set = set(isolated)
+    previous_isolated = False
+    for row in rows:
+        row_isolated = row[0] in isolated_set
+        if row_isolated and not previous_isolated:
+            y += 24.0  # a gap before the unconnected tables
+        previous_isolated = row_isolated
+        total = sum(width_of(t) for t in row) + _NODE_GAP * (len(row) - 1)
+        x = 20.0 + (widest - total) / 2
+        for table in row:
+            width = width_of(table)
+            name = display_name(table)
+            info = catalog.tables[table]
+            count = finding_counts.get(name, 0)
+            title = f"{name}: {len(info.columns)} columns, {len(info.foreign_keys)} foreign keys"
+            title += f", {_table_layer(catalog, table)} layer"
+            if count:
+                title += f"; named by {count} finding{'s' if count != 1 else ''}"
+            nodes[table] = GraphNode(
+                key=_node_key(table),
+                label=name,
+                layer=_table_layer(catalog, table),
+                x=round(x, 1),
+                y=round(y, 1),
+                width=round(width, 1),
+                height=_NODE_HEIGHT,
+                columns=len(info.columns),
+                findings=count,
+                title=title,
+            )
+            x += width + _NODE_GAP
+        y += _NODE_HEIGHT + _ROW_GAP
+    graph_edges = []
+    pair_seen: dict[tuple[tuple[str, str], tuple[str, str]], int] = {}
+    action_counts: dict[str, int] = {}
+    for edge in edges:
+        child, parent = nodes.get(edge.child), nodes.get(edge.parent)
+        if child is None or parent is None:
+            continue
+        nth = pair_seen.get((edge.child, edge.parent), 0)
+        pair_seen[(edge.child, edge.parent)] = nth + 1
+        action = _ACTION_CLASS.get(edge.on_delete.value, "noaction")
+        action_counts[action] = action_counts.get(action, 0) + 1
+        graph_edges.append(
+            GraphEdge(
+                child=child.key,
+                parent=parent.key,
+                action=action,
+                path=_edge_path(child, parent, nth),
+                title=_edge_title(edge),
+            )
+        )
+    labels = {
+        "cascade": "ON DELETE CASCADE",
+        "setnull": "SET NULL",
+        "setdefault": "SET DEFAULT",
+        "restrict": "RESTRICT",
+        "noaction": "NO ACTION",
+    }
+    layer_counts: dict[str, int] = {}
+    for node in nodes.values():
+        layer_counts[node.layer] = layer_counts.get(node.layer, 0) + 1
+    return GraphView(
+        width=round(widest + 40.0, 1),
+        height=round(y - _ROW_GAP + 20.0, 1),
+        nodes=tuple(nodes[t] for t in tables if t in nodes),
+        edges=tuple(graph_edges),
+        actions=tuple((css, labels[css], action_counts.get(css, 0)) for css in labels),
+        layers=tuple(sorted(layer_counts.items(), key=lambda item: _layer_order(item[0]))),
+    )
+
+
+def _table_layer(catalog: Any, table: tuple[str, str]) -> str:
+    origin = catalog.tables[table].origin
+    return origin.layer.value if getattr(origin, "file", "") else "base"
+
+
+def _barycentre(dag: Any, table: tuple[str, str], order: Mapping[tuple[str, str], float]) -> float:
+    placed = [order[p] for p in dag.predecessors(table) if p in order]
+    return sum(placed) / len(placed) if placed else 0.5
+
+
+def _wrap(members: list[tuple[str, str]], width_of: Any) -> list[list[tuple[str, str]]]:
+    rows: list[list[tuple[str, str]]] = [[]]
+    used = 0.0
+    for table in members:
+        width = width_of(table)
+        if rows[-1] and used + width > _MAX_ROW_WIDTH:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(table)
+        used += width + _NODE_GAP
+    return rows
+
+
+def _edge_path(child: GraphNode, parent: GraphNode, nth: int) -> str:
+    shift = nth * 6.0
+    if child.key == parent.key:
+        x = child.x + child.width
+        y = child.y + child.height / 2
+        return (
+            f"M{x:.1f},{y - 6:.1f} C{x + 34 + shift:.1f},{y - 26:.1f} "
+            f"{x + 34 + shift:.1f},{y + 26:.1f} {x:.1f},{y + 6:.1f}"
+        )
+    # Spread the ends over the boxes, towards the other end, so that the
+    # references of a much-referenced table do not meet in one point.
+    child_centre = child.x + child.width / 2
+    parent_centre = parent.x + parent.width / 2
+    pull = (parent_centre - child_centre) * 0.25
+    x1 = child_centre + max(-child.width / 2 + 6, min(child.width / 2 - 6, pull)) + shift
+    x2 = parent_centre + max(-parent.width / 2 + 6, min(parent.width / 2 - 6, -pull)) + shift
+    if parent.y < child.y:
+        y1, y2 = child.y, parent.y + parent.height
+    elif parent.y > child.y:
+        y1, y2 = child.y + child.height, parent.y
+    else:  # same row: arc above
+        y1 = y2 = child.y
+        lift = 30.0 + abs(x2 - x1) * 0.15
+        top = y1 - lift
+        return f"M{x1:.1f},{y1:.1f} C{x1:.1f},{top:.1f} {x2:.1f},{top:.1f} {x2:.1f},{y2:.1f}"
+    middle = (y1 + y2) / 2
+    return f"M{x1:.1f},{y1:.1f} C{x1:.1f},{middle:.1f} {x2:.1f},{middle:.1f} {x2:.1f},{y2:.1f}"
+
+
+def _edge_title(edge: FkEdge) -> str:
+    from checker.catalog import display_name
+
+    text = (
+        f"{display_name(edge.child)}({', '.join(edge.columns)}) → "
+        f"{display_name(edge.parent)}({', '.join(edge.ref_columns)}) "
+        f"ON DELETE {edge.on_delete.value.upper()}"
+    )
+    if edge.constraint:
+        text += f" [{edge.constraint}]"
+    if edge.nullable:
+        text += ", nullable"
+    return text
+
+
+# ---------------------------------------------------------------------------
+# Deletion closures of the contract's delete roots
+# ---------------------------------------------------------------------------
+
+
+def _closures(result: CheckResult) -> Iterable[ClosureView]:
+    from fnmatch import fnmatchcase
+
+    from checker.catalog import display_name
+
+    graph = result.graph
+    for intent in result.settings.contract.deletes:
+        parts = []
+        if intent.preserves:
+            parts.append("preserves " + ", ".join(intent.preserves))
+        if intent.removes:
+            parts.append("removes " + ", ".join(intent.removes))
+        intent_text = f"deleting a row of {intent.root} " + " and ".join(parts)
+        root_key = _qualified(intent.root)
+        if graph.catalog.tables.get(root_key) is None:
+            yield ClosureView(intent.root, intent_text, False, None, 0, 0, 0, (), (), False)
+            continue
+        closure = graph.deletion_closure(root_key)
+
+        def contract_of(table: str, intent: DeleteIntent = intent) -> str:
+            if table in intent.preserves:
+                return "preserve"
+            if any(fnmatchcase(table, pattern) for pattern in intent.removes):
+                return "remove"
+            return ""
+
+        root = TreeNode(display_name(root_key), "root", "", contract_of(display_name(root_key)))
+        for group in (closure.deleted, closure.set_null, closure.blocking):
+            for paths in group.values():
+                for path in paths:
+                    _insert_path(root, path, contract_of)
+        _sort_tree(root)
+        deleted_names = {display_name(t) for t in closure.deleted}
+        preserved_deleted = tuple(sorted(t for t in intent.preserves if t in deleted_names))
+        removal_targets = sorted(
+            display_name(t)
+            for t in graph.catalog.tables
+            if any(fnmatchcase(display_name(t), p) for p in intent.removes) and t != root_key
+        )
+        missed = tuple(t for t in removal_targets if t not in deleted_names)
+        yield ClosureView(
+            root=display_name(root_key),
+            intent=intent_text,
+            found=True,
+            tree=root,
+            deleted=len(closure.deleted),
+            set_null=len(closure.set_null),
+            blocking=len(closure.blocking),
+            preserved_but_deleted=preserved_deleted,
+            removal_missed=missed,
+            truncated=closure.truncated,
+        )
+
+
+def _qualified(name: str) -> tuple[str, str]:
+    if "." in name:
+        schema, _, table = name.partition(".")
+        return (schema, table)
+    return ("public", name)
+
+
+def _insert_path(root: TreeNode, path: DeletePath, contract_of: Any) -> None:
+    from checker.catalog import display_name
+
+    node = root
+    for edge in path.edges:
+        action = _ACTION_CLASS.get(edge.on_delete.value, "noaction")
+        table = display_name(edge.child)
+        via = f"{', '.join(edge.columns)} ON DELETE {edge.on_delete.value.upper()}"
+        match = next(
+            (c for c in node.children if c.table == table and c.via == via and c.action == action),
+            None,
+        )
+        if match is None:
+            match = TreeNode(table, action, via, contract_of(table))
+            node.children.append(match)
+        node = match
+
+
+def _sort_tree(node: TreeNode) -> None:
+    node.children.sort(key=lambda c: (c.action != "cascade", c.table, c.via))
+    for child in node.children:
+        _sort_tree(child)
+
+
+# ---------------------------------------------------------------------------
+# Query × index coverage (checker.coverage, when it exists)
+# ---------------------------------------------------------------------------
+
+
+def _coverage(result: CheckResult) -> tuple[CoverageView | None, str]:
+    queries = result.settings.contract.queries
+    if not queries:
+        return None, "no documented queries"
+    try:
+        from checker.coverage import coverage_matrix
+    except ImportError:
+        return _expected_index_view(result), (
+            "the coverage analysis is not available in this build; "
+            "the matrix shows whether each query's expected index exists"
+        )
+    matrix = coverage_matrix(result.simulation.catalog, queries)
+    return _coverage_from_matrix(matrix), ""
+
+
+def _coverage_from_matrix(matrix: Any) -> CoverageView:
+    """Rows: documented queries; columns: every index of the tables they read."""
+    from checker.catalog import display_name
+
+    indexes = tuple(matrix.indexes)
+    rows: list[tuple[str, str, str]] = []
+    cells: list[tuple[CoverageCell, ...]] = []
+    notes: list[str] = []
+    for number, coverage in enumerate(matrix.queries):
+        query = coverage.query
+        verdict = str(getattr(coverage.verdict, "value", coverage.verdict))
+        best = coverage.best
+        summary = verdict
+        if coverage.error:
+            summary = f"query does not parse: {coverage.error}"
+        elif coverage.missing_tables:
+            missing = ", ".join(display_name(t) for t in coverage.missing_tables)
+            summary = f"reads {missing}, which does not exist"
+        for table in coverage.tables:
+            if table.suggestion and table.verdict.rank < 3:
+                notes.append(f"{query.name}: {table.suggestion}")
+        rows.append((query.name, query.sql, _coverage_class(verdict) + "|" + summary))
+        row: list[CoverageCell] = []
+        for index in indexes:
+            use = matrix.cell(number, index)
+            if use is None:
+                row.append(CoverageCell("none", ""))
+                continue
+            label = str(getattr(use.verdict, "value", use.verdict))
+            parts = []
+            if use.conditions:
+                parts.append("narrows on " + ", ".join(use.conditions))
+            if use.filters:
+                parts.append("filters " + ", ".join(use.filters))
+            if use.sort:
+                parts.append("then sorts")
+            if use.reason:
+                parts.append(use.reason)
+            is_best = best is not None and best.index == index and use.verdict.rank > 0
+            expected = query.expect_index is not None and index[1] == query.expect_index
+            text = ("★ " if is_best else "") + label + (" (expected)" if expected else "")
+            row.append(CoverageCell(_coverage_class(label), text, "; ".join(parts)))
+        cells.append(tuple(row))
+    return CoverageView(
+        queries=tuple(rows),
+        indexes=tuple(display_name(i) for i in indexes),
+        cells=tuple(cells),
+        notes=tuple(notes),
+    )
+
+
+def _coverage_class(status: str) -> str:
+    status = status.lower()
+    if status.startswith("not") or "missing" in status:
+        return "missing"
+    if "sort" in status or "filter" in status:
+        return "partial"
+    if "served" in status:
+        return "served"
+    if "expected" in status:
+        return "expected"
+    return "none"
+
+
+def _expected_index_view(result: CheckResult) -> CoverageView:
+    catalog = result.simulation.catalog
+    index_names = {index.name: index for index in catalog.indexes.values()}
+    queries = result.settings.contract.queries
+    names = sorted({q.expect_index for q in queries if q.expect_index})
+    cells = []
+    rows = []
+    for query in queries:
+        row = []
+        verdict = "none"
+        for name in names:
+            if query.expect_index != name:
+                row.append(CoverageCell("none", ""))
+            elif name in index_names:
+                index = index_names[name]
+                keys = ", ".join(k.render() for k in index.keys)
+                row.append(CoverageCell("expected", f"exists: ({keys})"))
+                verdict = "expected"
+            else:
+                row.append(CoverageCell("missing", "expected, does not exist"))
+                verdict = "missing"
+        rows.append((query.name, query.sql, f"{verdict}|{verdict}"))
+        cells.append(tuple(row))
+    return CoverageView(tuple(rows), tuple(names), tuple(cells), ())
+
+
+# ---------------------------------------------------------------------------
+# Migration timeline, live results, timings
+# ---------------------------------------------------------------------------
+
+
+def _timeline(result: CheckResult, findings: Sequence[Finding]) -> Iterable[TimelineRow]:
+    statements: dict[str, int] = {}
+    for statement in result.sources.statements:
+        statements[statement.origin.file] = statements.get(statement.origin.file, 0) + 1
+    per_file: dict[str, list[int]] = {}
+    for finding in findings:
+        if finding.primary is None:
+            continue
+        counts = per_file.setdefault(finding.primary.file, [0, 0, 0])
+        counts[3 - finding.severity.rank] += 1
+    previous: int | None = None
+    for migration in result.sources.migrations:
+        gap = ""
+        if migration.sequence is not None:
+            if previous is not None and migration.sequence > previous + 1:
+                first, last = previous + 1, migration.sequence - 1
+                gap = f"{first:04d}" if first == last else f"{first:04d}–{last:04d}"
+            previous = migration.sequence
+        entry = migration.journal
+        when = ""
+        if entry is not None and entry.when is not None:
+            when = datetime.fromtimestamp(entry.when / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        errors, warnings, infos = per_file.get(migration.path, [0, 0, 0])
+        yield TimelineRow(
+            layer=migration.layer.value,
+            sequence="" if migration.sequence is None else f"{migration.sequence:04d}",
+            name=migration.name,
+            path=_rel(migration.path),
+            status=migration.status.value,
+            journal_idx="" if entry is None else str(entry.idx),
+            when=when,
+            statements=statements.get(migration.path, 0),
+            errors=errors,
+            warnings=warnings,
+            infos=infos,
+            gap_before=gap,
+        )
+
+
+def _live_view(live: Any, files: Mapping[str, Any]) -> LiveView | None:
+    if live is None:
+        return None
+    error = str(_attr(live, "error", "") or "")
+    rows = []
+    for finding in _attr(live, "findings", []) or []:
+        text = " ".join([finding.message, *finding.details])
+        match = _SQLSTATE.search(text)
+        sqlstate = ""
+        if match:
+            candidate = match.group(1) or match.group(2) or ""
+            sqlstate = candidate if any(ch.isdigit() for ch in candidate) else ""
+        location = ""
+        if finding.primary is not None:
+            pos = position(finding.primary, files)
+            location = f"{pos.path}:{pos.line}:{pos.column}"
+        rows.append(
+            LiveRow(
+                finding.code,
+                finding.severity.value,
+                sqlstate,
+                location,
+                finding.message,
+                tuple(finding.details),
+            )
+        )
+    raw_timings = _attr(live, "timings", {}) or {}
+    timings = tuple((str(k), _seconds(v)) for k, v in raw_timings.items())
+    facts = []
+    for name in ("statements", "applied", "failed", "runs", "database", "runner"):
+        value = _attr(live, name)
+        if value is not None and not isinstance(value, list | tuple | dict):
+            facts.append((name, str(value)))
+    return LiveView(
+        backend=str(_attr(live, "backend", "") or ""),
+        server=str(_attr(live, "server_version", "") or _attr(live, "server", "") or ""),
+        timings=timings,
+        rows=tuple(rows),
+        facts=tuple(facts),
+        error=error,
+    )
+
+
+def _seconds(value: Any) -> str:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _timings(result: CheckResult, live: Any) -> tuple[tuple[str, str], ...]:
+    timings = [(name, _seconds(value)) for name, value in (result.timings or {}).items()]
+    return tuple(timings)
+
+
+def _baseline_facts(extra: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    baseline = extra.get("baseline")
+    if baseline is None:
+        return ()
+    facts = []
+    for key in ("path", "accepted", "new", "fixed"):
+        value = _attr(baseline, key)
+        if value is not None:
+            facts.append((key, str(len(value)) if isinstance(value, list | tuple) else str(value)))
+    return tuple(facts)
+
+
+# ---------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------
+
+
+def _environment() -> Any:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    environment = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment
+
+
+def render_html(model: ReportModel) -> str:
+    """The whole page. Script and style are inlined; a Content-Security-Policy
+    allows only that one script (by hash), so no injected handler could run."""
+    from markupsafe import Markup
+
+    script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
+    style = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    if "</" in script or "</" in style:
+        raise ValueError("inline script/style must not contain '</'")
+    digest = hashlib.sha256(script.encode("utf-8")).digest()
+    import base64
+
+    script_hash = "sha256-" + base64.b64encode(digest).decode("ascii")
+    environment = _environment()
+    template = environment.get_template("report.html.j2")
+    return str(
+        template.render(
+            m=model,
+            script=Markup(script),
+            style=Markup(style),
+            script_hash=script_hash,
+        )
+    )
+
+
+def write_html_report(result: CheckResult, path: Path, *, title: str = "") -> None:
+    """Build the model from ``result`` and write the page to ``path``."""
+    from checker.errors import InputError
+
+    text = render_html(build_report_model(result, title=title))
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write the HTML report: {exc.strerror or exc}") from None

@@ -1,0 +1,155 @@
+"""A markdown summary for ``$GITHUB_STEP_SUMMARY`` or a pull-request comment.
+
+Text from the schema (identifiers, messages) is escaped so it renders as
+text: GitHub sanitises HTML, but a ``|`` or a ``<tag>`` would still break the
+table or vanish. The output is capped below GitHub's comment size limit.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+
+from checker.baseline import BaselineEntry
+from checker.findings import Finding, Severity
+from checker.model import SourceFile
+from checker.rule import FAMILIES, RuleMeta
+from reports.common import position
+from reports.verdict import answer_claims
+
+# GitHub rejects comments over 65,536 characters; leave room for a footer.
+MAX_CHARS = 60_000
+_ICONS = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟠 warning", Severity.INFO: "🔵 info"}
+_ANSWER_ICONS = {"fail": "❌", "warn": "⚠️", "pass": "✅", "unknown": "➖"}
+_SPECIAL = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        "*": "\\*",
+        "_": "\\_",
+        "`": "\\`",
+        "[": "\\[",
+        "]": "\\]",
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
+def escape(text: str) -> str:
+    """Text safe inside a markdown table cell."""
+    return text.translate(_SPECIAL)
+
+
+def _code_span(text: str) -> str:
+    """An inline code span that survives backticks and pipes in the text."""
+    text = text.replace("\n", " ").replace("|", "\\|")
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
+
+
+def _html_code(text: str) -> str:
+    """SQL as an HTML code element: readable, and no markdown or HTML inside it is live."""
+    return "<code>" + html.escape(" ".join(text.split())).replace("|", "\\|") + "</code>"
+
+
+def render_markdown(
+    findings: Sequence[Finding],
+    files: Mapping[str, SourceFile],
+    metas: Mapping[str, RuleMeta],
+    *,
+    title: str = "schema-check",
+    live_ran: bool = False,
+    suppressed: int = 0,
+    baselined: int = 0,
+    fixed: Sequence[BaselineEntry] = (),
+    max_chars: int = MAX_CHARS,
+) -> str:
+    """The summary: verdict, claims, counts by family and severity, then the findings table.
+
+    ``baselined``: findings the baseline accepted (already removed from
+    ``findings``); ``fixed``: baseline entries that no longer occur.
+    """
+    verdict = answer_claims(findings, live_ran=live_ran)
+    icon = _ANSWER_ICONS[verdict.status]
+    out = [f"## {escape(title)}: {icon} {verdict.headline}", ""]
+    notes = []
+    if baselined:
+        notes.append(f"{baselined} accepted by the baseline")
+    if fixed:
+        notes.append(f"{sum(e.count for e in fixed)} baseline entries no longer occur")
+    if suppressed:
+        notes.append(f"{suppressed} suppressed by comments")
+    if notes:
+        out += ["_" + "; ".join(notes) + "_", ""]
+    out += ["| claim | answer | findings |", "|---|---|---|"]
+    for answer in verdict.answers:
+        codes = ", ".join(answer.codes[:6]) + (" …" if len(answer.codes) > 6 else "")
+        detail = answer.counts_text() + (f" ({codes})" if codes else "")
+        out.append(
+            f"| {escape(answer.claim.claim)} | {_ANSWER_ICONS[answer.status]} {answer.answer} "
+            f"| {detail} |"
+        )
+    out.append("")
+    if findings:
+        out += _family_table(findings)
+    out += _findings_table(findings, files, metas)
+    if fixed:
+        out += ["", "<details><summary>Baseline entries that no longer occur</summary>", ""]
+        out += ["| code | file | message |", "|---|---|---|"]
+        for entry in fixed:
+            out.append(f"| {entry.code} | {escape(entry.file)} | {escape(entry.message)} |")
+        out += ["", "</details>"]
+    text = "\n".join(out) + "\n"
+    return _cap(text, max_chars)
+
+
+def _family_table(findings: Sequence[Finding]) -> list[str]:
+    rows = ["| family | errors | warnings | info |", "|---|---:|---:|---:|"]
+    for family in sorted({f.family for f in findings}):
+        mine = [f for f in findings if f.family == family]
+        counts = [sum(1 for f in mine if f.severity is s) for s in Severity]
+        name = FAMILIES.get(family, family)
+        rows.append(f"| {family} {escape(name)} | " + " | ".join(map(str, counts)) + " |")
+    return [*rows, ""]
+
+
+def _findings_table(
+    findings: Sequence[Finding], files: Mapping[str, SourceFile], metas: Mapping[str, RuleMeta]
+) -> list[str]:
+    if not findings:
+        return ["No findings."]
+    ordered = sorted(findings, key=lambda f: (-f.severity.rank, f.sort_key()))
+    rows = [
+        "<details open><summary>Findings</summary>",
+        "",
+        "| severity | rule | location | message |",
+        "|---|---|---|---|",
+    ]
+    for finding in ordered:
+        meta = metas.get(finding.code)
+        rule = f"{finding.code} {meta.name}" if meta else finding.code
+        where = ""
+        if finding.primary is not None:
+            pos = position(finding.primary, files)
+            where = _code_span(f"{pos.path}:{pos.line}:{pos.column}")
+        message = escape(finding.message)
+        if finding.fix:
+            message += "<br>fix: " + _html_code(finding.fix)
+        rows.append(f"| {_ICONS[finding.severity]} | {rule} | {where} | {message} |")
+    return [*rows, "", "</details>"]
+
+
+def _cap(text: str, max_chars: int) -> str:
+    if len(text) <= max_chars:
+        return text
+    cut = text.rfind("\n", 0, max_chars - 200)
+    kept = text[: cut if cut > 0 else max_chars - 200]
+    dropped = text[len(kept) :].count("\n| ")
+    return (
+        kept + f"\n\n_… output cut at {max_chars} characters ({dropped} more rows); "
+        "see the full report (HTML, SARIF or JSON)._\n\n</details>\n"
+    )
