@@ -7,18 +7,24 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input or usage,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from checker import __version__
 from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import BackendUnavailable, InputError
-from checker.findings import Severity
-from checker.rule import DOC_SECTIONS, load_plugins, registry
+from checker.findings import Finding, Severity
+from checker.rule import DOC_SECTIONS, RuleMeta, load_plugins, registry
+
+if TYPE_CHECKING:
+    from checker.baseline import BaselineEntry
+    from checker.engine import CheckResult
+    from checker.live.verify import LiveReport
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_BACKEND = 0, 1, 2, 3
 
@@ -27,6 +33,10 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"schema-check: error: {message}\n")
+
+
+FORMATS = ["text", "json", "sarif", "junit", "markdown", "github"]
+BACKENDS = ["embedded", "docker", "dsn"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,14 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     check = commands.add_parser("check", help="check a base schema plus an extension")
-    _add_inputs(check)
-    check.add_argument("--format", choices=["text", "json"], default="text")
-    check.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
-    check.add_argument(
-        "--fail-on",
-        choices=[s.value for s in Severity],
-        help="lowest severity that makes the exit code 1 (default: from config, else error)",
-    )
+    _add_check_options(check)
+    verify = commands.add_parser("verify", help="the same as check --live")
+    _add_check_options(verify)
 
     inspect = commands.add_parser("inspect", help="print what the simulator built from PATHs")
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH")
@@ -53,12 +58,50 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--output", "-o", type=Path)
     inspect.add_argument("--postgres", type=int, default=None, help="target major version")
 
+    explain = commands.add_parser(
+        "explain-delete", help="what deleting one row of TABLE deletes, nulls or is blocked by"
+    )
+    explain.add_argument("table", metavar="TABLE")
+    _add_inputs(explain)
+    explain.add_argument("--format", choices=["text", "json"], default="text")
+    explain.add_argument("--output", "-o", type=Path)
+
+    coverage = commands.add_parser("coverage", help="documented queries × indexes, with verdicts")
+    _add_inputs(coverage)
+    coverage.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
+    coverage.add_argument("--format", choices=["text", "json"], default="text")
+    coverage.add_argument("--output", "-o", type=Path)
+
+    baseline = commands.add_parser("baseline", help="record today's findings as accepted")
+    _add_inputs(baseline)
+    baseline.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
+    baseline.add_argument("--output", "-o", type=Path, required=True, help="baseline file to write")
+
     rules = commands.add_parser("rules", help="list rules, or print one rule's documentation")
     rules.add_argument("code", nargs="?", help="a rule code such as NC101")
     return parser
 
 
+def _add_check_options(command: argparse.ArgumentParser) -> None:
+    _add_inputs(command)
+    command.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
+    command.add_argument("--format", choices=FORMATS, default="text")
+    command.add_argument("--output", "-o", type=Path, help="write the report here, not stdout")
+    command.add_argument("--html", type=Path, metavar="PATH", help="also write the HTML report")
+    command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on new findings")
+    command.add_argument(
+        "--fail-on",
+        choices=[s.value for s in Severity],
+        help="lowest severity that makes the exit code 1 (default: from config, else error)",
+    )
+    command.add_argument("--live", action="store_true", help="also verify on a real server")
+    command.add_argument("--backend", choices=BACKENDS, default="embedded")
+    command.add_argument("--dsn", help="server for --backend dsn (a scratch database is used)")
+    command.add_argument("--pg-image", help="image for --backend docker")
+
+
 def _add_inputs(command: argparse.ArgumentParser) -> None:
+    command.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="more base inputs")
     command.add_argument("--base", action="append", type=Path, default=[], metavar="PATH")
     command.add_argument("--extension", action="append", type=Path, default=[], metavar="PATH")
     command.add_argument("--proposal", action="append", type=Path, default=[], metavar="FILE.md")
@@ -83,7 +126,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     settings = replace(
         settings,
         layers=Layers(
-            base=tuple(args.base) or layers.base,
+            base=tuple(args.base) + tuple(args.paths) or layers.base,
             extension=tuple(args.extension) or layers.extension,
             proposal=tuple(args.proposal) or layers.proposal,
         ),
@@ -94,6 +137,13 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         settings = replace(settings, postgres=args.postgres)
     if getattr(args, "fail_on", None):
         settings = replace(settings, fail_on=Severity(args.fail_on))
+    query_files = getattr(args, "queries", [])
+    if query_files:
+        from checker.queries import load_query_file
+
+        extra = tuple(q for path in query_files for q in load_query_file(path))
+        contract = replace(settings.contract, queries=settings.contract.queries + extra)
+        settings = replace(settings, contract=contract)
     if not (settings.layers.base or settings.layers.extension or settings.layers.proposal):
         raise InputError(
             "nothing to check: give --base/--extension/--proposal or a config with [layers]"
@@ -116,27 +166,226 @@ def _colour(output: Path | None) -> bool:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from checker.engine import check
-    from reports.json_report import render_json
+    from checker.engine import analyse, run_rules
+
+    settings = resolve_settings(args)
+    result = analyse(settings)
+    external: tuple[Finding, ...] = ()
+    backend_error: str | None = None
+    if args.live or args.command == "verify":
+        try:
+            report = _verify_live(result, settings, args)
+        except BackendUnavailable as exc:
+            backend_error = str(exc)
+            result.extra["live"] = {"error": backend_error, "backend": args.backend}
+        else:
+            result.extra["live"] = report
+            external = report.findings
+    run_rules(result, external=external)
+    baselined, fixed = _apply_baseline(result, args.baseline)
+    _emit(_render(result, args.format, args.output, baselined, fixed), args.output)
+    if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" and args.format != "github":
+        from reports.github_report import render_github
+
+        sys.stderr.write(render_github(result.findings, result.files, _metas()))
+    if args.html is not None:
+        from reports.html_report import write_html_report
+
+        write_html_report(result, args.html)
+    if backend_error is not None:
+        sys.stderr.write(f"schema-check: live backend unavailable: {backend_error}\n")
+        return EXIT_BACKEND
+    return EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN
+
+
+def _metas() -> dict[str, RuleMeta]:
+    return {code: rule.meta for code, rule in registry().items()}
+
+
+def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespace) -> LiveReport:
+    from checker.live import verify
+
+    if args.backend == "dsn" and not args.dsn:
+        raise InputError("--backend dsn needs --dsn URL")
+    with _progress() as progress:
+        return verify(
+            result.sources.applied_statements,
+            result.simulation.catalog,
+            settings,
+            backend_name=args.backend,
+            dsn=args.dsn,
+            image=args.pg_image,
+            include_proposal=True,
+            progress=progress,
+        )
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("live: {task.description:<11}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("start", total=1)
+
+        def update(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=phase, completed=done, total=max(total, 1))
+
+        yield update
+
+
+def _apply_baseline(result: CheckResult, path: Path | None) -> tuple[int, Sequence[BaselineEntry]]:
+    if path is None:
+        path = result.settings.baseline
+        if path is None or not path.exists():
+            return 0, ()
+    from checker.baseline import apply_baseline, load_baseline
+
+    baseline = load_baseline(path)
+    new, fixed = apply_baseline(result.findings, baseline, result.files)
+    baselined = len(result.findings) - len(new)
+    result.findings = list(new)
+    result.extra["baseline"] = {
+        "path": str(path),
+        "accepted": baseline.total,
+        "new": len(new),
+        "fixed": len(fixed),
+    }
+    return baselined, fixed
+
+
+def _render(
+    result: CheckResult,
+    output_format: str,
+    output: Path | None,
+    baselined: int = 0,
+    fixed: Sequence[BaselineEntry] = (),
+) -> str:
+    findings, files, metas = result.findings, result.files, _metas()
+    if output_format == "json":
+        from reports.json_report import render_json
+
+        extra: dict[str, Any] = {}
+        live = result.extra.get("live")
+        if live is not None:
+            from checker.live.verify import LiveReport, describe
+
+            extra["live"] = describe(live) if isinstance(live, LiveReport) else live
+        return render_json(
+            findings, files, metas, counts=result.simulation.catalog.counts(), extra=extra
+        )
+    if output_format == "sarif":
+        from reports.sarif_report import render_sarif
+
+        return render_sarif(findings, files, registry())
+    if output_format == "junit":
+        from reports.junit_report import render_junit
+
+        return render_junit(
+            findings, files, metas, rules_run=result.rules_run, fail_on=result.settings.fail_on
+        )
+    if output_format == "markdown":
+        from reports.markdown_report import render_markdown
+
+        return render_markdown(
+            findings,
+            files,
+            metas,
+            live_ran="live" in result.extra,
+            suppressed=result.suppressed,
+            baselined=baselined,
+            fixed=fixed,
+        )
+    if output_format == "github":
+        from reports.github_report import render_github
+
+        return render_github(findings, files, metas)
     from reports.text_report import render_text
+
+    text = render_text(
+        findings,
+        files,
+        colour=_colour(output),
+        statements=len(result.simulation.statements),
+        suppressed=result.suppressed,
+    )
+    live = result.extra.get("live")
+    if live is not None and not isinstance(live, dict):
+        from checker.live.verify import LiveReport
+
+        if isinstance(live, LiveReport):
+            text += _live_summary(live)
+    if baselined or fixed:
+        text += f"baseline: {baselined} accepted findings hidden, {len(fixed)} no longer occur\n"
+    return text
+
+
+def _live_summary(report: LiveReport) -> str:
+    phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in report.timings.items())
+    return (
+        f"live: {report.backend} backend, PostgreSQL {report.server_version}: "
+        f"{report.applied_count} statements applied, {report.failed_count} failed; {phases}\n"
+    )
+
+
+def command_explain_delete(args: argparse.Namespace) -> int:
+    from checker.engine import analyse
+    from reports.delete_tree import delete_tree_to_dict, render_delete_tree_text
+
+    settings = resolve_settings(args)
+    result = analyse(settings)
+    name = args.table.strip('"')
+    key = tuple(name.split(".", 1)) if "." in name else ("public", name)
+    if key not in result.simulation.catalog.tables:
+        raise InputError(
+            f"no table {args.table!r} in the inputs (`schema-check inspect` lists them)"
+        )
+    closure = result.graph.deletion_closure((key[0], key[1]))
+    if args.format == "json":
+        import json
+
+        text = json.dumps(delete_tree_to_dict(closure), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = render_delete_tree_text(closure, colour=_colour(args.output))
+    _emit(text, args.output)
+    return EXIT_CLEAN
+
+
+def command_coverage(args: argparse.Namespace) -> int:
+    from checker.coverage import coverage_matrix
+    from checker.engine import analyse
+    from reports.coverage_report import render_coverage_json, render_coverage_text
+
+    settings = resolve_settings(args)
+    if not settings.contract.queries:
+        raise InputError("no documented queries: add [[contract.query]] or --queries FILE.sql")
+    result = analyse(settings)
+    matrix = coverage_matrix(result.simulation.catalog, settings.contract.queries)
+    text = render_coverage_json(matrix) if args.format == "json" else render_coverage_text(matrix)
+    _emit(text, args.output)
+    return EXIT_CLEAN
+
+
+def command_baseline(args: argparse.Namespace) -> int:
+    from checker.baseline import write_baseline
+    from checker.engine import check
 
     settings = resolve_settings(args)
     result = check(settings)
-    metas = {code: rule.meta for code, rule in registry().items()}
-    if args.format == "json":
-        text = render_json(
-            result.findings, result.files, metas, counts=result.simulation.catalog.counts()
-        )
-    else:
-        text = render_text(
-            result.findings,
-            result.files,
-            colour=_colour(args.output),
-            statements=len(result.simulation.statements),
-            suppressed=result.suppressed,
-        )
-    _emit(text, args.output)
-    return EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN
+    baseline = write_baseline(result.findings, result.files, args.output)
+    sys.stdout.write(f"baseline: {baseline.total} findings recorded in {args.output}\n")
+    return EXIT_CLEAN
 
 
 def command_inspect(args: argparse.Namespace) -> int:
@@ -239,7 +488,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         rules.load_builtin_rules()
         load_plugins()
-        handler = {"check": command_check, "inspect": command_inspect, "rules": command_rules}
+        handler = {
+            "check": command_check,
+            "verify": command_check,
+            "inspect": command_inspect,
+            "explain-delete": command_explain_delete,
+            "coverage": command_coverage,
+            "baseline": command_baseline,
+            "rules": command_rules,
+        }
         return handler[args.command](args)
     except InputError as exc:
         sys.stderr.write(f"schema-check: error: {exc}\n")

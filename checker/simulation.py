@@ -78,6 +78,7 @@ class EventKind(StrEnum):
     # DROP without CASCADE of something other objects depend on: the server would fail
     # ("cannot drop ... because other objects depend on it") and the drop is not applied
     BLOCKED = "blocked"
+    REJECTED = "rejected"  # the server rejects the statement for another reason; not applied
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,20 @@ def create_table(state: State, node: PgNode) -> None:
         else:
             state.duplicate("table", label, existing, skipped, location=node.relation.location)
         return
+    if node.partbound is not None and node.inhRelations:
+        parent_key = state.relation_key(node.inhRelations[0])
+        parent = state.tables.get(parent_key)
+        if parent is not None and parent.partitioning is None:
+            # PostgreSQL: '"parent" is not partitioned'; nothing is created.
+            state.event(
+                EventKind.REJECTED,
+                "table",
+                label,
+                location=node.relation.location,
+                previous=parent.origin,
+                detail=f"{display_name(parent_key)} is not partitioned",
+            )
+            return
     build_table(state, node, key)
     state.event(EventKind.CREATED, "table", label, location=node.relation.location)
 

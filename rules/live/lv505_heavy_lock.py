@@ -1,0 +1,43 @@
+"""LV505: an extension statement takes a heavy lock on a pre-existing table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.findings import Finding, Severity
+from checker.rule import Rule, RuleContext, RuleMeta, register
+
+
+@register
+class HeavyLockRule(Rule):
+    """An extension statement locks a table that existed before it.
+
+    What it does:
+        Runs each extension statement in its own transaction on the live
+        server, reads ``pg_locks`` before rolling back, and reports ACCESS
+        EXCLUSIVE (error) and SHARE / SHARE ROW EXCLUSIVE (warning) locks on
+        relations that existed before the extension.
+
+    Why it matters:
+        An ACCESS EXCLUSIVE lock blocks every read and write of the table
+        until the migration commits; a SHARE lock blocks writes. On a busy
+        base table that is an outage for the application, however "additive"
+        the extension is said to be.
+
+    Example:
+        ALTER TABLE workspace ADD COLUMN agent_limit integer NOT NULL DEFAULT 10;
+
+    Use instead:
+        CREATE TABLE parlant_workspace_settings (
+            workspace_id text PRIMARY KEY REFERENCES workspace (id) ON DELETE CASCADE,
+            agent_limit integer NOT NULL DEFAULT 10);
+
+    References:
+        https://www.postgresql.org/docs/current/explicit-locking.html
+    """
+
+    meta = RuleMeta("LV505", "heavy-lock-live", Severity.WARNING, "heavy lock on existing table")
+    doc_example_is_sql = False
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        yield from self.external_findings(context)
