@@ -1,18 +1,20 @@
 """The table/foreign-key graph and what deleting a row does to it.
 
-A networkx MultiDiGraph: one node per table, one edge child → parent per
-foreign key, carrying the columns, the ON DELETE / ON UPDATE actions,
-deferrability and whether the referencing columns may be NULL.
+One node per table, one edge child → parent per foreign key, carrying the
+columns, the ON DELETE / ON UPDATE actions, deferrability and whether the
+referencing columns may be NULL. The adjacency is kept in plain dicts:
+importing networkx costs about 0.1 s, more than a whole static check of a
+real schema should take, so it is imported only by the few algorithms that
+need it (cycles through several tables, creation order, ``nx_graph``).
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from checker.catalog import (
     NO_ORIGIN,
@@ -22,6 +24,9 @@ from checker.catalog import (
     display_name,
 )
 from checker.model import Origin
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 # Enough paths to show every distinct way a table is reached in real schemas,
 # few enough that a table referenced from everywhere cannot explode the search.
@@ -39,6 +44,10 @@ class FkEdge:
     on_delete: FkAction
     on_update: FkAction
     nullable: bool  # every referencing column may be NULL
+    # ON DELETE SET NULL / SET DEFAULT writes NULL into a NOT NULL column: the
+    # parent's delete then fails (only the columns of ``SET NULL (col, ...)`` count)
+    set_null_fails: bool = False
+    delete_set_columns: tuple[str, ...] = ()
     deferrable: bool = False
     initially_deferred: bool = False
     not_valid: bool = False
@@ -84,13 +93,15 @@ class DeletionClosure:
 
 
 class SchemaGraph:
-    """Tables and foreign keys of a Catalog as a MultiDiGraph (child → parent)."""
+    """Tables and foreign keys of a Catalog as a multigraph (child → parent)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self.graph: nx.MultiDiGraph = nx.MultiDiGraph()
-        for name in catalog.tables:
-            self.graph.add_node(name)
+        # node → edges, each list sorted once so every query is a lookup
+        self._nodes: dict[QualifiedName, None] = dict.fromkeys(catalog.tables)
+        incoming: dict[QualifiedName, list[FkEdge]] = {}
+        outgoing: dict[QualifiedName, list[FkEdge]] = {}
+        edges: list[FkEdge] = []
         for table, constraint in catalog.foreign_keys():
             details = constraint.foreign_key
             if details is None:
@@ -98,6 +109,14 @@ class SchemaGraph:
             nullable = all(
                 (column := table.column(name)) is not None and not column.not_null
                 for name in constraint.columns
+            )
+            written = details.delete_set_columns or constraint.columns
+            set_null_fails = details.on_delete is FkAction.SET_NULL or (
+                details.on_delete is FkAction.SET_DEFAULT
+                and any((c := table.column(n)) is not None and c.default is None for n in written)
+            )
+            set_null_fails = set_null_fails and any(
+                (column := table.column(name)) is not None and column.not_null for name in written
             )
             edge = FkEdge(
                 child=table.qualified,
@@ -108,30 +127,55 @@ class SchemaGraph:
                 on_delete=details.on_delete,
                 on_update=details.on_update,
                 nullable=nullable,
+                set_null_fails=set_null_fails,
+                delete_set_columns=details.delete_set_columns,
                 deferrable=constraint.deferrable,
                 initially_deferred=constraint.initially_deferred,
                 not_valid=constraint.not_valid,
                 origin=constraint.origin,
             )
-            self.graph.add_edge(edge.child, edge.parent, key=edge.constraint, edge=edge)
+            self._nodes.setdefault(edge.child)
+            self._nodes.setdefault(edge.parent)
+            edges.append(edge)
+            incoming.setdefault(edge.parent, []).append(edge)
+            outgoing.setdefault(edge.child, []).append(edge)
+        self._edges = edges
+        self._incoming = {
+            k: sorted(v, key=lambda e: (e.child, e.constraint)) for k, v in incoming.items()
+        }
+        self._outgoing = {
+            k: sorted(v, key=lambda e: (e.parent, e.constraint)) for k, v in outgoing.items()
+        }
+        self._nx: nx.MultiDiGraph | None = None
+
+    @property
+    def nodes(self) -> list[QualifiedName]:
+        """Every table, and every table a foreign key names, in catalog order."""
+        return list(self._nodes)
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        """The same graph as a networkx MultiDiGraph, built on first use."""
+        if self._nx is None:
+            import networkx as nx
+
+            graph = nx.MultiDiGraph()
+            graph.add_nodes_from(self._nodes)
+            for edge in self._edges:
+                graph.add_edge(edge.child, edge.parent, key=edge.constraint, edge=edge)
+            self._nx = graph
+        return self._nx
 
     def edges(self) -> Iterator[FkEdge]:
-        for _, _, data in self.graph.edges(data=True):
-            yield data["edge"]
+        return iter(self._edges)
 
     def referencing(self, parent: QualifiedName) -> list[FkEdge]:
         """Foreign keys that point at ``parent``, in a stable order."""
-        if parent not in self.graph:
-            return []
-        found = [data["edge"] for _, _, data in self.graph.in_edges(parent, data=True)]
-        return sorted(found, key=lambda e: (e.child, e.constraint))
+        return list(self._incoming.get(parent, ()))
 
     def referenced_by(self, child: QualifiedName) -> list[FkEdge]:
         """Foreign keys of ``child``."""
-        if child not in self.graph:
-            return []
-        found = [data["edge"] for _, _, data in self.graph.out_edges(child, data=True)]
-        return sorted(found, key=lambda e: (e.parent, e.constraint))
+        return list(self._outgoing.get(child, ()))
 
     def deletion_closure(self, table: QualifiedName | str) -> DeletionClosure:
         """Follow ON DELETE actions from one deleted row of ``table``.
@@ -150,7 +194,7 @@ class SchemaGraph:
         truncated = False
         while queue:
             current, path, visited = queue.popleft()
-            for edge in self.referencing(current):
+            for edge in self._incoming.get(current, ()):
                 expansions += 1
                 if expansions > MAX_EXPANSIONS:
                     truncated = True
@@ -158,12 +202,14 @@ class SchemaGraph:
                     break
                 new_path = DeletePath(root, (*path, edge))
                 if edge.on_delete is FkAction.CASCADE:
-                    if edge.child in visited:
-                        continue
                     if not _keep(deleted, edge.child, new_path):
                         truncated = True
                         continue
-                    queue.append((edge.child, new_path.edges, visited | {edge.child}))
+                    # Back into a table already on the path (a self-reference or a
+                    # ring): PostgreSQL deletes those other rows too, so the path is
+                    # recorded, but what they reach was already walked from there.
+                    if edge.child not in visited:
+                        queue.append((edge.child, new_path.edges, visited | {edge.child}))
                 elif edge.on_delete in (FkAction.SET_NULL, FkAction.SET_DEFAULT):
                     if not _keep(set_null, edge.child, new_path):
                         truncated = True
@@ -179,25 +225,40 @@ class SchemaGraph:
         )
 
     def cycles(self) -> list[list[FkEdge]]:
-        """Every elementary cycle of foreign keys (self-references included)."""
+        """Every elementary cycle of foreign keys (self-references included).
+
+        Self-references are read off the adjacency; only a strongly connected
+        group of several tables needs networkx's cycle enumeration.
+        """
         found: list[list[FkEdge]] = []
-        simple = nx.DiGraph()
-        simple.add_nodes_from(self.graph.nodes)
-        for child, parent in self.graph.edges():
-            simple.add_edge(child, parent)
-        for cycle in nx.simple_cycles(simple):
-            # start every cycle at its smallest table, so the output is stable
-            start = cycle.index(min(cycle))
-            cycle = cycle[start:] + cycle[:start]
-            nodes = [*cycle, cycle[0]]
-            edges: list[FkEdge] = []
-            for child, parent in pairwise(nodes):
-                options = sorted(
-                    (data["edge"] for data in self.graph.get_edge_data(child, parent).values()),
-                    key=lambda e: e.constraint,
-                )
-                edges.append(options[0])
-            found.append(edges)
+        successors: dict[QualifiedName, set[QualifiedName]] = {}
+        for edge in self._edges:
+            successors.setdefault(edge.child, set()).add(edge.parent)
+        by_pair: dict[tuple[QualifiedName, QualifiedName], FkEdge] = {}
+        for edge in self._edges:
+            pair = (edge.child, edge.parent)
+            if pair not in by_pair or edge.constraint < by_pair[pair].constraint:
+                by_pair[pair] = edge
+        for component in _strongly_connected(self._nodes, successors):
+            if len(component) == 1:
+                (node,) = component
+                if node in successors.get(node, ()):
+                    found.append([by_pair[(node, node)]])
+                continue
+            import networkx as nx
+
+            simple = nx.DiGraph()
+            simple.add_nodes_from(sorted(component))
+            for child in sorted(component):
+                for parent in sorted(successors.get(child, ())):
+                    if parent in component:
+                        simple.add_edge(child, parent)
+            for cycle in nx.simple_cycles(simple):
+                # start every cycle at its smallest table, so the output is stable
+                start = cycle.index(min(cycle))
+                cycle = cycle[start:] + cycle[:start]
+                nodes = [*cycle, cycle[0]]
+                found.append([by_pair[(child, parent)] for child, parent in pairwise(nodes)])
         return sorted(found, key=lambda edges: [(e.child, e.constraint) for e in edges])
 
     def creation_order(self) -> list[QualifiedName]:
@@ -205,11 +266,13 @@ class SchemaGraph:
 
         Tables on a cycle come together, in name order, with the cycle broken.
         """
+        import networkx as nx
+
         simple = nx.DiGraph()
-        simple.add_nodes_from(self.graph.nodes)
-        for child, parent in self.graph.edges():
-            if child != parent:
-                simple.add_edge(parent, child)
+        simple.add_nodes_from(self._nodes)
+        for edge in self._edges:
+            if edge.child != edge.parent:
+                simple.add_edge(edge.parent, edge.child)
         condensed = nx.condensation(simple)
         order: list[QualifiedName] = []
         for component in nx.lexicographical_topological_sort(
@@ -217,6 +280,58 @@ class SchemaGraph:
         ):
             order.extend(sorted(condensed.nodes[component]["members"]))
         return order
+
+
+def _strongly_connected(
+    nodes: Iterable[QualifiedName], successors: Mapping[QualifiedName, set[QualifiedName]]
+) -> list[set[QualifiedName]]:
+    """Tarjan's strongly connected components, iteratively (deep chains of
+    foreign keys must not hit the recursion limit)."""
+    index: dict[QualifiedName, int] = {}
+    low: dict[QualifiedName, int] = {}
+    on_stack: set[QualifiedName] = set()
+    stack: list[QualifiedName] = []
+    components: list[set[QualifiedName]] = []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work: list[tuple[QualifiedName, Iterator[QualifiedName]]] = []
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        work.append((root, iter(sorted(successors.get(root, ())))))
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(successors.get(child, ())))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: set[QualifiedName] = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == node:
+                        break
+                components.append(component)
+    return components
 
 
 def _keep(

@@ -69,7 +69,12 @@ def test_multiple_paths_and_cycles_terminate() -> None:
         _table("d", ("parent_id", "d", C, False), ("a_id", "a", C, False)),
     )
     closure = graph.deletion_closure("a")
-    assert sorted(n for _, n in closure.deleted) == ["b", "c", "d"]
+    # other rows of a (referencing the deleted b rows) and of d (children of
+    # deleted d rows) go too: the paths back into visited tables are kept
+    assert sorted(n for _, n in closure.deleted) == ["a", "b", "c", "d"]
+    assert [p.render() for p in closure.deleted[("public", "a")]] == [
+        "a →(a_id CASCADE) b →(b_id CASCADE) a"
+    ]
     assert len(closure.deleted[("public", "c")]) == 2  # directly, and through b
     cycles = graph.cycles()
     assert [[e.constraint for e in cycle] for cycle in cycles] == [

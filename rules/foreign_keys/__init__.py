@@ -1,0 +1,1 @@
+"""FK2xx: foreign keys and delete semantics."""
