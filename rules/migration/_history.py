@@ -34,10 +34,15 @@ class Creation:
     def before(self, parsed: ParsedStatement) -> bool:
         """True when the object existed before the run that applies ``parsed`` could have started.
 
-        A run may start at any migration file, so an object created by an
-        earlier file of the same folder, or by another layer, is pre-existing;
-        one created earlier in the same file is new.
+        The change under review (extension and proposal layers) is deployed as
+        one run on top of the base: what it creates itself is new, whichever of
+        its files creates it, and only base objects are pre-existing. Within the
+        base, a history deployed file by file, a run may start at any file: an
+        object created by an earlier file is pre-existing; one created earlier
+        in the same file is new.
         """
+        if parsed.statement.layer is not Layer.BASE:
+            return self.layer is Layer.BASE
         return self.migration.path != parsed.statement.migration.path
 
 

@@ -20,15 +20,17 @@ class LockHeavyOnExistingTableRule(Rule):
     """Lock-heavy DDL on a table that already holds data.
 
     What it does:
-        Reports, on a table created before the current migration file (by
-        the base layer, or by an earlier file of the same folder, since each
-        file may be deployed on its own): CREATE INDEX without CONCURRENTLY,
+        Reports, on a table that holds data before the statement's run
+        starts: for the change under review (extension and proposal layers,
+        deployed together as one run), a table of the base; within the base,
+        a table created by an earlier migration file, since a history is
+        deployed file by file. The statements: CREATE INDEX without CONCURRENTLY,
         ADD FOREIGN KEY or CHECK without NOT VALID, ADD PRIMARY KEY / UNIQUE
         without USING INDEX, SET NOT NULL, a column type change that
         rewrites or re-checks the table, ADD COLUMN whose default is
         volatile (or a serial, identity or stored generated column), and
-        RENAME of a table or column. Tables created earlier in the same file
-        are empty and exempt, and so is a foreign key from such a new table
+        RENAME of a table or column. Tables created in the same run are
+        empty and exempt, and so is a foreign key from such a new table
         to an existing one: there are no rows to check, and the lock it takes
         on the referenced table only blocks that table's writes until commit.
 
