@@ -1,0 +1,362 @@
+"""Apply statements to a live server the way the configured migration runner does.
+
+Every failing statement becomes an LV501 finding at its place in the source,
+with the SQLSTATE and the server's message. After a failure inside a
+transaction, the transaction is replayed with a savepoint before every
+statement, so the rest of the run still executes and every failing statement is
+reported, not just the first (the finding says what the real runner would have
+done instead).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+from checker.config import Runner
+from checker.findings import Finding, Location, Severity
+from checker.model import Origin, Statement
+
+if TYPE_CHECKING:
+    import psycopg
+
+CODE_STATEMENT_FAILS = "LV501"
+_SAVEPOINT = "schema_check_statement"
+
+
+class StatementObserver(Protocol):
+    """Looks at the session around each statement (the lock probe does)."""
+
+    def before(self, statement: Statement) -> None: ...
+
+    def after(self, statement: Statement, in_transaction: bool) -> None:
+        """Called after a statement succeeded; ``in_transaction``: a transaction is still open."""
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyResult:
+    findings: tuple[Finding, ...]
+    applied: int  # statements that ran without error
+    failed: int
+    runs: int  # transactions (drizzle: one per migration folder; per-file: one per file)
+
+
+def run_units(statements: Sequence[Statement], runner: Runner) -> list[list[Statement]]:
+    """Group statements into what the runner executes as one unit.
+
+    drizzle: one ``migrate()`` call per migrations folder, all its pending files
+    in one transaction; per-file: one transaction per file; autocommit: every
+    statement alone (still grouped per file, for messages).
+    """
+    units: list[list[Statement]] = []
+    previous: tuple[str, str] | None = None
+    for statement in statements:
+        migration = statement.migration
+        if runner is Runner.DRIZZLE:
+            key = (migration.layer.value, migration.folder or migration.path)
+        else:
+            key = (migration.layer.value, migration.path)
+        if key != previous:
+            units.append([])
+            previous = key
+        units[-1].append(statement)
+    return units
+
+
+def apply_statements(
+    connection: psycopg.Connection[Any],
+    statements: Sequence[Statement],
+    runner: Runner,
+    *,
+    server: str = "PostgreSQL",
+    progress: Callable[[int, int], None] | None = None,
+    observer: StatementObserver | None = None,
+    roll_back: bool = False,
+) -> ApplyResult:
+    """Run ``statements`` on an autocommit connection, transactions as ``runner`` would open them.
+
+    The connection must be in autocommit mode: transactions are opened with an
+    explicit BEGIN so that the server's own state (``COMMIT;`` inside a file
+    ends the transaction, as drizzle's escape for CREATE INDEX CONCURRENTLY)
+    decides what runs inside a transaction, exactly as with the real runner.
+    ``roll_back``: end each unit with ROLLBACK where the runner would COMMIT
+    (the rollback rehearsal).
+    """
+    state = _Apply(connection, runner, server, progress, len(statements), observer)
+    state.roll_back = roll_back
+    units = run_units(statements, runner)
+    offset = 0
+    for unit in units:
+        state.unit(unit, offset)
+        offset += len(unit)
+    return ApplyResult(tuple(state.findings), state.applied, state.failed, len(units))
+
+
+class _Apply:
+    """Runs units optimistically: no savepoints until a statement of the unit fails.
+
+    Savepoints cost ~40% of the apply time (0.19 s of 0.69 s on upstream Sim),
+    so a unit first runs bare. When a statement fails inside a transaction,
+    the transaction is rolled back and replayed from its first statement with a
+    savepoint around every statement, which reports every failure.
+    """
+
+    def __init__(
+        self,
+        connection: psycopg.Connection[Any],
+        runner: Runner,
+        server: str,
+        progress: Callable[[int, int], None] | None,
+        total: int,
+        observer: StatementObserver | None,
+    ) -> None:
+        self.observer = observer
+        self.connection = connection
+        self.runner = runner
+        self.server = server
+        self.progress = progress
+        self.total = total
+        self.roll_back = False
+        self.findings: list[Finding] = []
+        self.applied = 0
+        self.failed = 0
+
+    def status(self) -> Any:
+        return self.connection.info.transaction_status
+
+    def unit(self, unit: Sequence[Statement], offset: int) -> None:
+        from psycopg.pq import TransactionStatus
+
+        transactional = self.runner is not Runner.AUTOCOMMIT
+        careful = False  # savepoint per statement; set for the rest of the unit after a failure
+        if transactional:
+            self.connection.execute("BEGIN")
+        # where the current transaction began: (position of its first statement, opened by us)
+        began: tuple[int, bool] | None = (0, True) if transactional else None
+        applied_in_transaction = 0
+        escaped_at: Statement | None = None  # the statement that ended the runner's transaction
+        first_failure: Statement | None = None
+        position = 0
+        while position < len(unit):
+            statement = unit[position]
+            in_transaction = self.status() == TransactionStatus.INTRANS
+            if self.observer is not None:
+                self.observer.before(statement)
+            error = _execute(self.connection, statement.text, in_transaction and careful)
+            if error is not None and in_transaction and not careful and began is not None:
+                # _execute rolled the transaction back; replay it with savepoints.
+                self.applied -= applied_in_transaction
+                applied_in_transaction = 0
+                careful = True
+                position, ours = began
+                if ours:
+                    self.connection.execute("BEGIN")
+                continue
+            now_in = self.status() == TransactionStatus.INTRANS
+            if error is None:
+                self.applied += 1
+                if self.observer is not None:
+                    self.observer.after(statement, now_in)
+                if now_in:
+                    if not in_transaction:
+                        began = (position, False)  # the migration's own BEGIN
+                        applied_in_transaction = 0
+                    applied_in_transaction += 1
+                elif in_transaction:
+                    began = None
+                    applied_in_transaction = 0
+                    if transactional and escaped_at is None:
+                        escaped_at = statement
+            else:
+                self.failed += 1
+                self.findings.append(
+                    _failure(
+                        statement,
+                        error,
+                        runner=self.runner,
+                        in_transaction=in_transaction,
+                        escaped_at=escaped_at if transactional else None,
+                        first_failure=first_failure,
+                        server=self.server,
+                    )
+                )
+                first_failure = first_failure or statement
+            position += 1
+            if self.progress is not None:
+                self.progress(offset + position, self.total)
+        status = self.status()
+        if status == TransactionStatus.INTRANS:
+            self.connection.execute("ROLLBACK" if self.roll_back else "COMMIT")
+        elif status == TransactionStatus.INERROR:
+            self.connection.execute("ROLLBACK")
+
+
+def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) -> Any:
+    """Run one statement; returns the psycopg error, or None. Leaves no aborted transaction.
+
+    With ``savepoint`` a failure undoes only this statement; without, a failure
+    inside a transaction rolls the whole transaction back.
+    """
+    import psycopg
+    from psycopg.pq import TransactionStatus
+
+    if savepoint:
+        connection.execute(f"SAVEPOINT {_SAVEPOINT}")
+    try:
+        connection.execute(text)  # no parameters: simple query protocol, like node-postgres
+    except psycopg.Error as error:
+        status = connection.info.transaction_status
+        if savepoint and status == TransactionStatus.INERROR:
+            connection.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            connection.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        elif status == TransactionStatus.INERROR:
+            connection.execute("ROLLBACK")
+        return error
+    if savepoint and connection.info.transaction_status == TransactionStatus.INTRANS:
+        # InvalidSavepointSpecification: the statement ended our transaction and
+        # opened another (COMMIT; BEGIN;), so our savepoint is gone.
+        with contextlib.suppress(psycopg.errors.InvalidSavepointSpecification):
+            connection.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+    return None
+
+
+def _failure(
+    statement: Statement,
+    error: Any,
+    *,
+    runner: Runner,
+    in_transaction: bool,
+    escaped_at: Statement | None,
+    first_failure: Statement | None,
+    server: str,
+) -> Finding:
+    diag = error.diag
+    sqlstate = diag.sqlstate or "?????"
+    primary = diag.message_primary or str(error).strip().splitlines()[0]
+    origin = _error_origin(statement, diag.statement_position)
+    if origin == statement.origin:
+        origin = _body_error_origin(statement, diag) or origin
+    details: list[str] = []
+    if diag.message_detail:
+        details.append(f"DETAIL: {diag.message_detail}")
+    if diag.message_hint:
+        details.append(f"HINT: {diag.message_hint}")
+    if diag.context:
+        details.append(f"CONTEXT: {diag.context.strip()}")
+    details.append(_consequence(statement, runner, in_transaction, escaped_at))
+    locations = [Location.of(origin)]
+    if first_failure is not None:
+        locations.append(
+            Location.of(first_failure.origin, "first failure of this run (may be the cause)")
+        )
+    if escaped_at is not None and not in_transaction:
+        locations.append(Location.of(escaped_at.origin, "the transaction ended here"))
+    return Finding(
+        code=CODE_STATEMENT_FAILS,
+        severity=Severity.ERROR,
+        message=f"statement fails on {server}: {sqlstate} {primary}",
+        locations=tuple(locations),
+        objects=(statement.migration.name,),
+        details=tuple(details),
+    )
+
+
+def _error_origin(statement: Statement, position: str | None, base: int = 0) -> Origin:
+    """The server's error position (1-based, in characters) as a span of the source, if given.
+
+    ``base`` shifts the position when it is relative to a part of the statement
+    (a query inside a function body).
+    """
+    if not position or not position.isdigit():
+        return statement.origin
+    start = base + int(position) - 1
+    text = statement.text
+    if not 0 <= start < len(text):
+        return statement.origin
+    end = start + 1
+    if text[start] == '"':
+        closing = text.find('"', start + 1)
+        end = closing + 1 if closing > 0 else end
+    else:
+        while end < len(text) and (text[end].isalnum() or text[end] in "_$"):
+            end += 1
+    return statement.span(start, end)
+
+
+def _body_error_origin(statement: Statement, diag: Any) -> Origin | None:
+    """Where inside a DO block or function body the error is, from the server's context.
+
+    A failing SQL statement inside PL/pgSQL comes back as ``internal_query``
+    with ``internal_position``; other errors only as ``... line N`` in the
+    context, counted from the line the body starts on.
+    """
+    body = _dollar_body(statement.text)
+    if body is None:
+        return None
+    query = diag.internal_query
+    if query:
+        found = statement.text.find(query, body)
+        if found >= 0:
+            if diag.internal_position:
+                return _error_origin(statement, diag.internal_position, base=found)
+            return statement.span(found, found + len(query))
+    context = diag.context or ""
+    marker = context.find(" line ")
+    if marker < 0:
+        return None
+    digits = context[marker + 6 :].split(" ", 1)[0].rstrip(",")
+    if not digits.isdigit():
+        return None
+    start = body
+    for _ in range(int(digits) - 1):
+        newline = statement.text.find("\n", start)
+        if newline < 0:
+            return None
+        start = newline + 1
+    end = statement.text.find("\n", start)
+    end = len(statement.text) if end < 0 else end
+    line = statement.text[start:end]
+    indent = len(line) - len(line.lstrip())
+    return statement.span(start + indent, start + len(line.rstrip()))
+
+
+def _dollar_body(text: str) -> int | None:
+    """Offset of the first character after the opening tag of the first dollar-quoted string."""
+    from pglast import parser
+
+    try:
+        tokens = parser.scan(text)
+    except parser.ParseError:
+        return None
+    for token in tokens:
+        if token.name == "SCONST" and text[token.start] == "$":
+            tag_end = text.find("$", token.start + 1)
+            return tag_end + 1 if tag_end > 0 else None
+    return None
+
+
+def _consequence(
+    statement: Statement, runner: Runner, in_transaction: bool, escaped_at: Statement | None
+) -> str:
+    if in_transaction and runner is Runner.DRIZZLE:
+        return (
+            "drizzle applies every pending migration of this folder in one transaction: "
+            "the real run stops here and rolls back all of it; schema-check rolled back "
+            "only this statement (savepoint) and went on, to report every failure"
+        )
+    if in_transaction and runner is Runner.PER_FILE:
+        return (
+            f"the per-file runner stops here and rolls back {statement.migration.name}; "
+            "schema-check rolled back only this statement (savepoint) and went on"
+        )
+    if in_transaction:
+        return "inside a transaction the migration opened itself: only this statement was undone"
+    if escaped_at is not None:
+        return (
+            "this statement runs outside any transaction (the runner's transaction ended at "
+            f"{escaped_at.migration.name}, statement {escaped_at.index}): what ran before it "
+            "stays applied and the real run stops here"
+        )
+    return "autocommit: the statement had no effect; a runner that stops on error stops here"

@@ -1,0 +1,143 @@
+"""Lock probe: which heavy locks extension statements take on tables the base already had.
+
+While the statements are applied, the probe looks at ``pg_locks`` of the
+applying session after every extension (and proposal) statement that runs
+inside a transaction, and reports each lock mode stronger than ROW EXCLUSIVE
+that the statement newly holds on a pre-existing table (LV505). Inside
+drizzle's single transaction such a lock lasts until the whole run commits,
+which is the point: an extension's FOREIGN KEY to ``user`` blocks every write
+to ``user`` for the length of the migration. Statements that run outside a
+transaction (autocommit, after drizzle's ``COMMIT;`` escape) release their
+locks before anyone can look; they are counted as unobserved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from checker.catalog import QualifiedName, display_name
+from checker.config import Runner
+from checker.findings import Finding, Location, Severity
+from checker.model import Layer, Statement
+
+if TYPE_CHECKING:
+    import psycopg
+
+CODE_HEAVY_LOCK = "LV505"
+
+# Lock modes from weakest to strongest; the ones a probe reports, with what they block.
+_STRENGTH = {
+    "AccessShareLock": 1,
+    "RowShareLock": 2,
+    "RowExclusiveLock": 3,
+    "ShareUpdateExclusiveLock": 4,
+    "ShareLock": 5,
+    "ShareRowExclusiveLock": 6,
+    "ExclusiveLock": 7,
+    "AccessExclusiveLock": 8,
+}
+_BLOCKS = {
+    "ShareLock": "blocks INSERT, UPDATE and DELETE",
+    "ShareRowExclusiveLock": "blocks INSERT, UPDATE and DELETE",
+    "ExclusiveLock": "blocks every write and SELECT FOR UPDATE; plain reads go on",
+    "AccessExclusiveLock": "blocks every read and write",
+}
+_SQL_NAMES = {
+    "ShareLock": "SHARE",
+    "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE",
+    "ExclusiveLock": "EXCLUSIVE",
+    "AccessExclusiveLock": "ACCESS EXCLUSIVE",
+}
+
+_BASE_TABLES = """
+SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
+  AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+"""
+_HELD = """
+SELECT l.virtualtransaction, l.relation, l.mode FROM pg_locks l
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND l.relation = ANY(%s)
+"""
+
+
+@dataclass(slots=True)
+class LockProbe:
+    """Observes the applying session; give it to ``apply_statements`` as ``observer``."""
+
+    connection: psycopg.Connection[Any]
+    runner: Runner
+    layers: frozenset[Layer] = frozenset({Layer.EXTENSION, Layer.PROPOSAL})
+    base: dict[int, QualifiedName] | None = None  # tables present before the first probed statement
+    unobserved: int = 0  # probed statements that ran outside a transaction
+    _transaction: str | None = None
+    _held: dict[int, set[str]] = field(default_factory=dict)
+    _found: dict[tuple[int, int], Finding] = field(default_factory=dict)  # (statement, table)
+
+    def before(self, statement: Statement) -> None:
+        if statement.layer not in self.layers:
+            return
+        if self.base is None:
+            self.base = {
+                int(oid): (str(schema), str(name))
+                for oid, schema, name in self.connection.execute(_BASE_TABLES)
+            }
+        self._snapshot()
+
+    def after(self, statement: Statement, in_transaction: bool) -> None:
+        if statement.layer not in self.layers or self.base is None:
+            return
+        if not in_transaction:
+            self.unobserved += 1
+            return
+        before = self._held
+        transaction = self._transaction
+        self._snapshot()
+        if transaction != self._transaction:
+            before = {}
+        for oid, modes in self._held.items():
+            new = modes - before.get(oid, set())
+            strongest = max(new, key=lambda mode: _STRENGTH.get(mode, 0), default=None)
+            if (
+                strongest is None
+                or _STRENGTH.get(strongest, 0) <= _STRENGTH["ShareUpdateExclusiveLock"]
+            ):
+                continue
+            # a replayed statement (after a failure) overwrites its first observation
+            self._found[(statement.index, oid)] = self._finding(
+                statement, self.base[oid], strongest
+            )
+
+    def _snapshot(self) -> None:
+        assert self.base is not None
+        held: dict[int, set[str]] = {}
+        transaction = None
+        for vxid, relation, mode in self.connection.execute(_HELD, (list(self.base),)):
+            transaction = str(vxid)
+            held.setdefault(int(relation), set()).add(str(mode))
+        self._held = held
+        self._transaction = transaction
+
+    def _finding(self, statement: Statement, table: QualifiedName, mode: str) -> Finding:
+        name = display_name(table)
+        if self.runner is Runner.DRIZZLE:
+            until = "until drizzle commits the whole run (every pending migration of the folder)"
+        elif self.runner is Runner.PER_FILE:
+            until = f"until {statement.migration.name} commits"
+        else:
+            until = "until the transaction the migration opened commits"
+        return Finding(
+            code=CODE_HEAVY_LOCK,
+            severity=Severity.ERROR if mode == "AccessExclusiveLock" else Severity.WARNING,
+            message=(
+                f"takes a {_SQL_NAMES[mode]} lock on pre-existing table {name}, which "
+                f"{_BLOCKS[mode]} {until}"
+            ),
+            locations=(Location.of(statement.origin),),
+            objects=(name,),
+        )
+
+    def findings(self) -> list[Finding]:
+        return sorted(self._found.values(), key=Finding.sort_key)

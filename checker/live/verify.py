@@ -1,0 +1,316 @@
+"""The live verifier's entry point: start a backend, apply, introspect, diff, report.
+
+``verify`` is the one function the CLI calls; it returns a LiveReport with the
+findings (LV501 failing statements, LV502 catalog differences, LV503 documented
+queries planned without their index, LV504 cascades the server does
+differently, LV505 heavy locks on pre-existing tables, LV506 what a rolled-back
+extension run leaves behind) and the time each phase took. Unreachable backends
+raise BackendUnavailable (exit code 3).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from checker.catalog import Catalog
+from checker.config import Contract, Runner, Settings
+from checker.errors import BackendUnavailable
+from checker.findings import Finding, Location
+from checker.live.backends import Backend, LiveDatabase, make_backend, scrub
+from checker.live.cascades import CascadeObservation
+from checker.live.explain import PlanObservation
+from checker.live.introspect import ServerFacts
+from checker.model import Layer, Statement
+
+Progress = Callable[[str, int, int], None]
+"""Called as (phase, done, total); phases: start, apply, rollback rehearsal, introspect,
+diff, cascades, explain, stop."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveReport:
+    findings: tuple[Finding, ...]
+    timings: Mapping[
+        str, float
+    ]  # seconds per phase: server_start, apply, introspection, diff, stop
+    server_version: str
+    backend: str
+    applied_count: int
+    failed_count: int
+    label: str = ""  # where it ran (password masked)
+    catalog: Catalog | None = field(default=None, compare=False, repr=False)  # the live catalog
+    canonicalised: int = 0  # static expressions the server was asked to print
+    locks_unobserved: int = 0  # extension statements run outside a transaction (locks not seen)
+    cascades: tuple[CascadeObservation, ...] = ()  # what each probed delete did on the server
+    plans: tuple[PlanObservation, ...] = ()  # how the server plans each documented query
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.timings.values())
+
+
+def verify(
+    sources_statements: Sequence[Statement],
+    static_catalog: Catalog | None,
+    settings: Settings,
+    backend_name: str = "embedded",
+    dsn: str | None = None,
+    image: str | None = None,
+    include_proposal: bool = False,
+    progress: Progress | None = None,
+    *,
+    backend: Backend | None = None,
+) -> LiveReport:
+    """Apply the statements on a live server as ``settings.runner`` would, and check the result.
+
+    ``sources_statements`` are the applied statements in order (``SourceSet.
+    applied_statements``); proposal statements run only with ``include_proposal``
+    (then ``static_catalog`` should include them too). With ``static_catalog``
+    None only the apply step (and the lock probe) runs. Cascades are probed
+    for the contract's delete roots and for base tables that extension
+    foreign keys reference. ``backend`` overrides ``backend_name``.
+    """
+    statements = [
+        s for s in sources_statements if include_proposal or s.layer is not Layer.PROPOSAL
+    ]
+    chosen = backend or make_backend(backend_name, dsn=dsn, image=image)
+    notify = progress or (lambda phase, done, total: None)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    notify("start", 0, 1)
+    with chosen.open() as database:
+        timings["server_start"] = time.perf_counter() - started
+        try:
+            report = _run(
+                database,
+                statements,
+                static_catalog,
+                settings.runner,
+                settings.contract,
+                notify,
+                timings,
+            )
+        except _ConnectionLost as lost:
+            raise BackendUnavailable(
+                f"{chosen.name} backend: lost the connection to {database.label}: "
+                f"{scrub(str(lost), database.conninfo)}"
+            ) from None
+        stopping = time.perf_counter()
+        notify("stop", 0, 1)
+    timings["stop"] = time.perf_counter() - stopping
+    findings = _place_unlocated(report.findings, statements)
+    return replace(
+        report,
+        findings=tuple(sorted(findings, key=Finding.sort_key)),
+        timings=dict(timings),
+        backend=chosen.name,
+        label=database.label,
+    )
+
+
+class _ConnectionLost(Exception):
+    pass
+
+
+def _run(
+    database: LiveDatabase,
+    statements: Sequence[Statement],
+    static_catalog: Catalog | None,
+    runner: Runner,
+    contract: Contract,
+    notify: Progress,
+    timings: dict[str, float],
+) -> LiveReport:
+    import psycopg
+
+    from checker.live.cascades import cascade_findings, observe_cascade, probe_roots
+    from checker.live.diff import diff_catalogs
+    from checker.live.explain import explain_query, plan_findings
+    from checker.live.expressions import ServerCanonicaliser
+    from checker.live.introspect import introspect
+
+    try:
+        applied = _apply_phase(database, statements, runner, notify, timings)
+        facts = applied.facts
+        findings: list[Finding] = list(applied.findings)
+        live: Catalog | None = None
+        asked = 0
+        observations: list[CascadeObservation] = []
+        plans: list[PlanObservation] = []
+        if static_catalog is not None:
+            # A fresh session: migrations may have changed search_path and other settings,
+            # which would change how format_type and pg_get_expr print names.
+            with psycopg.connect(database.conninfo, autocommit=True) as connection:
+                phase = time.perf_counter()
+                notify("introspect", 0, 1)
+                live = introspect(connection)
+                timings["introspection"] = time.perf_counter() - phase
+                phase = time.perf_counter()
+                notify("diff", 0, 1)
+                canonicaliser = ServerCanonicaliser(connection)
+                with canonicaliser.session():
+                    findings += diff_catalogs(
+                        static_catalog,
+                        live,
+                        default_opclasses=facts.default_opclasses,
+                        canonicalise=canonicaliser,
+                    )
+                asked = canonicaliser.asked
+                timings["diff"] = time.perf_counter() - phase
+                phase = time.perf_counter()
+                notify("cascades", 0, 1)
+                roots = probe_roots(static_catalog, [d.root for d in contract.deletes])
+                for root in roots:
+                    observation = observe_cascade(connection, live, root)
+                    observations.append(observation)
+                    findings += cascade_findings(static_catalog, observation)
+                timings["cascade_probe"] = time.perf_counter() - phase
+                phase = time.perf_counter()
+                if contract.queries and facts.version_num >= 160000:  # EXPLAIN (GENERIC_PLAN)
+                    notify("explain", 0, len(contract.queries))
+                    for pattern in contract.queries:
+                        plan = explain_query(connection, pattern)
+                        plans.append(plan)
+                        findings += plan_findings(static_catalog, pattern, plan)
+                timings["explain_probe"] = time.perf_counter() - phase
+    except psycopg.OperationalError as exc:
+        raise _ConnectionLost(str(exc).strip()) from None
+    return LiveReport(
+        findings=tuple(findings),
+        timings=timings,
+        server_version=facts.version,
+        backend="",
+        applied_count=applied.applied,
+        failed_count=applied.failed,
+        catalog=live,
+        canonicalised=asked,
+        locks_unobserved=applied.unobserved,
+        cascades=tuple(observations),
+        plans=tuple(plans),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Applied:
+    facts: ServerFacts
+    findings: tuple[Finding, ...]
+    applied: int
+    failed: int
+    unobserved: int
+
+
+def _apply_phase(
+    database: LiveDatabase,
+    statements: Sequence[Statement],
+    runner: Runner,
+    notify: Progress,
+    timings: dict[str, float],
+) -> _Applied:
+    """Apply the statements; between base and extension, rehearse a rolled-back extension run.
+
+    The rehearsal (LV506) runs on a copy of the database as the base left it,
+    so whatever it commits on the way never reaches the real apply. It needs a
+    transactional runner, extension statements and a server we may create
+    databases on; the extension then runs on a new session, as a separate
+    migrate() call would.
+    """
+    import psycopg
+
+    from checker.live.apply import apply_statements
+    from checker.live.introspect import introspect, server_facts
+    from checker.live.locks import LockProbe
+    from checker.live.rollback import database_copy, rehearse_rollback, residue_findings
+
+    base = [s for s in statements if s.layer is Layer.BASE]
+    rest = [s for s in statements if s.layer is not Layer.BASE]
+    rehearse = bool(base and rest and database.admin_conninfo) and runner is not Runner.AUTOCOMMIT
+    findings: list[Finding] = []
+
+    def progress(done: int, total: int) -> None:
+        notify("apply", done, total)
+
+    phase = time.perf_counter()
+    with psycopg.connect(database.conninfo, autocommit=True) as connection:
+        facts = server_facts(connection)
+        server = f"PostgreSQL {facts.version}"
+        probe = LockProbe(connection, runner)
+        first = apply_statements(
+            connection,
+            base if rehearse else statements,
+            runner,
+            server=server,
+            progress=progress,
+            observer=probe,
+        )
+    timings["apply"] = time.perf_counter() - phase
+    findings += first.findings
+    applied, failed = first.applied, first.failed
+    if rehearse:
+        phase = time.perf_counter()
+        notify("rollback rehearsal", 0, 1)
+        with psycopg.connect(database.conninfo, autocommit=True) as connection:
+            before = introspect(connection)
+        source = str(psycopg.conninfo.conninfo_to_dict(database.conninfo)["dbname"])
+        with database_copy(database.admin_conninfo, source) as copy:
+            with psycopg.connect(copy, autocommit=True) as connection:
+                rehearse_rollback(connection, rest, runner)
+            with psycopg.connect(copy, autocommit=True) as connection:
+                after = introspect(connection)
+        findings += _place_unlocated(residue_findings(before, after), rest)
+        timings["rollback_rehearsal"] = time.perf_counter() - phase
+        phase = time.perf_counter()
+        with psycopg.connect(database.conninfo, autocommit=True) as connection:
+            probe = LockProbe(connection, runner)
+            second = apply_statements(
+                connection, rest, runner, server=server, progress=progress, observer=probe
+            )
+        timings["apply"] += time.perf_counter() - phase
+        findings += second.findings
+        applied, failed = applied + second.applied, failed + second.failed
+    findings += probe.findings()
+    return _Applied(facts, tuple(findings), applied, failed, probe.unobserved)
+
+
+def _place_unlocated(findings: Sequence[Finding], statements: Sequence[Statement]) -> list[Finding]:
+    """Give objects found only on the server the first statement that names them."""
+    unlocated = [f for f in findings if not f.locations and f.objects]
+    if not unlocated:
+        return list(findings)
+    from checker.parsing import scan_identifiers
+
+    named: list[tuple[frozenset[str], Statement]] = []
+    for statement in statements:
+        identifiers = scan_identifiers(statement)
+        names = frozenset(i.truncated for i in identifiers) | frozenset(i.text for i in identifiers)
+        named.append((names, statement))
+    placed: list[Finding] = []
+    for finding in findings:
+        if finding.locations or not finding.objects:
+            placed.append(finding)
+            continue
+        parts = set(finding.objects[0].replace("(", ".").replace(")", "").split("."))
+        parts.discard("")
+        wanted = {part.split(" ")[0] for part in parts}
+        match = next((s for names, s in named if wanted <= names), None)
+        if match is None:
+            placed.append(finding)
+            continue
+        placed.append(
+            replace(finding, locations=(Location.of(match.origin, "first statement naming it"),))
+        )
+    return placed
+
+
+def describe(report: LiveReport) -> dict[str, Any]:
+    """A plain summary (for json reports and logs)."""
+    return {
+        "backend": report.backend,
+        "server_version": report.server_version,
+        "applied": report.applied_count,
+        "failed": report.failed_count,
+        "timings": {phase: round(seconds, 3) for phase, seconds in report.timings.items()},
+        "findings": len(report.findings),
+    }
