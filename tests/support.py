@@ -18,10 +18,12 @@ rules.load_builtin_rules()
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
-_EXPECT = re.compile(r"--\s*expect:\s*(?P<codes>[A-Z]{2}\d{3}(?:\s*,\s*[A-Z]{2}\d{3})*)")
+_EXPECT = re.compile(r"(?:--|#)\s*expect:\s*(?P<codes>[A-Z]{2}\d{3}(?:\s*,\s*[A-Z]{2}\d{3})*)")
 
 
-def settings_for(contract_toml: str = "", config_dir: Path | None = None) -> Settings:
+def settings_for(
+    contract_toml: str = "", config_dir: Path | None = None, file_name: str = "schema-check.toml"
+) -> Settings:
     """Settings from a contract: either a whole config file's text, or just [contract] keys."""
     if not contract_toml.strip():
         return Settings()
@@ -29,7 +31,8 @@ def settings_for(contract_toml: str = "", config_dir: Path | None = None) -> Set
     known_top = {"postgres", "runner", "fail_on", "layers", "contract", "severity", "ignore"}
     if not set(data) <= known_top:
         data = {"contract": data}
-    return settings_from_mapping(data, (config_dir or REPO) / "schema-check.toml")
+    path = (config_dir or REPO) / file_name
+    return settings_from_mapping(data, path, text=contract_toml)
 
 
 def run_paths(
@@ -82,10 +85,10 @@ def expected_markers(path: Path) -> list[Expectation]:
         match = _EXPECT.search(line)
         stripped = line.strip()
         marker_codes = [c.strip() for c in match.group("codes").split(",")] if match else []
-        if match and stripped.startswith("--"):
+        if match and stripped.startswith(("--", "#")):
             pending.extend(marker_codes)
             continue
-        if not stripped or stripped.startswith("--"):
+        if not stripped or stripped.startswith(("--", "#")):
             continue
         for code in [*pending, *marker_codes]:
             found.append(Expectation(str(path), number, code))

@@ -3,14 +3,20 @@ marked with ``-- expect: CODE``, ok_* stay silent. One rule runs at a time.
 
 A fixture is a .sql file or a folder (a drizzle-kit folder or a folder of .sql
 files), checked as the extension layer on top of ``setup.sql`` (or a ``setup``
-folder) as the base layer, with ``contract.toml`` as the settings when present.
+folder) as the base layer, with ``contract.toml`` as the settings when present
+(or the case's own ``<case>.toml``, whose lines may carry ``# expect: CODE``).
 Findings a folder fixture expects outside .sql files (a journal, say) are listed
 in its ``expected.txt`` as ``<relative path>:<line> CODE``.
+
+Live rules (LV5xx) run their cases through the live verifier on one embedded
+PostgreSQL server for the session, each case in a scratch database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import (
@@ -22,6 +28,8 @@ from support import (
     settings_for,
 )
 
+from checker.config import Settings
+from checker.engine import CheckResult, analyse, run_rules
 from checker.model import Layer
 from checker.rule import registry
 
@@ -36,27 +44,54 @@ def _cases() -> list[tuple[str, Path]]:
         if not folder.is_dir():
             continue
         for case in sorted(folder.iterdir()):
-            if case.name.startswith(("err_", "ok_")):
+            if case.name.startswith(("err_", "ok_")) and case.suffix != ".toml":
                 cases.append((folder.name, case))
     return cases
 
 
-def _run(code: str, case: Path):  # type: ignore[no-untyped-def]
+def _contract_of(case: Path) -> Path | None:
+    own = case.with_suffix(".toml")
+    if case.is_file() and own.exists():
+        return own
+    shared = case.parent / "contract.toml"
+    return shared if shared.exists() else None
+
+
+def _settings(case: Path) -> Settings | None:
+    contract = _contract_of(case)
+    if contract is None:
+        return None
+    return settings_for(contract.read_text(encoding="utf-8"), contract.parent, contract.name)
+
+
+def _run(code: str, case: Path, live: Any = None) -> CheckResult:
     folder = case.parent
     inputs: list[tuple[Path, Layer]] = []
     for setup in (folder / "setup", folder / "setup.sql"):
         if setup.exists():
             inputs.append((setup, Layer.BASE))
     inputs.append((case, Layer.EXTENSION))
-    contract = folder / "contract.toml"
-    settings = (
-        settings_for(contract.read_text(encoding="utf-8"), folder) if contract.exists() else None
+    settings = _settings(case)
+    if live is None:
+        return run_paths(inputs, settings, only=code)
+    from checker.live import DsnBackend, verify
+
+    result = analyse(settings or Settings(), inputs)
+    report = verify(
+        result.sources.applied_statements,
+        result.simulation.catalog,
+        result.settings,
+        include_proposal=True,
+        backend=DsnBackend(live.admin_conninfo),
     )
-    return run_paths(inputs, settings, only=code)
+    return run_rules(result, external=report.findings, select=lambda r: r.meta.code == code)
 
 
 def _expected(case: Path, code: str) -> list[Expectation]:
     files = sorted(case.rglob("*.sql")) if case.is_dir() else [case]
+    own_contract = _contract_of(case)
+    if own_contract is not None and own_contract.name != "contract.toml":
+        files.append(own_contract)
     found = [e for f in files for e in expected_markers(f) if e.code == code]
     listed = case / "expected.txt" if case.is_dir() else None
     if listed is not None and listed.exists():
@@ -68,13 +103,30 @@ def _expected(case: Path, code: str) -> list[Expectation]:
     return sorted(found, key=lambda e: (e.file, e.line))
 
 
-@pytest.mark.parametrize(
-    ("code", "case"), _cases(), ids=lambda v: v if isinstance(v, str) else v.name
-)
-def test_rule_fixture(code: str, case: Path) -> None:
+def _params() -> list[Any]:
+    return [
+        pytest.param(code, case, id=f"{code}-{case.name}", marks=[pytest.mark.live])
+        if code.startswith("LV")
+        else pytest.param(code, case, id=f"{code}-{case.name}")
+        for code, case in _cases()
+    ]
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[Any]:
+    from checker.live import EmbeddedBackend
+
+    with EmbeddedBackend().open() as database:
+        yield database
+
+
+@pytest.mark.parametrize(("code", "case"), _params())
+def test_rule_fixture(code: str, case: Path, request: pytest.FixtureRequest) -> None:
     assert code in registry(), f"fixtures/rules/{code} has no registered rule"
-    result = _run(code, case)
-    inside = str(case)
+    live = request.getfixturevalue("live_server") if code.startswith("LV") else None
+    result = _run(code, case, live)
+    own_contract = _contract_of(case)
+    inside = (str(case), str(own_contract) if own_contract else str(case))
     actual = sorted(
         (e for e in finding_lines(result, code) if e.file.startswith(inside)),
         key=lambda e: (e.file, e.line),

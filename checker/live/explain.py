@@ -23,6 +23,8 @@ from checker.model import Origin
 if TYPE_CHECKING:
     import psycopg
 
+    from checker.coverage import QueryCoverage
+
 CODE_PLAN_DIFFERS = "LV503"
 _INDEX_NODES = ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
 
@@ -64,6 +66,11 @@ def explain_query(connection: psycopg.Connection[Any], pattern: QueryPattern) ->
     connection.execute("BEGIN")
     try:
         connection.execute("SET LOCAL enable_seqscan = off")
+        # On the empty tables of a scratch database the planner prefers a bitmap
+        # scan plus a sort even where an ordered index scan exists; bitmap scans
+        # never return rows in index order, so with them off the plan shows
+        # whether an index can deliver the order (what the static verdict says).
+        connection.execute("SET LOCAL enable_bitmapscan = off")
         connection.execute("SAVEPOINT schema_check_explain")
         try:
             row = connection.execute(
@@ -99,9 +106,12 @@ def plan_findings(
     pattern: QueryPattern,
     observation: PlanObservation,
     *,
+    predicted: QueryCoverage | None = None,
     severity: Severity = Severity.WARNING,
 ) -> list[Finding]:
-    """LV503 when the plan misses the expected index, needs a sequential scan, or fails."""
+    """LV503 when the plan fails, misses the expected index, needs a sequential
+    scan, or disagrees with the static coverage verdict ``predicted`` (the index
+    that serves the query, and whether a Sort remains)."""
     where = _place(static, pattern, observation)
     label = f"query {pattern.name!r}"
     if observation.error is not None:
@@ -109,8 +119,8 @@ def plan_findings(
             _finding(f"{label} does not plan on the server: {observation.error}", where, severity)
         ]
     uses = ", ".join(observation.indexes) or "no index"
+    sorting = "; the plan sorts" if observation.sorts else ""
     if pattern.expect_index and pattern.expect_index not in observation.indexes:
-        sorting = "; the plan sorts" if observation.sorts else ""
         return [
             _finding(
                 f"{label}: the server's plan does not use {pattern.expect_index} "
@@ -130,11 +140,40 @@ def plan_findings(
                 severity,
             )
         ]
+    best = predicted.best if predicted is not None else None
+    if best is None:
+        return []
+    expected = best.index[1]
+    if expected not in observation.indexes:
+        return [
+            _finding(
+                f"{label}: the static verdict says {expected} serves it ({best.verdict.value}); "
+                f"the server's plan uses {uses}{sorting}",
+                where,
+                severity,
+                expected,
+            )
+        ]
+    if best.sort != observation.sorts:
+        said = "a sort" if best.sort else "no sort"
+        found = "sorts" if observation.sorts else "does not sort"
+        return [
+            _finding(
+                f"{label}: the static verdict predicted {said} after {expected}; "
+                f"the server's plan {found}",
+                where,
+                severity,
+                expected,
+            )
+        ]
     return []
 
 
 def _place(static: Catalog, pattern: QueryPattern, observation: PlanObservation) -> Origin | None:
-    """The expected index's statement, else the first table the plan scans sequentially."""
+    """The query's declaration, else the expected index's statement, else the
+    first table the plan scans sequentially."""
+    if pattern.origin is not None:
+        return pattern.origin
     if pattern.expect_index:
         for index in static.indexes.values():
             if index.name == pattern.expect_index:

@@ -170,11 +170,16 @@ def _run(
                 timings["cascade_probe"] = time.perf_counter() - phase
                 phase = time.perf_counter()
                 if contract.queries and facts.version_num >= 160000:  # EXPLAIN (GENERIC_PLAN)
+                    from checker.coverage import query_coverage
+
                     notify("explain", 0, len(contract.queries))
                     for pattern in contract.queries:
                         plan = explain_query(connection, pattern)
                         plans.append(plan)
-                        findings += plan_findings(static_catalog, pattern, plan)
+                        predicted = query_coverage(static_catalog, pattern)
+                        findings += plan_findings(
+                            static_catalog, pattern, plan, predicted=predicted
+                        )
                 timings["explain_probe"] = time.perf_counter() - phase
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
@@ -295,6 +300,9 @@ def _place_unlocated(findings: Sequence[Finding], statements: Sequence[Statement
         parts.discard("")
         wanted = {part.split(" ")[0] for part in parts}
         match = next((s for names, s in named if wanted <= names), None)
+        if match is None:
+            # made by SQL built at run time: the name may only appear in a string
+            match = next((s for _, s in named if all(w in s.text for w in wanted)), None)
         if match is None:
             placed.append(finding)
             continue

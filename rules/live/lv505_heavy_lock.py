@@ -13,10 +13,12 @@ class HeavyLockRule(Rule):
     """An extension statement locks a table that existed before it.
 
     What it does:
-        Runs each extension statement in its own transaction on the live
-        server, reads ``pg_locks`` before rolling back, and reports ACCESS
-        EXCLUSIVE (error) and SHARE / SHARE ROW EXCLUSIVE (warning) locks on
-        relations that existed before the extension.
+        While the extension is applied inside the runner's own transaction
+        on the live server, reads ``pg_locks`` after each statement and
+        reports the locks it newly takes on relations that existed before the
+        extension: ACCESS EXCLUSIVE (error), SHARE and SHARE ROW EXCLUSIVE
+        (warning). They are held until the runner commits the whole run.
+        Statements that run outside a transaction are counted as unobserved.
 
     Why it matters:
         An ACCESS EXCLUSIVE lock blocks every read and write of the table
