@@ -231,7 +231,11 @@ def _apply_phase(
 
     base = [s for s in statements if s.layer is Layer.BASE]
     rest = [s for s in statements if s.layer is not Layer.BASE]
-    rehearse = bool(base and rest and database.admin_conninfo) and runner is not Runner.AUTOCOMMIT
+    rehearse = (
+        bool(base and rest and database.admin_conninfo)
+        and runner is not Runner.AUTOCOMMIT
+        and (runner is Runner.PER_FILE or any(_ends_transaction(s) for s in rest))
+    )
     findings: list[Finding] = []
 
     def progress(done: int, total: int) -> None:
@@ -277,6 +281,20 @@ def _apply_phase(
         applied, failed = applied + second.applied, failed + second.failed
     findings += probe.findings()
     return _Applied(facts, tuple(findings), applied, failed, probe.unobserved)
+
+
+def _ends_transaction(statement: Statement) -> bool:
+    """A COMMIT / END / ROLLBACK / BEGIN written in the migration itself.
+
+    Under a runner with one transaction for the run, only such a statement can
+    commit part of a failed run; without one, its rollback restores the base by
+    construction, and the rehearsal is skipped.
+    """
+    words = statement.text.lstrip().split(None, 1)
+    return bool(words) and words[0].rstrip(";").upper() in _TRANSACTION_WORDS
+
+
+_TRANSACTION_WORDS = frozenset({"COMMIT", "END", "ROLLBACK", "BEGIN", "START", "ABORT"})
 
 
 def _place_unlocated(findings: Sequence[Finding], statements: Sequence[Statement]) -> list[Finding]:
