@@ -54,7 +54,8 @@ def render_text(
                     caret + _paint("^" * max(1, min(width, 80)), _COLOURS[finding.severity], colour)
                 )
         for detail in finding.details:
-            lines.append(f"      {detail}")
+            if detail not in finding.message:  # already read once in the message line
+                lines.append(f"      {detail}")
         for related in finding.locations[1:]:
             rel = position(related, files)
             label = f" ({related.label})" if related.label else ""
