@@ -477,6 +477,11 @@ def _indent(text: str) -> str:
     return "\n".join(f"    {line}" if line else "" for line in text.splitlines())
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message on one line: libpq and OS messages carry hints on further lines."""
+    return " ".join(str(exc).split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -499,11 +504,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
         return handler[args.command](args)
     except InputError as exc:
-        sys.stderr.write(f"schema-check: error: {exc}\n")
+        sys.stderr.write(f"schema-check: error: {_one_line(exc)}\n")
         return EXIT_USAGE
     except BackendUnavailable as exc:
-        sys.stderr.write(f"schema-check: live backend unavailable: {exc}\n")
+        sys.stderr.write(f"schema-check: live backend unavailable: {_one_line(exc)}\n")
         return EXIT_BACKEND
+    except RecursionError:
+        # The simulator turns deep nesting into a PS002 finding per statement; this
+        # is the last line of defence for any other recursive walk of a huge tree.
+        sys.stderr.write("schema-check: error: input nested too deeply to analyse\n")
+        return EXIT_USAGE
     except KeyboardInterrupt:
         sys.stderr.write("schema-check: interrupted\n")
         return 130

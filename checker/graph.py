@@ -5,7 +5,7 @@ columns, the ON DELETE / ON UPDATE actions, deferrability and whether the
 referencing columns may be NULL. The adjacency is kept in plain dicts:
 importing networkx costs about 0.1 s, more than a whole static check of a
 real schema should take, so it is imported only by the few algorithms that
-need it (cycles through several tables, creation order, ``nx_graph``).
+need it (cycles through several tables, creation order, the ``graph`` view).
 """
 
 from __future__ import annotations

@@ -8,11 +8,13 @@ bytes; the tokens keep the original spelling for the naming rules).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
+from pglast import ast as pg_ast
 from pglast import parser as pg_parser
 
-from checker.model import Statement
+from checker.model import Origin, Statement
 from checker.simulation import Identifier, ParsedStatement, ParseError
 
 # PostgreSQL folds only ASCII letters of unquoted identifiers (downcase_identifier
@@ -32,23 +34,26 @@ def fold_identifier(raw: str) -> tuple[str, bool]:
 
 def scan_identifiers(statement: Statement) -> tuple[Identifier, ...]:
     """The IDENT tokens of a statement, with their original text and place."""
+    text = statement.text
     try:
-        tokens = pg_parser.scan(statement.text)
+        tokens = pg_parser.scan(text)
     except pg_parser.ParseError:
         return ()
+    # Origins are built inline (not through Statement.span): a schema has tens of
+    # thousands of identifiers and this loop is on every run's path.
+    origin = statement.origin
+    file, base, index, layer = origin.file, origin.start, origin.statement, origin.layer
     found: list[Identifier] = []
     for token in tokens:
         if token.name != "IDENT":
             continue
-        raw = statement.text[token.start : token.end + 1]
-        text, quoted = fold_identifier(raw)
+        start, end = token.start, token.end + 1
+        raw = text[start:end]
+        name, quoted = fold_identifier(raw)
+        length = len(name) if name.isascii() else len(name.encode("utf-8"))
         found.append(
             Identifier(
-                text=text,
-                raw=raw,
-                quoted=quoted,
-                byte_length=len(text.encode("utf-8")),
-                origin=statement.span(token.start, token.end + 1),
+                name, raw, quoted, length, Origin(file, base + start, base + end, index, layer)
             )
         )
     return tuple(found)
@@ -99,9 +104,31 @@ def parse_statement(statement: Statement) -> list[ParsedStatement]:
     return parsed
 
 
+_VALIDATING_SETATTR = pg_ast.Node.__setattr__
+
+
+@contextmanager
+def unchecked_ast_nodes() -> Iterator[None]:
+    """Build pglast nodes without its per-attribute validation, for the duration.
+
+    pglast's ``Node.__setattr__`` checks and coerces every attribute in
+    Python, which is about 80% of the time ``parse_sql`` takes. Trees built
+    by its C parser never need it: the generated constructors already pass
+    canonical values (enum members, bools, one-character strings, tuples),
+    so plain slot assignment builds identical trees. The validating method
+    is put back on exit, so nodes built by hand elsewhere are still checked.
+    """
+    pg_ast.Node.__setattr__ = object.__setattr__  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        pg_ast.Node.__setattr__ = _VALIDATING_SETATTR  # type: ignore[method-assign]
+
+
 def parse_statements(statements: Sequence[Statement]) -> list[ParsedStatement]:
     """Parse every statement in order; a failure is a ParsedStatement with ``error`` set."""
     parsed: list[ParsedStatement] = []
-    for statement in statements:
-        parsed.extend(parse_statement(statement))
+    with unchecked_ast_nodes():
+        for statement in statements:
+            parsed.extend(parse_statement(statement))
     return parsed

@@ -9,8 +9,10 @@ file, so line numbers stay those of the file on disk. Sources only read.
 
 from __future__ import annotations
 
+import errno
 import json
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +67,21 @@ class SourceSet:
 def read_text(path: Path) -> str:
     """Read a UTF-8 file, turning every OS or decoding problem into an InputError."""
     try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InputError(f"{path}: broken symbolic link") from None
+        raise InputError(f"{path}: no such file") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError(f"{path}: symbolic link loop") from None
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a directory, expected a file")
+    if not stat.S_ISREG(mode):
+        # a FIFO or device would block the read or never end
+        raise InputError(f"{path}: not a regular file")
+    try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
@@ -80,6 +97,12 @@ def read_text(path: Path) -> str:
         raise InputError(
             f"{path}:{line}:{col}: not valid UTF-8 (byte 0x{data[exc.start]:02x})"
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        # PostgreSQL rejects a NUL in query text, and its parser would stop there
+        line = text.count("\n", 0, nul) + 1
+        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise InputError(f"{path}:{line}:{col}: NUL byte in the text")
     return text.removeprefix("\ufeff")
 
 
@@ -90,7 +113,10 @@ def load_sources(inputs: Iterable[tuple[str | Path, Layer]]) -> SourceSet:
     sources = SourceSet()
     seen: set[Path] = set()
     for path, layer in ordered:
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+            raise InputError(f"{path}: symbolic link loop") from None
         if resolved in seen:
             continue
         seen.add(resolved)
@@ -100,10 +126,17 @@ def load_sources(inputs: Iterable[tuple[str | Path, Layer]]) -> SourceSet:
 
 def _load_path(sources: SourceSet, path: Path, layer: Layer) -> None:
     if not path.exists():
+        if path.is_symlink():
+            raise InputError(f"{path}: broken symbolic link or symbolic link loop")
         raise InputError(f"{path}: no such file or directory")
     if path.is_dir():
-        if (path / "meta" / "_journal.json").is_file():
-            _load_drizzle_folder(sources, path, layer)
+        journal = path / "meta" / "_journal.json"
+        if journal.exists() or journal.is_symlink():
+            _load_drizzle_folder(sources, path, layer)  # read_text says what is wrong with it
+        elif any((path / "meta").glob("*_snapshot.json")):
+            # drizzle-kit's migrator needs the journal; reading the folder in name
+            # order instead would check an order nobody runs
+            raise InputError(f"{journal}: no such file (the folder has drizzle snapshots)")
         else:
             _load_sql_folder(sources, path, layer)
     elif path.suffix.lower() in (".md", ".markdown"):
@@ -122,7 +155,12 @@ def _sql_files(folder: Path) -> list[Path]:
         entries = list(folder.iterdir())
     except OSError as exc:
         raise InputError(f"{folder}: cannot list: {exc.strerror or exc}") from None
-    files = [p for p in entries if p.suffix.lower() == ".sql" and p.is_file()]
+    files = [p for p in entries if p.suffix.lower() == ".sql" and not p.is_dir()]
+    for file in files:
+        if not file.is_file():
+            # a loop, a dangling link or a FIFO: skipping it would drop a migration unsaid
+            what = "broken symbolic link or loop" if file.is_symlink() else "not a regular file"
+            raise InputError(f"{file}: {what}")
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
@@ -172,6 +210,10 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     one statement and the parser reports the error.
     """
     chunk = text[start:end]
+    if chunk.isascii():
+        fast = _split_plain(chunk)
+        if fast is not None:
+            return [(start + s, start + e) for s, e in fast]
     try:
         tokens = pg_parser.scan(chunk)
     except pg_parser.ParseError:
@@ -199,6 +241,64 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     if stmt_start is not None:
         spans.append((start + stmt_start, start + last_end))
     return spans
+
+
+def _split_plain(chunk: str) -> list[tuple[int, int]] | None:
+    """Statement spans of an ASCII chunk, or None to take the token-by-token path.
+
+    pglast's scanner-based split does in C what split_statements does per token
+    in Python. Its slices keep leading comments (skipped here) and would keep a
+    comment before a statement's ``;`` (then this gives up), and it drops a
+    statement that starts with a plain identifier (``x; SELECT 1``), so the
+    slices must leave nothing but whitespace, comments and semicolons between them.
+    """
+    try:
+        slices = pg_parser.split(chunk, with_parser=False, only_slices=True)
+    except pg_parser.ParseError:
+        return None
+    spans: list[tuple[int, int]] = []
+    covered = 0
+    for piece in slices:
+        if _skip_filler(chunk, covered, piece.start, semicolons=True) != piece.start:
+            return None
+        start = _skip_filler(chunk, piece.start, piece.stop, semicolons=False)
+        if start < piece.stop:
+            body = chunk[start : piece.stop]
+            if "--" in body or "/*" in body or ";" in body:
+                # a comment before the statement's end, or a ';' inside parentheses
+                # (pglast does not split there; PostgreSQL's scanner does)
+                return None
+            spans.append((start, piece.stop))
+        covered = piece.stop
+    if _skip_filler(chunk, covered, len(chunk), semicolons=True) != len(chunk):
+        return None
+    return spans
+
+
+def _skip_filler(text: str, position: int, end: int, *, semicolons: bool) -> int:
+    """The first offset from ``position`` that is not whitespace, a comment (block
+    comments nest, as in PostgreSQL) or, when ``semicolons``, a semicolon."""
+    while position < end:
+        char = text[position]
+        if char in " \t\n\r\f\v" or (semicolons and char == ";"):
+            position += 1
+        elif text.startswith("--", position):
+            newline = text.find("\n", position, end)
+            position = end if newline < 0 else newline + 1
+        elif text.startswith("/*", position):
+            depth, position = 1, position + 2
+            while depth and position < end:
+                if text.startswith("/*", position):
+                    depth, position = depth + 1, position + 2
+                elif text.startswith("*/", position):
+                    depth, position = depth - 1, position + 2
+                else:
+                    position += 1
+            if depth:
+                return position  # unterminated: not filler the fast path understands
+        else:
+            return position
+    return position
 
 
 def _load_drizzle_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
@@ -235,6 +335,8 @@ def _read_journal(path: Path, folder: Path, layer: Layer) -> Journal:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: bad journal JSON: {exc.msg}") from None
+    except RecursionError:
+        raise InputError(f"{path}:1:1: bad journal JSON: nested too deeply") from None
     if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
         raise InputError(f'{path}:1:1: bad journal: expected an object with an "entries" list')
     entries: list[JournalEntry] = []
@@ -246,7 +348,12 @@ def _read_journal(path: Path, folder: Path, layer: Layer) -> Journal:
         tag = raw.get("tag")
         if not isinstance(tag, str) or not tag:
             raise InputError(f'{where}: "tag" must be a non-empty string')
-        if "/" in tag or "\\" in tag or tag in (".", "..") or tag.startswith("."):
+        if (
+            "/" in tag
+            or "\\" in tag
+            or tag.startswith(".")
+            or any(ord(ch) < 32 for ch in tag)  # NUL and control characters
+        ):
             raise InputError(
                 f"{where}: tag {tag!r} names a file outside {folder}; refusing to read it"
             )

@@ -17,8 +17,9 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
+from checker.parsing import unchecked_ast_nodes
 from checker.simulation import EventKind, ParsedStatement, SimulationResult
-from checker.simulator import plpgsql
+from checker.simulator import expressions, plpgsql
 from checker.simulator.alter_table import alter_table
 from checker.simulator.conditions import decide
 from checker.simulator.drops_and_renames import drop, rename
@@ -76,9 +77,13 @@ def simulate(parsed: Sequence[ParsedStatement], *, postgres_version: int = 17) -
     (DO-body statements right after their DO) and the events."""
     state = State(postgres_version=postgres_version)
     bodies: dict[int, plpgsql.PlBlock | str] = {}
-    for statement in parsed:
-        if isinstance(statement.node, ast.DoStmt):
-            bodies[id(statement)] = plpgsql.parse_do(statement)
+    with unchecked_ast_nodes():  # the statements inside DO bodies are parsed here
+        for statement in parsed:
+            if isinstance(statement.node, ast.DoStmt):
+                try:
+                    bodies[id(statement)] = plpgsql.parse_do(statement)
+                except RecursionError:  # blocks nested thousands deep
+                    bodies[id(statement)] = "the DO body is nested too deeply to analyse"
     state.creations = _creations(parsed, bodies)
     for statement in parsed:
         _apply(state, statement, bodies)
@@ -115,7 +120,24 @@ def _apply(state: State, parsed: ParsedStatement, bodies: dict[int, plpgsql.PlBl
             for element in create_schema(state, node):
                 _dispatch(state, element)
             return
+        fallbacks = expressions.deparse_fallbacks
         _dispatch(state, node)
+        if expressions.deparse_fallbacks != fallbacks:
+            state.event(
+                EventKind.NOT_ANALYSED,
+                "statement",
+                type(node).__name__.removesuffix("Stmt"),
+                detail="expressions nested too deeply to deparse; kept as a placeholder",
+            )
+    except RecursionError:
+        # A generated expression nested thousands of levels deep: pglast's deparser
+        # recurses per level. The statement is said not analysed; the run goes on.
+        state.event(
+            EventKind.NOT_ANALYSED,
+            "statement",
+            type(node).__name__.removesuffix("Stmt"),
+            detail="expressions nested too deeply to analyse",
+        )
     finally:
         state.current = previous if previous is not None else parsed
 

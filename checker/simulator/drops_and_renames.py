@@ -239,7 +239,9 @@ def _absent_rename(state: State, node: PgNode, kind: str, key: tuple[str, ...]) 
 
 def _taken(state: State, key: QualifiedName, current: Any) -> bool:
     existing = state.relation_exists(key)
-    if existing is not None and existing is not current:
+    # Renaming a relation to its own name fails too ('relation "x" already exists');
+    # applying it would also unlink the table's indexes from it.
+    if existing is not None:
         state.duplicate("relation", display_name(key), existing, current)
         return True
     return False

@@ -14,6 +14,10 @@ from typing import Any
 from pglast import ast
 from pglast.stream import RawStream
 
+# How many times deparse fell back to a placeholder; the simulator compares it
+# before and after each statement to say which statement was not fully analysed.
+deparse_fallbacks = 0
+
 
 def deparse(value: Any) -> str:
     """Stable SQL text of an expression node."""
@@ -36,31 +40,37 @@ def deparse(value: Any) -> str:
         names = [str(part.sval) for part in node.funcname if str(part.sval) != "pg_catalog"]
         if names and not node.over and not node.agg_filter:
             return ".".join(names) + "()"
-    return str(RawStream()(node))
+    try:
+        return str(RawStream()(node))
+    except RecursionError:
+        # pglast's printer recurses per nesting level; a generated expression
+        # thousands deep would end the run. The simulator reports the statement.
+        global deparse_fallbacks
+        deparse_fallbacks += 1
+        return f"<expression nested too deeply at offset {getattr(node, 'location', None)}>"
 
 
 def column_refs(node: Any) -> list[str]:
-    """Distinct column names an expression references (last name of each ColumnRef)."""
-    found: list[str] = []
+    """Distinct column names an expression references (last name of each ColumnRef).
 
-    def visit(value: Any) -> None:
+    Iterative, in the order a depth-first walk meets them: a generated
+    expression nested thousands of levels deep must not exhaust Python's stack.
+    """
+    found: list[str] = []
+    pending: list[Any] = [node]
+    while pending:
+        value = pending.pop()
         if isinstance(value, ast.ColumnRef):
             last = value.fields[-1] if value.fields else None
             name = getattr(last, "sval", None)
             if name is not None and name not in found:
                 found.append(str(name))
-            return
-        if isinstance(value, ast.SubLink):
-            # pull_var_clause does not descend into sublinks either
-            return
-        if isinstance(value, ast.Node):
-            for attribute in value:
-                visit(getattr(value, attribute))
+        elif isinstance(value, ast.SubLink):
+            continue  # pull_var_clause does not descend into sublinks either
+        elif isinstance(value, ast.Node):
+            pending.extend(reversed([getattr(value, attribute) for attribute in value]))
         elif isinstance(value, tuple | list):
-            for item in value:
-                visit(item)
-
-    visit(node)
+            pending.extend(reversed(value))
     return found
 
 

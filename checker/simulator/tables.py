@@ -76,6 +76,20 @@ def create_table(state: State, node: PgNode) -> None:
                 detail=f"{display_name(parent_key)} is not partitioned",
             )
             return
+    written: set[str] = set()
+    for element in node.tableElts or ():
+        if isinstance(element, ast.ColumnDef) and element.colname:
+            if str(element.colname) in written:
+                # PostgreSQL: 'column "x" specified more than once'; nothing is created.
+                state.event(
+                    EventKind.REJECTED,
+                    "table",
+                    label,
+                    location=element.location,
+                    detail=f'column "{element.colname}" specified more than once',
+                )
+                return
+            written.add(str(element.colname))
     build_table(state, node, key)
     state.event(EventKind.CREATED, "table", label, location=node.relation.location)
 
@@ -186,7 +200,15 @@ def add_constraints(
     foreign = [p for p in pending if p[0].contype == ConstrType.CONSTR_FOREIGN]
     taken: list[str] = [c.name for c in table.constraints]
     for node, column in checks:
-        table = _append(state, table, check_constraint(state, table, node, column, taken))
+        check = check_constraint(state, table, node, column, taken)
+        absent = [c for c in check.columns if table.column(c) is None]
+        for name in absent:
+            # 'column "x" does not exist': the constraint is not created
+            state.missing(
+                "column", (*table.qualified, name), f"{table.name}.{name}", location=node.location
+            )
+        if not absent:
+            table = _append(state, table, check)
     for node, column in [*primary, *uniques]:
         if node.contype == ConstrType.CONSTR_PRIMARY and table.primary_key is not None:
             state.duplicate(
@@ -198,6 +220,14 @@ def add_constraints(
             )
             continue
         constraint, index = index_constraint(state, table, node, column)
+        absent = [c for c in (*constraint.columns, *index.include) if table.column(c) is None]
+        for name in absent:
+            # 'column "x" named in key does not exist': the constraint is not created
+            state.missing(
+                "column", (*table.qualified, name), f"{table.name}.{name}", location=node.location
+            )
+        if absent:
+            continue
         if _same_index_exists(table, constraint):
             continue
         if node.conname and state.relation_exists((table.schema, constraint.name)) is not None:
