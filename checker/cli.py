@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -165,14 +166,28 @@ def _colour(output: Path | None) -> bool:
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+def _refuse_overwriting_inputs(result: CheckResult, *outputs: Path | None) -> None:
+    """Nothing the user gave is modified: a report may not replace an input."""
+    inputs = {Path(path).resolve() for path in result.files}
+    if result.settings.path is not None:
+        inputs.add(result.settings.path.resolve())
+    for output in outputs:
+        if output is not None and output.resolve() in inputs:
+            raise InputError(f"{output}: is one of the inputs; refusing to overwrite it")
+
+
 def command_check(args: argparse.Namespace) -> int:
     from checker.engine import analyse, run_rules
 
+    live = args.live or args.command == "verify"
+    if not live and (args.dsn or args.pg_image or args.backend != "embedded"):
+        raise InputError("--backend, --dsn and --pg-image need --live (or `schema-check verify`)")
     settings = resolve_settings(args)
     result = analyse(settings)
+    _refuse_overwriting_inputs(result, args.output, args.html)
     external: tuple[Finding, ...] = ()
     backend_error: str | None = None
-    if args.live or args.command == "verify":
+    if live:
         try:
             report = _verify_live(result, settings, args)
         except BackendUnavailable as exc:
@@ -182,6 +197,10 @@ def command_check(args: argparse.Namespace) -> int:
             result.extra["live"] = report
             external = report.findings
     run_rules(result, external=external)
+    # The analysis is done and its objects live until exit: keep the collector
+    # from rescanning them while the reports are rendered (the cost grew faster
+    # than the input on large schemas).
+    gc.freeze()
     baselined, fixed = _apply_baseline(result, args.baseline)
     _emit(_render(result, args.format, args.output, baselined, fixed), args.output)
     if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" and args.format != "github":
@@ -193,8 +212,27 @@ def command_check(args: argparse.Namespace) -> int:
 
         write_html_report(result, args.html)
     if backend_error is not None:
-        sys.stderr.write(f"schema-check: live backend unavailable: {backend_error}\n")
+        sys.stderr.write(
+            f"schema-check: live backend unavailable: {' '.join(backend_error.split())}\n"
+        )
         return EXIT_BACKEND
+    unparsed = [finding for finding in result.findings if finding.code == "PS001"]
+    if unparsed:
+        # statements that do not parse are bad input: the rest was checked and
+        # reported, but the verdict on those statements is unknown
+        from reports.common import position
+
+        first = unparsed[0].primary
+        where = ""
+        if first is not None:
+            pos = position(first, result.files)
+            where = f"{pos.path}:{pos.line}:{pos.column}: "
+        count = len(unparsed)
+        sys.stderr.write(
+            f"schema-check: error: {where}{count} statement{'s' if count != 1 else ''} "
+            "do not parse (PS001); the report has the details\n"
+        )
+        return EXIT_USAGE
     return EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN
 
 

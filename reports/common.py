@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,14 +20,18 @@ class Position:
     end_column: int
 
 
-def display_path(path: str) -> str:
-    if not path:
-        return path
+@functools.cache
+def _display_path(path: str, cwd: str) -> str:
     try:
-        relative = os.path.relpath(path)
+        relative = os.path.relpath(path, cwd)
     except ValueError:
         return path
     return path if relative.startswith("..") else relative
+
+
+def display_path(path: str) -> str:
+    """The path relative to the working directory when the file is below it."""
+    return _display_path(path, os.getcwd()) if path else path
 
 
 def position(location: Location, files: Mapping[str, SourceFile]) -> Position:

@@ -33,12 +33,13 @@ def test_clean_input_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "0 errors" in out
 
 
-def test_parse_error_exits_one_with_location(
+def test_parse_error_is_located_and_exits_two(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sql = tmp_path / "bad.sql"
     sql.write_text("CREATE TABLE a (id int);\n\nCREATE TABLE b (id int,, x int);\n")
-    assert main(["check", "--base", str(sql)]) == 1
+    # bad SQL is bad input (exit 2), reported as a finding at its place
+    assert main(["check", "--base", str(sql)]) == 2
     out = capsys.readouterr().out
     assert f"{sql}:3:24 PS001 error syntax error" in out
     assert "    3 | CREATE TABLE b (id int,, x int);" in out
@@ -49,7 +50,7 @@ def test_json_output_is_versioned_and_deterministic(tmp_path: Path) -> None:
     sql.write_text("CREATE TABLE user (id int);\n")
     first = _run("check", "--base", str(sql), "--format", "json")
     second = _run("check", "--base", str(sql), "--format", "json")
-    assert first.returncode == 1
+    assert first.returncode == 2  # a statement that does not parse
     assert first.stdout == second.stdout
     document = json.loads(first.stdout)
     assert document["schema_version"] == 1
@@ -73,6 +74,24 @@ def test_json_output_is_versioned_and_deterministic(tmp_path: Path) -> None:
         (["check"], "nothing to check"),
         (["rules", "ZZ999"], "no rule 'ZZ999'"),
         (["frobnicate"], "invalid choice"),
+        (["check", "--base", "fixtures/sim", "--dsn", "postgresql://x@y/z"], "need --live"),
+        (
+            ["check", "--base", "fixtures/sim", "-o", "fixtures/sim/0000_quiet_foundation.sql"],
+            "is one of the inputs; refusing to overwrite it",
+        ),
+        (
+            [
+                "check",
+                "--base",
+                "fixtures/sim",
+                "--live",
+                "--backend",
+                "dsn",
+                "--dsn",
+                "host = = '",
+            ],
+            "not a valid connection string",
+        ),
     ],
 )
 def test_user_errors_are_one_line_and_exit_two(args: list[str], message: str) -> None:
@@ -121,7 +140,7 @@ def test_suppression_comments(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         "-- schema-check: ignore[PS001]\nCREATE TABLE user (id int);\n"
         "CREATE TABLE order (id int);\n"
     )
-    assert main(["check", "--base", str(sql)]) == 1
+    assert main(["check", "--base", str(sql)]) == 2
     out = capsys.readouterr().out
     assert ":3:14 PS001" in out and ":2:" not in out
     assert "1 suppressed" in out

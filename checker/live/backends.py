@@ -78,8 +78,22 @@ def make_backend(name: str, *, dsn: str | None = None, image: str | None = None)
     if name == "dsn":
         if not dsn:
             raise InputError("live backend dsn needs a connection string (--dsn postgresql://...)")
+        _check_dsn(dsn)
         return DsnBackend(dsn)
     raise InputError(f"unknown live backend {name!r} (known: {', '.join(BACKEND_NAMES)})")
+
+
+def _check_dsn(dsn: str) -> None:
+    """A connection string libpq cannot even parse is bad input (exit 2), not an
+    unavailable server (exit 3)."""
+    psycopg = _import_psycopg()
+    try:
+        psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        reason = " ".join(scrub(str(exc), dsn).split())
+        raise InputError(
+            f"--dsn {mask_dsn(dsn)}: not a valid connection string: {reason}"
+        ) from None
 
 
 # ---------------------------------------------------------------------------

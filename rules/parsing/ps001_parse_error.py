@@ -50,7 +50,10 @@ class ParseErrorRule(Rule):
             token = (error.token or "").strip('"')
             if token and token.lower() in RESERVED_WORDS:
                 fix = RESERVED_HINT.format(word=token.lower())
-            yield self.finding(f"syntax error: {error.message}", error.origin, fix=fix)
+            message = error.message
+            if not message.startswith("syntax error"):
+                message = f"does not parse: {message}"
+            yield self.finding(message, error.origin, fix=fix)
 
 
 # The reserved key words of PostgreSQL (SQL key words appendix, "reserved" and
