@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import rules
 from checker.config import Settings, settings_from_mapping
@@ -46,6 +47,28 @@ def run_paths(
     return run_rules(result, select=select)
 
 
+def run_live(
+    inputs: Iterable[tuple[Path, Layer]],
+    settings: Settings | None,
+    only: str | None,
+    database: Any,
+) -> CheckResult:
+    """Analyse the inputs, verify them on ``database``'s server (a scratch
+    database of its own), and run every rule, or only ``only``."""
+    from checker.live import DsnBackend, verify
+
+    result = analyse(settings or Settings(), list(inputs))
+    report = verify(
+        result.sources.applied_statements,
+        result.simulation.catalog,
+        result.settings,
+        include_proposal=True,
+        backend=DsnBackend(database.admin_conninfo),
+    )
+    select = None if only is None else (lambda rule: rule.meta.code == only)
+    return run_rules(result, external=report.findings, select=select)
+
+
 def run_sql(
     tmp_path: Path,
     extension_sql: str,
@@ -53,8 +76,9 @@ def run_sql(
     base_sql: str = "",
     contract: str = "",
     only: str | None = None,
+    live: Any = None,
 ) -> CheckResult:
-    """Write base and extension SQL to files and check them."""
+    """Write base and extension SQL to files and check them (on ``live``'s server too)."""
     inputs: list[tuple[Path, Layer]] = []
     if base_sql:
         base = tmp_path / "base.sql"
@@ -63,6 +87,8 @@ def run_sql(
     extension = tmp_path / "extension.sql"
     extension.write_text(extension_sql, encoding="utf-8")
     inputs.append((extension, Layer.EXTENSION))
+    if live is not None:
+        return run_live(inputs, settings_for(contract, tmp_path), only, live)
     return run_paths(inputs, settings_for(contract, tmp_path), only)
 
 

@@ -20,12 +20,21 @@ def test_rule_has_every_doc_section(code: str, rule: type[Rule]) -> None:
         assert docs.get(section, "").strip(), f"{code}: no '{section}' section"
 
 
-@pytest.mark.parametrize(("code", "rule"), RULES, ids=[code for code, _ in RULES])
+def _params() -> list[object]:
+    return [
+        pytest.param(code, rule, id=code, marks=[pytest.mark.live] if code.startswith("LV") else [])
+        for code, rule in RULES
+    ]
+
+
+@pytest.mark.parametrize(("code", "rule"), _params())
 def test_example_triggers_and_use_instead_does_not(
-    code: str, rule: type[Rule], tmp_path: Path
+    code: str, rule: type[Rule], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     if not rule.doc_example_is_sql:
-        pytest.skip(f"{code}: its example is not a SQL script; its fixtures prove it")
+        pytest.skip(f"{code}: its example is a drizzle journal, not SQL; its fixtures prove it")
+    # live rules prove their examples on the embedded server
+    live = request.getfixturevalue("live_server") if code.startswith("LV") else None
     docs = rule.docs()
     example = tmp_path / "example"
     example.mkdir()
@@ -35,6 +44,7 @@ def test_example_triggers_and_use_instead_does_not(
         base_sql=rule.doc_setup,
         contract=rule.doc_contract,
         only=code,
+        live=live,
     )
     assert any(f.code == code for f in fired.findings), f"{code}: its Example does not trigger it"
     instead = tmp_path / "instead"
@@ -45,6 +55,7 @@ def test_example_triggers_and_use_instead_does_not(
         base_sql=rule.doc_setup,
         contract=rule.doc_contract,
         only=code,
+        live=live,
     )
     assert [f for f in quiet.findings if f.code == code] == [], (
         f"{code}: its 'Use instead' still triggers it"

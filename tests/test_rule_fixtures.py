@@ -14,7 +14,6 @@ PostgreSQL server for the session, each case in a scratch database.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +23,13 @@ from support import (
     Expectation,
     expected_markers,
     finding_lines,
+    run_live,
     run_paths,
     settings_for,
 )
 
 from checker.config import Settings
-from checker.engine import CheckResult, analyse, run_rules
+from checker.engine import CheckResult
 from checker.model import Layer
 from checker.rule import registry
 
@@ -74,17 +74,7 @@ def _run(code: str, case: Path, live: Any = None) -> CheckResult:
     settings = _settings(case)
     if live is None:
         return run_paths(inputs, settings, only=code)
-    from checker.live import DsnBackend, verify
-
-    result = analyse(settings or Settings(), inputs)
-    report = verify(
-        result.sources.applied_statements,
-        result.simulation.catalog,
-        result.settings,
-        include_proposal=True,
-        backend=DsnBackend(live.admin_conninfo),
-    )
-    return run_rules(result, external=report.findings, select=lambda r: r.meta.code == code)
+    return run_live(inputs, settings, code, live)
 
 
 def _expected(case: Path, code: str) -> list[Expectation]:
@@ -110,14 +100,6 @@ def _params() -> list[Any]:
         else pytest.param(code, case, id=f"{code}-{case.name}")
         for code, case in _cases()
     ]
-
-
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[Any]:
-    from checker.live import EmbeddedBackend
-
-    with EmbeddedBackend().open() as database:
-        yield database
 
 
 @pytest.mark.parametrize(("code", "case"), _params())

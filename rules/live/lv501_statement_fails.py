@@ -45,7 +45,6 @@ class StatementFailsRule(Rule):
     """
 
     meta = RuleMeta("LV501", "statement-fails-live", Severity.ERROR, "statement fails on a server")
-    doc_example_is_sql = False
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         yield from self.external_findings(context)

@@ -36,7 +36,6 @@ class CatalogDiffersRule(Rule):
     """
 
     meta = RuleMeta("LV502", "catalog-differs", Severity.WARNING, "static model differs from live")
-    doc_example_is_sql = False
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         yield from self.external_findings(context)

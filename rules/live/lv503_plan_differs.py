@@ -26,13 +26,9 @@ class PlanDiffersRule(Rule):
         up here.
 
     Example:
-        CREATE TABLE session (id int PRIMARY KEY, user_id int, last_seen timestamp);
         CREATE INDEX session_user_idx ON session (user_id);
-        -- contract: SELECT * FROM session WHERE user_id = ? ORDER BY last_seen DESC
-        --           expect_index = "session_user_last_seen_idx"
 
     Use instead:
-        CREATE TABLE session (id int PRIMARY KEY, user_id int, last_seen timestamp);
         CREATE INDEX session_user_last_seen_idx ON session (user_id, last_seen DESC);
 
     References:
@@ -41,7 +37,13 @@ class PlanDiffersRule(Rule):
     """
 
     meta = RuleMeta("LV503", "plan-differs", Severity.WARNING, "server plans a query otherwise")
-    doc_example_is_sql = False
+    doc_setup = "CREATE TABLE session (id int PRIMARY KEY, user_id int, last_seen timestamp);"
+    doc_contract = """
+    [[query]]
+    name = "recent sessions of a user"
+    sql = "SELECT * FROM session WHERE user_id = ? ORDER BY last_seen DESC"
+    expect_index = "session_user_last_seen_idx"
+    """
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         yield from self.external_findings(context)

@@ -43,7 +43,11 @@ class CascadeDiffersRule(Rule):
     """
 
     meta = RuleMeta("LV504", "cascade-differs", Severity.ERROR, "observed cascade differs")
-    doc_example_is_sql = False
+    doc_contract = """
+    [[delete]]
+    root = "account"
+    removes = ["note"]
+    """
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         yield from self.external_findings(context)

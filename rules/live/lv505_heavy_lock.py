@@ -27,19 +27,18 @@ class HeavyLockRule(Rule):
         the extension is said to be.
 
     Example:
-        ALTER TABLE workspace ADD COLUMN agent_limit integer NOT NULL DEFAULT 10;
+        CREATE INDEX workspace_name_idx ON workspace (name);
 
     Use instead:
-        CREATE TABLE parlant_workspace_settings (
-            workspace_id text PRIMARY KEY REFERENCES workspace (id) ON DELETE CASCADE,
-            agent_limit integer NOT NULL DEFAULT 10);
+        COMMIT;
+        CREATE INDEX CONCURRENTLY workspace_name_idx ON workspace (name);
 
     References:
         https://www.postgresql.org/docs/current/explicit-locking.html
     """
 
     meta = RuleMeta("LV505", "heavy-lock-live", Severity.WARNING, "heavy lock on existing table")
-    doc_example_is_sql = False
+    doc_setup = "CREATE TABLE workspace (id text PRIMARY KEY, name text NOT NULL);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         yield from self.external_findings(context)

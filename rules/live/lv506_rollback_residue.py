@@ -44,7 +44,7 @@ class RollbackResidueRule(Rule):
     """
 
     meta = RuleMeta("LV506", "rollback-residue", Severity.WARNING, "rollback leaves residue")
-    doc_example_is_sql = False
+    doc_setup = "CREATE TABLE workspace (id int PRIMARY KEY);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         yield from self.external_findings(context)
