@@ -538,3 +538,16 @@ def test_upstream_sim_migrations_give_the_live_counts() -> None:
         "checks": 27,
         "indexes": 541,
     }
+
+
+def test_alter_column_type_sets_or_resets_the_collation(tmp_path: Path) -> None:
+    # as the server does: COLLATE in SET DATA TYPE sets it; without, the new
+    # type's default applies (upstream Sim's 0228 relies on the first form)
+    result = run(
+        tmp_path,
+        'CREATE TABLE t (a text, b varchar(10) COLLATE "C");\n'
+        'ALTER TABLE t ALTER COLUMN a SET DATA TYPE text COLLATE "C";\n'
+        "ALTER TABLE t ALTER COLUMN b SET DATA TYPE text;\n",
+    )
+    table = result.catalog.tables[("public", "t")]
+    assert [(c.name, c.collation) for c in table.columns] == [("a", "C"), ("b", None)]

@@ -102,7 +102,11 @@ def _apply(state: State, key: tuple[str, str], cmd: PgNode) -> None:
         if column is None:
             return
         new_type = resolve_type(state, cmd.def_.typeName)
-        _replace_column(state, table, replace(column, type=new_type))
+        # SET DATA TYPE ... COLLATE x sets the collation; without COLLATE the
+        # column takes the new type's default collation
+        coll = cmd.def_.collClause
+        collation = ".".join(str(n.sval) for n in coll.collname) if coll is not None else None
+        _replace_column(state, table, replace(column, type=new_type, collation=collation))
         state.event(
             EventKind.ALTERED,
             "column",
