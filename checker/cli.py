@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from checker.baseline import BaselineEntry
     from checker.engine import CheckResult
     from checker.live.verify import LiveReport
+    from checker.model import Statement
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_BACKEND = 0, 1, 2, 3
 
@@ -99,6 +100,14 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--backend", choices=BACKENDS, default="embedded")
     command.add_argument("--dsn", help="server for --backend dsn (a scratch database is used)")
     command.add_argument("--pg-image", help="image for --backend docker")
+    command.add_argument(
+        "--rollback",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="with --live: the change's rollback scripts; after them the schema must be the base's",
+    )
 
 
 def _add_inputs(command: argparse.ArgumentParser) -> None:
@@ -180,8 +189,10 @@ def command_check(args: argparse.Namespace) -> int:
     from checker.engine import analyse, run_rules
 
     live = args.live or args.command == "verify"
-    if not live and (args.dsn or args.pg_image or args.backend != "embedded"):
-        raise InputError("--backend, --dsn and --pg-image need --live (or `schema-check verify`)")
+    if not live and (args.dsn or args.pg_image or args.rollback or args.backend != "embedded"):
+        raise InputError(
+            "--backend, --dsn, --pg-image and --rollback need --live (or `schema-check verify`)"
+        )
     settings = resolve_settings(args)
     result = analyse(settings)
     _refuse_overwriting_inputs(result, args.output, args.html)
@@ -245,6 +256,14 @@ def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespa
 
     if args.backend == "dsn" and not args.dsn:
         raise InputError("--backend dsn needs --dsn URL")
+    rollback: list[Statement] = []
+    if args.rollback:
+        from checker.model import Layer
+        from checker.sources import load_sources
+
+        scripts = load_sources([(path, Layer.EXTENSION) for path in args.rollback])
+        result.sources.files.update(scripts.files)
+        rollback = scripts.applied_statements
     with _progress() as progress:
         return verify(
             result.sources.applied_statements,
@@ -255,6 +274,7 @@ def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespa
             image=args.pg_image,
             include_proposal=True,
             progress=progress,
+            rollback=rollback,
         )
 
 

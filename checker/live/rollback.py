@@ -66,8 +66,20 @@ def catalog_objects(catalog: Catalog) -> dict[str, str]:
     return objects
 
 
+_REHEARSAL_DETAIL = (
+    "it was committed before the run ended (a COMMIT inside a migration, or a "
+    "statement that cannot run in a transaction); a failed run must be "
+    "cleaned up by hand before it can be retried"
+)
+
+
 def residue_findings(
-    before: Catalog, after: Catalog, *, severity: Severity = Severity.WARNING
+    before: Catalog,
+    after: Catalog,
+    *,
+    severity: Severity = Severity.WARNING,
+    subject: str = "rolling back the failed extension run",
+    detail: str = _REHEARSAL_DETAIL,
 ) -> list[Finding]:
     """LV506 per object a rolled-back run still changed; the caller places them in the source."""
     old = catalog_objects(before)
@@ -101,13 +113,9 @@ def residue_findings(
             Finding(
                 code=CODE_ROLLBACK_RESIDUE,
                 severity=severity,
-                message=f"rolling back the failed extension run {what}",
+                message=f"{subject} {what}",
                 objects=(_object_name(key),),
-                details=(
-                    "it was committed before the run ended (a COMMIT inside a migration, or a "
-                    "statement that cannot run in a transaction); a failed run must be "
-                    "cleaned up by hand before it can be retried",
-                ),
+                details=(detail,),
             )
         )
     return findings

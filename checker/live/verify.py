@@ -63,6 +63,7 @@ def verify(
     progress: Progress | None = None,
     *,
     backend: Backend | None = None,
+    rollback: Sequence[Statement] = (),
 ) -> LiveReport:
     """Apply the statements on a live server as ``settings.runner`` would, and check the result.
 
@@ -72,6 +73,8 @@ def verify(
     None only the apply step (and the lock probe) runs. Cascades are probed
     for the contract's delete roots and for base tables that extension
     foreign keys reference. ``backend`` overrides ``backend_name``.
+    ``rollback``: the change's rollback scripts; applied last, after every
+    probe, their result must equal the catalog the base alone built (LV506).
     """
     statements = [
         s for s in sources_statements if include_proposal or s.layer is not Layer.PROPOSAL
@@ -92,6 +95,7 @@ def verify(
                 settings.contract,
                 notify,
                 timings,
+                rollback,
             )
         except _ConnectionLost as lost:
             raise BackendUnavailable(
@@ -123,6 +127,7 @@ def _run(
     contract: Contract,
     notify: Progress,
     timings: dict[str, float],
+    rollback: Sequence[Statement] = (),
 ) -> LiveReport:
     import psycopg
 
@@ -133,7 +138,9 @@ def _run(
     from checker.live.introspect import introspect
 
     try:
-        applied = _apply_phase(database, statements, runner, notify, timings)
+        applied = _apply_phase(
+            database, statements, runner, notify, timings, keep_base=bool(rollback)
+        )
         facts = applied.facts
         findings: list[Finding] = list(applied.findings)
         live: Catalog | None = None
@@ -181,6 +188,11 @@ def _run(
                             static_catalog, pattern, plan, predicted=predicted
                         )
                 timings["explain_probe"] = time.perf_counter() - phase
+        if rollback and applied.base_catalog is not None:
+            phase = time.perf_counter()
+            notify("rollback scripts", 0, 1)
+            findings += _check_rollback(database, rollback, runner, applied)
+            timings["rollback_scripts"] = time.perf_counter() - phase
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
     return LiveReport(
@@ -205,6 +217,35 @@ class _Applied:
     applied: int
     failed: int
     unobserved: int
+    base_catalog: Catalog | None = None  # the live catalog as the base alone left it
+
+
+def _check_rollback(
+    database: LiveDatabase, rollback: Sequence[Statement], runner: Runner, applied: _Applied
+) -> list[Finding]:
+    """Apply the rollback scripts on the applied database, then compare with the
+    catalog the base alone built: what is left behind, changed or wrongly removed."""
+    import psycopg
+
+    from checker.live.apply import apply_statements
+    from checker.live.introspect import introspect
+    from checker.live.rollback import residue_findings
+
+    assert applied.base_catalog is not None
+    with psycopg.connect(database.conninfo, autocommit=True) as connection:
+        result = apply_statements(
+            connection, rollback, runner, server=f"PostgreSQL {applied.facts.version}"
+        )
+    with psycopg.connect(database.conninfo, autocommit=True) as connection:
+        after = introspect(connection)
+    residue = residue_findings(
+        applied.base_catalog,
+        after,
+        subject="the rollback",
+        detail="the rollback scripts must bring the schema back to what the base alone "
+        "built; what they leave, change or remove differs from the base",
+    )
+    return [*result.findings, *_place_unlocated(residue, rollback)]
 
 
 def _apply_phase(
@@ -213,6 +254,8 @@ def _apply_phase(
     runner: Runner,
     notify: Progress,
     timings: dict[str, float],
+    *,
+    keep_base: bool = False,
 ) -> _Applied:
     """Apply the statements; between base and extension, rehearse a rolled-back extension run.
 
@@ -236,6 +279,8 @@ def _apply_phase(
         and runner is not Runner.AUTOCOMMIT
         and (runner is Runner.PER_FILE or any(_ends_transaction(s) for s in rest))
     )
+    split = rehearse or keep_base
+    base_catalog: Catalog | None = None
     findings: list[Finding] = []
 
     def progress(done: int, total: int) -> None:
@@ -248,7 +293,7 @@ def _apply_phase(
         probe = LockProbe(connection, runner)
         first = apply_statements(
             connection,
-            base if rehearse else statements,
+            base if split else statements,
             runner,
             server=server,
             progress=progress,
@@ -257,11 +302,14 @@ def _apply_phase(
     timings["apply"] = time.perf_counter() - phase
     findings += first.findings
     applied, failed = first.applied, first.failed
+    if split:
+        with psycopg.connect(database.conninfo, autocommit=True) as connection:
+            base_catalog = introspect(connection)
     if rehearse:
+        assert base_catalog is not None
         phase = time.perf_counter()
         notify("rollback rehearsal", 0, 1)
-        with psycopg.connect(database.conninfo, autocommit=True) as connection:
-            before = introspect(connection)
+        before = base_catalog
         source = str(psycopg.conninfo.conninfo_to_dict(database.conninfo)["dbname"])
         with database_copy(database.admin_conninfo, source) as copy:
             with psycopg.connect(copy, autocommit=True) as connection:
@@ -270,6 +318,7 @@ def _apply_phase(
                 after = introspect(connection)
         findings += _place_unlocated(residue_findings(before, after), rest)
         timings["rollback_rehearsal"] = time.perf_counter() - phase
+    if split:
         phase = time.perf_counter()
         with psycopg.connect(database.conninfo, autocommit=True) as connection:
             probe = LockProbe(connection, runner)
@@ -280,7 +329,7 @@ def _apply_phase(
         findings += second.findings
         applied, failed = applied + second.applied, failed + second.failed
     findings += probe.findings()
-    return _Applied(facts, tuple(findings), applied, failed, probe.unobserved)
+    return _Applied(facts, tuple(findings), applied, failed, probe.unobserved, base_catalog)
 
 
 def _ends_transaction(statement: Statement) -> bool:

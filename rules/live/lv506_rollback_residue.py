@@ -18,7 +18,9 @@ class RollbackResidueRule(Rule):
         extension as the runner would but rolls back every transaction the
         runner would commit, then compares the catalog with the base's and
         reports every object created, changed or dropped that survived, at
-        the statement that made it.
+        the statement that made it. With ``--rollback PATH`` (the change's own
+        rollback scripts), also applies them after every other probe and
+        reports what they leave behind, change, or remove that the base had.
 
     Why it matters:
         "Each migration can be reversed" holds only for what runs inside the
