@@ -122,12 +122,12 @@ def _simplify(value: Any) -> Any:
 
 
 def _strip_outer_parens(text: str) -> str:
-    while text.startswith("(") and text.endswith(")") and _encloses(text):
+    while text.startswith("(") and text.endswith(")") and encloses(text):
         text = text[1:-1].strip()
     return text
 
 
-def _encloses(text: str) -> bool:
+def encloses(text: str) -> bool:
     """True when the first '(' of ``text`` closes at its last character."""
     depth = 0
     quote: str | None = None

@@ -567,24 +567,11 @@ def _other_objects(
 
 def _strip_parens(text: str) -> str:
     """``(a + b)`` → ``a + b`` when the outer parentheses enclose the whole text."""
-    if not (text.startswith("(") and text.endswith(")")):
-        return text
-    depth = 0
-    quote: str | None = None
-    for position, char in enumerate(text):
-        if quote:
-            if char == quote:
-                quote = None
-            continue
-        if char in "'\"":
-            quote = char
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0 and position != len(text) - 1:
-                return text
-    return text[1:-1]
+    from checker.live.expressions import encloses
+
+    if text.startswith("(") and text.endswith(")") and encloses(text):
+        return text[1:-1]
+    return text
 
 
 def _plain_type(display: str) -> TypeRef:

@@ -26,7 +26,8 @@ from checker.catalog import (
 )
 from checker.findings import Location, Severity
 from checker.model import Layer, Origin
-from checker.simulation import Identifier, ParsedStatement
+from checker.rule import RuleContext
+from checker.simulation import EventKind, Identifier, ParsedStatement, SimEvent
 
 
 def kind_of(obj: Any) -> str:
@@ -265,3 +266,15 @@ def written_name(index: IdentifierIndex, obj: DefinedObject) -> Origin | None:
     name was never written there (``t_pkey``, a partition's inherited columns)."""
     token = index.naming(obj.origin, obj.name)
     return token.origin if token is not None else None
+
+
+def collisions(context: RuleContext, code: str) -> Iterator[SimEvent]:
+    """The DUPLICATE and SKIPPED_EXISTING events that rule ``code`` owns: every
+    duplicate, and the IF NOT EXISTS skips that kept a different definition."""
+    for event in context.events:
+        if event.kind not in (EventKind.DUPLICATE, EventKind.SKIPPED_EXISTING):
+            continue
+        if collision_code(event.object_kind, event.kept, event.skipped) != code:
+            continue
+        if event.kind is EventKind.DUPLICATE or not same_definition(event.kept, event.skipped):
+            yield event

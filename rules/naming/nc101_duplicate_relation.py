@@ -9,11 +9,10 @@ from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind, SimEvent
 from rules.naming._common import (
     both_definitions,
-    collision_code,
+    collisions,
     kind_of,
     name_of,
     related,
-    same_definition,
     where,
 )
 
@@ -53,14 +52,10 @@ class DuplicateRelationRule(Rule):
     meta = RuleMeta("NC101", "duplicate-relation", Severity.ERROR, "relation name defined twice")
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        for event in context.events:
-            if event.kind not in (EventKind.DUPLICATE, EventKind.SKIPPED_EXISTING):
-                continue
-            if collision_code(event.object_kind, event.kept, event.skipped) != self.meta.code:
-                continue
+        for event in collisions(context, self.meta.code):
             if event.kind is EventKind.DUPLICATE:
                 yield self._duplicate(event)
-            elif not same_definition(event.kept, event.skipped):
+            else:
                 yield self._kept_different(event)
 
     def _duplicate(self, event: SimEvent) -> Finding:

@@ -11,11 +11,10 @@ from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind, SimEvent
 from rules.naming._common import (
     both_definitions,
-    collision_code,
+    collisions,
     kind_of,
     name_of,
     related,
-    same_definition,
     where,
 )
 
@@ -55,14 +54,10 @@ class TypeNameClashRule(Rule):
     meta = RuleMeta("NC102", "type-name-clash", Severity.ERROR, "type name already taken")
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        for event in context.events:
-            if event.kind not in (EventKind.DUPLICATE, EventKind.SKIPPED_EXISTING):
-                continue
-            if collision_code(event.object_kind, event.kept, event.skipped) != self.meta.code:
-                continue
+        for event in collisions(context, self.meta.code):
             if event.kind is EventKind.DUPLICATE:
                 yield self._duplicate(event)
-            elif not same_definition(event.kept, event.skipped):
+            else:
                 yield self._kept_different(event)
 
     def _duplicate(self, event: SimEvent) -> Finding:

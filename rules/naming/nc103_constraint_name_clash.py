@@ -12,12 +12,11 @@ from checker.simulation import EventKind, SimEvent
 from checker.simulator.naming import not_null_constraint_name
 from rules.naming._common import (
     both_definitions,
-    collision_code,
+    collisions,
     describe,
     kind_of,
     order_key,
     related,
-    same_definition,
     where,
 )
 
@@ -65,14 +64,10 @@ class ConstraintNameClashRule(Rule):
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        for event in context.events:
-            if event.kind not in (EventKind.DUPLICATE, EventKind.SKIPPED_EXISTING):
-                continue
-            if collision_code(event.object_kind, event.kept, event.skipped) != self.meta.code:
-                continue
+        for event in collisions(context, self.meta.code):
             if event.kind is EventKind.DUPLICATE:
                 yield self._duplicate(event)
-            elif not same_definition(event.kept, event.skipped):
+            else:
                 yield self._kept_different(event)
         yield from self._not_null_names(context)
 
