@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from checker.catalog import Catalog
+from checker.catalog import Catalog, display_name
 from checker.config import Contract, Runner, Settings
 from checker.errors import BackendUnavailable
 from checker.findings import Finding, Location
@@ -388,4 +388,24 @@ def describe(report: LiveReport) -> dict[str, Any]:
         "failed": report.failed_count,
         "timings": {phase: round(seconds, 3) for phase, seconds in report.timings.items()},
         "findings": len(report.findings),
+        "cascades": [
+            {
+                "root": display_name(observation.root),
+                "deleted": sorted(display_name(t) for t in observation.deleted),
+                "set_null": sorted(display_name(t) for t in observation.set_null),
+                "blocking": sorted(display_name(t) for t in observation.blocking),
+                "failure": observation.failure,
+            }
+            for observation in report.cascades
+        ],
+        "plans": [
+            {
+                "query": plan.query,
+                "indexes": list(plan.indexes),
+                "sorts": plan.sorts,
+                "sequential": list(plan.sequential),
+                "error": plan.error,
+            }
+            for plan in report.plans
+        ],
     }
