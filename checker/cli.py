@@ -464,7 +464,9 @@ def command_inspect(args: argparse.Namespace) -> int:
             **counts,
             "files": files,
             "statements": len(result.sources.statements),
-            "applied_statements": len(result.simulation.statements),
+            "applied_statements": len(result.sources.applied_statements),
+            # applied statements plus the static DDL found inside DO blocks
+            "analysed_statements": len(result.simulation.statements),
             "parse_errors": parse_errors,
             "table_list": [
                 {
@@ -480,7 +482,9 @@ def command_inspect(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     lines = [
         f"{files} files, {len(result.sources.statements)} statements "
-        f"({len(result.simulation.statements)} applied), {parse_errors} parse errors",
+        f"({len(result.sources.applied_statements)} applied, "
+        f"{len(result.simulation.statements)} analysed with DO-block bodies), "
+        f"{parse_errors} parse errors",
         "  ".join(f"{key} {value}" for key, value in counts.items() if key in _INSPECT_KEYS),
         "",
     ]
