@@ -247,6 +247,10 @@ def observe_cascade(
     if root_table is None:
         return CascadeObservation(root, not_probed=(f"{display_name(root)}: no such table",))
     connection.execute("BEGIN")
+    # A DEFERRABLE INITIALLY DEFERRED key checks only at commit, which the probe
+    # never reaches (it rolls back): check every key at once, as the delete's
+    # outcome at commit would be.
+    connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
     try:
         world = _World(connection, live)
         root_row = world.insert(root_table, {})
@@ -274,7 +278,8 @@ def observe_cascade(
             try:
                 connection.execute(delete)
                 break
-            except psycopg.errors.ForeignKeyViolation as error:
+            except (psycopg.errors.ForeignKeyViolation, psycopg.errors.RestrictViolation) as error:
+                # 23503 for NO ACTION, 23001 for ON DELETE RESTRICT
                 connection.execute("ROLLBACK TO SAVEPOINT schema_check_probe_delete")
                 blocker = _blocking_table(live, error.diag.table_name, error.diag.constraint_name)
                 if blocker is None or not _remove_blockers(connection, edge_rows, error, removed):

@@ -133,6 +133,10 @@ LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
 LEFT JOIN pg_class i ON i.oid = c.conindid
 LEFT JOIN pg_index x ON x.indexrelid = c.conindid
 WHERE c.conrelid = ANY(%s) AND c.contype IN ('p', 'u', 'c', 'f', 'x')
+  -- a key referencing a partitioned table gets internal copies on the same table,
+  -- one per referenced partition (<name>_1, ...): not constraints anyone wrote
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint p
+                  WHERE p.oid = c.conparentid AND p.conrelid = c.conrelid)
 ORDER BY c.conrelid, c.conname
 """
 

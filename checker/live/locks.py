@@ -132,7 +132,8 @@ class LockProbe:
             code=CODE_HEAVY_LOCK,
             severity=Severity.ERROR if mode == "AccessExclusiveLock" else Severity.WARNING,
             message=(
-                f"takes a {_SQL_NAMES[mode]} lock on pre-existing table {name}, which "
+                f"takes {_article(_SQL_NAMES[mode])} {_SQL_NAMES[mode]} lock on pre-existing "
+                f"table {name}, which "
                 f"{_BLOCKS[mode]} {until}"
             ),
             locations=(Location.of(statement.origin),),
@@ -141,3 +142,7 @@ class LockProbe:
 
     def findings(self) -> list[Finding]:
         return sorted(self._found.values(), key=Finding.sort_key)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].upper() in "AEIOU" else "a"
