@@ -42,3 +42,14 @@ def test_deferred_restrict_and_partitioned_references_agree_with_the_server(
     assert live_codes == [], messages
     # the static side does see both blocking keys (FK206), so the agreement is not vacuous
     assert sum(1 for f in result.findings if f.code == "FK206") >= 1
+
+
+def test_indexes_on_materialized_views_are_compared(tmp_path: Path, live_server: Any) -> None:
+    result = run_sql(
+        tmp_path,
+        "CREATE MATERIALIZED VIEW tally AS SELECT g, count(*) AS n FROM t GROUP BY g;\n"
+        "CREATE UNIQUE INDEX tally_g_idx ON tally (g);\n",
+        base_sql="CREATE TABLE t (id int PRIMARY KEY, g int);\n",
+        live=live_server,
+    )
+    assert [f.message for f in result.findings if f.code == "LV502"] == []

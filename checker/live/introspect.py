@@ -141,6 +141,12 @@ ORDER BY c.conrelid, c.conname
 """
 
 # One row per index; keys as parallel arrays over positions 1..indnatts.
+_MATVIEWS = f"""
+SELECT c.oid, n.nspname, c.relname
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'm' AND {_USER_NAMESPACE}
+"""
+
 _INDEXES = """
 SELECT x.indrelid, n.nspname, i.relname, am.amname, x.indisunique, x.indnullsnotdistinct,
        x.indnkeyatts, x.indnatts,
@@ -315,10 +321,13 @@ def introspect(connection: psycopg.Connection[Any]) -> Catalog:
     extensions, sequences, views, functions, triggers, schemas = _other_objects(
         connection, oids, names
     )
+    # indexes of materialized views too: the static model keeps them, on the view
+    matviews = connection.execute(_MATVIEWS).fetchall()
+    index_owners = {**names, **{row[0]: (row[1], row[2]) for row in matviews}}
     return Catalog(
         schemas=schemas,
         tables=tables,
-        indexes=_indexes(connection, oids, names),
+        indexes=_indexes(connection, [*oids, *(row[0] for row in matviews)], index_owners),
         enums=enums,
         domains=domains,
         composites=_composites(connection),
