@@ -20,6 +20,7 @@ from checker import __version__
 from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import BackendUnavailable, InputError
 from checker.findings import Finding, Severity
+from checker.model import input_argument
 from checker.rule import DOC_SECTIONS, RuleMeta, load_plugins, registry
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check_options(verify)
 
     inspect = commands.add_parser("inspect", help="print what the simulator built from PATHs")
-    inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    inspect.add_argument("paths", nargs="+", type=input_argument, metavar="PATH")
     inspect.add_argument("--format", choices=["text", "json"], default="text")
     inspect.add_argument("--output", "-o", type=Path)
     inspect.add_argument("--postgres", type=int, default=None, help="target major version")
@@ -111,8 +112,10 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
 
 
 def _add_inputs(command: argparse.ArgumentParser) -> None:
-    command.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="more base inputs")
-    command.add_argument("--base", action="append", type=Path, default=[], metavar="PATH")
+    command.add_argument(
+        "paths", nargs="*", type=input_argument, metavar="PATH", help="more base inputs"
+    )
+    command.add_argument("--base", action="append", type=input_argument, default=[], metavar="PATH")
     command.add_argument("--extension", action="append", type=Path, default=[], metavar="PATH")
     command.add_argument("--proposal", action="append", type=Path, default=[], metavar="FILE.md")
     command.add_argument("--config", type=Path, help="schema-check.toml or pyproject.toml")
@@ -256,6 +259,9 @@ def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespa
 
     if args.backend == "dsn" and not args.dsn:
         raise InputError("--backend dsn needs --dsn URL")
+    if result.sources.catalogs:  # the verifier replays statements; a catalog base has none
+        base = result.sources.catalogs[0]
+        raise InputError(f"--live: the base {base.label} is a {base.kind}, not migrations")
     rollback: list[Statement] = []
     if args.rollback:
         from checker.model import Layer

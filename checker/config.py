@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from checker.errors import ConfigError
 from checker.findings import Severity
-from checker.model import Layer, Origin
+from checker.model import DatabaseUrl, Layer, Origin
 from checker.rule import CODE_PATTERN
 
 E = TypeVar("E", bound=StrEnum)
@@ -86,7 +86,7 @@ class Contract:
 
 @dataclass(frozen=True, slots=True)
 class Layers:
-    base: tuple[Path, ...] = ()
+    base: tuple[Path | DatabaseUrl, ...] = ()  # a base may be a live database
     extension: tuple[Path, ...] = ()
     proposal: tuple[Path, ...] = ()
 
@@ -281,8 +281,14 @@ def _layers(value: Any, where: _Where, root: Path) -> Layers:
     resolved: dict[str, tuple[Path, ...]] = {}
     for name in _LAYER_KEYS:
         paths = where.strings(f"layers.{name}", table.get(name, []))
-        resolved[name] = tuple(root / p for p in paths)
-    return Layers(resolved["base"], resolved["extension"], resolved["proposal"])
+        if name != "base" and any(DatabaseUrl.recognise(p) for p in paths):
+            raise where.error(f"layers.{name}", "a database URL can only be a base")
+        resolved[name] = tuple(root / p for p in paths if not DatabaseUrl.recognise(p))
+    base = tuple(
+        DatabaseUrl(p) if DatabaseUrl.recognise(p) else root / p
+        for p in where.strings("layers.base", table.get("base", []))
+    )
+    return Layers(base, resolved["extension"], resolved["proposal"])
 
 
 def _contract(value: Any, where: _Where) -> Contract:

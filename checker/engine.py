@@ -17,7 +17,7 @@ from typing import ParamSpec, TypeVar
 from checker.config import Settings
 from checker.findings import Finding, Severity
 from checker.graph import SchemaGraph
-from checker.model import Layer, SourceFile
+from checker.model import DatabaseUrl, Layer, SourceFile
 from checker.parsing import parse_statements
 from checker.rule import Rule, RuleContext, registry
 from checker.simulation import SimulationResult
@@ -57,7 +57,7 @@ class CheckResult:
         return [f for f in self.findings if f.severity.at_least(threshold)]
 
 
-def layer_inputs(settings: Settings) -> list[tuple[Path, Layer]]:
+def layer_inputs(settings: Settings) -> list[tuple[Path | DatabaseUrl, Layer]]:
     layers = settings.layers
     return [
         *((p, Layer.BASE) for p in layers.base),
@@ -90,8 +90,11 @@ def _without_cyclic_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
 
 
 @_without_cyclic_gc
-def analyse(settings: Settings, inputs: Iterable[tuple[Path, Layer]] | None = None) -> CheckResult:
-    """Read, parse and simulate the inputs; build the graph. No rules yet."""
+def analyse(
+    settings: Settings, inputs: Iterable[tuple[Path | DatabaseUrl, Layer]] | None = None
+) -> CheckResult:
+    """Read, parse and simulate the inputs (on top of the base's ready catalog when
+    it is a snapshot or a database); build the graph. No rules yet."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     sources = load_sources(inputs if inputs is not None else layer_inputs(settings))
@@ -101,7 +104,9 @@ def analyse(settings: Settings, inputs: Iterable[tuple[Path, Layer]] | None = No
     parsed = parse_statements(sources.applied_statements)
     timings["parse"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    simulation = simulate(parsed, postgres_version=settings.postgres)
+    simulation = simulate(
+        parsed, postgres_version=settings.postgres, initial=sources.initial_catalog
+    )
     timings["simulate"] = time.perf_counter() - mark
     mark = time.perf_counter()
     graph = SchemaGraph(simulation.catalog)
@@ -158,7 +163,9 @@ def run_rules(
     return result
 
 
-def check(settings: Settings, inputs: Iterable[tuple[Path, Layer]] | None = None) -> CheckResult:
+def check(
+    settings: Settings, inputs: Iterable[tuple[Path | DatabaseUrl, Layer]] | None = None
+) -> CheckResult:
     """The static check: analyse the inputs and run the rules."""
     return run_rules(analyse(settings, inputs))
 

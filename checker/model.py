@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 
 class Layer(StrEnum):
@@ -17,6 +18,42 @@ class Layer(StrEnum):
     BASE = "base"
     EXTENSION = "extension"
     PROPOSAL = "proposal"
+
+
+DATABASE_URL_SCHEMES = ("postgresql://", "postgres://")
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseUrl:
+    """A live database given as an input (``postgresql://...``), read, never written.
+
+    Kept apart from paths: ``Path`` would fold the URL's ``//``. It prints
+    with its password masked.
+    """
+
+    dsn: str = field(repr=False)
+
+    @staticmethod
+    def recognise(text: str) -> bool:
+        return text.startswith(DATABASE_URL_SCHEMES)
+
+    @property
+    def masked(self) -> str:
+        from checker.live.backends import mask_dsn
+
+        return mask_dsn(self.dsn)
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __repr__(self) -> str:
+        return f"DatabaseUrl({self.masked!r})"
+
+
+def input_argument(text: str) -> Path | DatabaseUrl:
+    """An input as given on the command line: a database URL stays whole (``Path``
+    would fold its ``//``), anything else is a path."""
+    return DatabaseUrl(text) if DatabaseUrl.recognise(text) else Path(text)
 
 
 @dataclass(frozen=True, slots=True)

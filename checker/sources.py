@@ -4,7 +4,10 @@ Formats: plain ``.sql`` files and folders (natural sort), drizzle-kit migration
 folders (``meta/_journal.json`` decides the order; ``--> statement-breakpoint``
 splits files), and markdown documents (their fenced sql blocks). Every
 statement keeps the character offset of its first character in the original
-file, so line numbers stay those of the file on disk. Sources only read.
+file, so line numbers stay those of the file on disk. A base can also be a
+ready catalog instead of statements: a drizzle-kit snapshot (``.json``) or a
+live database (``postgresql://...``); the other inputs are simulated on top
+of it. Sources only read.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from pathlib import Path
 
 from pglast import parser as pg_parser
 
+from checker.catalog import Catalog
 from checker.errors import InputError
 from checker.model import (
+    DatabaseUrl,
     Journal,
     JournalEntry,
     JournalStatus,
@@ -29,6 +34,7 @@ from checker.model import (
     Origin,
     SourceFile,
     Statement,
+    input_argument,
 )
 
 BREAKPOINT = "--> statement-breakpoint"
@@ -42,6 +48,16 @@ def natural_key(name: str) -> list[int | str]:
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogSource:
+    """A base read as a ready catalog rather than as statements."""
+
+    label: str  # the snapshot's path, or the database URL with its password masked
+    kind: str  # "drizzle snapshot" | "live database"
+    layer: Layer
+    catalog: Catalog
+
+
 @dataclass(slots=True)
 class SourceSet:
     """Everything read from the inputs, in apply order (base, extension, proposal)."""
@@ -50,6 +66,12 @@ class SourceSet:
     migrations: list[MigrationFile] = field(default_factory=list)
     journals: list[Journal] = field(default_factory=list)
     statements: list[Statement] = field(default_factory=list)
+    # at most one: the catalog the statements are simulated on top of
+    catalogs: list[CatalogSource] = field(default_factory=list)
+
+    @property
+    def initial_catalog(self) -> Catalog | None:
+        return self.catalogs[0].catalog if self.catalogs else None
 
     @property
     def applied_statements(self) -> list[Statement]:
@@ -106,26 +128,65 @@ def read_text(path: Path) -> str:
     return text.removeprefix("\ufeff")
 
 
-def load_sources(inputs: Iterable[tuple[str | Path, Layer]]) -> SourceSet:
-    """Read every input path with its layer, base first, into one SourceSet."""
+def load_sources(inputs: Iterable[tuple[str | Path | DatabaseUrl, Layer]]) -> SourceSet:
+    """Read every input with its layer, base first, into one SourceSet."""
     order = {Layer.BASE: 0, Layer.EXTENSION: 1, Layer.PROPOSAL: 2}
-    ordered = sorted(((Path(p), layer) for p, layer in inputs), key=lambda item: order[item[1]])
+    given = [(input_argument(p) if isinstance(p, str) else p, layer) for p, layer in inputs]
+    ordered = sorted(given, key=lambda item: order[item[1]])
     sources = SourceSet()
-    seen: set[Path] = set()
-    for path, layer in ordered:
+    seen: set[Path | DatabaseUrl] = set()
+    for source, layer in ordered:
+        if isinstance(source, DatabaseUrl):
+            if source not in seen:
+                seen.add(source)
+                _load_database(sources, source, layer)
+            continue
         try:
-            resolved = path.resolve()
+            resolved = source.resolve()
         except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
-            raise InputError(f"{path}: symbolic link loop") from None
+            raise InputError(f"{source}: symbolic link loop") from None
         if resolved in seen:
             continue
         seen.add(resolved)
-        _load_path(sources, path, layer)
+        _load_path(sources, source, layer)
     return sources
+
+
+def _check_catalog_place(sources: SourceSet, label: str, kind: str, layer: Layer) -> None:
+    """A ready catalog is the starting point of the base: one, and only there.
+    Checked before the (possibly slow) read."""
+    if layer is not Layer.BASE:
+        raise InputError(f"{label}: a {kind} is a whole schema; it can only be the base")
+    if sources.catalogs:
+        first = sources.catalogs[0]
+        raise InputError(
+            f"{label}: only one base can be a ready catalog; {first.label} ({first.kind}) is one"
+        )
+
+
+def _load_database(sources: SourceSet, url: DatabaseUrl, layer: Layer) -> None:
+    from checker.database_source import read_database
+
+    kind = "live database"
+    _check_catalog_place(sources, url.masked, kind, layer)
+    sources.catalogs.append(CatalogSource(url.masked, kind, layer, read_database(url)))
+
+
+def _load_json(sources: SourceSet, path: Path, layer: Layer) -> None:
+    from checker.drizzle_snapshot import read_snapshot
+
+    kind = "drizzle snapshot"
+    _check_catalog_place(sources, str(path), kind, layer)
+    text = read_text(path)
+    catalog = read_snapshot(path, text)
+    sources.add_text(str(path), text)
+    sources.catalogs.append(CatalogSource(str(path), kind, layer, catalog))
 
 
 def _load_path(sources: SourceSet, path: Path, layer: Layer) -> None:
     if not path.exists():
+        if str(path).startswith(("postgresql:/", "postgres:/")):
+            raise InputError(f"{path}: a database URL can only be given as a base")
         if path.is_symlink():
             raise InputError(f"{path}: broken symbolic link or symbolic link loop")
         raise InputError(f"{path}: no such file or directory")
@@ -141,6 +202,8 @@ def _load_path(sources: SourceSet, path: Path, layer: Layer) -> None:
             _load_sql_folder(sources, path, layer)
     elif path.suffix.lower() in (".md", ".markdown"):
         _load_markdown(sources, path, layer)
+    elif path.suffix.lower() == ".json":
+        _load_json(sources, path, layer)
     else:
         _load_sql_file(sources, path, layer, JournalStatus.PLAIN, None, None)
 

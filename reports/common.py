@@ -30,8 +30,11 @@ def _display_path(path: str, cwd: str) -> str:
 
 
 def display_path(path: str) -> str:
-    """The path relative to the working directory when the file is below it."""
-    return _display_path(path, os.getcwd()) if path else path
+    """The path relative to the working directory when the file is below it
+    (a database URL, already masked, stays as it is)."""
+    if not path or "://" in path:
+        return path
+    return _display_path(path, os.getcwd())
 
 
 def position(location: Location, files: Mapping[str, SourceFile]) -> Position:

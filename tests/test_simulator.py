@@ -551,3 +551,123 @@ def test_alter_column_type_sets_or_resets_the_collation(tmp_path: Path) -> None:
     )
     table = result.catalog.tables[("public", "t")]
     assert [(c.name, c.collation) for c in table.columns] == [("a", "C"), ("b", None)]
+
+
+# ---- pg_dump output ----------------------------------------------------------------
+
+
+def test_pg_dump_schema_qualified_extension_types_are_the_extension_types(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public;
+        CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public;
+        CREATE DOMAIN email AS public.citext;
+        CREATE TABLE doc (id bigint, address public.citext, embedding public.vector(3));
+        """,
+    )
+    assert events(result, EventKind.MISSING) == []
+    columns = {c.name: c.type for c in result.catalog.tables["public", "doc"].columns}
+    assert columns["address"] == TypeRef("citext")
+    assert columns["embedding"] == TypeRef("vector", None, ("3",))
+
+
+def test_pg_dump_alter_sequence_owned_by_and_as(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE SCHEMA app;
+        CREATE TABLE app.customer (id bigint NOT NULL);
+        CREATE SEQUENCE app.customer_id_seq START WITH 1 INCREMENT BY 1 NO MINVALUE CACHE 1;
+        ALTER SEQUENCE app.customer_id_seq OWNED BY app.customer.id;
+        ALTER SEQUENCE app.customer_id_seq AS integer;
+        CREATE SEQUENCE loose_seq OWNED BY app.customer.id;
+        ALTER SEQUENCE loose_seq OWNED BY NONE;
+        ALTER SEQUENCE IF EXISTS never_made_seq RESTART;
+        ALTER SEQUENCE absent_seq RESTART;
+        """,
+    )
+    sequence = result.catalog.sequences["app", "customer_id_seq"]
+    assert sequence.owned_by == (("app", "customer"), "id")
+    assert sequence.data_type == "integer"
+    assert result.catalog.sequences["public", "loose_seq"].owned_by is None
+    assert events(result, EventKind.MISSING) == [("sequence", "absent_seq")]
+
+
+def test_serial_default_names_its_sequence_the_way_the_server_prints_it(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE SCHEMA "Billing";
+        CREATE TABLE "Category" (id SERIAL NOT NULL);
+        CREATE TABLE "Billing".invoice (id bigserial, "position" serial);
+        CREATE TABLE plain (id serial);
+        """,
+    )
+    tables = result.catalog.tables
+    assert tables["public", "Category"].columns[0].default == (
+        """nextval('"Category_id_seq"'::regclass)"""
+    )
+    invoice = tables["Billing", "invoice"].columns
+    assert invoice[0].default == """nextval('"Billing".invoice_id_seq'::regclass)"""
+    assert invoice[1].default == """nextval('"Billing".invoice_position_seq'::regclass)"""
+    assert tables["public", "plain"].columns[0].default == "nextval('plain_id_seq'::regclass)"
+
+
+# ---- search_path -----------------------------------------------------------------
+
+
+def test_search_path_decides_where_unqualified_names_are_created_and_found(
+    tmp_path: Path,
+) -> None:
+    result = run(
+        tmp_path,
+        """
+        SELECT pg_catalog.set_config('search_path', '', false);
+        CREATE SCHEMA billing;
+        CREATE TABLE public.account (id bigint PRIMARY KEY);
+        CREATE TABLE billing.tenant (id bigint PRIMARY KEY);
+        SET search_path TO billing, public;
+        CREATE TYPE state AS ENUM ('open', 'paid');
+        CREATE TABLE account (id bigint PRIMARY KEY);
+        CREATE TABLE payment (
+            id serial PRIMARY KEY,
+            tenant_id bigint REFERENCES tenant (id),
+            status state NOT NULL
+        );
+        CREATE INDEX payment_tenant_idx ON payment (tenant_id);
+        RESET search_path;
+        BEGIN;
+        SET LOCAL search_path = billing;
+        CREATE TABLE refund (id bigint);
+        COMMIT;
+        CREATE TABLE note (id bigint);
+        """,
+    )
+    assert events(result, EventKind.MISSING) == []
+    assert events(result, EventKind.DUPLICATE) == []
+    tables = result.catalog.tables
+    assert {("billing", "account"), ("public", "account")} <= set(tables)
+    payment = tables["billing", "payment"]
+    assert payment.foreign_keys[0].foreign_key.ref_table == ("billing", "tenant")
+    assert payment.column("status").type == TypeRef("state", "billing")
+    assert payment.column("id").default == "nextval('billing.payment_id_seq'::regclass)"
+    assert ("billing", "payment_tenant_idx") in result.catalog.indexes
+    assert ("billing", "refund") in tables and ("public", "note") in tables
+
+
+def test_check_added_to_a_partitioned_table_reaches_its_partitions(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE log (at date NOT NULL, data jsonb) PARTITION BY RANGE (at);
+        CREATE TABLE log_2025 PARTITION OF log
+            FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY RANGE (at);
+        CREATE TABLE log_2025_01 PARTITION OF log_2025
+            FOR VALUES FROM ('2025-01-01') TO ('2025-02-01');
+        ALTER TABLE log ADD CONSTRAINT log_data_is_object CHECK (jsonb_typeof(data) = 'object');
+        """,
+    )
+    for name in ("log", "log_2025", "log_2025_01"):
+        table = result.catalog.tables["public", name]
+        assert [c.name for c in table.checks] == ["log_data_is_object"]

@@ -17,6 +17,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
+from checker.catalog import Catalog
 from checker.parsing import unchecked_ast_nodes
 from checker.simulation import EventKind, ParsedStatement, SimulationResult
 from checker.simulator import expressions, plpgsql
@@ -31,6 +32,7 @@ from checker.simulator.naming import (
     truncate_identifier,
 )
 from checker.simulator.objects import (
+    alter_sequence,
     comment,
     create_extension,
     create_function,
@@ -38,6 +40,9 @@ from checker.simulator.objects import (
     create_sequence,
     create_trigger,
     create_view,
+    end_transaction,
+    select_set_config,
+    set_variable,
 )
 from checker.simulator.state import TEMP_SCHEMA, Creations, State
 from checker.simulator.tables import create_table, drop_table
@@ -61,21 +66,29 @@ __all__ = [
 # Statements with no effect on the schema model: data changes, session settings,
 # transaction control, privileges, maintenance.
 _NO_SCHEMA_EFFECT = (
-    ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt,
-    ast.TransactionStmt, ast.VariableSetStmt, ast.VariableShowStmt, ast.VacuumStmt,
+    ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt,
+    ast.VariableShowStmt, ast.VacuumStmt,
     ast.ExplainStmt, ast.LockStmt, ast.TruncateStmt, ast.NotifyStmt, ast.ListenStmt,
     ast.UnlistenStmt, ast.CheckPointStmt, ast.DiscardStmt, ast.GrantStmt, ast.GrantRoleStmt,
     ast.AlterOwnerStmt, ast.AlterDefaultPrivilegesStmt, ast.ReindexStmt, ast.ClusterStmt,
-    ast.AlterSeqStmt, ast.CopyStmt, ast.PrepareStmt, ast.DeallocateStmt, ast.CreateRoleStmt,
+    ast.CopyStmt, ast.PrepareStmt, ast.DeallocateStmt, ast.CreateRoleStmt,
     ast.AlterRoleStmt, ast.DropRoleStmt, ast.AlterSystemStmt, ast.AlterExtensionStmt,
     ast.ConstraintsSetStmt, ast.SecLabelStmt,
 )  # fmt: skip
 
 
-def simulate(parsed: Sequence[ParsedStatement], *, postgres_version: int = 17) -> SimulationResult:
-    """Apply statements in order; the result holds the Catalog, every statement
-    (DO-body statements right after their DO) and the events."""
+def simulate(
+    parsed: Sequence[ParsedStatement],
+    *,
+    postgres_version: int = 17,
+    initial: Catalog | None = None,
+) -> SimulationResult:
+    """Apply statements in order, to ``initial`` when given (a base read as a ready
+    catalog) or else to an empty database; the result holds the Catalog, every
+    statement (DO-body statements right after their DO) and the events."""
     state = State(postgres_version=postgres_version)
+    if initial is not None:
+        state.seed(initial)
     bodies: dict[int, plpgsql.PlBlock | str] = {}
     with unchecked_ast_nodes():  # the statements inside DO bodies are parsed here
         for statement in parsed:
@@ -143,7 +156,7 @@ def _apply(state: State, parsed: ParsedStatement, bodies: dict[int, plpgsql.PlBl
 
 
 def _create_table_as(state: State, node: PgNode) -> None:
-    key = state.relation_key(node.into.rel)
+    key = state.relation_key(node.into.rel, create=True)
     if node.objtype == ObjectType.OBJECT_MATVIEW:
         create_view(
             state, key, materialized=True, replace_ok=False,
@@ -160,7 +173,7 @@ def _create_table_as(state: State, node: PgNode) -> None:
 
 
 def _view(state: State, node: PgNode) -> None:
-    key = state.relation_key(node.view)
+    key = state.relation_key(node.view, create=True)
     create_view(
         state, key, materialized=False, replace_ok=bool(node.replace),
         if_not_exists=False, location=node.view.location,
@@ -180,11 +193,15 @@ _HANDLERS: dict[type, Callable[[State, Any], None]] = {
     ast.AlterDomainStmt: alter_domain,
     ast.CreateExtensionStmt: create_extension,
     ast.CreateSeqStmt: create_sequence,
+    ast.AlterSeqStmt: alter_sequence,
     ast.ViewStmt: _view,
     ast.CreateTableAsStmt: _create_table_as,
     ast.CreateFunctionStmt: create_function,
     ast.CreateTrigStmt: create_trigger,
     ast.CommentStmt: comment,
+    ast.VariableSetStmt: set_variable,
+    ast.SelectStmt: select_set_config,
+    ast.TransactionStmt: end_transaction,
 }
 
 

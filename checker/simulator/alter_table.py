@@ -7,13 +7,27 @@ from dataclasses import replace
 
 from pglast.enums import AlterTableType, ConstrType, DropBehavior, ObjectType
 
-from checker.catalog import Column, ConstraintKind, Identity, Sequence, Table, display_name
+from checker.catalog import (
+    Column,
+    Constraint,
+    ConstraintKind,
+    Identity,
+    QualifiedName,
+    Sequence,
+    Table,
+    display_name,
+)
 from checker.simulation import EventKind
 from checker.simulator.definitions import build_column, resolve_type
 from checker.simulator.expressions import deparse
 from checker.simulator.naming import choose_name
 from checker.simulator.state import State
-from checker.simulator.tables import add_constraints, attach_partition, drop_columns
+from checker.simulator.tables import (
+    add_constraints,
+    attach_partition,
+    drop_columns,
+    partitions_of,
+)
 from checker.types import PgNode
 
 A = AlterTableType
@@ -208,6 +222,19 @@ def _add_constraint(state: State, table: Table, node: PgNode) -> None:
                 action="add constraint",
                 detail=constraint.name,
             )
+            _clone_to_partitions(state, added.qualified, constraint)
+
+
+def _clone_to_partitions(state: State, parent: QualifiedName, constraint: Constraint) -> None:
+    """A CHECK or FOREIGN KEY added to a partitioned table is added to every partition
+    under the same name, as attaching a partition later does."""
+    if constraint.kind not in (ConstraintKind.CHECK, ConstraintKind.FOREIGN_KEY):
+        return
+    for partition_key in partitions_of(state, parent):
+        partition = state.tables[partition_key]
+        if partition.constraint(constraint.name) is None:
+            state.put_table(replace(partition, constraints=(*partition.constraints, constraint)))
+        _clone_to_partitions(state, partition_key, constraint)
 
 
 def _constraint_using_index(state: State, table: Table, node: PgNode) -> None:

@@ -33,9 +33,15 @@ from checker.catalog import (
     display_name,
 )
 from checker.simulator.expressions import column_refs, deparse
-from checker.simulator.naming import choose_name, index_column_names, name_addition
+from checker.simulator.naming import (
+    choose_name,
+    index_column_names,
+    name_addition,
+    quote_identifier,
+)
 from checker.simulator.state import State
 from checker.types import (
+    EXTENSION_TYPES,
     PgNode,
     extension_of_type,
     is_builtin_type,
@@ -69,8 +75,13 @@ def resolve_type(state: State, node: PgNode) -> TypeRef:
             state.missing("extension", (extension,), extension, location=node.location)
         return type_ref(node)
     schema, name = type_name_parts(node)
-    key = (schema or "public", name)
+    key = (schema, name) if schema is not None else state.object_key([name])
     if state.type_exists(key) is None:
+        # pg_dump qualifies extension types with the extension's schema
+        # (public.citext, public.vector(1536)); format_type prints them bare.
+        provider = state.extensions.get(EXTENSION_TYPES.get(name, ""))
+        if provider is not None and provider.schema == schema:
+            return replace(type_ref(node), schema=None)
         state.missing("type", key, display_name(key), location=node.location)
     return type_ref(node, schema=key[0])
 
@@ -134,7 +145,10 @@ def build_column(
             )
             state.sequences[sequence.schema, sequence.name] = sequence
             if serial is not None:
-                qualified = sequence_name if schema == "public" else f"{schema}.{sequence_name}"
+                # nextval's argument is the regclass text: quoted where the name needs it
+                qualified = quote_identifier(sequence_name)
+                if schema != "public":
+                    qualified = f"{quote_identifier(schema)}.{qualified}"
                 default = f"nextval('{qualified}'::regclass)"
     collation = ".".join(names_of(node.collClause.collname)) if node.collClause else None
     column = Column(

@@ -7,7 +7,10 @@ drops ``<table>_<col>_key`` by name looks broken when it is not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+
+from pglast.parser import scan
 
 NAMEDATALEN = 64
 MAX_IDENTIFIER_BYTES = NAMEDATALEN - 1
@@ -19,6 +22,19 @@ def truncate_identifier(name: str) -> str:
     if len(data) <= MAX_IDENTIFIER_BYTES:
         return name
     return data[:MAX_IDENTIFIER_BYTES].decode("utf-8", errors="ignore")
+
+
+_SAFE_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_NOT_RESERVED = frozenset({"NO_KEYWORD", "UNRESERVED_KEYWORD"})
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` the way quote_identifier() prints it (ruleutils.c): bare when it is
+    lower case letters, digits and underscores and not a keyword other than an
+    unreserved one, double-quoted otherwise."""
+    if _SAFE_IDENTIFIER.fullmatch(name) and scan(name)[0].kind in _NOT_RESERVED:
+        return name
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _clip(data: bytes, limit: int) -> bytes:

@@ -7,9 +7,17 @@ from dataclasses import replace
 from typing import Any
 
 from pglast import ast
-from pglast.enums import ObjectType
+from pglast.enums import ObjectType, TransactionStmtKind, VariableSetKind
 
-from checker.catalog import Extension, Function, Sequence, Trigger, View, display_name
+from checker.catalog import (
+    Extension,
+    Function,
+    QualifiedName,
+    Sequence,
+    Trigger,
+    View,
+    display_name,
+)
 from checker.simulation import EventKind
 from checker.simulator.definitions import names_of
 from checker.simulator.expressions import deparse, string_value
@@ -17,6 +25,14 @@ from checker.simulator.state import State
 from checker.types import PgNode, type_ref
 
 _OUTPUT_MODES = {"o", "t"}
+_TRANSACTION_ENDS = frozenset(
+    {
+        TransactionStmtKind.TRANS_STMT_COMMIT,
+        TransactionStmtKind.TRANS_STMT_ROLLBACK,
+        TransactionStmtKind.TRANS_STMT_COMMIT_PREPARED,
+        TransactionStmtKind.TRANS_STMT_ROLLBACK_PREPARED,
+    }
+)
 
 
 def create_schema(state: State, node: PgNode) -> list[Any]:
@@ -40,7 +56,7 @@ def create_extension(state: State, node: PgNode) -> None:
     version = string_value(options["new_version"]) if "new_version" in options else None
     if "schema" in options and schema is None:
         schema = str(getattr(options["schema"], "sval", "public"))
-    extension = Extension(name, schema or "public", version, state.origin_at(None))
+    extension = Extension(name, schema or state.creation_schema(), version, state.origin_at(None))
     existing = state.extensions.get(name)
     if existing is not None:
         if node.if_not_exists:
@@ -54,20 +70,23 @@ def create_extension(state: State, node: PgNode) -> None:
     state.event(EventKind.CREATED, "extension", name)
 
 
+def _owned_by(state: State, option: PgNode) -> tuple[QualifiedName, str] | None:
+    """The (table, column) of an OWNED BY option; None for OWNED BY NONE."""
+    parts = names_of(option.arg) if isinstance(option.arg, list | tuple) else ()
+    if len(parts) < 2:
+        return None
+    return state.object_key(parts[:-1]), parts[-1]
+
+
 def create_sequence(state: State, node: PgNode) -> None:
-    key = state.relation_key(node.sequence)
+    key = state.relation_key(node.sequence, create=True)
     data_type = "bigint"
     owned_by = None
     for option in node.options or ():
         if option.defname == "as" and isinstance(option.arg, ast.TypeName):
             data_type = type_ref(option.arg).name
-        elif option.defname == "owned_by" and isinstance(option.arg, list | tuple):
-            parts = names_of(option.arg)
-            if len(parts) >= 2:
-                owned_by = (
-                    ("public", parts[-2]) if len(parts) == 2 else (parts[-3], parts[-2]),
-                    parts[-1],
-                )
+        elif option.defname == "owned_by":
+            owned_by = _owned_by(state, option)
     sequence = Sequence(
         key[0], key[1], data_type, owned_by, state.origin_at(node.sequence.location)
     )
@@ -86,6 +105,73 @@ def create_sequence(state: State, node: PgNode) -> None:
         return
     state.sequences[key] = sequence
     state.event(EventKind.CREATED, "sequence", display_name(key))
+
+
+def alter_sequence(state: State, node: PgNode) -> None:
+    """ALTER SEQUENCE: its data type (AS) and OWNED BY, which pg_dump writes
+    after every CREATE SEQUENCE; the other options do not change the model."""
+    key = state.relation_key(node.sequence)
+    sequence = state.sequences.get(key)
+    if sequence is None:
+        if not node.missing_ok:
+            state.missing("sequence", key, display_name(key), location=node.sequence.location)
+        return
+    for option in node.options or ():
+        if option.defname == "as" and isinstance(option.arg, ast.TypeName):
+            sequence = replace(sequence, data_type=type_ref(option.arg).name)
+        elif option.defname == "owned_by":
+            sequence = replace(sequence, owned_by=_owned_by(state, option))
+    if sequence != state.sequences[key]:
+        state.sequences[key] = sequence
+        state.event(EventKind.ALTERED, "sequence", display_name(key))
+
+
+def _path(names: list[str]) -> tuple[str, ...]:
+    # "$user" names the role's own schema, which migrations do not create
+    return tuple(name for name in names if name and name != "$user")
+
+
+def _set_search_path(state: State, path: tuple[str, ...], *, local: bool) -> None:
+    if local and state.saved_search_path is None:
+        state.saved_search_path = state.search_path
+    elif not local:
+        state.saved_search_path = None
+    state.search_path = path
+
+
+def set_variable(state: State, node: PgNode) -> None:
+    """SET / RESET search_path: where unqualified names are created and found."""
+    if node.kind == VariableSetKind.VAR_RESET_ALL or (
+        node.name == "search_path"
+        and node.kind in (VariableSetKind.VAR_RESET, VariableSetKind.VAR_SET_DEFAULT)
+    ):
+        _set_search_path(state, ("public",), local=bool(node.is_local))
+    elif node.name == "search_path" and node.kind == VariableSetKind.VAR_SET_VALUE:
+        # each argument is one schema name, quoted or not ('a, b' is ONE name)
+        names = [string_value(arg) or str(getattr(arg, "sval", "")) for arg in node.args or ()]
+        _set_search_path(state, _path(names), local=bool(node.is_local))
+
+
+def select_set_config(state: State, node: PgNode) -> None:
+    """``SELECT pg_catalog.set_config('search_path', '', false)``, as pg_dump writes it."""
+    for target in node.targetList or ():
+        call: Any = getattr(target, "val", None)
+        arguments = call.args if isinstance(call, ast.FuncCall) and call.args else ()
+        if len(arguments) != 3 or names_of(call.funcname)[-1] != "set_config":
+            continue
+        name, value, local = string_value(arguments[0]), string_value(arguments[1]), arguments[2]
+        if name != "search_path" or value is None or not isinstance(local, ast.A_Const):
+            continue
+        names = [part.strip() for part in value.split(",")]
+        unquoted = [n[1:-1].replace('""', '"') if n.startswith('"') else n.lower() for n in names]
+        _set_search_path(state, _path(unquoted), local=bool(getattr(local.val, "boolval", False)))
+
+
+def end_transaction(state: State, node: PgNode) -> None:
+    """COMMIT or ROLLBACK ends what SET LOCAL changed."""
+    if node.kind in _TRANSACTION_ENDS and state.saved_search_path is not None:
+        state.search_path = state.saved_search_path
+        state.saved_search_path = None
 
 
 def create_view(state: State, key: tuple[str, str], *, materialized: bool, replace_ok: bool,
@@ -114,7 +200,7 @@ def function_arguments(parameters: Any) -> str:
 
 
 def create_function(state: State, node: PgNode) -> None:
-    key = state.object_key(node.funcname)
+    key = state.object_key(node.funcname, create=True)
     arguments = function_arguments(node.parameters)
     options = {str(o.defname): o.arg for o in node.options or ()}
     language = str(getattr(options.get("language"), "sval", "")) or None

@@ -8,7 +8,7 @@ are kept in step so that each statement costs dict lookups, not catalog scans.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +67,9 @@ class Creations:
 class State:
     postgres_version: int = 17
     schemas: set[str] = field(default_factory=lambda: {"public"})
+    # schemas an unqualified name is looked up in (SET search_path), "$user" left out
+    search_path: tuple[str, ...] = ("public",)
+    saved_search_path: tuple[str, ...] | None = None  # to restore when SET LOCAL's transaction ends
     tables: dict[QualifiedName, Table] = field(default_factory=dict)
     indexes: dict[QualifiedName, Index] = field(default_factory=dict)
     enums: dict[QualifiedName, EnumType] = field(default_factory=dict)
@@ -93,22 +96,45 @@ class State:
 
     # ---- names -------------------------------------------------------------
 
-    def relation_key(self, node: PgNode) -> QualifiedName:
-        """(schema, name) of a relation as written; unqualified names see temp tables first."""
+    def creation_schema(self) -> str:
+        """Where an unqualified CREATE puts its object: the first existing schema of
+        the search_path (public when none exists, where the server would fail)."""
+        return next((schema for schema in self.search_path if schema in self.schemas), "public")
+
+    def _on_path(self, name: str, exists: Callable[[QualifiedName], Any], create: bool) -> str:
+        """The schema an unqualified name resolves to: on lookup, the first schema of
+        the search_path that holds it; on CREATE (or when none does), the creation schema."""
+        if not create:
+            for schema in self.search_path:
+                if exists((schema, name)) is not None:
+                    return schema
+        return self.creation_schema()
+
+    def relation_key(self, node: PgNode, *, create: bool = False) -> QualifiedName:
+        """(schema, name) of a relation as written; unqualified names see temp tables
+        first, then the search_path."""
         if node.schemaname:
             return (str(node.schemaname), str(node.relname))
         if getattr(node, "relpersistence", "p") == "t":
             return (TEMP_SCHEMA, str(node.relname))
         if (TEMP_SCHEMA, node.relname) in self.tables:
             return (TEMP_SCHEMA, str(node.relname))
-        return ("public", str(node.relname))
+        name = str(node.relname)
+        return (self._on_path(name, self.relation_exists, create), name)
 
-    def object_key(self, names: Iterable[Any]) -> QualifiedName:
-        """(schema, name) from a list of String nodes (``a`` or ``s.a``)."""
+    def object_key(self, names: Iterable[Any], *, create: bool = False) -> QualifiedName:
+        """(schema, name) from a list of String nodes (``a`` or ``s.a``); an unqualified
+        name is looked up along the search_path (types, relations and functions)."""
         parts = [str(getattr(part, "sval", part)) for part in names]
         if len(parts) >= 2:
             return (parts[-2], parts[-1])
-        return ("public", parts[-1])
+        return (self._on_path(parts[-1], self._object_exists, create), parts[-1])
+
+    def _object_exists(self, key: QualifiedName) -> Any:
+        found = self.type_exists(key) or self.relation_exists(key)
+        if found is None and any(f[:2] == key for f in self.functions):
+            return key
+        return found
 
     def relation_exists(self, key: QualifiedName) -> Any:
         """The pg_class object of that name (table, index, sequence, view, composite)."""
@@ -307,6 +333,25 @@ class State:
             ConstraintKind.EXCLUDE,
         )
 
+    # ---- a ready catalog as the starting point ---------------------------------
+
+    def seed(self, catalog: Catalog) -> None:
+        """Start from ``catalog`` (a drizzle snapshot, a live database) instead of
+        nothing; its objects keep their origins, and no events are recorded."""
+        self.schemas |= set(catalog.schemas)
+        for table in catalog.tables.values():
+            self.put_table(table)
+        for index in catalog.indexes.values():
+            self.put_index(index, _index_columns(index))
+        self.enums.update(catalog.enums)
+        self.domains.update(catalog.domains)
+        self.composites.update(catalog.composites)
+        self.extensions.update(catalog.extensions)
+        self.sequences.update(catalog.sequences)
+        self.views.update(catalog.views)
+        self.functions.update(catalog.functions)
+        self.triggers.update(catalog.triggers)
+
     # ---- output ------------------------------------------------------------
 
     def catalog(self) -> Catalog:
@@ -328,3 +373,23 @@ class State:
 
 def table_label(key: QualifiedName) -> str:
     return display_name(key)
+
+
+def _index_columns(index: Index) -> set[str]:
+    """The columns an index uses, expressions and predicate included (a DROP COLUMN
+    of any of them drops the index), read back from the expressions' text."""
+    from pglast import parser as pg_parser
+
+    from checker.simulator.expressions import column_refs
+
+    used = {key.column for key in index.keys if key.column is not None} | set(index.include)
+    texts = [key.expression for key in index.keys if key.expression is not None]
+    if index.predicate is not None:
+        texts.append(index.predicate)
+    for text in texts:
+        try:
+            tree = pg_parser.parse_sql(f"SELECT {text}")
+        except pg_parser.ParseError:
+            continue  # text a server printed that pglast's parser does not take: keys only
+        used.update(column_refs(tree[0].stmt))
+    return used

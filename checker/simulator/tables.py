@@ -37,7 +37,7 @@ _STRATEGIES = {"r": "range", "l": "list", "h": "hash"}
 
 
 def create_table(state: State, node: PgNode) -> None:
-    key = state.relation_key(node.relation)
+    key = state.relation_key(node.relation, create=True)
     label = display_name(key)
     if key[0] not in state.schemas and key[0] != TEMP_SCHEMA:
         state.missing("schema", (key[0],), key[0], location=node.relation.location)

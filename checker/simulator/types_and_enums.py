@@ -31,14 +31,14 @@ def _create_type(state: State, key: QualifiedName, built: Any, kind: str, locati
 
 
 def create_enum(state: State, node: PgNode) -> None:
-    key = state.object_key(node.typeName)
+    key = state.object_key(node.typeName, create=True)
     enum = EnumType(key[0], key[1], names_of(node.vals), origin=state.origin_at(None))
     if _create_type(state, key, enum, "enum", None):
         state.enums[key] = enum
 
 
 def create_composite(state: State, node: PgNode) -> None:
-    key = state.relation_key(node.typevar)
+    key = state.relation_key(node.typevar, create=True)
     attributes = tuple(
         (str(c.colname), resolve_type(state, c.typeName)) for c in node.coldeflist or ()
     )
@@ -51,7 +51,7 @@ def create_composite(state: State, node: PgNode) -> None:
 
 
 def create_domain(state: State, node: PgNode) -> None:
-    key = state.object_key(node.domainname)
+    key = state.object_key(node.domainname, create=True)
     not_null = False
     default: str | None = None
     checks: list[str] = []

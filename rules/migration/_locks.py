@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
+from pglast.enums import AlterTableType, BoolExprType, ConstrType, NullTestType
 
 from checker.catalog import Catalog
 from checker.simulation import SimEvent
@@ -24,11 +25,78 @@ class Heavy:
     location: int  # offset in the statement text
 
 
+def _not_null_columns(expression: Any) -> set[str]:
+    """Columns a CHECK expression proves NOT NULL: ``col IS NOT NULL``, alone or ANDed."""
+    if isinstance(expression, ast.BoolExpr) and expression.boolop == BoolExprType.AND_EXPR:
+        return set().union(*(_not_null_columns(arg) for arg in expression.args or ()))
+    if (
+        isinstance(expression, ast.NullTest)
+        and expression.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(expression.arg, ast.ColumnRef)
+    ):
+        fields = expression.arg.fields or ()
+        return {str(getattr(fields[-1], "sval", ""))} if fields else set()
+    return set()
+
+
+@dataclass(slots=True)
+class NotNullChecks:
+    """The CHECK (col IS NOT NULL) constraints of each table as the run goes on.
+
+    SET NOT NULL skips its scan when a valid one exists (PostgreSQL 12+): the
+    zero-downtime way is ADD CHECK ... NOT VALID, VALIDATE, then SET NOT NULL.
+    """
+
+    # (table, constraint name) -> (columns it proves NOT NULL, valid)
+    checks: dict[tuple[str, str], tuple[set[str], bool]] = field(default_factory=dict)
+
+    def proves(self, table: str, column: str) -> bool:
+        return any(
+            valid and column in columns
+            for (owner, _), (columns, valid) in self.checks.items()
+            if owner == table
+        )
+
+    def apply(self, node: Any) -> None:
+        """Follow one top-level statement."""
+        if isinstance(node, ast.CreateStmt) and isinstance(node.relation, ast.RangeVar):
+            table = table_name(node.relation)
+            for element in node.tableElts or ():
+                constraints = [element]
+                if isinstance(element, ast.ColumnDef):
+                    constraints = list(element.constraints or ())
+                for constraint in constraints:
+                    self._add(table, constraint)
+        elif isinstance(node, ast.AlterTableStmt) and isinstance(node.relation, ast.RangeVar):
+            table = table_name(node.relation)
+            for cmd in node.cmds or ():
+                if cmd.subtype == AlterTableType.AT_AddConstraint:
+                    self._add(table, cmd.def_)
+                elif cmd.subtype == AlterTableType.AT_ValidateConstraint:
+                    found = self.checks.get((table, str(cmd.name)))
+                    if found is not None:
+                        self.checks[(table, str(cmd.name))] = (found[0], True)
+                elif cmd.subtype == AlterTableType.AT_DropConstraint:
+                    self.checks.pop((table, str(cmd.name)), None)
+
+    def _add(self, table: str, constraint: Any) -> None:
+        if (
+            not isinstance(constraint, ast.Constraint)
+            or constraint.contype != ConstrType.CONSTR_CHECK
+        ):
+            return
+        columns = _not_null_columns(constraint.raw_expr)
+        if columns:
+            name = str(constraint.conname or f"<unnamed {len(self.checks)}>")
+            self.checks[(table, name)] = (columns, not constraint.skip_validation)
+
+
 def alter_table_heavy(
     catalog: Catalog,
     cmd: ast.AlterTableCmd,
     table: str,
     events: list[SimEvent],
+    not_null_checks: NotNullChecks | None = None,
 ) -> Iterator[Heavy]:
     """The heavy operations of one ALTER TABLE subcommand on an existing ``table``."""
     everything = f"every read and write of {table} waits"
@@ -66,6 +134,8 @@ def alter_table_heavy(
                 location,
             )
     elif subtype == AlterTableType.AT_SetNotNull:
+        if not_null_checks is not None and not_null_checks.proves(table, str(cmd.name)):
+            return
         yield Heavy(
             f"SET NOT NULL on {cmd.name}",
             f"it scans every row under an ACCESS EXCLUSIVE lock: {everything}",

@@ -10,6 +10,11 @@ from checker.model import MigrationFile
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.migration._common import Folder, base_numbers, label, migration_folders, migration_origin
 
+# Rails, Prisma, Knex, golang-migrate and Flyway projects often number migrations
+# by timestamp (20240301120000_x): the numbers are not consecutive by design.
+# Eight digits or more is a date (YYYYMMDD...), never a counter.
+_TIMESTAMP_FLOOR = 10_000_000
+
 
 def _span(low: int, high: int) -> str:
     return f"{low:04d}" if low == high else f"{low:04d}-{high:04d}"
@@ -25,6 +30,8 @@ class SequenceGapRule(Rule):
         both count), at the first migration after the gap. An extension
         folder that does not start at 0000 continues the base's numbering;
         a gap between the base's newest number and its first is reported too.
+        Folders numbered by timestamp (eight digits or more, as Rails,
+        Prisma and Knex name them) have no consecutive numbers to check.
 
     Why it matters:
         drizzle-kit numbers migrations consecutively, so a hole means a
@@ -57,6 +64,8 @@ class SequenceGapRule(Rule):
                 assert migration.sequence is not None
                 by_number.setdefault(migration.sequence, migration)
             numbers = sorted(by_number)
+            if numbers and numbers[-1] >= _TIMESTAMP_FLOOR:
+                continue
             for low, high in pairwise(numbers):
                 if high > low + 1:
                     yield self._gap(
@@ -70,7 +79,7 @@ class SequenceGapRule(Rule):
                     )
             if folder.continues_numbering() and in_base and numbers:
                 newest = max(in_base)
-                if numbers[0] > newest + 1:
+                if newest < _TIMESTAMP_FLOOR and numbers[0] > newest + 1:
                     base_file = in_base[newest][0]
                     yield self._gap(
                         context,

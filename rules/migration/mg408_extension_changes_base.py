@@ -79,6 +79,9 @@ class ExtensionChangesBaseRule(Rule):
         """The base object an event acts on: the table for columns and constraints."""
         name = event.name
         if event.object_kind in _TABLE_PARTS and "." in name:
+            own = history.created(event.object_kind, name)
+            if own is not None and own.layer is not Layer.BASE:
+                return None  # a column or constraint the change added (reported there)
             name = name.rsplit(".", 1)[0]
             creation = history.created("table", name)
             return (f"table {name}", creation) if creation else None

@@ -11,8 +11,8 @@ from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement, SimEvent
 from rules.migration._common import relative
-from rules.migration._history import replay, table_name
-from rules.migration._locks import Heavy, alter_table_heavy
+from rules.migration._history import History, replay, table_name
+from rules.migration._locks import Heavy, NotNullChecks, alter_table_heavy
 
 
 @register
@@ -64,16 +64,27 @@ class LockHeavyOnExistingTableRule(Rule):
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
+        not_null_checks = NotNullChecks()
         for parsed, history, events in replay(context.statements, context.events):
-            node = parsed.node
-            relation = getattr(node, "relation", None)
-            if not isinstance(relation, ast.RangeVar):
-                continue
+            yield from self._statement(context, parsed, history, events, not_null_checks)
+            not_null_checks.apply(parsed.node)
+
+    def _statement(
+        self,
+        context: RuleContext,
+        parsed: ParsedStatement,
+        history: History,
+        events: list[SimEvent],
+        not_null_checks: NotNullChecks,
+    ) -> Iterator[Finding]:
+        node = parsed.node
+        relation = getattr(node, "relation", None)
+        if isinstance(relation, ast.RangeVar):
             table = table_name(relation)
             creation = history.created("table", table)
             if creation is None or not creation.before(parsed):
-                continue
-            for heavy in self._heavy(context, parsed, node, table, events):
+                return
+            for heavy in self._heavy(context, parsed, node, table, events, not_null_checks):
                 origin = parsed.statement.span(heavy.location, len(parsed.statement.text))
                 yield self.finding(
                     f"{heavy.what} on {table}, which exists before this migration (created at "
@@ -90,6 +101,7 @@ class LockHeavyOnExistingTableRule(Rule):
         node: object,
         table: str,
         events: list[SimEvent],
+        not_null_checks: NotNullChecks,
     ) -> Iterator[Heavy]:
         if isinstance(node, ast.IndexStmt) and not node.concurrent:
             yield Heavy(
@@ -116,4 +128,4 @@ class LockHeavyOnExistingTableRule(Rule):
             )
         elif isinstance(node, ast.AlterTableStmt):
             for cmd in node.cmds or ():
-                yield from alter_table_heavy(context.catalog, cmd, table, events)
+                yield from alter_table_heavy(context.catalog, cmd, table, events, not_null_checks)
