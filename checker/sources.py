@@ -228,11 +228,26 @@ def _sql_files(folder: Path) -> list[Path]:
 
 
 def _load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
-    files = _sql_files(folder)
+    files = _sql_files(folder) or _prisma_migrations(folder)
     if not files:
         raise InputError(f"{folder}: no .sql files and no drizzle journal (meta/_journal.json)")
     for file in files:
         _load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder))
+
+
+def _prisma_migrations(folder: Path) -> list[Path]:
+    """Prisma's layout: one folder per migration (``20240101000000_init/``), each
+    holding ``migration.sql``; the folders' names give the order."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot list: {exc.strerror or exc}") from None
+    found = [
+        entry / "migration.sql"
+        for entry in entries
+        if entry.is_dir() and not entry.is_symlink() and (entry / "migration.sql").is_file()
+    ]
+    return sorted(found, key=lambda p: natural_key(p.parent.name))
 
 
 def _load_sql_file(
@@ -244,14 +259,41 @@ def _load_sql_file(
     folder: str | None,
 ) -> None:
     text = read_text(path)
-    name = path.stem
+    # Prisma names every file migration.sql: its folder carries the name
+    name = path.parent.name if path.name == "migration.sql" else path.stem
     migration = MigrationFile(str(path), name, layer, status, _sequence_of(name), entry, folder)
     sources.migrations.append(migration)
     sources.add_text(str(path), text)
-    for start, end in _chunks(text):
-        for s_start, s_end in split_statements(text, start, end):
+    sql_text = _blank_copy_data(text)
+    for start, end in _chunks(sql_text):
+        for s_start, s_end in split_statements(sql_text, start, end):
             origin = Origin(str(path), s_start, s_end, len(sources.statements), layer)
             sources.statements.append(Statement(text[s_start:s_end], origin, migration))
+
+
+_COPY_FROM_STDIN = re.compile(r"^[ \t]*COPY\b[^;]*\bFROM[ \t]+stdin\b[^;\n]*;[ \t]*$", re.I | re.M)
+_END_OF_COPY_DATA = re.compile(r"^\\\.[ \t]*$", re.M)
+
+
+def _blank_copy_data(text: str) -> str:
+    """The text with the data rows of ``COPY ... FROM stdin;`` blocks (pg_dump
+    output) blanked out up to their ``\\.`` line: data is not SQL. Lengths and
+    line breaks are kept, so every offset still points into the file."""
+    if "\\." not in text:
+        return text
+    parts: list[str] = []
+    position = 0
+    for copy in _COPY_FROM_STDIN.finditer(text):
+        if copy.start() < position:
+            continue
+        data_start = copy.end()
+        end = _END_OF_COPY_DATA.search(text, data_start)
+        data_end = end.end() if end is not None else len(text)
+        parts.append(text[position:data_start])
+        parts.append(re.sub(r"[^\n]", " ", text[data_start:data_end]))
+        position = data_end
+    parts.append(text[position:])
+    return "".join(parts)
 
 
 def _chunks(text: str) -> Iterator[tuple[int, int]]:

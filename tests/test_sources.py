@@ -149,3 +149,37 @@ def test_missing_path_and_bad_encoding(tmp_path: Path) -> None:
     bad.write_bytes(b"SELECT 1;\nSELECT '\xe9';\n")
     with pytest.raises(InputError, match=r"latin1.sql:2:9: not valid UTF-8 \(byte 0xe9\)"):
         load_sources([(bad, Layer.BASE)])
+
+
+def test_pg_dump_copy_data_is_not_read_as_sql(tmp_path: Path) -> None:
+    dump = tmp_path / "dump.sql"
+    dump.write_text(
+        "CREATE TABLE public.note (id integer NOT NULL, body text);\n"
+        "COPY public.note (id, body) FROM stdin;\n"
+        "1\thello; world\n"
+        "2\t'unterminated\n"
+        "\\.\n"
+        "ALTER TABLE ONLY public.note ADD CONSTRAINT note_pkey PRIMARY KEY (id);\n"
+    )
+    sources = load_sources([(dump, Layer.BASE)])
+    assert [s.text.split(" (")[0] for s in sources.statements] == [
+        "CREATE TABLE public.note",
+        "COPY public.note",
+        "ALTER TABLE ONLY public.note ADD CONSTRAINT note_pkey PRIMARY KEY",
+    ]
+    assert _line_col(sources, sources.statements[2]) == (6, 1)
+
+
+def test_prisma_migration_folders(tmp_path: Path) -> None:
+    for name, sql in [
+        ("20240110000000_add_post", 'CREATE TABLE "Post" (id text PRIMARY KEY);'),
+        ("20240101000000_init", 'CREATE TABLE "User" (id text PRIMARY KEY);'),
+    ]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "migration.sql").write_text(sql)
+    (tmp_path / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    sources = load_sources([(tmp_path, Layer.BASE)])
+    assert [m.name for m in sources.migrations] == [
+        "20240101000000_init",
+        "20240110000000_add_post",
+    ]
