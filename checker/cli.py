@@ -21,7 +21,7 @@ from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import BackendUnavailable, InputError
 from checker.findings import Finding, Severity
 from checker.model import input_argument
-from checker.rule import DOC_SECTIONS, RuleMeta, load_plugins, registry
+from checker.rule import CODE_PATTERN, DOC_SECTIONS, RuleMeta, load_plugins, registry
 
 if TYPE_CHECKING:
     from checker.baseline import BaselineEntry
@@ -85,9 +85,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _codes(value: str) -> tuple[str, ...]:
+    """A comma list of rule codes (NC101) or families (NC), for --select / --ignore."""
+    items = tuple(item.strip().upper() for item in value.split(",") if item.strip())
+    for item in items:
+        if not (CODE_PATTERN.match(item) or (len(item) == 2 and item.isalpha())):
+            raise argparse.ArgumentTypeError(f"{item!r} is not a rule code (NC101) or family (NC)")
+    return items
+
+
 def _add_check_options(command: argparse.ArgumentParser) -> None:
     _add_inputs(command)
     command.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
+    command.add_argument(
+        "--select", type=_codes, default=(), metavar="CODES", help="run only these rules/families"
+    )
+    command.add_argument(
+        "--ignore", type=_codes, default=(), metavar="CODES", help="skip these rules/families"
+    )
+    command.add_argument(
+        "--statistics", action="store_true", help="text: end with a count of findings per rule"
+    )
     command.add_argument("--format", choices=FORMATS, default="text")
     command.add_argument("--output", "-o", type=Path, help="write the report here, not stdout")
     command.add_argument("--html", type=Path, metavar="PATH", help="also write the HTML report")
@@ -210,13 +228,22 @@ def command_check(args: argparse.Namespace) -> int:
         else:
             result.extra["live"] = report
             external = report.findings
-    run_rules(result, external=external)
+    selected = args.select
+    ignored = args.ignore
+    run_rules(
+        result,
+        external=external,
+        select=lambda rule: (
+            (not selected or any(_matches(rule.meta.code, s) for s in selected))
+            and not any(_matches(rule.meta.code, i) for i in ignored)
+        ),
+    )
     # The analysis is done and its objects live until exit: keep the collector
     # from rescanning them while the reports are rendered (the cost grew faster
     # than the input on large schemas).
     gc.freeze()
     baselined, fixed = _apply_baseline(result, args.baseline)
-    _emit(_render(result, args.format, args.output, baselined, fixed), args.output)
+    _emit(_render(result, args.format, args.output, baselined, fixed, args.statistics), args.output)
     if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" and args.format != "github":
         from reports.github_report import render_github
 
@@ -248,6 +275,10 @@ def command_check(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     return EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN
+
+
+def _matches(code: str, item: str) -> bool:
+    return code == item or (len(item) == 2 and code.startswith(item))
 
 
 def _metas() -> dict[str, RuleMeta]:
@@ -335,6 +366,7 @@ def _render(
     output: Path | None,
     baselined: int = 0,
     fixed: Sequence[BaselineEntry] = (),
+    statistics: bool = False,
 ) -> str:
     findings, files, metas = result.findings, result.files, _metas()
     if output_format == "json":
@@ -392,6 +424,13 @@ def _render(
             text += _live_summary(live)
     if baselined or fixed:
         text += f"baseline: {baselined} accepted findings hidden, {len(fixed)} no longer occur\n"
+    if statistics:
+        counts: dict[str, int] = {}
+        for finding in findings:
+            counts[finding.code] = counts.get(finding.code, 0) + 1
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            meta = metas.get(code)
+            text += f"{count:>6}  {code}  {meta.name if meta else ''}\n"
     return text
 
 

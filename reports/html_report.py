@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,8 @@ _ACTION_CLASS = {
     "no action": "noaction",
 }
 _BREAKPOINT = re.compile(r"-->\s*statement-breakpoint.*$")
+# Longer lists of findings open grouped by rule, each group collapsed but the errors.
+GROUP_DEFAULT_ABOVE = 120
 _SQLSTATE = re.compile(r"SQLSTATE[:\s]+([0-9A-Z]{5})\b|:\s([0-9A-Z]{5})\s")
 
 # ---------------------------------------------------------------------------
@@ -67,6 +69,32 @@ class FindingRow:
     fix: str
     related: tuple[str, ...]
     objects: tuple[str, ...]
+    order: int = 0  # position in the flat list (most severe first, then file order)
+
+    @property
+    def group(self) -> str:
+        """The DOM id of its group in the grouped view."""
+        return _group_key(self.code, self.severity)
+
+
+def _group_key(code: str, severity: str) -> str:
+    return f"g-{re.sub(r'[^A-Za-z0-9_-]', '_', code)}-{severity}"
+
+
+@dataclass(frozen=True, slots=True)
+class FindingGroup:
+    """The findings of one rule at one severity, for the grouped view of long lists."""
+
+    code: str
+    name: str
+    family: str
+    severity: str
+    rows: tuple[FindingRow, ...]
+    example: str  # the first finding's message, shown while the group is collapsed
+
+    @property
+    def key(self) -> str:
+        return _group_key(self.code, self.severity)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +109,8 @@ class GraphNode:
     columns: int
     findings: int
     title: str
+    context: bool = False  # a base table shown only because the extension references it
+    hidden_edges: int = 0  # its references to tables this layout leaves out
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +123,31 @@ class GraphEdge:
 
 
 @dataclass(frozen=True, slots=True)
-class GraphView:
+class GraphLayout:
+    name: str  # "focus" (the extension's tables and their neighbours) | "all"
     width: float
     height: float
+    frame_height: int  # pixels: the frame shows the layout at about page width
     nodes: tuple[GraphNode, ...]
     edges: tuple[GraphEdge, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphView:
+    layouts: tuple[GraphLayout, ...]  # the focus layout first, when there is one
+    default: str  # the layout shown first
     actions: tuple[tuple[str, str, int], ...]  # (css class, label, count)
     layers: tuple[tuple[str, int], ...]  # (layer, tables)
+    tables: int
+    foreign_keys: int
+
+    @property
+    def nodes(self) -> tuple[GraphNode, ...]:
+        """Every table (the full layout's nodes)."""
+        return self.layouts[-1].nodes
+
+    def layout(self, name: str) -> GraphLayout | None:
+        return next((layout for layout in self.layouts if layout.name == name), None)
 
 
 @dataclass(slots=True)
@@ -123,6 +171,10 @@ class ClosureView:
     preserved_but_deleted: tuple[str, ...]
     removal_missed: tuple[str, ...]
     truncated: bool
+    paths: int = 0  # nodes of the tree (the root excluded)
+    deleted_tables: tuple[str, ...] = ()
+    set_null_tables: tuple[str, ...] = ()
+    blocking_tables: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,13 +219,64 @@ class LiveRow:
 
 
 @dataclass(frozen=True, slots=True)
+class CascadeRow:
+    table: str
+    static: str  # what the static closure predicts: "deleted", "set null", "blocks", "—"
+    server: str  # what the server did, in the same words
+    status: str  # agrees | differs | not-probed
+
+
+@dataclass(frozen=True, slots=True)
+class CascadeView:
+    """One probed delete: the server's observation next to the static closure."""
+
+    root: str
+    in_contract: bool
+    static: tuple[int, int, int]  # deleted, set null, blocking
+    server: tuple[int, int, int]
+    rows: tuple[CascadeRow, ...]  # every table either side names, disagreements first
+    differences: int
+    not_probed: tuple[str, ...]
+    dropped_checks: tuple[str, ...]
+    failure: str
+    findings: tuple[str, ...]  # LV504 messages about this root
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """One documented query: how the server planned it next to the static verdict."""
+
+    query: str
+    sql: str
+    static_class: str  # served | partial | missing | none (CSS)
+    static_verdict: str
+    static_index: str  # the index the static model expects to serve it
+    indexes: tuple[str, ...]
+    sorts: bool
+    sequential: tuple[str, ...]
+    error: str
+    findings: tuple[str, ...]  # LV503 messages about this query
+
+    @property
+    def status(self) -> str:
+        if self.error:
+            return "error"
+        return "differs" if self.findings else "agrees"
+
+
+@dataclass(frozen=True, slots=True)
 class LiveView:
     backend: str
     server: str
-    timings: tuple[tuple[str, str], ...]
+    timings: tuple[tuple[str, str, float], ...]  # (phase, text, share of the total 0-100)
     rows: tuple[LiveRow, ...]
     facts: tuple[tuple[str, str], ...]
     error: str
+    total: str = ""
+    cascades: tuple[CascadeView, ...] = ()
+    plans: tuple[PlanView, ...] = ()
+    applied: int | None = None
+    failed: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +289,8 @@ class ReportModel:
     family_counts: tuple[tuple[str, str, int, int, int], ...]  # family, name, e, w, i
     catalog_counts: tuple[tuple[str, int, int], ...]  # (what, base, extension+proposal)
     findings: tuple[FindingRow, ...]
+    groups: tuple[FindingGroup, ...]
+    grouped: bool  # the findings open grouped by rule (long lists)
     filter_severities: tuple[tuple[str, int], ...]
     filter_families: tuple[tuple[str, str, int], ...]
     filter_layers: tuple[tuple[str, int], ...]
@@ -218,14 +323,19 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
     all_findings = findings + [f for f in live_findings if f not in known]
     # Most severe first, then in file order: what a reader should look at first.
     all_findings.sort(key=lambda f: (-f.severity.rank, *f.sort_key()))
-    rows = tuple(_finding_row(f, files, metas) for f in all_findings)
+    rows = tuple(
+        replace(_finding_row(f, files, metas), order=number)
+        for number, f in enumerate(all_findings)
+    )
     graph = _safe(lambda: _graph_view(result.graph, all_findings), None, problems, "FK graph")
     closures = _safe(lambda: tuple(_closures(result)), (), problems, "deletion closures")
     coverage, coverage_note = _safe(
         lambda: _coverage(result), (None, "coverage could not be computed"), problems, "coverage"
     )
     timeline = _safe(lambda: tuple(_timeline(result, all_findings)), (), problems, "timeline")
-    live = _safe(lambda: _live_view(live_data, files), None, problems, "live results")
+    live = _safe(
+        lambda: _live_view(live_data, files, result, all_findings), None, problems, "live results"
+    )
     live_ran = live is not None and not live.error
     verdict = answer_claims(all_findings, live_ran=live_ran)
     return ReportModel(
@@ -237,6 +347,8 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         family_counts=_family_counts(all_findings),
         catalog_counts=_safe(lambda: _catalog_counts(result), (), problems, "catalog counts"),
         findings=rows,
+        groups=_groups(rows),
+        grouped=len(rows) > GROUP_DEFAULT_ABOVE,
         filter_severities=tuple(
             (s.value, sum(1 for r in rows if r.severity == s.value)) for s in Severity
         ),
@@ -368,6 +480,28 @@ def _statement_split(result: CheckResult) -> tuple[int, int]:
     return base, len(result.sources.statements) - base
 
 
+def _groups(rows: Sequence[FindingRow]) -> tuple[FindingGroup, ...]:
+    """The findings by rule and severity (a rule's errors apart from its warnings):
+    the most severe first, then the most frequent."""
+    by_rule: dict[tuple[str, str], list[FindingRow]] = {}
+    for row in rows:
+        by_rule.setdefault((row.code, row.severity), []).append(row)
+    ranks = {s.value: s.rank for s in Severity}
+    groups = [
+        FindingGroup(
+            code=code,
+            name=members[0].name,
+            family=members[0].family,
+            severity=severity,
+            rows=tuple(members),
+            example=members[0].message,
+        )
+        for (code, severity), members in by_rule.items()
+    ]
+    groups.sort(key=lambda g: (-ranks.get(g.severity, 0), -len(g.rows), g.code))
+    return tuple(groups)
+
+
 def _finding_row(
     finding: Finding, files: Mapping[str, Any], metas: Mapping[str, RuleMeta]
 ) -> FindingRow:
@@ -423,23 +557,97 @@ _ROW_GAP = 70.0
 _NODE_GAP = 14.0
 _MAX_ROW_WIDTH = 1500.0
 _CHAR_WIDTH = 6.9
+# Above this many tables the whole graph no longer reads at page width: the
+# report opens on the extension's tables and their direct neighbours instead.
+FOCUS_DEFAULT_ABOVE = 40
+_FRAME_WIDTH = 1330.0  # the graph frame's width on a typical screen, for its height
+_ACTION_LABELS = {
+    "cascade": "ON DELETE CASCADE",
+    "setnull": "SET NULL",
+    "setdefault": "SET DEFAULT",
+    "restrict": "RESTRICT",
+    "noaction": "NO ACTION",
+}
 
 
-def _node_key(name: tuple[str, str]) -> str:
+def _node_key(name: tuple[str, str], prefix: str = "t") -> str:
     digest = hashlib.sha1("\x1f".join(name).encode("utf-8")).hexdigest()[:10]
-    return f"t-{digest}"
+    return f"{prefix}-{digest}"
 
 
 def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | None:
-    import networkx as nx
-
-    from checker.catalog import display_name
-
     catalog = graph.catalog
     tables = sorted(catalog.tables)
     if not tables:
         return None
     edges = sorted(graph.edges(), key=lambda e: (e.child, e.parent, e.constraint))
+    finding_counts: dict[str, int] = {}
+    for finding in findings:
+        for obj in finding.objects:
+            head = obj.split(".")[-2] if obj.count(".") >= 1 else obj
+            finding_counts[head] = finding_counts.get(head, 0) + 1
+    layers = {table: _table_layer(catalog, table) for table in tables}
+    everything = _layout(
+        "all", catalog, tables, edges, layers, finding_counts, edges, context=frozenset()
+    )
+    layouts = [everything]
+    own = {t for t in tables if layers[t] != "base"}
+    neighbours = {e.parent for e in edges if e.child in own} | {
+        e.child for e in edges if e.parent in own
+    }
+    focus = sorted(own | neighbours)
+    if own and len(focus) < len(tables):
+        focus_set = set(focus)
+        focus_edges = [e for e in edges if e.child in focus_set and e.parent in focus_set]
+        layouts.insert(
+            0,
+            _layout(
+                "focus",
+                catalog,
+                focus,
+                focus_edges,
+                layers,
+                finding_counts,
+                edges,
+                context=frozenset(neighbours - own),
+            ),
+        )
+    default = "focus" if len(layouts) > 1 and len(tables) > FOCUS_DEFAULT_ABOVE else "all"
+    action_counts: dict[str, int] = {}
+    for edge in edges:
+        action = _ACTION_CLASS.get(edge.on_delete.value, "noaction")
+        action_counts[action] = action_counts.get(action, 0) + 1
+    layer_counts: dict[str, int] = {}
+    for table in tables:
+        layer_counts[layers[table]] = layer_counts.get(layers[table], 0) + 1
+    return GraphView(
+        layouts=tuple(layouts),
+        default=default,
+        actions=tuple(
+            (css, label, action_counts.get(css, 0)) for css, label in _ACTION_LABELS.items()
+        ),
+        layers=tuple(sorted(layer_counts.items(), key=lambda item: _layer_order(item[0]))),
+        tables=len(tables),
+        foreign_keys=len(edges),
+    )
+
+
+def _layout(
+    name: str,
+    catalog: Any,
+    tables: Sequence[tuple[str, str]],
+    edges: Sequence[FkEdge],
+    layers: Mapping[tuple[str, str], str],
+    finding_counts: Mapping[str, int],
+    all_edges: Sequence[FkEdge],
+    *,
+    context: frozenset[tuple[str, str]],
+) -> GraphLayout:
+    """Place ``tables`` in rows by foreign-key depth and draw ``edges`` between them."""
+    import networkx as nx
+
+    from checker.catalog import display_name
+
     connected = {e.child for e in edges} | {e.parent for e in edges}
     # Depth: parents first. Cycles are collapsed so that the generations exist.
     dag = nx.DiGraph()
@@ -467,22 +675,26 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
             levels.setdefault(depth[table], []).append(table)
     isolated = [t for t in tables if t not in depth]
 
-    finding_counts: dict[str, int] = {}
-    for finding in findings:
-        for obj in finding.objects:
-            head = obj.split(".")[-2] if obj.count(".") >= 1 else obj
-            finding_counts[head] = finding_counts.get(head, 0) + 1
+    # References of a shown table to or from tables this layout leaves out.
+    shown = set(tables)
+    hidden: dict[tuple[str, str], int] = {}
+    if len(shown) < len(layers):
+        for edge in all_edges:
+            if (edge.child in shown) != (edge.parent in shown):
+                inside = edge.child if edge.child in shown else edge.parent
+                hidden[inside] = hidden.get(inside, 0) + 1
 
     def width_of(table: tuple[str, str]) -> float:
-        return max(70.0, len(display_name(table)) * _CHAR_WIDTH + 22.0)
+        extra = len(f" +{hidden[table]}") * _CHAR_WIDTH if table in hidden else 0.0
+        return max(70.0, len(display_name(table)) * _CHAR_WIDTH + extra + 22.0)
 
-    # Order within a level: barycentre of the parents' positions, two sweeps.
+    # Order within a level: barycentre of the parents' positions.
     order: dict[tuple[str, str], float] = {}
     rows: list[list[tuple[str, str]]] = []
     for level in sorted(levels):
         members = levels[level]
         if level == 0:
-            members.sort(key=lambda t: (_table_layer(catalog, t) != "base", -dag.out_degree(t), t))
+            members.sort(key=lambda t: (layers[t] != "base", -dag.out_degree(t), t))
         else:
             members.sort(key=lambda t: (_barycentre(dag, t, order), t))
         wrapped = _wrap(members, width_of)
@@ -491,7 +703,7 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
             for position_in_row, table in enumerate(row):
                 order[table] = position_in_row / max(1, len(row) - 1)
     if isolated:
-        isolated.sort(key=lambda t: (_layer_order(_table_layer(catalog, t)), t))
+        isolated.sort(key=lambda t: (_layer_order(layers[t]), t))
         rows.extend(_wrap(isolated, width_of))
 
     widest = max(sum(width_of(t) for t in row) + _NODE_GAP * (len(row) - 1) for row in rows)
@@ -508,17 +720,20 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
         x = 20.0 + (widest - total) / 2
         for table in row:
             width = width_of(table)
-            name = display_name(table)
+            label = display_name(table)
             info = catalog.tables[table]
-            count = finding_counts.get(name, 0)
-            title = f"{name}: {len(info.columns)} columns, {len(info.foreign_keys)} foreign keys"
-            title += f", {_table_layer(catalog, table)} layer"
+            count = finding_counts.get(label, 0)
+            title = f"{label}: {len(info.columns)} columns, {len(info.foreign_keys)} foreign keys"
+            title += f", {layers[table]} layer"
             if count:
                 title += f"; named by {count} finding{'s' if count != 1 else ''}"
+            if hidden.get(table):
+                more = hidden[table]
+                title += f"; {more} more reference{'s' if more != 1 else ''} to tables not shown"
             nodes[table] = GraphNode(
-                key=_node_key(table),
-                label=name,
-                layer=_table_layer(catalog, table),
+                key=_node_key(table, "f" if name == "focus" else "t"),
+                label=label,
+                layer=layers[table],
                 x=round(x, 1),
                 y=round(y, 1),
                 width=round(width, 1),
@@ -526,46 +741,39 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
                 columns=len(info.columns),
                 findings=count,
                 title=title,
+                context=table in context,
+                hidden_edges=hidden.get(table, 0),
             )
             x += width + _NODE_GAP
         y += _NODE_HEIGHT + _ROW_GAP
     graph_edges = []
     pair_seen: dict[tuple[tuple[str, str], tuple[str, str]], int] = {}
-    action_counts: dict[str, int] = {}
     for edge in edges:
         child, parent = nodes.get(edge.child), nodes.get(edge.parent)
         if child is None or parent is None:
             continue
         nth = pair_seen.get((edge.child, edge.parent), 0)
         pair_seen[(edge.child, edge.parent)] = nth + 1
-        action = _ACTION_CLASS.get(edge.on_delete.value, "noaction")
-        action_counts[action] = action_counts.get(action, 0) + 1
         graph_edges.append(
             GraphEdge(
                 child=child.key,
                 parent=parent.key,
-                action=action,
+                action=_ACTION_CLASS.get(edge.on_delete.value, "noaction"),
                 path=_edge_path(child, parent, nth),
                 title=_edge_title(edge),
             )
         )
-    labels = {
-        "cascade": "ON DELETE CASCADE",
-        "setnull": "SET NULL",
-        "setdefault": "SET DEFAULT",
-        "restrict": "RESTRICT",
-        "noaction": "NO ACTION",
-    }
-    layer_counts: dict[str, int] = {}
-    for node in nodes.values():
-        layer_counts[node.layer] = layer_counts.get(node.layer, 0) + 1
-    return GraphView(
-        width=round(widest + 40.0, 1),
-        height=round(y - _ROW_GAP + 20.0, 1),
+    width = round(widest + 40.0, 1)
+    height = round(y - _ROW_GAP + 20.0, 1)
+    # The frame shows the layout at (about) the page's width, within bounds.
+    natural = height * min(1.0, _FRAME_WIDTH / width)
+    return GraphLayout(
+        name=name,
+        width=width,
+        height=height,
+        frame_height=round(max(240.0, min(760.0, natural + 24.0))),
         nodes=tuple(nodes[t] for t in tables if t in nodes),
         edges=tuple(graph_edges),
-        actions=tuple((css, labels[css], action_counts.get(css, 0)) for css in labels),
-        layers=tuple(sorted(layer_counts.items(), key=lambda item: _layer_order(item[0]))),
     )
 
 
@@ -692,7 +900,15 @@ def _closures(result: CheckResult) -> Iterable[ClosureView]:
             preserved_but_deleted=preserved_deleted,
             removal_missed=missed,
             truncated=closure.truncated,
+            paths=_tree_size(root) - 1,
+            deleted_tables=tuple(sorted(display_name(t) for t in closure.deleted)),
+            set_null_tables=tuple(sorted(display_name(t) for t in closure.set_null)),
+            blocking_tables=tuple(sorted(display_name(t) for t in closure.blocking)),
         )
+
+
+def _tree_size(node: TreeNode) -> int:
+    return 1 + sum(_tree_size(child) for child in node.children)
 
 
 def _qualified(name: str) -> tuple[str, str]:
@@ -880,7 +1096,9 @@ def _timeline(result: CheckResult, findings: Sequence[Finding]) -> Iterable[Time
         )
 
 
-def _live_view(live: Any, files: Mapping[str, Any]) -> LiveView | None:
+def _live_view(
+    live: Any, files: Mapping[str, Any], result: CheckResult, findings: Sequence[Finding]
+) -> LiveView | None:
     if live is None:
         return None
     error = str(_attr(live, "error", "") or "")
@@ -906,13 +1124,35 @@ def _live_view(live: Any, files: Mapping[str, Any]) -> LiveView | None:
                 tuple(finding.details),
             )
         )
-    raw_timings = _attr(live, "timings", {}) or {}
-    timings = tuple((str(k), _seconds(v)) for k, v in raw_timings.items())
+    raw_timings = {str(k): v for k, v in (_attr(live, "timings", {}) or {}).items()}
+    seconds = {k: _as_float(v) for k, v in raw_timings.items()}
+    total = sum(v for v in seconds.values() if v is not None)
+    timings = tuple(
+        (
+            phase.replace("_", " "),
+            _seconds(value),
+            round(100.0 * (seconds[phase] or 0.0) / total, 1) if total else 0.0,
+        )
+        for phase, value in raw_timings.items()
+    )
     facts = []
-    for name in ("statements", "applied", "failed", "runs", "database", "runner"):
-        value = _attr(live, name)
-        if value is not None and not isinstance(value, list | tuple | dict):
-            facts.append((name, str(value)))
+    label = _attr(live, "label")
+    if label:
+        facts.append(("ran on", str(label)))
+    applied = _attr(live, "applied_count", _attr(live, "applied"))
+    failed = _attr(live, "failed_count", _attr(live, "failed"))
+    canonicalised = _attr(live, "canonicalised")
+    if canonicalised:
+        plural = "s" if canonicalised != 1 else ""
+        facts.append(
+            ("expressions", f"{canonicalised} static expression{plural} the server printed")
+        )
+    unobserved = _attr(live, "locks_unobserved")
+    if unobserved:
+        plural = "s" if unobserved != 1 else ""
+        facts.append(
+            ("locks not observed", f"{unobserved} statement{plural} outside a transaction")
+        )
     return LiveView(
         backend=str(_attr(live, "backend", "") or ""),
         server=str(_attr(live, "server_version", "") or _attr(live, "server", "") or ""),
@@ -920,7 +1160,122 @@ def _live_view(live: Any, files: Mapping[str, Any]) -> LiveView | None:
         rows=tuple(rows),
         facts=tuple(facts),
         error=error,
+        total=_seconds(total) if total else "",
+        cascades=tuple(
+            sorted(_cascade_views(live, result, findings), key=lambda c: not c.in_contract)
+        ),
+        plans=tuple(_plan_views(live, result, findings)),
+        applied=applied if isinstance(applied, int) else None,
+        failed=failed if isinstance(failed, int) else None,
     )
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+_WORDS = {"deleted": "deleted", "set_null": "set null", "blocking": "blocks"}
+
+
+def _cascade_views(
+    live: Any, result: CheckResult, findings: Sequence[Finding]
+) -> Iterable[CascadeView]:
+    """Each probed delete root: what the server did next to the static deletion closure."""
+    from checker.catalog import display_name
+
+    roots = {_qualified(intent.root) for intent in result.settings.contract.deletes}
+    for observation in _attr(live, "cascades", ()) or ():
+        root = observation.root
+        closure = result.graph.deletion_closure(root)
+        static: dict[str, set[str]] = {}
+        server: dict[str, set[str]] = {}
+        for group, word in _WORDS.items():
+            for table in getattr(closure, group):
+                static.setdefault(display_name(table), set()).add(word)
+            for table in getattr(observation, group):
+                server.setdefault(display_name(table), set()).add(word)
+        name = display_name(root)
+        mine = [f for f in findings if f.code == "LV504" and f.objects[:1] == (name,)]
+        # The engine decides what is a disagreement (LV504): a difference it does
+        # not report is a prediction the probe could not build rows for.
+        contradicted = {f.objects[1] for f in mine if len(f.objects) > 1}
+        table_rows = []
+        for table in sorted(set(static) | set(server)):
+            said, did = static.get(table, set()), server.get(table, set())
+            if table in contradicted:
+                status = "differs"
+            elif said == did:
+                status = "agrees"
+            else:
+                status = "not-probed"
+            shown = _joined(did)
+            if status == "not-probed" and not did:
+                shown = "not observed"
+            table_rows.append(CascadeRow(table, _joined(said), shown, status))
+        rank = {"differs": 0, "not-probed": 1, "agrees": 2}
+        table_rows.sort(key=lambda r: (rank[r.status], r.table))
+        messages = tuple(f.message for f in mine)
+        yield CascadeView(
+            root=name,
+            in_contract=root in roots,
+            static=(len(closure.deleted), len(closure.set_null), len(closure.blocking)),
+            server=(
+                len(observation.deleted),
+                len(observation.set_null),
+                len(observation.blocking),
+            ),
+            rows=tuple(table_rows),
+            differences=sum(1 for r in table_rows if r.status == "differs"),
+            not_probed=tuple(observation.not_probed),
+            dropped_checks=tuple(observation.dropped_checks),
+            failure=str(observation.failure or ""),
+            findings=messages,
+        )
+
+
+def _joined(words: set[str]) -> str:
+    order = list(_WORDS.values())
+    return ", ".join(sorted(words, key=order.index)) if words else "—"
+
+
+def _plan_views(live: Any, result: CheckResult, findings: Sequence[Finding]) -> Iterable[PlanView]:
+    """Each documented query's plan on the server next to the static coverage verdict."""
+    plans = _attr(live, "plans", ()) or ()
+    if not plans:
+        return
+    from checker.coverage import query_coverage
+
+    patterns = {query.name: query for query in result.settings.contract.queries}
+    for plan in plans:
+        pattern = patterns.get(plan.query)
+        sql, verdict, css, index = "", "not in the contract", "none", ""
+        if pattern is not None:
+            sql = pattern.sql
+            predicted = query_coverage(result.simulation.catalog, pattern)
+            verdict = str(getattr(predicted.verdict, "value", predicted.verdict))
+            css = _coverage_class(verdict)
+            if predicted.error:
+                verdict = f"does not parse: {predicted.error}"
+            best = predicted.best
+            if best is not None:
+                index = best.index[1]
+        label = f"query {plan.query!r}"
+        messages = tuple(f.message for f in findings if f.code == "LV503" and label in f.message)
+        yield PlanView(
+            query=plan.query,
+            sql=sql,
+            static_class=css,
+            static_verdict=verdict,
+            static_index=index,
+            indexes=tuple(plan.indexes),
+            sorts=bool(plan.sorts),
+            sequential=tuple(plan.sequential),
+            error=str(plan.error or ""),
+            findings=messages,
+        )
 
 
 def _seconds(value: Any) -> str:
@@ -928,7 +1283,7 @@ def _seconds(value: Any) -> str:
         seconds = float(value)
     except (TypeError, ValueError):
         return str(value)
-    return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
 def _timings(result: CheckResult, live: Any) -> tuple[tuple[str, str], ...]:

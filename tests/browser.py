@@ -229,6 +229,23 @@ class Browser:
             )
         self.pump(0.05)
 
+    def press_key(self, key: str, *, shift: bool = False) -> None:
+        """A real key press (``Tab``, ``Enter``, ``Space``) to the focused element."""
+        codes = {"Tab": 9, "Enter": 13, "Space": 32}
+        text = {"Enter": "\r", "Space": " "}.get(key, "")
+        for kind in ("keyDown", "keyUp"):
+            params: dict[str, Any] = {
+                "type": kind,
+                "key": " " if key == "Space" else key,
+                "code": key,
+                "windowsVirtualKeyCode": codes[key],
+                "modifiers": 8 if shift else 0,
+            }
+            if text and kind == "keyDown":
+                params["text"] = text
+            self.call("Input.dispatchKeyEvent", params)
+        self.pump(0.05)
+
     def type_text(self, selector: str, text: str) -> None:
         self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
         self.call("Input.insertText", {"text": text})

@@ -9,10 +9,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from browser import Browser, find_chromium
-from reports_support import HOSTILE, SIM_PARLANT, cached_check, render
+from reports_support import HOSTILE, REPO, SIM_PARLANT, cached_check, in_repo, render
+
+from reports.html_report import build_report_model, render_html
+
+if TYPE_CHECKING:
+    from checker.engine import CheckResult
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = find_chromium()
@@ -137,3 +143,225 @@ def test_hostile_identifier_is_text_and_never_runs(browser: Browser, tmp_path: P
         assert hostile in body, json.dumps(hostile)
     ARTIFACTS.mkdir(exist_ok=True)
     browser.screenshot(ARTIFACTS / "report-hostile.png", full_page=True)
+
+
+def _visible(browser: Browser, selector: str) -> list[str]:
+    """Text of the elements matching ``selector`` that take up space on the page."""
+    return list(
+        browser.evaluate(
+            f"Array.from(document.querySelectorAll({json.dumps(selector)}))"
+            ".filter(e => e.getClientRects().length > 0 && e.getBoundingClientRect().width > 0)"
+            ".map(e => e.textContent.trim())"
+        )
+    )
+
+
+def _node_names(browser: Browser) -> set[str]:
+    return {text.split(" +")[0].strip() for text in _visible(browser, "#fk-graph .node text.label")}
+
+
+def test_focus_toggle_changes_the_visible_tables(browser: Browser, tmp_path: Path) -> None:
+    _open(browser, tmp_path, SIM_PARLANT, "focus")
+    catalog = cached_check(SIM_PARLANT).simulation.catalog
+    everything = {name for _, name in catalog.tables}
+    # The bundled schema is small: the report opens on every table.
+    assert _node_names(browser) == everything
+    browser.click('.graph-toolbar button[data-layout="focus"]')
+    focused = _node_names(browser)
+    parlant = {name for name in everything if name.startswith("parlant_")}
+    assert parlant <= focused
+    assert {"user", "workspace"} <= focused, "base tables the extension references"
+    assert "organization" not in focused and "embedding" not in focused, "two hops away"
+    assert browser.evaluate(
+        "document.querySelector('.graph-toolbar button[data-layout=\"focus\"]')"
+        ".getAttribute('aria-pressed')"
+    ) == ("true")
+    # Zoom and fit work on the focused layout, and fit restores its whole extent.
+    fitted = browser.evaluate("document.getElementById('fk-graph').getAttribute('viewBox')")
+    browser.click('.graph-toolbar button[data-zoom="in"]')
+    assert browser.evaluate("document.getElementById('fk-graph').getAttribute('viewBox')") != (
+        fitted
+    )
+    browser.click('.graph-toolbar button[data-zoom="reset"]')
+    assert browser.evaluate("document.getElementById('fk-graph').getAttribute('viewBox')") == (
+        fitted
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    top = browser.evaluate("document.getElementById('graph').getBoundingClientRect().top + scrollY")
+    browser.screenshot(
+        ARTIFACTS / "report-graph-focus.png", clip={"x": 0, "y": top, "width": 1440, "height": 800}
+    )
+    browser.click('.graph-toolbar button[data-layout="all"]')
+    assert _node_names(browser) == everything
+    assert browser.events.problems == []
+
+
+def test_grouped_findings_collapse_expand_and_search(browser: Browser, tmp_path: Path) -> None:
+    _open(browser, tmp_path, SIM_PARLANT, "grouped")
+    result = cached_check(SIM_PARLANT)
+    total = len(result.findings)
+    browser.click('.view-bar button[data-view="grouped"]')
+    assert len(_visible(browser, "#findings-table tr.group-head")) == len(
+        {(f.code, f.severity) for f in result.findings}
+    )
+    # Error groups open, the others closed: only the errors' rows show.
+    errors = sum(1 for f in result.findings if f.severity.value == "error")
+    assert len(_visible(browser, "#findings-table tr.finding")) == errors
+    warning_group = browser.evaluate(
+        "document.querySelector('#findings-table tbody.group.collapsed').id"
+    )
+    size = int(browser.evaluate(f"document.getElementById('{warning_group}').dataset.total"))
+    browser.click(f"#{warning_group} .group-toggle")
+    assert len(_visible(browser, "#findings-table tr.finding")) == errors + size
+    assert (
+        browser.evaluate(
+            f"document.querySelector('#{warning_group} .group-toggle')"
+            ".getAttribute('aria-expanded')"
+        )
+        == "true"
+    )
+    browser.click('.view-bar button[data-groups="collapse"]')
+    assert _visible(browser, "#findings-table tr.finding") == []
+    # A search looks inside collapsed groups.
+    browser.type_text("#finding-search", "parlant_event")
+    shown = _visible(browser, "#findings-table tr.finding")
+    assert shown and all("parlant_event" in text.lower() for text in shown)
+    assert browser.evaluate("document.getElementById('finding-shown').textContent") == (
+        f"{len(shown)} of {total} shown"
+    )
+    # Back to the list: the same rows, in the same order as before grouping.
+    browser.click('.view-bar button[data-view="flat"]')
+    assert len(_visible(browser, "#findings-table tr.finding")) == len(shown)
+    orders = browser.evaluate(
+        "Array.from(document.querySelectorAll('#findings-table tbody.flat-rows tr.finding'))"
+        ".map(r => Number(r.dataset.order))"
+    )
+    assert orders == sorted(orders) and len(orders) == total
+    assert browser.events.problems == []
+
+
+def test_filters_are_reachable_and_visible_from_the_keyboard(
+    browser: Browser, tmp_path: Path
+) -> None:
+    _open(browser, tmp_path, SIM_PARLANT, "keyboard")
+    browser.evaluate("document.querySelector('.toc a:last-child').focus()")
+    seen = []
+    for _ in range(40):
+        browser.press_key("Tab")
+        focused = browser.evaluate(
+            "(() => { const e = document.activeElement; const s = getComputedStyle(e);"
+            " return [e.tagName, e.getAttribute('data-value') || e.id || e.textContent.trim(),"
+            " s.outlineStyle, s.outlineWidth]; })()"
+        )
+        seen.append(focused)
+        if focused[1] == "finding-search":
+            break
+    chips = [item for item in seen if item[0] == "BUTTON"]
+    assert [item[1] for item in chips][:3] == ["error", "warning", "info"]
+    assert all(item[2] == "solid" and item[3] != "0px" for item in chips), chips
+    assert seen[-1][1] == "finding-search", "the search box follows the filters"
+    # Space on a focused chip toggles it, like a click.
+    browser.evaluate(
+        "document.querySelector('.filter-group[data-filter=\"severity\"] button').focus()"
+    )
+    browser.press_key("Space")
+    errors = sum(1 for f in cached_check(SIM_PARLANT).findings if f.severity.value == "error")
+    assert _visible_rows(browser) == errors
+    assert browser.events.problems == []
+
+
+def test_print_shows_everything_without_controls(browser: Browser, tmp_path: Path) -> None:
+    _open(browser, tmp_path, SIM_PARLANT, "print")
+    browser.click('.view-bar button[data-view="grouped"]')
+    browser.call("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        total = len(cached_check(SIM_PARLANT).findings)
+        assert len(_visible(browser, "#findings-table tr.finding")) == total
+        assert _visible(browser, ".filters") == [] and _visible(browser, ".graph-toolbar") == []
+        headings = browser.evaluate(
+            "Array.from(document.querySelectorAll('h1, h2'))"
+            ".map(h => h.tagName + ' ' + h.textContent.trim())"
+        )
+        assert headings[0].startswith("H1 ") and sum(h.startswith("H1") for h in headings) == 1
+        assert "H2 Findings" in headings and "H2 Live verification" in headings
+    finally:
+        browser.call("Emulation.setEmulatedMedia", {"media": ""})
+
+
+def _live_check(server: Any) -> CheckResult:
+    """The bundled check with live verification on the session's server, as the CLI does it."""
+    from checker.config import load_settings
+    from checker.engine import analyse, run_rules
+    from checker.live import DsnBackend, verify
+
+    with in_repo():
+        settings = load_settings(SIM_PARLANT.relative_to(REPO))
+        result = analyse(settings)
+        report = verify(
+            result.sources.applied_statements,
+            result.simulation.catalog,
+            settings,
+            backend=DsnBackend(server.conninfo),
+            include_proposal=True,
+        )
+        result.extra["live"] = report
+        return run_rules(result, external=report.findings)
+
+
+def test_live_section_shows_cascades_and_plans(
+    browser: Browser, tmp_path: Path, live_server: Any
+) -> None:
+    result = _live_check(live_server)
+    report = result.extra["live"]
+    page = tmp_path / "live.html"
+    with in_repo():
+        page.write_text(render_html(build_report_model(result)), encoding="utf-8")
+    browser.events.__init__()  # type: ignore[misc]  # fresh event record per page
+    browser.open(page.as_uri())
+    assert browser.events.problems == []
+    stats = browser.evaluate(
+        "Array.from(document.querySelectorAll('#live .stat'))"
+        ".map(s => s.textContent.replace(/\\s+/g, ' ').trim())"
+    )
+    assert any(f"PostgreSQL {report.server_version}" in s for s in stats)
+    assert any(s.startswith("applied") and str(report.applied_count) in s for s in stats)
+    assert any(s.startswith("failed") and str(report.failed_count) in s for s in stats)
+    phases = _visible(browser, "#live .timings tbody td:first-child")
+    assert "apply" in phases and "cascade probe" in phases
+    # Every probed root, with the static closure's counts next to the server's.
+    roots = browser.evaluate(
+        "Array.from(document.querySelectorAll('#live .cascade')).map(c => c.dataset.root)"
+    )
+    assert sorted(roots) == sorted(o.root[1] for o in report.cascades)
+    user = report.cascades[[o.root[1] for o in report.cascades].index("user")]
+    counts = browser.evaluate(
+        "Array.from(document.querySelectorAll("
+        "'#live .cascade[data-root=\"user\"] table.compare tbody tr'))"
+        ".map(r => Array.from(r.querySelectorAll('td')).map(td => Number(td.textContent)))"
+    )
+    closure = result.graph.deletion_closure(("public", "user"))
+    assert counts == [
+        [len(closure.deleted), len(closure.set_null), len(closure.blocking)],
+        [len(user.deleted), len(user.set_null), len(user.blocking)],
+    ]
+    browser.click('#live .cascade[data-root="user"] details.cascade-rows > summary')
+    rows = _visible(browser, '#live .cascade[data-root="user"] .compare-rows tbody tr')
+    assert any(row.startswith("parlant_session") and "deleted" in row for row in rows)
+    # Every documented query's plan next to the static verdict.
+    plans = browser.evaluate(
+        "Array.from(document.querySelectorAll('#live tr.plan')).map(r => [r.dataset.query,"
+        " r.textContent.replace(/\\s+/g, ' ')])"
+    )
+    assert [name for name, _ in plans] == [plan.query for plan in report.plans]
+    for (_, text), plan in zip(plans, report.plans, strict=True):
+        for index in plan.indexes:
+            assert f"uses {index}" in text
+        assert ("then sorts" in text) == plan.sorts
+    ARTIFACTS.mkdir(exist_ok=True)
+    top = browser.evaluate("document.getElementById('live').getBoundingClientRect().top + scrollY")
+    height = browser.evaluate("document.getElementById('live').getBoundingClientRect().height")
+    browser.screenshot(
+        ARTIFACTS / "report-live.png",
+        clip={"x": 0, "y": top, "width": 1440, "height": min(height, 3000)},
+    )
+    assert browser.events.problems == []

@@ -7,7 +7,11 @@ from dataclasses import replace
 
 from reports_support import HOSTILE, SIM_PARLANT, cached_check, in_repo, render
 
+import reports.html_report as html_report
 from checker.findings import Finding, Location, Severity
+from checker.live.cascades import CascadeObservation
+from checker.live.explain import PlanObservation
+from checker.live.verify import LiveReport
 from reports.html_report import build_report_model, render_html
 
 
@@ -26,6 +30,7 @@ def test_model_answers_the_claims_and_has_every_section() -> None:
     compatible = model.verdict.answers[0]
     assert compatible.claim.claim == "fully compatible" and compatible.answer == "No"
     assert model.graph is not None and len(model.graph.nodes) > 20
+    assert model.graph.default == "all", "a small schema opens on every table"
     actions = {css for css, _, count in model.graph.actions if count}
     assert {"cascade", "setnull"} <= actions
     roots = {c.root: c for c in model.closures}
@@ -76,7 +81,120 @@ def test_live_results_show_sqlstates() -> None:
         model = build_report_model(replace(result, extra={"live": live}))
     assert model.live is not None
     assert model.live.rows[0].sqlstate == "42P07"
-    assert model.live.timings == (("start", "800 ms"), ("apply", "250 ms"))
+    assert model.live.timings == (("start", "800 ms", 76.2), ("apply", "250 ms", 23.8))
+    assert model.live.total == "1.05 s"
     assert any(row.code == "LV501" for row in model.findings)
     live_answer = next(a for a in model.verdict.answers if a.claim.key == "live")
     assert live_answer.answer == "No"
+
+
+def test_focus_layout_holds_the_extension_and_its_neighbours(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result = cached_check(SIM_PARLANT)
+    with in_repo():
+        model = build_report_model(result)
+    assert model.graph is not None
+    focus, everything = model.graph.layout("focus"), model.graph.layout("all")
+    assert focus is not None and everything is not None
+    names = {node.label for node in focus.nodes}
+    extension = {node.label for node in everything.nodes if node.layer != "base"}
+    assert extension <= names
+    context = {node.label for node in focus.nodes if node.context}
+    assert context == names - extension
+    assert {"user", "workspace"} <= context and "organization" not in names
+    user = next(node for node in focus.nodes if node.label == "user")
+    assert user.hidden_edges > 0 and "not shown" in user.title
+    keys = {node.key for node in focus.nodes}
+    assert all(edge.child in keys and edge.parent in keys for edge in focus.edges)
+    # Above the threshold the report opens on the focus layout.
+    monkeypatch.setattr(html_report, "FOCUS_DEFAULT_ABOVE", 10)
+    with in_repo():
+        large = build_report_model(result)
+    assert large.graph is not None and large.graph.default == "focus"
+    page = render_html(large)
+    assert page.count('class="viewport layout"') == 2
+    assert '<g class="viewport layout" data-layout="all"' in page
+    assert page.index('data-layout="all"') < page.index('display="none"')
+
+
+def test_long_lists_open_grouped_by_rule(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    result = cached_check(SIM_PARLANT)
+    with in_repo():
+        model = build_report_model(result)
+    assert not model.grouped, "a list this short opens flat"
+    grouped_rows = [row for group in model.groups for row in group.rows]
+    assert sorted(row.order for row in grouped_rows) == list(range(len(model.findings)))
+    assert all(len({(r.code, r.severity) for r in g.rows}) == 1 for g in model.groups)
+    assert [g.severity for g in model.groups] == sorted(
+        (g.severity for g in model.groups), key=["error", "warning", "info"].index
+    )
+    monkeypatch.setattr(html_report, "GROUP_DEFAULT_ABOVE", 10)
+    with in_repo():
+        page = render_html(build_report_model(result))
+    assert 'class="findings grouped"' in page
+    assert 'tbody class="group collapsed"' in page and 'tbody class="group"' in page
+
+
+def test_live_cascades_and_plans_sit_next_to_the_static_model() -> None:
+    result = cached_check(SIM_PARLANT)
+    closure = result.graph.deletion_closure(("public", "user"))
+    session = ("public", "parlant_session")
+    observed = CascadeObservation(
+        root=("public", "user"),
+        deleted=frozenset(closure.deleted) - {session},
+        set_null=frozenset(closure.set_null) | {session},
+        blocking=frozenset(closure.blocking),
+        dropped_checks=("api_key.workspace_type_check",),
+    )
+    differs = Finding(
+        "LV504",
+        Severity.ERROR,
+        "deleting a row of user: the static model predicts parlant_session rows are deleted; "
+        "on the server they were set to NULL",
+        (),
+        objects=("user", "parlant_session"),
+    )
+    plans = (
+        PlanObservation("events of a session in order", ("parlant_event_session_offset_idx",)),
+        PlanObservation("active agents of a workspace", error="42601 syntax error"),
+    )
+    live = LiveReport(
+        findings=(differs,),
+        timings={"server_start": 0.2, "apply": 0.1},
+        server_version="18.6",
+        backend="embedded",
+        applied_count=223,
+        failed_count=7,
+        cascades=(observed,),
+        plans=plans,
+    )
+    with in_repo():
+        model = build_report_model(replace(result, extra={"live": live}))
+    assert model.live is not None and model.problems == ()
+    assert (model.live.applied, model.live.failed, model.live.server) == (223, 7, "18.6")
+    (cascade,) = model.live.cascades
+    assert cascade.root == "user" and cascade.in_contract
+    assert cascade.static == (len(closure.deleted), len(closure.set_null), len(closure.blocking))
+    assert cascade.server[0] == len(closure.deleted) - 1
+    assert cascade.differences == 1
+    first = cascade.rows[0]
+    assert (first.table, first.server, first.status) == ("parlant_session", "set null", "differs")
+    assert first.static.startswith("deleted")
+    assert cascade.findings == (differs.message,)
+    served, failed = model.live.plans
+    assert served.status == "agrees" and served.static_index == "parlant_event_session_offset_idx"
+    assert failed.status == "error" and failed.error.startswith("42601")
+    page = render_html(model)
+    assert "differs on 1 table" in page and "does not plan: 42601 syntax error" in page
+
+
+def test_unavailable_backend_is_said_once() -> None:
+    result = cached_check(SIM_PARLANT)
+    live = {"error": "embedded backend: initdb failed", "backend": "embedded"}
+    with in_repo():
+        model = build_report_model(replace(result, extra={"live": live}))
+    assert model.live is not None and model.live.error
+    page = render_html(model)
+    assert "The embedded backend was not available" in page
+    assert "initdb failed" in page
+    live_answer = next(a for a in model.verdict.answers if a.claim.key == "live")
+    assert live_answer.answer == "Not verified"

@@ -1,12 +1,16 @@
-// schema-check report: findings filters and search, FK graph zoom/pan/highlight.
+// schema-check report: findings filters, search and grouping; FK graph layouts, zoom/pan/highlight.
 // Reads the page's own DOM only; never builds HTML from text (textContent only).
 (function () {
   "use strict";
 
-  // ---- Findings: filters by severity, family, layer, and a text search ----
+  // ---- Findings: filters by severity, family, layer, a text search, and grouping by rule ----
   var table = document.getElementById("findings-table");
   if (table) {
-    var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr.finding"));
+    var rows = Array.prototype.slice.call(table.querySelectorAll("tr.finding"));
+    rows.sort(function (a, b) { return a.getAttribute("data-order") - b.getAttribute("data-order"); });
+    var flatBody = table.querySelector("tbody.flat-rows");
+    var groupBodies = {};
+    table.querySelectorAll("tbody.group").forEach(function (body) { groupBodies[body.id] = body; });
     var search = document.getElementById("finding-search");
     var shown = document.getElementById("finding-shown");
     var noMatch = document.getElementById("no-match");
@@ -26,15 +30,28 @@
     var apply = function () {
       var severity = active("severity"), family = active("family"), layer = active("layer");
       var terms = (search ? search.value : "").toLowerCase().split(/\s+/).filter(Boolean);
-      var visible = 0;
+      var visible = 0, perGroup = {};
       rows.forEach(function (row, index) {
         var ok = (!severity || severity[row.getAttribute("data-severity")]) &&
           (!family || family[row.getAttribute("data-family")]) &&
           (!layer || layer[row.getAttribute("data-layer")]) &&
           terms.every(function (term) { return texts[index].indexOf(term) !== -1; });
         row.hidden = !ok;
-        if (ok) { visible += 1; }
+        if (ok) {
+          visible += 1;
+          var code = row.getAttribute("data-group");
+          perGroup[code] = (perGroup[code] || 0) + 1;
+        }
       });
+      Object.keys(groupBodies).forEach(function (code) {
+        var body = groupBodies[code], count = perGroup[code] || 0;
+        var total = body.getAttribute("data-total");
+        body.hidden = count === 0;
+        var note = body.querySelector(".group-shown");
+        if (note) { note.textContent = count + "" === total ? "" : count + " of " + total + " shown"; }
+      });
+      // A search looks inside collapsed groups: their matching rows show.
+      table.classList.toggle("searching", terms.length > 0);
       if (shown) { shown.textContent = visible + " of " + rows.length + " shown"; }
       if (noMatch) { noMatch.hidden = visible !== 0; }
     };
@@ -59,26 +76,90 @@
         apply();
       });
     });
-    if (search) { search.addEventListener("input", apply); }
+    if (search) {
+      var pending = null;
+      search.addEventListener("input", function () {
+        if (pending !== null) { clearTimeout(pending); }
+        pending = setTimeout(function () { pending = null; apply(); }, rows.length > 200 ? 120 : 0);
+      });
+    }
+
+    // List or grouped: the same row elements move between the flat body and their group.
+    var setListView = function (grouped) {
+      var fragment;
+      if (grouped) {
+        rows.forEach(function (row) { groupBodies[row.getAttribute("data-group")].appendChild(row); });
+      } else {
+        fragment = document.createDocumentFragment();
+        rows.forEach(function (row) { fragment.appendChild(row); });
+        flatBody.appendChild(fragment);
+      }
+      table.classList.toggle("grouped", grouped);
+      document.querySelectorAll(".view-bar button[data-view]").forEach(function (button) {
+        button.setAttribute("aria-pressed", (button.getAttribute("data-view") === "grouped") === grouped ? "true" : "false");
+      });
+    };
+    document.querySelectorAll(".view-bar button[data-view]").forEach(function (button) {
+      button.addEventListener("click", function () { setListView(button.getAttribute("data-view") === "grouped"); });
+    });
+    var setCollapsed = function (body, collapsed) {
+      body.classList.toggle("collapsed", collapsed);
+      var toggle = body.querySelector(".group-toggle");
+      if (toggle) { toggle.setAttribute("aria-expanded", collapsed ? "false" : "true"); }
+    };
+    table.addEventListener("click", function (event) {
+      var toggle = event.target.closest(".group-toggle");
+      if (!toggle) { return; }
+      var body = toggle.closest("tbody.group");
+      setCollapsed(body, !body.classList.contains("collapsed"));
+    });
+    document.querySelectorAll(".view-bar button[data-groups]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var collapse = button.getAttribute("data-groups") === "collapse";
+        if (!table.classList.contains("grouped")) { setListView(true); }
+        Object.keys(groupBodies).forEach(function (code) { setCollapsed(groupBodies[code], collapse); });
+      });
+    });
     apply();
   }
 
-  // ---- FK graph: wheel and buttons zoom, drag pans, hover highlights ----
+  // ---- FK graph: layouts (focus / all), wheel and buttons zoom, drag pans, hover highlights ----
   var svg = document.getElementById("fk-graph");
   if (svg) {
     var frame = svg.parentElement;
-    var full = { x: 0, y: 0, w: parseFloat(svg.getAttribute("data-width")), h: parseFloat(svg.getAttribute("data-height")) };
-    var view = { x: full.x, y: full.y, w: full.w, h: full.h };
-    var setView = function () {
+    var layouts = Array.prototype.slice.call(svg.querySelectorAll("g.layout"));
+    var current = layouts.filter(function (g) { return !g.hasAttribute("display"); })[0] || layouts[0];
+    var full = { x: 0, y: 0, w: 0, h: 0 };
+    var view = { x: 0, y: 0, w: 0, h: 0 };
+    var applyViewBox = function () {
       svg.setAttribute("viewBox", [view.x, view.y, view.w, view.h].map(function (v) { return v.toFixed(1); }).join(" "));
     };
+    var fit = function () {
+      full = { x: 0, y: 0, w: parseFloat(current.getAttribute("data-width")), h: parseFloat(current.getAttribute("data-height")) };
+      view = { x: full.x, y: full.y, w: full.w, h: full.h };
+      applyViewBox();
+    };
+    var showLayout = function (name) {
+      layouts.forEach(function (g) {
+        if (g.getAttribute("data-layout") === name) { g.removeAttribute("display"); current = g; } else { g.setAttribute("display", "none"); }
+      });
+      frame.style.height = current.getAttribute("data-frame") + "px";
+      document.querySelectorAll(".graph-toolbar button[data-layout]").forEach(function (button) {
+        button.setAttribute("aria-pressed", button.getAttribute("data-layout") === name ? "true" : "false");
+      });
+      fit();
+    };
+    fit();
+    document.querySelectorAll(".graph-toolbar button[data-layout]").forEach(function (button) {
+      button.addEventListener("click", function () { showLayout(button.getAttribute("data-layout")); });
+    });
     var zoom = function (factor, cx, cy) {
       var w = Math.min(full.w * 4, Math.max(80, view.w * factor));
       var h = view.h * (w / view.w);
       view.x = cx - (cx - view.x) * (w / view.w);
       view.y = cy - (cy - view.y) * (h / view.h);
       view.w = w; view.h = h;
-      setView();
+      applyViewBox();
     };
     var toGraph = function (clientX, clientY) {
       var box = svg.getBoundingClientRect();
@@ -94,7 +175,7 @@
     document.querySelectorAll(".graph-toolbar button[data-zoom]").forEach(function (button) {
       button.addEventListener("click", function () {
         var kind = button.getAttribute("data-zoom");
-        if (kind === "reset") { view = { x: full.x, y: full.y, w: full.w, h: full.h }; setView(); return; }
+        if (kind === "reset") { fit(); return; }
         zoom(kind === "in" ? 1 / 1.3 : 1.3, view.x + view.w / 2, view.y + view.h / 2);
       });
     });
@@ -108,28 +189,30 @@
       if (!drag) { return; }
       view.x = drag.vx - (event.clientX - drag.cx) * drag.scale;
       view.y = drag.vy - (event.clientY - drag.cy) * drag.scale;
-      setView();
+      applyViewBox();
     });
     window.addEventListener("pointerup", function () { drag = null; frame.classList.remove("dragging"); });
 
-    var edges = Array.prototype.slice.call(svg.querySelectorAll(".edge"));
-    svg.querySelectorAll(".node").forEach(function (node) {
-      node.addEventListener("mouseenter", function () {
-        var id = node.id;
-        svg.classList.add("focus");
-        node.classList.add("hl");
-        edges.forEach(function (edge) {
-          var child = edge.getAttribute("data-child"), parent = edge.getAttribute("data-parent");
-          if (child === id || parent === id) {
-            edge.classList.add("hl");
-            var other = document.getElementById(child === id ? parent : child);
-            if (other) { other.classList.add("hl"); }
-          }
+    layouts.forEach(function (layout) {
+      var edges = Array.prototype.slice.call(layout.querySelectorAll(".edge"));
+      layout.querySelectorAll(".node").forEach(function (node) {
+        node.addEventListener("mouseenter", function () {
+          var id = node.id;
+          svg.classList.add("hovering");
+          node.classList.add("hl");
+          edges.forEach(function (edge) {
+            var child = edge.getAttribute("data-child"), parent = edge.getAttribute("data-parent");
+            if (child === id || parent === id) {
+              edge.classList.add("hl");
+              var other = document.getElementById(child === id ? parent : child);
+              if (other) { other.classList.add("hl"); }
+            }
+          });
         });
-      });
-      node.addEventListener("mouseleave", function () {
-        svg.classList.remove("focus");
-        svg.querySelectorAll(".hl").forEach(function (el) { el.classList.remove("hl"); });
+        node.addEventListener("mouseleave", function () {
+          svg.classList.remove("hovering");
+          svg.querySelectorAll(".hl").forEach(function (el) { el.classList.remove("hl"); });
+        });
       });
     });
   }
