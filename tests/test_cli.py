@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,15 @@ def test_version() -> None:
     completed = _run("--version")
     assert completed.returncode == 0
     assert completed.stdout.startswith("schema-check ")
+
+
+def test_select_ignore_and_statistics(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["check", "--base", "fixtures/sim", "--extension", "fixtures/parlant"]
+    main([*args, "--select", "FK,IX303", "--ignore", "FK204", "--statistics"])
+    out = capsys.readouterr().out
+    statistics = [re.match(r"^ *\d+  ([A-Z]{2}\d{3})  ", line) for line in out.splitlines()]
+    codes = {match.group(1) for match in statistics if match}
+    assert codes and all(c.startswith("FK") or c == "IX303" for c in codes)
+    assert "FK204" not in codes
+    assert main([*args, "--select", "nope"]) == 2
+    assert "is not a rule code" in capsys.readouterr().err
