@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list rules, or print one rule's documentation")
     rules.add_argument("code", nargs="?", help="a rule code such as NC101")
+    rules.add_argument(
+        "--format", choices=["text", "markdown"], default="text", help="markdown: docs/rules.md"
+    )
     return parser
 
 
@@ -558,6 +561,11 @@ _INSPECT_KEYS = ("tables", "columns", "foreign_keys", "enums", "checks", "indexe
 
 def command_rules(args: argparse.Namespace) -> int:
     rules = registry()
+    if args.format == "markdown" and not args.code:
+        from reports.rule_docs import render_rules_reference
+
+        sys.stdout.write(render_rules_reference(rules))
+        return EXIT_CLEAN
     if args.code:
         code = args.code.upper()
         rule = rules.get(code)

@@ -19,6 +19,7 @@ from checker.findings import Finding, Location, Severity
 from checker.model import SourceFile
 from checker.rule import DOC_SECTIONS, FAMILIES, Rule
 from reports.common import position
+from reports.rule_docs import rule_help_markdown
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -40,23 +41,6 @@ def _quote(part: str) -> str:
     from urllib.parse import quote
 
     return quote(part, safe="!$&'()*+,;=:@-._~")
-
-
-def _help_markdown(rule: type[Rule]) -> str:
-    docs = rule.docs()
-    blocks = [docs.get("Summary", "").strip()]
-    for section in DOC_SECTIONS:
-        body = docs.get(section, "").strip()
-        if not body:
-            continue
-        if section in ("Example", "Use instead") and rule.doc_example_is_sql:
-            body = "```sql\n" + _dedent(body) + "\n```"
-        elif section == "References":
-            body = "\n".join(f"- {line.strip()}" for line in body.splitlines() if line.strip())
-        else:
-            body = _dedent(body)
-        blocks.append(f"**{section}**\n\n{body}")
-    return "\n\n".join(block for block in blocks if block)
 
 
 def _help_text(rule: type[Rule]) -> str:
@@ -84,7 +68,7 @@ def _rule_descriptor(rule: type[Rule]) -> dict[str, Any]:
         "name": meta.name,
         "shortDescription": {"text": meta.summary},
         "fullDescription": {"text": what},
-        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
+        "help": {"text": _help_text(rule), "markdown": rule_help_markdown(rule)},
         "defaultConfiguration": {"level": _LEVELS[meta.severity]},
         "properties": {
             "tags": ["postgresql", "schema", FAMILIES.get(meta.family, meta.family)],

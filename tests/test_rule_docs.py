@@ -60,3 +60,14 @@ def test_example_triggers_and_use_instead_does_not(
     assert [f for f in quiet.findings if f.code == code] == [], (
         f"{code}: its 'Use instead' still triggers it"
     )
+
+
+def test_rules_reference_page_is_generated_from_the_docstrings() -> None:
+    from support import REPO
+
+    from reports.rule_docs import render_rules_reference
+
+    page = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert page == render_rules_reference(registry()), (
+        "docs/rules.md is stale: run `schema-check rules --format markdown > docs/rules.md`"
+    )
