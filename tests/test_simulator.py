@@ -322,6 +322,79 @@ def test_drop_table_cascade_drops_its_indexes_and_referencing_foreign_keys(tmp_p
     assert set(result.catalog.indexes) == {("public", "c_p_idx")}
 
 
+UNIQUE_INDEX_UNDER_FOREIGN_KEYS = """
+    CREATE TABLE p (id int NOT NULL, parent int);
+    CREATE UNIQUE INDEX p_id_uidx ON p (id);
+    CREATE TABLE c (p_id int REFERENCES p (id));
+    ALTER TABLE p ADD FOREIGN KEY (parent) REFERENCES p (id);
+"""
+
+
+def test_drop_unique_index_a_foreign_key_uses_is_blocked(tmp_path: Path) -> None:
+    # PostgreSQL 18: cannot drop index p_id_uidx because other objects depend on it
+    # (constraint c_p_id_fkey on table c, constraint p_parent_fkey on table p)
+    result = run(tmp_path, UNIQUE_INDEX_UNDER_FOREIGN_KEYS + "DROP INDEX p_id_uidx;")
+    blocked = [e for e in result.events if e.kind is EventKind.BLOCKED]
+    assert [(e.object_kind, e.name) for e in blocked] == [("index", "p_id_uidx")]
+    assert blocked[0].detail == "foreign keys depend on it: c.c_p_id_fkey, p.p_parent_fkey"
+    assert ("public", "p_id_uidx") in result.catalog.indexes
+    child, parent = result.catalog.table("c"), result.catalog.table("p")
+    assert child is not None and [c.name for c in child.foreign_keys] == ["c_p_id_fkey"]
+    assert parent is not None and [c.name for c in parent.foreign_keys] == ["p_parent_fkey"]
+
+
+def test_drop_unique_index_cascade_drops_the_foreign_keys_using_it(tmp_path: Path) -> None:
+    result = run(tmp_path, UNIQUE_INDEX_UNDER_FOREIGN_KEYS + "DROP INDEX p_id_uidx CASCADE;")
+    assert events(result, EventKind.BLOCKED) == []
+    assert events(result, EventKind.DROPPED) == [
+        ("constraint", "c.c_p_id_fkey"),
+        ("constraint", "p.p_parent_fkey"),
+        ("index", "p_id_uidx"),
+    ]
+    assert ("public", "p_id_uidx") not in result.catalog.indexes
+    child, parent = result.catalog.table("c"), result.catalog.table("p")
+    assert child is not None and child.foreign_keys == ()
+    assert parent is not None and parent.foreign_keys == ()
+
+
+def test_drop_unique_index_is_free_when_the_foreign_key_uses_an_older_one(tmp_path: Path) -> None:
+    # The server binds a foreign key to the oldest matching unique index (lowest OID):
+    # here the primary key's, so the newer index goes without CASCADE and the key stays.
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE p (id int PRIMARY KEY);
+        CREATE UNIQUE INDEX p_id_uidx ON p (id);
+        CREATE TABLE c (p_id int REFERENCES p (id));
+        DROP INDEX p_id_uidx;
+        """,
+    )
+    assert events(result, EventKind.BLOCKED) == []
+    assert ("public", "p_id_uidx") not in result.catalog.indexes
+    child = result.catalog.table("c")
+    assert child is not None and [c.name for c in child.foreign_keys] == ["c_p_id_fkey"]
+
+
+def test_drop_index_of_a_constraint_is_refused_even_with_cascade(tmp_path: Path) -> None:
+    # PostgreSQL 18, both times: cannot drop index p_pkey because constraint p_pkey on
+    # table p requires it (HINT: You can drop constraint p_pkey on table p instead.)
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE p (id int PRIMARY KEY);
+        CREATE TABLE c (p_id int REFERENCES p);
+        DROP INDEX p_pkey;
+        DROP INDEX p_pkey CASCADE;
+        """,
+    )
+    assert events(result, EventKind.BLOCKED) == [("index", "p_pkey")]
+    assert events(result, EventKind.REJECTED) == [("index", "p_pkey")]
+    assert events(result, EventKind.DROPPED) == []
+    assert ("public", "p_pkey") in result.catalog.indexes
+    child = result.catalog.table("c")
+    assert child is not None and [c.name for c in child.foreign_keys] == ["c_p_id_fkey"]
+
+
 def test_drop_type_cascade_drops_columns_of_that_type(tmp_path: Path) -> None:
     result = run(
         tmp_path,

@@ -107,6 +107,12 @@ def _simplify(value: Any) -> Any:
     if isinstance(value, ast.ColumnRef) and value.fields and len(value.fields) > 1:
         # pg_get_expr leaves out the table when the expression has only one.
         value.fields = value.fields[-1:]
+    # pg_dump writes OPERATOR(pg_catalog.=) (or OPERATOR(public.~)), the server prints
+    # the bare symbol: the schema goes, the symbol itself is still compared.
+    if isinstance(value, ast.A_Expr) and value.name and len(value.name) > 1:
+        value.name = value.name[-1:]
+    if isinstance(value, ast.SubLink) and value.operName and len(value.operName) > 1:
+        value.operName = value.operName[-1:]
     if isinstance(value, ast.A_Expr) and value.kind == A_Expr_Kind.AEXPR_IN:
         operator = value.name[0].sval if value.name else "="
         value.kind = A_Expr_Kind.AEXPR_OP_ANY if operator == "=" else A_Expr_Kind.AEXPR_OP_ALL

@@ -84,7 +84,8 @@ def residue_findings(
     """LV506 per object a rolled-back run still changed; the caller places them in the source."""
     old = catalog_objects(before)
     new = catalog_objects(after)
-    # A table left behind is one finding, not one more per column, constraint and index.
+    # A table left behind is one finding, not one more per column, constraint, index
+    # and the sequences it owns (serial and identity columns).
     new_tables = {display_name(k) for k in after.tables if k not in before.tables}
     gone_tables = {display_name(k) for k in before.tables if k not in after.tables}
     whole = new_tables | gone_tables
@@ -93,6 +94,11 @@ def residue_findings(
         for catalog in (before, after)
         for k, index in catalog.indexes.items()
         if display_name(index.table) in whole
+    } | {
+        f"sequence {display_name(k)}"
+        for catalog in (before, after)
+        for k, sequence in catalog.sequences.items()
+        if sequence.owned_by is not None and display_name(sequence.owned_by[0]) in whole
     }
     findings: list[Finding] = []
     for key in sorted(set(old) | set(new)):

@@ -283,16 +283,8 @@ def _drop_constraint(
             state.missing("constraint", (*table.qualified, name), label)
         return
     if constraint.index is not None:
-        dependents = [
-            (other_key, fk)
-            for other_key in [*state.referencing_tables(table.qualified), table.qualified]
-            for fk in state.tables[other_key].foreign_keys
-            if fk.foreign_key is not None
-            and fk.foreign_key.ref_table == table.qualified
-            and set(fk.foreign_key.ref_columns) == set(constraint.columns)
-        ]
-        if dependents and _older_twin_index(state, table, constraint.index):
-            dependents = []  # the foreign keys use the older index, not this one
+        index = state.indexes.get((table.schema, constraint.index))
+        dependents = state.foreign_keys_using(index) if index is not None else []
         if dependents and not cascade:
             state.event(
                 EventKind.BLOCKED,
@@ -366,29 +358,3 @@ def _partition(state: State, table: Table, cmd: PgNode) -> None:
         state.put_table(replace(partition, partition_of=None, partition_bound=None))
         action = "detach partition"
     state.event(EventKind.ALTERED, "table", table.name, action=action, detail=label)
-
-
-def _older_twin_index(state: State, table: Table, index_name: str) -> bool:
-    """Whether an older unique index on the same columns exists.
-
-    PostgreSQL binds a new foreign key to the first matching unique index of
-    the referenced table (the lowest OID), so while an older plain-column,
-    non-partial unique index on the same columns exists, the foreign keys do
-    not depend on a newer one and dropping it needs no CASCADE.
-    """
-    own = state.indexes.get((table.schema, index_name))
-    if own is None:
-        return False
-    columns = own.key_columns
-    if None in columns:
-        return False
-    age = (own.origin.statement, own.origin.start)
-    return any(
-        other.name != own.name
-        and other.unique
-        and other.predicate is None
-        and len(other.key_columns) == len(columns)
-        and set(other.key_columns) == set(columns)
-        and (other.origin.statement, other.origin.start) < age
-        for other in state.table_indexes(table.qualified)
-    )

@@ -55,19 +55,8 @@ def drop(state: State, node: PgNode) -> None:
             index = state.indexes.get(key)
             if index is None:
                 _absent(state, node, "index", key)
-            elif index.constraint is not None and not cascade:
-                state.event(
-                    EventKind.BLOCKED,
-                    "index",
-                    display_name(key),
-                    detail=f"constraint {index.constraint} requires it",
-                    previous=index.origin,
-                )
             else:
-                if index.constraint is not None:
-                    _drop_constraint_of(state, index)
-                state.remove_index(key)
-                state.event(EventKind.DROPPED, "index", display_name(key), previous=index.origin)
+                _drop_index(state, index, cascade)
         elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
             key = _key(state, target.names)
             if key in state.enums or key in state.domains or key in state.composites:
@@ -130,11 +119,45 @@ def _absent(
         state.missing(kind, key, label)
 
 
-def _drop_constraint_of(state: State, index: Index) -> None:
-    table = state.tables.get(index.table)
-    if table is not None:
-        constraints = tuple(c for c in table.constraints if c.name != index.constraint)
-        state.put_table(replace(table, constraints=constraints))
+def _drop_index(state: State, index: Index, cascade: bool) -> None:
+    """DROP INDEX: refused while foreign keys are bound to the index, unless CASCADE
+    drops them too; an index a constraint owns is refused even with CASCADE
+    ("cannot drop index ... because constraint ... requires it")."""
+    label = display_name(index.qualified)
+    if index.constraint is not None:
+        state.event(
+            EventKind.REJECTED if cascade else EventKind.BLOCKED,
+            "index",
+            label,
+            detail=f"constraint {index.constraint} requires it; drop the constraint instead",
+            previous=index.origin,
+        )
+        return
+    dependents = state.foreign_keys_using(index)
+    if dependents and not cascade:
+        state.event(
+            EventKind.BLOCKED,
+            "index",
+            label,
+            detail="foreign keys depend on it: "
+            + ", ".join(f"{display_name(k)}.{c.name}" for k, c in dependents),
+            previous=index.origin,
+        )
+        return
+    for table_key, foreign_key in dependents:
+        table = state.tables[table_key]
+        state.put_table(
+            replace(table, constraints=tuple(c for c in table.constraints if c is not foreign_key))
+        )
+        state.event(
+            EventKind.DROPPED,
+            "constraint",
+            f"{table.name}.{foreign_key.name}",
+            detail=f"cascade from dropping index {label}",
+            previous=foreign_key.origin,
+        )
+    state.remove_index(index.qualified)
+    state.event(EventKind.DROPPED, "index", label, previous=index.origin)
 
 
 def _drop_function(state: State, node: PgNode, target: PgNode) -> None:

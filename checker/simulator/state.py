@@ -320,6 +320,49 @@ class State:
     def table_indexes(self, table: QualifiedName) -> list[Index]:
         return [self.indexes[key] for key in self.indexes_by_table.get(table, {})]
 
+    def foreign_keys_using(self, index: Index) -> list[tuple[QualifiedName, Constraint]]:
+        """The foreign keys (with their tables) that depend on ``index``.
+
+        PostgreSQL binds a foreign key to the first unique index of the referenced
+        table (the lowest OID; here the oldest origin) that is immediate, non-partial,
+        on plain columns, and whose keys are the referenced columns. While an older
+        such index exists, the foreign keys use it and not a newer one.
+        """
+        if not self._fk_can_use(index):
+            return []
+        columns = _plain_key_columns(index)
+        age = (index.origin.statement, index.origin.start)
+        if any(
+            other.qualified != index.qualified
+            and self._fk_can_use(other)
+            and _plain_key_columns(other) == columns
+            and (other.origin.statement, other.origin.start) < age
+            for other in self.table_indexes(index.table)
+        ):
+            return []
+        dependents = []
+        for table_key in [*self.referencing_tables(index.table), index.table]:
+            table = self.tables.get(table_key)
+            for constraint in table.foreign_keys if table is not None else ():
+                fk = constraint.foreign_key
+                if (
+                    fk is not None
+                    and fk.ref_table == index.table
+                    and sorted(fk.ref_columns) == columns
+                ):
+                    dependents.append((table_key, constraint))
+        return dependents
+
+    def _fk_can_use(self, index: Index) -> bool:
+        """Whether a foreign key can be bound to ``index`` (transformFkeyCheckAttrs)."""
+        if not index.unique or index.predicate is not None or None in index.key_columns:
+            return False
+        if index.constraint is None:
+            return True
+        table = self.tables.get(index.table)
+        constraint = table.constraint(index.constraint) if table is not None else None
+        return constraint is None or not constraint.deferrable
+
     def constraint_index(self, table: Table, constraint: Constraint) -> Index | None:
         if constraint.index is None:
             return None
@@ -373,6 +416,12 @@ class State:
 
 def table_label(key: QualifiedName) -> str:
     return display_name(key)
+
+
+def _plain_key_columns(index: Index) -> list[str]:
+    """The key columns of an index as a sorted list (a foreign key's columns may
+    name them in any order); expression keys are left out."""
+    return sorted(column for column in index.key_columns if column is not None)
 
 
 def _index_columns(index: Index) -> set[str]:
