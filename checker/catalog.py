@@ -27,6 +27,18 @@ def display_name(name: QualifiedName) -> str:
     return relname if schema == "public" else f"{schema}.{relname}"
 
 
+def quote(name: str) -> str:
+    """A double-quoted SQL identifier, the way drizzle-kit writes them: valid for any name
+    (``checker.simulator.naming.quote_identifier`` quotes only when PostgreSQL would)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def relation_sql(name: QualifiedName) -> str:
+    """``name`` for SQL a user can paste: quoted, schema-qualified outside public."""
+    schema, relname = name
+    return quote(relname) if schema == "public" else f"{quote(schema)}.{quote(relname)}"
+
+
 @dataclass(frozen=True, slots=True)
 class TypeRef:
     """A column or attribute type, in the form ``format_type()`` prints it.

@@ -180,7 +180,7 @@ def table_coverage(
     if not (access.predicates or access.order or access.distance):
         return TableCoverage(access, cells, best, Verdict.SERVED)
     verdict = best.verdict if best is not None else Verdict.NOT_SERVED
-    suggestion = None if verdict is Verdict.SERVED else suggest_index(catalog, access)
+    suggestion = None if verdict is Verdict.SERVED else suggest_index(access)
     return TableCoverage(access, cells, best, verdict, suggestion)
 
 
@@ -228,9 +228,7 @@ def match_index(catalog: Catalog, access: TableAccess, index: Index) -> IndexUse
     elif index.method in ORDERED_METHODS and any(p.target in keys for p in access.predicates):
         verdict = Verdict.FILTER  # the condition is on a later key: every entry is read
     else:
-        return IndexUse(
-            index.qualified, Verdict.NOT_SERVED, reason=_why_unusable(access, index, keys)
-        )
+        return IndexUse(index.qualified, Verdict.NOT_SERVED, reason=_why_unusable(index, keys))
     return _replace_verdict(use, verdict)
 
 
@@ -396,7 +394,7 @@ def _match_vector(access: TableAccess, index: Index, implied_texts: frozenset[st
     )
 
 
-def _why_unusable(access: TableAccess, index: Index, keys: list[str]) -> str:
+def _why_unusable(index: Index, keys: list[str]) -> str:
     if not keys:
         return "no keys"
     if index.method in ORDERED_METHODS:
@@ -407,7 +405,7 @@ def _why_unusable(access: TableAccess, index: Index, keys: list[str]) -> str:
 # ---------------------------------------------------------------- suggestion
 
 
-def suggest_index(catalog: Catalog, access: TableAccess) -> str:
+def suggest_index(access: TableAccess) -> str:
     """A CREATE INDEX that serves the access without a sort or a filter."""
     quoted_table = (
         _quote(access.table[1])

@@ -29,6 +29,7 @@ from checker.catalog import (
     QualifiedName,
     Sequence,
     Table,
+    quote,
 )
 from checker.errors import InputError
 from checker.model import JournalStatus, Layer, MigrationFile, Origin, SourceFile, Statement
@@ -161,16 +162,12 @@ def read_snapshot(path: Path, text: str) -> Catalog:
 # ---- snapshot → DDL -----------------------------------------------------------
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
 def _qualified(schema: str, name: str) -> str:
-    return f"{_ident(schema or 'public')}.{_ident(name)}"
+    return f"{quote(schema or 'public')}.{quote(name)}"
 
 
 def _objects(value: Any, key_path: JsonPath, locator: _Locator) -> Iterator[tuple[str, Any]]:
@@ -196,7 +193,7 @@ def _names(entry: Mapping[str, Any], name: str, key_path: JsonPath, locator: _Lo
     value = entry.get(name)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         raise locator.error(key_path, f'"{name}" must be a non-empty list of column names')
-    return ", ".join(_ident(v) for v in value)
+    return ", ".join(quote(v) for v in value)
 
 
 def _generate(data: Mapping[str, Any], locator: _Locator) -> _Ddl:
@@ -213,7 +210,7 @@ def _generate(data: Mapping[str, Any], locator: _Locator) -> _Ddl:
         for _, entry in _objects(data.get(section), (section,), locator)
     }
     for schema in sorted(schemas - {"public"}):
-        ddl.add(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}", ("schemas",))
+        ddl.add(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}", ("schemas",))
     _extensions(ddl, tables)
     for key, entry in _objects(data.get("enums"), ("enums",), locator):
         key_path = ("enums", key)
@@ -262,7 +259,7 @@ def _extensions(ddl: _Ddl, tables: list[tuple[str, Any]]) -> None:
             if extension is not None and extension not in ddl.extensions:
                 key_path = ("tables", key, "columns", column_key)
                 ddl.extensions[extension] = key_path
-                ddl.add(f"CREATE EXTENSION IF NOT EXISTS {_ident(extension)}", key_path)
+                ddl.add(f"CREATE EXTENSION IF NOT EXISTS {quote(extension)}", key_path)
 
 
 def _column_sql(
@@ -279,7 +276,7 @@ def _column_sql(
         sql_type = _qualified(type_schema, bare) + (suffix.group() if suffix else "")
     else:
         sql_type = written
-    parts = [_ident(name), sql_type]
+    parts = [quote(name), sql_type]
     if column.get("primaryKey") is True:
         parts.append("PRIMARY KEY")
     default = column.get("default")
@@ -296,7 +293,7 @@ def _column_sql(
     if column.get("isUnique") is True:
         unique_name = column.get("uniqueName") or f"{table}_{name}_unique"
         distinct = " NULLS NOT DISTINCT" if column.get("nullsNotDistinct") else ""
-        parts.append(f"CONSTRAINT {_ident(str(unique_name))} UNIQUE{distinct}")
+        parts.append(f"CONSTRAINT {quote(str(unique_name))} UNIQUE{distinct}")
     if isinstance(identity, dict):
         when = "ALWAYS" if identity.get("type") == "always" else "BY DEFAULT"
         parts.append(f"GENERATED {when} AS IDENTITY")
@@ -335,12 +332,12 @@ def _table_constraint(
     section: str, name: str, item: Mapping[str, Any], key_path: JsonPath, locator: _Locator
 ) -> str:
     if section == "checkConstraints":
-        return f"CONSTRAINT {_ident(name)} CHECK ({_string(item, 'value', key_path, locator)})"
+        return f"CONSTRAINT {quote(name)} CHECK ({_string(item, 'value', key_path, locator)})"
     columns = _names(item, "columns", key_path, locator)
     if section == "compositePrimaryKeys":
-        return f"CONSTRAINT {_ident(name)} PRIMARY KEY ({columns})"
+        return f"CONSTRAINT {quote(name)} PRIMARY KEY ({columns})"
     distinct = " NULLS NOT DISTINCT" if item.get("nullsNotDistinct") else ""
-    return f"CONSTRAINT {_ident(name)} UNIQUE{distinct} ({columns})"
+    return f"CONSTRAINT {quote(name)} UNIQUE{distinct} ({columns})"
 
 
 def _create_indexes(ddl: _Ddl, key: str, entry: Mapping[str, Any], locator: _Locator) -> None:
@@ -355,7 +352,7 @@ def _create_indexes(ddl: _Ddl, key: str, entry: Mapping[str, Any], locator: _Loc
         keys = [_index_key(column, key_path, locator) for column in columns]
         method = str(index.get("method") or "btree")
         sql = (
-            f"CREATE {'UNIQUE ' if index.get('isUnique') else ''}INDEX {_ident(name)} "
+            f"CREATE {'UNIQUE ' if index.get('isUnique') else ''}INDEX {quote(name)} "
             f"ON {_qualified(schema, table)} USING {method} ({', '.join(keys)})"
         )
         options = index.get("with")
@@ -372,7 +369,7 @@ def _index_key(column: Any, key_path: JsonPath, locator: _Locator) -> str:
     if not isinstance(column, dict) or not isinstance(column.get("expression"), str):
         raise locator.error(key_path, 'every entry of "columns" needs an "expression" string')
     expression = column["expression"]
-    text = expression if column.get("isExpression") else _ident(expression)
+    text = expression if column.get("isExpression") else quote(expression)
     if column.get("opclass"):
         text += f" {column['opclass']}"
     ascending = column.get("asc", True) is not False
@@ -401,7 +398,7 @@ def _add_foreign_keys(ddl: _Ddl, key: str, entry: Mapping[str, Any], locator: _L
             actions.append(f"{clause} {action}")
         ddl.constraints[(schema, table, _truncated(name))] = key_path
         ddl.add(
-            f"ALTER TABLE {_qualified(schema, table)} ADD CONSTRAINT {_ident(name)} "
+            f"ALTER TABLE {_qualified(schema, table)} ADD CONSTRAINT {quote(name)} "
             f"FOREIGN KEY ({_names(fk, 'columnsFrom', key_path, locator)}) "
             f"REFERENCES {_qualified(target_schema, target)} "
             f"({_names(fk, 'columnsTo', key_path, locator)}) {' '.join(actions)}",

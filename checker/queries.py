@@ -270,7 +270,7 @@ def parse_query(pattern: QueryPattern, catalog: Catalog | None = None) -> QueryS
         raise QueryParseError(f"query does not parse: {exc}".splitlines()[0]) from None
     if len(statements) != 1:
         raise QueryParseError(f"expected one statement, found {len(statements)}")
-    walker = _Walker(pattern, catalog, params, vectors, _offset_map(sql, rewritten, params))
+    walker = _Walker(pattern, catalog, params, vectors, _offset_map(params))
     kind = walker.statement(statements[0])
     return QueryShape(pattern, kind, tuple(walker.accesses), tuple(walker.parameters))
 
@@ -281,7 +281,7 @@ def _offset(text: str, line: int, col: int) -> int:
     return sum(len(part) + 1 for part in lines[: line - 1]) + max(0, col - 1)
 
 
-def _offset_map(sql: str, rewritten: str, params: Mapping[str, _Token]) -> list[tuple[int, int]]:
+def _offset_map(params: Mapping[str, _Token]) -> list[tuple[int, int]]:
     """(offset in rewritten text, shift to the original text) after each placeholder."""
     shifts: list[tuple[int, int]] = []
     shift = 0
@@ -339,7 +339,7 @@ class _Walker:
             table = node.this
             if isinstance(table, exp.Table):
                 scope = {self._alias(table): self._qualified(table)}
-                self.scope_accesses(scope, [table], node, order=None, limit=node.args.get("limit"))
+                self.scope_accesses(scope, node, order=None, limit=node.args.get("limit"))
             return "update" if isinstance(node, exp.Update) else "delete"
         raise QueryParseError(f"not a query: {type(node).__name__} statements are not analysed")
 
@@ -373,14 +373,13 @@ class _Walker:
             scope[self._alias(table)] = self._qualified(table)
         order = node.args.get("order")
         limit = node.args.get("limit")
-        self.scope_accesses(scope, tables, node, order=order, limit=limit)
+        self.scope_accesses(scope, node, order=order, limit=limit)
 
     # -- one SELECT / UPDATE / DELETE -------------------------------------
 
     def scope_accesses(
         self,
         scope: dict[str, QualifiedName],
-        tables: list[Any],
         node: Any,
         *,
         order: Any,

@@ -9,10 +9,11 @@ Codes match ``^[A-Z]{2}\\d{3}$``, are unique, and are never reused.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import textwrap
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import TYPE_CHECKING, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from checker.graph import SchemaGraph
     from checker.simulation import ParsedStatement, SimEvent
     from checker.sources import SourceSet
+
+T = TypeVar("T")
 
 CODE_PATTERN = re.compile(r"^[A-Z]{2}\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -65,6 +68,22 @@ class RuleContext:
     # Findings produced outside the rules (parser, simulator, live verifier);
     # the rule that documents a code yields them, so every code has one home.
     external: Sequence[Finding] = field(default_factory=tuple)
+    # Derived data several rules share (the coverage matrix, the identifier
+    # index), built once per run instead of once per rule; see ``memo``.
+    _memo: dict[Callable[[RuleContext], object], object] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def memo(self, derive: Callable[[RuleContext], T]) -> T:
+        """``derive(self)``, computed on the first call and shared by later ones.
+
+        ``derive`` must be a pure function of the context (a module-level
+        function, so it is the same key for every caller) and its result must
+        not be mutated: every rule of the run sees the same object.
+        """
+        if derive not in self._memo:
+            self._memo[derive] = derive(self)
+        return cast(T, self._memo[derive])
 
 
 class Rule:
@@ -138,8 +157,6 @@ def parse_docs(docstring: str) -> dict[str, str]:
 
 
 def _dedent(text: str) -> str:
-    import textwrap
-
     first, _, rest = text.partition("\n")
     return (first.strip() + "\n" + textwrap.dedent(rest)).strip()
 
@@ -147,8 +164,6 @@ def _dedent(text: str) -> str:
 def sql_of_section(section: str) -> str:
     """The SQL of an Example / Use instead section (indented or fenced lines)."""
     lines = [line for line in section.splitlines() if not line.strip().startswith("```")]
-    import textwrap
-
     return textwrap.dedent("\n".join(lines)).strip()
 
 

@@ -115,6 +115,3 @@ class SimulationResult:
     catalog: Catalog
     statements: Sequence[ParsedStatement]
     events: Sequence[SimEvent] = field(default_factory=tuple)
-
-    def events_of(self, kind: EventKind) -> list[SimEvent]:
-        return [event for event in self.events if event.kind is kind]

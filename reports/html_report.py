@@ -366,7 +366,7 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         coverage_note=coverage_note,
         timeline=timeline,
         live=live,
-        timings=_timings(result, live_data),
+        timings=_timings(result),
         suppressed=int(getattr(result, "suppressed", 0) or 0),
         baseline=_baseline_facts(getattr(result, "extra", None) or {}),
         problems=tuple(problems),
@@ -943,7 +943,7 @@ def _sort_tree(node: TreeNode) -> None:
 
 
 # ---------------------------------------------------------------------------
-# Query × index coverage (checker.coverage, when it exists)
+# Query × index coverage
 # ---------------------------------------------------------------------------
 
 
@@ -951,13 +951,8 @@ def _coverage(result: CheckResult) -> tuple[CoverageView | None, str]:
     queries = result.settings.contract.queries
     if not queries:
         return None, "no documented queries"
-    try:
-        from checker.coverage import coverage_matrix
-    except ImportError:
-        return _expected_index_view(result), (
-            "the coverage analysis is not available in this build; "
-            "the matrix shows whether each query's expected index exists"
-        )
+    from checker.coverage import coverage_matrix  # imports sqlglot: only when there are queries
+
     matrix = coverage_matrix(result.simulation.catalog, queries)
     return _coverage_from_matrix(matrix), ""
 
@@ -1021,35 +1016,7 @@ def _coverage_class(status: str) -> str:
         return "partial"
     if "served" in status:
         return "served"
-    if "expected" in status:
-        return "expected"
     return "none"
-
-
-def _expected_index_view(result: CheckResult) -> CoverageView:
-    catalog = result.simulation.catalog
-    index_names = {index.name: index for index in catalog.indexes.values()}
-    queries = result.settings.contract.queries
-    names = sorted({q.expect_index for q in queries if q.expect_index})
-    cells = []
-    rows = []
-    for query in queries:
-        row = []
-        verdict = "none"
-        for name in names:
-            if query.expect_index != name:
-                row.append(CoverageCell("none", ""))
-            elif name in index_names:
-                index = index_names[name]
-                keys = ", ".join(k.render() for k in index.keys)
-                row.append(CoverageCell("expected", f"exists: ({keys})"))
-                verdict = "expected"
-            else:
-                row.append(CoverageCell("missing", "expected, does not exist"))
-                verdict = "missing"
-        rows.append((query.name, query.sql, f"{verdict}|{verdict}"))
-        cells.append(tuple(row))
-    return CoverageView(tuple(rows), tuple(names), tuple(cells), ())
 
 
 # ---------------------------------------------------------------------------
@@ -1286,7 +1253,7 @@ def _seconds(value: Any) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def _timings(result: CheckResult, live: Any) -> tuple[tuple[str, str], ...]:
+def _timings(result: CheckResult) -> tuple[tuple[str, str], ...]:
     timings = [(name, _seconds(value)) for name, value in (result.timings or {}).items()]
     return tuple(timings)
 

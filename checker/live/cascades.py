@@ -344,7 +344,7 @@ def _add_edge_row(
     }
     if None in fixed.values():
         # referenced columns other than the key: read them from the parent row
-        fixed = _referenced_values(connection, live, edge, parent_row)
+        fixed = _referenced_values(connection, edge, parent_row)
     row = world.insert(child, fixed)
     if row is None:
         world.not_probed.append(f"edge {edge.constraint.name}: no row could be made")
@@ -367,7 +367,7 @@ def _where(row: dict[str, Any]) -> Any:
 
 
 def _referenced_values(
-    connection: psycopg.Connection[Any], live: Catalog, edge: Edge, parent_row: dict[str, Any]
+    connection: psycopg.Connection[Any], edge: Edge, parent_row: dict[str, Any]
 ) -> dict[str, Any]:
     from psycopg import sql
 

@@ -200,10 +200,8 @@ class _Differ:
         # Same constraint under another name: one finding about the name, then compare.
         renamed: list[tuple[Constraint, Constraint]] = []
         for constraint in list(only_static):
-            signature = self.constraint_signature(static, constraint)
-            match = next(
-                (c for c in only_live if self.constraint_signature(live, c) == signature), None
-            )
+            signature = self.constraint_signature(constraint)
+            match = next((c for c in only_live if self.constraint_signature(c) == signature), None)
             if match is not None:
                 only_static.remove(constraint)
                 only_live.remove(match)
@@ -232,7 +230,7 @@ class _Differ:
         for constraint_static, constraint_live in pairs + renamed:
             self.constraint(static, constraint_static, constraint_live)
 
-    def constraint_signature(self, table: Table, constraint: Constraint) -> tuple[object, ...]:
+    def constraint_signature(self, constraint: Constraint) -> tuple[object, ...]:
         details = constraint.foreign_key
         expression = loose_form(constraint.expression) if constraint.expression else None
         return (

@@ -47,10 +47,6 @@ class LiveReport:
     cascades: tuple[CascadeObservation, ...] = ()  # what each probed delete did on the server
     plans: tuple[PlanObservation, ...] = ()  # how the server plans each documented query
 
-    @property
-    def total_seconds(self) -> float:
-        return sum(self.timings.values())
-
 
 def verify(
     sources_statements: Sequence[Statement],

@@ -296,13 +296,7 @@ def _drop_constraint(
             )
             return
         for other_key, fk in dependents:
-            other = state.tables[other_key]
-            state.put_table(
-                replace(other, constraints=tuple(c for c in other.constraints if c is not fk))
-            )
-            state.event(
-                EventKind.DROPPED, "constraint", f"{other.name}.{fk.name}", detail="cascade"
-            )
+            state.drop_cascaded_foreign_key(other_key, fk, detail="cascade")
         state.remove_index((table.schema, constraint.index))
         table = state.tables[table.qualified]
     remaining = tuple(c for c in table.constraints if c.name != name)

@@ -184,22 +184,21 @@ def constraint_columns(node: PgNode, column: str | None) -> tuple[str, ...]:
     return keys if keys else ((column,) if column else ())
 
 
-def check_constraint(
-    state: State, table: Table, node: PgNode, column: str | None, taken: list[str]
-) -> Constraint:
+def check_constraint(state: State, table: Table, node: PgNode, taken: list[str]) -> Constraint:
     """A CHECK constraint; unnamed ones get ``<table>_<col>_check`` or ``<table>_check``."""
     name = node.conname
+    columns = column_refs(node.raw_expr)
     if not name:
-        # PostgreSQL looks at the columns the expression uses: exactly one gives
-        # <table>_<col>_check, otherwise <table>_check (AddRelationNewConstraints).
-        columns = column_refs(node.raw_expr)
+        # PostgreSQL names it after the columns the expression uses, not the column it
+        # is written on: exactly one gives <table>_<col>_check, otherwise <table>_check
+        # (AddRelationNewConstraints).
         single = columns[0] if len(columns) == 1 else None
         name = choose_name(table.name, single, "check", state.constraint_taken(table.schema, taken))
     taken.append(name)
     return Constraint(
         name=str(name),
         kind=ConstraintKind.CHECK,
-        columns=tuple(column_refs(node.raw_expr)),
+        columns=tuple(columns),
         expression=deparse(node.raw_expr),
         not_valid=bool(node.skip_validation),
         no_inherit=bool(node.is_no_inherit),

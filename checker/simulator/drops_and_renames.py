@@ -145,14 +145,9 @@ def _drop_index(state: State, index: Index, cascade: bool) -> None:
         )
         return
     for table_key, foreign_key in dependents:
-        table = state.tables[table_key]
-        state.put_table(
-            replace(table, constraints=tuple(c for c in table.constraints if c is not foreign_key))
-        )
-        state.event(
-            EventKind.DROPPED,
-            "constraint",
-            f"{table.name}.{foreign_key.name}",
+        state.drop_cascaded_foreign_key(
+            table_key,
+            foreign_key,
             detail=f"cascade from dropping index {label}",
             previous=foreign_key.origin,
         )

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from checker.catalog import (
     Catalog,
     CompositeType,
     Constraint,
-    ConstraintKind,
     Domain,
     EnumType,
     Extension,
@@ -290,6 +289,29 @@ class State:
                     if counter[key] <= 0:
                         del counter[key]
 
+    def drop_cascaded_foreign_key(
+        self,
+        table_key: QualifiedName,
+        foreign_key: Constraint,
+        *,
+        detail: str,
+        location: int | None = None,
+        previous: Origin | None = None,
+    ) -> None:
+        """Remove a foreign key that a DROP ... CASCADE took with it, and say so."""
+        table = self.tables[table_key]
+        self.put_table(
+            replace(table, constraints=tuple(c for c in table.constraints if c is not foreign_key))
+        )
+        self.event(
+            EventKind.DROPPED,
+            "constraint",
+            f"{table.name}.{foreign_key.name}",
+            location=location,
+            detail=detail,
+            previous=previous,
+        )
+
     def remove_table(self, key: QualifiedName) -> Table | None:
         table = self.tables.pop(key, None)
         if table is not None:
@@ -362,19 +384,6 @@ class State:
         table = self.tables.get(index.table)
         constraint = table.constraint(index.constraint) if table is not None else None
         return constraint is None or not constraint.deferrable
-
-    def constraint_index(self, table: Table, constraint: Constraint) -> Index | None:
-        if constraint.index is None:
-            return None
-        return self.indexes.get((table.schema, constraint.index))
-
-    @staticmethod
-    def is_index_backed(constraint: Constraint) -> bool:
-        return constraint.kind in (
-            ConstraintKind.PRIMARY_KEY,
-            ConstraintKind.UNIQUE,
-            ConstraintKind.EXCLUDE,
-        )
 
     # ---- a ready catalog as the starting point ---------------------------------
 

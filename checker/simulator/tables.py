@@ -4,7 +4,6 @@ cascade effects of dropping tables and columns."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from pglast import ast
 from pglast.enums import ConstrType
@@ -13,7 +12,6 @@ from checker.catalog import (
     Column,
     Constraint,
     ConstraintKind,
-    Index,
     Partitioning,
     QualifiedName,
     Table,
@@ -28,7 +26,7 @@ from checker.simulator.definitions import (
     names_of,
     set_not_null,
 )
-from checker.simulator.expressions import column_refs, deparse
+from checker.simulator.expressions import deparse
 from checker.simulator.naming import choose_name, index_column_names, name_addition
 from checker.simulator.state import TEMP_SCHEMA, State
 from checker.types import PgNode
@@ -199,8 +197,8 @@ def add_constraints(
     ]
     foreign = [p for p in pending if p[0].contype == ConstrType.CONSTR_FOREIGN]
     taken: list[str] = [c.name for c in table.constraints]
-    for node, column in checks:
-        check = check_constraint(state, table, node, column, taken)
+    for node, _column in checks:
+        check = check_constraint(state, table, node, taken)
         absent = [c for c in check.columns if table.column(c) is None]
         for name in absent:
             # 'column "x" does not exist': the constraint is not created
@@ -396,16 +394,11 @@ def drop_columns(
         )
         return False
     for other_key, constraint in referencing:
-        other = state.tables[other_key]
-        state.put_table(
-            replace(other, constraints=tuple(c for c in other.constraints if c is not constraint))
-        )
-        state.event(
-            EventKind.DROPPED,
-            "constraint",
-            f"{other.name}.{constraint.name}",
-            location=location,
+        state.drop_cascaded_foreign_key(
+            other_key,
+            constraint,
             detail=reason or f"cascade from dropping column {label}",
+            location=location,
             previous=constraint.origin,
         )
     table = state.tables[key]
@@ -448,20 +441,6 @@ def drop_columns(
         )
     )
     return True
-
-
-def expression_columns(node: Any) -> list[str]:
-    return column_refs(node)
-
-
-def constraint_of_kind(table: Table, kind: ConstraintKind) -> list[Constraint]:
-    return [c for c in table.constraints if c.kind is kind]
-
-
-def rename_index_refs(index: Index, old: str, new: str) -> Index:
-    keys = tuple(replace(k, column=new) if k.column == old else k for k in index.keys)
-    include = tuple(new if c == old else c for c in index.include)
-    return replace(index, keys=keys, include=include)
 
 
 __all__ = ["build_table", "create_table", "drop_columns", "drop_table", "names_of"]

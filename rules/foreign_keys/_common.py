@@ -18,21 +18,13 @@ from checker.catalog import (
     Table,
     TypeRef,
     display_name,
+    quote,
+    relation_sql,
 )
 from checker.config import Settings
 from checker.findings import Location
 from checker.graph import DeletionClosure, FkEdge
 from checker.types import BUILTIN_TYPES
-
-
-def quote(name: str) -> str:
-    """A double-quoted identifier, the way drizzle-kit writes them."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def table_sql(name: QualifiedName) -> str:
-    schema, relname = name
-    return quote(relname) if schema == "public" else f"{quote(schema)}.{quote(relname)}"
 
 
 def columns_sql(columns: Iterable[str]) -> str:
@@ -72,9 +64,9 @@ def fk_clause(
         "" if on_update in (None, FkAction.NO_ACTION) else f" ON UPDATE {action_sql(on_update)}"
     )
     return (
-        f"ALTER TABLE {table_sql(child.qualified)} DROP CONSTRAINT {quote(constraint.name)}, "
+        f"ALTER TABLE {relation_sql(child.qualified)} DROP CONSTRAINT {quote(constraint.name)}, "
         f"ADD CONSTRAINT {quote(constraint.name)} FOREIGN KEY ({columns_sql(constraint.columns)}) "
-        f"REFERENCES {table_sql(details.ref_table)} ({columns_sql(details.ref_columns)}) "
+        f"REFERENCES {relation_sql(details.ref_table)} ({columns_sql(details.ref_columns)}) "
         f"ON DELETE {action_sql(on_delete)}{update};"
     )
 

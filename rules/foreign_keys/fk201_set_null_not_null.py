@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import Constraint, FkAction, ForeignKeyDetails, Table, display_name
+from checker.catalog import (
+    Constraint,
+    FkAction,
+    ForeignKeyDetails,
+    Table,
+    display_name,
+    quote,
+    relation_sql,
+)
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
@@ -13,8 +21,6 @@ from rules.foreign_keys._common import (
     fk_clause,
     foreign_keys,
     non_nullable_written,
-    quote,
-    table_sql,
 )
 
 _NULLING = (FkAction.SET_NULL, FkAction.SET_DEFAULT)
@@ -95,7 +101,7 @@ class SetNullOnNotNullRule(Rule):
             drops = ", ".join(f"ALTER COLUMN {quote(c)} DROP NOT NULL" for c, _ in blocked)
             cascade = fk_clause(table, constraint, details, FkAction.CASCADE)
             fix = (
-                f"ALTER TABLE {table_sql(table.qualified)} {drops}; "
+                f"ALTER TABLE {relation_sql(table.qualified)} {drops}; "
                 f"or, to delete the {child} rows with their parent: {cascade}"
             )
         where: list[Location] = [Location.of(constraint.origin)]

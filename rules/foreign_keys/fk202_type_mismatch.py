@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import display_name
+from checker.catalog import display_name, quote, relation_sql
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     TypeVerdict,
     foreign_keys,
-    quote,
     referenced_columns,
-    table_sql,
     type_verdict,
 )
 
@@ -89,7 +87,7 @@ class TypeMismatchRule(Rule):
                     )
                     severity = Severity.WARNING
                 fix = (
-                    f"ALTER TABLE {table_sql(table.qualified)} ALTER COLUMN {quote(name)} "
+                    f"ALTER TABLE {relation_sql(table.qualified)} ALTER COLUMN {quote(name)} "
                     f"TYPE {ref_column.type.render()}"
                     + (
                         f" USING {quote(name)}::{ref_column.type.render()};"

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import display_name
+from checker.catalog import display_name, quote, relation_sql
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     columns_sql,
     foreign_keys,
-    quote,
     referenced_columns,
-    table_sql,
     unique_keys,
 )
 
@@ -69,7 +67,7 @@ class ReferencedNotUniqueRule(Rule):
                     f"{parent_name} has no primary key: PostgreSQL rejects the foreign key",
                     constraint.origin,
                     objects=[f"{display_name(table.qualified)}.{constraint.name}", parent_name],
-                    fix=f"ALTER TABLE {table_sql(details.ref_table)} ADD PRIMARY KEY (...);",
+                    fix=f"ALTER TABLE {relation_sql(details.ref_table)} ADD PRIMARY KEY (...);",
                 )
                 continue
             wanted = frozenset(ref_columns)
@@ -105,7 +103,7 @@ class ReferencedNotUniqueRule(Rule):
                 where,
                 objects=[f"{display_name(table.qualified)}.{constraint.name}", parent_name],
                 fix=(
-                    f"ALTER TABLE {table_sql(details.ref_table)} ADD CONSTRAINT "
+                    f"ALTER TABLE {relation_sql(details.ref_table)} ADD CONSTRAINT "
                     f"{quote(key_name[:63])} UNIQUE ({columns_sql(ref_columns)}); "
                     f"before the foreign key is added"
                 ),

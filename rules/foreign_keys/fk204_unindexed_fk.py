@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import FkAction, display_name
+from checker.catalog import FkAction, display_name, quote, relation_sql
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
@@ -13,8 +13,6 @@ from rules.foreign_keys._common import (
     covering_index,
     foreign_keys,
     format_rows,
-    quote,
-    table_sql,
 )
 
 # Rows per day of the referencing table from which the missing index weighs more.
@@ -102,7 +100,7 @@ class UnindexedForeignKeyRule(Rule):
                 severity=severity,
                 objects=[f"{child}.{constraint.name}", child],
                 fix=(
-                    f"CREATE INDEX {quote(index_name)} ON {table_sql(table.qualified)} "
+                    f"CREATE INDEX {quote(index_name)} ON {relation_sql(table.qualified)} "
                     f"USING btree ({columns_sql(constraint.columns)});"
                 ),
             )

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import Catalog, FkAction, QualifiedName, display_name
+from checker.catalog import Catalog, FkAction, QualifiedName, display_name, quote, relation_sql
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     action_sql,
     columns_sql,
     foreign_keys,
-    quote,
     referenced_columns,
-    table_sql,
     tables_matching,
 )
 
@@ -107,12 +105,12 @@ class TenantKeyNotEnforcedRule(Rule):
                     else "NO ACTION"
                 )
             fix = (
-                f"ALTER TABLE {table_sql(parent.qualified)} ADD CONSTRAINT {quote(unique_name)} "
+                f"ALTER TABLE {relation_sql(parent.qualified)} ADD CONSTRAINT {quote(unique_name)} "
                 f"UNIQUE ({columns_sql(new_refs)}); "
-                f"ALTER TABLE {table_sql(table.qualified)} "
+                f"ALTER TABLE {relation_sql(table.qualified)} "
                 f"DROP CONSTRAINT {quote(constraint.name)}, "
                 f"ADD CONSTRAINT {quote(constraint.name)} FOREIGN KEY ({columns_sql(new_columns)}) "
-                f"REFERENCES {table_sql(parent.qualified)} ({columns_sql(new_refs)}) "
+                f"REFERENCES {relation_sql(parent.qualified)} ({columns_sql(new_refs)}) "
                 f"ON DELETE {on_delete};"
             )
             yield self.finding(

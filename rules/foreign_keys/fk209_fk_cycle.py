@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import FkAction, display_name
+from checker.catalog import FkAction, display_name, quote, relation_sql
 from checker.findings import Finding, Severity
 from checker.graph import FkEdge
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.foreign_keys._common import action_sql, columns_sql, edge_location, quote, table_sql
+from rules.foreign_keys._common import action_sql, columns_sql, edge_location
 
 _BLOCKING = (FkAction.NO_ACTION, FkAction.RESTRICT)
 
@@ -127,7 +127,7 @@ class ForeignKeyCycleRule(Rule):
                 )
         target = next((e for e in cycle if e.nullable), cycle[0])
         fix = (
-            f"ALTER TABLE {table_sql(target.child)} ALTER CONSTRAINT {quote(target.constraint)} "
+            f"ALTER TABLE {relation_sql(target.child)} ALTER CONSTRAINT {quote(target.constraint)} "
             f"DEFERRABLE INITIALLY DEFERRED; or drop one key of the cycle (e.g. model "
             f"{display_name(target.child)}.({columns_sql(target.columns)}) as a flag on the "
             "other side)"

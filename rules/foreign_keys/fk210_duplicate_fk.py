@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import Constraint, QualifiedName, display_name
+from checker.catalog import Constraint, QualifiedName, display_name, quote, relation_sql
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     action_sql,
     foreign_keys,
-    quote,
     referenced_columns,
-    table_sql,
 )
 
 
@@ -97,5 +95,5 @@ class DuplicateForeignKeyRule(Rule):
                 f"{display_name(child)}.{duplicate.name}",
                 f"{display_name(child)}.{first.name}",
             ],
-            fix=f"ALTER TABLE {table_sql(child)} DROP CONSTRAINT {quote(duplicate.name)};",
+            fix=f"ALTER TABLE {relation_sql(child)} DROP CONSTRAINT {quote(duplicate.name)};",
         )

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from checker.catalog import Catalog, Index, IndexKey, QualifiedName, Table, display_name
+from checker.catalog import (
+    Catalog,
+    Index,
+    IndexKey,
+    QualifiedName,
+    Table,
+    display_name,
+    quote,
+    relation_sql,
+)
 from checker.config import QueryPattern, Settings
 from checker.coverage import CoverageMatrix, coverage_matrix
 from checker.findings import Location
@@ -14,16 +23,6 @@ from checker.rule import RuleContext
 
 # rows per day from which a table counts as high-volume when a query gives no volume
 HIGH_VOLUME_ROWS_PER_DAY = 100_000
-
-
-def quote(name: str) -> str:
-    """A double-quoted identifier, the way drizzle-kit writes them."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def relation_sql(name: QualifiedName) -> str:
-    schema, relname = name
-    return quote(relname) if schema == "public" else f"{quote(schema)}.{quote(relname)}"
 
 
 def indexes_sorted(catalog: Catalog) -> list[Index]:
@@ -111,7 +110,14 @@ def is_high_volume(settings: Settings, query: QueryPattern, table: QualifiedName
 
 
 def matrix(context: RuleContext) -> CoverageMatrix | None:
-    """The coverage of the contract's queries; None (and no sqlglot import) without queries."""
+    """The coverage of the contract's queries; None (and no sqlglot import) without queries.
+
+    Computed once per run: IX301, IX302 and IX307 all read it.
+    """
+    return context.memo(_contract_coverage)
+
+
+def _contract_coverage(context: RuleContext) -> CoverageMatrix | None:
     queries = context.settings.contract.queries
     if not queries:
         return None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import Column, Index
+from checker.catalog import Column, Index, quote, relation_sql
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.index._common import indexes_sorted, quote, relation_sql
+from rules.index._common import indexes_sorted
 
 # btree's largest entry on 8 kB pages (BTMaxItemSize): one third of a page, minus overhead.
 BTREE_MAX_ENTRY = 2704

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import Catalog, Column
+from checker.catalog import Catalog, Column, quote, relation_sql
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.index._common import indexes_sorted, quote, relation_sql
+from rules.index._common import indexes_sorted
 
 
 @register

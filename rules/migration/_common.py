@@ -13,7 +13,6 @@ from pglast import parser as pg_parser
 from checker.model import (
     Journal,
     JournalEntry,
-    JournalStatus,
     Layer,
     MigrationFile,
     Origin,
@@ -117,10 +116,6 @@ def base_numbers(folders: Iterable[Folder]) -> dict[int, list[MigrationFile]]:
             assert migration.sequence is not None
             numbers.setdefault(migration.sequence, []).append(migration)
     return numbers
-
-
-def on_disk(migration: MigrationFile) -> bool:
-    return migration.status is not JournalStatus.MISSING_FILE
 
 
 def string_constants(statement: Statement) -> list[tuple[str, int, int]]:

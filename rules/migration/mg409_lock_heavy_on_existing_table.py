@@ -84,7 +84,7 @@ class LockHeavyOnExistingTableRule(Rule):
             creation = history.created("table", table)
             if creation is None or not creation.before(parsed):
                 return
-            for heavy in self._heavy(context, parsed, node, table, events, not_null_checks):
+            for heavy in self._heavy(context, node, table, events, not_null_checks):
                 origin = parsed.statement.span(heavy.location, len(parsed.statement.text))
                 yield self.finding(
                     f"{heavy.what} on {table}, which exists before this migration (created at "
@@ -97,7 +97,6 @@ class LockHeavyOnExistingTableRule(Rule):
     def _heavy(
         self,
         context: RuleContext,
-        parsed: ParsedStatement,
         node: object,
         table: str,
         events: list[SimEvent],

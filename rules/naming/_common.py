@@ -89,9 +89,7 @@ def describe(obj: Any) -> str:
         return f"constraint {obj.name} {_constraint_body(obj)}"
     if isinstance(obj, SequenceObject):
         return f"sequence {name_of(obj)} as {obj.data_type}"
-    if isinstance(obj, View):
-        return f"{kind_of(obj)} {name_of(obj)}"
-    return f"{kind_of(obj)} {name_of(obj)}"
+    return f"{kind_of(obj)} {name_of(obj)}"  # views, functions: compared by name alone
 
 
 def _column(name: str, type_name: str, not_null: bool, default: str | None) -> str:
@@ -183,6 +181,15 @@ def defined_objects(catalog: Catalog) -> Iterator[DefinedObject]:
         yield DefinedObject(kind, function.name, name_of(function), function.origin, obj=function)
 
 
+def final_objects(context: RuleContext) -> tuple[DefinedObject, ...]:
+    """``defined_objects`` of the run's catalog, listed once for every NC rule that reads it."""
+    return context.memo(_list_defined_objects)
+
+
+def _list_defined_objects(context: RuleContext) -> tuple[DefinedObject, ...]:
+    return tuple(defined_objects(context.catalog))
+
+
 class IdentifierIndex:
     """The identifier tokens of all statements, by file, to find the token naming an object."""
 
@@ -223,6 +230,15 @@ class IdentifierIndex:
     def all(self) -> Iterator[Identifier]:
         for tokens in self._tokens.values():
             yield from tokens
+
+
+def identifier_index(context: RuleContext) -> IdentifierIndex:
+    """The run's IdentifierIndex, built once and shared by the NC rules that read it."""
+    return context.memo(_build_identifier_index)
+
+
+def _build_identifier_index(context: RuleContext) -> IdentifierIndex:
+    return IdentifierIndex(context.statements)
 
 
 RELATION_KINDS = frozenset({"table", "index", "sequence", "view", "materialized view", "composite"})

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind, Identifier
-from rules.naming._common import IdentifierIndex, order_key
+from rules.naming._common import identifier_index, order_key
 
 MAX_BYTES = 63  # NAMEDATALEN - 1
 MAX_RELATED = 5
@@ -55,7 +55,7 @@ class IdentifierTooLongRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         uses: dict[str, list[Identifier]] = {}
-        for identifier in IdentifierIndex(context.statements).all():
+        for identifier in identifier_index(context).all():
             if identifier.byte_length > MAX_BYTES:
                 uses.setdefault(identifier.text, []).append(identifier)
         if not uses:

@@ -9,8 +9,8 @@ from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.naming._common import (
     DefinedObject,
-    IdentifierIndex,
-    defined_objects,
+    final_objects,
+    identifier_index,
     severity_for_layer,
     written_name,
 )
@@ -68,8 +68,8 @@ class ReservedWordRule(Rule):
     meta = RuleMeta("NC105", "reserved-word", Severity.WARNING, "object named with a reserved word")
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        index = IdentifierIndex(context.statements)
-        for obj in defined_objects(context.catalog):
+        index = identifier_index(context)
+        for obj in final_objects(context):
             place = written_name(index, obj) if obj.name in RESERVED_WORDS else None
             if place is not None:  # derived names (a partition's columns) are not repeated
                 yield self._finding(obj, place)

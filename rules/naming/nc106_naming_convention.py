@@ -10,7 +10,7 @@ from checker.config import Naming
 from checker.findings import Finding, Severity
 from checker.model import Layer, Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.naming._common import DefinedObject, IdentifierIndex, defined_objects, written_name
+from rules.naming._common import DefinedObject, final_objects, identifier_index, written_name
 
 _SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
 _UPPER = re.compile(r"[A-Z]")  # names with capitals are NC107's
@@ -60,8 +60,8 @@ class NamingConventionRule(Rule):
     def check(self, context: RuleContext) -> Iterator[Finding]:
         contract = context.settings.contract
         naming = contract.naming
-        index = IdentifierIndex(context.statements)
-        for obj in defined_objects(context.catalog):
+        index = identifier_index(context)
+        for obj in final_objects(context):
             place = None if obj.origin.layer is Layer.BASE else written_name(index, obj)
             if place is None:
                 continue  # the base's names, and names PostgreSQL derived, are not checked

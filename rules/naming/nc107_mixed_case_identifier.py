@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.naming._common import (
-    IdentifierIndex,
-    defined_objects,
+    final_objects,
+    identifier_index,
     severity_for_layer,
 )
 
@@ -50,8 +50,8 @@ class MixedCaseIdentifierRule(Rule):
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        index = IdentifierIndex(context.statements)
-        for obj in defined_objects(context.catalog):
+        index = identifier_index(context)
+        for obj in final_objects(context):
             token = index.naming(obj.origin, obj.name) if _UPPER.search(obj.name) else None
             if token is None:
                 continue  # no capitals, or a name PostgreSQL derived (agentSession_pkey)
