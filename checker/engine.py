@@ -12,17 +12,21 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
+from checker.catalog import QualifiedName
 from checker.config import Settings
 from checker.findings import Finding, Severity
-from checker.graph import SchemaGraph
+from checker.graph import DeletionClosure, SchemaGraph
 from checker.model import DatabaseUrl, Layer, SourceFile
 from checker.parsing import parse_statements
 from checker.rule import Rule, RuleContext, registry
 from checker.simulation import SimulationResult
 from checker.simulator import simulate
 from checker.sources import SourceSet, load_sources
+
+if TYPE_CHECKING:
+    from checker.coverage import CoverageMatrix
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -45,6 +49,7 @@ class CheckResult:
     timings: dict[str, float] = field(default_factory=dict)
     rules_run: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)  # live results and the like
+    _derived: dict[object, object] = field(default_factory=dict, repr=False)
 
     @property
     def files(self) -> Mapping[str, SourceFile]:
@@ -55,6 +60,29 @@ class CheckResult:
 
     def failing(self, threshold: Severity) -> list[Finding]:
         return [f for f in self.findings if f.severity.at_least(threshold)]
+
+    def coverage(self) -> CoverageMatrix | None:
+        """The contract's documented queries × the indexes (None without queries).
+
+        Computed once, on first use: it imports sqlglot, which a run without
+        documented queries never needs. Reporters read it; they do not compute it.
+        """
+        if "coverage" not in self._derived:
+            queries = self.settings.contract.queries
+            matrix = None
+            if queries:
+                from checker.coverage import coverage_matrix
+
+                matrix = coverage_matrix(self.simulation.catalog, queries)
+            self._derived["coverage"] = matrix
+        return cast("CoverageMatrix | None", self._derived["coverage"])
+
+    def closure(self, root: QualifiedName) -> DeletionClosure:
+        """What deleting one row of ``root`` does (computed once per root)."""
+        key = ("closure", root)
+        if key not in self._derived:
+            self._derived[key] = self.graph.deletion_closure(root)
+        return cast(DeletionClosure, self._derived[key])
 
 
 def layer_inputs(settings: Settings) -> list[tuple[Path | DatabaseUrl, Layer]]:

@@ -866,7 +866,7 @@ def _closures(result: CheckResult) -> Iterable[ClosureView]:
         if graph.catalog.tables.get(root_key) is None:
             yield ClosureView(intent.root, intent_text, False, None, 0, 0, 0, (), (), False)
             continue
-        closure = graph.deletion_closure(root_key)
+        closure = result.closure(root_key)
 
         def contract_of(table: str, intent: DeleteIntent = intent) -> str:
             if table in intent.preserves:
@@ -948,12 +948,9 @@ def _sort_tree(node: TreeNode) -> None:
 
 
 def _coverage(result: CheckResult) -> tuple[CoverageView | None, str]:
-    queries = result.settings.contract.queries
-    if not queries:
+    matrix = result.coverage()
+    if matrix is None:
         return None, "no documented queries"
-    from checker.coverage import coverage_matrix  # imports sqlglot: only when there are queries
-
-    matrix = coverage_matrix(result.simulation.catalog, queries)
     return _coverage_from_matrix(matrix), ""
 
 
@@ -1156,7 +1153,7 @@ def _cascade_views(
     roots = {_qualified(intent.root) for intent in result.settings.contract.deletes}
     for observation in _attr(live, "cascades", ()) or ():
         root = observation.root
-        closure = result.graph.deletion_closure(root)
+        closure = result.closure(root)
         static: dict[str, set[str]] = {}
         server: dict[str, set[str]] = {}
         for group, word in _WORDS.items():
@@ -1213,15 +1210,13 @@ def _plan_views(live: Any, result: CheckResult, findings: Sequence[Finding]) -> 
     plans = _attr(live, "plans", ()) or ()
     if not plans:
         return
-    from checker.coverage import query_coverage
-
-    patterns = {query.name: query for query in result.settings.contract.queries}
+    matrix = result.coverage()
+    coverage = {q.query.name: q for q in matrix.queries} if matrix is not None else {}
     for plan in plans:
-        pattern = patterns.get(plan.query)
+        predicted = coverage.get(plan.query)
         sql, verdict, css, index = "", "not in the contract", "none", ""
-        if pattern is not None:
-            sql = pattern.sql
-            predicted = query_coverage(result.simulation.catalog, pattern)
+        if predicted is not None:
+            sql = predicted.query.sql
             verdict = str(getattr(predicted.verdict, "value", predicted.verdict))
             css = _coverage_class(verdict)
             if predicted.error:
