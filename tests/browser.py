@@ -230,8 +230,8 @@ class Browser:
         self.pump(0.05)
 
     def press_key(self, key: str, *, shift: bool = False) -> None:
-        """A real key press (``Tab``, ``Enter``, ``Space``) to the focused element."""
-        codes = {"Tab": 9, "Enter": 13, "Space": 32}
+        """A real key press (``Tab``, ``Enter``, ``Space``, ``Escape``) to the focused element."""
+        codes = {"Tab": 9, "Enter": 13, "Space": 32, "Escape": 27}
         text = {"Enter": "\r", "Space": " "}.get(key, "")
         for kind in ("keyDown", "keyUp"):
             params: dict[str, Any] = {

@@ -127,6 +127,8 @@ def test_hostile_identifier_is_text_and_never_runs(browser: Browser, tmp_path: P
     # Interact with everything that handles events, then give late handlers time.
     browser.click('.filter-group[data-filter="severity"] button[data-value="error"]')
     browser.type_text("#finding-search", "img")
+    browser.type_text("#graph-find", "img")
+    browser.press_key("Enter")
     browser.evaluate(
         "document.querySelectorAll('#fk-graph .node').forEach(n => "
         "n.dispatchEvent(new MouseEvent('mouseenter')))"
@@ -193,6 +195,100 @@ def test_focus_toggle_changes_the_visible_tables(browser: Browser, tmp_path: Pat
     )
     browser.click('.graph-toolbar button[data-layout="all"]')
     assert _node_names(browser) == everything
+    assert browser.events.problems == []
+
+
+_VIEWBOX = "document.getElementById('fk-graph').getAttribute('viewBox')"
+
+
+def _node_state(browser: Browser, table: str) -> dict[str, Any]:
+    """Where the shown node of ``table`` sits against the view, and how it is drawn."""
+    return dict(
+        browser.evaluate(
+            "(() => { const n = Array.from(document.querySelectorAll('#fk-graph .node'))"
+            f".find(e => e.dataset.table === {json.dumps(table)} && e.getClientRects().length);"
+            " const m = n.transform.baseVal.consolidate().matrix, r = n.querySelector('rect');"
+            " const v = document.getElementById('fk-graph').getAttribute('viewBox')"
+            ".split(' ').map(Number);"
+            " return {layout: n.closest('g.layout').dataset.layout,"
+            " found: n.classList.contains('found'), target: n.classList.contains('target'),"
+            " opacity: Number(getComputedStyle(n).opacity),"
+            " dx: Math.abs(m.e + r.width.baseVal.value / 2 - (v[0] + v[2] / 2)),"
+            " dy: Math.abs(m.f + r.height.baseVal.value / 2 - (v[1] + v[3] / 2))}; })()"
+        )
+    )
+
+
+def test_find_a_table_highlights_and_centres_it(browser: Browser, tmp_path: Path) -> None:
+    _open(browser, tmp_path, SIM_PARLANT, "find")
+    everything = {name for _, name in cached_check(SIM_PARLANT).simulation.catalog.tables}
+    # The search box follows the zoom buttons in the keyboard order.
+    browser.evaluate("document.querySelector('.graph-toolbar button[data-zoom=\"reset\"]').focus()")
+    browser.press_key("Tab")
+    assert browser.evaluate("document.activeElement.id") == "graph-find"
+    # A base table two hops from the extension: in "All tables" only.
+    browser.click('.graph-toolbar button[data-layout="focus"]')
+    assert "organization" not in _node_names(browser) and "organization" in everything
+    before = browser.evaluate(_VIEWBOX)
+    browser.type_text("#graph-find", "organization")
+    assert "not in this view" in browser.evaluate(
+        "document.getElementById('graph-find-status').textContent"
+    )
+    assert browser.evaluate(_VIEWBOX) == before, "typing alone does not move the view"
+    browser.press_key("Enter")
+    assert browser.evaluate(
+        "document.querySelector('.graph-toolbar button[data-layout=\"all\"]')"
+        ".getAttribute('aria-pressed')"
+    ) == ("true")
+    after = browser.evaluate(_VIEWBOX)
+    assert after != before
+    state = _node_state(browser, "organization")
+    assert state["layout"] == "all" and state["found"] and state["target"]
+    assert state["opacity"] == 1 and state["dx"] < 1 and state["dy"] < 1
+    assert _node_state(browser, "user")["opacity"] < 1, "the other tables fade"
+    # Several matches: all highlighted, Enter steps through them, each one centred.
+    browser.press_key("Escape")
+    assert browser.evaluate("document.getElementById('graph-find').value") == ""
+    assert (
+        browser.evaluate("document.querySelectorAll('#fk-graph .found, #fk-graph .target').length")
+        == 0
+    )
+    assert not browser.evaluate("document.getElementById('fk-graph').classList.contains('finding')")
+    assert _node_state(browser, "user")["opacity"] == 1
+    browser.type_text("#graph-find", "parlant_")
+    found = browser.evaluate(
+        "Array.from(document.querySelectorAll('#fk-graph g[data-layout=\"all\"] .node.found'))"
+        ".map(n => n.dataset.table)"
+    )
+    assert sorted(found) == sorted(n for n in everything if "parlant_" in n) and len(found) > 1
+    centred = []
+    for _ in range(2):
+        browser.press_key("Enter")
+        targets = browser.evaluate(
+            "Array.from(document.querySelectorAll('#fk-graph .node.target'))"
+            ".map(n => n.dataset.table)"
+        )
+        assert len(targets) == 1
+        state = _node_state(browser, targets[0])
+        assert state["dx"] < 1 and state["dy"] < 1
+        centred.append(targets[0])
+    assert centred[0] != centred[1]
+    # Picking a suggestion centres that table at once, not user_stats (which matches too).
+    browser.evaluate(
+        "(() => { const f = document.getElementById('graph-find'); f.value = 'user';"
+        " f.dispatchEvent(new InputEvent('input', {inputType: 'insertReplacementText',"
+        " bubbles: true})); })()"
+    )
+    state = _node_state(browser, "user")
+    assert state["target"] and state["dx"] < 1 and state["dy"] < 1
+    assert browser.evaluate("document.getElementById('graph-find-status').textContent").endswith(
+        "user"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    top = browser.evaluate("document.getElementById('graph').getBoundingClientRect().top + scrollY")
+    browser.screenshot(
+        ARTIFACTS / "report-graph-find.png", clip={"x": 0, "y": top, "width": 1440, "height": 800}
+    )
     assert browser.events.problems == []
 
 

@@ -139,6 +139,7 @@
       view = { x: full.x, y: full.y, w: full.w, h: full.h };
       applyViewBox();
     };
+    var afterLayout = null;  // set by "find a table", which keeps its highlight across layouts
     var showLayout = function (name) {
       layouts.forEach(function (g) {
         if (g.getAttribute("data-layout") === name) { g.removeAttribute("display"); current = g; } else { g.setAttribute("display", "none"); }
@@ -148,6 +149,7 @@
         button.setAttribute("aria-pressed", button.getAttribute("data-layout") === name ? "true" : "false");
       });
       fit();
+      if (afterLayout) { afterLayout(); }
     };
     fit();
     document.querySelectorAll(".graph-toolbar button[data-layout]").forEach(function (button) {
@@ -214,6 +216,104 @@
           svg.querySelectorAll(".hl").forEach(function (el) { el.classList.remove("hl"); });
         });
       });
+    });
+  }
+
+  // ---- FK graph: find a table. Typing highlights the tables whose name contains the text
+  // (in every layout); Enter or a picked suggestion centres the view on one, switching to a
+  // layout that shows it when the current one does not; Escape clears. Names are read from
+  // data-table and written with textContent only.
+  var find = document.getElementById("graph-find");
+  if (svg && find) {
+    var findStatus = document.getElementById("graph-find-status");
+    var allNodes = Array.prototype.slice.call(svg.querySelectorAll(".node"));
+    var cycle = { term: "", layout: null, index: 0, picked: false };
+    var findTerm = function () { return find.value.trim().toLowerCase(); };
+    var nameOf = function (node) { return (node.getAttribute("data-table") || "").toLowerCase(); };
+    var matchesIn = function (layout, term) {
+      return Array.prototype.slice.call(layout.querySelectorAll(".node")).filter(function (node) {
+        return nameOf(node).indexOf(term) !== -1;
+      });
+    };
+    // Exact names first, then names that start with the text, then the rest (page order).
+    var rank = function (node, term) {
+      var name = nameOf(node);
+      return name === term ? 0 : (name.indexOf(term) === 0 ? 1 : 2);
+    };
+    var say = function (text) { if (findStatus) { findStatus.textContent = text; } };
+    var highlight = function () {
+      var term = findTerm();
+      svg.classList.toggle("finding", term !== "");
+      allNodes.forEach(function (node) {
+        var hit = term !== "" && nameOf(node).indexOf(term) !== -1;
+        node.classList.toggle("found", hit);
+        if (!hit) { node.classList.remove("target"); }
+      });
+      if (!term) { say(""); return; }
+      var here = matchesIn(current, term).length;
+      if (here) {
+        say(here + (here === 1 ? " table matches" : " tables match"));
+      } else if (layouts.some(function (g) { return g !== current && matchesIn(g, term).length; })) {
+        say("not in this view; Enter shows all tables");
+      } else {
+        say("no table matches");
+      }
+    };
+    var centre = function (node) {
+      var move = node.transform.baseVal.consolidate();
+      var rect = node.querySelector("rect");
+      var x = move ? move.matrix.e : 0, y = move ? move.matrix.f : 0;
+      var w = rect ? rect.width.baseVal.value : 0, h = rect ? rect.height.baseVal.value : 0;
+      var box = svg.getBoundingClientRect();
+      var aspect = box.width > 0 && box.height > 0 ? box.height / box.width : view.h / view.w;
+      // About one and a half times the natural size: the table and its neighbours stay
+      // readable; never wider than the whole layout.
+      var width = Math.min(full.w, Math.max(w * 3, (box.width || 900) / 1.5));
+      view = { x: x + w / 2 - width / 2, y: y + h / 2 - width * aspect / 2, w: width, h: width * aspect };
+      applyViewBox();
+    };
+    var reveal = function (step) {
+      var term = findTerm();
+      if (!term) { return; }
+      var found = matchesIn(current, term);
+      if (!found.length) {
+        var other = layouts.filter(function (g) { return matchesIn(g, term).length > 0; })[0];
+        if (!other) { return; }
+        showLayout(other.getAttribute("data-layout"));
+        found = matchesIn(current, term);
+      }
+      found.sort(function (a, b) { return rank(a, term) - rank(b, term); });
+      // The Enter that picks a suggestion may reach the box too: it keeps the picked table.
+      var repeat = cycle.picked && step !== 0;
+      if (step === 0 || cycle.term !== term || cycle.layout !== current) {
+        cycle = { term: term, layout: current, index: 0, picked: step === 0 };
+      } else if (repeat) {
+        cycle.picked = false;
+      } else {
+        cycle.index = (cycle.index + step + found.length) % found.length;
+      }
+      var node = found[cycle.index];
+      allNodes.forEach(function (n) { n.classList.remove("target"); });
+      node.classList.add("target");
+      centre(node);
+      say((found.length > 1 ? (cycle.index + 1) + " of " + found.length + ": " : "") + node.getAttribute("data-table"));
+    };
+    afterLayout = highlight;
+    find.addEventListener("input", function (event) {
+      highlight();
+      // A suggestion picked from the list arrives as a replacement (or a plain event), not typing.
+      if (!(event instanceof InputEvent) || event.inputType === "insertReplacementText") { reveal(0); }
+    });
+    find.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        reveal(event.shiftKey ? -1 : 1);
+      } else if (event.key === "Escape" && find.value !== "") {
+        event.preventDefault();
+        find.value = "";
+        cycle = { term: "", layout: null, index: 0, picked: false };
+        highlight();
+      }
     });
   }
 
