@@ -284,19 +284,16 @@ def _drop_constraint(
         return
     if constraint.index is not None:
         index = state.indexes.get((table.schema, constraint.index))
-        dependents = state.foreign_keys_using(index) if index is not None else []
-        if dependents and not cascade:
-            state.event(
-                EventKind.BLOCKED,
-                "constraint",
-                label,
-                detail="foreign keys depend on its index: "
-                + ", ".join(f"{display_name(k)}.{c.name}" for k, c in dependents),
-                previous=constraint.origin,
-            )
+        if index is not None and not state.release_index(
+            index,
+            cascade=cascade,
+            kind="constraint",
+            label=label,
+            what="its index",
+            previous=constraint.origin,
+            cascade_detail="cascade",
+        ):
             return
-        for other_key, fk in dependents:
-            state.drop_cascaded_foreign_key(other_key, fk, detail="cascade")
         state.remove_index((table.schema, constraint.index))
         table = state.tables[table.qualified]
     remaining = tuple(c for c in table.constraints if c.name != name)

@@ -133,24 +133,17 @@ def _drop_index(state: State, index: Index, cascade: bool) -> None:
             previous=index.origin,
         )
         return
-    dependents = state.foreign_keys_using(index)
-    if dependents and not cascade:
-        state.event(
-            EventKind.BLOCKED,
-            "index",
-            label,
-            detail="foreign keys depend on it: "
-            + ", ".join(f"{display_name(k)}.{c.name}" for k, c in dependents),
-            previous=index.origin,
-        )
+    if not state.release_index(
+        index,
+        cascade=cascade,
+        kind="index",
+        label=label,
+        what="it",
+        previous=index.origin,
+        cascade_detail=f"cascade from dropping index {label}",
+        cascade_previous=True,
+    ):
         return
-    for table_key, foreign_key in dependents:
-        state.drop_cascaded_foreign_key(
-            table_key,
-            foreign_key,
-            detail=f"cascade from dropping index {label}",
-            previous=foreign_key.origin,
-        )
     state.remove_index(index.qualified)
     state.event(EventKind.DROPPED, "index", label, previous=index.origin)
 

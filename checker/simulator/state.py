@@ -342,6 +342,41 @@ class State:
     def table_indexes(self, table: QualifiedName) -> list[Index]:
         return [self.indexes[key] for key in self.indexes_by_table.get(table, {})]
 
+    def release_index(
+        self,
+        index: Index,
+        *,
+        cascade: bool,
+        kind: str,
+        label: str,
+        what: str,
+        previous: Origin | None,
+        cascade_detail: str,
+        cascade_previous: bool = False,
+    ) -> bool:
+        """Before an index goes (DROP INDEX, DROP CONSTRAINT): the foreign keys
+        bound to it block the drop (a BLOCKED event on ``kind`` ``label``, False),
+        or with CASCADE are dropped with it (True)."""
+        dependents = self.foreign_keys_using(index)
+        if dependents and not cascade:
+            self.event(
+                EventKind.BLOCKED,
+                kind,
+                label,
+                detail=f"foreign keys depend on {what}: "
+                + ", ".join(f"{display_name(k)}.{c.name}" for k, c in dependents),
+                previous=previous,
+            )
+            return False
+        for table_key, foreign_key in dependents:
+            self.drop_cascaded_foreign_key(
+                table_key,
+                foreign_key,
+                detail=cascade_detail,
+                previous=foreign_key.origin if cascade_previous else None,
+            )
+        return True
+
     def foreign_keys_using(self, index: Index) -> list[tuple[QualifiedName, Constraint]]:
         """The foreign keys (with their tables) that depend on ``index``.
 
