@@ -351,3 +351,18 @@ def test_same_parent_cascade_and_no_action_fire_in_creation_order(
             connection.execute("INSERT INTO u VALUES ('a'); INSERT INTO w VALUES ('2', 'b', 'a')")
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
             connection.execute("DELETE FROM u WHERE id = 'a'")
+
+
+def test_intent_about_an_unknown_table_points_at_its_root_line(tmp_path: Path) -> None:
+    from support import run_sql
+
+    contract = '[contract]\n\n[[contract.delete]]\nroot = "acount"\npreserves = ["note"]\n'
+    (tmp_path / "schema-check.toml").write_text(contract)  # so the finding can show its line
+    result = run_sql(
+        tmp_path, "CREATE TABLE account (id int PRIMARY KEY);\n", contract=contract, only="FK205"
+    )
+    [finding] = result.findings
+    assert finding.primary is not None
+    source = result.files[finding.primary.file]
+    assert source.line_col(finding.primary.start) == (4, 1)
+    assert "'acount'" in finding.message

@@ -21,9 +21,10 @@ from checker.catalog import (
     quote,
     relation_sql,
 )
-from checker.config import Settings
+from checker.config import DeleteIntent, Settings
 from checker.findings import Location
 from checker.graph import DeletionClosure, FkEdge
+from checker.rule import RuleContext
 from checker.types import BUILTIN_TYPES
 
 
@@ -300,11 +301,27 @@ def tables_matching(catalog: Catalog, patterns: Sequence[str]) -> list[Qualified
     )
 
 
-def contract_location(settings: Settings) -> Location | None:
-    """The config file, for findings about an intent rather than a statement."""
+def contract_location(settings: Settings, intent: DeleteIntent | None = None) -> Location | None:
+    """Where an intent is stated (its ``root =`` line), else the config file, for
+    findings about the contract rather than a statement."""
+    if intent is not None and intent.origin is not None:
+        return Location.of(intent.origin, "contract")
     if settings.path is None:
         return None
     return Location(str(settings.path), 0, 0, label="contract")
+
+
+def closure_of(context: RuleContext, root: QualifiedName) -> DeletionClosure:
+    """The deletion closure of ``root``, computed once per run for FK205-FK207."""
+    closures = context.memo(_closure_cache)
+    if root not in closures:
+        closures[root] = context.graph.deletion_closure(root)
+    return closures[root]
+
+
+def _closure_cache(context: RuleContext) -> dict[QualifiedName, DeletionClosure]:
+    # filled lazily by closure_of; every entry is a pure function of the graph
+    return {}
 
 
 def root_key(root: str) -> QualifiedName:

@@ -10,6 +10,7 @@ from checker.findings import Finding, Location, Severity
 from checker.graph import DeletePath, FkEdge
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
+    closure_of,
     contract_location,
     edge_location,
     fk_clause,
@@ -85,13 +86,13 @@ class PreserveBrokenRule(Rule):
             yield self.finding(
                 f"contract delete intent names root {intent.root!r}, which is not a table of the "
                 f"schema: its preserves cannot be checked",
-                contract_location(context.settings),
+                contract_location(context.settings, intent),
                 severity=Severity.WARNING,
                 objects=[intent.root],
             )
             return
         preserved = set(tables_matching(catalog, intent.preserves)) - {root}
-        closure = context.graph.deletion_closure(root)
+        closure = closure_of(context, root)
         root_name = display_name(root)
         for table in sorted(preserved):
             paths = closure.deleted.get(table, ())

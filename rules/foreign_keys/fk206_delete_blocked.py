@@ -12,6 +12,7 @@ from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     action_sql,
     cascade_note,
+    closure_of,
     contract_location,
     edge_location,
     fk_clause,
@@ -78,12 +79,12 @@ class DeleteBlockedRule(Rule):
                     yield self.finding(
                         f"contract delete intent names root {intent.root!r}, which is not a table "
                         f"of the schema: its removes cannot be checked",
-                        contract_location(context.settings),
+                        contract_location(context.settings, intent),
                         severity=Severity.WARNING,
                         objects=[intent.root],
                     )
                 continue
-            closure = context.graph.deletion_closure(root)
+            closure = closure_of(context, root)
             yield from self._blocking(context, closure)
             if intent.removes:
                 yield from self._not_reached(context, intent, closure)
@@ -153,7 +154,7 @@ class DeleteBlockedRule(Rule):
             yield self.finding(
                 f"contract delete intent for {root}: removes {list(intent.removes)} "
                 "matches no table",
-                contract_location(context.settings),
+                contract_location(context.settings, intent),
                 severity=Severity.WARNING,
                 objects=[root],
             )

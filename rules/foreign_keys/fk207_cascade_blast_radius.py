@@ -8,7 +8,7 @@ from checker.catalog import QualifiedName, display_name
 from checker.findings import Finding, Location, Severity
 from checker.graph import DeletePath
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.foreign_keys._common import edge_location, format_rows, root_key
+from rules.foreign_keys._common import closure_of, edge_location, format_rows, root_key
 
 # Rows per day (contract volumes) from which a cascaded table is worth naming,
 # and from which the cascade is a warning rather than information.
@@ -73,7 +73,7 @@ class CascadeBlastRadiusRule(Rule):
             if key in context.catalog.tables and key not in roots:
                 roots.append(key)
         for root in roots:
-            closure = context.graph.deletion_closure(root)
+            closure = closure_of(context, root)
             reached: list[tuple[int, QualifiedName, tuple[DeletePath, ...]]] = []
             for table, paths in closure.deleted.items():
                 volume = contract.volume_of(table[1])
