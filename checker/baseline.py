@@ -21,6 +21,7 @@ from typing import Any
 
 from checker import __version__
 from checker.errors import InputError
+from checker.files import read_text
 from checker.findings import Finding
 from checker.model import SourceFile
 
@@ -140,14 +141,11 @@ def write_baseline(
 
 def load_baseline(path: Path) -> Baseline:
     """Read a baseline file; every problem is an InputError naming the place."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise InputError(
             f"{path}: no such baseline file (create one with `schema-check baseline -o {path}`)"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read baseline: {exc}") from None
+        )
+    text = read_text(path)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

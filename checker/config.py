@@ -15,7 +15,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TypeVar
 
-from checker.errors import ConfigError
+from checker.errors import ConfigError, InputError
+from checker.files import read_text
 from checker.findings import Severity
 from checker.model import DatabaseUrl, Layer, Origin
 from checker.rule import CODE_PATTERN
@@ -145,12 +146,12 @@ def find_config(start: Path) -> Path | None:
 
 def load_settings(path: Path) -> Settings:
     """Read settings from a schema-check.toml or a pyproject.toml."""
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError(f"{path}: no such config file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+        text = read_text(path)
+    except InputError as exc:
+        raise ConfigError(f"cannot read config: {exc}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

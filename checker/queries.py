@@ -19,6 +19,7 @@ from typing import Any
 from checker.catalog import Catalog, QualifiedName, TypeRef
 from checker.config import QueryPattern
 from checker.errors import InputError
+from checker.files import read_text
 from checker.model import Layer, Origin
 
 # pgvector's distance operators; sqlglot knows only ``<->`` (and reads ``<=>``
@@ -710,12 +711,7 @@ def load_query_file(path: Path) -> list[QueryPattern]:
     comments apply to the statement they precede (or stand in). Problems raise
     InputError with ``file:line``.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such query file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read query file: {exc}") from None
+    text = read_text(path)
     patterns: list[QueryPattern] = []
     start = 0
     directives: dict[str, str] = {}

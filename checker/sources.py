@@ -12,10 +12,8 @@ of it. Sources only read.
 
 from __future__ import annotations
 
-import errno
 import json
 import re
-import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from pglast import parser as pg_parser
 
 from checker.catalog import Catalog
 from checker.errors import InputError
+from checker.files import read_text
 from checker.model import (
     DatabaseUrl,
     Journal,
@@ -84,48 +83,6 @@ class SourceSet:
         source = SourceFile.of(path, text)
         self.files[path] = source
         return source
-
-
-def read_text(path: Path) -> str:
-    """Read a UTF-8 file, turning every OS or decoding problem into an InputError."""
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        if path.is_symlink():
-            raise InputError(f"{path}: broken symbolic link") from None
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise InputError(f"{path}: symbolic link loop") from None
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(mode):
-        raise InputError(f"{path}: is a directory, expected a file")
-    if not stat.S_ISREG(mode):
-        # a FIFO or device would block the read or never end
-        raise InputError(f"{path}: not a regular file")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(
-            f"{path}:{line}:{col}: not valid UTF-8 (byte 0x{data[exc.start]:02x})"
-        ) from None
-    nul = text.find("\x00")
-    if nul >= 0:
-        # PostgreSQL rejects a NUL in query text, and its parser would stop there
-        line = text.count("\n", 0, nul) + 1
-        col = nul - (text.rfind("\n", 0, nul) + 1) + 1
-        raise InputError(f"{path}:{line}:{col}: NUL byte in the text")
-    return text.removeprefix("\ufeff")
 
 
 def load_sources(inputs: Iterable[tuple[str | Path | DatabaseUrl, Layer]]) -> SourceSet:

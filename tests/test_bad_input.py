@@ -230,6 +230,17 @@ def _unwritable_output(root: Path) -> list[str]:
     return ["--base", "base.sql", "--output", "no/such/folder/report.json"]
 
 
+def _fifo_option(option: str) -> Callable[[Path], list[str]]:
+    """A FIFO given as a config, query or baseline file: reading it would block."""
+
+    def build(root: Path) -> list[str]:
+        _write(root / "base.sql", "CREATE TABLE a (id int PRIMARY KEY);\n")
+        os.mkfifo(root / "pipe.file")
+        return ["--base", "base.sql", option, "pipe.file"]
+
+    return build
+
+
 def _dsn(dsn: str) -> Callable[[Path], list[str]]:
     def build(root: Path) -> list[str]:
         _write(root / "base.sql", "CREATE TABLE a (id int PRIMARY KEY);\n")
@@ -356,6 +367,9 @@ CASES = [
     ),
     Case("folder with a symlink to itself", _folder_linking_to_itself, (0, 1)),
     Case("FIFO instead of a file", _fifo, 2, "pipe.sql: not a regular file"),
+    Case("FIFO as the config", _fifo_option("--config"), 2, "pipe.file: not a regular file"),
+    Case("FIFO as a query file", _fifo_option("--queries"), 2, "pipe.file: not a regular file"),
+    Case("FIFO as the baseline", _fifo_option("--baseline"), 2, "pipe.file: not a regular file"),
     Case(
         "unreadable file (chmod 000)",
         _unreadable,
