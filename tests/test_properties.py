@@ -726,6 +726,17 @@ def test_deletion_closure_terminates_and_only_names_existing_tables(
             for table, paths in group.items():
                 assert table in catalog.tables
                 assert all(path.target == table and path.root == root for path in paths)
+        # every direct reference lands in the group its ON DELETE action says
+        for edge in graph.referencing(root):
+            action = edge.on_delete.value
+            group = (
+                closure.deleted
+                if action == "cascade"
+                else closure.set_null
+                if action in ("set null", "set default")
+                else closure.blocking
+            )
+            assert edge.child in group, (edge.constraint, action, "\n".join(statements))
     graph.cycles()  # terminates on whatever cycles the sequence made
 
 
