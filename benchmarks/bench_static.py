@@ -34,7 +34,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from generate_schema import scaled  # noqa: E402
 
-DEFAULT_SIM = Path("/work/corpus/packages/db/migrations")
+CORPUS = os.environ.get("SCHEMA_CHECK_CORPUS") or REPO.parent / "shared" / "corpus" / "sim-upstream"
+DEFAULT_SIM = Path(CORPUS) / "migrations"
 SIM_TARGET_SECONDS, SIM_TARGET_MB, SCALING_LIMIT = 0.35, 150.0, 2.2
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from collections.abc import Iterable
@@ -19,6 +20,13 @@ rules.load_builtin_rules()
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+# Upstream Sim's real history (see its SOURCE.md): beside the repository in ../shared/corpus, or
+# wherever SCHEMA_CHECK_CORPUS points. Tests that need it skip with this reason when it is absent.
+CORPUS = Path(
+    os.environ.get("SCHEMA_CHECK_CORPUS") or REPO.parent / "shared" / "corpus" / "sim-upstream"
+)
+SIM_MIGRATIONS = CORPUS / "migrations"
+CORPUS_ABSENT = f"upstream Sim corpus not found at {CORPUS} (set SCHEMA_CHECK_CORPUS)"
 _EXPECT = re.compile(r"(?:--|#)\s*expect:\s*(?P<codes>[A-Z]{2}\d{3}(?:\s*,\s*[A-Z]{2}\d{3})*)")
 
 

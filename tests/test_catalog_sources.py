@@ -8,7 +8,6 @@ as on the migrations the catalog stands for; only what needs the base's journal
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import urllib.parse
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import CORPUS_ABSENT, SIM_MIGRATIONS
 
 from checker.catalog import NO_ORIGIN, Catalog
 from checker.cli import main
@@ -263,9 +263,9 @@ def test_a_snapshot_run_loads_no_database_driver() -> None:
 
 
 def test_upstream_snapshot_matches_its_migrations_but_for_hand_written_sql() -> None:
-    folder = os.environ.get("SCHEMA_CHECK_SIM_MIGRATIONS")
-    if not folder:
-        pytest.skip("set SCHEMA_CHECK_SIM_MIGRATIONS to Sim's packages/db/migrations folder")
+    if not SIM_MIGRATIONS.is_dir():
+        pytest.skip(CORPUS_ABSENT)
+    folder = str(SIM_MIGRATIONS)
     snapshot = _catalog(Path(folder) / "meta" / "0298_snapshot.json")
     migrations = _catalog(folder)
     keys = ("tables", "columns", "foreign_keys", "enums", "checks", "indexes")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import FIXTURES, run_paths, run_sql
+from support import CORPUS_ABSENT, FIXTURES, SIM_MIGRATIONS, run_paths, run_sql
 
 from checker.config import load_settings
 from checker.engine import analyse, check, layer_inputs
@@ -22,8 +22,8 @@ from checker.model import Layer
 from reports.delete_tree import delete_tree_to_dict, render_delete_tree_text
 from rules.foreign_keys._common import TypeVerdict, type_verdict
 
-UPSTREAM = Path("/work/corpus/packages/db/migrations")
-needs_upstream = pytest.mark.skipif(not UPSTREAM.is_dir(), reason="upstream Sim checkout absent")
+UPSTREAM = SIM_MIGRATIONS
+needs_upstream = pytest.mark.skipif(not UPSTREAM.is_dir(), reason=CORPUS_ABSENT)
 
 
 def _severities(tmp_path: Path, sql: str, code: str, **kwargs: Any) -> list[Severity]:

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import conninfo as pg_conninfo
+from support import CORPUS_ABSENT, SIM_MIGRATIONS
 
 from checker.catalog import (
     Catalog,
@@ -52,7 +53,7 @@ from checker.sources import SourceSet, load_sources
 pytestmark = pytest.mark.live
 
 ROOT = Path(__file__).resolve().parent.parent
-UPSTREAM_SIM = Path("/work/corpus/packages/db/migrations")
+UPSTREAM_SIM = SIM_MIGRATIONS
 
 
 # ---------------------------------------------------------------- fixtures
@@ -639,7 +640,7 @@ def test_bundled_sim_and_parlant_fixture_verify_live(server: LiveDatabase) -> No
     assert locked == ["custom_tools", "user", "workflow_blocks", "workspace"]
 
 
-@pytest.mark.skipif(not UPSTREAM_SIM.is_dir(), reason="upstream Sim migrations not on this machine")
+@pytest.mark.skipif(not UPSTREAM_SIM.is_dir(), reason=CORPUS_ABSENT)
 def test_upstream_sim_applies_cleanly_and_matches_known_counts(server: LiveDatabase) -> None:
     sources = load_sources([(UPSTREAM_SIM, Layer.BASE)])
     with DsnBackend(server.conninfo).open() as database:

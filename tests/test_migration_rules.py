@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support import FIXTURES, REPO, run_paths, settings_for
+from support import CORPUS_ABSENT, FIXTURES, REPO, SIM_MIGRATIONS, run_paths, settings_for
 
 from checker.config import load_settings
 from checker.engine import CheckResult, check
@@ -20,7 +20,7 @@ from checker.findings import Severity
 from checker.model import Layer
 
 SCENARIOS = FIXTURES / "scenarios"
-UPSTREAM_SIM = Path("/work/corpus/packages/db/migrations")
+UPSTREAM_SIM = SIM_MIGRATIONS
 MG = ("MG401", "MG402", "MG403", "MG404", "MG405", "MG406", "MG407", "MG408", "MG409", "MG410")
 
 
@@ -210,9 +210,7 @@ def test_base_history_counts_tables_of_earlier_files_as_existing(tmp_path: Path)
 
 # ---- upstream Sim (not part of the repository) --------------------------------
 
-needs_upstream = pytest.mark.skipif(
-    not UPSTREAM_SIM.is_dir(), reason="upstream Sim migrations are not on this machine"
-)
+needs_upstream = pytest.mark.skipif(not UPSTREAM_SIM.is_dir(), reason=CORPUS_ABSENT)
 
 
 @pytest.fixture(scope="module")

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import CORPUS_ABSENT, SIM_MIGRATIONS
 
 from checker.catalog import Catalog, ConstraintKind, FkAction, TypeRef, display_name
 from checker.model import JournalStatus, Layer, MigrationFile, Origin, Statement
@@ -760,7 +761,7 @@ def test_known_sequences(statements: list[str], tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------- determinism
 
-_CORPUS = os.environ.get("SCHEMA_CHECK_SIM_MIGRATIONS")
+_CORPUS = str(SIM_MIGRATIONS) if SIM_MIGRATIONS.is_dir() else ""
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
@@ -779,7 +780,7 @@ def test_two_runs_give_byte_identical_reports(fmt: str, inputs: str, tmp_path: P
     elif _CORPUS and Path(_CORPUS).is_dir():
         arguments = ["--base", _CORPUS]
     else:
-        pytest.skip("set SCHEMA_CHECK_SIM_MIGRATIONS to Sim's packages/db/migrations folder")
+        pytest.skip(CORPUS_ABSENT)
     outputs = []
     for seed in ("1", "2"):
         out = tmp_path / f"report-{seed}.{fmt}"

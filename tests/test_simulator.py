@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from support import CORPUS_ABSENT, SIM_MIGRATIONS
 
 from checker.catalog import FkAction, FkMatch, Identity, TypeRef
 from checker.model import Layer
@@ -594,9 +594,9 @@ def test_dynamic_execute_is_not_analysed_at_its_location(tmp_path: Path) -> None
 
 
 def test_upstream_sim_migrations_give_the_live_counts() -> None:
-    folder = os.environ.get("SCHEMA_CHECK_SIM_MIGRATIONS")
-    if not folder:
-        pytest.skip("set SCHEMA_CHECK_SIM_MIGRATIONS to Sim's packages/db/migrations folder")
+    if not SIM_MIGRATIONS.is_dir():
+        pytest.skip(CORPUS_ABSENT)
+    folder = str(SIM_MIGRATIONS)
     sources = load_sources([(folder, Layer.BASE)])
     parsed = parse_statements(sources.applied_statements)
     assert [p for p in parsed if p.error is not None] == []
