@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from checker.catalog import QualifiedName
+from checker.change import ChangeSummary
 from checker.config import Settings
 from checker.findings import Finding, Severity
 from checker.graph import DeletionClosure, SchemaGraph
@@ -48,6 +49,7 @@ class CheckResult:
     suppressed: int = 0
     timings: dict[str, float] = field(default_factory=dict)
     rules_run: tuple[str, ...] = ()
+    change: ChangeSummary | None = None  # set when the run judged a change against its base
     extra: dict[str, object] = field(default_factory=dict)  # live results and the like
     _derived: dict[object, object] = field(default_factory=dict, repr=False)
 

@@ -54,10 +54,19 @@ class Finding:
     objects: tuple[str, ...] = ()
     fix: str | None = None
     details: tuple[str, ...] = field(default=())
+    # Whether the change under review caused it: True when the base alone does not
+    # produce it, False when it was already there (pre-existing, or accepted by a
+    # baseline), None when the run has no base to compare with (everything counts).
+    introduced: bool | None = None
 
     @property
     def family(self) -> str:
         return self.code[:2]
+
+    @property
+    def counts_for_gate(self) -> bool:
+        """Only findings the change introduced decide the exit code (None: no change known)."""
+        return self.introduced is not False
 
     @property
     def primary(self) -> Location | None:
