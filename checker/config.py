@@ -75,6 +75,9 @@ class Contract:
     volumes: Mapping[str, int] = field(default_factory=dict)  # rows per day
     queries: tuple[QueryPattern, ...] = ()
     deletes: tuple[DeleteIntent, ...] = ()
+    # The extension may only add objects (MG408): a plugin's tables beside an application's,
+    # not the application's next migration, which may alter what it likes.
+    additive_only: bool = False
 
     def volume_of(self, table: str) -> int | None:
         if table in self.volumes:
@@ -120,7 +123,16 @@ _TOP_KEYS = {
     "ignore",
     "baseline",
 }
-_CONTRACT_KEYS = {"tenant_key", "tenant_tables", "prefix", "naming", "volumes", "query", "delete"}
+_CONTRACT_KEYS = {
+    "additive_only",
+    "tenant_key",
+    "tenant_tables",
+    "prefix",
+    "naming",
+    "volumes",
+    "query",
+    "delete",
+}
 _QUERY_KEYS = {"name", "sql", "expect_index", "volume"}
 _DELETE_KEYS = {"root", "preserves", "removes"}
 _NAMING_KEYS = set(Naming.__dataclass_fields__)
@@ -365,4 +377,11 @@ def _contract(value: Any, where: _Where) -> Contract:
         volumes=volumes,
         queries=tuple(queries),
         deletes=tuple(deletes),
+        additive_only=_boolean(where, "contract.additive_only", table.get("additive_only", False)),
     )
+
+
+def _boolean(where: _Where, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise where.error(key, f"expected true or false, got {value!r}")
+    return value

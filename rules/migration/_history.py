@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from pglast import ast
 
-from checker.model import Layer, MigrationFile, Origin
+from checker.catalog import Catalog, display_name
+from checker.model import JournalStatus, Layer, MigrationFile, Origin
 from checker.simulation import EventKind, ParsedStatement, SimEvent
 from rules.migration._transactions import outermost
 
@@ -44,6 +45,16 @@ class Creation:
         if parsed.statement.layer is not Layer.BASE:
             return self.layer is Layer.BASE
         return self.migration.path != parsed.statement.migration.path
+
+
+def _initial_objects(catalog: Catalog) -> dict[tuple[str, str], Creation]:
+    """Creations for what a ready catalog holds, as if one earlier file of the base made it."""
+    objects: dict[tuple[str, str], Creation] = {}
+    for table in catalog.tables.values():
+        origin = table.origin
+        migration = MigrationFile(origin.file, "base", Layer.BASE, JournalStatus.PLAIN, None)
+        objects[("table", display_name(table.qualified))] = Creation(origin, migration)
+    return objects
 
 
 def table_name(node: ast.RangeVar) -> str:
@@ -84,16 +95,20 @@ class History:
 
 
 def replay(
-    statements: Sequence[ParsedStatement], events: Sequence[SimEvent]
+    statements: Sequence[ParsedStatement],
+    events: Sequence[SimEvent],
+    initial: Catalog | None = None,
 ) -> Iterator[tuple[ParsedStatement, History, list[SimEvent]]]:
     """Each executed statement with the history as it was just before it, and its own events.
 
-    Statements inside function bodies are skipped (they run when called).
+    Statements inside function bodies are skipped (they run when called). The
+    objects of an ``initial`` catalog (a snapshot or database base) existed
+    before every statement: they are the base, deployed long ago.
     """
     by_statement: dict[int, list[SimEvent]] = {}
     for event in events:
         by_statement.setdefault(id(event.statement), []).append(event)
-    history = History({})
+    history = History(_initial_objects(initial) if initial is not None else {})
     for parsed in statements:
         own = by_statement.get(id(parsed), [])
         if parsed.parent is None or isinstance(outermost(parsed).node, ast.DoStmt):

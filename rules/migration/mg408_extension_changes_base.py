@@ -22,10 +22,13 @@ class ExtensionChangesBaseRule(Rule):
     """The extension changes an object of the base schema.
 
     What it does:
-        Reports every statement of the extension layer that alters, drops or
-        renames a table, column, constraint, index, type or other object the
-        base layer created, and every index or trigger it adds to a base
-        table. Foreign keys from extension tables to base tables are not
+        Where the contract declares the extension additive-only
+        (``additive_only = true`` under ``[contract]``), reports every
+        statement of the extension layer that alters, drops or renames a
+        table, column, constraint, index, type or other object the base layer
+        created, and every index or trigger it adds to a base table. Without
+        that declaration the rule is silent: the next migration of the same
+        project may change what it likes. Foreign keys from extension tables to base tables are not
         reported here: they change the extension's table (the lock they take
         on the base table is MG409's subject).
 
@@ -58,9 +61,14 @@ class ExtensionChangesBaseRule(Rule):
         "extension alters or drops a base object",
     )
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
+    doc_contract = "additive_only = true"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        for parsed, history, events in replay(context.statements, context.events):
+        if not context.settings.contract.additive_only:
+            return
+        for parsed, history, events in replay(
+            context.statements, context.events, context.sources.initial_catalog
+        ):
             if parsed.statement.layer is not Layer.EXTENSION:
                 continue
             reported = False
