@@ -10,7 +10,14 @@ base alone does not produce is *introduced* (``Finding.introduced``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import PurePath
+
+from checker.findings import Finding, Location
+from checker.model import Origin
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,3 +30,93 @@ class ChangeSummary:
     introduced: int = 0  # findings the change introduced
     pre_existing: int = 0  # findings the base alone already has
     resolved: int = 0  # findings of the base alone that the change makes go away
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeFacts:
+    """What rules may know about the change: its files, and what they replaced.
+
+    ``files`` are the change's files as the run names them (added or edited);
+    ``previous`` holds, for each file that existed at the merge base, its text
+    there (an applied migration the change edits); ``deleted`` names the files
+    the change removed; ``previous_journal`` holds the journals' text at the
+    merge base. Only ``--since`` knows the previous texts.
+    """
+
+    files: frozenset[str] = frozenset()
+    previous: Mapping[str, str] = field(default_factory=dict)
+    deleted: tuple[str, ...] = ()
+    previous_journal: Mapping[str, str] = field(default_factory=dict)
+
+
+_PATH = re.compile(r"(?:[^\s:/'\"()]*/)+(?P<name>[^\s:/'\"()]+)")
+_POSITION = re.compile(r"(?<=\w):\d+(?::\d+)?\b")
+_LINE_WORD = re.compile(r"\blines? \d+(?:\s*[-–]\s*\d+)?", re.I)
+
+
+def normalise_message(message: str) -> str:
+    """The message without folders, line numbers and columns: what survives moving a file."""
+    message = _PATH.sub(lambda match: match.group("name"), message)
+    message = _POSITION.sub("", message)
+    return _LINE_WORD.sub("line", message)
+
+
+def finding_key(finding: Finding) -> tuple[str, str, tuple[str, ...], str]:
+    """A finding's identity across two runs: code, file name, objects, message sans positions."""
+    primary = finding.primary
+    file_name = PurePath(primary.file).name if primary is not None else ""
+    return (
+        finding.code,
+        file_name,
+        tuple(sorted(finding.objects)),
+        normalise_message(finding.message),
+    )
+
+
+def judge(
+    findings: Sequence[Finding], base_findings: Sequence[Finding], change_files: frozenset[str]
+) -> tuple[list[Finding], int]:
+    """Mark each finding introduced or pre-existing against the base alone's findings.
+
+    Equal keys are counted: a base with one finding accepts one occurrence of
+    it, not any number. Live findings have no base run: they are introduced
+    when they point into the change. Returns the marked findings and how many
+    of the base's findings no longer occur.
+    """
+    remaining = Counter(finding_key(f) for f in base_findings)
+    marked: list[Finding] = []
+    for finding in findings:
+        key = finding_key(finding)
+        if finding.family == "LV":
+            primary = finding.primary
+            introduced = primary is None or primary.file in change_files
+        elif remaining[key] > 0:
+            remaining[key] -= 1
+            introduced = False
+        else:
+            introduced = True
+        marked.append(replace(finding, introduced=introduced))
+    return marked, sum(remaining.values())
+
+
+def point_at_change(
+    finding: Finding, change_files: frozenset[str], touched: Mapping[str, Origin]
+) -> Finding:
+    """An introduced finding about a base object points at the change's statement that caused it.
+
+    ``touched`` maps an object's name (``table`` or ``table.part``) to the last
+    statement of the change that created, altered or dropped it. The base
+    place the rule chose stays as a related location.
+    """
+    primary = finding.primary
+    if not finding.introduced or primary is None or primary.file in change_files:
+        return finding
+    for name in finding.objects:
+        candidates = [name, name.split(".", 1)[0]] if "." in name else [name]
+        for candidate in candidates:
+            origin = touched.get(candidate)
+            if origin is not None:
+                cause = Location.of(origin, "the change's statement that causes it")
+                moved = replace(primary, label=primary.label or "the base object")
+                return replace(finding, locations=(cause, moved, *finding.locations[1:]))
+    return finding

@@ -21,7 +21,7 @@ from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import BackendUnavailable, InputError
 from checker.findings import Finding, Severity
 from checker.model import input_argument
-from checker.rule import CODE_PATTERN, DOC_SECTIONS, RuleMeta, load_plugins, registry
+from checker.rule import CODE_PATTERN, DOC_SECTIONS, Rule, RuleMeta, load_plugins, registry
 
 if TYPE_CHECKING:
     from checker.baseline import BaselineEntry
@@ -118,6 +118,12 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         choices=[s.value for s in Severity],
         help="lowest severity that makes the exit code 1 (default: from config, else error)",
     )
+    command.add_argument(
+        "--since",
+        metavar="REF",
+        help="judge what changed in the migration folders (PATH ..., default: [layers] base) "
+        "since `git merge-base REF HEAD`; only findings the change introduces fail the run",
+    )
     command.add_argument("--live", action="store_true", help="also verify on a real server")
     command.add_argument("--backend", choices=BACKENDS, default="embedded")
     command.add_argument("--dsn", help="server for --backend dsn (a scratch database is used)")
@@ -210,7 +216,7 @@ def _refuse_overwriting_inputs(result: CheckResult, *outputs: Path | None) -> No
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from checker.engine import analyse, run_rules
+    from checker.engine import analyse_change, judge_change, run_rules
 
     live = args.live or args.command == "verify"
     if not live and (args.dsn or args.pg_image or args.rollback or args.backend != "embedded"):
@@ -218,7 +224,11 @@ def command_check(args: argparse.Namespace) -> int:
             "--backend, --dsn, --pg-image and --rollback need --live (or `schema-check verify`)"
         )
     settings = resolve_settings(args)
-    result = analyse(settings)
+    select = _selector(args.select, args.ignore)
+    with contextlib.ExitStack() as stack:
+        result, base = analyse_change(settings, args.since, stack)
+        if base is not None:
+            run_rules(base, select=select)
     _refuse_overwriting_inputs(result, args.output, args.html)
     external: tuple[Finding, ...] = ()
     backend_error: str | None = None
@@ -231,16 +241,9 @@ def command_check(args: argparse.Namespace) -> int:
         else:
             result.extra["live"] = report
             external = report.findings
-    selected = args.select
-    ignored = args.ignore
-    run_rules(
-        result,
-        external=external,
-        select=lambda rule: (
-            (not selected or any(_matches(rule.meta.code, s) for s in selected))
-            and not any(_matches(rule.meta.code, i) for i in ignored)
-        ),
-    )
+    run_rules(result, external=external, select=select)
+    if base is not None:
+        judge_change(result, base)
     # The analysis is done and its objects live until exit: keep the collector
     # from rescanning them while the reports are rendered (the cost grew faster
     # than the input on large schemas).
@@ -277,7 +280,18 @@ def command_check(args: argparse.Namespace) -> int:
             "do not parse (PS001); the report has the details\n"
         )
         return EXIT_USAGE
-    return EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN
+    gate = [f for f in result.failing(settings.fail_on) if f.counts_for_gate]
+    return EXIT_FINDINGS if gate else EXIT_CLEAN
+
+
+def _selector(selected: Sequence[str], ignored: Sequence[str]) -> Callable[[type[Rule]], bool]:
+    def select(rule: type[Rule]) -> bool:
+        code = rule.meta.code
+        return (not selected or any(_matches(code, s) for s in selected)) and not any(
+            _matches(code, i) for i in ignored
+        )
+
+    return select
 
 
 def _matches(code: str, item: str) -> bool:

@@ -5,6 +5,7 @@ Knows rules only through the registry; never imports ``rules`` or ``reports``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import re
@@ -15,14 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from checker.catalog import QualifiedName
-from checker.change import ChangeSummary
+from checker.change import ChangeFacts, ChangeSummary, judge, point_at_change
 from checker.config import Settings
+from checker.errors import InputError
 from checker.findings import Finding, Severity
 from checker.graph import DeletionClosure, SchemaGraph
-from checker.model import DatabaseUrl, Layer, SourceFile
+from checker.model import DatabaseUrl, Layer, Origin, SourceFile
 from checker.parsing import parse_statements
 from checker.rule import Rule, RuleContext, registry
-from checker.simulation import SimulationResult
+from checker.simulation import EventKind, SimulationResult
 from checker.simulator import simulate
 from checker.sources import SourceSet, load_sources
 
@@ -50,6 +52,7 @@ class CheckResult:
     timings: dict[str, float] = field(default_factory=dict)
     rules_run: tuple[str, ...] = ()
     change: ChangeSummary | None = None  # set when the run judged a change against its base
+    change_facts: ChangeFacts | None = None  # what rules may know of the change's files
     extra: dict[str, object] = field(default_factory=dict)  # live results and the like
     _derived: dict[object, object] = field(default_factory=dict, repr=False)
 
@@ -121,13 +124,20 @@ def _without_cyclic_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
 
 @_without_cyclic_gc
 def analyse(
-    settings: Settings, inputs: Iterable[tuple[Path | DatabaseUrl, Layer]] | None = None
+    settings: Settings,
+    inputs: Iterable[tuple[Path | DatabaseUrl, Layer]] | None = None,
+    change: ChangeFacts | None = None,
 ) -> CheckResult:
     """Read, parse and simulate the inputs (on top of the base's ready catalog when
-    it is a snapshot or a database); build the graph. No rules yet."""
+    it is a snapshot or a database); build the graph. No rules yet.
+
+    ``change`` names files of base folders that are the change under review."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    sources = load_sources(inputs if inputs is not None else layer_inputs(settings))
+    sources = load_sources(
+        inputs if inputs is not None else layer_inputs(settings),
+        change.files if change is not None else (),
+    )
     _register_contract_files(sources, settings)
     timings["read"] = time.perf_counter() - started
     mark = time.perf_counter()
@@ -141,7 +151,9 @@ def analyse(
     mark = time.perf_counter()
     graph = SchemaGraph(simulation.catalog)
     timings["graph"] = time.perf_counter() - mark
-    return CheckResult(settings, sources, simulation, graph, [], timings=timings)
+    return CheckResult(
+        settings, sources, simulation, graph, [], timings=timings, change_facts=change
+    )
 
 
 def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
@@ -175,6 +187,7 @@ def run_rules(
         sources=result.sources,
         settings=result.settings,
         external=tuple(external),
+        change=result.change_facts,
     )
     findings: list[Finding] = []
     ran: list[str] = []
@@ -198,6 +211,90 @@ def check(
 ) -> CheckResult:
     """The static check: analyse the inputs and run the rules."""
     return run_rules(analyse(settings, inputs))
+
+
+def analyse_change(
+    settings: Settings, since: str | None, stack: contextlib.ExitStack
+) -> tuple[CheckResult, CheckResult | None]:
+    """The whole run, and the base alone when a change is known (``None`` otherwise).
+
+    ``since`` (a git revision): the base folders now, with the files changed
+    since the merge base as the change, against the same folders at the merge
+    base (extracted for the length of ``stack``). Otherwise an extension or
+    proposal is the change: the base plus it against the base alone.
+    """
+    if since is not None:
+        from checker.git_base import git_base
+
+        if settings.layers.extension or settings.layers.proposal:
+            raise InputError("--since judges the change inside the base folders; drop --extension")
+        folders = [p for p in settings.layers.base if isinstance(p, Path)]
+        if len(folders) != len(settings.layers.base):
+            raise InputError("--since: a database URL has no git history; give migration folders")
+        change = stack.enter_context(git_base(folders, since))
+        facts = ChangeFacts(
+            files=change.change_files, previous=dict(change.previous), deleted=change.deleted
+        )
+        result = analyse(settings, [(f, Layer.BASE) for f in folders], facts)
+        base = analyse(settings, [(f, Layer.BASE) for f in change.base_folders if f.exists()])
+        result.extra["change_form"] = (
+            "since",
+            f"changes since {change.ref} (merge base {change.short})",
+        )
+        return result, base
+    result = analyse(settings)
+    layers = settings.layers
+    if not (layers.extension or layers.proposal):
+        return result, None
+    given = ", ".join(str(p) for p in (*layers.extension, *layers.proposal))
+    on_top = ", ".join(str(p) for p in layers.base) or "an empty database"
+    result.extra["change_form"] = ("extension", f"{given} on top of {on_top}")
+    return result, analyse(settings, [(p, Layer.BASE) for p in layers.base])
+
+
+def judge_change(result: CheckResult, base: CheckResult) -> CheckResult:
+    """Mark ``result``'s findings introduced or pre-existing against the base alone's.
+
+    An introduced finding about a base object is moved to the change's statement
+    that touched the object last (the base place stays as a related location).
+    Only introduced findings decide the exit code.
+    """
+    change_files = frozenset(path for path in result.files if _in_change(result, path))
+    marked, resolved = judge(result.findings, base.findings, change_files)
+    touched = _touched_by_change(result)
+    marked = [point_at_change(finding, change_files, touched) for finding in marked]
+    result.findings = sorted(marked, key=Finding.sort_key)
+    introduced = sum(1 for f in marked if f.introduced)
+    form, description = cast("tuple[str, str]", result.extra.get("change_form", ("", "")))
+    result.change = ChangeSummary(
+        form,
+        description,
+        tuple(sorted(change_files)),
+        introduced=introduced,
+        pre_existing=len(marked) - introduced,
+        resolved=resolved,
+    )
+    return result
+
+
+def _in_change(result: CheckResult, path: str) -> bool:
+    """A file whose statements are the change (the extension or proposal layer)."""
+    migration = next((m for m in result.sources.migrations if m.path == path), None)
+    return migration is not None and migration.layer is not Layer.BASE
+
+
+def _touched_by_change(result: CheckResult) -> dict[str, Origin]:
+    """Object name -> the last statement of the change that created, altered or dropped it."""
+    touched: dict[str, Origin] = {}
+    for event in result.simulation.events:
+        statement = event.statement.statement
+        if statement.layer is Layer.BASE or event.kind not in _CHANGING:
+            continue
+        touched[event.name] = statement.origin
+    return touched
+
+
+_CHANGING = frozenset({EventKind.CREATED, EventKind.ALTERED, EventKind.DROPPED, EventKind.RENAMED})
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
+from checker.change import ChangeFacts
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
 
@@ -68,6 +69,9 @@ class RuleContext:
     # Findings produced outside the rules (parser, simulator, live verifier);
     # the rule that documents a code yields them, so every code has one home.
     external: Sequence[Finding] = field(default_factory=tuple)
+    # The change under review when it is known file by file (``--since``): what it
+    # added, edited or deleted, and the edited files' previous text.
+    change: ChangeFacts | None = None
     # Derived data several rules share (the coverage matrix, the identifier
     # index), built once per run instead of once per rule; see ``memo``.
     _memo: dict[Callable[[RuleContext], object], object] = field(

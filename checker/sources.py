@@ -67,6 +67,10 @@ class SourceSet:
     statements: list[Statement] = field(default_factory=list)
     # at most one: the catalog the statements are simulated on top of
     catalogs: list[CatalogSource] = field(default_factory=list)
+    # files (resolved paths) that are the change under review although they sit in a
+    # base folder (``--since``, or a baseline's new files): their statements are the
+    # extension layer, deployed as one run on top of everything before them
+    change_files: frozenset[str] = frozenset()
 
     @property
     def initial_catalog(self) -> Catalog | None:
@@ -85,12 +89,17 @@ class SourceSet:
         return source
 
 
-def load_sources(inputs: Iterable[tuple[str | Path | DatabaseUrl, Layer]]) -> SourceSet:
-    """Read every input with its layer, base first, into one SourceSet."""
+def load_sources(
+    inputs: Iterable[tuple[str | Path | DatabaseUrl, Layer]],
+    change_files: Iterable[str | Path] = (),
+) -> SourceSet:
+    """Read every input with its layer, base first, into one SourceSet.
+
+    ``change_files`` inside base folders are read as the extension layer (the change)."""
     order = {Layer.BASE: 0, Layer.EXTENSION: 1, Layer.PROPOSAL: 2}
     given = [(input_argument(p) if isinstance(p, str) else p, layer) for p, layer in inputs]
     ordered = sorted(given, key=lambda item: order[item[1]])
-    sources = SourceSet()
+    sources = SourceSet(change_files=frozenset(str(Path(p).resolve()) for p in change_files))
     seen: set[Path | DatabaseUrl] = set()
     for source, layer in ordered:
         if isinstance(source, DatabaseUrl):
@@ -216,6 +225,8 @@ def _load_sql_file(
     folder: str | None,
 ) -> None:
     text = read_text(path)
+    if sources.change_files and str(path.resolve()) in sources.change_files:
+        layer = Layer.EXTENSION
     # Prisma names every file migration.sql: its folder carries the name
     name = path.parent.name if path.name == "migration.sql" else path.stem
     migration = MigrationFile(str(path), name, layer, status, _sequence_of(name), entry, folder)

@@ -139,3 +139,88 @@ def finding_lines(result: CheckResult, code: str) -> list[Expectation]:
         line = source.line_col(finding.primary.start)[0] if source else 0
         lines.append(Expectation(finding.primary.file, line, code))
     return lines
+
+
+def git(repo: Path, *arguments: str) -> str:
+    """Run git in ``repo`` with a fixed identity (tests build their own repositories)."""
+    import subprocess
+
+    environment = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "schema-check tests",
+        "GIT_AUTHOR_EMAIL": "tests@schema-check.invalid",
+        "GIT_COMMITTER_NAME": "schema-check tests",
+        "GIT_COMMITTER_EMAIL": "tests@schema-check.invalid",
+    }
+    done = subprocess.run(
+        ["git", "-C", str(repo), *arguments],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+    )
+    return done.stdout
+
+
+def run_since(folders: list[Path], since: str, settings: Settings | None = None) -> CheckResult:
+    """``check --since`` through the engine: the change judged against the merge base."""
+    import contextlib
+    from dataclasses import replace as dc_replace
+
+    from checker.config import Layers
+    from checker.engine import analyse_change, judge_change
+
+    settings = dc_replace(settings or Settings(), layers=Layers(base=tuple(folders)))
+    with contextlib.ExitStack() as stack:
+        result, base = analyse_change(settings, since, stack)
+        assert base is not None
+        run_rules(base)
+    run_rules(result)
+    return judge_change(result, base)
+
+
+def run_git_case(case: Path, scratch: Path, only: str | None = None) -> CheckResult:
+    """A fixture with a history: ``merge-base/`` is committed, then ``head/`` is laid over it
+    (a ``NAME.deleted`` file deletes NAME) and the change is checked with ``--since``.
+    Findings are mapped back to the fixture's own files, ``head/`` first."""
+    import shutil
+    from dataclasses import replace as dc_replace
+
+    repo = scratch / "repo"
+    folder = repo / "migrations"
+    shutil.copytree(case / "merge-base", folder)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "merge base")
+    head = case / "head"
+    for path in sorted(head.rglob("*")):
+        if path.is_dir():
+            continue
+        target = folder / path.relative_to(head)
+        if path.name.endswith(".deleted"):
+            target.with_name(path.name.removesuffix(".deleted")).unlink()
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+    result = run_since([folder], "HEAD")
+    if only is not None:
+        result.findings = [f for f in result.findings if f.code == only]
+
+    def mapped(file: str) -> str:
+        relative = Path(file).relative_to(folder) if file.startswith(str(folder)) else None
+        if relative is None:
+            return file
+        for side in (head, case / "merge-base"):
+            if (side / relative).exists():
+                return str(side / relative)
+        return file
+
+    for path, source in list(result.files.items()):
+        result.files[mapped(path)] = source
+    result.findings = [
+        dc_replace(
+            f, locations=tuple(dc_replace(loc, file=mapped(loc.file)) for loc in f.locations)
+        )
+        for f in result.findings
+    ]
+    return result

@@ -14,6 +14,7 @@ PostgreSQL server for the session, each case in a scratch database.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from support import (
     Expectation,
     expected_markers,
     finding_lines,
+    run_git_case,
     run_live,
     run_paths,
     settings_for,
@@ -65,6 +67,9 @@ def _settings(case: Path) -> Settings | None:
 
 
 def _run(code: str, case: Path, live: Any = None) -> CheckResult:
+    if (case / "merge-base").is_dir():
+        with tempfile.TemporaryDirectory() as scratch:
+            return run_git_case(case, Path(scratch), only=code)
     folder = case.parent
     inputs: list[tuple[Path, Layer]] = []
     for setup in (folder / "setup", folder / "setup.sql"):

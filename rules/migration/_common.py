@@ -98,12 +98,19 @@ class Folder:
 
 def migration_folders(sources: SourceSet) -> list[Folder]:
     """Every SQL or drizzle folder of the inputs, in input order (not markdown or lone files)."""
-    grouped: dict[tuple[str, Layer], list[MigrationFile]] = {}
+    grouped: dict[str, list[MigrationFile]] = {}
     for migration in sources.migrations:
         if migration.folder is None or migration.layer is Layer.PROPOSAL:
             continue
-        grouped.setdefault((migration.folder, migration.layer), []).append(migration)
-    return [Folder(path, layer, tuple(items)) for (path, layer), items in grouped.items()]
+        grouped.setdefault(migration.folder, []).append(migration)
+    # A base folder holding the change's files (``--since``) is still one base folder.
+    return [
+        Folder(path, min((m.layer for m in items), key=_LAYER_ORDER.index), tuple(items))
+        for path, items in grouped.items()
+    ]
+
+
+_LAYER_ORDER = [Layer.BASE, Layer.EXTENSION, Layer.PROPOSAL]
 
 
 def base_numbers(folders: Iterable[Folder]) -> dict[int, list[MigrationFile]]:

@@ -42,7 +42,10 @@ def _is_null(expression: object) -> bool:
 
 def _not_null(definition: ast.ColumnDef) -> ast.Constraint | None:
     for constraint in definition.constraints or ():
-        if constraint.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
+        if isinstance(constraint, ast.Constraint) and constraint.contype in (
+            ConstrType.CONSTR_NOTNULL,
+            ConstrType.CONSTR_PRIMARY,
+        ):
             return constraint
     return None
 

@@ -1,0 +1,183 @@
+"""The base of a pull request, read through git: migration folders as they were at the merge base.
+
+``schema-check check --since REF`` judges what changed since ``git merge-base REF HEAD``.
+The folders' files at that commit are read with ``git archive`` into a temporary
+directory that is removed when the run ends (no checkout, no worktree); the
+change is every file of those folders that was added, edited or deleted since,
+uncommitted edits and untracked files included, as a pull request would carry them.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from checker.errors import InputError
+
+
+@dataclass(frozen=True, slots=True)
+class GitBase:
+    """The folders at the merge base, and what the working tree changed in them."""
+
+    ref: str
+    merge_base: str  # full commit id
+    folders: tuple[Path, ...]  # as the user gave them
+    base_folders: tuple[Path, ...]  # the same folders at the merge base (temporary)
+    added: tuple[str, ...] = ()  # paths as the run names them (the user's folder + name)
+    edited: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+    previous: dict[str, str] = field(default_factory=dict)  # edited or deleted path -> old text
+
+    @property
+    def change_files(self) -> frozenset[str]:
+        return frozenset(self.added + self.edited)
+
+    @property
+    def short(self) -> str:
+        return self.merge_base[:10]
+
+
+def _git(root: Path, *arguments: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(root), *arguments], capture_output=True, check=False
+        )
+    except FileNotFoundError:
+        raise InputError("--since needs git, which is not installed (or not on PATH)") from None
+
+
+def _text(result: subprocess.CompletedProcess[bytes]) -> str:
+    return result.stdout.decode("utf-8", "replace").strip()
+
+
+def _error(result: subprocess.CompletedProcess[bytes]) -> str:
+    lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+    return lines[0].removeprefix("fatal: ") if lines else f"git exited with {result.returncode}"
+
+
+def _repository_root(folder: Path) -> Path:
+    probe = folder if folder.is_dir() else folder.parent
+    if not probe.exists():
+        raise InputError(f"{folder}: no such file or directory")
+    result = _git(probe, "rev-parse", "--show-toplevel")
+    if result.returncode != 0:
+        raise InputError(f"{folder}: --since needs a git repository ({_error(result)})")
+    return Path(_text(result))
+
+
+def _merge_base(root: Path, ref: str) -> str:
+    if ref.startswith("-"):
+        raise InputError(f"--since {ref}: not a git revision")
+    known = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if known.returncode != 0:
+        shallow = _text(_git(root, "rev-parse", "--is-shallow-repository")) == "true"
+        hint = (
+            " (this is a shallow clone: fetch the branch, e.g. `git fetch origin "
+            f"{ref.removeprefix('origin/')}`, or check out with fetch-depth: 0)"
+            if shallow
+            else " (fetch it first, e.g. `git fetch origin`)"
+        )
+        raise InputError(f"--since {ref}: unknown git revision in {root}{hint}")
+    result = _git(root, "merge-base", ref, "HEAD")
+    if result.returncode != 0 or not _text(result):
+        shallow = _text(_git(root, "rev-parse", "--is-shallow-repository")) == "true"
+        if shallow:
+            raise InputError(
+                f"--since {ref}: no merge base with HEAD in this shallow clone of {root}: fetch "
+                "more history (`git fetch --unshallow`, or actions/checkout with fetch-depth: 0)"
+            )
+        raise InputError(f"--since {ref}: {ref} and HEAD have no common ancestor in {root}")
+    return _text(result).splitlines()[0]
+
+
+def _relevant(name: str) -> bool:
+    """Files of a migration folder that a run reads: SQL files and drizzle's journal."""
+    return name.endswith(".sql") or name.endswith("meta/_journal.json")
+
+
+def _files_under(folder: Path) -> dict[str, Path]:
+    """Relative path -> path of the folder's relevant files in the working tree."""
+    if folder.is_file():
+        return {folder.name: folder}
+    found: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and _relevant(relative):
+            found[relative] = path
+    return found
+
+
+@contextmanager
+def git_base(folders: Sequence[Path], ref: str) -> Iterator[GitBase]:
+    """The folders at ``git merge-base REF HEAD``, extracted for the length of the block."""
+    if not folders:
+        raise InputError("--since: give the migration folders (PATH ...) or [layers] base")
+    roots = {_repository_root(folder) for folder in folders}
+    if len(roots) > 1:
+        listed = ", ".join(sorted(str(r) for r in roots))
+        raise InputError(f"--since: the folders belong to different git repositories ({listed})")
+    root = roots.pop()
+    merge_base = _merge_base(root, ref)
+    with tempfile.TemporaryDirectory(prefix="schema-check-base-") as scratch:
+        base_folders: list[Path] = []
+        added: list[str] = []
+        edited: list[str] = []
+        deleted: list[str] = []
+        previous: dict[str, str] = {}
+        for position, folder in enumerate(folders):
+            inside = folder.resolve().relative_to(root.resolve()).as_posix()
+            target = Path(scratch) / str(position)
+            target.mkdir()
+            _extract(root, merge_base, inside, target)
+            base_folder = target / inside if inside != "." else target
+            if folder.is_file():
+                base_folder = target / inside
+            base_folders.append(base_folder)
+            old = _files_under(base_folder) if base_folder.exists() else {}
+            new = _files_under(folder)
+            for relative, path in new.items():
+                name = str(path)
+                if relative not in old:
+                    added.append(name)
+                    continue
+                before = old[relative].read_bytes()
+                if before != path.read_bytes():
+                    edited.append(name)
+                    previous[name] = before.decode("utf-8", "replace")
+            for relative in sorted(set(old) - set(new)):
+                name = str(folder / relative) if folder.is_dir() else str(folder)
+                deleted.append(name)
+                previous[name] = old[relative].read_bytes().decode("utf-8", "replace")
+        yield GitBase(
+            ref,
+            merge_base,
+            tuple(folders),
+            tuple(base_folders),
+            tuple(added),
+            tuple(edited),
+            tuple(deleted),
+            previous,
+        )
+
+
+def _extract(root: Path, commit: str, inside: str, target: Path) -> None:
+    """Write ``inside`` (a folder or file of the repository) as of ``commit`` under ``target``."""
+    result = _git(root, "archive", "--format=tar", commit, "--", inside)
+    if result.returncode != 0:
+        message = _error(result)
+        if "did not match any files" in message or "pathspec" in message:
+            return  # the folder is new since the merge base: the base has nothing there
+        raise InputError(f"--since: cannot read {inside} at {commit[:10]}: {message}")
+    with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
+        members = [
+            m
+            for m in archive.getmembers()
+            if (m.isfile() or m.isdir()) and not Path(m.name).is_absolute() and ".." not in m.name
+        ]
+        archive.extractall(target, members=members, filter="data")
