@@ -1,7 +1,7 @@
 """The command line: the only place that wires the engine, the rules and the reporters.
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input or usage,
-3 live backend unavailable.
+3 live backend unavailable, 4 a rule failed with an internal error (PS009).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from checker.live.verify import LiveReport
     from checker.model import Statement
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_BACKEND = 0, 1, 2, 3
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_BACKEND, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 class _Parser(argparse.ArgumentParser):
@@ -280,6 +280,13 @@ def command_check(args: argparse.Namespace) -> int:
             "do not parse (PS001); the report has the details\n"
         )
         return EXIT_USAGE
+    crashed = [f for f in result.findings if f.code == "PS009"]
+    if crashed:
+        sys.stderr.write(
+            f"schema-check: internal error: {len(crashed)} rule(s) failed (PS009); "
+            "the report has everything else\n"
+        )
+        return EXIT_INTERNAL
     gate = [f for f in result.failing(settings.fail_on) if f.counts_for_gate]
     return EXIT_FINDINGS if gate else EXIT_CLEAN
 

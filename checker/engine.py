@@ -8,8 +8,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import os
 import re
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -195,7 +197,7 @@ def run_rules(
         if result.settings.is_ignored(code) or (select is not None and not select(rule_class)):
             continue
         ran.append(code)
-        findings.extend(rule_class().check(context))
+        findings.extend(_guarded(code, rule_class, context))
     kept, suppressed = apply_suppressions(findings, result.sources)
     overrides = result.settings.severity
     kept = [replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in kept]
@@ -295,6 +297,30 @@ def _touched_by_change(result: CheckResult) -> dict[str, Origin]:
 
 
 _CHANGING = frozenset({EventKind.CREATED, EventKind.ALTERED, EventKind.DROPPED, EventKind.RENAMED})
+
+
+RULE_CRASHED = "PS009"
+
+
+def _guarded(code: str, rule_class: type[Rule], context: RuleContext) -> list[Finding]:
+    """The rule's findings; if it raises, one PS009 finding instead, and the run goes on."""
+    try:
+        return list(rule_class().check(context))
+    except Exception as exc:  # any bug in any rule, plugins included, is caught here
+        details: tuple[str, ...] = ()
+        if os.environ.get("SCHEMA_CHECK_DEBUG"):
+            details = tuple(traceback.format_exception(exc))
+        module = rule_class.__module__
+        return [
+            Finding(
+                RULE_CRASHED,
+                Severity.ERROR,
+                f"rule {code} ({module}) failed with {type(exc).__name__}: {exc}; its findings "
+                "are missing from this run (SCHEMA_CHECK_DEBUG=1 shows the traceback)",
+                objects=(code,),
+                details=details,
+            )
+        ]
 
 
 @dataclass(frozen=True, slots=True)
