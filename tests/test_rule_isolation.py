@@ -55,7 +55,7 @@ def test_a_raising_rule_becomes_one_finding_and_the_others_still_run(
     raising_rule: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sql = _sql(
-        tmp_path, "CREATE TABLE parent (id int PRIMARY KEY);\nCREATE TABLE t ("offset" int);\n"
+        tmp_path, 'CREATE TABLE parent (id int PRIMARY KEY);\nCREATE TABLE t ("offset" int);\n'
     )
     code, findings = _json(["--base", str(sql)], tmp_path)
     assert code == 4
