@@ -15,7 +15,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -23,7 +23,7 @@ from checker import __version__
 from checker.errors import InputError
 from checker.files import read_text
 from checker.findings import Finding
-from checker.model import SourceFile
+from checker.model import MigrationFile, SourceFile
 
 BASELINE_VERSION = 1
 FINGERPRINT_VERSION = "v1"
@@ -51,6 +51,9 @@ class BaselineEntry:
 class Baseline:
     entries: tuple[BaselineEntry, ...] = ()
     path: str = ""
+    # migration file (relative to its folder) -> digest of its text when the baseline was
+    # written: a later run knows which files are new or edited since, which is the change
+    files: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -78,6 +81,45 @@ def fingerprint(finding: Finding, files: Mapping[str, SourceFile]) -> str:
     parts = [FINGERPRINT_VERSION, finding.code, file_name, span, *sorted(finding.objects)]
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
     return digest[:20]
+
+
+def migration_digests(
+    migrations: Iterable[MigrationFile], files: Mapping[str, SourceFile]
+) -> dict[str, str]:
+    """Each migration file's name within its folder, and a digest of its text."""
+    digests: dict[str, str] = {}
+    for migration in migrations:
+        source = files.get(migration.path)
+        if source is None:
+            continue
+        digests[_name_in_folder(migration)] = hashlib.sha256(
+            source.text.encode("utf-8")
+        ).hexdigest()[:20]
+    return dict(sorted(digests.items()))
+
+
+def _name_in_folder(migration: MigrationFile) -> str:
+    """``0001_x.sql``, or ``20240101_init/migration.sql`` for Prisma's folder per migration."""
+    if migration.folder is not None:
+        try:
+            return PurePath(migration.path).relative_to(migration.folder).as_posix()
+        except ValueError:
+            pass
+    return PurePath(migration.path).name
+
+
+def changed_since_baseline(
+    baseline: Baseline, migrations: Iterable[MigrationFile], files: Mapping[str, SourceFile]
+) -> frozenset[str]:
+    """The migration files (paths as the run names them) that are new or edited since the
+    baseline was written: the change. Empty when the baseline records no files."""
+    if not baseline.files:
+        return frozenset()
+    now = migration_digests(migrations, files)
+    by_name = {_name_in_folder(m): m.path for m in migrations}
+    return frozenset(
+        by_name[name] for name, digest in now.items() if baseline.files.get(name) != digest
+    )
 
 
 def build_baseline(findings: Iterable[Finding], files: Mapping[str, SourceFile]) -> Baseline:
@@ -112,6 +154,7 @@ def render_baseline(baseline: Baseline) -> str:
         "fingerprint": FINGERPRINT_VERSION,
         "tool": {"name": "schema-check", "version": __version__},
         "total": baseline.total,
+        "files": dict(baseline.files),
         "findings": [
             {
                 "fingerprint": entry.fingerprint,
@@ -128,15 +171,20 @@ def render_baseline(baseline: Baseline) -> str:
 
 
 def write_baseline(
-    findings: Iterable[Finding], files: Mapping[str, SourceFile], path: Path
+    findings: Iterable[Finding],
+    files: Mapping[str, SourceFile],
+    path: Path,
+    migrations: Iterable[MigrationFile] = (),
 ) -> Baseline:
-    """Record ``findings`` as accepted in ``path``; returns what was written."""
+    """Record ``findings`` as accepted in ``path`` (and the migration files they were found
+    in, so a later run knows what changed since); returns what was written."""
     baseline = build_baseline(findings, files)
+    baseline = Baseline(baseline.entries, files=migration_digests(migrations, files))
     try:
         path.write_text(render_baseline(baseline), encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot write baseline: {exc.strerror or exc}") from None
-    return Baseline(baseline.entries, str(path))
+    return Baseline(baseline.entries, str(path), baseline.files)
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -169,7 +217,12 @@ def load_baseline(path: Path) -> Baseline:
     if not isinstance(raw_entries, list):
         raise InputError(f'{path}: "findings" must be a list')
     entries = [_entry(raw, f"{path}: findings[{index}]") for index, raw in enumerate(raw_entries)]
-    return Baseline(tuple(entries), str(path))
+    recorded = data.get("files", {})
+    if not isinstance(recorded, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in recorded.items()
+    ):
+        raise InputError(f'{path}: "files" must map file names to digests')
+    return Baseline(tuple(entries), str(path), recorded)
 
 
 def _entry(raw: Any, where: str) -> BaselineEntry:

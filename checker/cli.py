@@ -24,7 +24,7 @@ from checker.model import input_argument
 from checker.rule import CODE_PATTERN, DOC_SECTIONS, Rule, RuleMeta, load_plugins, registry
 
 if TYPE_CHECKING:
-    from checker.baseline import BaselineEntry
+    from checker.baseline import Baseline, BaselineEntry
     from checker.engine import CheckResult
     from checker.live.verify import LiveReport
     from checker.model import Statement
@@ -226,7 +226,9 @@ def command_check(args: argparse.Namespace) -> int:
     settings = resolve_settings(args)
     select = _selector(args.select, args.ignore)
     with contextlib.ExitStack() as stack:
-        result, base = analyse_change(settings, args.since, stack)
+        result, base = analyse_change(
+            settings, args.since, stack, _baseline_of(args.baseline, settings)
+        )
         if base is not None:
             run_rules(base, select=select)
     _refuse_overwriting_inputs(result, args.output, args.html)
@@ -289,6 +291,17 @@ def command_check(args: argparse.Namespace) -> int:
         return EXIT_INTERNAL
     gate = [f for f in result.failing(settings.fail_on) if f.counts_for_gate]
     return EXIT_FINDINGS if gate else EXIT_CLEAN
+
+
+def _baseline_of(path: Path | None, settings: Settings) -> Baseline | None:
+    """The baseline file given (or configured and present), read; None without one."""
+    if path is None:
+        path = settings.baseline
+        if path is None or not path.exists():
+            return None
+    from checker.baseline import load_baseline
+
+    return load_baseline(path)
 
 
 def _selector(selected: Sequence[str], ignored: Sequence[str]) -> Callable[[type[Rule]], bool]:
@@ -510,7 +523,7 @@ def command_baseline(args: argparse.Namespace) -> int:
 
     settings = resolve_settings(args)
     result = check(settings)
-    baseline = write_baseline(result.findings, result.files, args.output)
+    baseline = write_baseline(result.findings, result.files, args.output, result.sources.migrations)
     sys.stdout.write(f"baseline: {baseline.total} findings recorded in {args.output}\n")
     return EXIT_CLEAN
 

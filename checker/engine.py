@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
+from checker.baseline import Baseline, changed_since_baseline
 from checker.catalog import QualifiedName
 from checker.change import ChangeFacts, ChangeSummary, judge, point_at_change
 from checker.config import Settings
@@ -216,7 +217,10 @@ def check(
 
 
 def analyse_change(
-    settings: Settings, since: str | None, stack: contextlib.ExitStack
+    settings: Settings,
+    since: str | None,
+    stack: contextlib.ExitStack,
+    baseline: Baseline | None = None,
 ) -> tuple[CheckResult, CheckResult | None]:
     """The whole run, and the base alone when a change is known (``None`` otherwise).
 
@@ -244,8 +248,18 @@ def analyse_change(
             f"changes since {change.ref} (merge base {change.short})",
         )
         return result, base
-    result = analyse(settings)
     layers = settings.layers
+    if baseline is not None and baseline.files and not (layers.extension or layers.proposal):
+        # A baseline that records its files knows the change: what is new or edited since.
+        sources = load_sources(layer_inputs(settings))
+        changed = changed_since_baseline(baseline, sources.migrations, sources.files)
+        result = analyse(settings, change=ChangeFacts(files=changed) if changed else None)
+        result.extra["change_form"] = (
+            "baseline",
+            f"{len(changed)} file(s) new or edited since the baseline {baseline.path}",
+        )
+        return result, None
+    result = analyse(settings)
     if not (layers.extension or layers.proposal):
         return result, None
     given = ", ".join(str(p) for p in (*layers.extension, *layers.proposal))
