@@ -339,6 +339,14 @@ def introspect(connection: psycopg.Connection[Any]) -> Catalog:
     )
 
 
+def row_catalog(connection: psycopg.Connection[Any]) -> Catalog:
+    """Only what building a valid row needs: tables (columns, constraints) and enum types."""
+    table_rows = connection.execute(_TABLES).fetchall()
+    oids = [row[0] for row in table_rows]
+    enums, domains = _enums_and_domains(connection)
+    return Catalog(tables=_tables(connection, table_rows, oids), enums=enums, domains=domains)
+
+
 def _tables(
     connection: psycopg.Connection[Any], table_rows: list[Any], oids: list[int]
 ) -> dict[QualifiedName, Table]:
