@@ -138,6 +138,9 @@ def _run(
     from checker.live.introspect import introspect
 
     try:
+        missing = _missing_extensions(database, statements)
+        if missing is not None:
+            return missing
         applied = _apply_phase(
             database, statements, runner, notify, timings, keep_base=bool(rollback)
         )
@@ -208,6 +211,32 @@ def _run(
         unpopulated=applied.unpopulated,
         cascades=tuple(observations),
         plans=tuple(plans),
+    )
+
+
+def _missing_extensions(
+    database: LiveDatabase, statements: Sequence[Statement]
+) -> LiveReport | None:
+    """The report of a run that stops before applying: extensions the server lacks (LV508)."""
+    import psycopg
+
+    from checker.live.extensions import missing_extensions
+    from checker.live.introspect import server_facts
+
+    with psycopg.connect(database.conninfo, autocommit=True) as connection:
+        facts = server_facts(connection)
+        missing = missing_extensions(
+            connection, statements, server=f"PostgreSQL {facts.version}", where=database.label
+        )
+    if not missing:
+        return None
+    return LiveReport(
+        findings=tuple(missing),
+        timings={},
+        server_version=facts.version,
+        backend="",
+        applied_count=0,
+        failed_count=0,
     )
 
 
