@@ -78,9 +78,8 @@ def catalog_statements(catalog: Catalog, label: str) -> list[Statement]:
         )
         if sequence.owned_by is not None:
             table_key, column = sequence.owned_by
-            owned.append(
-                f"ALTER SEQUENCE {relation_sql(key)} OWNED BY {relation_sql(table_key)}.{quote(column)}"
-            )
+            owner = f"{relation_sql(table_key)}.{quote(column)}"
+            owned.append(f"ALTER SEQUENCE {relation_sql(key)} OWNED BY {owner}")
     later: list[tuple[str, Origin]] = []  # NOT VALID checks and foreign keys
     for table in _creation_order(catalog):
         rendered.append((_create_table(table), table.origin))
