@@ -37,6 +37,18 @@ if TYPE_CHECKING:
 CODE_DATA_DEPENDENT = "LV507"
 _DATA_CLASSES = ("22", "23")
 
+# the tables given and every table their foreign keys lead to
+_REFERENCED = """
+WITH RECURSIVE refs(oid) AS (
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+  UNION
+    SELECT k.confrelid FROM pg_constraint k JOIN refs ON k.conrelid = refs.oid
+    WHERE k.contype = 'f'
+)
+SELECT n.nspname, c.relname FROM refs
+JOIN pg_class c ON c.oid = refs.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+"""
 _USER_TABLES = """
 SELECT n.nspname, c.relname, c.relispartition FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -60,6 +72,7 @@ class _Filler:
     connection: psycopg.Connection[Any]
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     tried: set[QualifiedName] = field(default_factory=set)
+    filled: set[QualifiedName] = field(default_factory=set)  # tables holding our row
     unpopulated: dict[QualifiedName, str] = field(default_factory=dict)
     rows: int = 0
 
@@ -79,10 +92,36 @@ class _Filler:
         wanted = [name for name in new if name not in self.tried]
         if not wanted:
             return
-        catalog = row_catalog(self.connection)
+        from psycopg import sql
+
+        from checker.live.cascades import _key_columns
+
+        # Only the new tables and what they reference are read: a history adds a few
+        # tables per file, and reading every table before every file costs seconds.
+        wanted_schemas = [schema for schema, _ in wanted]
+        wanted_names = [name for _, name in wanted]
+        involved = {
+            (str(schema), str(name))
+            for schema, name in self.connection.execute(_REFERENCED, (wanted_schemas, wanted_names))
+        }
+        catalog = row_catalog(self.connection, involved)
         self.connection.execute("BEGIN")
         try:
             world = _World(self.connection, catalog, counter=self.counter, drop_checks=False)
+            for parent in sorted(involved & self.filled):
+                # a table given its row earlier is referenced through that row
+                table = catalog.tables.get(parent)
+                if table is None:
+                    continue
+                key = _key_columns(table)
+                row = self.connection.execute(
+                    sql.SQL("SELECT {} FROM {} LIMIT 1").format(
+                        sql.SQL(", ").join(sql.Identifier(c) for c in key),
+                        sql.Identifier(*parent),
+                    )
+                ).fetchone()
+                if row is not None:
+                    world.anchors[parent] = dict(zip(key, row, strict=False))
             for name in wanted:
                 self.tried.add(name)
                 table = catalog.tables.get(name)
@@ -91,6 +130,7 @@ class _Filler:
                 notes = len(world.not_probed)
                 if name in world.anchors or world.anchor(table, 0) is not None:
                     self.rows += 1
+                    self.filled.add(name)
                     continue
                 reason = next(
                     (
@@ -120,6 +160,7 @@ class _Filler:
                 )
             )
         self.tried.difference_update(names)
+        self.filled.difference_update(names)
 
 
 def run_populated(
