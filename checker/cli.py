@@ -327,9 +327,17 @@ def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespa
 
     if args.backend == "dsn" and not args.dsn:
         raise InputError("--backend dsn needs --dsn URL")
-    if result.sources.catalogs:  # the verifier replays statements; a catalog base has none
+    statements = list(result.sources.applied_statements)
+    if result.sources.catalogs:  # the verifier replays statements: build the catalog's DDL
         base = result.sources.catalogs[0]
-        raise InputError(f"--live: the base {base.label} is a {base.kind}, not migrations")
+        if base.kind != "drizzle snapshot":
+            raise InputError(
+                f"--live: the base {base.label} is a {base.kind}, not migrations or a "
+                "drizzle snapshot; give its migrations as the base"
+            )
+        from checker.catalog_ddl import catalog_statements
+
+        statements = catalog_statements(base.catalog, base.label) + statements
     rollback: list[Statement] = []
     if args.rollback:
         from checker.model import Layer
@@ -340,7 +348,7 @@ def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespa
         rollback = scripts.applied_statements
     with _progress() as progress:
         return verify(
-            result.sources.applied_statements,
+            statements,
             result.simulation.catalog,
             settings,
             backend_name=args.backend,

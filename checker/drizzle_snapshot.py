@@ -260,6 +260,61 @@ def _extensions(ddl: _Ddl, tables: list[tuple[str, Any]]) -> None:
                 key_path = ("tables", key, "columns", column_key)
                 ddl.extensions[extension] = key_path
                 ddl.add(f"CREATE EXTENSION IF NOT EXISTS {quote(extension)}", key_path)
+        _operator_class_extensions(ddl, key, entry)
+
+
+# Scalar types that GIN and GiST index only through btree_gin / btree_gist's operator classes.
+_BTREE_SCALARS = frozenset(
+    {
+        "text",
+        "varchar",
+        "char",
+        "integer",
+        "bigint",
+        "smallint",
+        "uuid",
+        "boolean",
+        "numeric",
+        "date",
+        "timestamp",
+        "timestamptz",
+        "real",
+        "double precision",
+        "character varying",
+    }
+)
+_BTREE_EXTENSIONS = {"gin": "btree_gin", "gist": "btree_gist"}
+
+
+def _operator_class_extensions(ddl: _Ddl, key: str, entry: Mapping[str, Any]) -> None:
+    """btree_gin / btree_gist when a GIN or GiST index keys a plain scalar column: the
+    server has no operator class for it without the extension, so the schema needs it."""
+    columns = entry.get("columns")
+    indexes = entry.get("indexes")
+    if not isinstance(columns, dict) or not isinstance(indexes, dict):
+        return
+    types = {
+        str(column.get("name")): str(column.get("type", "")).split("(", 1)[0].strip()
+        for column in columns.values()
+        if isinstance(column, dict)
+    }
+    for index_key, index in indexes.items():
+        if not isinstance(index, dict):
+            continue
+        extension = _BTREE_EXTENSIONS.get(str(index.get("using") or index.get("method") or ""))
+        if extension is None or extension in ddl.extensions:
+            continue
+        for part in index.get("columns") or ():
+            if (
+                isinstance(part, dict)
+                and not part.get("isExpression")
+                and not part.get("opclass")
+                and types.get(str(part.get("expression"))) in _BTREE_SCALARS
+            ):
+                key_path = ("tables", key, "indexes", index_key)
+                ddl.extensions[extension] = key_path
+                ddl.add(f"CREATE EXTENSION IF NOT EXISTS {quote(extension)}", key_path)
+                break
 
 
 def _column_sql(

@@ -241,15 +241,6 @@ def test_a_catalog_is_only_ever_the_one_base(capsys: pytest.CaptureFixture[str])
         load_sources([(SNAPSHOT, Layer.BASE), ("postgresql://u@localhost:1/db", Layer.BASE)])
 
 
-def test_live_verification_needs_migrations_not_a_catalog(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    code = main(["check", "--base", str(SNAPSHOT), "--extension", str(PARLANT), "--live"])
-    assert code == 2
-    err = capsys.readouterr().err
-    assert f"the base {SNAPSHOT} is a drizzle snapshot, not migrations" in err
-
-
 def test_a_snapshot_run_loads_no_database_driver() -> None:
     code = (
         "import sys, rules; from checker.cli import main; rules.load_builtin_rules();"

@@ -36,11 +36,21 @@ class StatementObserver(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Failure:
+    """One failing statement with the server's SQLSTATE and its LV501 finding."""
+
+    statement: Statement
+    sqlstate: str
+    finding: Finding
+
+
+@dataclass(frozen=True, slots=True)
 class ApplyResult:
     findings: tuple[Finding, ...]
     applied: int  # statements that ran without error
     failed: int
     runs: int  # transactions (drizzle: one per migration folder; per-file: one per file)
+    failures: tuple[Failure, ...] = ()  # the findings' statements, in the same order
 
 
 def run_units(statements: Sequence[Statement], runner: Runner) -> list[list[Statement]]:
@@ -91,7 +101,9 @@ def apply_statements(
     for unit in units:
         state.unit(unit, offset)
         offset += len(unit)
-    return ApplyResult(tuple(state.findings), state.applied, state.failed, len(units))
+    return ApplyResult(
+        tuple(state.findings), state.applied, state.failed, len(units), tuple(state.failures)
+    )
 
 
 class _Apply:
@@ -120,6 +132,7 @@ class _Apply:
         self.total = total
         self.roll_back = False
         self.findings: list[Finding] = []
+        self.failures: list[Failure] = []
         self.applied = 0
         self.failed = 0
 
@@ -171,17 +184,17 @@ class _Apply:
                         escaped_at = statement
             else:
                 self.failed += 1
-                self.findings.append(
-                    _failure(
-                        statement,
-                        error,
-                        runner=self.runner,
-                        in_transaction=in_transaction,
-                        escaped_at=escaped_at if transactional else None,
-                        first_failure=first_failure,
-                        server=self.server,
-                    )
+                finding = _failure(
+                    statement,
+                    error,
+                    runner=self.runner,
+                    in_transaction=in_transaction,
+                    escaped_at=escaped_at if transactional else None,
+                    first_failure=first_failure,
+                    server=self.server,
                 )
+                self.findings.append(finding)
+                self.failures.append(Failure(statement, error.diag.sqlstate or "?????", finding))
                 first_failure = first_failure or statement
             position += 1
             if self.progress is not None:

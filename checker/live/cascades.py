@@ -75,6 +75,9 @@ class _World:
     dropped_checks: list[str] = field(default_factory=list)
     not_probed: list[str] = field(default_factory=list)
     probed: set[tuple[QualifiedName, str]] = field(default_factory=set)  # edges with a row
+    # False: a CHECK that rejects a generated row leaves the table without one
+    # (the populated-table probe must not change the schema it tests)
+    drop_checks: bool = True
 
     def insert(self, table: Table, fixed: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
         """Insert one row with ``fixed`` column values; returns its key columns' values."""
@@ -122,7 +125,7 @@ class _World:
             except psycopg.errors.CheckViolation as error:
                 self.connection.execute("ROLLBACK TO SAVEPOINT schema_check_probe_row")
                 violated = error.diag.constraint_name
-                if not violated or not self.drop_check(table, violated):
+                if not violated or not self.drop_checks or not self.drop_check(table, violated):
                     self.not_probed.append(
                         f"{display_name(table.qualified)}: {error.diag.message_primary}"
                     )

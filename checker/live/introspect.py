@@ -12,6 +12,7 @@ static key with an explicitly written default operator class compare equal.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -337,6 +338,19 @@ def introspect(connection: psycopg.Connection[Any]) -> Catalog:
         functions=functions,
         triggers=triggers,
     )
+
+
+def row_catalog(
+    connection: psycopg.Connection[Any], only: Collection[QualifiedName] | None = None
+) -> Catalog:
+    """Only what building a valid row needs: tables (columns, constraints) and enum types;
+    ``only``: just these tables."""
+    table_rows = connection.execute(_TABLES).fetchall()
+    if only is not None:
+        table_rows = [row for row in table_rows if (row[1], row[2]) in only]
+    oids = [row[0] for row in table_rows]
+    enums, domains = _enums_and_domains(connection)
+    return Catalog(tables=_tables(connection, table_rows, oids), enums=enums, domains=domains)
 
 
 def _tables(

@@ -9,6 +9,12 @@ which is the point: an extension's FOREIGN KEY to ``user`` blocks every write
 to ``user`` for the length of the migration. Statements that run outside a
 transaction (autocommit, after drizzle's ``COMMIT;`` escape) release their
 locks before anyone can look; they are counted as unobserved.
+
+A history checked alone (no extension) is probed file by file, in the
+populated-table probe's run where each file is its own transaction: a table
+is pre-existing for a statement when an earlier file created it (MG409's
+rule), so the newest file of a folder gets the findings it would get as an
+extension.
 """
 
 from __future__ import annotations
@@ -72,14 +78,26 @@ class LockProbe:
     layers: frozenset[Layer] = frozenset({Layer.EXTENSION, Layer.PROPOSAL})
     base: dict[int, QualifiedName] | None = None  # tables present before the first probed statement
     unobserved: int = 0  # probed statements that ran outside a transaction
+    # A history checked file by file (each file its own transaction): the tables present
+    # when each file starts are its pre-existing ones, as MG409 counts them.
+    per_file: bool = False
+    # Set while a file's failed statements run again on their own (the populated
+    # probe's realignment): a lock an earlier statement of the file already held
+    # in the file's transaction is then not new, as it was not in that run.
+    replaying: bool = False
+    _file: str | None = None
+    _first_held: dict[tuple[int, str], int] = field(default_factory=dict)  # -> statement index
     _transaction: str | None = None
     _held: dict[int, set[str]] = field(default_factory=dict)
-    _found: dict[tuple[int, int], Finding] = field(default_factory=dict)  # (statement, table)
+    # (file, statement, table) -> finding
+    _found: dict[tuple[str, int, int], Finding] = field(default_factory=dict)
 
     def before(self, statement: Statement) -> None:
         if statement.layer not in self.layers:
             return
-        if self.base is None:
+        if self.base is None or (self.per_file and statement.migration.path != self._file):
+            self._file = statement.migration.path
+            self._first_held = {}
             self.base = {
                 int(oid): (str(schema), str(name))
                 for oid, schema, name in self.connection.execute(_BASE_TABLES)
@@ -99,6 +117,14 @@ class LockProbe:
             before = {}
         for oid, modes in self._held.items():
             new = modes - before.get(oid, set())
+            if self.replaying:
+                new = {
+                    m
+                    for m in new
+                    if self._first_held.get((oid, m), statement.index) >= statement.index
+                }
+            for mode in modes:
+                self._first_held.setdefault((oid, mode), statement.index)
             strongest = max(new, key=lambda mode: _STRENGTH.get(mode, 0), default=None)
             if (
                 strongest is None
@@ -106,7 +132,7 @@ class LockProbe:
             ):
                 continue
             # a replayed statement (after a failure) overwrites its first observation
-            self._found[(statement.index, oid)] = self._finding(
+            self._found[(statement.migration.path, statement.index, oid)] = self._finding(
                 statement, self.base[oid], strongest
             )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.catalog import Catalog, display_name
 from checker.config import Contract, Runner, Settings
@@ -24,6 +24,9 @@ from checker.live.cascades import CascadeObservation
 from checker.live.explain import PlanObservation
 from checker.live.introspect import ServerFacts
 from checker.model import Layer, Statement
+
+if TYPE_CHECKING:
+    from checker.live.populated import PopulatedRun
 
 Progress = Callable[[str, int, int], None]
 """Called as (phase, done, total); phases: start, apply, rollback rehearsal, introspect,
@@ -46,6 +49,7 @@ class LiveReport:
     locks_unobserved: int = 0  # extension statements run outside a transaction (locks not seen)
     cascades: tuple[CascadeObservation, ...] = ()  # what each probed delete did on the server
     plans: tuple[PlanObservation, ...] = ()  # how the server plans each documented query
+    unpopulated: tuple[str, ...] = ()  # tables the populated-table probe gave no row (why)
 
 
 def verify(
@@ -134,6 +138,9 @@ def _run(
     from checker.live.introspect import introspect
 
     try:
+        missing = _missing_extensions(database, statements)
+        if missing is not None:
+            return missing
         applied = _apply_phase(
             database, statements, runner, notify, timings, keep_base=bool(rollback)
         )
@@ -201,8 +208,35 @@ def _run(
         catalog=live,
         canonicalised=asked,
         locks_unobserved=applied.unobserved,
+        unpopulated=applied.unpopulated,
         cascades=tuple(observations),
         plans=tuple(plans),
+    )
+
+
+def _missing_extensions(
+    database: LiveDatabase, statements: Sequence[Statement]
+) -> LiveReport | None:
+    """The report of a run that stops before applying: extensions the server lacks (LV508)."""
+    import psycopg
+
+    from checker.live.extensions import missing_extensions
+    from checker.live.introspect import server_facts
+
+    with psycopg.connect(database.conninfo, autocommit=True) as connection:
+        facts = server_facts(connection)
+        missing = missing_extensions(
+            connection, statements, server=f"PostgreSQL {facts.version}", where=database.label
+        )
+    if not missing:
+        return None
+    return LiveReport(
+        findings=tuple(missing),
+        timings={},
+        server_version=facts.version,
+        backend="",
+        applied_count=0,
+        failed_count=0,
     )
 
 
@@ -214,6 +248,7 @@ class _Applied:
     failed: int
     unobserved: int
     base_catalog: Catalog | None = None  # the live catalog as the base alone left it
+    unpopulated: tuple[str, ...] = ()  # tables the populated-table probe could not give a row
 
 
 def _check_rollback(
@@ -252,6 +287,7 @@ def _apply_phase(
     timings: dict[str, float],
     *,
     keep_base: bool = False,
+    populated: bool = True,
 ) -> _Applied:
     """Apply the statements; between base and extension, rehearse a rolled-back extension run.
 
@@ -266,6 +302,7 @@ def _apply_phase(
     from checker.live.apply import apply_statements
     from checker.live.introspect import introspect, server_facts
     from checker.live.locks import LockProbe
+    from checker.live.populated import populated_findings, unpopulated_finding
     from checker.live.rollback import database_copy, rehearse_rollback, residue_findings
 
     base = [s for s in statements if s.layer is Layer.BASE]
@@ -275,9 +312,14 @@ def _apply_phase(
         and runner is not Runner.AUTOCOMMIT
         and (runner is Runner.PER_FILE or any(_ends_transaction(s) for s in rest))
     )
-    split = rehearse or keep_base
+    # the populated-table probe (LV507) runs on a copy: of the base when there is a
+    # change, else of the empty database, for the history file by file
+    populate = populated and bool(database.admin_conninfo) and bool(statements)
+    split = rehearse or keep_base or (populate and bool(base and rest))
     base_catalog: Catalog | None = None
     findings: list[Finding] = []
+    source = str(psycopg.conninfo.conninfo_to_dict(database.conninfo).get("dbname", ""))
+    run: PopulatedRun | None = None
 
     def progress(done: int, total: int) -> None:
         notify("apply", done, total)
@@ -285,7 +327,15 @@ def _apply_phase(
     phase = time.perf_counter()
     with psycopg.connect(database.conninfo, autocommit=True) as connection:
         facts = server_facts(connection)
-        server = f"PostgreSQL {facts.version}"
+    server = f"PostgreSQL {facts.version}"
+    history_locks: list[Finding] = []
+    if populate and not rest:
+        run, history_locks = _populated_run(
+            database.admin_conninfo, source, _files(base), runner, server, watch_locks=True
+        )
+        timings["populated_probe"] = time.perf_counter() - phase
+        phase = time.perf_counter()
+    with psycopg.connect(database.conninfo, autocommit=True) as connection:
         probe = LockProbe(connection, runner)
         first = apply_statements(
             connection,
@@ -297,6 +347,7 @@ def _apply_phase(
         )
     timings["apply"] = time.perf_counter() - phase
     findings += first.findings
+    failures = list(first.failures)
     applied, failed = first.applied, first.failed
     if split:
         with psycopg.connect(database.conninfo, autocommit=True) as connection:
@@ -306,7 +357,6 @@ def _apply_phase(
         phase = time.perf_counter()
         notify("rollback rehearsal", 0, 1)
         before = base_catalog
-        source = str(psycopg.conninfo.conninfo_to_dict(database.conninfo)["dbname"])
         with database_copy(database.admin_conninfo, source) as copy:
             with psycopg.connect(copy, autocommit=True) as connection:
                 rehearse_rollback(connection, rest, runner)
@@ -314,6 +364,11 @@ def _apply_phase(
                 after = introspect(connection)
         findings += _place_unlocated(residue_findings(before, after), rest)
         timings["rollback_rehearsal"] = time.perf_counter() - phase
+    if populate and rest:
+        phase = time.perf_counter()
+        notify("populated tables", 0, 1)
+        run, _ = _populated_run(database.admin_conninfo, source, [rest], runner, server)
+        timings["populated_probe"] = time.perf_counter() - phase
     if split:
         phase = time.perf_counter()
         with psycopg.connect(database.conninfo, autocommit=True) as connection:
@@ -323,9 +378,66 @@ def _apply_phase(
             )
         timings["apply"] += time.perf_counter() - phase
         findings += second.findings
+        failures += second.failures
         applied, failed = applied + second.applied, failed + second.failed
-    findings += probe.findings()
-    return _Applied(facts, tuple(findings), applied, failed, probe.unobserved, base_catalog)
+    findings += probe.findings() + history_locks
+    unpopulated: tuple[str, ...] = ()
+    if run is not None:
+        failed_when_empty = {(f.statement.migration.path, f.statement.index) for f in failures}
+        findings += populated_findings(run, failed_when_empty)
+        note = unpopulated_finding(run, (rest or base)[0])
+        findings += [note] if note is not None else []
+        unpopulated = run.unpopulated
+    return _Applied(
+        facts,
+        tuple(findings),
+        applied,
+        failed,
+        probe.unobserved,
+        base_catalog,
+        unpopulated,
+    )
+
+
+def _files(statements: Sequence[Statement]) -> list[list[Statement]]:
+    """Consecutive statements of one file, file by file."""
+    files: list[list[Statement]] = []
+    for statement in statements:
+        if not files or files[-1][0].migration.path != statement.migration.path:
+            files.append([])
+        files[-1].append(statement)
+    return files
+
+
+def _populated_run(
+    admin_conninfo: str,
+    source: str,
+    steps: Sequence[Sequence[Statement]],
+    runner: Runner,
+    server: str,
+    *,
+    watch_locks: bool = False,
+) -> tuple[PopulatedRun, list[Finding]]:
+    """The populated-table probe on a copy of ``source`` (no session may be connected to it).
+
+    ``watch_locks``: the steps are a history's files; the lock probe watches every
+    statement, with the tables earlier files made as pre-existing (LV505).
+    """
+    import psycopg
+
+    from checker.live.locks import LockProbe
+    from checker.live.populated import run_populated
+    from checker.live.rollback import database_copy
+
+    with (
+        database_copy(admin_conninfo, source) as copy,
+        psycopg.connect(copy, autocommit=True) as connection,
+    ):
+        probe = LockProbe(connection, runner, layers=frozenset(Layer), per_file=True)
+        run = run_populated(
+            connection, steps, runner, server, observer=probe if watch_locks else None
+        )
+        return run, probe.findings() if watch_locks else []
 
 
 def _ends_transaction(statement: Statement) -> bool:
@@ -384,6 +496,7 @@ def describe(report: LiveReport) -> dict[str, Any]:
         "failed": report.failed_count,
         "timings": {phase: round(seconds, 3) for phase, seconds in report.timings.items()},
         "findings": len(report.findings),
+        "unpopulated": list(report.unpopulated),
         "cascades": [
             {
                 "root": display_name(observation.root),

@@ -1,0 +1,83 @@
+"""Extensions the migrations create that the server cannot install.
+
+Checked before anything is applied: a server without pgvector would otherwise
+answer every statement that uses ``vector`` with its own failure (LV501) and
+every table it never built with a catalog difference (LV502). One LV508
+finding per missing extension names it and the server, and the verifier
+skips the rest of the live run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from checker.findings import Finding, Location, Severity
+from checker.model import Statement
+
+if TYPE_CHECKING:
+    import psycopg
+
+CODE_EXTENSION_UNAVAILABLE = "LV508"
+
+
+def created_extensions(statements: Sequence[Statement]) -> dict[str, Statement]:
+    """Each extension a top-level CREATE EXTENSION names, with the first statement naming it."""
+    from pglast import ast, parser
+
+    found: dict[str, Statement] = {}
+    for statement in statements:
+        if "extension" not in statement.text.lower():
+            continue  # cheap: most statements never mention one
+        try:
+            parsed = parser.parse_sql(statement.text)
+        except parser.ParseError:
+            continue  # reported by the static checks
+        for raw in parsed or ():
+            node = raw.stmt
+            if isinstance(node, ast.CreateExtensionStmt) and node.extname:
+                found.setdefault(str(node.extname), statement)
+    return found
+
+
+def missing_extensions(
+    connection: psycopg.Connection[Any],
+    statements: Sequence[Statement],
+    *,
+    server: str,
+    where: str,
+) -> list[Finding]:
+    """LV508 for every extension the statements create that the server does not offer."""
+    wanted = created_extensions(statements)
+    if not wanted:
+        return []
+    available = {
+        str(name)
+        for (name,) in connection.execute(
+            "SELECT name FROM pg_available_extensions WHERE name = ANY(%s)", (sorted(wanted),)
+        )
+    }
+    findings: list[Finding] = []
+    for name, statement in sorted(wanted.items()):
+        if name in available:
+            continue
+        findings.append(
+            Finding(
+                code=CODE_EXTENSION_UNAVAILABLE,
+                severity=Severity.ERROR,
+                message=(
+                    f"extension {name} is not available on {server} at {where}: "
+                    "the migrations cannot be applied there"
+                ),
+                locations=(Location.of(statement.origin),),
+                objects=(name,),
+                details=(
+                    "pg_available_extensions has no such extension: install it on the "
+                    "server (for pgvector, a server built with it such as the "
+                    "pgvector/pgvector image), or use --backend embedded",
+                    "the live verification stopped here: no statement was applied, so "
+                    "nothing else was compared or probed",
+                ),
+            )
+        )
+    return findings

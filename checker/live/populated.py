@@ -1,0 +1,245 @@
+"""Populated-table probe: statements that fail only when the tables they change hold rows.
+
+An empty scratch database accepts ``ADD COLUMN ... NOT NULL`` without a
+default, ``SET NOT NULL``, a CHECK or UNIQUE constraint and a type change that
+every real database with data rejects. On a copy of the database (``CREATE
+DATABASE ... TEMPLATE``, so the normal apply, the catalog diff and the other
+probes never see a row), every table that exists before a step gets one valid
+row (the cascade probe's row builder, CHECK constraints kept), then the step
+runs as the runner runs it. A statement that fails there with a data SQLSTATE
+(class 22, data exception, or 23, integrity constraint violation) is reported
+as LV507 by the verifier when it succeeded on the empty apply.
+
+Steps: the change as one step (rows in every table the base made), or, for a
+history checked alone, each file (rows in every table earlier files made).
+After a step with a data failure, the rows are removed and the step's failed
+statements run again on the empty tables, so the next step starts from the
+schema the empty apply built and reports only its own failures.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from checker.catalog import QualifiedName, display_name
+from checker.config import Runner
+from checker.findings import Finding, Location, Severity
+from checker.live.apply import Failure, StatementObserver, apply_statements
+from checker.live.locks import LockProbe
+from checker.model import Statement
+
+if TYPE_CHECKING:
+    import psycopg
+
+CODE_DATA_DEPENDENT = "LV507"
+_DATA_CLASSES = ("22", "23")
+
+# the tables given and every table their foreign keys lead to
+_REFERENCED = """
+WITH RECURSIVE refs(oid) AS (
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+  UNION
+    SELECT k.confrelid FROM pg_constraint k JOIN refs ON k.conrelid = refs.oid
+    WHERE k.contype = 'f'
+)
+SELECT n.nspname, c.relname FROM refs
+JOIN pg_class c ON c.oid = refs.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+"""
+_USER_TABLES = """
+SELECT n.nspname, c.relname, c.relispartition FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
+  AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PopulatedRun:
+    """What the populated run saw."""
+
+    failures: tuple[Failure, ...]  # statements that failed there with a data SQLSTATE
+    unpopulated: tuple[str, ...]  # "table: reason" for tables no row could be made for
+    rows: int  # tables that got a row
+
+
+@dataclass(slots=True)
+class _Filler:
+    connection: psycopg.Connection[Any]
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    tried: set[QualifiedName] = field(default_factory=set)
+    filled: set[QualifiedName] = field(default_factory=set)  # tables holding our row
+    unpopulated: dict[QualifiedName, str] = field(default_factory=dict)
+    rows: int = 0
+
+    def fill(self) -> None:
+        """One row in every table that has none yet (and has not refused one)."""
+        from checker.live.cascades import _World
+        from checker.live.introspect import row_catalog
+
+        present = [
+            ((str(schema), str(name)), bool(partition))
+            for schema, name, partition in self.connection.execute(_USER_TABLES)
+        ]
+        new = sorted(name for name, partition in present if name not in self.tried)
+        # A partition gets its row through its parent (a row of its own would have to
+        # fit its bound).
+        self.tried.update(name for name, partition in present if partition)
+        wanted = [name for name in new if name not in self.tried]
+        if not wanted:
+            return
+        from psycopg import sql
+
+        from checker.live.cascades import _key_columns
+
+        # Only the new tables and what they reference are read: a history adds a few
+        # tables per file, and reading every table before every file costs seconds.
+        wanted_schemas = [schema for schema, _ in wanted]
+        wanted_names = [name for _, name in wanted]
+        involved = {
+            (str(schema), str(name))
+            for schema, name in self.connection.execute(_REFERENCED, (wanted_schemas, wanted_names))
+        }
+        catalog = row_catalog(self.connection, involved)
+        self.connection.execute("BEGIN")
+        try:
+            world = _World(self.connection, catalog, counter=self.counter, drop_checks=False)
+            for parent in sorted(involved & self.filled):
+                # a table given its row earlier is referenced through that row
+                table = catalog.tables.get(parent)
+                if table is None:
+                    continue
+                key = _key_columns(table)
+                row = self.connection.execute(
+                    sql.SQL("SELECT {} FROM {} LIMIT 1").format(
+                        sql.SQL(", ").join(sql.Identifier(c) for c in key),
+                        sql.Identifier(*parent),
+                    )
+                ).fetchone()
+                if row is not None:
+                    world.anchors[parent] = dict(zip(key, row, strict=False))
+            for name in wanted:
+                self.tried.add(name)
+                table = catalog.tables.get(name)
+                if table is None:
+                    continue
+                notes = len(world.not_probed)
+                if name in world.anchors or world.anchor(table, 0) is not None:
+                    self.rows += 1
+                    self.filled.add(name)
+                    continue
+                reason = next(
+                    (
+                        note.split(": ", 1)[1]
+                        for note in world.not_probed[notes:]
+                        if note.startswith(f"{display_name(name)}: ")
+                    ),
+                    world.not_probed[-1] if len(world.not_probed) > notes else "no row",
+                )
+                self.unpopulated[name] = reason
+        finally:
+            self.connection.execute("COMMIT")
+
+    def empty(self) -> None:
+        """Remove every row, so failed statements can be run again as on the empty apply."""
+        from psycopg import sql
+
+        names = [
+            (str(schema), str(name))
+            for schema, name, partition in self.connection.execute(_USER_TABLES)
+            if not partition
+        ]
+        if names:
+            self.connection.execute(
+                sql.SQL("TRUNCATE {} CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier(*name) for name in names)
+                )
+            )
+        self.tried.difference_update(names)
+        self.filled.difference_update(names)
+
+
+def run_populated(
+    connection: psycopg.Connection[Any],
+    steps: Sequence[Sequence[Statement]],
+    runner: Runner,
+    server: str,
+    observer: StatementObserver | None = None,
+) -> PopulatedRun:
+    """Apply each step after giving every existing table a row; keep the data failures.
+
+    ``connection``: autocommit, on a copy the caller owns (it is left with rows).
+    ``observer`` watches the steps' statements (the history's lock probe).
+    """
+    filler = _Filler(connection)
+    failures: list[Failure] = []
+    for position, step in enumerate(steps):
+        filler.fill()
+        result = apply_statements(connection, step, runner, server=server, observer=observer)
+        data = [f for f in result.failures if f.sqlstate[:2] in _DATA_CLASSES]
+        failures += data
+        if data and (position + 1 < len(steps) or observer is not None):
+            # the next step starts from the schema the empty apply built; the
+            # observer sees the statements that failed here succeed
+            filler.empty()
+            replay = [f.statement for f in result.failures]
+            if isinstance(observer, LockProbe):
+                observer.replaying = True
+            apply_statements(connection, replay, runner, observer=observer)
+            if isinstance(observer, LockProbe):
+                observer.replaying = False
+    unpopulated = tuple(
+        f"{display_name(name)}: {reason}" for name, reason in sorted(filler.unpopulated.items())
+    )
+    return PopulatedRun(tuple(failures), unpopulated, filler.rows)
+
+
+def populated_findings(run: PopulatedRun, failed_when_empty: set[tuple[str, int]]) -> list[Finding]:
+    """LV507 for each data failure whose statement succeeded on the empty apply."""
+    findings: list[Finding] = []
+    for failure in run.failures:
+        statement = failure.statement
+        if (statement.migration.path, statement.index) in failed_when_empty:
+            continue
+        lv501 = failure.finding
+        reason = lv501.message.split(": ", 1)[1] if ": " in lv501.message else lv501.message
+        details = [d for d in lv501.details if d.startswith(("DETAIL:", "HINT:", "CONTEXT:"))]
+        details.append(
+            "it succeeded on the empty scratch database; here every table that existed "
+            "before it held one valid row, as any deployed database does"
+        )
+        findings.append(
+            Finding(
+                code=CODE_DATA_DEPENDENT,
+                severity=Severity.ERROR,
+                message=f"statement fails once the table holds rows: {reason}",
+                locations=lv501.locations[:1],
+                objects=lv501.objects,
+                details=tuple(details),
+            )
+        )
+    return findings
+
+
+def unpopulated_finding(run: PopulatedRun, first: Statement | None) -> Finding | None:
+    """One note naming the tables that got no row: statements on them were checked empty only."""
+    if not run.unpopulated:
+        return None
+    count = len(run.unpopulated)
+    return Finding(
+        code=CODE_DATA_DEPENDENT,
+        severity=Severity.INFO,
+        message=(
+            f"{count} table{'s' if count != 1 else ''} got no row for the populated-table "
+            "probe; statements that change "
+            f"{'them' if count != 1 else 'it'} were checked on an empty table only"
+        ),
+        locations=(Location.of(first.origin, "the probed statements start here"),)
+        if first is not None
+        else (),
+        details=run.unpopulated,
+    )

@@ -1,0 +1,44 @@
+"""LV508: the live server does not offer an extension the migrations create."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.findings import Finding, Severity
+from checker.rule import Rule, RuleContext, RuleMeta, register
+
+
+@register
+class ExtensionUnavailableRule(Rule):
+    """The live server cannot install an extension the migrations create.
+
+    What it does:
+        Before applying anything, reads ``pg_available_extensions`` on the
+        live server and reports each extension a ``CREATE EXTENSION`` of the
+        migrations names that the server does not offer, with the server's
+        version and its address (password masked). The live run then stops:
+        nothing is applied, compared or probed.
+
+    Why it matters:
+        A server without pgvector answers every statement that uses
+        ``vector`` with an error and every table it could not build with a
+        catalog difference: hundreds of findings that all say one thing. The
+        same server in production would refuse the first migration.
+
+    Example:
+        CREATE EXTENSION IF NOT EXISTS schema_check_no_such_extension;
+
+    Use instead:
+        CREATE EXTENSION IF NOT EXISTS vector;
+
+    References:
+        https://www.postgresql.org/docs/current/view-pg-available-extensions.html
+        https://github.com/pgvector/pgvector#installation
+    """
+
+    meta = RuleMeta(
+        "LV508", "extension-unavailable", Severity.ERROR, "server lacks a needed extension"
+    )
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        yield from self.external_findings(context)
