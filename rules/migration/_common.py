@@ -58,8 +58,9 @@ def migration_origin(sources: SourceSet, migration: MigrationFile) -> Origin:
 
 
 def label(migration: MigrationFile) -> str:
-    """How a message names a migration: its file name."""
-    return Path(migration.path).name
+    """How a message names a migration: its file name (Prisma's: its folder/migration.sql)."""
+    path = Path(migration.path)
+    return f"{path.parent.name}/{path.name}" if path.name == "migration.sql" else path.name
 
 
 def relative(sources: SourceSet, origin: Origin) -> str:
