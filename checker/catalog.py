@@ -218,6 +218,9 @@ class Table:
     unlogged: bool = False
     comment: str | None = None
     origin: Origin = NO_ORIGIN
+    # False for a table made from a query whose columns were not all derived
+    # (CREATE TABLE AS, SELECT INTO): a column it lacks here may exist for real
+    columns_known: bool = True
 
     @property
     def qualified(self) -> QualifiedName:

@@ -30,8 +30,9 @@ SUPPORTED_POSTGRES = range(13, 19)
 class Runner(StrEnum):
     """How migrations are applied, which decides what runs inside a transaction."""
 
-    DRIZZLE = "drizzle"  # all pending migrations in one transaction
-    PER_FILE = "per-file"  # one transaction per file
+    DRIZZLE = "drizzle"  # all pending migrations of a folder in one transaction
+    PRISMA = "prisma"  # each migration.sql as one query: one statement alone, several in one
+    PER_FILE = "per-file"  # each file as one query, as Prisma does (see checker/runners.py)
     AUTOCOMMIT = "autocommit"  # every statement on its own
 
 
@@ -98,7 +99,9 @@ class Layers:
 @dataclass(frozen=True, slots=True)
 class Settings:
     postgres: int = 17
-    runner: Runner = Runner.DRIZZLE
+    # None: each folder's runner comes from its layout (checker/runners.py); a runner
+    # named here overrides every layout
+    runner: Runner | None = None
     fail_on: Severity = Severity.ERROR
     layers: Layers = Layers()
     contract: Contract = Contract()
@@ -188,7 +191,7 @@ def settings_from_mapping(
         or postgres not in SUPPORTED_POSTGRES
     ):
         raise where.error("postgres", f"must be a PostgreSQL major version 13-18, got {postgres!r}")
-    runner = where.enum("runner", data.get("runner", "drizzle"), Runner)
+    runner = where.enum("runner", data["runner"], Runner) if "runner" in data else None
     fail_on = where.enum("fail_on", data.get("fail_on", "error"), Severity)
     layers = _layers(data.get("layers", {}), where, path.parent)
     contract = _contract(data.get("contract", {}), where)

@@ -112,6 +112,14 @@ class JournalStatus(StrEnum):
     MISSING_FILE = "missing-file"  # in the journal, not on disk
 
 
+class Layout(StrEnum):
+    """The tool that wrote a migration folder, read from its layout."""
+
+    DRIZZLE = "drizzle"  # meta/_journal.json
+    PRISMA = "prisma"  # migration_lock.toml, <timestamp>_<name>/migration.sql
+    SQL = "sql"  # plain .sql files, markdown documents
+
+
 @dataclass(frozen=True, slots=True)
 class JournalEntry:
     """One entry of a drizzle-kit ``meta/_journal.json``."""
@@ -134,6 +142,15 @@ class MigrationFile:
     sequence: int | None  # the NNNN prefix of the file name, when there is one
     journal: JournalEntry | None = None
     folder: str | None = None  # the drizzle or SQL folder the file belongs to
+    layout: Layout = Layout.SQL  # the tool that wrote it, read from the folder layout
+
+    @property
+    def display_name(self) -> str:
+        """How messages name the file: Prisma's ``<folder>/migration.sql`` (every
+        file there has the same name), the migration's name elsewhere."""
+        if self.layout is Layout.PRISMA and self.path.endswith("migration.sql"):
+            return f"{self.name}/migration.sql"
+        return self.name
 
 
 @dataclass(frozen=True, slots=True)

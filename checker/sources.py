@@ -29,6 +29,7 @@ from checker.model import (
     JournalEntry,
     JournalStatus,
     Layer,
+    Layout,
     MigrationFile,
     Origin,
     SourceFile,
@@ -37,6 +38,7 @@ from checker.model import (
 )
 
 BREAKPOINT = "--> statement-breakpoint"
+PRISMA_LOCK = "migration_lock.toml"
 _SEQUENCE = re.compile(r"^(\d+)")
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)$", re.M)
 _SQL_INFO = {"sql", "postgresql", "postgres", "pgsql", "psql", "plpgsql"}
@@ -171,7 +173,7 @@ def _load_path(sources: SourceSet, path: Path, layer: Layer) -> None:
     elif path.suffix.lower() == ".json":
         _load_json(sources, path, layer)
     else:
-        _load_sql_file(sources, path, layer, JournalStatus.PLAIN, None, None)
+        _load_sql_file(sources, path, layer, JournalStatus.PLAIN, None, None, _layout_of_file(path))
 
 
 def _sequence_of(name: str) -> int | None:
@@ -194,11 +196,24 @@ def _sql_files(folder: Path) -> list[Path]:
 
 
 def _load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
-    files = _sql_files(folder) or _prisma_migrations(folder)
+    layout = Layout.SQL
+    files = _sql_files(folder)
+    if not files:
+        files = _prisma_migrations(folder)
+        layout = Layout.PRISMA
+    elif (folder / PRISMA_LOCK).is_file():
+        layout = Layout.PRISMA
     if not files:
         raise InputError(f"{folder}: no .sql files and no drizzle journal (meta/_journal.json)")
     for file in files:
-        _load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder))
+        _load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder), layout)
+
+
+def _layout_of_file(path: Path) -> Layout:
+    """A single ``migration.sql`` given alone is Prisma's when its migrations folder says so."""
+    if path.name == "migration.sql" and (path.parent.parent / PRISMA_LOCK).is_file():
+        return Layout.PRISMA
+    return Layout.SQL
 
 
 def _prisma_migrations(folder: Path) -> list[Path]:
@@ -223,13 +238,16 @@ def _load_sql_file(
     status: JournalStatus,
     entry: JournalEntry | None,
     folder: str | None,
+    layout: Layout = Layout.SQL,
 ) -> None:
     text = read_text(path)
     if sources.change_files and str(path.resolve()) in sources.change_files:
         layer = Layer.EXTENSION
     # Prisma names every file migration.sql: its folder carries the name
     name = path.parent.name if path.name == "migration.sql" else path.stem
-    migration = MigrationFile(str(path), name, layer, status, _sequence_of(name), entry, folder)
+    migration = MigrationFile(
+        str(path), name, layer, status, _sequence_of(name), entry, folder, layout
+    )
     sources.migrations.append(migration)
     sources.add_text(str(path), text)
     sql_text = _blank_copy_data(text)
@@ -393,13 +411,24 @@ def _load_drizzle_folder(sources: SourceSet, folder: Path, layer: Layer) -> None
                     _sequence_of(entry.tag),
                     entry,
                     str(folder),
+                    Layout.DRIZZLE,
                 )
             )
             continue
-        _load_sql_file(sources, file, layer, JournalStatus.JOURNALED, entry, str(folder))
+        _load_sql_file(
+            sources, file, layer, JournalStatus.JOURNALED, entry, str(folder), Layout.DRIZZLE
+        )
     for file in _sql_files(folder):
         if file.name not in listed:
-            _load_sql_file(sources, file, layer, JournalStatus.NOT_IN_JOURNAL, None, str(folder))
+            _load_sql_file(
+                sources,
+                file,
+                layer,
+                JournalStatus.NOT_IN_JOURNAL,
+                None,
+                str(folder),
+                Layout.DRIZZLE,
+            )
 
 
 def _read_journal(path: Path, folder: Path, layer: Layer) -> Journal:

@@ -415,7 +415,7 @@ def _settings(result: CheckResult) -> tuple[tuple[str, str], ...]:
     contract = settings.contract
     items = [
         ("PostgreSQL", str(settings.postgres)),
-        ("runner", str(settings.runner.value)),
+        ("runner", settings.runner.value if settings.runner else "from each folder's layout"),
         ("fail on", str(settings.fail_on.value)),
     ]
     if settings.path is not None:

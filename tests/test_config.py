@@ -47,7 +47,7 @@ def test_pyproject_table_is_found_and_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ("runner = 'flyway'", "runner: must be one of drizzle | per-file | autocommit"),
+        ("runner = 'flyway'", "runner: must be one of drizzle | prisma | per-file | autocommit"),
         ("postgres = 9", "postgres: must be a PostgreSQL major version"),
         ("colour = true", "colour: unknown key"),
         ("[contract]\nprefx = 'p_'", "contract.prefx: unknown key"),
@@ -70,3 +70,9 @@ def test_bad_config_names_the_key(tmp_path: Path, toml: str, message: str) -> No
         load_settings(path)
     assert message in str(raised.value)
     assert str(path) in str(raised.value)
+
+
+def test_without_runner_each_folder_layout_decides(tmp_path: Path) -> None:
+    path = tmp_path / "schema-check.toml"
+    path.write_text("postgres = 17\n")
+    assert load_settings(path).runner is None

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin, Statement
+from checker.runners import runner_of
 
 if TYPE_CHECKING:
     import psycopg
@@ -53,18 +54,25 @@ class ApplyResult:
     failures: tuple[Failure, ...] = ()  # the findings' statements, in the same order
 
 
-def run_units(statements: Sequence[Statement], runner: Runner) -> list[list[Statement]]:
+def effective_runner(statement: Statement, runner: Runner | None) -> Runner:
+    """The runner that applies ``statement``: ``runner``, or (None) its folder layout's."""
+    return runner_of(statement.migration, runner).runner
+
+
+def run_units(statements: Sequence[Statement], runner: Runner | None) -> list[list[Statement]]:
     """Group statements into what the runner executes as one unit.
 
     drizzle: one ``migrate()`` call per migrations folder, all its pending files
-    in one transaction; per-file: one transaction per file; autocommit: every
-    statement alone (still grouped per file, for messages).
+    in one transaction; prisma and per-file: one unit per file, sent as one
+    query (one statement alone, several in one implicit transaction);
+    autocommit: every statement alone (still grouped per file, for messages).
+    ``runner`` None: each folder's runner comes from its layout.
     """
     units: list[list[Statement]] = []
     previous: tuple[str, str] | None = None
     for statement in statements:
         migration = statement.migration
-        if runner is Runner.DRIZZLE:
+        if effective_runner(statement, runner) is Runner.DRIZZLE:
             key = (migration.layer.value, migration.folder or migration.path)
         else:
             key = (migration.layer.value, migration.path)
@@ -78,7 +86,7 @@ def run_units(statements: Sequence[Statement], runner: Runner) -> list[list[Stat
 def apply_statements(
     connection: psycopg.Connection[Any],
     statements: Sequence[Statement],
-    runner: Runner,
+    runner: Runner | None,
     *,
     server: str = "PostgreSQL",
     progress: Callable[[int, int], None] | None = None,
@@ -118,7 +126,7 @@ class _Apply:
     def __init__(
         self,
         connection: psycopg.Connection[Any],
-        runner: Runner,
+        runner: Runner | None,
         server: str,
         progress: Callable[[int, int], None] | None,
         total: int,
@@ -142,7 +150,12 @@ class _Apply:
     def unit(self, unit: Sequence[Statement], offset: int) -> None:
         from psycopg.pq import TransactionStatus
 
-        transactional = self.runner is not Runner.AUTOCOMMIT
+        runner = effective_runner(unit[0], self.runner)
+        # Prisma and per-file send a file as one query: a lone statement runs outside any
+        # transaction block, several run as one implicit transaction
+        transactional = runner is not Runner.AUTOCOMMIT and not (
+            runner in (Runner.PRISMA, Runner.PER_FILE) and len(unit) == 1
+        )
         careful = False  # savepoint per statement; set for the rest of the unit after a failure
         if transactional:
             self.connection.execute("BEGIN")
@@ -187,7 +200,7 @@ class _Apply:
                 finding = _failure(
                     statement,
                     error,
-                    runner=self.runner,
+                    runner=runner,
                     in_transaction=in_transaction,
                     escaped_at=escaped_at if transactional else None,
                     first_failure=first_failure,
@@ -363,6 +376,13 @@ def _consequence(
         return (
             f"the per-file runner stops here and rolls back {statement.migration.name}; "
             "schema-check rolled back only this statement (savepoint) and went on"
+        )
+    if in_transaction and runner is Runner.PRISMA:
+        return (
+            f"Prisma Migrate runs {statement.migration.display_name} as one implicit "
+            "transaction: the real run stops here, rolls the file back and records the "
+            "migration as failed; schema-check rolled back only this statement (savepoint) "
+            "and went on"
         )
     if in_transaction:
         return "inside a transaction the migration opened itself: only this statement was undone"

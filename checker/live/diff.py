@@ -125,6 +125,8 @@ class _Differ:
         name = display_name(static.qualified)
         live_columns = {column.name: column for column in live.columns}
         static_columns = {column.name: column for column in static.columns}
+        if not static.columns_known:  # made from a query: only the derived columns are known
+            live_columns = {k: v for k, v in live_columns.items() if k in static_columns}
         for column_static, column_live in self.presence(
             "column",
             static_columns,

@@ -26,6 +26,7 @@ from checker.catalog import QualifiedName, display_name
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
 from checker.model import Layer, Statement
+from checker.runners import runner_of
 
 if TYPE_CHECKING:
     import psycopg
@@ -74,7 +75,7 @@ class LockProbe:
     """Observes the applying session; give it to ``apply_statements`` as ``observer``."""
 
     connection: psycopg.Connection[Any]
-    runner: Runner
+    runner: Runner | None  # None: each folder's runner comes from its layout
     layers: frozenset[Layer] = frozenset({Layer.EXTENSION, Layer.PROPOSAL})
     base: dict[int, QualifiedName] | None = None  # tables present before the first probed statement
     unobserved: int = 0  # probed statements that ran outside a transaction
@@ -148,9 +149,10 @@ class LockProbe:
 
     def _finding(self, statement: Statement, table: QualifiedName, mode: str) -> Finding:
         name = display_name(table)
-        if self.runner is Runner.DRIZZLE:
+        runner = runner_of(statement.migration, self.runner).runner
+        if runner is Runner.DRIZZLE:
             until = "until drizzle commits the whole run (every pending migration of the folder)"
-        elif self.runner is Runner.PER_FILE:
+        elif runner in (Runner.PER_FILE, Runner.PRISMA):
             until = f"until {statement.migration.name} commits"
         else:
             until = "until the transaction the migration opened commits"

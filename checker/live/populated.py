@@ -166,7 +166,7 @@ class _Filler:
 def run_populated(
     connection: psycopg.Connection[Any],
     steps: Sequence[Sequence[Statement]],
-    runner: Runner,
+    runner: Runner | None,
     server: str,
     observer: StatementObserver | None = None,
 ) -> PopulatedRun:

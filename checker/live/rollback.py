@@ -172,7 +172,7 @@ def database_copy(admin_conninfo: str, source: str) -> Iterator[str]:
 
 
 def rehearse_rollback(
-    connection: psycopg.Connection[Any], statements: Sequence[Statement], runner: Runner
+    connection: psycopg.Connection[Any], statements: Sequence[Statement], runner: Runner | None
 ) -> None:
     """Apply ``statements`` with every runner transaction rolled back instead of committed."""
     from checker.live.apply import apply_statements

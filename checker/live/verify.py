@@ -123,7 +123,7 @@ def _run(
     database: LiveDatabase,
     statements: Sequence[Statement],
     static_catalog: Catalog | None,
-    runner: Runner,
+    runner: Runner | None,
     contract: Contract,
     notify: Progress,
     timings: dict[str, float],
@@ -252,7 +252,7 @@ class _Applied:
 
 
 def _check_rollback(
-    database: LiveDatabase, rollback: Sequence[Statement], runner: Runner, applied: _Applied
+    database: LiveDatabase, rollback: Sequence[Statement], runner: Runner | None, applied: _Applied
 ) -> list[Finding]:
     """Apply the rollback scripts on the applied database, then compare with the
     catalog the base alone built: what is left behind, changed or wrongly removed."""
@@ -282,7 +282,7 @@ def _check_rollback(
 def _apply_phase(
     database: LiveDatabase,
     statements: Sequence[Statement],
-    runner: Runner,
+    runner: Runner | None,
     notify: Progress,
     timings: dict[str, float],
     *,
@@ -299,7 +299,7 @@ def _apply_phase(
     """
     import psycopg
 
-    from checker.live.apply import apply_statements
+    from checker.live.apply import apply_statements, effective_runner
     from checker.live.introspect import introspect, server_facts
     from checker.live.locks import LockProbe
     from checker.live.populated import populated_findings, unpopulated_finding
@@ -309,8 +309,11 @@ def _apply_phase(
     rest = [s for s in statements if s.layer is not Layer.BASE]
     rehearse = (
         bool(base and rest and database.admin_conninfo)
-        and runner is not Runner.AUTOCOMMIT
-        and (runner is Runner.PER_FILE or any(_ends_transaction(s) for s in rest))
+        and any(effective_runner(s, runner) is not Runner.AUTOCOMMIT for s in rest)
+        and any(
+            effective_runner(s, runner) in (Runner.PER_FILE, Runner.PRISMA) or _ends_transaction(s)
+            for s in rest
+        )
     )
     # the populated-table probe (LV507) runs on a copy: of the base when there is a
     # change, else of the empty database, for the history file by file
@@ -413,7 +416,7 @@ def _populated_run(
     admin_conninfo: str,
     source: str,
     steps: Sequence[Sequence[Statement]],
-    runner: Runner,
+    runner: Runner | None,
     server: str,
     *,
     watch_locks: bool = False,

@@ -45,6 +45,7 @@ from checker.simulator.objects import (
     set_variable,
 )
 from checker.simulator.state import TEMP_SCHEMA, Creations, State
+from checker.simulator.table_as import create_table_as, select_into
 from checker.simulator.tables import create_table, drop_table
 from checker.simulator.types_and_enums import (
     alter_domain,
@@ -98,14 +99,24 @@ def simulate(
                 except RecursionError:  # blocks nested thousands deep
                     bodies[id(statement)] = "the DO body is nested too deeply to analyse"
     state.creations = _creations(parsed, bodies)
+    current_file: str | None = None
     for statement in parsed:
+        path = statement.statement.migration.path
+        if statement.parent is None and path != current_file:
+            _end_session(state)
+            current_file = path
         _apply(state, statement, bodies)
-    # Temporary tables end with the session that made them.
+    _end_session(state)
+    state.events = [e for e in state.events if not _is_temp_noise(e)]
+    return SimulationResult(state.catalog(), tuple(state.statements), tuple(state.events))
+
+
+def _end_session(state: State) -> None:
+    """Temporary tables end with the session that made them: read as the file that made
+    them (each file is its own session under Prisma and most per-file runners)."""
     for key in [k for k in state.tables if k[0] == TEMP_SCHEMA]:
         state.current = state.statements[-1] if state.statements else None
         drop_table(state, key, cascade=True, location=None)
-    state.events = [e for e in state.events if not _is_temp_noise(e)]
-    return SimulationResult(state.catalog(), tuple(state.statements), tuple(state.events))
 
 
 def _is_temp_noise(event: Any) -> bool:
@@ -156,6 +167,8 @@ def _apply(state: State, parsed: ParsedStatement, bodies: dict[int, plpgsql.PlBl
 
 
 def _create_table_as(state: State, node: PgNode) -> None:
+    if create_table_as(state, node):
+        return
     key = state.relation_key(node.into.rel, create=True)
     if node.objtype == ObjectType.OBJECT_MATVIEW:
         create_view(
@@ -170,6 +183,13 @@ def _create_table_as(state: State, node: PgNode) -> None:
         location=node.into.rel.location,
         detail="CREATE TABLE AS: the columns come from a query and are not derived",
     )
+
+
+def _select(state: State, node: PgNode) -> None:
+    if node.intoClause is not None:
+        select_into(state, node)
+    else:
+        select_set_config(state, node)
 
 
 def _view(state: State, node: PgNode) -> None:
@@ -200,7 +220,7 @@ _HANDLERS: dict[type, Callable[[State, Any], None]] = {
     ast.CreateTrigStmt: create_trigger,
     ast.CommentStmt: comment,
     ast.VariableSetStmt: set_variable,
-    ast.SelectStmt: select_set_config,
+    ast.SelectStmt: _select,
     ast.TransactionStmt: end_transaction,
 }
 
@@ -261,6 +281,10 @@ def _created_keys(node: Any) -> list[tuple[str, ...]]:
                 keys.append(("column", *table, str(cmd.def_.colname)))
             elif cmd.subtype == AlterTableType.AT_AddConstraint and cmd.def_.conname:
                 keys.append(("constraint", *table, str(cmd.def_.conname)))
+    elif isinstance(node, ast.CreateTableAsStmt) and node.objtype != ObjectType.OBJECT_MATVIEW:
+        keys.append(("table", *_rv(node.into.rel)))
+    elif isinstance(node, ast.SelectStmt) and node.intoClause is not None:
+        keys.append(("table", *_rv(node.intoClause.rel)))
     elif isinstance(node, ast.IndexStmt) and node.idxname:
         keys.append(("index", str(node.relation.schemaname or "public"), str(node.idxname)))
     elif isinstance(node, ast.CreateEnumStmt | ast.CreateDomainStmt):

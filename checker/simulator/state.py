@@ -216,6 +216,10 @@ class State:
         self, object_kind: str, key: tuple[str, ...], name: str, *, location: int | None = None
     ) -> None:
         """A reference to something that does not exist here (maybe later)."""
+        if object_kind == "column" and len(key) == 3:
+            table = self.tables.get((key[0], key[1]))
+            if table is not None and not table.columns_known:
+                return  # made from a query whose columns were not derived: may well exist
         origin = self.origin_at(location)
         later = self.creations.after((object_kind, *key), origin)
         detail = "created later" if later else "never created"

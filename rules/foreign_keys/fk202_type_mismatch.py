@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import display_name, quote, relation_sql
+from checker.catalog import TypeRef, display_name, quote, relation_sql
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
@@ -73,7 +73,17 @@ class TypeMismatchRule(Rule):
                     f"{child_col} is {column.type.render()}, "
                     f"{parent_col} is {ref_column.type.render()}"
                 )
-                if verdict is TypeVerdict.REJECTED:
+                narrower = _length_only(column.type, ref_column.type)
+                if narrower is not None and not narrower:
+                    continue  # the child holds every value the parent can: nothing to say
+                if narrower:
+                    message = (
+                        f"{constraint.name}: {types}: only the length differs, so no cast is "
+                        "needed, but parent values longer than the child's limit cannot be "
+                        "referenced"
+                    )
+                    severity = Severity.INFO
+                elif verdict is TypeVerdict.REJECTED:
                     message = (
                         f"{constraint.name}: {types}: PostgreSQL has no equality operator for "
                         f"the pair and rejects the foreign key (42804), failing the migration"
@@ -106,3 +116,26 @@ class TypeMismatchRule(Rule):
                     ],
                     fix=fix,
                 )
+
+
+def _length_only(child: TypeRef, parent: TypeRef) -> bool | None:
+    """None when the types differ by more than a length; else whether the child is narrower.
+
+    varchar(30) and varchar(255) are one type: comparing them needs no cast.
+    """
+    if (child.name, child.schema, child.array_dims) != (
+        parent.name,
+        parent.schema,
+        parent.array_dims,
+    ):
+        return None
+    if child.modifiers == parent.modifiers:
+        return None
+    if not child.modifiers:
+        return False  # unlimited child
+    if not parent.modifiers:
+        return True
+    try:
+        return int(child.modifiers[0]) < int(parent.modifiers[0])
+    except ValueError:
+        return None

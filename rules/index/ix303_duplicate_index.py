@@ -64,7 +64,7 @@ class DuplicateIndexRule(Rule):
                     continue
                 table = context.catalog.tables.get(index.table)
                 yield self.finding(
-                    f"{index_kind(index).capitalize()} {index.name} duplicates "
+                    f"{_subject(index)} duplicates "
                     f"{describe(keeper)}{_owner(keeper)}: same keys on {index.table[1]}, so "
                     "every write maintains both while queries use one",
                     [
@@ -86,8 +86,19 @@ def _signature(index: Index) -> Signature:
     )
 
 
+def _subject(index: Index) -> str:
+    """The duplicate, each name once: a constraint's index usually bears its name."""
+    if index.constraint is not None and index.constraint == index.name:
+        return f"The index of constraint {index.name}"
+    return f"{index_kind(index).capitalize()} {index.name}"
+
+
 def _owner(index: Index) -> str:
-    return f", the index behind constraint {index.constraint}" if index.constraint else ""
+    if index.constraint is None:
+        return ""
+    if index.constraint == index.name:
+        return ", the index behind the constraint of that name"
+    return f", the index behind constraint {index.constraint}"
 
 
 def _keep_order(index: Index) -> tuple[int, int, tuple[int, int, str], str]:

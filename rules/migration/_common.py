@@ -58,15 +58,19 @@ def migration_origin(sources: SourceSet, migration: MigrationFile) -> Origin:
 
 
 def label(migration: MigrationFile) -> str:
-    """How a message names a migration: its file name."""
-    return Path(migration.path).name
+    """How a message names a migration: its file name (Prisma's: its folder/migration.sql)."""
+    path = Path(migration.path)
+    return f"{path.parent.name}/{path.name}" if path.name == "migration.sql" else path.name
 
 
 def relative(sources: SourceSet, origin: Origin) -> str:
     """``file:line`` of an origin, for messages that point at another place."""
     source = sources.files.get(origin.file)
     line = source.line_col(origin.start)[0] if source is not None else 1
-    return f"{Path(origin.file).name}:{line}"
+    path = Path(origin.file)
+    # Prisma names every file migration.sql: its folder is the migration's name
+    name = f"{path.parent.name}/{path.name}" if path.name == "migration.sql" else path.name
+    return f"{name}:{line}"
 
 
 @dataclass(frozen=True, slots=True)

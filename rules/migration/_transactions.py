@@ -1,11 +1,13 @@
-"""Which statements run inside a transaction block, under the configured runner.
+"""Which statements run inside a transaction block, under the runner of each file.
 
-drizzle's migrator runs every pending migration in one transaction; the
-per-file runner wraps each file in one; autocommit runs each statement on its
-own. Explicit BEGIN / COMMIT / ROLLBACK in a file change that, and drizzle's
-deliberate ``COMMIT;`` ends its transaction: the statements after it run
-outside any transaction block. Any file may be the first one a run applies,
-so every file starts inside the runner's transaction (the worst case).
+drizzle's migrator runs every pending migration of a folder in one
+transaction; Prisma Migrate (and the per-file runner) sends each file as one
+query: one statement runs alone, several share one implicit transaction;
+autocommit runs each statement on its own (checker/runners.py says which runner
+a file has). Explicit BEGIN / COMMIT / ROLLBACK in a file change that, and
+drizzle's deliberate ``COMMIT;`` ends its transaction: the statements after it
+run outside any transaction block. Any file may be the first one a run
+applies, so every file starts inside the runner's transaction (the worst case).
 """
 
 from __future__ import annotations
@@ -16,17 +18,85 @@ from dataclasses import dataclass
 from pglast import ast
 from pglast.enums import TransactionStmtKind
 
-from checker.config import Runner
+from checker.config import Runner, Settings
 from checker.model import Layer
+from checker.runners import WORST_CASE, RunnerInUse, runner_for
 from checker.simulation import ParsedStatement
 
 _OPENS = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
 _ENDS = (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK)
 
-RUNNER_REASON = {
-    Runner.DRIZZLE: "drizzle's migrator runs every pending migration in one transaction",
-    Runner.PER_FILE: "the per-file runner runs each migration file in one transaction",
-}
+_ASSUMED = (
+    "no runner is configured and the folder's layout names none, so schema-check assumes the "
+    "worst case: every pending migration runs in one transaction"
+)
+
+
+def runner_reason(in_use: RunnerInUse, file_name: str) -> str:
+    """Why a statement of ``file_name`` runs inside the runner's transaction."""
+    if in_use.assumed:
+        return _ASSUMED
+    if in_use.runner is Runner.DRIZZLE:
+        return "drizzle's migrator runs every pending migration in one transaction"
+    if in_use.runner is Runner.PRISMA:
+        return (
+            f"Prisma Migrate sends {file_name} as one query, and its several statements run as "
+            "one implicit transaction"
+        )
+    return (
+        f"the per-file runner sends {file_name} as one query, and its several statements run as "
+        "one implicit transaction"
+    )
+
+
+def way_out(in_use: RunnerInUse) -> str:
+    """How to run a non-transactional statement under this runner."""
+    if in_use.runner is Runner.PRISMA and not in_use.assumed:
+        return (
+            "move it into a migration folder of its own (`prisma migrate dev --create-only`, "
+            "then put only this statement in that folder's migration.sql): Prisma runs a "
+            "migration.sql holding one statement outside any transaction block"
+        )
+    if in_use.runner is Runner.PER_FILE and not in_use.assumed:
+        return (
+            "move it into a migration file of its own: the per-file runner runs a file "
+            "holding one statement outside any transaction block"
+        )
+    if in_use.assumed:
+        return (
+            "set `runner` in schema-check.toml to the runner that applies these files "
+            "(per-file, prisma, autocommit or drizzle); if it really runs them in one "
+            "transaction, put `COMMIT;` before it, or run it outside the migrations"
+        )
+    return (
+        "end the transaction first: put `COMMIT;` (its own statement-breakpoint "
+        "chunk) before it, so it and what follows in the file run outside the "
+        "transaction; or run it outside the migrations"
+    )
+
+
+def enum_way_out(in_use: RunnerInUse) -> str:
+    """How to commit a new enum value before it is used, under this runner."""
+    if in_use.runner is Runner.PRISMA and not in_use.assumed:
+        return (
+            "add the value in one migration folder and use it in a later one: Prisma commits "
+            "each migration.sql before it runs the next"
+        )
+    if in_use.runner is Runner.PER_FILE and not in_use.assumed:
+        return (
+            "add the value in one file and use it in a later file: the per-file runner "
+            "commits each file before it runs the next"
+        )
+    if in_use.assumed:
+        return (
+            "set `runner` in schema-check.toml to the runner that applies these files; if it "
+            "really runs them in one transaction, add `COMMIT;` after the ALTER TYPE ... ADD "
+            "VALUE"
+        )
+    return (
+        "commit between adding the value and using it: add `COMMIT;` after the "
+        "ALTER TYPE ... ADD VALUE, or move the use to a later migration run"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +107,7 @@ class Step:
     in_transaction: bool
     reason: str  # why it is inside one, for messages
     transaction: int  # statements with the same number share one transaction
+    runner: RunnerInUse  # the runner of the statement's file
 
 
 def outermost(parsed: ParsedStatement) -> ParsedStatement:
@@ -45,17 +116,23 @@ def outermost(parsed: ParsedStatement) -> ParsedStatement:
     return parsed
 
 
-def walk(statements: Sequence[ParsedStatement], runner: Runner) -> Iterator[Step]:
+def walk(statements: Sequence[ParsedStatement], settings: Settings) -> Iterator[Step]:
     """Every executed statement in order, with its transaction state.
 
     Statements inside function bodies are left out (they run when the function
     is called); statements inside a DO block run now, inside a transaction.
     """
+    per_file: dict[str, int] = {}
+    for parsed in statements:
+        if parsed.parent is None:
+            path = parsed.statement.migration.path
+            per_file[path] = per_file.get(path, 0) + 1
     counter = 0
     in_transaction = False
     reason = ""
     current_file: str | None = None
     current_layer: object = None
+    in_use = RunnerInUse(WORST_CASE, True)
     for parsed in statements:
         if parsed.parent is not None:
             if isinstance(outermost(parsed).node, ast.DoStmt):
@@ -64,21 +141,31 @@ def walk(statements: Sequence[ParsedStatement], runner: Runner) -> Iterator[Step
                     True,
                     "it is inside a DO block, which runs as a function in a transaction",
                     counter,
+                    in_use,
                 )
             continue
         migration = parsed.statement.migration
         if migration.path != current_file:
             layer_changed = migration.layer != current_layer
+            previous = in_use
+            in_use = runner_for(migration, settings)
             current_file, current_layer = migration.path, migration.layer
-            if runner is Runner.AUTOCOMMIT:
+            alone = in_use.file_is_one_query and per_file.get(migration.path, 0) <= 1
+            if in_use.runner is Runner.AUTOCOMMIT or alone:
                 in_transaction = False
             else:
                 # A run may start with any pending file: worst case, inside the runner's
                 # transaction. drizzle keeps one transaction across files of a run.
-                keep = runner is Runner.DRIZZLE and in_transaction and not layer_changed
+                keep = (
+                    in_use.one_transaction_per_folder
+                    and previous.one_transaction_per_folder
+                    and in_transaction
+                    and not layer_changed
+                )
                 if not keep:
                     counter += 1
-                in_transaction, reason = True, RUNNER_REASON[runner]
+                in_transaction = True
+                reason = runner_reason(in_use, migration.display_name)
                 if migration.layer is Layer.PROPOSAL:
                     reason += ", once this proposal becomes a migration"
         node = parsed.node
@@ -87,12 +174,12 @@ def walk(statements: Sequence[ParsedStatement], runner: Runner) -> Iterator[Step
             if kind in _OPENS and not in_transaction:
                 counter += 1
                 in_transaction = True
-                reason = f"after the explicit BEGIN in {parsed.statement.migration.name}"
+                reason = f"after the explicit BEGIN in {parsed.statement.migration.display_name}"
             elif kind in _ENDS:
-                yield Step(parsed, in_transaction, reason, counter)
+                yield Step(parsed, in_transaction, reason, counter, in_use)
                 counter += 1
                 in_transaction = bool(node.chain)
                 continue
         elif not in_transaction:
             counter += 1  # autocommit: each statement is its own transaction
-        yield Step(parsed, in_transaction, reason, counter)
+        yield Step(parsed, in_transaction, reason, counter, in_use)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.findings import Finding, Location, Severity
-from checker.model import MigrationFile
+from checker.model import Layout, MigrationFile
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.migration._common import base_numbers, label, migration_folders, migration_origin
 
@@ -80,6 +80,11 @@ class DuplicateSequenceNumberRule(Rule):
                 Location.of(migration_origin(context.sources, earlier), f"{number} is taken here"),
             ],
             objects=[label(migration), label(earlier)],
-            fix=f"renumber {label(migration)} after the newest migration of the folder it "
-            "is applied from",
+            fix=(
+                f"rename the folder {migration.name} to a timestamp after the newest migration "
+                "(Prisma orders migrations by their folder names)"
+                if migration.layout is Layout.PRISMA
+                else f"renumber {label(migration)} after the newest migration of the folder it "
+                "is applied from"
+            ),
         )

@@ -60,7 +60,7 @@ class JournalWhenNotIncreasingRule(Rule):
     def check(self, context: RuleContext) -> Iterator[Finding]:
         journals = context.sources.journals
         base_newest: tuple[int, Journal, JournalEntry] | None = None
-        if context.settings.runner is Runner.DRIZZLE:
+        if context.settings.runner in (None, Runner.DRIZZLE):
             for journal in journals:
                 if journal.layer is not Layer.BASE:
                     continue

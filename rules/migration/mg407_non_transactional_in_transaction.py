@@ -12,7 +12,7 @@ from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.migration._common import relative
 from rules.migration._enum_values import EnumValueTracker
-from rules.migration._transactions import walk
+from rules.migration._transactions import enum_way_out, walk, way_out
 
 
 def non_transactional(node: Any) -> str | None:
@@ -47,9 +47,14 @@ class NonTransactionalInTransactionRule(Rule):
     """A statement that cannot run in a transaction block runs inside one.
 
     What it does:
-        Follows the transaction state of the configured runner (``runner``:
-        drizzle runs all pending migrations in one transaction, per-file one
-        per file, autocommit none) and of explicit BEGIN / COMMIT / ROLLBACK,
+        Follows the transaction state of the runner of each file (the config's
+        ``runner``, else the folder's layout: drizzle runs all pending
+        migrations of a folder in one transaction; prisma and per-file send
+        each file as one query, so a file holding one statement runs it
+        outside any transaction block and a file holding several runs them in
+        one implicit transaction; autocommit runs each statement alone; a
+        plain SQL folder with no runner configured is read as one transaction,
+        the worst case) and of explicit BEGIN / COMMIT / ROLLBACK,
         and reports CREATE / DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY,
         VACUUM, ALTER SYSTEM, CREATE / DROP DATABASE and tablespaces inside a
         transaction block or a DO block. It also reports an enum value added
@@ -88,7 +93,7 @@ class NonTransactionalInTransactionRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         enums = EnumValueTracker(context.catalog, context.events)
-        for step in walk(context.statements, context.settings.runner):
+        for step in walk(context.statements, context.settings):
             node = step.parsed.node
             if node is None:
                 continue
@@ -100,11 +105,7 @@ class NonTransactionalInTransactionRule(Rule):
                     "run rolls back",
                     step.parsed.origin,
                     objects=[command],
-                    fix=(
-                        "end the transaction first: put `COMMIT;` (its own statement-breakpoint "
-                        "chunk) before it, so it and what follows in the file run outside the "
-                        "transaction; or run it outside the migrations"
-                    ),
+                    fix=way_out(step.runner),
                 )
             for use in enums.step(step):
                 added = use.added
@@ -115,8 +116,5 @@ class NonTransactionalInTransactionRule(Rule):
                     "value' and the whole run rolls back",
                     [use.origin, Location.of(added, "value added here, in the same transaction")],
                     objects=[f"{use.type_name}.{use.value}"],
-                    fix=(
-                        "commit between adding the value and using it: add `COMMIT;` after the "
-                        "ALTER TYPE ... ADD VALUE, or move the use to a later migration run"
-                    ),
+                    fix=enum_way_out(step.runner),
                 )

@@ -25,7 +25,7 @@ from checker.catalog import (
     Sequence as SequenceObject,
 )
 from checker.findings import Location, Severity
-from checker.model import Layer, Origin
+from checker.model import Layer, Layout, Origin
 from checker.rule import RuleContext
 from checker.simulation import EventKind, Identifier, ParsedStatement, SimEvent
 
@@ -294,3 +294,12 @@ def collisions(context: RuleContext, code: str) -> Iterator[SimEvent]:
             continue
         if event.kind is EventKind.DUPLICATE or not same_definition(event.kept, event.skipped):
             yield event
+
+
+def _layout_by_file(context: RuleContext) -> dict[str, Layout]:
+    return {migration.path: migration.layout for migration in context.sources.migrations}
+
+
+def written_by(context: RuleContext, origin: Origin) -> Layout:
+    """The tool that wrote the migration an object comes from (its folder's layout)."""
+    return context.memo(_layout_by_file).get(origin.file, Layout.SQL)

@@ -19,8 +19,8 @@ class IdentifierTooLongRule(Rule):
 
     What it does:
         Reads identifiers as written in the source (pglast's tree already
-        holds the cut names) and reports each distinct one over 63 bytes,
-        once, at its first use, with the name PostgreSQL actually stores.
+        holds the cut names) and reports each one over 63 bytes in every
+        statement that writes it, with the name PostgreSQL actually stores.
         When two different identifiers truncate to the same name and collide
         in one namespace (two constraints of a table, two relations of a
         schema), the finding is an error.
@@ -69,7 +69,9 @@ class IdentifierTooLongRule(Rule):
             cut = _cut(text)
             clash = collided.get(cut)
             if clash is None:
-                yield self._too_long(places, cut, sorted(by_cut[cut] - {text}))
+                others = sorted(by_cut[cut] - {text})
+                for in_statement in _per_statement(places):
+                    yield self._too_long(in_statement, cut, others)
             elif min(by_cut[cut]) == text:  # one error per clashing group
                 yield self._clash(clash, places[0], cut, sorted(by_cut[cut]))
 
@@ -109,6 +111,14 @@ class IdentifierTooLongRule(Rule):
 
 def _cut(text: str) -> str:
     return text.encode("utf-8")[:MAX_BYTES].decode("utf-8", errors="ignore")
+
+
+def _per_statement(places: list[Identifier]) -> list[list[Identifier]]:
+    """The places grouped by statement, in order: each statement writing the name is reported."""
+    groups: dict[tuple[str, int], list[Identifier]] = {}
+    for place in places:
+        groups.setdefault((place.origin.file, place.origin.statement), []).append(place)
+    return list(groups.values())
 
 
 def _first(places: list[Identifier]) -> tuple[int, int]:

@@ -6,11 +6,13 @@ import re
 from collections.abc import Iterator
 
 from checker.findings import Finding, Severity
+from checker.model import Layout
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.naming._common import (
     final_objects,
     identifier_index,
     severity_for_layer,
+    written_by,
 )
 
 _UPPER = re.compile(r"[A-Z]")
@@ -27,6 +29,10 @@ class MixedCaseIdentifierRule(Rule):
         written quoted, like ``"userId"``), once, where it is written; names
         PostgreSQL derives from them (``"agentSession_pkey"``) are not repeated: a
         warning for the extension's objects, information for the base's.
+        Objects of a Prisma migrations folder are left alone (quoted
+        PascalCase models and camelCase fields are Prisma's convention, and
+        its client always quotes them) unless the contract sets
+        ``naming.case``.
 
     Why it matters:
         PostgreSQL folds unquoted names to lower case, so ``SELECT userId
@@ -51,10 +57,15 @@ class MixedCaseIdentifierRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         index = identifier_index(context)
+        # Prisma writes quoted PascalCase models and camelCase fields by design: its
+        # client always quotes them. Silent there unless the contract asks for a case.
+        asked = context.settings.contract.naming.case is not None
         for obj in final_objects(context):
             token = index.naming(obj.origin, obj.name) if _UPPER.search(obj.name) else None
             if token is None:
                 continue  # no capitals, or a name PostgreSQL derived (agentSession_pkey)
+            if not asked and written_by(context, obj.origin) is Layout.PRISMA:
+                continue
             folded = obj.name.lower()
             yield self.finding(
                 f'{obj.kind} {obj.label} has capital letters: it must be written "{obj.name}" '

@@ -1,0 +1,56 @@
+"""Which runner applies a migration file, and how it groups statements into transactions.
+
+The config's ``runner`` wins; without it, the folder's layout says: a drizzle-kit
+folder (``meta/_journal.json``) runs under drizzle's migrator (every pending
+migration of the folder in one transaction), a Prisma folder
+(``migration_lock.toml``, ``<timestamp>_<name>/migration.sql``) under Prisma
+Migrate. Prisma sends each ``migration.sql`` as one simple query: a file holding
+one statement runs it alone, outside any transaction block; a file holding
+several runs them as one implicit transaction, committed before the next file.
+``per-file`` follows that same rule (the runner sends each file as one simple
+query); ``autocommit`` runs every statement on its own. A plain SQL folder with
+no runner configured is read under the worst case, one transaction for every
+pending migration (drizzle's semantics), and messages say
+that it was assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checker.config import Runner, Settings
+from checker.model import Layout, MigrationFile
+
+WORST_CASE = Runner.DRIZZLE  # one transaction for every pending migration
+_BY_LAYOUT = {Layout.DRIZZLE: Runner.DRIZZLE, Layout.PRISMA: Runner.PRISMA}
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerInUse:
+    """The runner of one migration file and where that knowledge came from."""
+
+    runner: Runner
+    assumed: bool  # neither the config nor the layout said: the worst case is used
+
+    @property
+    def one_transaction_per_folder(self) -> bool:
+        return self.runner is Runner.DRIZZLE
+
+    @property
+    def file_is_one_query(self) -> bool:
+        """Each file is sent as one simple query (one statement alone, several in one)."""
+        return self.runner in (Runner.PRISMA, Runner.PER_FILE)
+
+
+def runner_of(migration: MigrationFile, configured: Runner | None) -> RunnerInUse:
+    """The runner that applies ``migration``: the configured one, else the layout's."""
+    if configured is not None:
+        return RunnerInUse(configured, False)
+    detected = _BY_LAYOUT.get(migration.layout)
+    if detected is not None:
+        return RunnerInUse(detected, False)
+    return RunnerInUse(WORST_CASE, True)
+
+
+def runner_for(migration: MigrationFile, settings: Settings) -> RunnerInUse:
+    return runner_of(migration, settings.runner)
