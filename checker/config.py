@@ -19,7 +19,7 @@ from checker.errors import ConfigError, InputError
 from checker.files import read_text
 from checker.findings import Severity
 from checker.model import DatabaseUrl, Layer, Origin
-from checker.rule import CODE_PATTERN
+from checker.codes import CODE_PATTERN
 
 E = TypeVar("E", bound=StrEnum)
 _ENTRY_KEY_LINE = re.compile(r"^[ \t]*(sql|root)[ \t]*=[^\n]*$", re.M)

@@ -1,0 +1,164 @@
+"""The run cache: what a check of the same inputs already found, kept on disk.
+
+A re-run of unchanged inputs, and the base of a ``--since`` or ``--extension``
+run that was seen before, need neither parsing, simulation nor rules. Entries
+are keyed by a SHA-256 of everything the result depends on: this tool's version,
+pglast's and Python's versions, the settings, the ordered inputs with the bytes of
+every file under them, the change's files and the rule selection. An entry holds
+the inputs as read (files, statements) and the findings; never the parse trees,
+which are slower to load than to rebuild.
+
+An entry is ``MAGIC + SHA-256(payload) + payload`` (a pickle), written to a
+temporary file and renamed into place, so concurrent runs never see half an
+entry. A read that finds a wrong magic, a wrong digest or anything that fails
+to load is a miss: the run computes the result as if there were no cache.
+The digest only guards against damage (a truncated or flipped file, another
+version's entry), not against someone who can write to the cache folder: such a
+person can edit the inputs as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from checker import __version__
+
+CACHE_DIR_NAME = ".schema_check_cache"
+_MAGIC = b"schema-check cache 1\n"
+_GITIGNORE = "# schema-check's cache (schema-check cache clean removes it)\n*\n"
+
+
+def _pglast_version() -> str:
+    try:
+        import pglast
+
+        return f"{pglast.__version__} {pglast.parser.get_postgresql_version()}"
+    except Exception:  # noqa: BLE001 - any failure only makes the key more specific
+        return "pglast ?"
+
+
+def cache_location(config: Path | None, inputs: Iterable[Path], cwd: Path | None = None) -> Path:
+    """Where the cache lives: ``$SCHEMA_CHECK_CACHE_DIR`` when set; else
+    ``.schema_check_cache`` beside the config file (or in the working directory
+    without one); else, when that folder is one of the inputs or inside one
+    (nothing the user gave is modified), ``$XDG_CACHE_HOME/schema-check``."""
+    explicit = os.environ.get("SCHEMA_CHECK_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    home = (config.parent if config is not None else (cwd or Path.cwd())).resolve()
+    for given in inputs:
+        try:
+            folder = given.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if folder.is_dir() and (home == folder or folder in home.parents):
+            xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+            return Path(xdg) / "schema-check"
+    return home / CACHE_DIR_NAME
+
+
+class Cache:
+    """Entries under ``root``; every failure to read is a miss, every failure to write is ignored."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def key(self, *parts: object) -> str:
+        """The SHA-256 of ``parts`` (their reprs) and of everything that versions an entry."""
+        digest = hashlib.sha256()
+        for part in (__version__, sys.version, _pglast_version(), *parts):
+            digest.update(repr(part).encode("utf-8", "surrogateescape"))
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / key[2:]
+
+    def get(self, kind: str, key: str) -> object | None:
+        try:
+            data = self._path(kind, key).read_bytes()
+        except OSError:
+            return None
+        head = len(_MAGIC)
+        if not data.startswith(_MAGIC) or len(data) < head + 32:
+            return None
+        digest, payload = data[head : head + 32], data[head + 32 :]
+        if hashlib.sha256(payload).digest() != digest:
+            return None
+        try:
+            return pickle.loads(payload)  # noqa: S301 - integrity checked just above
+        except Exception:  # noqa: BLE001 - an entry that does not load is a miss
+            return None
+
+    def put(self, kind: str, key: str, value: object) -> None:
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return
+        target = self._path(kind, key)
+        try:
+            self._prepare()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+                os.replace(temporary, target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return  # a read-only or full disk: the run goes on without caching
+
+    def _prepare(self) -> None:
+        ignore = self.root / ".gitignore"
+        if not ignore.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            ignore.write_text(_GITIGNORE, encoding="utf-8")
+            tag = self.root / "CACHEDIR.TAG"
+            tag.write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n# schema-check's cache\n",
+                encoding="utf-8",
+            )
+
+    def clean(self) -> bool:
+        """Remove the cache folder; False when there was none."""
+        if not self.root.exists():
+            return False
+        if not (self.root / ".gitignore").exists() and not (self.root / "CACHEDIR.TAG").exists():
+            raise OSError(f"{self.root} does not look like schema-check's cache; not removing it")
+        shutil.rmtree(self.root)
+        return True
+
+
+def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | None:
+    """(path, SHA-256 of the bytes) of every file a run reads from the given inputs,
+    in order; None when something cannot be read (the run then reads it and says why).
+
+    A folder's files are those the sources read: its ``.sql`` files, ``meta/*.json``
+    (drizzle's journal and snapshots) and ``*/migration.sql`` (Prisma's layout)."""
+    found: list[tuple[str, str]] = []
+    for given in paths:
+        try:
+            if given.is_dir():
+                files = sorted(
+                    {
+                        *(p for p in given.glob("*") if p.suffix.lower() == ".sql"),
+                        *given.glob("meta/*.json"),
+                        *given.glob("*/migration.sql"),
+                    }
+                )
+            else:
+                files = [given]
+            for file in files:
+                found.append((str(file), hashlib.sha256(file.read_bytes()).hexdigest()))
+        except (OSError, RuntimeError):
+            return None
+    return tuple(found)
