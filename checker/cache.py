@@ -19,7 +19,9 @@ person can edit the inputs as well.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.util
 import os
 import pickle
 import shutil
@@ -35,13 +37,40 @@ _MAGIC = b"schema-check cache 1\n"
 _GITIGNORE = "# schema-check's cache (schema-check cache clean removes it)\n*\n"
 
 
-def _pglast_version() -> str:
-    try:
-        import pglast
+_CODE_PACKAGES = ("checker", "rules")
 
-        return f"{pglast.__version__} {pglast.parser.get_postgresql_version()}"
-    except Exception:  # noqa: BLE001 - any failure only makes the key more specific
-        return "pglast ?"
+
+def code_fingerprint() -> tuple[object, ...]:
+    """What versions an entry besides ``__version__``, cheaply (no imports): the
+    size and modification time of this tool's own modules (an edited rule must not
+    see its old findings), the text of pglast's ``__init__`` (its version, which
+    fixes the parser's), and the modification times of the import path's folders
+    (installing or removing a package, a rule plugin too, changes them)."""
+    here = Path(__file__).resolve().parent.parent
+    stamps: list[tuple[str, int, int]] = []
+    for package in _CODE_PACKAGES:
+        stack = [here / package]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir() and entry.name != "__pycache__":
+                    stack.append(Path(entry.path))
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    stamps.append((entry.path, info.st_mtime_ns, info.st_size))
+    folders: list[tuple[str, int]] = []
+    for folder in sys.path:
+        with contextlib.suppress(OSError):
+            folders.append((folder, os.stat(folder or ".").st_mtime_ns))
+    pglast_init = b""
+    spec = importlib.util.find_spec("pglast")
+    if spec is not None and spec.origin:
+        with contextlib.suppress(OSError):
+            pglast_init = Path(spec.origin).read_bytes()
+    return (sorted(stamps), folders, hashlib.sha256(pglast_init).hexdigest())
 
 
 def cache_location(config: Path | None, inputs: Iterable[Path], cwd: Path | None = None) -> Path:
@@ -69,11 +98,14 @@ class Cache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._code: tuple[object, ...] | None = None
 
     def key(self, *parts: object) -> str:
         """The SHA-256 of ``parts`` (their reprs) and of everything that versions an entry."""
         digest = hashlib.sha256()
-        for part in (__version__, sys.version, _pglast_version(), *parts):
+        if self._code is None:
+            self._code = code_fingerprint()
+        for part in (__version__, sys.version, self._code, *parts):
             digest.update(repr(part).encode("utf-8", "surrogateescape"))
             digest.update(b"\0")
         return digest.hexdigest()
@@ -93,8 +125,9 @@ class Cache:
         if hashlib.sha256(payload).digest() != digest:
             return None
         try:
-            return pickle.loads(payload)  # noqa: S301 - integrity checked just above
-        except Exception:  # noqa: BLE001 - an entry that does not load is a miss
+            value: object = pickle.loads(payload)  # integrity checked just above
+            return value
+        except Exception:  # an entry that does not load is a miss
             return None
 
     def put(self, kind: str, key: str, value: object) -> None:

@@ -276,7 +276,7 @@ def command_check(args: argparse.Namespace) -> int:
     if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" and args.format != "github":
         from reports.github_report import render_github
 
-        sys.stderr.write(render_github(result.findings, result.files, _metas(result.findings, result.rules_run)))
+        sys.stderr.write(render_github(result.findings, result.files, _metas()))
     if args.html is not None:
         from reports.html_report import write_html_report
 
@@ -323,17 +323,12 @@ def _matches(code: str, item: str) -> bool:
 
 
 def _selection(selected: Sequence[str], ignored: Sequence[str]) -> str:
-    """What names the rules a check runs, for the cache's key: the built-in table,
-    --select/--ignore (the config's ignores are in the settings) and the plugins."""
-    from importlib import metadata
-
+    """What names the rules a check runs, for the cache's key: the built-in table and
+    --select/--ignore (the config's ignores are in the settings)."""
     import rules
 
-    plugins = sorted(
-        (entry.name, entry.value, getattr(entry.dist, "version", "") or "")
-        for entry in metadata.entry_points(group="schema_check.rules")
-    )
-    return repr((rules.RULE_TABLE, tuple(selected), tuple(ignored), plugins))
+    # installed plugins are part of the cache's version (see checker.cache.code_fingerprint)
+    return repr((rules.RULE_TABLE, tuple(selected), tuple(ignored)))
 
 
 def _load_selected_rules(
@@ -343,9 +338,11 @@ def _load_selected_rules(
     import rules
 
     rules.load_builtin_rules(
-        lambda row: not settings.is_ignored(row.code)
-        and (not selected or any(_matches(row.code, s) for s in selected))
-        and not any(_matches(row.code, i) for i in ignored)
+        lambda row: (
+            not settings.is_ignored(row.code)
+            and (not selected or any(_matches(row.code, s) for s in selected))
+            and not any(_matches(row.code, i) for i in ignored)
+        )
     )
     load_plugins()
 
@@ -357,12 +354,13 @@ def _load_all_rules() -> None:
     load_plugins()
 
 
-def _metas(findings: Sequence[Finding] = (), ran: Sequence[str] = ()) -> dict[str, RuleMeta]:
-    """The metadata of the rules that ran or reported (imported if a cached run did not)."""
+def _metas() -> dict[str, RuleMeta]:
+    """The metadata of every rule: the built-in table's, and the loaded plugins'."""
     import rules
 
-    rules.load_rules_for({*ran, *(finding.code for finding in findings)})
-    return {code: rule.meta for code, rule in registry().items()}
+    metas = {row.code: row.meta for row in rules.RULE_TABLE}  # the test keeps them equal
+    metas.update((code, rule.meta) for code, rule in registry().items())
+    return dict(sorted(metas.items()))
 
 
 def _cache(args: argparse.Namespace, settings: Settings) -> Cache:
@@ -478,7 +476,7 @@ def _render(
     fixed: Sequence[BaselineEntry] = (),
     statistics: bool = False,
 ) -> str:
-    findings, files, metas = result.findings, result.files, _metas(result.findings, result.rules_run)
+    findings, files, metas = result.findings, result.files, _metas()
     if output_format == "json":
         from reports.json_report import render_json
 
@@ -488,9 +486,7 @@ def _render(
             from checker.live.verify import LiveReport, describe
 
             extra["live"] = describe(live) if isinstance(live, LiveReport) else live
-        return render_json(
-            findings, files, metas, counts=result.catalog_counts(), extra=extra
-        )
+        return render_json(findings, files, metas, counts=result.catalog_counts(), extra=extra)
     if output_format == "sarif":
         from reports.sarif_report import render_sarif
 

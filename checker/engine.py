@@ -16,21 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from checker.cache import Cache, fingerprint_inputs
-from checker.catalog import QualifiedName
 from checker.change import ChangeFacts, ChangeSummary, judge, point_at_change
 from checker.config import Settings
 from checker.errors import InputError
 from checker.findings import Finding, Severity
-from checker.graph import DeletionClosure, SchemaGraph
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
-from checker.parsing import parse_statements
 from checker.rule import Rule, RuleContext, registry
 from checker.simulation import EventKind, SimulationResult
-from checker.simulator import simulate
 from checker.sources import SourceSet, load_sources
 
 if TYPE_CHECKING:
+    from checker.catalog import QualifiedName
     from checker.coverage import CoverageMatrix
+    from checker.graph import DeletionClosure, SchemaGraph
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -121,7 +119,7 @@ class CheckResult:
         key = ("closure", root)
         if key not in self._derived:
             self._derived[key] = self.graph.deletion_closure(root)
-        return cast(DeletionClosure, self._derived[key])
+        return cast("DeletionClosure", self._derived[key])
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +200,11 @@ def analyse(
 
     @_without_cyclic_gc
     def parse_and_simulate() -> tuple[SimulationResult, SchemaGraph]:
+        # imported here: a run restored from the cache never needs them
+        from checker.graph import SchemaGraph
+        from checker.parsing import parse_statements
+        from checker.simulator import simulate
+
         mark = time.perf_counter()
         parsed = parse_statements(sources.applied_statements)
         timings["parse"] = time.perf_counter() - mark
@@ -248,7 +251,9 @@ def _cache_key(
     facts = None
     if change is not None:
         facts = (sorted(change.files), sorted(change.previous.items()), sorted(change.deleted))
-    return cache.key("analysis", repr(settings), [(str(p), str(l)) for p, l in inputs], facts, files)
+    return cache.key(
+        "analysis", repr(settings), [(str(p), str(layer)) for p, layer in inputs], facts, files
+    )
 
 
 def restore_rules_outcome(result: CheckResult, cache: Cache | None, selection: str) -> bool:
