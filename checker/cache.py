@@ -94,7 +94,7 @@ def cache_location(config: Path | None, inputs: Iterable[Path], cwd: Path | None
 
 
 class Cache:
-    """Entries under ``root``; every failure to read is a miss, every failure to write is ignored."""
+    """Entries under ``root``: a failure to read is a miss, a failure to write is ignored."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -137,7 +137,7 @@ class Cache:
             return
         target = self._path(kind, key)
         try:
-            self._prepare()
+            self.prepare()
             target.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             try:
@@ -150,7 +150,8 @@ class Cache:
         except OSError:
             return  # a read-only or full disk: the run goes on without caching
 
-    def _prepare(self) -> None:
+    def prepare(self) -> None:
+        """Create the folder with its ``.gitignore`` (and a CACHEDIR.TAG for backup tools)."""
         ignore = self.root / ".gitignore"
         if not ignore.exists():
             self.root.mkdir(parents=True, exist_ok=True)

@@ -374,7 +374,12 @@ def analyse_change(
         folders = [p for p in settings.layers.base if isinstance(p, Path)]
         if len(folders) != len(settings.layers.base):
             raise InputError("--since: a database URL has no git history; give migration folders")
-        change = stack.enter_context(git_base(folders, since))
+        keep_in = None
+        if cache is not None:
+            with contextlib.suppress(OSError):  # not writable: the base is extracted per run
+                cache.prepare()
+                keep_in = cache.root
+        change = stack.enter_context(git_base(folders, since, keep_in))
         facts = ChangeFacts(
             files=change.change_files, previous=dict(change.previous), deleted=change.deleted
         )
