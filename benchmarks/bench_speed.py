@@ -158,9 +158,8 @@ def main() -> None:
                 f"{label:<22}{seconds:>9.3f}{seconds / base:>10.1f}{target:>8}{peak:>9.1f}{verdict}"
             )
         peak = results["cold"][1]
-        print(
-            f"peak RSS cold 1x: {peak:.1f} MB (target <= {TARGET_MB:g}){' ok' if peak <= TARGET_MB else ' MISSED'}"
-        )
+        verdict = " ok" if peak <= TARGET_MB else " MISSED"
+        print(f"peak RSS cold 1x: {peak:.1f} MB (target <= {TARGET_MB:g}){verdict}")
         print("scaling (cold, renamed copies in one folder):")
         first = 0.0
         for factor in (1, 2, 4, 8):
@@ -169,13 +168,11 @@ def main() -> None:
                 [*checker, str(folder), "--no-cache"], max(1, args.runs // 2), env
             )
             first = first or seconds
-            print(
-                f"  {factor}x: {seconds:7.3f} s  {seconds / first:5.2f}x the 1x time  {peak:7.1f} MB"
-            )
+            growth = seconds / first
+            print(f"  {factor}x: {seconds:7.3f} s  {growth:5.2f}x the 1x time  {peak:7.1f} MB")
         ratio = seconds / first
-        print(
-            f"8x input in {ratio:.2f}x the time (target <= {SCALING_LIMIT:g}x){' ok' if ratio <= SCALING_LIMIT else ' MISSED'}"
-        )
+        verdict = " ok" if ratio <= SCALING_LIMIT else " MISSED"
+        print(f"8x input in {ratio:.2f}x the time (target <= {SCALING_LIMIT:g}x){verdict}")
 
 
 if __name__ == "__main__":
