@@ -76,8 +76,8 @@ def code_fingerprint() -> tuple[object, ...]:
 def cache_location(config: Path | None, inputs: Iterable[Path], cwd: Path | None = None) -> Path:
     """Where the cache lives: ``$SCHEMA_CHECK_CACHE_DIR`` when set; else
     ``.schema_check_cache`` beside the config file (or in the working directory
-    without one); else, when that folder is one of the inputs or inside one
-    (nothing the user gave is modified), ``$XDG_CACHE_HOME/schema-check``."""
+    without one); else, when that folder is an input folder, inside one, or holds
+    an input file (nothing the user gave is modified), ``$XDG_CACHE_HOME/schema-check``."""
     explicit = os.environ.get("SCHEMA_CHECK_CACHE_DIR")
     if explicit:
         return Path(explicit)
@@ -87,7 +87,9 @@ def cache_location(config: Path | None, inputs: Iterable[Path], cwd: Path | None
             folder = given.resolve()
         except (OSError, RuntimeError):
             continue
-        if folder.is_dir() and (home == folder or folder in home.parents):
+        if not folder.is_dir():
+            folder = folder.parent  # the folder of an input file is the user's too
+        if home == folder or folder in home.parents:
             xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
             return Path(xdg) / "schema-check"
     return home / CACHE_DIR_NAME
