@@ -73,15 +73,18 @@ def code_fingerprint() -> tuple[object, ...]:
     return (sorted(stamps), folders, hashlib.sha256(pglast_init).hexdigest())
 
 
-def cache_location(config: Path | None, inputs: Iterable[Path], cwd: Path | None = None) -> Path:
+def cache_location(config: Path | None, inputs: Iterable[Path]) -> Path:
     """Where the cache lives: ``$SCHEMA_CHECK_CACHE_DIR`` when set; else
-    ``.schema_check_cache`` beside the config file (or in the working directory
-    without one); else, when that folder is an input folder, inside one, or holds
-    an input file (nothing the user gave is modified), ``$XDG_CACHE_HOME/schema-check``."""
+    ``.schema_check_cache`` beside the config file; without a config, or when the
+    config's folder is an input folder, inside one, or holds an input file (nothing
+    the user gave is modified), ``$XDG_CACHE_HOME/schema-check``."""
     explicit = os.environ.get("SCHEMA_CHECK_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    home = (config.parent if config is not None else (cwd or Path.cwd())).resolve()
+    xdg = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "schema-check"
+    if config is None:
+        return xdg  # an ad-hoc run leaves nothing in the working directory
+    home = config.parent.resolve()
     for given in inputs:
         try:
             folder = given.resolve()
@@ -90,8 +93,7 @@ def cache_location(config: Path | None, inputs: Iterable[Path], cwd: Path | None
         if not folder.is_dir():
             folder = folder.parent  # the folder of an input file is the user's too
         if home == folder or folder in home.parents:
-            xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-            return Path(xdg) / "schema-check"
+            return xdg
     return home / CACHE_DIR_NAME
 
 
@@ -193,6 +195,8 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
                 )
             else:
                 files = [given]
+            if not all(file.is_file() for file in files):
+                return None  # a FIFO, a broken link: reading it is the sources' business
             for file in files:
                 found.append((str(file), hashlib.sha256(file.read_bytes()).hexdigest()))
         except (OSError, RuntimeError):
