@@ -25,6 +25,7 @@ from checker.rule import CODE_PATTERN, DOC_SECTIONS, Rule, RuleMeta, load_plugin
 
 if TYPE_CHECKING:
     from checker.baseline import Baseline, BaselineEntry
+    from checker.cache import Cache
     from checker.engine import CheckResult
     from checker.live.verify import LiveReport
     from checker.model import Statement
@@ -80,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     baseline.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
     baseline.add_argument("--output", "-o", type=Path, required=True, help="baseline file to write")
 
+    cache = commands.add_parser("cache", help="the run cache: `cache clean` removes it")
+    cache.add_argument("action", choices=["clean"])
+    cache.add_argument("--config", type=Path, help="schema-check.toml or pyproject.toml")
+
     rules = commands.add_parser("rules", help="list rules, or print one rule's documentation")
     rules.add_argument("code", nargs="?", help="a rule code such as NC101")
     rules.add_argument(
@@ -123,6 +128,11 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         metavar="REF",
         help="judge what changed in the migration folders (PATH ..., default: [layers] base) "
         "since `git merge-base REF HEAD`; only findings the change introduces fail the run",
+    )
+    command.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the run cache (.schema_check_cache, see docs/cache.md)",
     )
     command.add_argument("--live", action="store_true", help="also verify on a real server")
     command.add_argument("--backend", choices=BACKENDS, default="embedded")
@@ -216,7 +226,7 @@ def _refuse_overwriting_inputs(result: CheckResult, *outputs: Path | None) -> No
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from checker.engine import analyse_change, judge_change, run_rules
+    from checker.engine import analyse_change, judge_change, restore_rules_outcome, run_rules
 
     live = args.live or args.command == "verify"
     if not live and (args.dsn or args.pg_image or args.rollback or args.backend != "embedded"):
@@ -225,12 +235,25 @@ def command_check(args: argparse.Namespace) -> int:
         )
     settings = resolve_settings(args)
     select = _selector(args.select, args.ignore)
+    cache = None if args.no_cache or live else _cache(args, settings)
+    selection = _selection(args.select, args.ignore)
+    loaded = False
+
+    def check_rules(target: CheckResult, external: tuple[Finding, ...] = ()) -> None:
+        nonlocal loaded
+        if not external and restore_rules_outcome(target, cache, selection):
+            return
+        if not loaded:
+            _load_selected_rules(settings, args.select, args.ignore)
+            loaded = True
+        run_rules(target, external=external, select=select, cache=cache, selection=selection)
+
     with contextlib.ExitStack() as stack:
         result, base = analyse_change(
-            settings, args.since, stack, _baseline_of(args.baseline, settings)
+            settings, args.since, stack, cache, _baseline_of(args.baseline, settings)
         )
         if base is not None:
-            run_rules(base, select=select)
+            check_rules(base)
     _refuse_overwriting_inputs(result, args.output, args.html)
     external: tuple[Finding, ...] = ()
     backend_error: str | None = None
@@ -243,7 +266,7 @@ def command_check(args: argparse.Namespace) -> int:
         else:
             result.extra["live"] = report
             external = report.findings
-    run_rules(result, external=external, select=select)
+    check_rules(result, external)
     if base is not None:
         judge_change(result, base)
     # The analysis is done and its objects live until exit: keep the collector
@@ -259,6 +282,7 @@ def command_check(args: argparse.Namespace) -> int:
     if args.html is not None:
         from reports.html_report import write_html_report
 
+        _load_all_rules()
         write_html_report(result, args.html)
     if backend_error is not None:
         sys.stderr.write(
@@ -318,8 +342,75 @@ def _matches(code: str, item: str) -> bool:
     return code == item or (len(item) == 2 and code.startswith(item))
 
 
+def _selection(selected: Sequence[str], ignored: Sequence[str]) -> str:
+    """What names the rules a check runs, for the cache's key: the built-in table and
+    --select/--ignore (the config's ignores are in the settings)."""
+    import rules
+
+    # installed plugins are part of the cache's version (see checker.cache.code_fingerprint)
+    return repr((rules.RULE_TABLE, tuple(selected), tuple(ignored)))
+
+
+def _load_selected_rules(
+    settings: Settings, selected: Sequence[str], ignored: Sequence[str]
+) -> None:
+    """Import the built-in rules this check runs (not the others), then the plugins."""
+    import rules
+
+    rules.load_builtin_rules(
+        lambda row: (
+            not settings.is_ignored(row.code)
+            and (not selected or any(_matches(row.code, s) for s in selected))
+            and not any(_matches(row.code, i) for i in ignored)
+        )
+    )
+    load_plugins()
+
+
+def _load_all_rules() -> None:
+    import rules
+
+    rules.load_builtin_rules()
+    load_plugins()
+
+
 def _metas() -> dict[str, RuleMeta]:
-    return {code: rule.meta for code, rule in registry().items()}
+    """The metadata of every rule: the built-in table's, and the loaded plugins'."""
+    import rules
+
+    metas = {row.code: row.meta for row in rules.RULE_TABLE}  # the test keeps them equal
+    metas.update((code, rule.meta) for code, rule in registry().items())
+    return dict(sorted(metas.items()))
+
+
+def _cache(args: argparse.Namespace, settings: Settings) -> Cache:
+    from checker.cache import Cache, cache_location
+
+    given = [
+        p
+        for p in (*settings.layers.base, *settings.layers.extension, *settings.layers.proposal)
+        if isinstance(p, Path)
+    ]
+    return Cache(cache_location(settings.path, given))
+
+
+def command_cache(args: argparse.Namespace) -> int:
+    from checker.cache import Cache, cache_location
+
+    config = args.config if args.config is not None else find_config(Path.cwd())
+    settings = load_settings(config) if config is not None else Settings()
+    given = [
+        p
+        for p in (*settings.layers.base, *settings.layers.extension, *settings.layers.proposal)
+        if isinstance(p, Path)
+    ]
+    root = cache_location(settings.path, given)
+    try:
+        removed = Cache(root).clean()
+    except OSError as exc:
+        raise InputError(f"cache clean: {exc.strerror or exc}") from None
+    sys.stdout.write(f"cache: removed {root}\n" if removed else f"cache: no cache at {root}\n")
+    return EXIT_CLEAN
 
 
 def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespace) -> LiveReport:
@@ -423,12 +514,11 @@ def _render(
             from checker.live.verify import LiveReport, describe
 
             extra["live"] = describe(live) if isinstance(live, LiveReport) else live
-        return render_json(
-            findings, files, metas, counts=result.simulation.catalog.counts(), extra=extra
-        )
+        return render_json(findings, files, metas, counts=result.catalog_counts(), extra=extra)
     if output_format == "sarif":
         from reports.sarif_report import render_sarif
 
+        _load_all_rules()
         return render_sarif(findings, files, registry())
     if output_format == "junit":
         from reports.junit_report import render_junit
@@ -458,7 +548,7 @@ def _render(
         findings,
         files,
         colour=_colour(output),
-        statements=len(result.simulation.statements),
+        statements=result.analysed_statements(),
         suppressed=result.suppressed,
     )
     live = result.extra.get("live")
@@ -646,10 +736,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        import rules
-
-        rules.load_builtin_rules()
-        load_plugins()
+        if args.command in ("baseline", "rules"):
+            _load_all_rules()
         handler = {
             "check": command_check,
             "verify": command_check,
@@ -658,6 +746,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "coverage": command_coverage,
             "baseline": command_baseline,
             "rules": command_rules,
+            "cache": command_cache,
         }
         return handler[args.command](args)
     except InputError as exc:

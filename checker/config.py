@@ -15,11 +15,11 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TypeVar
 
+from checker.codes import CODE_PATTERN
 from checker.errors import ConfigError, InputError
 from checker.files import read_text
 from checker.findings import Severity
 from checker.model import DatabaseUrl, Layer, Origin
-from checker.rule import CODE_PATTERN
 
 E = TypeVar("E", bound=StrEnum)
 _ENTRY_KEY_LINE = re.compile(r"^[ \t]*(sql|root)[ \t]*=[^\n]*$", re.M)

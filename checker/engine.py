@@ -18,21 +18,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 
 from checker.baseline import Baseline, changed_since_baseline
-from checker.catalog import QualifiedName
+from checker.cache import Cache, fingerprint_inputs
 from checker.change import ChangeFacts, ChangeSummary, judge, point_at_change
 from checker.config import Settings
 from checker.errors import InputError
 from checker.findings import Finding, Severity
-from checker.graph import DeletionClosure, SchemaGraph
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
-from checker.parsing import parse_statements
 from checker.rule import Rule, RuleContext, registry
 from checker.simulation import EventKind, SimulationResult
-from checker.simulator import simulate
 from checker.sources import SourceSet, load_sources
 
 if TYPE_CHECKING:
+    from checker.catalog import QualifiedName
     from checker.coverage import CoverageMatrix
+    from checker.graph import DeletionClosure, SchemaGraph
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -48,8 +47,8 @@ class CheckResult:
 
     settings: Settings
     sources: SourceSet
-    simulation: SimulationResult
-    graph: SchemaGraph
+    # parse + simulate + graph, run on first use (a cached run may never need them)
+    _analyse: Callable[[], tuple[SimulationResult, SchemaGraph]] | None
     findings: list[Finding]
     suppressed: int = 0
     timings: dict[str, float] = field(default_factory=dict)
@@ -58,6 +57,39 @@ class CheckResult:
     change_facts: ChangeFacts | None = None  # what rules may know of the change's files
     extra: dict[str, object] = field(default_factory=dict)  # live results and the like
     _derived: dict[object, object] = field(default_factory=dict, repr=False)
+    # the run cache's key of these inputs and settings (None: not cached)
+    cache_key: str | None = None
+    # what a cached run restored instead of simulating: catalog counts, statement count,
+    # the change's last touch of each object
+    restored: CachedSummary | None = None
+
+    @property
+    def simulation(self) -> SimulationResult:
+        return self._analysed()[0]
+
+    @property
+    def graph(self) -> SchemaGraph:
+        return self._analysed()[1]
+
+    def _analysed(self) -> tuple[SimulationResult, SchemaGraph]:
+        done = self._derived.get("analysed")
+        if done is None:
+            assert self._analyse is not None
+            done = self._analyse()
+            self._derived["analysed"] = done
+        return cast("tuple[SimulationResult, SchemaGraph]", done)
+
+    def catalog_counts(self) -> dict[str, int]:
+        """The catalog's object counts (from the cache when the run was restored)."""
+        if self.restored is not None and "analysed" not in self._derived:
+            return dict(self.restored.counts)
+        return self.simulation.catalog.counts()
+
+    def analysed_statements(self) -> int:
+        """Statements analysed, DO-block bodies included."""
+        if self.restored is not None and "analysed" not in self._derived:
+            return self.restored.statements
+        return len(self.simulation.statements)
 
     @property
     def files(self) -> Mapping[str, SourceFile]:
@@ -90,7 +122,24 @@ class CheckResult:
         key = ("closure", root)
         if key not in self._derived:
             self._derived[key] = self.graph.deletion_closure(root)
-        return cast(DeletionClosure, self._derived[key])
+        return cast("DeletionClosure", self._derived[key])
+
+
+@dataclass(frozen=True, slots=True)
+class CachedSummary:
+    """What reporters and the change judgement read of a run whose findings were cached."""
+
+    counts: tuple[tuple[str, int], ...]
+    statements: int
+    touched: tuple[tuple[str, Origin], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedRun:
+    findings: tuple[Finding, ...]
+    suppressed: int
+    rules_run: tuple[str, ...]
+    summary: CachedSummary
 
 
 def layer_inputs(settings: Settings) -> list[tuple[Path | DatabaseUrl, Layer]]:
@@ -125,38 +174,121 @@ def _without_cyclic_gc(function: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
-@_without_cyclic_gc
 def analyse(
     settings: Settings,
     inputs: Iterable[tuple[Path | DatabaseUrl, Layer]] | None = None,
     change: ChangeFacts | None = None,
+    cache: Cache | None = None,
 ) -> CheckResult:
-    """Read, parse and simulate the inputs (on top of the base's ready catalog when
-    it is a snapshot or a database); build the graph. No rules yet.
+    """Read the inputs; parsing, simulation (on top of the base's ready catalog when
+    it is a snapshot or a database) and the graph follow on first use of the result's
+    ``simulation`` or ``graph``. No rules yet.
 
-    ``change`` names files of base folders that are the change under review."""
+    ``change`` names files of base folders that are the change under review.
+    With a ``cache``, the result gets a key (when every input is a readable
+    path), and ``restore_rules_outcome`` may then fill it without any of that."""
     timings: dict[str, float] = {}
+    given = list(inputs if inputs is not None else layer_inputs(settings))
+    key = _cache_key(cache, settings, given, change) if cache is not None else None
     started = time.perf_counter()
-    sources = load_sources(
-        inputs if inputs is not None else layer_inputs(settings),
-        change.files if change is not None else (),
-    )
-    _register_contract_files(sources, settings)
+    cached = cache.get("sources", key) if cache is not None and key is not None else None
+    if isinstance(cached, SourceSet):
+        sources = cached
+    else:
+        sources = load_sources(given, change.files if change is not None else ())
+        _register_contract_files(sources, settings)
+        if cache is not None and key is not None:
+            cache.put("sources", key, sources)
     timings["read"] = time.perf_counter() - started
-    mark = time.perf_counter()
-    parsed = parse_statements(sources.applied_statements)
-    timings["parse"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    simulation = simulate(
-        parsed, postgres_version=settings.postgres, initial=sources.initial_catalog
-    )
-    timings["simulate"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    graph = SchemaGraph(simulation.catalog)
-    timings["graph"] = time.perf_counter() - mark
+
+    @_without_cyclic_gc
+    def parse_and_simulate() -> tuple[SimulationResult, SchemaGraph]:
+        # imported here: a run restored from the cache never needs them
+        from checker.graph import SchemaGraph
+        from checker.parsing import parse_statements
+        from checker.simulator import simulate
+
+        mark = time.perf_counter()
+        parsed = parse_statements(sources.applied_statements)
+        timings["parse"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        simulation = simulate(
+            parsed, postgres_version=settings.postgres, initial=sources.initial_catalog
+        )
+        timings["simulate"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        graph = SchemaGraph(simulation.catalog)
+        timings["graph"] = time.perf_counter() - mark
+        return simulation, graph
+
     return CheckResult(
-        settings, sources, simulation, graph, [], timings=timings, change_facts=change
+        settings,
+        sources,
+        parse_and_simulate,
+        [],
+        timings=timings,
+        change_facts=change,
+        cache_key=key,
     )
+
+
+def _cache_key(
+    cache: Cache,
+    settings: Settings,
+    inputs: Sequence[tuple[Path | DatabaseUrl, Layer]],
+    change: ChangeFacts | None,
+) -> str | None:
+    """The key of these inputs' analysis, or None when they cannot be cached (a
+    database, or a file that cannot be read: the run then says what is wrong)."""
+    paths: list[Path] = []
+    for given, _layer in inputs:
+        if isinstance(given, DatabaseUrl):
+            return None
+        paths.append(given)
+    contract = settings.contract
+    origins = [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
+    paths += sorted({Path(o.file) for o in origins if o is not None and o.file})
+    files = fingerprint_inputs(paths)
+    if files is None:
+        return None
+    facts = None
+    if change is not None:
+        facts = (sorted(change.files), sorted(change.previous.items()), sorted(change.deleted))
+    return cache.key(
+        "analysis", repr(settings), [(str(p), str(layer)) for p, layer in inputs], facts, files
+    )
+
+
+def restore_rules_outcome(result: CheckResult, cache: Cache | None, selection: str) -> bool:
+    """Fill ``result`` from the cache when these inputs were checked before with the
+    same rules (``selection`` names them: codes, plugins); False on a miss."""
+    if cache is None or result.cache_key is None:
+        return False
+    mark = time.perf_counter()
+    entry = cache.get("runs", cache.key(result.cache_key, selection))
+    if not isinstance(entry, _CachedRun):
+        return False
+    result.findings = list(entry.findings)
+    result.suppressed = entry.suppressed
+    result.rules_run = entry.rules_run
+    result.restored = entry.summary
+    result.timings["cache"] = time.perf_counter() - mark
+    return True
+
+
+def _remember(result: CheckResult, cache: Cache, selection: str) -> None:
+    assert result.cache_key is not None
+    counts = tuple(result.simulation.catalog.counts().items())
+    summary = CachedSummary(
+        counts, len(result.simulation.statements), tuple(_touched_by_change(result).items())
+    )
+    entry = _CachedRun(
+        tuple(result.findings),
+        result.suppressed,
+        result.rules_run,
+        summary,
+    )
+    cache.put("runs", cache.key(result.cache_key, selection), entry)
 
 
 def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
@@ -179,8 +311,14 @@ def run_rules(
     *,
     external: Sequence[Finding] = (),
     select: Callable[[type[Rule]], bool] | None = None,
+    cache: Cache | None = None,
+    selection: str = "",
 ) -> CheckResult:
-    """Run every registered (and selected) rule, then apply suppressions and overrides."""
+    """Run every registered (and selected) rule, then apply suppressions and overrides.
+
+    With a ``cache`` and a ``selection`` (what names the selected rules), the
+    outcome is stored for ``restore_rules_outcome``; never with external findings."""
+    result._analysed()  # parse and simulate first, so their time is not the rules'
     mark = time.perf_counter()
     context = RuleContext(
         catalog=result.simulation.catalog,
@@ -206,6 +344,8 @@ def run_rules(
     result.suppressed = suppressed
     result.rules_run = tuple(ran)
     result.timings["rules"] = time.perf_counter() - mark
+    if cache is not None and selection and result.cache_key is not None and not external:
+        _remember(result, cache, selection)
     return result
 
 
@@ -220,6 +360,7 @@ def analyse_change(
     settings: Settings,
     since: str | None,
     stack: contextlib.ExitStack,
+    cache: Cache | None = None,
     baseline: Baseline | None = None,
 ) -> tuple[CheckResult, CheckResult | None]:
     """The whole run, and the base alone when a change is known (``None`` otherwise).
@@ -237,12 +378,19 @@ def analyse_change(
         folders = [p for p in settings.layers.base if isinstance(p, Path)]
         if len(folders) != len(settings.layers.base):
             raise InputError("--since: a database URL has no git history; give migration folders")
-        change = stack.enter_context(git_base(folders, since))
+        keep_in = None
+        if cache is not None:
+            with contextlib.suppress(OSError):  # not writable: the base is extracted per run
+                cache.prepare()
+                keep_in = cache.root
+        change = stack.enter_context(git_base(folders, since, keep_in))
         facts = ChangeFacts(
             files=change.change_files, previous=dict(change.previous), deleted=change.deleted
         )
-        result = analyse(settings, [(f, Layer.BASE) for f in folders], facts)
-        base = analyse(settings, [(f, Layer.BASE) for f in change.base_folders if f.exists()])
+        result = analyse(settings, [(f, Layer.BASE) for f in folders], facts, cache)
+        base = analyse(
+            settings, [(f, Layer.BASE) for f in change.base_folders if f.exists()], cache=cache
+        )
         result.extra["change_form"] = (
             "since",
             f"changes since {change.ref} (merge base {change.short})",
@@ -253,19 +401,21 @@ def analyse_change(
         # A baseline that records its files knows the change: what is new or edited since.
         sources = load_sources(layer_inputs(settings))
         changed = changed_since_baseline(baseline, sources.migrations, sources.files)
-        result = analyse(settings, change=ChangeFacts(files=changed) if changed else None)
+        result = analyse(
+            settings, change=ChangeFacts(files=changed) if changed else None, cache=cache
+        )
         result.extra["change_form"] = (
             "baseline",
             f"{len(changed)} file(s) new or edited since the baseline {baseline.path}",
         )
         return result, None
-    result = analyse(settings)
+    result = analyse(settings, cache=cache)
     if not (layers.extension or layers.proposal):
         return result, None
     given = ", ".join(str(p) for p in (*layers.extension, *layers.proposal))
     on_top = ", ".join(str(p) for p in layers.base) or "an empty database"
     result.extra["change_form"] = ("extension", f"{given} on top of {on_top}")
-    return result, analyse(settings, [(p, Layer.BASE) for p in layers.base])
+    return result, analyse(settings, [(p, Layer.BASE) for p in layers.base], cache=cache)
 
 
 def judge_change(result: CheckResult, base: CheckResult) -> CheckResult:
@@ -277,7 +427,11 @@ def judge_change(result: CheckResult, base: CheckResult) -> CheckResult:
     """
     change_files = frozenset(path for path in result.files if _in_change(result, path))
     marked, resolved = judge(result.findings, base.findings, change_files)
-    touched = _touched_by_change(result)
+    touched = (
+        dict(result.restored.touched)
+        if result.restored is not None and "analysed" not in result._derived
+        else _touched_by_change(result)
+    )
     marked = [point_at_change(finding, change_files, touched) for finding in marked]
     result.findings = sorted(marked, key=Finding.sort_key)
     introduced = sum(1 for f in marked if f.introduced)

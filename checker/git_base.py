@@ -9,6 +9,7 @@ uncommitted edits and untracked files included, as a pull request would carry th
 
 from __future__ import annotations
 
+import contextlib
 import io
 import subprocess
 import tarfile
@@ -114,8 +115,12 @@ def _files_under(folder: Path) -> dict[str, Path]:
 
 
 @contextmanager
-def git_base(folders: Sequence[Path], ref: str) -> Iterator[GitBase]:
-    """The folders at ``git merge-base REF HEAD``, extracted for the length of the block."""
+def git_base(folders: Sequence[Path], ref: str, keep_in: Path | None = None) -> Iterator[GitBase]:
+    """The folders at ``git merge-base REF HEAD``, extracted for the length of the block.
+
+    With ``keep_in`` (the run cache's folder) the extraction is kept there, named by
+    the commit and the folders, and reused by the next run against the same merge
+    base: the same paths make the base's cached findings a hit."""
     if not folders:
         raise InputError("--since: give the migration folders (PATH ...) or [layers] base")
     roots = {_repository_root(folder) for folder in folders}
@@ -124,17 +129,16 @@ def git_base(folders: Sequence[Path], ref: str) -> Iterator[GitBase]:
         raise InputError(f"--since: the folders belong to different git repositories ({listed})")
     root = roots.pop()
     merge_base = _merge_base(root, ref)
-    with tempfile.TemporaryDirectory(prefix="schema-check-base-") as scratch:
+    insides = [folder.resolve().relative_to(root.resolve()).as_posix() for folder in folders]
+    with _scratch(root, merge_base, insides, keep_in) as scratch:
         base_folders: list[Path] = []
         added: list[str] = []
         edited: list[str] = []
         deleted: list[str] = []
         previous: dict[str, str] = {}
         for position, folder in enumerate(folders):
-            inside = folder.resolve().relative_to(root.resolve()).as_posix()
-            target = Path(scratch) / str(position)
-            target.mkdir()
-            _extract(root, merge_base, inside, target)
+            inside = insides[position]
+            target = scratch / str(position)
             base_folder = target / inside if inside != "." else target
             if folder.is_file():
                 base_folder = target / inside
@@ -164,6 +168,43 @@ def git_base(folders: Sequence[Path], ref: str) -> Iterator[GitBase]:
             tuple(deleted),
             previous,
         )
+
+
+@contextmanager
+def _scratch(
+    root: Path, commit: str, insides: Sequence[str], keep_in: Path | None
+) -> Iterator[Path]:
+    """A folder holding ``<position>/<inside>`` of each folder as of ``commit``."""
+    if keep_in is None:
+        with tempfile.TemporaryDirectory(prefix="schema-check-base-") as scratch:
+            _extract_all(root, commit, insides, Path(scratch))
+            yield Path(scratch)
+        return
+    import hashlib
+
+    where = repr((str(root.resolve()), list(insides)))
+    kept = keep_in / "git-base" / f"{commit}-{hashlib.sha256(where.encode()).hexdigest()[:16]}"
+    if not kept.is_dir():
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix=".tmp-", dir=kept.parent) as scratch:
+                _extract_all(root, commit, insides, Path(scratch))
+                with contextlib.suppress(OSError):  # another run published it first
+                    Path(scratch).rename(kept)
+                    Path(scratch).mkdir()  # for the clean-up of TemporaryDirectory
+        except OSError:  # the cache folder cannot be written: extract for this run only
+            with tempfile.TemporaryDirectory(prefix="schema-check-base-") as scratch:
+                _extract_all(root, commit, insides, Path(scratch))
+                yield Path(scratch)
+            return
+    yield kept
+
+
+def _extract_all(root: Path, commit: str, insides: Sequence[str], scratch: Path) -> None:
+    for position, inside in enumerate(insides):
+        target = scratch / str(position)
+        target.mkdir()
+        _extract(root, commit, inside, target)
 
 
 def _extract(root: Path, commit: str, inside: str, target: Path) -> None:

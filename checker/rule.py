@@ -12,10 +12,10 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from checker.change import ChangeFacts
+from checker.codes import CODE_PATTERN as CODE_PATTERN  # re-exported
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-CODE_PATTERN = re.compile(r"^[A-Z]{2}\d{3}$")
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 DOC_SECTIONS = ("What it does", "Why it matters", "Example", "Use instead", "References")
 FAMILIES = {
@@ -216,6 +215,8 @@ def registry() -> Mapping[str, type[Rule]]:
 
 def load_plugins() -> list[str]:
     """Import third-party rule packs registered in the ``schema_check.rules`` entry-point group."""
+    from importlib import metadata  # 20 ms of imports, only when rules are loaded
+
     loaded: list[str] = []
     for entry in metadata.entry_points(group="schema_check.rules"):
         entry.load()

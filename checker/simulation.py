@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checker.catalog import Catalog
 from checker.model import Origin, Statement
+
+if TYPE_CHECKING:
+    from checker.catalog import Catalog
 
 
 @dataclass(frozen=True, slots=True)

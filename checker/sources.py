@@ -17,10 +17,8 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pglast import parser as pg_parser
-
-from checker.catalog import Catalog
 from checker.errors import InputError
 from checker.files import read_text
 from checker.model import (
@@ -36,6 +34,9 @@ from checker.model import (
     Statement,
     input_argument,
 )
+
+if TYPE_CHECKING:
+    from checker.catalog import Catalog
 
 BREAKPOINT = "--> statement-breakpoint"
 PRISMA_LOCK = "migration_lock.toml"
@@ -300,6 +301,8 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     When the scanner fails (an unterminated string), the rest of the chunk is
     one statement and the parser reports the error.
     """
+    from pglast import parser as pg_parser  # here: a run restored from the cache reads no SQL
+
     chunk = text[start:end]
     if chunk.isascii():
         fast = _split_plain(chunk)
@@ -343,6 +346,8 @@ def _split_plain(chunk: str) -> list[tuple[int, int]] | None:
     statement that starts with a plain identifier (``x; SELECT 1``), so the
     slices must leave nothing but whitespace, comments and semicolons between them.
     """
+    from pglast import parser as pg_parser
+
     try:
         slices = pg_parser.split(chunk, with_parser=False, only_slices=True)
     except pg_parser.ParseError:

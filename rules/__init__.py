@@ -1,18 +1,395 @@
 """Built-in rules, one module per rule, grouped by family.
 
-Importing this package imports every rule module, which registers it.
+``RULE_TABLE`` names every built-in rule and the module that defines it, so a run
+imports only the rules it selected (importing all of them and building their
+classes was a quarter of a check's time). A new rule is one more row here;
+tests/test_rule_table.py fails, and prints the row to add, when a rule module is
+missing from the table or a row names a module that does not define its code.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from checker.findings import Severity
+from checker.rule import RuleMeta
+
+# (code, kebab-case name, module under ``rules`` (its folder is the family), default
+# severity, summary): what listing and reporting need without importing the rule
+_ROWS: tuple[tuple[str, str, str, str, str], ...] = (
+    (
+        "FK201",
+        "set-null-on-not-null",
+        "foreign_keys.fk201_set_null_not_null",
+        "error",
+        "SET NULL on a column that cannot be NULL",
+    ),
+    (
+        "FK202",
+        "fk-type-mismatch",
+        "foreign_keys.fk202_type_mismatch",
+        "error",
+        "foreign key column type differs from its key",
+    ),
+    (
+        "FK203",
+        "referenced-not-unique",
+        "foreign_keys.fk203_referenced_not_unique",
+        "error",
+        "referenced columns are not a primary key or unique key",
+    ),
+    (
+        "FK204",
+        "unindexed-foreign-key",
+        "foreign_keys.fk204_unindexed_fk",
+        "warning",
+        "foreign key columns lead no index",
+    ),
+    (
+        "FK205",
+        "preserve-intent-broken",
+        "foreign_keys.fk205_preserve_broken",
+        "error",
+        "a CASCADE path deletes preserved rows",
+    ),
+    (
+        "FK206",
+        "required-delete-blocked",
+        "foreign_keys.fk206_delete_blocked",
+        "error",
+        "a required delete is blocked or incomplete",
+    ),
+    (
+        "FK207",
+        "cascade-blast-radius",
+        "foreign_keys.fk207_cascade_blast_radius",
+        "warning",
+        "a delete cascades into high-volume tables",
+    ),
+    (
+        "FK208",
+        "tenant-key-not-enforced",
+        "foreign_keys.fk208_tenant_key_not_enforced",
+        "warning",
+        "a reference between tenant-scoped tables ignores the tenant key",
+    ),
+    ("FK209", "fk-cycle", "foreign_keys.fk209_fk_cycle", "warning", "foreign keys form a cycle"),
+    (
+        "FK210",
+        "duplicate-foreign-key",
+        "foreign_keys.fk210_duplicate_fk",
+        "warning",
+        "duplicate foreign key",
+    ),
+    (
+        "IX301",
+        "query-not-served",
+        "index.ix301_query_not_served",
+        "error",
+        "documented query not served by an index",
+    ),
+    (
+        "IX302",
+        "documented-index-missing",
+        "index.ix302_documented_index_missing",
+        "error",
+        "documented index missing or on other columns",
+    ),
+    ("IX303", "duplicate-index", "index.ix303_duplicate_index", "warning", "duplicate index"),
+    (
+        "IX304",
+        "prefix-redundant-index",
+        "index.ix304_prefix_redundant_index",
+        "warning",
+        "index is a prefix of another index",
+    ),
+    (
+        "IX305",
+        "non-immutable-index-expression",
+        "index.ix305_non_immutable_index_expression",
+        "error",
+        "index predicate or expression calls a non-IMMUTABLE function",
+    ),
+    (
+        "IX306",
+        "partition-key-rules",
+        "index.ix306_partition_key_rules",
+        "error",
+        "unique key without the partition key, or partition of a non-partitioned table",
+    ),
+    (
+        "IX307",
+        "vector-index",
+        "index.ix307_vector_index",
+        "error",
+        "pgvector index unusable or unbuildable",
+    ),
+    (
+        "IX308",
+        "btree-on-unbounded-column",
+        "index.ix308_btree_on_unbounded_column",
+        "warning",
+        "B-tree index on an unbounded jsonb/array/free-text column",
+    ),
+    (
+        "IX309",
+        "low-selectivity-index",
+        "index.ix309_low_selectivity_index",
+        "info",
+        "single-column index on a boolean or two-value column",
+    ),
+    (
+        "LV501",
+        "statement-fails-live",
+        "live.lv501_statement_fails",
+        "error",
+        "statement fails on a server",
+    ),
+    (
+        "LV502",
+        "catalog-differs",
+        "live.lv502_catalog_differs",
+        "warning",
+        "static model differs from live",
+    ),
+    (
+        "LV503",
+        "plan-differs",
+        "live.lv503_plan_differs",
+        "warning",
+        "server plans a query otherwise",
+    ),
+    ("LV504", "cascade-differs", "live.lv504_cascade_differs", "error", "observed cascade differs"),
+    (
+        "LV505",
+        "heavy-lock-live",
+        "live.lv505_heavy_lock",
+        "warning",
+        "heavy lock on existing table",
+    ),
+    (
+        "LV506",
+        "rollback-residue",
+        "live.lv506_rollback_residue",
+        "warning",
+        "rollback leaves residue",
+    ),
+    (
+        "LV507",
+        "fails-on-populated-table",
+        "live.lv507_fails_on_populated_table",
+        "error",
+        "statement fails once tables hold rows",
+    ),
+    (
+        "LV508",
+        "extension-unavailable",
+        "live.lv508_extension_unavailable",
+        "error",
+        "server lacks a needed extension",
+    ),
+    (
+        "MG401",
+        "file-not-in-journal",
+        "migration.mg401_file_not_in_journal",
+        "error",
+        "migration file not listed in the drizzle journal",
+    ),
+    (
+        "MG402",
+        "journal-entry-without-file",
+        "migration.mg402_journal_entry_without_file",
+        "error",
+        "drizzle journal entry without its file",
+    ),
+    (
+        "MG403",
+        "duplicate-sequence-number",
+        "migration.mg403_duplicate_sequence_number",
+        "warning",
+        "two migrations with the same number",
+    ),
+    (
+        "MG404",
+        "sequence-gap",
+        "migration.mg404_sequence_gap",
+        "warning",
+        "gap in the migration numbering",
+    ),
+    (
+        "MG405",
+        "journal-when-not-increasing",
+        "migration.mg405_journal_when_not_increasing",
+        "error",
+        "journal `when` not increasing",
+    ),
+    (
+        "MG406",
+        "used-before-created",
+        "migration.mg406_used_before_created",
+        "error",
+        "object used before it is created, or never",
+    ),
+    (
+        "MG407",
+        "non-transactional-in-transaction",
+        "migration.mg407_non_transactional_in_transaction",
+        "error",
+        "statement that cannot run in a transaction block runs inside one",
+    ),
+    (
+        "MG408",
+        "extension-changes-base",
+        "migration.mg408_extension_changes_base",
+        "warning",
+        "extension alters or drops a base object",
+    ),
+    (
+        "MG409",
+        "lock-heavy-on-existing-table",
+        "migration.mg409_lock_heavy_on_existing_table",
+        "warning",
+        "lock-heavy DDL on an existing table",
+    ),
+    (
+        "MG410",
+        "server-config-in-migration",
+        "migration.mg410_server_config_in_migration",
+        "warning",
+        "server configuration changed in a migration",
+    ),
+    (
+        "MG411",
+        "add-not-null-column-without-default",
+        "migration.mg411_add_not_null_column_without_default",
+        "error",
+        "NOT NULL column without a default added to an existing table",
+    ),
+    (
+        "MG412",
+        "applied-migration-edited",
+        "migration.mg412_applied_migration_edited",
+        "error",
+        "the change edits or deletes an applied migration",
+    ),
+    (
+        "NC101",
+        "duplicate-relation",
+        "naming.nc101_duplicate_relation",
+        "error",
+        "relation name defined twice",
+    ),
+    (
+        "NC102",
+        "type-name-clash",
+        "naming.nc102_type_name_clash",
+        "error",
+        "type name already taken",
+    ),
+    (
+        "NC103",
+        "constraint-name-clash",
+        "naming.nc103_constraint_name_clash",
+        "error",
+        "constraint name already taken",
+    ),
+    (
+        "NC104",
+        "identifier-too-long",
+        "naming.nc104_identifier_too_long",
+        "warning",
+        "identifier over 63 bytes",
+    ),
+    (
+        "NC105",
+        "reserved-word",
+        "naming.nc105_reserved_word",
+        "warning",
+        "object named with a reserved word",
+    ),
+    (
+        "NC106",
+        "naming-convention",
+        "naming.nc106_naming_convention",
+        "warning",
+        "name breaks the contract's convention",
+    ),
+    (
+        "NC107",
+        "mixed-case-identifier",
+        "naming.nc107_mixed_case_identifier",
+        "warning",
+        "quoted identifier with capital letters",
+    ),
+    (
+        "NC108",
+        "truncation-hits-other-object",
+        "naming.nc108_truncation_hits_other_object",
+        "error",
+        "long name in DROP/ALTER/RENAME truncates to another object's name",
+    ),
+    ("PS001", "parse-error", "parsing.ps001_parse_error", "error", "statement does not parse"),
+    ("PS002", "not-analysed", "parsing.ps002_not_analysed", "info", "statement not analysed"),
+    (
+        "PS009",
+        "rule-crashed",
+        "parsing.ps009_rule_crashed",
+        "error",
+        "a rule failed with an internal error",
+    ),
+)
 
 
-def load_builtin_rules() -> list[str]:
-    """Import every module under ``rules`` so each rule registers itself."""
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    """One built-in rule, known without importing it."""
+
+    code: str
+    name: str
+    family: str  # the package under ``rules`` (foreign_keys, index, ...)
+    module: str  # the importable module name
+    severity: str
+    summary: str
+
+    @property
+    def prefix(self) -> str:
+        return self.code[:2]
+
+    @property
+    def meta(self) -> RuleMeta:
+        return RuleMeta(self.code, self.name, Severity(self.severity), self.summary)
+
+
+RULE_TABLE: tuple[RuleRow, ...] = tuple(
+    RuleRow(code, name, module.partition(".")[0], f"{__name__}.{module}", severity, summary)
+    for code, name, module, severity, summary in _ROWS
+)
+
+
+def load_builtin_rules(select: Callable[[RuleRow], bool] | None = None) -> list[str]:
+    """Import the built-in rule modules (those ``select`` accepts), so each registers itself."""
     loaded: list[str] = []
-    for module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
-        importlib.import_module(module.name)
-        loaded.append(module.name)
+    for row in RULE_TABLE:
+        if select is None or select(row):
+            importlib.import_module(row.module)
+            loaded.append(row.module)
     return loaded
+
+
+def load_rules_for(codes: Iterable[str]) -> None:
+    """Import the modules of these codes (unknown codes are a plugin's or none)."""
+    wanted = set(codes)
+    load_builtin_rules(lambda row: row.code in wanted)
+
+
+def rule_modules() -> list[str]:
+    """Every rule module on disk (``<family>/<code>_<name>.py``), for the table's test."""
+    found: list[str] = []
+    for module in pkgutil.walk_packages(__path__, prefix=f"{__name__}."):
+        leaf = module.name.rpartition(".")[2]
+        if not module.ispkg and not leaf.startswith("_"):
+            found.append(module.name)
+    return sorted(found)

@@ -53,7 +53,13 @@ def test_hostile_identifiers_are_escaped_everywhere() -> None:
 
 def test_missing_parts_do_not_lose_the_report() -> None:
     result = cached_check(SIM_PARLANT)
-    broken = replace(result, graph=None, findings=list(result.findings))
+    simulation = result.simulation
+    broken = replace(
+        result,
+        _analyse=lambda: (simulation, None),  # the graph failed to build
+        _derived={},
+        findings=list(result.findings),
+    )
     with in_repo():
         model = build_report_model(broken)
     assert model.graph is None

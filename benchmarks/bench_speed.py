@@ -1,0 +1,179 @@
+"""Side-by-side speed of ``schema-check check`` and squawk on upstream Sim's migrations.
+
+    python benchmarks/bench_speed.py [--runs 5] [--corpus PATH]
+
+Prints, in one run: squawk (``squawk --reporter json``, from the dev extras'
+``squawk-cli``), schema-check cold (``--no-cache``), warm (the same inputs
+again), and ``--since HEAD`` with one new migration on a warm cache (a
+temporary git repository of the corpus: the base was seen before, the new
+file was not); the ratios to squawk; peak RSS; and the cold time of the corpus
+repeated 1x, 2x, 4x and 8x (renamed copies in one folder). Every figure is the
+median wall time of ``--runs`` fresh processes, imports included. The corpus
+is read from ``$SCHEMA_CHECK_CORPUS`` or ``../shared/corpus/sim-upstream``
+beside the repository, never copied into it. A script, not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = Path(
+    os.environ.get("SCHEMA_CHECK_CORPUS") or REPO.parent / "shared" / "corpus" / "sim-upstream"
+)
+TARGETS = {"cold": 10.0, "warm": 3.0, "since": 5.0}
+TARGET_MB, SCALING_LIMIT = 150.0, 8.5
+_QUOTED = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"')
+
+
+def measure(command: list[str], runs: int, env: dict[str, str], before=None) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Median wall seconds and peak RSS (MB) of ``runs`` fresh processes."""
+    times: list[float] = []
+    peak = 0
+    for run in range(runs):
+        if before is not None:
+            before(run)
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=env.get("BENCH_CWD", str(REPO)), env=env, stdout=subprocess.DEVNULL
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        times.append(time.perf_counter() - started)
+        peak = max(peak, usage.ru_maxrss)
+        if os.waitstatus_to_exitcode(status) not in (0, 1):
+            sys.exit(f"bench: {' '.join(command[:6])} ... exited with {status}")
+    return statistics.median(times), peak / 1024
+
+
+def find_squawk() -> str | None:
+    beside = Path(sys.executable).parent / "squawk"
+    return (
+        os.environ.get("SQUAWK")
+        or shutil.which("squawk")
+        or (str(beside) if beside.exists() else None)
+    )
+
+
+def renamed_copies(migrations: Path, factor: int, out: Path) -> Path:
+    """``factor`` copies of the migrations in one plain folder, copy by copy; every
+    quoted name but ``public`` gets a per-copy prefix so the copies do not collide."""
+    folder = out / f"x{factor}"
+    folder.mkdir()
+    journal = json.loads((migrations / "meta" / "_journal.json").read_text(encoding="utf-8"))
+    for copy in range(factor):
+        for entry in journal["entries"]:
+            text = (migrations / f"{entry['tag']}.sql").read_text(encoding="utf-8")
+            if copy:
+                prefix = f"c{copy}_"
+                text = _QUOTED.sub(
+                    lambda m, p=prefix: (
+                        m.group(0) if m.group(1) == "public" else f'"{p}{m.group(1)}"'
+                    ),
+                    text,
+                )
+            (folder / f"{copy:02d}_{entry['tag']}.sql").write_text(text, encoding="utf-8")
+    return folder
+
+
+def since_repository(migrations: Path, out: Path) -> Path:
+    folder = out / "repo" / "migrations"
+    shutil.copytree(migrations, folder)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    for arguments in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "history"]):
+        subprocess.run([*git, *arguments], cwd=folder.parent, check=True, capture_output=True)
+    return folder
+
+
+def add_migration(folder: Path, run: int) -> None:
+    """One new migration (its text differs per run, so the change is never cached)."""
+    tag = "9999_bench_change"
+    sql = f'ALTER TABLE "workflow" ADD COLUMN "bench_{run}" text;\n'
+    (folder / f"{tag}.sql").write_text(sql, encoding="utf-8")
+    path = folder / "meta" / "_journal.json"
+    journal = json.loads(path.read_text(encoding="utf-8"))
+    if journal["entries"][-1]["tag"] != tag:
+        last = journal["entries"][-1]
+        journal["entries"].append(
+            {**last, "idx": last["idx"] + 1, "tag": tag, "when": last["when"] + 1}
+        )
+        path.write_text(json.dumps(journal, indent=2) + "\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    args = parser.parse_args()
+    migrations = args.corpus / "migrations"
+    if not migrations.is_dir():
+        sys.exit(f"bench: no corpus at {args.corpus} (set SCHEMA_CHECK_CORPUS)")
+    squawk = find_squawk()
+    if squawk is None:
+        sys.exit("bench: squawk not found: pip install squawk-cli (in the dev extras)")
+    checker = [sys.executable, "-m", "checker.cli", "check", "--format", "json", "-o", os.devnull]
+    with tempfile.TemporaryDirectory(prefix="bench-speed-") as scratch:
+        work = Path(scratch)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(REPO),
+            "SCHEMA_CHECK_CACHE_DIR": str(work / "cache"),
+        }
+        files = sorted(str(p) for p in migrations.glob("*.sql"))
+        results: dict[str, tuple[float, float]] = {}
+        results["squawk"] = measure([squawk, "--reporter", "json", *files], args.runs, env)
+        results["cold"] = measure([*checker, str(migrations), "--no-cache"], args.runs, env)
+        measure([*checker, str(migrations)], 1, env)  # fills the cache
+        results["warm"] = measure([*checker, str(migrations)], args.runs, env)
+        folder = since_repository(migrations, work)
+        since = [*checker, "--since", "HEAD", str(folder)]
+        measure(since, 1, env)  # the merge base is seen (and kept) once
+        results["since"] = measure(since, args.runs, env, lambda run: add_migration(folder, run))
+        base = results["squawk"][0]
+        print(f"corpus: {migrations} ({len(files)} files), {args.runs} runs each, median wall")
+        print(f"{'':<22}{'seconds':>9}{'x squawk':>10}{'target':>8}{'peak MB':>9}")
+        for name, label in (
+            ("squawk", "squawk 2 --reporter json"),
+            ("cold", "schema-check cold"),
+            ("warm", "schema-check warm"),
+            ("since", "--since, 1 new, warm"),
+        ):
+            seconds, peak = results[name]
+            target = f"<={TARGETS[name]:g}x" if name in TARGETS else ""
+            verdict = (
+                ""
+                if name not in TARGETS
+                else (" ok" if seconds / base <= TARGETS[name] else " MISSED")
+            )
+            print(
+                f"{label:<22}{seconds:>9.3f}{seconds / base:>10.1f}{target:>8}{peak:>9.1f}{verdict}"
+            )
+        peak = results["cold"][1]
+        verdict = " ok" if peak <= TARGET_MB else " MISSED"
+        print(f"peak RSS cold 1x: {peak:.1f} MB (target <= {TARGET_MB:g}){verdict}")
+        print("scaling (cold, renamed copies in one folder):")
+        first = 0.0
+        for factor in (1, 2, 4, 8):
+            folder = renamed_copies(migrations, factor, work)
+            seconds, peak = measure(
+                [*checker, str(folder), "--no-cache"], max(1, args.runs // 2), env
+            )
+            first = first or seconds
+            growth = seconds / first
+            print(f"  {factor}x: {seconds:7.3f} s  {growth:5.2f}x the 1x time  {peak:7.1f} MB")
+        ratio = seconds / first
+        verdict = " ok" if ratio <= SCALING_LIMIT else " MISSED"
+        print(f"8x input in {ratio:.2f}x the time (target <= {SCALING_LIMIT:g}x){verdict}")
+
+
+if __name__ == "__main__":
+    main()

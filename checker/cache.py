@@ -1,0 +1,204 @@
+"""The run cache: what a check of the same inputs already found, kept on disk.
+
+A re-run of unchanged inputs, and the base of a ``--since`` or ``--extension``
+run that was seen before, need neither parsing, simulation nor rules. Entries
+are keyed by a SHA-256 of everything the result depends on: this tool's version,
+pglast's and Python's versions, the settings, the ordered inputs with the bytes of
+every file under them, the change's files and the rule selection. An entry holds
+the inputs as read (files, statements) and the findings; never the parse trees,
+which are slower to load than to rebuild.
+
+An entry is ``MAGIC + SHA-256(payload) + payload`` (a pickle), written to a
+temporary file and renamed into place, so concurrent runs never see half an
+entry. A read that finds a wrong magic, a wrong digest or anything that fails
+to load is a miss: the run computes the result as if there were no cache.
+The digest only guards against damage (a truncated or flipped file, another
+version's entry), not against someone who can write to the cache folder: such a
+person can edit the inputs as well.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from checker import __version__
+
+CACHE_DIR_NAME = ".schema_check_cache"
+_MAGIC = b"schema-check cache 1\n"
+_GITIGNORE = "# schema-check's cache (schema-check cache clean removes it)\n*\n"
+
+
+_CODE_PACKAGES = ("checker", "rules")
+
+
+def code_fingerprint() -> tuple[object, ...]:
+    """What versions an entry besides ``__version__``, cheaply (no imports): the
+    size and modification time of this tool's own modules (an edited rule must not
+    see its old findings), the text of pglast's ``__init__`` (its version, which
+    fixes the parser's), and the modification times of the import path's folders
+    (installing or removing a package, a rule plugin too, changes them)."""
+    here = Path(__file__).resolve().parent.parent
+    stamps: list[tuple[str, int, int]] = []
+    for package in _CODE_PACKAGES:
+        stack = [here / package]
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except OSError:
+                continue
+            for entry in entries:
+                if entry.is_dir() and entry.name != "__pycache__":
+                    stack.append(Path(entry.path))
+                elif entry.name.endswith(".py"):
+                    info = entry.stat()
+                    stamps.append((entry.path, info.st_mtime_ns, info.st_size))
+    folders: list[tuple[str, int]] = []
+    for folder in sys.path:
+        with contextlib.suppress(OSError):
+            folders.append((folder, os.stat(folder or ".").st_mtime_ns))
+    pglast_init = b""
+    spec = importlib.util.find_spec("pglast")
+    if spec is not None and spec.origin:
+        with contextlib.suppress(OSError):
+            pglast_init = Path(spec.origin).read_bytes()
+    return (sorted(stamps), folders, hashlib.sha256(pglast_init).hexdigest())
+
+
+def cache_location(config: Path | None, inputs: Iterable[Path]) -> Path:
+    """Where the cache lives: ``$SCHEMA_CHECK_CACHE_DIR`` when set; else
+    ``.schema_check_cache`` beside the config file; without a config, or when the
+    config's folder is an input folder, inside one, or holds an input file (nothing
+    the user gave is modified), ``$XDG_CACHE_HOME/schema-check``."""
+    explicit = os.environ.get("SCHEMA_CHECK_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "schema-check"
+    if config is None:
+        return xdg  # an ad-hoc run leaves nothing in the working directory
+    home = config.parent.resolve()
+    for given in inputs:
+        try:
+            folder = given.resolve()
+        except (OSError, RuntimeError):
+            continue
+        if not folder.is_dir():
+            folder = folder.parent  # the folder of an input file is the user's too
+        if home == folder or folder in home.parents:
+            return xdg
+    return home / CACHE_DIR_NAME
+
+
+class Cache:
+    """Entries under ``root``: a failure to read is a miss, a failure to write is ignored."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._code: tuple[object, ...] | None = None
+
+    def key(self, *parts: object) -> str:
+        """The SHA-256 of ``parts`` (their reprs) and of everything that versions an entry."""
+        digest = hashlib.sha256()
+        if self._code is None:
+            self._code = code_fingerprint()
+        for part in (__version__, sys.version, self._code, *parts):
+            digest.update(repr(part).encode("utf-8", "surrogateescape"))
+            digest.update(b"\0")
+        return digest.hexdigest()
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.root / kind / key[:2] / key[2:]
+
+    def get(self, kind: str, key: str) -> object | None:
+        try:
+            data = self._path(kind, key).read_bytes()
+        except OSError:
+            return None
+        head = len(_MAGIC)
+        if not data.startswith(_MAGIC) or len(data) < head + 32:
+            return None
+        digest, payload = data[head : head + 32], data[head + 32 :]
+        if hashlib.sha256(payload).digest() != digest:
+            return None
+        try:
+            value: object = pickle.loads(payload)  # integrity checked just above
+            return value
+        except Exception:  # an entry that does not load is a miss
+            return None
+
+    def put(self, kind: str, key: str, value: object) -> None:
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return
+        target = self._path(kind, key)
+        try:
+            self.prepare()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+                os.replace(temporary, target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            return  # a read-only or full disk: the run goes on without caching
+
+    def prepare(self) -> None:
+        """Create the folder with its ``.gitignore`` (and a CACHEDIR.TAG for backup tools)."""
+        ignore = self.root / ".gitignore"
+        if not ignore.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            ignore.write_text(_GITIGNORE, encoding="utf-8")
+            tag = self.root / "CACHEDIR.TAG"
+            tag.write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n# schema-check's cache\n",
+                encoding="utf-8",
+            )
+
+    def clean(self) -> bool:
+        """Remove the cache folder; False when there was none."""
+        if not self.root.exists():
+            return False
+        if not (self.root / ".gitignore").exists() and not (self.root / "CACHEDIR.TAG").exists():
+            raise OSError(f"{self.root} does not look like schema-check's cache; not removing it")
+        shutil.rmtree(self.root)
+        return True
+
+
+def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | None:
+    """(path, SHA-256 of the bytes) of every file a run reads from the given inputs,
+    in order; None when something cannot be read (the run then reads it and says why).
+
+    A folder's files are those the sources read: its ``.sql`` files, ``meta/*.json``
+    (drizzle's journal and snapshots) and ``*/migration.sql`` (Prisma's layout)."""
+    found: list[tuple[str, str]] = []
+    for given in paths:
+        try:
+            if given.is_dir():
+                files = sorted(
+                    {
+                        *(p for p in given.glob("*") if p.suffix.lower() == ".sql"),
+                        *given.glob("meta/*.json"),
+                        *given.glob("*/migration.sql"),
+                    }
+                )
+            else:
+                files = [given]
+            if not all(file.is_file() for file in files):
+                return None  # a FIFO, a broken link: reading it is the sources' business
+            for file in files:
+                found.append((str(file), hashlib.sha256(file.read_bytes()).hexdigest()))
+        except (OSError, RuntimeError):
+            return None
+    return tuple(found)

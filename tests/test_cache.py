@@ -1,0 +1,179 @@
+"""The run cache: a cached run reports byte for byte what an uncached one does,
+a damaged entry is a miss, and the cache stays out of the user's inputs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+from tests.support import CORPUS_ABSENT, FIXTURES, SIM_MIGRATIONS
+
+SIM_FIXTURE = FIXTURES / "sim"
+
+
+def _check(arguments: list[str], report: Path) -> tuple[int, bytes]:
+    code = main(["check", *arguments, "--format", "json", "-o", str(report)])
+    return code, report.read_bytes()
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("SCHEMA_CHECK_CACHE_DIR", str(folder))
+    return folder
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted(
+        p for kind in ("sources", "runs") for p in (cache / kind).rglob("*") if p.is_file()
+    )
+
+
+def test_a_cached_rerun_gives_the_same_json_and_exit_code(tmp_path: Path, cache_dir: Path) -> None:
+    uncached = _check([str(SIM_FIXTURE), "--no-cache"], tmp_path / "uncached.json")
+    assert not cache_dir.exists()  # --no-cache writes nothing
+    first = _check([str(SIM_FIXTURE)], tmp_path / "first.json")
+    assert _entries(cache_dir)  # the first run filled the cache
+    assert (cache_dir / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    second = _check([str(SIM_FIXTURE)], tmp_path / "second.json")
+    assert first == uncached
+    assert second == uncached
+
+
+def test_every_damaged_entry_is_a_miss_never_a_wrong_result(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    uncached = _check([str(SIM_FIXTURE), "--no-cache"], tmp_path / "uncached.json")
+    _check([str(SIM_FIXTURE)], tmp_path / "fill.json")
+    entries = _entries(cache_dir)
+    assert len(entries) >= 2
+    for position in (0, 40, 200, -1):  # the header, the digest, the payload, the end
+        for entry in entries:
+            data = bytearray(entry.read_bytes())
+            data[position] ^= 0xFF
+            entry.write_bytes(bytes(data))
+        assert _check([str(SIM_FIXTURE)], tmp_path / f"flipped{position}.json") == uncached
+        # the damaged run wrote good entries again: a plain re-run hits them
+        assert _check([str(SIM_FIXTURE)], tmp_path / f"again{position}.json") == uncached
+
+
+def test_a_foreign_or_truncated_entry_is_a_miss(tmp_path: Path, cache_dir: Path) -> None:
+    uncached = _check([str(SIM_FIXTURE), "--no-cache"], tmp_path / "uncached.json")
+    _check([str(SIM_FIXTURE)], tmp_path / "fill.json")
+    for number, entry in enumerate(_entries(cache_dir)):
+        entry.write_bytes(b"not a cache entry at all" if number % 2 else entry.read_bytes()[:50])
+    assert _check([str(SIM_FIXTURE)], tmp_path / "foreign.json") == uncached
+
+
+def test_an_edited_input_is_not_served_from_the_cache(tmp_path: Path, cache_dir: Path) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_init.sql").write_text("CREATE TABLE a (id int PRIMARY KEY);\n")
+    clean = _check([str(folder)], tmp_path / "clean.json")
+    assert clean[0] == 0
+    (folder / "0001_init.sql").write_text(
+        "CREATE TABLE a (id int PRIMARY KEY);\nCREATE TABLE a ();\n"
+    )
+    edited = _check([str(folder)], tmp_path / "edited.json")
+    assert edited == _check([str(folder), "--no-cache"], tmp_path / "uncached.json")
+    assert b'"NC101"' in edited[1]
+
+
+def test_selection_is_part_of_the_key(tmp_path: Path, cache_dir: Path) -> None:
+    everything = _check([str(SIM_FIXTURE)], tmp_path / "all.json")
+    only = _check([str(SIM_FIXTURE), "--select", "PS"], tmp_path / "ps.json")
+    assert only == _check([str(SIM_FIXTURE), "--select", "PS", "--no-cache"], tmp_path / "u.json")
+    assert only != everything
+
+
+def test_cache_clean_removes_it(
+    tmp_path: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _check([str(SIM_FIXTURE)], tmp_path / "fill.json")
+    assert cache_dir.is_dir()
+    assert main(["cache", "clean"]) == 0
+    assert not cache_dir.exists()
+    assert f"removed {cache_dir}" in capsys.readouterr().out
+    assert main(["cache", "clean"]) == 0
+    assert "no cache" in capsys.readouterr().out
+
+
+def test_cache_lives_beside_the_config_but_never_inside_an_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SCHEMA_CHECK_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    project = tmp_path / "project"
+    shutil.copytree(SIM_FIXTURE, project / "migrations")
+    (project / "schema-check.toml").write_text('[layers]\nbase = ["migrations"]\n')
+    monkeypatch.chdir(project)
+    assert main(["check", "--format", "json", "-o", str(tmp_path / "r.json")]) in (0, 1)
+    assert (project / ".schema_check_cache" / ".gitignore").is_file()
+    assert not (project / "migrations" / ".schema_check_cache").exists()
+    # run from inside the input folder itself: the cache goes to $XDG_CACHE_HOME
+    monkeypatch.chdir(project / "migrations")
+    before = sorted(p.name for p in (project / "migrations").iterdir())
+    assert main(["check", ".", "--format", "json", "-o", str(tmp_path / "s.json")]) in (0, 1)
+    assert sorted(p.name for p in (project / "migrations").iterdir()) == before
+    assert (tmp_path / "xdg" / "schema-check" / ".gitignore").is_file()
+
+
+def test_concurrent_runs_share_the_cache_safely(tmp_path: Path, cache_dir: Path) -> None:
+    uncached = _check([str(SIM_FIXTURE), "--no-cache"], tmp_path / "uncached.json")
+    command = [sys.executable, "-m", "checker.cli", "check", str(SIM_FIXTURE), "--format", "json"]
+    runs = [
+        subprocess.Popen([*command, "-o", str(tmp_path / f"run{n}.json")], cwd=Path.cwd())
+        for n in range(4)
+    ]
+    assert [run.wait() for run in runs] == [uncached[0]] * 4
+    for n in range(4):
+        assert (tmp_path / f"run{n}.json").read_bytes() == uncached[1]
+    assert not list(cache_dir.rglob(".tmp-*"))
+
+
+@pytest.mark.skipif(not SIM_MIGRATIONS.is_dir(), reason=CORPUS_ABSENT)
+def test_upstream_sim_cached_is_byte_identical(tmp_path: Path, cache_dir: Path) -> None:
+    uncached = _check([str(SIM_MIGRATIONS), "--no-cache"], tmp_path / "uncached.json")
+    cold = _check([str(SIM_MIGRATIONS)], tmp_path / "cold.json")
+    warm = _check([str(SIM_MIGRATIONS)], tmp_path / "warm.json")
+    assert cold == uncached
+    assert warm == uncached
+    for fmt in ("text", "sarif", "junit", "markdown"):
+        outputs = [
+            main(["check", str(SIM_MIGRATIONS), *extra, "--format", fmt, "-o", str(out)])
+            for extra, out in (([], tmp_path / f"w.{fmt}"), (["--no-cache"], tmp_path / f"u.{fmt}"))
+        ]
+        assert outputs[0] == outputs[1]
+        assert (tmp_path / f"w.{fmt}").read_bytes() == (tmp_path / f"u.{fmt}").read_bytes(), fmt
+
+
+def _git(folder: Path, *arguments: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *arguments],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_since_with_a_cached_base_is_byte_identical(tmp_path: Path, cache_dir: Path) -> None:
+    repository = tmp_path / "repo"
+    folder = repository / "migrations"
+    shutil.copytree(SIM_FIXTURE, folder)
+    _git(repository, "init", "-q")
+    _git(repository, "add", "-A")
+    _git(repository, "commit", "-qm", "history")
+    (folder / "9999_change.sql").write_text('ALTER TABLE "user" ADD COLUMN "nick" text NOT NULL;\n')
+    arguments = ["--since", "HEAD", str(folder)]
+    uncached = _check([*arguments, "--no-cache"], tmp_path / "uncached.json")
+    assert _check(arguments, tmp_path / "cold.json") == uncached
+    assert list((cache_dir / "git-base").iterdir())  # the merge base, kept for the next run
+    assert _check(arguments, tmp_path / "warm.json") == uncached
+    (folder / "9999_change.sql").write_text('ALTER TABLE "user" DROP COLUMN "nick";\n')
+    edited = _check(arguments, tmp_path / "edited.json")
+    assert edited == _check([*arguments, "--no-cache"], tmp_path / "edited-uncached.json")
