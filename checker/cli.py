@@ -134,6 +134,16 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         action="store_true",
         help="neither read nor write the run cache (.schema_check_cache, see docs/cache.md)",
     )
+    command.add_argument(
+        "--show-pre-existing",
+        action="store_true",
+        help="list the findings the base already had in full (default: one line per rule)",
+    )
+    command.add_argument(
+        "--fail-on-pre-existing",
+        action="store_true",
+        help="let findings the base already had decide the exit code too",
+    )
     command.add_argument("--live", action="store_true", help="also verify on a real server")
     command.add_argument("--backend", choices=BACKENDS, default="embedded")
     command.add_argument("--dsn", help="server for --backend dsn (a scratch database is used)")
@@ -274,7 +284,18 @@ def command_check(args: argparse.Namespace) -> int:
     # than the input on large schemas).
     gc.freeze()
     baselined, fixed = _apply_baseline(result, args.baseline)
-    _emit(_render(result, args.format, args.output, baselined, fixed, args.statistics), args.output)
+    _emit(
+        _render(
+            result,
+            args.format,
+            args.output,
+            baselined,
+            fixed,
+            args.statistics,
+            args.show_pre_existing,
+        ),
+        args.output,
+    )
     if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" and args.format != "github":
         from reports.github_report import render_github
 
@@ -313,7 +334,11 @@ def command_check(args: argparse.Namespace) -> int:
             "the report has everything else\n"
         )
         return EXIT_INTERNAL
-    gate = [f for f in result.failing(settings.fail_on) if f.counts_for_gate]
+    gate = [
+        f
+        for f in result.failing(settings.fail_on)
+        if f.counts_for_gate or args.fail_on_pre_existing
+    ]
     return EXIT_FINDINGS if gate else EXIT_CLEAN
 
 
@@ -477,23 +502,58 @@ def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
 
 
 def _apply_baseline(result: CheckResult, path: Path | None) -> tuple[int, Sequence[BaselineEntry]]:
+    """Mark the findings a baseline accepts as pre-existing and the others as introduced.
+
+    Rules that did not run (``--select``/``--ignore``) cannot have resolved their entries,
+    so those are not counted as no longer occurring."""
     if path is None:
         path = result.settings.baseline
         if path is None or not path.exists():
             return 0, ()
+    from dataclasses import replace as replace_finding
+
     from checker.baseline import apply_baseline, load_baseline
+    from checker.change import ChangeSummary
 
     baseline = load_baseline(path)
     new, fixed = apply_baseline(result.findings, baseline, result.files)
-    baselined = len(result.findings) - len(new)
-    result.findings = list(new)
+    ran = set(result.rules_run)
+    fixed = [entry for entry in fixed if entry.code in ran]
+    new_ids = {id(f) for f in new}
+    result.findings = [
+        replace_finding(f, introduced=id(f) in new_ids)
+        if f.introduced is None or id(f) not in new_ids
+        else f
+        for f in result.findings
+    ]
+    accepted = len(result.findings) - len(new)
+    resolved = sum(entry.count for entry in fixed)
     result.extra["baseline"] = {
         "path": str(path),
-        "accepted": baseline.total,
+        "accepted": accepted,
         "new": len(new),
-        "fixed": len(fixed),
+        "resolved": resolved,
     }
-    return baselined, fixed
+    if result.change is None:
+        given = result.extra.get("change_form")
+        form, description = (
+            (str(given[0]), str(given[1]))
+            if isinstance(given, tuple)
+            else ("baseline", f"findings not in the baseline {path}")
+        )
+        introduced = sum(1 for f in result.findings if f.introduced)
+        from checker.model import Layer
+
+        changed = sorted(m.path for m in result.sources.migrations if m.layer is Layer.EXTENSION)
+        result.change = ChangeSummary(
+            form,
+            description,
+            tuple(changed),
+            introduced=introduced,
+            pre_existing=len(result.findings) - introduced,
+            resolved=resolved,
+        )
+    return accepted, fixed
 
 
 def _render(
@@ -503,9 +563,15 @@ def _render(
     baselined: int = 0,
     fixed: Sequence[BaselineEntry] = (),
     statistics: bool = False,
+    show_pre_existing: bool = False,
 ) -> str:
     findings, files, metas = result.findings, result.files, _metas()
+    pre_existing = [f for f in findings if f.introduced is False]
+    shown = findings if show_pre_existing else [f for f in findings if f.introduced is not False]
+    collapsed = "" if show_pre_existing else _collapsed(pre_existing)
+    headline = _change_headline(result)
     if output_format == "json":
+        from reports.common import display_path
         from reports.json_report import render_json
 
         extra: dict[str, Any] = {}
@@ -514,6 +580,18 @@ def _render(
             from checker.live.verify import LiveReport, describe
 
             extra["live"] = describe(live) if isinstance(live, LiveReport) else live
+        if result.change is not None:
+            change = result.change
+            extra["change"] = {
+                "form": change.form,
+                "description": change.description,
+                "files": [display_path(path) for path in change.files],
+                "introduced": change.introduced,
+                "pre_existing": change.pre_existing,
+                "resolved": change.resolved,
+            }
+        if "baseline" in result.extra:
+            extra["baseline"] = result.extra["baseline"]
         return render_json(findings, files, metas, counts=result.catalog_counts(), extra=extra)
     if output_format == "sarif":
         from reports.sarif_report import render_sarif
@@ -529,8 +607,8 @@ def _render(
     if output_format == "markdown":
         from reports.markdown_report import render_markdown
 
-        return render_markdown(
-            findings,
+        text = render_markdown(
+            shown,
             files,
             metas,
             live_ran="live" in result.extra,
@@ -538,14 +616,22 @@ def _render(
             baselined=baselined,
             fixed=fixed,
         )
+        prefix = f"**{headline}**\n\n" if headline else ""
+        return prefix + text + (f"\n{collapsed}\n" if collapsed else "")
     if output_format == "github":
-        from reports.github_report import render_github
+        from reports.github_report import escape_data, render_github
 
-        return render_github(findings, files, metas)
+        text = render_github(shown, files, metas)
+        summary = " ".join(part for part in (headline, collapsed) if part)
+        tally = ", ".join(
+            f"{sum(1 for f in shown if f.severity is severity)} {severity.value}"
+            for severity in Severity
+        )
+        return text + f"::notice title=schema-check::{escape_data(summary or tally)}\n"
     from reports.text_report import render_text
 
     text = render_text(
-        findings,
+        shown,
         files,
         colour=_colour(output),
         statements=result.analysed_statements(),
@@ -557,8 +643,12 @@ def _render(
 
         if isinstance(live, LiveReport):
             text += _live_summary(live)
+    if collapsed:
+        text += collapsed + "\n"
+    if headline:
+        text += headline + "\n"
     if baselined or fixed:
-        text += f"baseline: {baselined} accepted findings hidden, {len(fixed)} no longer occur\n"
+        text += f"baseline: {baselined} findings accepted, {len(fixed)} no longer occur\n"
     if statistics:
         counts: dict[str, int] = {}
         for finding in findings:
@@ -567,6 +657,36 @@ def _render(
             meta = metas.get(code)
             text += f"{count:>6}  {code}  {meta.name if meta else ''}\n"
     return text
+
+
+def _collapsed(pre_existing: Sequence[Finding]) -> str:
+    """The findings the base already had, one count per rule: listed, never lost."""
+    if not pre_existing:
+        return ""
+    counts: dict[str, int] = {}
+    for finding in pre_existing:
+        counts[finding.code] = counts.get(finding.code, 0) + 1
+    per_code = ", ".join(
+        f"{code} ×{count}" for code, count in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
+    )
+    return (
+        f"pre-existing: {len(pre_existing)} findings the base already had ({per_code}); "
+        "--show-pre-existing lists them"
+    )
+
+
+def _change_headline(result: CheckResult) -> str:
+    """One line on what the change did, when the run judged one."""
+    change = result.change
+    if change is None:
+        return ""
+    introduced = [f for f in result.findings if f.introduced]
+    errors = sum(1 for f in introduced if f.severity is Severity.ERROR)
+    return (
+        f"change: {change.description}: {len(introduced)} findings introduced "
+        f"({errors} error{'' if errors == 1 else 's'}), {change.pre_existing} pre-existing, "
+        f"{change.resolved} resolved"
+    )
 
 
 def _live_summary(report: LiveReport) -> str:

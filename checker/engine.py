@@ -344,10 +344,15 @@ def run_rules(
     result.suppressed = suppressed
     result.rules_run = tuple(ran)
     result.timings["rules"] = time.perf_counter() - mark
+    # a crash is not a result: the next run tries the rule again
     crashed = any(f.code == RULE_CRASHED for f in result.findings)
-    if cache is not None and selection and result.cache_key is not None and not external:
-        if not crashed:  # a crash is not a result: the next run tries the rule again
-            _remember(result, cache, selection)
+    if (
+        cache is not None
+        and selection
+        and result.cache_key is not None
+        and not (external or crashed)
+    ):
+        _remember(result, cache, selection)
     return result
 
 

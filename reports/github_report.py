@@ -58,7 +58,10 @@ def render_github(
     files: Mapping[str, SourceFile],
     metas: Mapping[str, RuleMeta] | None = None,
 ) -> str:
-    """Annotations, most severe first: the runner shows only the first few of each kind per step."""
-    ordered = sorted(findings, key=lambda f: (-f.severity.rank, f.sort_key()))
+    """Annotations, the change's own first, most severe first: the runner shows only the
+    first 10 of each level per step."""
+    ordered = sorted(
+        findings, key=lambda f: (f.introduced is False, -f.severity.rank, f.sort_key())
+    )
     lines = [annotation(finding, files) for finding in ordered]
     return "".join(line + "\n" for line in lines)

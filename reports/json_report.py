@@ -12,7 +12,7 @@ from checker.model import SourceFile
 from checker.rule import RuleMeta
 from reports.common import position
 
-JSON_SCHEMA_VERSION = 1
+JSON_SCHEMA_VERSION = 2
 
 
 def _location(location: Location, files: Mapping[str, SourceFile]) -> dict[str, Any]:
@@ -40,6 +40,7 @@ def finding_to_dict(
         "name": meta.name if meta else None,
         "family": finding.family,
         "severity": finding.severity.value,
+        "introduced": finding.introduced,
         "message": finding.message,
         "location": _location(finding.primary, files) if finding.primary else None,
         "related": [_location(loc, files) for loc in finding.locations[1:]],
@@ -57,9 +58,12 @@ def render_json(
     counts: Mapping[str, int] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> str:
-    summary = {severity.value: 0 for severity in Severity}
+    summary: dict[str, int] = {severity.value: 0 for severity in Severity}
     for finding in findings:
         summary[finding.severity.value] += 1
+    if any(f.introduced is not None for f in findings):
+        summary["introduced"] = sum(1 for f in findings if f.introduced)
+        summary["pre_existing"] = sum(1 for f in findings if f.introduced is False)
     document: dict[str, Any] = {
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "schema-check", "version": __version__},

@@ -17,8 +17,9 @@ from checker.rule import FAMILIES, RuleMeta
 from reports.common import position
 from reports.verdict import answer_claims
 
-# GitHub rejects comments over 65,536 characters; leave room for a footer.
-MAX_CHARS = 60_000
+# GitHub keeps at most 1 MiB of a step's summary ($GITHUB_STEP_SUMMARY); stay clearly
+# under it (counted in UTF-8 bytes), cutting between findings, never inside one.
+MAX_CHARS = 1_000_000
 _ICONS = {Severity.ERROR: "🔴 error", Severity.WARNING: "🟠 warning", Severity.INFO: "🔵 info"}
 _ANSWER_ICONS = {"fail": "❌", "warn": "⚠️", "pass": "✅", "unknown": "➖"}
 _SPECIAL = str.maketrans(
@@ -143,13 +144,14 @@ def _findings_table(
     return [*rows, "", "</details>"]
 
 
-def _cap(text: str, max_chars: int) -> str:
-    if len(text) <= max_chars:
+def _cap(text: str, max_bytes: int) -> str:
+    encoded = text.encode("utf-8")
+    if len(encoded) <= max_bytes:
         return text
-    cut = text.rfind("\n", 0, max_chars - 200)
-    kept = text[: cut if cut > 0 else max_chars - 200]
+    cut = encoded.rfind(b"\n", 0, max_bytes - 400)
+    kept = encoded[: cut if cut > 0 else 0].decode("utf-8", "ignore")
     dropped = text[len(kept) :].count("\n| ")
     return (
-        kept + f"\n\n_… output cut at {max_chars} characters ({dropped} more rows); "
-        "see the full report (HTML, SARIF or JSON)._\n\n</details>\n"
+        kept + f"\n\n_… {dropped} more findings left out to stay under GitHub's 1 MiB summary "
+        "limit; see the full report (HTML, SARIF or JSON)._\n\n</details>\n"
     )

@@ -82,9 +82,15 @@ def test_markdown_answers_the_claims_and_escapes_hostile_identifiers() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in hostile
 
 
-def test_markdown_is_cut_below_the_comment_limit() -> None:
+def test_markdown_is_cut_below_the_limit_between_findings() -> None:
     result = cached_check(SIM_PARLANT)
     metas = {code: rule.meta for code, rule in registry().items()}
+    whole = render_markdown(result.findings, result.files, metas)
     text = render_markdown(result.findings, result.files, metas, max_chars=4000)
-    assert len(text) < 4200
-    assert "output cut at 4000 characters" in text
+    assert len(text.encode("utf-8")) < 4200
+    rows = [line for line in text.splitlines() if line.startswith(("| 🔴", "| 🟠"))]
+    assert rows and all(row in whole.splitlines() for row in rows)  # no row cut in half
+    left_out = len([line for line in whole.splitlines() if line.startswith("| ")]) - len(
+        [line for line in text.splitlines() if line.startswith("| ")]
+    )
+    assert f"{left_out} more findings left out" in text
