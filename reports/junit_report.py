@@ -78,7 +78,7 @@ def render_junit(
                     case.set("file", path)
                     case.set("line", str(position(first, files).line))
                 tests += 1
-                failing = [f for f in group if f.severity.at_least(fail_on)]
+                failing = [f for f in group if f.severity.at_least(fail_on) and f.counts_for_gate]
                 text = "\n\n".join(_describe(f, files) for f in group)
                 if failing:
                     failures += 1

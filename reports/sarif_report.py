@@ -111,6 +111,8 @@ def _result(
         "level": _LEVELS[finding.severity],
         "message": {"text": text},
     }
+    if finding.introduced is not None:  # judged against a base: new, or already there
+        result["baselineState"] = "new" if finding.introduced else "unchanged"
     if finding.code in rule_index:
         result["ruleIndex"] = rule_index[finding.code]
     if finding.primary is not None:

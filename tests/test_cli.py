@@ -54,7 +54,7 @@ def test_json_output_is_versioned_and_deterministic(tmp_path: Path) -> None:
     assert first.returncode == 2  # a statement that does not parse
     assert first.stdout == second.stdout
     document = json.loads(first.stdout)
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     finding = document["findings"][0]
     assert (finding["code"], finding["location"]["line"], finding["location"]["column"]) == (
         "PS001",
