@@ -615,6 +615,8 @@ def _render(
             suppressed=result.suppressed,
             baselined=baselined,
             fixed=fixed,
+            queries_given=bool(result.settings.contract.queries),
+            extension=bool(result.settings.layers.extension or result.settings.layers.proposal),
         )
         prefix = f"**{headline}**\n\n" if headline else ""
         return prefix + text + (f"\n{collapsed}\n" if collapsed else "")

@@ -304,6 +304,7 @@ class ReportModel:
     suppressed: int
     baseline: tuple[tuple[str, str], ...]
     problems: tuple[str, ...]  # parts of the model that could not be built
+    has_extension: bool = True  # no extension column (and no "Extension 0") without one
 
 
 # ---------------------------------------------------------------------------
@@ -337,7 +338,13 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         lambda: _live_view(live_data, files, result, all_findings), None, problems, "live results"
     )
     live_ran = live is not None and not live.error
-    verdict = answer_claims(all_findings, live_ran=live_ran)
+    layers = result.settings.layers
+    verdict = answer_claims(
+        all_findings,
+        live_ran=live_ran,
+        queries_given=bool(result.settings.contract.queries),
+        extension=bool(layers.extension or layers.proposal),
+    )
     return ReportModel(
         title=title or "Schema compatibility report",
         version=__version__,
@@ -346,6 +353,7 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         verdict=verdict,
         family_counts=_family_counts(all_findings),
         catalog_counts=_safe(lambda: _catalog_counts(result), (), problems, "catalog counts"),
+        has_extension=bool(layers.extension or layers.proposal or result.change is not None),
         findings=rows,
         groups=_groups(rows),
         grouped=len(rows) > GROUP_DEFAULT_ABOVE,
@@ -410,11 +418,20 @@ def _rel(path: str) -> str:
     return display_path(str(Path(path))) if path else path
 
 
+def _server_version(result: CheckResult) -> str:
+    """The server the live run really used, else the static target version, said as such."""
+    live = result.extra.get("live")
+    version = getattr(live, "server_version", "") if live is not None else ""
+    if version:
+        return f"{version} (live server)"
+    return f"{result.settings.postgres} (static target; no live run)"
+
+
 def _settings(result: CheckResult) -> tuple[tuple[str, str], ...]:
     settings = result.settings
     contract = settings.contract
     items = [
-        ("PostgreSQL", str(settings.postgres)),
+        ("PostgreSQL", _server_version(result)),
         ("runner", settings.runner.value if settings.runner else "from each folder's layout"),
         ("fail on", str(settings.fail_on.value)),
     ]

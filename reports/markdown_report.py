@@ -68,13 +68,17 @@ def render_markdown(
     baselined: int = 0,
     fixed: Sequence[BaselineEntry] = (),
     max_chars: int = MAX_CHARS,
+    queries_given: bool = True,
+    extension: bool = True,
 ) -> str:
     """The summary: verdict, claims, counts by family and severity, then the findings table.
 
     ``baselined``: findings the baseline accepted (already removed from
     ``findings``); ``fixed``: baseline entries that no longer occur.
     """
-    verdict = answer_claims(findings, live_ran=live_ran)
+    verdict = answer_claims(
+        findings, live_ran=live_ran, queries_given=queries_given, extension=extension
+    )
     icon = _ANSWER_ICONS[verdict.status]
     out = [f"## {escape(title)}: {icon} {verdict.headline}", ""]
     notes = []

@@ -103,8 +103,16 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def answer_claims(findings: Sequence[Finding], *, live_ran: bool) -> Verdict:
-    """Answer every claim from the findings; live claims are "Not verified" without a live run."""
+def answer_claims(
+    findings: Sequence[Finding],
+    *,
+    live_ran: bool,
+    queries_given: bool = True,
+    extension: bool = True,
+) -> Verdict:
+    """Answer every claim from the findings, and only what was checked: live claims are
+    "Not verified" without a live run, the indexing claim without documented queries,
+    and without an extension the headline speaks of the schema, not of compatibility."""
     answers = []
     for claim in CLAIMS:
         mine = [f for f in findings if not claim.families or f.family in claim.families]
@@ -117,6 +125,8 @@ def answer_claims(findings: Sequence[Finding], *, live_ran: bool) -> Verdict:
         codes = tuple(sorted(frequency, key=lambda c: (-frequency[c], c)))
         if claim.key == "live" and not live_ran and not mine:
             answer, status = "Not verified", "unknown"
+        elif claim.key == "indexing" and not queries_given and not errors:
+            answer, status = "Not checked: no documented queries", "unknown"
         elif errors:
             answer, status = "No", "fail"
         elif warnings:
@@ -130,7 +140,14 @@ def answer_claims(findings: Sequence[Finding], *, live_ran: bool) -> Verdict:
     counts = ", ".join(
         [_plural(errors, "error"), _plural(warnings, "warning"), _plural(infos, "note")]
     )
-    if errors:
+    if not extension:
+        if errors:
+            headline, status = f"Errors found: {counts}", "fail"
+        elif warnings:
+            headline, status = f"No errors, with warnings: {counts}", "warn"
+        else:
+            headline, status = f"Clean: {counts}", "pass"
+    elif errors:
         headline, status = f"Not compatible as designed: {counts}", "fail"
     elif warnings:
         headline, status = f"Compatible, with reservations: {counts}", "warn"

@@ -130,3 +130,20 @@ def test_baseline_marks_instead_of_hiding_and_select_resolves_nothing_it_did_not
         [str(folder), "--baseline", str(baseline), "--format", "json", "--select", "MG"], capsys
     )
     assert json.loads(out)["baseline"]["resolved"] == 0
+
+
+def test_the_headline_states_only_what_was_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_account.sql").write_text(BASE, encoding="utf-8")
+    _, markdown = _run([str(folder), "--format", "markdown"], capsys)
+    assert "compatible" not in markdown.splitlines()[0].lower()  # no extension to be compatible
+    assert "Not checked: no documented queries" in markdown
+    assert "| proper indexing for the expected query patterns | ✅" not in markdown
+    html = tmp_path / "report.html"
+    main(["check", str(folder), "--html", str(html), "-o", str(tmp_path / "out.txt")])
+    page = html.read_text(encoding="utf-8")
+    assert "17 (static target; no live run)" in page
+    assert ">Extension</th>" not in page
