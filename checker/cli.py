@@ -21,7 +21,14 @@ from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import BackendUnavailable, InputError
 from checker.findings import Finding, Severity
 from checker.model import input_argument
-from checker.rule import CODE_PATTERN, DOC_SECTIONS, RuleMeta, load_plugins, registry
+from checker.rule import (
+    CODE_PATTERN,
+    DOC_SECTIONS,
+    RuleMeta,
+    load_plugins,
+    registry,
+    unknown_selector,
+)
 
 if TYPE_CHECKING:
     from checker.baseline import BaselineEntry
@@ -119,9 +126,18 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         help="lowest severity that makes the exit code 1 (default: from config, else error)",
     )
     command.add_argument("--live", action="store_true", help="also verify on a real server")
-    command.add_argument("--backend", choices=BACKENDS, default="embedded")
-    command.add_argument("--dsn", help="server for --backend dsn (a scratch database is used)")
-    command.add_argument("--pg-image", help="image for --backend docker")
+    command.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="with --live: where the server comes from (default: embedded; dsn when --dsn is given)",
+    )
+    command.add_argument(
+        "--dsn",
+        metavar="URL",
+        help="with --live: an existing server (implies --backend dsn; a scratch database is used)",
+    )
+    command.add_argument("--pg-image", help="with --live: image for --backend docker")
     command.add_argument(
         "--rollback",
         action="append",
@@ -156,6 +172,10 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
                 if config_path is not None:
                     break
     settings = load_settings(config_path) if config_path is not None else Settings()
+    for reference in settings.code_references:
+        problem = unknown_selector(reference.code)
+        if problem is not None:
+            raise InputError(f"{reference.where}: {problem}")
     layers = settings.layers
     settings = replace(
         settings,
@@ -213,10 +233,18 @@ def command_check(args: argparse.Namespace) -> int:
     from checker.engine import analyse, run_rules
 
     live = args.live or args.command == "verify"
-    if not live and (args.dsn or args.pg_image or args.rollback or args.backend != "embedded"):
+    if not live and (
+        args.dsn or args.pg_image or args.rollback or args.backend not in (None, "embedded")
+    ):
         raise InputError(
             "--backend, --dsn, --pg-image and --rollback need --live (or `schema-check verify`)"
         )
+    _resolve_backend(args)
+    for option, items in (("--select", args.select), ("--ignore", args.ignore)):
+        for item in items:
+            problem = unknown_selector(item)
+            if problem is not None:
+                raise InputError(f"{option} {item}: {problem}")
     settings = resolve_settings(args)
     result = analyse(settings)
     _refuse_overwriting_inputs(result, args.output, args.html)
@@ -280,6 +308,19 @@ def command_check(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if result.failing(settings.fail_on) else EXIT_CLEAN
 
 
+def _resolve_backend(args: argparse.Namespace) -> None:
+    """``--dsn`` means the dsn backend; any other backend with it, or dsn without
+    it, is a contradiction caught before any analysis."""
+    if args.dsn:
+        if args.backend not in (None, "dsn"):
+            raise InputError(f"--dsn is for --backend dsn, not --backend {args.backend}")
+        args.backend = "dsn"
+    elif args.backend == "dsn":
+        raise InputError("--backend dsn needs --dsn URL")
+    elif args.backend is None:
+        args.backend = "embedded"
+
+
 def _matches(code: str, item: str) -> bool:
     return code == item or (len(item) == 2 and code.startswith(item))
 
@@ -291,8 +332,6 @@ def _metas() -> dict[str, RuleMeta]:
 def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespace) -> LiveReport:
     from checker.live import verify
 
-    if args.backend == "dsn" and not args.dsn:
-        raise InputError("--backend dsn needs --dsn URL")
     if result.sources.catalogs:  # the verifier replays statements; a catalog base has none
         base = result.sources.catalogs[0]
         raise InputError(f"--live: the base {base.label} is a {base.kind}, not migrations")

@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
 from checker.catalog import QualifiedName
 from checker.change import ChangeSummary
 from checker.config import Settings
+from checker.errors import InputError
 from checker.findings import Finding, Severity
 from checker.graph import DeletionClosure, SchemaGraph
 from checker.model import DatabaseUrl, Layer, SourceFile
 from checker.parsing import parse_statements
-from checker.rule import Rule, RuleContext, registry
+from checker.rule import Rule, RuleContext, registry, selects, unknown_selector
 from checker.simulation import SimulationResult
 from checker.simulator import simulate
 from checker.sources import SourceSet, load_sources
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
+# The list takes anything up to "]" so that a misspelt code (fk204, FK2O4) is
+# reported instead of turning the comment into "ignore every rule".
 _SUPPRESSION = re.compile(
-    r"--\s*schema-check:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<codes>[A-Z0-9,\s]*)\])?",
+    r"--\s*schema-check:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<codes>[^\]\n]*)\])?",
 )
 
 
@@ -176,6 +179,7 @@ def run_rules(
         settings=result.settings,
         external=tuple(external),
     )
+    check_suppression_codes(result.sources)
     findings: list[Finding] = []
     ran: list[str] = []
     for code, rule_class in registry().items():
@@ -223,13 +227,37 @@ def apply_suppressions(
         primary = finding.primary
         spans = by_file.get(primary.file, []) if primary else []
         if primary and any(
-            s.start <= primary.start <= s.end and (s.codes is None or finding.code in s.codes)
+            s.start <= primary.start <= s.end
+            and (s.codes is None or any(selects(finding.code, item) for item in s.codes))
             for s in spans
         ):
             suppressed += 1
             continue
         kept.append(finding)
     return kept, suppressed
+
+
+def check_suppression_codes(sources: SourceSet) -> None:
+    """Refuse a suppression comment that names no registered rule or family.
+
+    A misspelt code would otherwise silence nothing (or, unparsed, everything)
+    without a word. Raises InputError at the code's ``file:line:col``.
+    """
+    for path, source in sources.files.items():
+        if "schema-check:" not in source.text:
+            continue
+        for match in _SUPPRESSION.finditer(source.text):
+            raw = match.group("codes")
+            if raw is None:
+                continue
+            offset = match.start("codes")
+            for item in raw.split(","):
+                code = item.strip()
+                problem = unknown_selector(code) if code else None
+                if problem is not None:
+                    line, column = source.line_col(offset + len(item) - len(item.lstrip()))
+                    raise InputError(f"{path}:{line}:{column}: suppression comment: {problem}")
+                offset += len(item) + 1
 
 
 def _suppressions(sources: SourceSet) -> dict[str, list[_Suppression]]:

@@ -8,6 +8,7 @@ Codes match ``^[A-Z]{2}\\d{3}$``, are unique, and are never reused.
 
 from __future__ import annotations
 
+import difflib
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -217,3 +218,35 @@ def load_plugins() -> list[str]:
         entry.load()
         loaded.append(entry.name)
     return loaded
+
+
+# -- codes, families and selectors --------------------------------------------
+# The one place that says what a rule code or family given by a user means;
+# the CLI, the config and suppression comments all ask here, after the
+# third-party packs are loaded, so a pack's codes are as valid as ours.
+
+
+def is_family(item: str) -> bool:
+    """A two-letter family such as ``FK`` (whether any rule has it or not)."""
+    return len(item) == 2 and item.isalpha() and item.isupper()
+
+
+def selects(code: str, item: str) -> bool:
+    """Whether ``item`` (a code such as FK204 or a family such as FK) covers ``code``."""
+    return code == item or (is_family(item) and code.startswith(item))
+
+
+def unknown_selector(item: str, *, families: bool = True) -> str | None:
+    """Why ``item`` names no registered rule (with the nearest valid one), or None.
+
+    A family is valid when some registered rule belongs to it.
+    """
+    codes = list(registry())
+    if item in codes or (families and is_family(item) and any(c[:2] == item for c in codes)):
+        return None
+    candidates = codes + (sorted({c[:2] for c in codes}) if families else [])
+    nearest = difflib.get_close_matches(item.upper(), candidates, n=1, cutoff=0.5)
+    kind = "rule family" if is_family(item) else "rule code"
+    hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+    return f"unknown {kind} {item!r}{hint}; `schema-check rules` lists them"
+
