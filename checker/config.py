@@ -205,8 +205,7 @@ def settings_from_mapping(
     references = tuple(
         CodeReference(item, where.place(item, "ignore", "ignore")) for item in ignore
     ) + tuple(
-        CodeReference(code, where.place(code, "severity", f"severity.{code}"))
-        for code in severity
+        CodeReference(code, where.place(code, "severity", f"severity.{code}")) for code in severity
     )
     baseline_value = data.get("baseline")
     if baseline_value is not None and not isinstance(baseline_value, str):
@@ -260,8 +259,11 @@ class _Where:
         """``path:line:col: key`` of ``token`` in the file: its first mention as a
         word outside comments, after the ``section`` header or key when there is one."""
         anchor = re.compile(
-            r"^[ \t]*(\[[ \t]*" + re.escape(self.prefix + section) + r"[ \t]*\]|"
-            + re.escape(section) + r"[ \t]*=)",
+            r"^[ \t]*(\[[ \t]*"
+            + re.escape(self.prefix + section)
+            + r"[ \t]*\]|"
+            + re.escape(section)
+            + r"[ \t]*=)",
             re.M,
         ).search(self.text)
         word = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(token) + r"(?![A-Za-z0-9_])")

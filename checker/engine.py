@@ -151,9 +151,16 @@ def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
     """Keep the text of files that declare queries and intents, so findings
     about them can show ``file:line:col`` and an excerpt."""
     contract = settings.contract
-    origins = [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
-    for origin in origins:
-        path = origin.file if origin is not None else None
+    paths = [
+        o.file
+        for o in [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
+        if o
+    ]
+    if settings.path is not None and (
+        contract.volumes or contract.tenant_key or contract.tenant_tables
+    ):
+        paths.append(str(settings.path))  # findings about these keys point into the file
+    for path in paths:
         if path and path not in sources.files:
             try:
                 sources.add_text(path, Path(path).read_text(encoding="utf-8"))

@@ -249,4 +249,3 @@ def unknown_selector(item: str, *, families: bool = True) -> str | None:
     kind = "rule family" if is_family(item) else "rule code"
     hint = f" (did you mean {nearest[0]}?)" if nearest else ""
     return f"unknown {kind} {item!r}{hint}; `schema-check rules` lists them"
-
