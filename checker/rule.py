@@ -245,7 +245,27 @@ def unknown_selector(item: str, *, families: bool = True) -> str | None:
     if item in codes or (families and is_family(item) and any(c[:2] == item for c in codes)):
         return None
     candidates = codes + (sorted({c[:2] for c in codes}) if families else [])
-    nearest = difflib.get_close_matches(item.upper(), candidates, n=1, cutoff=0.5)
+    nearest = _nearest(item.upper(), candidates)
     kind = "rule family" if is_family(item) else "rule code"
-    hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+    hint = f" (did you mean {nearest}?)" if nearest else ""
     return f"unknown {kind} {item!r}{hint}; `schema-check rules` lists them"
+
+
+def _nearest(item: str, candidates: Sequence[str]) -> str | None:
+    """The candidate most like ``item``: the longest common start first (a code's
+    family and hundred are what a typo rarely gets wrong), then similarity."""
+
+    def score(candidate: str) -> tuple[int, float, int, str]:
+        common = 0
+        for a, b in zip(item, candidate, strict=False):
+            if a != b:
+                break
+            common += 1
+        ratio = difflib.SequenceMatcher(None, item, candidate).ratio()
+        numbers = item[2:].isdigit() and candidate[2:].isdigit()
+        distance = abs(int(item[2:]) - int(candidate[2:])) if numbers else 0
+        return (common, ratio, -distance, "".join(chr(0x10FFFF - ord(c)) for c in candidate))
+
+    scored = [(score(c), c) for c in candidates if len(c) == len(item) or not is_family(item)]
+    good = [entry for entry in scored if entry[0][1] >= 0.5]
+    return max(good)[1] if good else None

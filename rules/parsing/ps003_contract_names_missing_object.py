@@ -70,8 +70,8 @@ class ContractNamesMissingObjectRule(Rule):
             return not any(fnmatchcase(name, pattern) for name in names)
 
         for intent in contract.deletes:
-            schema, dot, table = intent.root.partition(".")
-            if ((schema, table) if dot else ("public", intent.root)) not in catalog.tables:
+            schema, dot, relname = intent.root.partition(".")
+            if ((schema, relname) if dot else ("public", intent.root)) not in catalog.tables:
                 yield self._missing(context, "delete root", intent.root, tables, intent.origin)
             for key, patterns in (("preserves", intent.preserves), ("removes", intent.removes)):
                 for pattern in patterns:
