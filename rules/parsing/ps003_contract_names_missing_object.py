@@ -88,16 +88,16 @@ class ContractNamesMissingObjectRule(Rule):
                 yield self._missing(
                     context, "tenant_tables", pattern, tables, config, "tenant_tables"
                 )
-        key = contract.tenant_key
-        if key:
+        tenant_key = contract.tenant_key
+        if tenant_key:
             columns = sorted({c.name for table in catalog.tables.values() for c in table.columns})
-            if key not in columns:
-                nearest = _nearest(key, columns)
+            if tenant_key not in columns:
+                nearest = _nearest(tenant_key, columns)
                 yield self.finding(
-                    f"contract tenant_key {key!r}: no table has this column{_hint(nearest)}, "
+                    f"contract tenant_key {tenant_key!r}: no table has this column{_hint(nearest)}, "
                     "so no reference is checked for it",
-                    _place(context, config, "tenant_key", key),
-                    objects=[key],
+                    _place(context, config, "tenant_key", tenant_key),
+                    objects=[tenant_key],
                     fix=f"tenant_key = {nearest!r}" if nearest else None,
                 )
 
