@@ -94,8 +94,8 @@ class ContractNamesMissingObjectRule(Rule):
             if tenant_key not in columns:
                 nearest = _nearest(tenant_key, columns)
                 yield self.finding(
-                    f"contract tenant_key {tenant_key!r}: no table has this column{_hint(nearest)}, "
-                    "so no reference is checked for it",
+                    f"contract tenant_key {tenant_key!r}: no table has this column"
+                    f"{_hint(nearest)}, so no reference is checked for it",
                     _place(context, config, "tenant_key", tenant_key),
                     objects=[tenant_key],
                     fix=f"tenant_key = {nearest!r}" if nearest else None,
