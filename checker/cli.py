@@ -1,7 +1,7 @@
 """The command line: the only place that wires the engine, the rules and the reporters.
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input or usage,
-3 live backend unavailable.
+3 live backend unavailable, 141 the reader of stdout went away (a closed pipe).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from checker.model import Statement
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_BACKEND = 0, 1, 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a reader that stopped early
 
 
 class _Parser(argparse.ArgumentParser):
@@ -538,6 +539,7 @@ def command_inspect(args: argparse.Namespace) -> int:
     from checker.catalog import display_name
     from checker.engine import analyse
     from checker.model import Layer
+    from reports.catalog_report import catalog_document, render_tables_text
 
     settings = Settings(postgres=args.postgres or 17)
     result = analyse(settings, [(path, Layer.BASE) for path in args.paths])
@@ -563,8 +565,9 @@ def command_inspect(args: argparse.Namespace) -> int:
                 }
                 for table in sorted(catalog.tables.values(), key=lambda t: t.qualified)
             ],
+            "catalog": catalog_document(catalog, result.files),
         }
-        _emit(json.dumps(document, indent=2) + "\n", args.output)
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output)
         return EXIT_CLEAN
     lines = [
         f"{files} files, {len(result.sources.statements)} statements "
@@ -574,23 +577,8 @@ def command_inspect(args: argparse.Namespace) -> int:
         "  ".join(f"{key} {value}" for key, value in counts.items() if key in _INSPECT_KEYS),
         "",
     ]
-    indexes_by_table: dict[tuple[str, str], int] = {}
-    for index in catalog.indexes.values():
-        indexes_by_table[index.table] = indexes_by_table.get(index.table, 0) + 1
-    for table in sorted(catalog.tables.values(), key=lambda t: t.qualified):
-        lines.append(
-            f"{display_name(table.qualified)}: {len(table.columns)} columns, "
-            f"{len(table.foreign_keys)} foreign keys, "
-            f"{indexes_by_table.get(table.qualified, 0)} indexes, {len(table.checks)} checks"
-        )
-        for fk in table.foreign_keys:
-            details = fk.foreign_key
-            if details is not None:
-                lines.append(
-                    f"    {','.join(fk.columns)} → {display_name(details.ref_table)}"
-                    f"({','.join(details.ref_columns)}) ON DELETE {details.on_delete.value}"
-                )
-    _emit("\n".join(lines) + "\n", args.output)
+    lines += render_tables_text(catalog)
+    _emit("\n".join(lines).rstrip("\n") + "\n", args.output)
     return EXIT_CLEAN
 
 
@@ -635,6 +623,16 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush finds no broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (captured in tests)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -655,7 +653,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "baseline": command_baseline,
             "rules": command_rules,
         }
-        return handler[args.command](args)
+        status = handler[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return status
+    except BrokenPipeError:
+        # The reader went away (`schema-check rules | head -1`): stop quietly, as
+        # other command-line tools do when SIGPIPE ends them (128 + 13 in a shell).
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except InputError as exc:
         sys.stderr.write(f"schema-check: error: {_one_line(exc)}\n")
         return EXIT_USAGE
