@@ -63,28 +63,47 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check_options(verify)
 
     inspect = commands.add_parser("inspect", help="print what the simulator built from PATHs")
-    inspect.add_argument("paths", nargs="+", type=input_argument, metavar="PATH")
-    inspect.add_argument("--format", choices=["text", "json"], default="text")
-    inspect.add_argument("--output", "-o", type=Path)
+    inspect.add_argument(
+        "paths",
+        nargs="+",
+        type=input_argument,
+        metavar="PATH",
+        help="migrations, SQL files, a drizzle snapshot or a database URL",
+    )
+    inspect.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: each table like psql's \\d; json: the whole catalog",
+    )
+    inspect.add_argument("--output", "-o", type=Path, help="write here, not stdout")
     inspect.add_argument("--postgres", type=int, default=None, help="target major version")
 
     explain = commands.add_parser(
         "explain-delete", help="what deleting one row of TABLE deletes, nulls or is blocked by"
     )
-    explain.add_argument("table", metavar="TABLE")
+    explain.add_argument(
+        "table", metavar="TABLE", help="a table name, schema-qualified if not public"
+    )
     _add_inputs(explain)
-    explain.add_argument("--format", choices=["text", "json"], default="text")
-    explain.add_argument("--output", "-o", type=Path)
+    explain.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    explain.add_argument("--output", "-o", type=Path, help="write here, not stdout")
 
     coverage = commands.add_parser("coverage", help="documented queries × indexes, with verdicts")
     _add_inputs(coverage)
-    coverage.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
-    coverage.add_argument("--format", choices=["text", "json"], default="text")
-    coverage.add_argument("--output", "-o", type=Path)
+    coverage.add_argument(
+        "--queries", action="append", type=Path, default=[], metavar="FILE", help=_QUERIES_HELP
+    )
+    coverage.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output format"
+    )
+    coverage.add_argument("--output", "-o", type=Path, help="write here, not stdout")
 
     baseline = commands.add_parser("baseline", help="record today's findings as accepted")
     _add_inputs(baseline)
-    baseline.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
+    baseline.add_argument(
+        "--queries", action="append", type=Path, default=[], metavar="FILE", help=_QUERIES_HELP
+    )
     baseline.add_argument("--output", "-o", type=Path, required=True, help="baseline file to write")
 
     rules = commands.add_parser("rules", help="list rules, or print one rule's documentation")
@@ -93,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--format", choices=["text", "markdown"], default="text", help="markdown: docs/rules.md"
     )
     return parser
+
+
+_QUERIES_HELP = "documented queries (.sql, one per statement) besides the contract's"
 
 
 def _codes(value: str) -> tuple[str, ...]:
@@ -106,7 +128,9 @@ def _codes(value: str) -> tuple[str, ...]:
 
 def _add_check_options(command: argparse.ArgumentParser) -> None:
     _add_inputs(command)
-    command.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
+    command.add_argument(
+        "--queries", action="append", type=Path, default=[], metavar="FILE", help=_QUERIES_HELP
+    )
     command.add_argument(
         "--select", type=_codes, default=(), metavar="CODES", help="run only these rules/families"
     )
@@ -116,7 +140,7 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--statistics", action="store_true", help="text: end with a count of findings per rule"
     )
-    command.add_argument("--format", choices=FORMATS, default="text")
+    command.add_argument("--format", choices=FORMATS, default="text", help="report format")
     command.add_argument("--output", "-o", type=Path, help="write the report here, not stdout")
     command.add_argument("--html", type=Path, metavar="PATH", help="also write the HTML report")
     command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on new findings")
@@ -152,9 +176,30 @@ def _add_inputs(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "paths", nargs="*", type=input_argument, metavar="PATH", help="more base inputs"
     )
-    command.add_argument("--base", action="append", type=input_argument, default=[], metavar="PATH")
-    command.add_argument("--extension", action="append", type=Path, default=[], metavar="PATH")
-    command.add_argument("--proposal", action="append", type=Path, default=[], metavar="FILE.md")
+    command.add_argument(
+        "--base",
+        action="append",
+        type=input_argument,
+        default=[],
+        metavar="PATH",
+        help="the schema as deployed: migrations, SQL, a drizzle snapshot or a database URL",
+    )
+    command.add_argument(
+        "--extension",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="the change applied on top of the base (migrations or SQL)",
+    )
+    command.add_argument(
+        "--proposal",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE.md",
+        help="a design document whose ```sql blocks are applied last",
+    )
     command.add_argument("--config", type=Path, help="schema-check.toml or pyproject.toml")
     command.add_argument("--postgres", type=int, default=None, help="target major version")
 
