@@ -1,7 +1,8 @@
 """The command line: the only place that wires the engine, the rules and the reporters.
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input or usage,
-3 live backend unavailable, 4 a rule failed with an internal error (PS009).
+3 live backend unavailable, 4 a rule failed with an internal error (PS009),
+141 the reader of stdout went away (a closed pipe).
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import BackendUnavailable, InputError
 from checker.findings import Finding, Severity
 from checker.model import input_argument
-from checker.rule import CODE_PATTERN, DOC_SECTIONS, Rule, RuleMeta, load_plugins, registry
+from checker.rule import (
+    DOC_SECTIONS,
+    Rule,
+    RuleMeta,
+    load_plugins,
+    registry,
+    unknown_selector,
+)
 
 if TYPE_CHECKING:
     from checker.baseline import Baseline, BaselineEntry
@@ -31,6 +39,7 @@ if TYPE_CHECKING:
     from checker.model import Statement
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_BACKEND, EXIT_INTERNAL = 0, 1, 2, 3, 4
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a reader that stopped early
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,33 +66,54 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check_options(verify)
 
     inspect = commands.add_parser("inspect", help="print what the simulator built from PATHs")
-    inspect.add_argument("paths", nargs="+", type=input_argument, metavar="PATH")
-    inspect.add_argument("--format", choices=["text", "json"], default="text")
-    inspect.add_argument("--output", "-o", type=Path)
+    inspect.add_argument(
+        "paths",
+        nargs="+",
+        type=input_argument,
+        metavar="PATH",
+        help="migrations, SQL files, a drizzle snapshot or a database URL",
+    )
+    inspect.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: each table like psql's \\d; json: the whole catalog",
+    )
+    inspect.add_argument("--output", "-o", type=Path, help="write here, not stdout")
     inspect.add_argument("--postgres", type=int, default=None, help="target major version")
 
     explain = commands.add_parser(
         "explain-delete", help="what deleting one row of TABLE deletes, nulls or is blocked by"
     )
-    explain.add_argument("table", metavar="TABLE")
+    explain.add_argument(
+        "table", metavar="TABLE", help="a table name, schema-qualified if not public"
+    )
     _add_inputs(explain)
-    explain.add_argument("--format", choices=["text", "json"], default="text")
-    explain.add_argument("--output", "-o", type=Path)
+    explain.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    explain.add_argument("--output", "-o", type=Path, help="write here, not stdout")
 
     coverage = commands.add_parser("coverage", help="documented queries × indexes, with verdicts")
     _add_inputs(coverage)
-    coverage.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
-    coverage.add_argument("--format", choices=["text", "json"], default="text")
-    coverage.add_argument("--output", "-o", type=Path)
+    coverage.add_argument(
+        "--queries", action="append", type=Path, default=[], metavar="FILE", help=_QUERIES_HELP
+    )
+    coverage.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output format"
+    )
+    coverage.add_argument("--output", "-o", type=Path, help="write here, not stdout")
 
     baseline = commands.add_parser("baseline", help="record today's findings as accepted")
     _add_inputs(baseline)
-    baseline.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
+    baseline.add_argument(
+        "--queries", action="append", type=Path, default=[], metavar="FILE", help=_QUERIES_HELP
+    )
     baseline.add_argument("--output", "-o", type=Path, required=True, help="baseline file to write")
 
     cache = commands.add_parser("cache", help="the run cache: `cache clean` removes it")
-    cache.add_argument("action", choices=["clean"])
-    cache.add_argument("--config", type=Path, help="schema-check.toml or pyproject.toml")
+    cache.add_argument("action", choices=["clean"], help="clean: remove the run cache")
+    cache.add_argument(
+        "--config", type=Path, help="schema-check.toml or pyproject.toml (finds the cache folder)"
+    )
 
     rules = commands.add_parser("rules", help="list rules, or print one rule's documentation")
     rules.add_argument("code", nargs="?", help="a rule code such as NC101")
@@ -93,18 +123,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_QUERIES_HELP = "documented queries (.sql, one per statement) besides the contract's"
+
+
 def _codes(value: str) -> tuple[str, ...]:
-    """A comma list of rule codes (NC101) or families (NC), for --select / --ignore."""
-    items = tuple(item.strip().upper() for item in value.split(",") if item.strip())
-    for item in items:
-        if not (CODE_PATTERN.match(item) or (len(item) == 2 and item.isalpha())):
-            raise argparse.ArgumentTypeError(f"{item!r} is not a rule code (NC101) or family (NC)")
-    return items
+    """A comma list of rule codes (NC101) or families (NC), for --select / --ignore.
+
+    Checked against the registry once the rule packs are loaded (command_check),
+    so an unknown item is refused with the nearest valid one.
+    """
+    return tuple(item.strip().upper() for item in value.split(",") if item.strip())
 
 
 def _add_check_options(command: argparse.ArgumentParser) -> None:
     _add_inputs(command)
-    command.add_argument("--queries", action="append", type=Path, default=[], metavar="FILE")
+    command.add_argument(
+        "--queries", action="append", type=Path, default=[], metavar="FILE", help=_QUERIES_HELP
+    )
     command.add_argument(
         "--select", type=_codes, default=(), metavar="CODES", help="run only these rules/families"
     )
@@ -114,7 +149,7 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--statistics", action="store_true", help="text: end with a count of findings per rule"
     )
-    command.add_argument("--format", choices=FORMATS, default="text")
+    command.add_argument("--format", choices=FORMATS, default="text", help="report format")
     command.add_argument("--output", "-o", type=Path, help="write the report here, not stdout")
     command.add_argument("--html", type=Path, metavar="PATH", help="also write the HTML report")
     command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on new findings")
@@ -145,9 +180,18 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         help="let findings the base already had decide the exit code too",
     )
     command.add_argument("--live", action="store_true", help="also verify on a real server")
-    command.add_argument("--backend", choices=BACKENDS, default="embedded")
-    command.add_argument("--dsn", help="server for --backend dsn (a scratch database is used)")
-    command.add_argument("--pg-image", help="image for --backend docker")
+    command.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="with --live: where the server runs (default: embedded; dsn when --dsn is given)",
+    )
+    command.add_argument(
+        "--dsn",
+        metavar="URL",
+        help="with --live: an existing server (implies --backend dsn; a scratch database is used)",
+    )
+    command.add_argument("--pg-image", help="with --live: image for --backend docker")
     command.add_argument(
         "--rollback",
         action="append",
@@ -162,9 +206,30 @@ def _add_inputs(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "paths", nargs="*", type=input_argument, metavar="PATH", help="more base inputs"
     )
-    command.add_argument("--base", action="append", type=input_argument, default=[], metavar="PATH")
-    command.add_argument("--extension", action="append", type=Path, default=[], metavar="PATH")
-    command.add_argument("--proposal", action="append", type=Path, default=[], metavar="FILE.md")
+    command.add_argument(
+        "--base",
+        action="append",
+        type=input_argument,
+        default=[],
+        metavar="PATH",
+        help="the schema as deployed: migrations, SQL, a drizzle snapshot or a database URL",
+    )
+    command.add_argument(
+        "--extension",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="PATH",
+        help="the change applied on top of the base (migrations or SQL)",
+    )
+    command.add_argument(
+        "--proposal",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE.md",
+        help="a design document whose ```sql blocks are applied last",
+    )
     command.add_argument("--config", type=Path, help="schema-check.toml or pyproject.toml")
     command.add_argument("--postgres", type=int, default=None, help="target major version")
 
@@ -182,6 +247,10 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
                 if config_path is not None:
                     break
     settings = load_settings(config_path) if config_path is not None else Settings()
+    for reference in settings.code_references:
+        problem = unknown_selector(reference.code)
+        if problem is not None:
+            raise InputError(f"{reference.where}: {problem}")
     layers = settings.layers
     settings = replace(
         settings,
@@ -239,10 +308,18 @@ def command_check(args: argparse.Namespace) -> int:
     from checker.engine import analyse_change, judge_change, restore_rules_outcome, run_rules
 
     live = args.live or args.command == "verify"
-    if not live and (args.dsn or args.pg_image or args.rollback or args.backend != "embedded"):
+    if not live and (
+        args.dsn or args.pg_image or args.rollback or args.backend not in (None, "embedded")
+    ):
         raise InputError(
             "--backend, --dsn, --pg-image and --rollback need --live (or `schema-check verify`)"
         )
+    _resolve_backend(args)
+    for option, items in (("--select", args.select), ("--ignore", args.ignore)):
+        for item in items:
+            problem = unknown_selector(item)
+            if problem is not None:
+                raise InputError(f"{option} {item}: {problem}")
     settings = resolve_settings(args)
     select = _selector(args.select, args.ignore)
     cache = None if args.no_cache or live else _cache(args, settings)
@@ -363,6 +440,19 @@ def _selector(selected: Sequence[str], ignored: Sequence[str]) -> Callable[[type
     return select
 
 
+def _resolve_backend(args: argparse.Namespace) -> None:
+    """``--dsn`` means the dsn backend; any other backend with it, or dsn without
+    it, is a contradiction caught before any analysis."""
+    if args.dsn:
+        if args.backend not in (None, "dsn"):
+            raise InputError(f"--dsn is for --backend dsn, not --backend {args.backend}")
+        args.backend = "dsn"
+    elif args.backend == "dsn":
+        raise InputError("--backend dsn needs --dsn URL")
+    elif args.backend is None:
+        args.backend = "embedded"
+
+
 def _matches(code: str, item: str) -> bool:
     return code == item or (len(item) == 2 and code.startswith(item))
 
@@ -441,8 +531,6 @@ def command_cache(args: argparse.Namespace) -> int:
 def _verify_live(result: CheckResult, settings: Settings, args: argparse.Namespace) -> LiveReport:
     from checker.live import verify
 
-    if args.backend == "dsn" and not args.dsn:
-        raise InputError("--backend dsn needs --dsn URL")
     statements = list(result.sources.applied_statements)
     if result.sources.catalogs:  # the verifier replays statements: build the catalog's DDL
         base = result.sources.catalogs[0]
@@ -754,6 +842,7 @@ def command_inspect(args: argparse.Namespace) -> int:
     from checker.catalog import display_name
     from checker.engine import analyse
     from checker.model import Layer
+    from reports.catalog_report import catalog_document, render_tables_text
 
     settings = Settings(postgres=args.postgres or 17)
     result = analyse(settings, [(path, Layer.BASE) for path in args.paths])
@@ -779,8 +868,9 @@ def command_inspect(args: argparse.Namespace) -> int:
                 }
                 for table in sorted(catalog.tables.values(), key=lambda t: t.qualified)
             ],
+            "catalog": catalog_document(catalog, result.files),
         }
-        _emit(json.dumps(document, indent=2) + "\n", args.output)
+        _emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n", args.output)
         return EXIT_CLEAN
     lines = [
         f"{files} files, {len(result.sources.statements)} statements "
@@ -790,23 +880,8 @@ def command_inspect(args: argparse.Namespace) -> int:
         "  ".join(f"{key} {value}" for key, value in counts.items() if key in _INSPECT_KEYS),
         "",
     ]
-    indexes_by_table: dict[tuple[str, str], int] = {}
-    for index in catalog.indexes.values():
-        indexes_by_table[index.table] = indexes_by_table.get(index.table, 0) + 1
-    for table in sorted(catalog.tables.values(), key=lambda t: t.qualified):
-        lines.append(
-            f"{display_name(table.qualified)}: {len(table.columns)} columns, "
-            f"{len(table.foreign_keys)} foreign keys, "
-            f"{indexes_by_table.get(table.qualified, 0)} indexes, {len(table.checks)} checks"
-        )
-        for fk in table.foreign_keys:
-            details = fk.foreign_key
-            if details is not None:
-                lines.append(
-                    f"    {','.join(fk.columns)} → {display_name(details.ref_table)}"
-                    f"({','.join(details.ref_columns)}) ON DELETE {details.on_delete.value}"
-                )
-    _emit("\n".join(lines) + "\n", args.output)
+    lines += render_tables_text(catalog)
+    _emit("\n".join(lines).rstrip("\n") + "\n", args.output)
     return EXIT_CLEAN
 
 
@@ -851,6 +926,16 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush finds no broken pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout is not a real file (captured in tests)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -858,6 +943,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        import rules  # noqa: F401  (declares the built-in codes; imports no rule module)
+
         if args.command in ("baseline", "rules"):
             _load_all_rules()
         handler = {
@@ -870,7 +957,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "rules": command_rules,
             "cache": command_cache,
         }
-        return handler[args.command](args)
+        status = handler[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return status
+    except BrokenPipeError:
+        # The reader went away (`schema-check rules | head -1`): stop quietly, as
+        # other command-line tools do when SIGPIPE ends them (128 + 13 in a shell).
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except InputError as exc:
         sys.stderr.write(f"schema-check: error: {_one_line(exc)}\n")
         return EXIT_USAGE

@@ -97,6 +97,17 @@ class Layers:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeReference:
+    """A rule code or family the config names, and where (``path:line:col: key``).
+
+    Kept so the CLI can refuse unknown codes once every rule pack is loaded.
+    """
+
+    code: str
+    where: str
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     postgres: int = 17
     # None: each folder's runner comes from its layout (checker/runners.py); a runner
@@ -109,6 +120,7 @@ class Settings:
     ignore: tuple[str, ...] = ()  # rule codes or families (e.g. "NC107", "NC")
     baseline: Path | None = None
     path: Path | None = None  # the file the settings came from
+    code_references: tuple[CodeReference, ...] = ()  # ignore entries and [severity] keys
 
     def is_ignored(self, code: str) -> bool:
         return any(
@@ -205,6 +217,11 @@ def settings_from_mapping(
     for item in ignore:
         if not (CODE_PATTERN.match(item) or (len(item) == 2 and item.isupper())):
             raise where.error("ignore", f"{item!r} is not a rule code (NC101) or family (NC)")
+    references = tuple(
+        CodeReference(item, where.place(item, "ignore", "ignore")) for item in ignore
+    ) + tuple(
+        CodeReference(code, where.place(code, "severity", f"severity.{code}")) for code in severity
+    )
     baseline_value = data.get("baseline")
     if baseline_value is not None and not isinstance(baseline_value, str):
         raise where.error("baseline", "must be a path string")
@@ -219,6 +236,7 @@ def settings_from_mapping(
         ignore=ignore,
         baseline=baseline,
         path=path,
+        code_references=references,
     )
 
 
@@ -251,6 +269,27 @@ class _Where:
         if key_line is not None:
             start, end = key_line.start(), key_line.end()
         return Origin(str(self.path), start, end, -1, Layer.EXTENSION)
+
+    def place(self, token: str, section: str, key: str) -> str:
+        """``path:line:col: key`` of ``token`` in the file: its first mention as a
+        word outside comments, after the ``section`` header or key when there is one."""
+        anchor = re.compile(
+            r"^[ \t]*(\[[ \t]*"
+            + re.escape(self.prefix + section)
+            + r"[ \t]*\]|"
+            + re.escape(section)
+            + r"[ \t]*=)",
+            re.M,
+        ).search(self.text)
+        word = re.compile(r"(?<![A-Za-z0-9_])" + re.escape(token) + r"(?![A-Za-z0-9_])")
+        for start in (anchor.start() if anchor else 0, 0):
+            for found in word.finditer(self.text, start):
+                line_start = self.text.rfind("\n", 0, found.start()) + 1
+                if "#" in self.text[line_start : found.start()]:
+                    continue  # in a comment
+                line = self.text.count("\n", 0, found.start()) + 1
+                return f"{self.path}:{line}:{found.start() - line_start + 1}: {self.prefix}{key}"
+        return f"{self.path}: {self.prefix}{key}"
 
     def error(self, key: str, message: str) -> ConfigError:
         return ConfigError(f"{self.path}: {self.prefix}{key}: {message}")

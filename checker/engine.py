@@ -24,7 +24,7 @@ from checker.config import Settings
 from checker.errors import InputError
 from checker.findings import Finding, Severity
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
-from checker.rule import Rule, RuleContext, registry
+from checker.rule import Rule, RuleContext, registry, selects, unknown_selector
 from checker.simulation import EventKind, SimulationResult
 from checker.sources import SourceSet, load_sources
 
@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
+# The list takes anything up to "]" so that a misspelt code (fk204, FK2O4) is
+# reported instead of turning the comment into "ignore every rule".
 _SUPPRESSION = re.compile(
-    r"--\s*schema-check:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<codes>[A-Z0-9,\s]*)\])?",
+    r"--\s*schema-check:\s*(?P<kind>ignore-file|ignore)(?:\[(?P<codes>[^\]\n]*)\])?",
 )
 
 
@@ -295,9 +297,16 @@ def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
     """Keep the text of files that declare queries and intents, so findings
     about them can show ``file:line:col`` and an excerpt."""
     contract = settings.contract
-    origins = [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
-    for origin in origins:
-        path = origin.file if origin is not None else None
+    paths = [
+        o.file
+        for o in [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
+        if o
+    ]
+    if settings.path is not None and (
+        contract.volumes or contract.tenant_key or contract.tenant_tables
+    ):
+        paths.append(str(settings.path))  # findings about these keys point into the file
+    for path in paths:
         if path and path not in sources.files:
             try:
                 sources.add_text(path, Path(path).read_text(encoding="utf-8"))
@@ -330,6 +339,7 @@ def run_rules(
         external=tuple(external),
         change=result.change_facts,
     )
+    check_suppression_codes(result.sources)
     findings: list[Finding] = []
     ran: list[str] = []
     for code, rule_class in registry().items():
@@ -525,13 +535,37 @@ def apply_suppressions(
         primary = finding.primary
         spans = by_file.get(primary.file, []) if primary else []
         if primary and any(
-            s.start <= primary.start <= s.end and (s.codes is None or finding.code in s.codes)
+            s.start <= primary.start <= s.end
+            and (s.codes is None or any(selects(finding.code, item) for item in s.codes))
             for s in spans
         ):
             suppressed += 1
             continue
         kept.append(finding)
     return kept, suppressed
+
+
+def check_suppression_codes(sources: SourceSet) -> None:
+    """Refuse a suppression comment that names no registered rule or family.
+
+    A misspelt code would otherwise silence nothing (or, unparsed, everything)
+    without a word. Raises InputError at the code's ``file:line:col``.
+    """
+    for path, source in sources.files.items():
+        if "schema-check:" not in source.text:
+            continue
+        for match in _SUPPRESSION.finditer(source.text):
+            raw = match.group("codes")
+            if raw is None:
+                continue
+            offset = match.start("codes")
+            for item in raw.split(","):
+                code = item.strip()
+                problem = unknown_selector(code) if code else None
+                if problem is not None:
+                    line, column = source.line_col(offset + len(item) - len(item.lstrip()))
+                    raise InputError(f"{path}:{line}:{column}: suppression comment: {problem}")
+                offset += len(item) + 1
 
 
 def _suppressions(sources: SourceSet) -> dict[str, list[_Suppression]]:

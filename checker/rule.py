@@ -8,6 +8,7 @@ Codes match ``^[A-Z]{2}\\d{3}$``, are unique, and are never reused.
 
 from __future__ import annotations
 
+import difflib
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -213,12 +214,90 @@ def registry() -> Mapping[str, type[Rule]]:
     return dict(sorted(_REGISTRY.items()))
 
 
+_DECLARED: set[str] = set()
+_plugins_loaded = False
+
+
+def declare_codes(codes: Iterable[str]) -> None:
+    """Record built-in codes whose modules are not imported yet (the rules package's
+    static table), so a selector can be checked without importing every rule."""
+    _DECLARED.update(codes)
+
+
+def known_codes() -> list[str]:
+    """Every code a selector may name: the declared built-in ones and every registered rule."""
+    return sorted(_DECLARED | set(_REGISTRY))
+
+
+def _names_known(item: str, codes: Sequence[str], *, families: bool) -> bool:
+    return item in codes or (families and is_family(item) and any(c[:2] == item for c in codes))
+
+
 def load_plugins() -> list[str]:
     """Import third-party rule packs registered in the ``schema_check.rules`` entry-point group."""
     from importlib import metadata  # 20 ms of imports, only when rules are loaded
+
+    global _plugins_loaded
+    _plugins_loaded = True
 
     loaded: list[str] = []
     for entry in metadata.entry_points(group="schema_check.rules"):
         entry.load()
         loaded.append(entry.name)
     return loaded
+
+
+# -- codes, families and selectors --------------------------------------------
+# The one place that says what a rule code or family given by a user means;
+# the CLI, the config and suppression comments all ask here, after the
+# third-party packs are loaded, so a pack's codes are as valid as ours.
+
+
+def is_family(item: str) -> bool:
+    """A two-letter family such as ``FK`` (whether any rule has it or not)."""
+    return len(item) == 2 and item.isalpha() and item.isupper()
+
+
+def selects(code: str, item: str) -> bool:
+    """Whether ``item`` (a code such as FK204 or a family such as FK) covers ``code``."""
+    return code == item or (is_family(item) and code.startswith(item))
+
+
+def unknown_selector(item: str, *, families: bool = True) -> str | None:
+    """Why ``item`` names no registered rule (with the nearest valid one), or None.
+
+    A family is valid when some registered rule belongs to it.
+    """
+    codes = known_codes()
+    if _names_known(item, codes, families=families):
+        return None
+    if not _plugins_loaded:  # a plugin's code is valid too: load them before refusing
+        load_plugins()
+        codes = known_codes()
+        if _names_known(item, codes, families=families):
+            return None
+    candidates = codes + (sorted({c[:2] for c in codes}) if families else [])
+    nearest = _nearest(item.upper(), candidates)
+    kind = "rule family" if is_family(item) else "rule code"
+    hint = f" (did you mean {nearest}?)" if nearest else ""
+    return f"unknown {kind} {item!r}{hint}; `schema-check rules` lists them"
+
+
+def _nearest(item: str, candidates: Sequence[str]) -> str | None:
+    """The candidate most like ``item``: the longest common start first (a code's
+    family and hundred are what a typo rarely gets wrong), then similarity."""
+
+    def score(candidate: str) -> tuple[int, float, int, str]:
+        common = 0
+        for a, b in zip(item, candidate, strict=False):
+            if a != b:
+                break
+            common += 1
+        ratio = difflib.SequenceMatcher(None, item, candidate).ratio()
+        numbers = item[2:].isdigit() and candidate[2:].isdigit()
+        distance = abs(int(item[2:]) - int(candidate[2:])) if numbers else 0
+        return (common, ratio, -distance, "".join(chr(0x10FFFF - ord(c)) for c in candidate))
+
+    scored = [(score(c), c) for c in candidates if len(c) == len(item) or not is_family(item)]
+    good = [entry for entry in scored if entry[0][1] >= 0.5]
+    return max(good)[1] if good else None

@@ -305,6 +305,9 @@ class ReportModel:
     baseline: tuple[tuple[str, str], ...]
     problems: tuple[str, ...]  # parts of the model that could not be built
     has_extension: bool = True  # no extension column (and no "Extension 0") without one
+    judged: bool = False  # findings are split into introduced and pre-existing
+    pre_existing: tuple[FindingGroup, ...] = ()  # the base's own findings, by rule
+    pre_existing_count: int = 0
 
 
 # ---------------------------------------------------------------------------
@@ -324,10 +327,14 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
     all_findings = findings + [f for f in live_findings if f not in known]
     # Most severe first, then in file order: what a reader should look at first.
     all_findings.sort(key=lambda f: (-f.severity.rank, *f.sort_key()))
+    # Judged against a base (--since, a baseline, or an extension on its base): the
+    # change's findings are the list; the base's own are one line per rule below it.
+    earlier = [f for f in all_findings if f.introduced is False]
+    shown = [f for f in all_findings if f.introduced is not False]
     rows = tuple(
-        replace(_finding_row(f, files, metas), order=number)
-        for number, f in enumerate(all_findings)
+        replace(_finding_row(f, files, metas), order=number) for number, f in enumerate(shown)
     )
+    earlier_rows = tuple(_finding_row(f, files, metas) for f in earlier)
     graph = _safe(lambda: _graph_view(result.graph, all_findings), None, problems, "FK graph")
     closures = _safe(lambda: tuple(_closures(result)), (), problems, "deletion closures")
     coverage, coverage_note = _safe(
@@ -356,6 +363,9 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         has_extension=bool(layers.extension or layers.proposal or result.change is not None),
         findings=rows,
         groups=_groups(rows),
+        judged=any(f.introduced is not None for f in all_findings),
+        pre_existing=_groups(earlier_rows),
+        pre_existing_count=len(earlier_rows),
         grouped=len(rows) > GROUP_DEFAULT_ABOVE,
         filter_severities=tuple(
             (s.value, sum(1 for r in rows if r.severity == s.value)) for s in Severity

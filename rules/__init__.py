@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from checker.findings import Severity
-from checker.rule import RuleMeta
+from checker.rule import RuleMeta, declare_codes
 
 # (code, kebab-case name, module under ``rules`` (its folder is the family), default
 # severity, summary): what listing and reporting need without importing the rule
@@ -334,6 +334,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("PS001", "parse-error", "parsing.ps001_parse_error", "error", "statement does not parse"),
     ("PS002", "not-analysed", "parsing.ps002_not_analysed", "info", "statement not analysed"),
     (
+        "PS003",
+        "contract-names-missing-object",
+        "parsing.ps003_contract_names_missing_object",
+        "error",
+        "the contract names a table or column the schema does not have",
+    ),
+    (
         "PS009",
         "rule-crashed",
         "parsing.ps009_rule_crashed",
@@ -367,6 +374,7 @@ RULE_TABLE: tuple[RuleRow, ...] = tuple(
     RuleRow(code, name, module.partition(".")[0], f"{__name__}.{module}", severity, summary)
     for code, name, module, severity, summary in _ROWS
 )
+declare_codes(row.code for row in RULE_TABLE)
 
 
 def load_builtin_rules(select: Callable[[RuleRow], bool] | None = None) -> list[str]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
+from checker.cli import build_parser, main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -163,7 +165,147 @@ def test_select_ignore_and_statistics(capsys: pytest.CaptureFixture[str]) -> Non
     codes = {match.group(1) for match in statistics if match}
     assert codes and all(c.startswith("FK") or c == "IX303" for c in codes)
     assert "FK204" not in codes
-    with pytest.raises(SystemExit) as exited:
-        main([*args, "--select", "nope"])
-    assert exited.value.code == 2
-    assert "is not a rule code" in capsys.readouterr().err
+    assert main([*args, "--select", "nope"]) == 2
+    assert "unknown rule code 'NOPE'" in capsys.readouterr().err
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    found: dict[str, argparse.ArgumentParser] = {}
+    for action in parser._actions:  # argparse has no public walk of its parsers
+        if isinstance(action, argparse._SubParsersAction):
+            found.update(action.choices)
+    return found
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    parser = build_parser()
+    commands = _subparsers(parser)
+    assert {"check", "verify", "inspect", "rules", "coverage", "baseline"} <= set(commands)
+    missing = [
+        f"{name} {action.option_strings[0] if action.option_strings else action.dest}"
+        for name, command in [("schema-check", parser), *sorted(commands.items())]
+        for action in command._actions
+        if not isinstance(action, argparse._SubParsersAction)
+        and not (action.help and action.help.strip())
+    ]
+    assert missing == [], f"options without help text: {missing}"
+
+
+@pytest.mark.parametrize("args", [["rules"], ["rules", "--format", "markdown"]])
+def test_a_reader_that_stops_early_ends_the_run_quietly(args: list[str]) -> None:
+    # the read end is closed before anything is written: every write meets a broken pipe
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "checker.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=REPO,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert completed.stderr == ""
+    assert completed.returncode == 141  # 128 + SIGPIPE, as a shell reports `yes | head -1`
+
+
+def test_rules_piped_into_head_prints_no_traceback() -> None:
+    completed = subprocess.run(
+        ["sh", "-c", f"{sys.executable} -m checker.cli rules --format markdown | head -1"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        check=False,
+    )
+    assert completed.stdout == "# schema-check rules\n"
+    assert completed.stderr == ""
+
+
+INSPECTED = (
+    "CREATE EXTENSION IF NOT EXISTS vector;\n"
+    "CREATE TYPE mood AS ENUM ('ok', 'sad');\n"
+    "CREATE TABLE p (id int PRIMARY KEY, m mood NOT NULL DEFAULT 'ok', CHECK (id > 0));\n"
+    "CREATE TABLE c (\n"
+    "    id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+    "    p_id int REFERENCES p ON DELETE CASCADE ON UPDATE SET NULL,\n"
+    "    code text,\n"
+    "    UNIQUE (p_id)\n"
+    ");\n"
+    "CREATE INDEX c_code_idx ON c (code DESC) INCLUDE (p_id) WHERE code IS NOT NULL;\n"
+    "CREATE VIEW v AS SELECT 1;\n"
+    "CREATE FUNCTION f(int) RETURNS int LANGUAGE sql IMMUTABLE AS 'select 1';\n"
+)
+
+
+def test_inspect_describes_each_table_like_psql(tmp_path: Path) -> None:
+    sql = tmp_path / "s.sql"
+    sql.write_text(INSPECTED)
+    completed = _run("inspect", str(sql))
+    assert completed.returncode == 0, completed.stderr
+    text = completed.stdout
+    described_c = text[text.index('Table "public.c"') : text.index('Table "public.p"')]
+    assert described_c.splitlines() == [
+        'Table "public.c"',
+        "Column | Type    | Collation | Nullable | Default",
+        "-------+---------+-----------+----------+-----------------------------",
+        "id     | integer |           | not null | generated always as identity",
+        "p_id   | integer |           |          |",
+        "code   | text    |           |          |",
+        "Primary key:",
+        '    "c_pkey" (id)',
+        "Unique constraints:",
+        '    "c_p_id_key" UNIQUE (p_id)',
+        "Indexes:",
+        '    "c_code_idx" btree (code DESC) INCLUDE (p_id) WHERE code IS NOT NULL',
+        '    "c_p_id_key" UNIQUE CONSTRAINT, btree (p_id)',
+        '    "c_pkey" PRIMARY KEY, btree (id)',
+        "Foreign-key constraints:",
+        '    "c_p_id_fkey" FOREIGN KEY (p_id) REFERENCES p(id) ON UPDATE SET NULL '
+        "ON DELETE CASCADE",
+        "",
+    ]
+    described_p = text[text.index('Table "public.p"') :]
+    assert "m      | mood    |           | not null | 'ok'" in described_p
+    assert 'Check constraints:\n    "p_id_check" CHECK (id > 0)\n' in described_p
+    assert (
+        'Referenced by:\n    TABLE "c" CONSTRAINT "c_p_id_fkey" FOREIGN KEY (p_id) '
+        "REFERENCES p(id) ON UPDATE SET NULL ON DELETE CASCADE\n"
+    ) in described_p
+
+
+def test_inspect_json_is_the_whole_catalog_and_deterministic(tmp_path: Path) -> None:
+    sql = tmp_path / "s.sql"
+    sql.write_text(INSPECTED)
+    first = _run("inspect", str(sql), "--format", "json")
+    assert first.returncode == 0, first.stderr
+    assert _run("inspect", str(sql), "--format", "json").stdout == first.stdout
+    document = json.loads(first.stdout)
+    assert document["tables"] == 2 and document["indexes"] == 4  # the counts stay
+    catalog = document["catalog"]
+    assert [t["name"] for t in catalog["tables"]] == ["c", "p"]
+    c = catalog["tables"][0]
+    assert [(col["name"], col["type"], col["not_null"]) for col in c["columns"]] == [
+        ("id", "integer", True),
+        ("p_id", "integer", False),
+        ("code", "text", False),
+    ]
+    assert c["columns"][0]["origin"] == {"file": str(sql), "line": 5, "column": 5}
+    [fk] = c["foreign_keys"]
+    assert fk["foreign_key"]["on_delete"] == "cascade"
+    assert fk["foreign_key"]["ref_table"] == ["public", "p"]
+    assert [i["definition"] for i in c["indexes"]] == [
+        "btree (code DESC) INCLUDE (p_id) WHERE code IS NOT NULL",
+        "UNIQUE CONSTRAINT, btree (p_id)",
+        "PRIMARY KEY, btree (id)",
+    ]
+    p = catalog["tables"][1]
+    assert p["referenced_by"][0]["constraint"] == "c_p_id_fkey"
+    assert [e["labels"] for e in catalog["enums"]] == [["ok", "sad"]]
+    assert [e["name"] for e in catalog["extensions"]] == ["vector"]
+    assert [v["name"] for v in catalog["views"]] == ["v"]
+    assert [(f["name"], f["volatility"]) for f in catalog["functions"]] == [("f", "immutable")]
+    assert [s["name"] for s in catalog["sequences"]] == ["c_id_seq"]

@@ -358,11 +358,14 @@ def test_intent_about_an_unknown_table_points_at_its_root_line(tmp_path: Path) -
 
     contract = '[contract]\n\n[[contract.delete]]\nroot = "acount"\npreserves = ["note"]\n'
     (tmp_path / "schema-check.toml").write_text(contract)  # so the finding can show its line
-    result = run_sql(
-        tmp_path, "CREATE TABLE account (id int PRIMARY KEY);\n", contract=contract, only="FK205"
-    )
-    [finding] = result.findings
-    assert finding.primary is not None
-    source = result.files[finding.primary.file]
-    assert source.line_col(finding.primary.start) == (4, 1)
-    assert "'acount'" in finding.message
+    sql = "CREATE TABLE account (id int PRIMARY KEY);\n"
+    assert run_sql(tmp_path, sql, contract=contract, only="FK205").findings == []
+    # the names the schema lacks are PS003's: one error each, at the name itself
+    result = run_sql(tmp_path, sql, contract=contract, only="PS003")
+    root, preserved = result.findings
+    assert root.primary is not None and preserved.primary is not None
+    source = result.files[root.primary.file]
+    assert source.line_col(root.primary.start) == (4, 9)
+    assert "'acount'" in root.message and "(nearest: account)" in root.message
+    assert source.line_col(preserved.primary.start) == (5, 15)
+    assert "'note'" in preserved.message

@@ -107,6 +107,30 @@ def test_markdown_heads_with_the_change(
     assert "pre-existing: 1 findings the base already had" in out
 
 
+def test_html_lists_the_change_and_folds_the_base_to_one_line_per_rule(
+    project: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    base, change = project
+    html = tmp_path / "report.html"
+    code, _ = _run(["--base", str(base), "--extension", str(change), "--html", str(html)], capsys)
+    assert code == 1
+    page = html.read_text(encoding="utf-8")
+    listed = page.split('id="findings-table"')[1].split("</table>")[0]
+    assert "MG411" in listed and "IX303" not in listed
+    folded = page.split('id="pre-existing"')[1].split("</details>\n  \n")[0]
+    assert "1 finding the base already had" in folded
+    assert re.search(r"<code>IX303</code>.*?<td class=\"num\">1</td>", folded, flags=re.S)
+    assert "Findings the change introduces" in page
+    # nothing introduced: the page says so, the base's finding is still there
+    (change / "0002_nickname.sql").write_text("CREATE TABLE tag (id int PRIMARY KEY);\n")
+    code, _ = _run(["--base", str(base), "--extension", str(change), "--html", str(html)], capsys)
+    page = html.read_text(encoding="utf-8")
+    assert code == 0 and "The change introduces no finding." in page
+    assert 'id="pre-existing"' in page and "<code>IX303</code>" in page
+
+
 def test_baseline_marks_instead_of_hiding_and_select_resolves_nothing_it_did_not_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -77,3 +77,23 @@ def test_entry_point_pack_is_listed_and_runs(tmp_path: Path) -> None:
     checked = _run(tmp_path, "check", "--base", str(sql), "--fail-on", "warning")
     assert checked.returncode == 1
     assert "AC101 warning table account has no created_at" in checked.stdout
+
+
+def test_pack_codes_are_valid_selectors_once_loaded(tmp_path: Path) -> None:
+    sql = tmp_path / "schema.sql"
+    sql.write_text("CREATE TABLE account (id int PRIMARY KEY);\n")
+    base = ["check", "--base", str(sql), "--fail-on", "warning"]
+    for selector in ("AC101", "AC"):
+        checked = _run(tmp_path, *base, "--select", selector)
+        assert checked.returncode == 1, checked.stderr
+        assert "AC101 warning table account has no created_at" in checked.stdout
+    config = tmp_path / "schema-check.toml"
+    config.write_text('ignore = ["AC101"]\n')
+    assert _run(tmp_path, *base, "--config", str(config)).returncode == 0
+    config.write_text('[severity]\nAC101 = "info"\n')
+    assert _run(tmp_path, *base, "--config", str(config)).returncode == 0
+    sql.write_text("-- schema-check: ignore[AC101]\nCREATE TABLE account (id int PRIMARY KEY);\n")
+    assert _run(tmp_path, *base).returncode == 0
+    typo = _run(tmp_path, *base, "--select", "AC110")
+    assert typo.returncode == 2
+    assert "unknown rule code 'AC110' (did you mean AC101?)" in typo.stderr

@@ -11,7 +11,6 @@ from checker.graph import DeletePath, FkEdge
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     closure_of,
-    contract_location,
     edge_location,
     fk_clause,
     root_key,
@@ -83,14 +82,7 @@ class PreserveBrokenRule(Rule):
         catalog = context.catalog
         root = root_key(intent.root)
         if root not in catalog.tables:
-            yield self.finding(
-                f"contract delete intent names root {intent.root!r}, which is not a table of the "
-                f"schema: its preserves cannot be checked",
-                contract_location(context.settings, intent),
-                severity=Severity.WARNING,
-                objects=[intent.root],
-            )
-            return
+            return  # PS003 reports the name the schema does not have
         preserved = set(tables_matching(catalog, intent.preserves)) - {root}
         closure = closure_of(context, root)
         root_name = display_name(root)

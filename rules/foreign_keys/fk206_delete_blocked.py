@@ -13,7 +13,6 @@ from rules.foreign_keys._common import (
     action_sql,
     cascade_note,
     closure_of,
-    contract_location,
     edge_location,
     fk_clause,
     nulling_fails,
@@ -75,15 +74,7 @@ class DeleteBlockedRule(Rule):
         for intent in context.settings.contract.deletes:
             root = root_key(intent.root)
             if root not in context.catalog.tables:
-                if intent.removes:
-                    yield self.finding(
-                        f"contract delete intent names root {intent.root!r}, which is not a table "
-                        f"of the schema: its removes cannot be checked",
-                        contract_location(context.settings, intent),
-                        severity=Severity.WARNING,
-                        objects=[intent.root],
-                    )
-                continue
+                continue  # PS003 reports the name the schema does not have
             closure = closure_of(context, root)
             yield from self._blocking(context, closure)
             if intent.removes:
@@ -149,15 +140,7 @@ class DeleteBlockedRule(Rule):
     ) -> Iterator[Finding]:
         catalog = context.catalog
         root = display_name(closure.root)
-        targets = tables_matching(catalog, intent.removes)
-        if not targets:
-            yield self.finding(
-                f"contract delete intent for {root}: removes {list(intent.removes)} "
-                "matches no table",
-                contract_location(context.settings, intent),
-                severity=Severity.WARNING,
-                objects=[root],
-            )
+        targets = tables_matching(catalog, intent.removes)  # PS003 reports those matching none
         for table in targets:
             if table == closure.root or table in closure.deleted or table in closure.blocking:
                 continue
