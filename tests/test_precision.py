@@ -52,6 +52,24 @@ EXPECTED: dict[str, list[Row]] = {
     "temp_table_as/good": [
         ("MG409", "0001_dedupe.sql", 5, "warning"),
     ],
+    # the same in a Prisma folder: the temporary table lives until the folder's run ends
+    "prisma_temp_table_as/bad": [
+        ("MG406", "20240201000000_dedupe/migration.sql", 4, "error"),
+        ("MG409", "20240201000000_dedupe/migration.sql", 5, "warning"),
+    ],
+    "prisma_temp_table_as/good": [
+        ("MG409", "20240201000000_dedupe/migration.sql", 6, "warning"),
+    ],
+    # Prisma's generated foreign key names grow past 63 bytes too
+    "prisma_truncated_drop/bad": [
+        ("MG409", "20240301000000_refresh_fks/migration.sql", 2, "warning"),
+        ("NC104", "20240301000000_refresh_fks/migration.sql", 2, "warning"),
+        ("NC104", "20240301000000_refresh_fks/migration.sql", 5, "warning"),
+        ("NC108", "20240301000000_refresh_fks/migration.sql", 5, "error"),
+    ],
+    "prisma_truncated_drop/good": [
+        ("MG409", "20240301000000_refresh_fks/migration.sql", 2, "warning"),
+    ],
     # a long name in DROP CONSTRAINT IF EXISTS truncates to a live foreign key's name
     "truncated_drop/bad": [
         ("MG409", "0001_refresh_fks.sql", 1, "warning"),
@@ -117,6 +135,14 @@ def test_truncated_drop_names_both_objects_and_the_loss() -> None:
     assert "team_member_invitation_reminder_invitation_id_team_member_invitations_id_fk" in message
     assert "team_member_invitation_reminder_invitation_id_team_member_invitation_id_fk" in message
     assert "foreign key to team_member_invitation is lost" in message
+
+
+def test_prisma_truncation_speaks_prisma() -> None:
+    findings = check("prisma_truncated_drop/bad")
+    (error,) = [f for f in findings if f["severity"] == "error"]
+    assert "foreign key to TeamMemberInvitation is lost" in error["message"]
+    for long_name in [f for f in findings if f["code"] == "NC104"]:
+        assert 'map: "name"' in long_name["fix"] and "drizzle" not in long_name["fix"]
 
 
 @pytest.mark.parametrize("runner", ["per-file", "prisma"])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from checker.config import Runner
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.runners import runner_for
 from checker.simulation import EventKind, Identifier
 from rules.naming._common import identifier_index, order_key
 
@@ -64,6 +66,11 @@ class IdentifierTooLongRule(Rule):
         for text in uses:
             by_cut.setdefault(_cut(text), set()).add(text)
         collided = _collided_names(context, by_cut)
+        runners: dict[str, Runner | None] = {}
+        for parsed in context.statements:
+            if parsed.origin.file not in runners:
+                in_use = runner_for(parsed.statement.migration, context.settings)
+                runners[parsed.origin.file] = None if in_use.assumed else in_use.runner
         for text, places in sorted(uses.items(), key=lambda item: _first(item[1])):
             places.sort(key=lambda i: order_key(i.origin))
             cut = _cut(text)
@@ -71,24 +78,24 @@ class IdentifierTooLongRule(Rule):
             if clash is None:
                 others = sorted(by_cut[cut] - {text})
                 for in_statement in _per_statement(places):
-                    yield self._too_long(in_statement, cut, others)
+                    runner = runners.get(in_statement[0].origin.file)
+                    yield self._too_long(in_statement, cut, others, runner)
             elif min(by_cut[cut]) == text:  # one error per clashing group
                 yield self._clash(clash, places[0], cut, sorted(by_cut[cut]))
 
-    def _too_long(self, places: list[Identifier], cut: str, others: list[str]) -> Finding:
+    def _too_long(
+        self, places: list[Identifier], cut: str, others: list[str], runner: Runner | None
+    ) -> Finding:
         first = places[0]
         locations = [Location.of(p.origin, "also used here") for p in places[1:MAX_RELATED]]
         details = [f"written ({first.byte_length} bytes): {first.text}", f"stored: {cut}"]
-        details += [f"also truncates to the same name (no clash): {o}" for o in others]
+        details += [f"written elsewhere, stored under the same name: {o}" for o in others]
         return self.finding(
             f'identifier "{first.text}" is {first.byte_length} bytes; PostgreSQL '
             f'silently truncates it to "{cut}", so the catalog name differs from the written one',
             [first.origin, *locations],
             objects=[cut],
-            fix=(
-                "give it an explicit name of at most 63 bytes (in drizzle: "
-                "foreignKey({ columns, foreignColumns, name }))"
-            ),
+            fix=f"give it an explicit name of at most 63 bytes{_how_to_name(runner)}",
             details=details,
         )
 
@@ -141,3 +148,15 @@ def _collided_names(
             failed = event.kind is EventKind.DUPLICATE
             found[short] = (Location.of(event.origin, "clash"), failed)
     return found
+
+
+def _how_to_name(runner: Runner | None) -> str:
+    """Where the ORM that wrote the migration takes an explicit name."""
+    if runner is Runner.DRIZZLE:
+        return (
+            " (in the drizzle schema: foreignKey({ columns, foreignColumns, name }), "
+            'index("name"), unique("name"))'
+        )
+    if runner is Runner.PRISMA:
+        return ' (in schema.prisma: map: "name" on @relation, @@index, @@unique or @id)'
+    return ""

@@ -73,22 +73,33 @@ class TruncationHitsOtherObjectRule(Rule):
         for parsed in context.statements:
             key = (parsed.origin.file, parsed.origin.statement)
             by_statement.setdefault(key, []).append(parsed)
+        created_at: dict[str, Origin] = {}  # display name -> the statement that created it
         for event in context.events:
+            if event.object_kind not in _KINDS:
+                continue
+            if event.kind is EventKind.CREATED:
+                created_at[event.name] = event.statement.origin
+                continue
             if event.kind not in (EventKind.DROPPED, EventKind.RENAMED, EventKind.ALTERED):
                 continue
-            if event.object_kind not in _KINDS or event.previous is None:
+            previous = event.previous or created_at.get(event.name)
+            if event.kind is EventKind.RENAMED and previous is not None:
+                prefix, dot, _ = event.name.rpartition(".")
+                created_at[f"{prefix}{dot}{event.detail}"] = previous
+            if previous is None:
                 continue
             stored = event.name.rsplit(".", 1)[-1]
             written = _long_names(event.statement.identifiers, stored)
             if not written:
                 continue
-            creation = by_statement.get((event.previous.file, event.previous.statement), [])
+            creation = by_statement.get((previous.file, previous.statement), [])
             created = {i.text for p in creation for i in _long_names(p.identifiers, stored)}
             plain = {i.text for p in creation for i in p.identifiers}
             name = written[0]
             if not created or name.text in plain:
                 continue  # created under the same long name, or under the short one
-            yield self._finding(context, event.object_kind, event.previous, name, created, creation)
+            effect = _effect(event.kind, event.detail, creation, stored, event.object_kind)
+            yield self._finding(context, event.object_kind, previous, name, created, effect)
 
     def _finding(
         self,
@@ -97,11 +108,10 @@ class TruncationHitsOtherObjectRule(Rule):
         created_at: Origin,
         written: Identifier,
         created: set[str],
-        creation: list[ParsedStatement],
+        lost: str,
     ) -> Finding:
         other = sorted(created)[0]
         stored = written.truncated
-        lost = _what_is_lost(creation, stored, kind)
         where = relative(context.sources, created_at)
         return self.finding(
             f'"{written.text}" is cut to 63 bytes, "{stored}", which is {kind} '
@@ -130,6 +140,17 @@ def _nodes(root: Any) -> Iterator[Any]:
             stack.extend(getattr(value, attribute) for attribute in value)
         elif isinstance(value, tuple | list):
             stack.extend(value)
+
+
+def _effect(
+    kind: EventKind, new_name: str, creation: list[ParsedStatement], stored: str, object_kind: str
+) -> str:
+    """What the statement does to the object it really hits."""
+    if kind is EventKind.RENAMED:
+        return f'renames it to "{new_name}": later statements that name it by its own name miss it'
+    if kind is EventKind.ALTERED:
+        return "changes it instead of the one the author meant"
+    return _what_is_lost(creation, stored, object_kind)
 
 
 def _what_is_lost(creation: list[ParsedStatement], stored: str, kind: str) -> str:
