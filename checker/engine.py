@@ -12,7 +12,7 @@ import os
 import re
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
@@ -22,7 +22,7 @@ from checker.cache import Cache, fingerprint_inputs
 from checker.change import ChangeFacts, ChangeSummary, judge, point_at_change
 from checker.config import Settings
 from checker.errors import InputError
-from checker.findings import Finding, Severity
+from checker.findings import Finding, Location, Severity
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
 from checker.rule import Rule, RuleContext, registry, selects, unknown_selector
 from checker.simulation import EventKind, SimulationResult
@@ -347,7 +347,7 @@ def run_rules(
             continue
         ran.append(code)
         findings.extend(_guarded(code, rule_class, context))
-    kept, suppressed = apply_suppressions(findings, result.sources)
+    kept, suppressed = apply_suppressions(findings, result.sources, ran)
     overrides = result.settings.severity
     kept = [replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in kept]
     result.findings = sorted(set(kept), key=Finding.sort_key)
@@ -517,32 +517,90 @@ class _Suppression:
     start: int
     end: int
     codes: frozenset[str] | None  # None: every code
+    comment: tuple[int, int] = (0, 0)  # the comment's own span in its file
+    places: tuple[tuple[str, int], ...] = ()  # each listed code and its offset
 
 
 def apply_suppressions(
-    findings: Iterable[Finding], sources: SourceSet
+    findings: Iterable[Finding], sources: SourceSet, ran: Sequence[str] | None = None
 ) -> tuple[list[Finding], int]:
     """Drop findings silenced by ``-- schema-check: ignore[CODE]`` comments.
 
     ``ignore`` applies to the statement the comment is in, or to the next
     statement when the comment stands on its own line before it;
     ``ignore-file`` applies to the whole file. No code list means every code.
+    With ``ran`` (the codes of the rules that ran) and PS004 among them, a code
+    in a comment that silenced nothing although its rule ran is a PS004 finding.
     """
     by_file = _suppressions(sources)
     kept: list[Finding] = []
     suppressed = 0
+    used: set[tuple[str, int, str | None]] = set()
     for finding in findings:
         primary = finding.primary
         spans = by_file.get(primary.file, []) if primary else []
-        if primary and any(
-            s.start <= primary.start <= s.end
-            and (s.codes is None or any(selects(finding.code, item) for item in s.codes))
-            for s in spans
-        ):
+        hit = False
+        for s in spans:
+            if primary is None or not s.start <= primary.start <= s.end:
+                continue
+            if s.codes is None:
+                used.add((primary.file, s.comment[0], None))
+                hit = True
+            for item in s.codes or ():
+                if selects(finding.code, item):
+                    used.add((primary.file, s.comment[0], item))
+                    hit = True
+        if hit:
             suppressed += 1
             continue
         kept.append(finding)
+    if ran is not None and UNUSED_SUPPRESSION in ran:
+        kept.extend(_unused_suppressions(by_file, used, ran, sources))
     return kept, suppressed
+
+
+UNUSED_SUPPRESSION = "PS004"
+
+
+def _unused_suppressions(
+    by_file: Mapping[str, Sequence[_Suppression]],
+    used: set[tuple[str, int, str | None]],
+    ran: Sequence[str],
+    sources: SourceSet,
+) -> Iterator[Finding]:
+    """PS004 for each listed code that silenced nothing, when its rules all ran
+    (a rule left out by --select or the config cannot prove a comment unused)."""
+    layers = {st.origin.file: st.origin.layer for st in sources.statements}
+    for path, suppressions in by_file.items():
+        layer = layers.get(path)
+        for s in suppressions:
+            if s.codes is None:
+                if (path, s.comment[0], None) not in used:
+                    yield Finding(
+                        UNUSED_SUPPRESSION,
+                        Severity.WARNING,
+                        "suppression comment silences no finding: no rule reports anything here",
+                        (Location(path, s.comment[0], s.comment[1], layer),),
+                        fix="delete the comment",
+                    )
+                continue
+            for item, offset in s.places:
+                if (path, s.comment[0], item) in used or item == UNUSED_SUPPRESSION:
+                    continue
+                covered = [code for code in ran if selects(code, item)]
+                if not covered or (len(item) == 5 and item not in ran):
+                    continue
+                what = "no rule of family" if len(item) == 2 else "rule"
+                yield Finding(
+                    UNUSED_SUPPRESSION,
+                    Severity.WARNING,
+                    f"suppression of {item} silences nothing: {what} {item} reports no finding "
+                    "here, so the comment only hides a future finding",
+                    (Location(path, offset, offset + len(item), layer),),
+                    objects=(item,),
+                    fix=f"remove {item} from the comment (the whole comment if it lists nothing "
+                    "else)",
+                )
 
 
 def check_suppression_codes(sources: SourceSet) -> None:
@@ -586,11 +644,31 @@ def _suppressions(sources: SourceSet) -> dict[str, list[_Suppression]]:
                 if raw is not None
                 else None
             )
+            comment = (match.start(), match.end())
+            places: list[tuple[str, int]] = []
+            if raw is not None:
+                offset = match.start("codes")
+                for item in raw.split(","):
+                    if item.strip():
+                        places.append((item.strip(), offset + len(item) - len(item.lstrip())))
+                    offset += len(item) + 1
             if match.group("kind") == "ignore-file":
-                result.setdefault(path, []).append(_Suppression(0, len(source.text), codes))
+                result.setdefault(path, []).append(
+                    _Suppression(0, len(source.text), codes, comment, tuple(places))
+                )
                 continue
             position = match.start()
-            target = next(((s, e) for s, e in spans if s <= position <= e or s > position), None)
+            # the statement it stands in, or ends the line of; else the next one
+            target = next(
+                (
+                    (s, e)
+                    for s, e in spans
+                    if s <= position <= e or (e < position and "\n" not in source.text[e:position])
+                ),
+                None,
+            ) or next(((s, e) for s, e in spans if s > position), None)
             if target is not None:
-                result.setdefault(path, []).append(_Suppression(target[0], target[1], codes))
+                result.setdefault(path, []).append(
+                    _Suppression(target[0], target[1], codes, comment, tuple(places))
+                )
     return result

@@ -341,6 +341,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "the contract names a table or column the schema does not have",
     ),
     (
+        "PS004",
+        "unused-suppression",
+        "parsing.ps004_unused_suppression",
+        "warning",
+        "a suppression comment silences no finding",
+    ),
+    (
         "PS009",
         "rule-crashed",
         "parsing.ps009_rule_crashed",

@@ -32,7 +32,10 @@ def test_example_triggers_and_use_instead_does_not(
     code: str, rule: type[Rule], tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     if not rule.doc_example_is_sql:
-        pytest.skip(f"{code}: its example is a journal or a git history; its fixtures prove it")
+        pytest.skip(
+            f"{code}: its example is not SQL that triggers it alone (a journal, a git history, "
+            "the engine's own report); its fixtures or its own tests prove it"
+        )
     # live rules prove their examples on the embedded server
     live = request.getfixturevalue("live_server") if code.startswith("LV") else None
     docs = rule.docs()
