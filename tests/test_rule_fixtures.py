@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from syrupy.assertion import SnapshotAssertion
 from support import (
     FIXTURES,
     Expectation,
@@ -30,6 +29,7 @@ from support import (
     run_paths,
     settings_for,
 )
+from syrupy.assertion import SnapshotAssertion
 
 from checker.config import Settings
 from checker.engine import CheckResult
