@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from checker import __version__
+from checker.codes import selects
 from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import BackendUnavailable, InputError
 from checker.findings import Finding, Severity
@@ -433,8 +434,8 @@ def _baseline_of(path: Path | None, settings: Settings) -> Baseline | None:
 def _selector(selected: Sequence[str], ignored: Sequence[str]) -> Callable[[type[Rule]], bool]:
     def select(rule: type[Rule]) -> bool:
         code = rule.meta.code
-        return (not selected or any(_matches(code, s) for s in selected)) and not any(
-            _matches(code, i) for i in ignored
+        return (not selected or any(selects(code, s) for s in selected)) and not any(
+            selects(code, i) for i in ignored
         )
 
     return select
@@ -451,10 +452,6 @@ def _resolve_backend(args: argparse.Namespace) -> None:
         raise InputError("--backend dsn needs --dsn URL")
     elif args.backend is None:
         args.backend = "embedded"
-
-
-def _matches(code: str, item: str) -> bool:
-    return code == item or (len(item) == 2 and code.startswith(item))
 
 
 def _selection(selected: Sequence[str], ignored: Sequence[str]) -> str:
@@ -475,8 +472,8 @@ def _load_selected_rules(
     rules.load_builtin_rules(
         lambda row: (
             not settings.is_ignored(row.code)
-            and (not selected or any(_matches(row.code, s) for s in selected))
-            and not any(_matches(row.code, i) for i in ignored)
+            and (not selected or any(selects(row.code, s) for s in selected))
+            and not any(selects(row.code, i) for i in ignored)
         )
     )
     load_plugins()

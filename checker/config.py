@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TypeVar
 
-from checker.codes import CODE_PATTERN
+from checker.codes import is_code, is_selector
 from checker.errors import ConfigError, InputError
 from checker.files import read_text
 from checker.findings import Severity
@@ -210,12 +210,12 @@ def settings_from_mapping(
     severity_table = where.table("severity", data.get("severity", {}))
     severity: dict[str, Severity] = {}
     for code, value in severity_table.items():
-        if not CODE_PATTERN.match(code):
+        if not is_code(code):
             raise where.error(f"severity.{code}", "is not a rule code like NC101")
         severity[code] = where.enum(f"severity.{code}", value, Severity)
     ignore = tuple(where.strings("ignore", data.get("ignore", [])))
     for item in ignore:
-        if not (CODE_PATTERN.match(item) or (len(item) == 2 and item.isupper())):
+        if not is_selector(item):
             raise where.error("ignore", f"{item!r} is not a rule code (NC101) or family (NC)")
     references = tuple(
         CodeReference(item, where.place(item, "ignore", "ignore")) for item in ignore

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from checker.change import ChangeFacts
 from checker.codes import CODE_PATTERN as CODE_PATTERN  # re-exported
+from checker.codes import RETIRED, is_family
+from checker.codes import selects as selects  # re-exported
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
 
@@ -253,21 +255,13 @@ def load_plugins() -> list[str]:
 # third-party packs are loaded, so a pack's codes are as valid as ours.
 
 
-def is_family(item: str) -> bool:
-    """A two-letter family such as ``FK`` (whether any rule has it or not)."""
-    return len(item) == 2 and item.isalpha() and item.isupper()
-
-
-def selects(code: str, item: str) -> bool:
-    """Whether ``item`` (a code such as FK204 or a family such as FK) covers ``code``."""
-    return code == item or (is_family(item) and code.startswith(item))
-
-
 def unknown_selector(item: str, *, families: bool = True) -> str | None:
     """Why ``item`` names no registered rule (with the nearest valid one), or None.
 
     A family is valid when some registered rule belongs to it.
     """
+    if item in RETIRED:
+        return f"rule code {item!r} is retired: {RETIRED[item]}"
     codes = known_codes()
     if _names_known(item, codes, families=families):
         return None

@@ -81,3 +81,9 @@ def test_a_selected_run_imports_only_the_selected_rules() -> None:
         row.module for row in rules.RULE_TABLE if row.code == "NC101" or row.prefix == "FK"
     )
     assert imported == expected
+
+
+def test_no_rule_takes_a_retired_code() -> None:
+    from checker.codes import RETIRED
+
+    assert not {row.code for row in rules.RULE_TABLE} & set(RETIRED)

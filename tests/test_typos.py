@@ -183,3 +183,23 @@ def test_backend_contradictions_exit_two_before_any_analysis(
     assert main(["check", "--base", str(unparsable), *args]) == 2
     assert expected in _error(capsys)
     assert capsys.readouterr().out == ""
+
+
+def test_a_retired_code_is_refused_with_its_reason(
+    schema: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from checker import codes
+
+    monkeypatch.setitem(codes.RETIRED, "FK299", "merged into FK204 (use FK204)")
+    assert main(["check", "--base", str(schema), "--ignore", "FK299"]) == 2
+    assert "rule code 'FK299' is retired: merged into FK204 (use FK204)" in _error(capsys)
+
+
+@pytest.mark.parametrize("item", ["1A", "fk", "F1", "ÄB"])
+def test_the_config_accepts_only_codes_and_families(
+    schema: Path, item: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = schema.parent / "schema-check.toml"
+    config.write_text(f'ignore = ["{item}"]\n', encoding="utf-8")
+    assert main(["check", "--base", str(schema), "--config", str(config)]) == 2
+    assert "is not a rule code (NC101) or family (NC)" in _error(capsys)
