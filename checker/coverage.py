@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from checker.catalog import Catalog, Index, IndexKey, QualifiedName
 from checker.config import QueryPattern
+from checker.fixes import new_name, sql_name
 from checker.queries import (
     OrderItem,
     PredicateKind,
@@ -94,6 +95,11 @@ class TableCoverage:
     best: IndexUse | None
     verdict: Verdict
     suggestion: str | None = None  # CREATE INDEX that would serve the access
+    # the suggested index's plain ascending leading columns, and whether it is partial:
+    # what a narrower index must match to be made redundant by it
+    suggested_columns: tuple[str, ...] = ()
+    suggested_partial: bool = False
+    suggested_keys: int = 0  # how many keys it has in all
 
     @property
     def table(self) -> QualifiedName:
@@ -180,8 +186,10 @@ def table_coverage(
     if not (access.predicates or access.order or access.distance):
         return TableCoverage(access, cells, best, Verdict.SERVED)
     verdict = best.verdict if best is not None else Verdict.NOT_SERVED
-    suggestion = None if verdict is Verdict.SERVED else suggest_index(access)
-    return TableCoverage(access, cells, best, verdict, suggestion)
+    if verdict is Verdict.SERVED:
+        return TableCoverage(access, cells, best, verdict)
+    sql, columns, partial, keys = _suggest(access)
+    return TableCoverage(access, cells, best, verdict, sql, columns, partial, keys)
 
 
 # ---------------------------------------------------------------- one index
@@ -407,10 +415,16 @@ def _why_unusable(index: Index, keys: list[str]) -> str:
 
 def suggest_index(access: TableAccess) -> str:
     """A CREATE INDEX that serves the access without a sort or a filter."""
+    return _suggest(access)[0]
+
+
+def _suggest(access: TableAccess) -> tuple[str, tuple[str, ...], bool, int]:
+    """The CREATE INDEX, its leading plain ascending columns, whether it is partial,
+    and how many keys it has."""
     quoted_table = (
-        _quote(access.table[1])
+        sql_name(access.table[1])
         if access.table[0] == "public"
-        else (f"{_quote(access.table[0])}.{_quote(access.table[1])}")
+        else (f"{sql_name(access.table[0])}.{sql_name(access.table[1])}")
     )
     if access.distance is not None:
         operator = access.distance.operator
@@ -420,21 +434,24 @@ def suggest_index(access: TableAccess) -> str:
         )
         column = access.distance.column
         name = _index_name(access.table[1], [column, "hnsw"])
-        key = f"{_quote(column)} {opclass}" if opclass else _quote(column)
-        return f"CREATE INDEX {name} ON {quoted_table} USING hnsw ({key});"
+        key = f"{sql_name(column)} {opclass}" if opclass else sql_name(column)
+        return f"CREATE INDEX {name} ON {quoted_table} USING hnsw ({key});", (), False, 1
     keys: list[str] = []
     names: list[str] = []
+    plain: list[str] = []  # leading keys that are columns in ascending order
     partial: list[str] = []
     for predicate in access.predicates:
         if predicate.kind is PredicateKind.IS_NULL and predicate.is_column:
-            partial.append(f"{_quote(predicate.target)} IS NULL")
+            partial.append(f"{sql_name(predicate.target)} IS NULL")
             continue
         if predicate.kind in (PredicateKind.EQUAL, PredicateKind.IN, PredicateKind.JOIN):
             _add_key(predicate.target, predicate.is_column, keys, names)
+            if predicate.is_column and len(plain) == len(names) - 1:
+                plain.append(predicate.target)
     fixed = set(access.fixed)
     ordered = [item for item in access.order if item.target not in fixed]
     for item in ordered:
-        text = _quote(item.target) if item.is_column else f"({item.target})"
+        text = sql_name(item.target) if item.is_column else f"({item.target})"
         if item.descending:
             text += " DESC"
         if item.nulls_first != item.descending:
@@ -442,47 +459,30 @@ def suggest_index(access: TableAccess) -> str:
         if item.target not in names:
             keys.append(text)
             names.append(item.target)
+            if item.is_column and text == sql_name(item.target) and len(plain) == len(names) - 1:
+                plain.append(item.target)
     if not ordered:
         for target in access.ranges:
             _add_key(target, not target.endswith(")"), keys, names)
             break
     if not keys:
-        keys = [_quote(p.columns[0]) for p in access.predicates[:1] if p.columns]
+        keys = [sql_name(p.columns[0]) for p in access.predicates[:1] if p.columns]
         names = [p.columns[0] for p in access.predicates[:1] if p.columns]
     name = _index_name(access.table[1], names)
     where = f" WHERE {' AND '.join(partial)}" if partial else ""
-    return f"CREATE INDEX {name} ON {quoted_table} ({', '.join(keys)}){where};"
+    if not plain and names and keys[0] == sql_name(names[0]):
+        plain = names[:1]
+    sql = f"CREATE INDEX {name} ON {quoted_table} ({', '.join(keys)}){where};"
+    return sql, tuple(plain), bool(partial), len(keys)
 
 
 def _add_key(target: str, is_column: bool, keys: list[str], names: list[str]) -> None:
     if target in names:
         return
-    keys.append(_quote(target) if is_column else f"({target})")
+    keys.append(sql_name(target) if is_column else f"({target})")
     names.append(target)
 
 
 def _index_name(table: str, columns: Sequence[str]) -> str:
     words = [table, *("".join(ch if ch.isalnum() else "_" for ch in c).strip("_") for c in columns)]
-    name = "_".join(w for w in words if w) + "_idx"
-    return _quote(name[:63])
-
-
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
-# PostgreSQL's reserved key words: as identifiers they need quotes.
-_RESERVED = frozenset(
-    """all analyse analyze and any array as asc asymmetric authorization binary both case cast
-    check collate collation column concurrently constraint create cross current_catalog
-    current_date current_role current_schema current_time current_timestamp current_user
-    default deferrable desc distinct do else end except false fetch for foreign freeze from
-    full grant group having ilike in initially inner intersect into is isnull join lateral
-    leading left like limit localtime localtimestamp natural not notnull null offset on only
-    or order outer overlaps placing primary references returning right select session_user
-    similar some symmetric system_user table tablesample then to trailing true union unique
-    user using variadic verbose when where window with""".split()
-)
-
-
-def _quote(name: str) -> str:
-    if name and set(name) <= _SAFE and not name[0].isdigit() and name not in _RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
+    return sql_name(new_name(*words, suffix="_idx"))

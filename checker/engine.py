@@ -22,7 +22,7 @@ from checker.cache import Cache, fingerprint_inputs
 from checker.change import ChangeFacts, ChangeSummary, judge, point_at_change
 from checker.config import Settings
 from checker.errors import InputError
-from checker.findings import Finding, Location, Severity
+from checker.findings import Edit, Finding, Fix, Location, Severity
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
 from checker.rule import Rule, RuleContext, registry, selects, unknown_selector
 from checker.simulation import EventKind, SimulationResult
@@ -573,6 +573,7 @@ def _unused_suppressions(
     layers = {st.origin.file: st.origin.layer for st in sources.statements}
     for path, suppressions in by_file.items():
         layer = layers.get(path)
+        text = sources.files[path].text
         for s in suppressions:
             if s.codes is None:
                 if (path, s.comment[0], None) not in used:
@@ -581,7 +582,7 @@ def _unused_suppressions(
                         Severity.WARNING,
                         "suppression comment silences no finding: no rule reports anything here",
                         (Location(path, s.comment[0], s.comment[1], layer),),
-                        fix="delete the comment",
+                        fix=Fix("delete the comment", (_delete_comment(text, path, s),)),
                     )
                 continue
             for item, offset in s.places:
@@ -598,9 +599,32 @@ def _unused_suppressions(
                     "here, so the comment only hides a future finding",
                     (Location(path, offset, offset + len(item), layer),),
                     objects=(item,),
-                    fix=f"remove {item} from the comment (the whole comment if it lists nothing "
-                    "else)",
+                    fix=Fix(
+                        f"remove {item} from the comment",
+                        (_delete_item(text, path, s, item, offset),),
+                    ),
                 )
+
+
+def _delete_comment(text: str, path: str, suppression: _Suppression) -> Edit:
+    """Delete the comment to the end of its line (any words after it were part of it)."""
+    start = suppression.comment[0]
+    end = text.find("\n", start)
+    return Edit(path, start, len(text) if end < 0 else end, "")
+
+
+def _delete_item(text: str, path: str, suppression: _Suppression, item: str, offset: int) -> Edit:
+    """Delete one code of the list with its comma; the whole comment when it is the only one."""
+    if len(suppression.places) == 1:
+        return _delete_comment(text, path, suppression)
+    end = offset + len(item)
+    if (item, offset) != suppression.places[-1]:
+        following = text.index(",", end) + 1
+        while following < len(text) and text[following] == " ":
+            following += 1
+        return Edit(path, offset, following, "")
+    start = text.rindex(",", 0, offset)
+    return Edit(path, start, end, "")
 
 
 def check_suppression_codes(sources: SourceSet) -> None:

@@ -40,6 +40,40 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace ``file``'s characters ``start``..``end`` (offsets) with ``text``."""
+
+    file: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """What to do about a finding.
+
+    ``title`` says it in words. ``edits`` change the statement in place (for
+    a migration that is not applied yet); ``statements`` are SQL to run after
+    it (in the same file, or in a new migration when the file is applied).
+    A fix with neither is advice only.
+    """
+
+    title: str
+    edits: tuple[Edit, ...] = ()
+    statements: tuple[str, ...] = ()
+
+    @property
+    def structured(self) -> bool:
+        return bool(self.edits or self.statements)
+
+    def __str__(self) -> str:
+        if not self.statements:
+            return self.title
+        return f"{self.title}: {' '.join(self.statements)}"
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One problem found: a rule code, a severity, a message and where it is.
 
@@ -52,7 +86,7 @@ class Finding:
     message: str
     locations: tuple[Location, ...] = ()
     objects: tuple[str, ...] = ()
-    fix: str | None = None
+    fix: Fix | None = None
     details: tuple[str, ...] = field(default=())
     # Whether the change under review caused it: True when the base alone does not
     # produce it, False when it was already there (pre-existing, or accepted by a

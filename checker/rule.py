@@ -19,7 +19,7 @@ from checker.change import ChangeFacts
 from checker.codes import CODE_PATTERN as CODE_PATTERN  # re-exported
 from checker.codes import RETIRED, is_family
 from checker.codes import selects as selects  # re-exported
-from checker.findings import Finding, Location, Severity
+from checker.findings import Finding, Fix, Location, Severity
 from checker.model import Origin
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class Rule:
         *,
         severity: Severity | None = None,
         objects: Iterable[str] = (),
-        fix: str | None = None,
+        fix: str | Fix | None = None,
         details: Iterable[str] = (),
     ) -> Finding:
         """A Finding of this rule, at the given place(s); the first is the primary one."""
@@ -131,7 +131,7 @@ class Rule:
             message=message,
             locations=locations,
             objects=tuple(objects),
-            fix=fix,
+            fix=Fix(fix) if isinstance(fix, str) else fix,
             details=tuple(details),
         )
 

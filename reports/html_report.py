@@ -569,7 +569,7 @@ def _finding_row(
         excerpt=excerpt,
         message=finding.message,
         details=finding.details,
-        fix=finding.fix or "",
+        fix=str(finding.fix) if finding.fix else "",
         related=tuple(related),
         objects=finding.objects,
     )

@@ -45,8 +45,33 @@ def finding_to_dict(
         "location": _location(finding.primary, files) if finding.primary else None,
         "related": [_location(loc, files) for loc in finding.locations[1:]],
         "objects": list(finding.objects),
-        "fix": finding.fix,
+        "fix": str(finding.fix) if finding.fix else None,
+        **(_fix_parts(finding, files) if finding.fix and finding.fix.structured else {}),
         "details": list(finding.details),
+    }
+
+
+def _fix_parts(finding: Finding, files: Mapping[str, SourceFile]) -> dict[str, Any]:
+    """A structured fix: its title, its statements, and its edits as line:column spans."""
+    assert finding.fix is not None
+    edits = []
+    for edit in finding.fix.edits:
+        start = position(Location(edit.file, edit.start, edit.start), files)
+        end = position(Location(edit.file, edit.end, edit.end), files)
+        edits.append(
+            {
+                "file": start.path,
+                "line": start.line,
+                "column": start.column,
+                "end_line": end.line,
+                "end_column": end.column,
+                "text": edit.text,
+            }
+        )
+    return {
+        "fix_title": finding.fix.title,
+        "fix_statements": list(finding.fix.statements),
+        "fix_edits": edits,
     }
 
 

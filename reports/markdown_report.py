@@ -143,7 +143,7 @@ def _findings_table(
             where = _code_span(f"{pos.path}:{pos.line}:{pos.column}")
         message = escape(finding.message)
         if finding.fix:
-            message += "<br>fix: " + _html_code(finding.fix)
+            message += "<br>fix: " + _html_code(str(finding.fix))
         rows.append(f"| {_ICONS[finding.severity]} | {rule} | {where} | {message} |")
     return [*rows, "", "</details>"]
 

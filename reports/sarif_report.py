@@ -15,7 +15,7 @@ from typing import Any
 
 from checker import __version__
 from checker.baseline import fingerprint
-from checker.findings import Finding, Location, Severity
+from checker.findings import Finding, Fix, Location, Severity
 from checker.model import SourceFile
 from checker.rule import DOC_SECTIONS, FAMILIES, Rule
 from reports.common import position
@@ -98,6 +98,38 @@ def _physical(location: Location, files: Mapping[str, SourceFile]) -> dict[str, 
     }
 
 
+def _fix(fix: Fix, files: Mapping[str, SourceFile]) -> dict[str, Any]:
+    """A SARIF fix: each edit a replacement of a region (its start and end as line:column)."""
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for edit in fix.edits:
+        start = position(Location(edit.file, edit.start, edit.start), files)
+        end = position(Location(edit.file, edit.end, edit.end), files)
+        changes.setdefault(edit.file, []).append(
+            {
+                "deletedRegion": {
+                    "startLine": start.line,
+                    "startColumn": start.column,
+                    "endLine": end.line,
+                    "endColumn": end.column,
+                },
+                "insertedContent": {"text": edit.text},
+            }
+        )
+    return {
+        "description": {"text": fix.title},
+        "artifactChanges": [
+            {
+                "artifactLocation": {
+                    "uri": artifact_uri(position(Location(path, 0, 0), files).path),
+                    "uriBaseId": "%SRCROOT%",
+                },
+                "replacements": replacements,
+            }
+            for path, replacements in changes.items()
+        ],
+    }
+
+
 def _result(
     finding: Finding,
     files: Mapping[str, SourceFile],
@@ -130,7 +162,9 @@ def _result(
     if finding.objects:
         properties["objects"] = list(finding.objects)
     if finding.fix:
-        properties["fix"] = finding.fix
+        properties["fix"] = str(finding.fix)
+        if finding.fix.edits:
+            result["fixes"] = [_fix(finding.fix, files)]
     if finding.primary is not None and finding.primary.layer is not None:
         properties["layer"] = finding.primary.layer.value
     if properties:

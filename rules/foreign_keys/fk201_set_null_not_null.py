@@ -13,7 +13,7 @@ from checker.catalog import (
     quote,
     relation_sql,
 )
-from checker.findings import Finding, Location, Severity
+from checker.findings import Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     action_sql,
@@ -93,16 +93,20 @@ class SetNullOnNotNullRule(Rule):
             f"{names}: {verb} a referenced {parent} row fails with a not-null violation "
             f"(23502) while {child} rows reference it"
         )
+        fix: Fix
         if event == "update":
-            fix = fk_clause(table, constraint, details, details.on_delete, FkAction.CASCADE)
+            clause = fk_clause(table, constraint, details, details.on_delete, FkAction.CASCADE)
+            fix = Fix(f"carry key changes over to the {child} rows", statements=(clause,))
         elif any(why == "part of the primary key" for _, why in blocked):
-            fix = fk_clause(table, constraint, details, FkAction.CASCADE)
+            clause = fk_clause(table, constraint, details, FkAction.CASCADE)
+            fix = Fix(f"delete the {child} rows with their {parent}", statements=(clause,))
         else:
             drops = ", ".join(f"ALTER COLUMN {quote(c)} DROP NOT NULL" for c, _ in blocked)
             cascade = fk_clause(table, constraint, details, FkAction.CASCADE)
-            fix = (
-                f"ALTER TABLE {relation_sql(table.qualified)} {drops}; "
-                f"or, to delete the {child} rows with their parent: {cascade}"
+            fix = Fix(
+                f"let the columns be NULL (or, to delete the {child} rows with their parent: "
+                f"{cascade})",
+                statements=(f"ALTER TABLE {relation_sql(table.qualified)} {drops};",),
             )
         where: list[Location] = [Location.of(constraint.origin)]
         for column_name, _ in blocked:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import FkAction, display_name, quote, relation_sql
-from checker.findings import Finding, Severity
+from checker.catalog import FkAction, display_name, relation_sql
+from checker.findings import Finding, Fix, Severity
+from checker.fixes import new_name, sql_name
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     action_sql,
@@ -92,15 +93,19 @@ class UnindexedForeignKeyRule(Rule):
                 f" ({format_rows(volume)} rows/day in the contract)" if volume is not None else ""
             )
             columns = ", ".join(constraint.columns)
-            index_name = f"{table.name}_{'_'.join(constraint.columns)}_idx"[:63]
+            index_name = new_name(table.name, *constraint.columns, suffix="_idx")
             yield self.finding(
                 f"{constraint.name}: no index on {child} ({columns}){rows}: every delete or key "
                 f"change of a {parent} row (ON DELETE {action}) {effect}, sequentially",
                 constraint.origin,
                 severity=severity,
                 objects=[f"{child}.{constraint.name}", child],
-                fix=(
-                    f"CREATE INDEX {quote(index_name)} ON {relation_sql(table.qualified)} "
-                    f"USING btree ({columns_sql(constraint.columns)});"
+                fix=Fix(
+                    f"index the foreign key columns of {child}",
+                    statements=(
+                        f"CREATE INDEX {sql_name(index_name)} ON "
+                        f"{relation_sql(table.qualified)} USING btree "
+                        f"({columns_sql(constraint.columns)});",
+                    ),
                 ),
             )

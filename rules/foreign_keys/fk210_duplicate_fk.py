@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.catalog import Constraint, QualifiedName, display_name, quote, relation_sql
-from checker.findings import Finding, Location, Severity
+from checker.findings import Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.foreign_keys._common import (
     action_sql,
@@ -95,5 +95,10 @@ class DuplicateForeignKeyRule(Rule):
                 f"{display_name(child)}.{duplicate.name}",
                 f"{display_name(child)}.{first.name}",
             ],
-            fix=f"ALTER TABLE {relation_sql(child)} DROP CONSTRAINT {quote(duplicate.name)};",
+            fix=Fix(
+                f"drop the duplicate {duplicate.name}",
+                statements=(
+                    f"ALTER TABLE {relation_sql(child)} DROP CONSTRAINT {quote(duplicate.name)};",
+                ),
+            ),
         )

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 
 from checker.catalog import display_name
 from checker.coverage import IndexUse, QueryCoverage, TableCoverage, Verdict
-from checker.findings import Finding, Location, Severity
+from checker.findings import Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.index._common import (
+    drop_sql,
+    indexes_sorted,
     is_high_volume,
     matrix,
     query_details,
@@ -137,7 +139,7 @@ class QueryNotServedRule(Rule):
             places,
             severity=severity,
             objects=[name],
-            fix=table.suggestion,
+            fix=_create(context, table),
             details=[*details, *reasons],
         )
 
@@ -161,3 +163,33 @@ def _how(best: IndexUse) -> str:
         f"{name} narrows the scan by {', '.join(best.conditions)}; "
         f"{', '.join(best.filters)} is then checked row by row"
     )
+
+
+def _create(context: RuleContext, table: TableCoverage) -> Fix | None:
+    """The suggested index, and the drop of each plain index it makes a redundant prefix."""
+    if not table.suggestion:
+        return None
+    statements = [table.suggestion]
+    wide = table.suggested_columns
+    for index in indexes_sorted(context.catalog):
+        if (
+            index.table != table.table
+            or index.method != "btree"
+            or index.unique
+            or index.constraint is not None
+            or index.predicate is not None
+            or table.suggested_partial
+            or not 0 < len(index.keys) < table.suggested_keys
+            or len(index.keys) > len(wide)
+        ):
+            continue
+        plain = all(
+            k.column is not None and not k.descending and k.nulls_first is None and not k.opclass
+            for k in index.keys
+        )
+        if plain and tuple(k.column for k in index.keys) == wide[: len(index.keys)]:
+            statements.append(drop_sql(index, context.catalog.tables.get(index.table)))
+    title = "create an index that serves it"
+    if len(statements) > 1:
+        title += " (and drop the narrower index it replaces)"
+    return Fix(title, statements=tuple(statements))

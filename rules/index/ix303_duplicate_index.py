@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.catalog import Index
-from checker.findings import Finding, Location, Severity
+from checker.findings import Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.index._common import (
     creation_key,
@@ -72,7 +72,7 @@ class DuplicateIndexRule(Rule):
                         Location.of(keeper.origin, f"kept {keeper.name}"),
                     ],
                     objects=[index.name, keeper.name],
-                    fix=drop_sql(index, table),
+                    fix=Fix(f"drop {index.name}", statements=(drop_sql(index, table),)),
                 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.catalog import Index
-from checker.findings import Finding, Location, Severity
+from checker.findings import Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.index._common import describe, drop_sql, indexes_sorted, key_signatures
 
@@ -66,7 +66,7 @@ class PrefixRedundantIndexRule(Rule):
                         Location.of(wider.origin, f"covering {wider.name}"),
                     ],
                     objects=[index.name, wider.name],
-                    fix=drop_sql(index, table),
+                    fix=Fix(f"drop {index.name}", statements=(drop_sql(index, table),)),
                 )
 
 

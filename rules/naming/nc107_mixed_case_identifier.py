@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from checker.findings import Finding, Severity
+from checker.catalog import quote, relation_sql
+from checker.findings import Finding, Fix, Severity
+from checker.fixes import new_name, sql_name
 from checker.model import Layout
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.naming._common import (
+    DefinedObject,
     final_objects,
     identifier_index,
     severity_for_layer,
@@ -74,9 +77,31 @@ class MixedCaseIdentifierRule(Rule):
                 token.origin,
                 severity=severity_for_layer(obj.origin.layer),
                 objects=[obj.label],
-                fix=f"use a lower-case name such as {_snake(obj.name)}",
+                fix=_rename(obj),
             )
 
 
 def _snake(name: str) -> str:
-    return _CAMEL_BOUNDARY.sub("_", name).lower()
+    """A lower-case name for ``name`` that needs no quotes (``User`` is ``users``, not the
+    key word ``user``)."""
+    return new_name(_CAMEL_BOUNDARY.sub("_", name))
+
+
+def _rename(obj: DefinedObject) -> Fix:
+    new = _snake(obj.name)
+    title = f"use a lower-case name such as {new}"
+    if obj.kind == "table":
+        statement = f"ALTER TABLE {relation_sql(obj.obj.qualified)} RENAME TO {sql_name(new)};"
+    elif obj.kind == "column" and obj.owner is not None:
+        table = relation_sql(_qualified(obj.owner))
+        statement = f"ALTER TABLE {table} RENAME COLUMN {quote(obj.name)} TO {sql_name(new)};"
+    elif obj.kind == "index":
+        statement = f"ALTER INDEX {relation_sql(obj.obj.qualified)} RENAME TO {sql_name(new)};"
+    else:
+        return Fix(title)
+    return Fix(f"{title} (and use it in every query)", statements=(statement,))
+
+
+def _qualified(label: str) -> tuple[str, str]:
+    schema, dot, name = label.rpartition(".")
+    return (schema, name) if dot else ("public", name)
