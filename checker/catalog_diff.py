@@ -187,10 +187,12 @@ class _Differ:
         origin: Callable[[V], Origin | None],
         aspect: Aspect = Aspect.OTHER,
         context: Origin | None = None,
+        right_context: Origin | None = None,
     ) -> list[tuple[V, V]]:
         """Record objects on one side only; return the pairs present on both.
 
-        ``context`` is the left side's place for a right-only object (its table)."""
+        ``context`` is the left side's place for a right-only object (its table),
+        ``right_context`` the right side's for a left-only one."""
         pairs: list[tuple[V, V]] = []
         for key in sorted(set(static) | set(live), key=repr):
             if key in static and key in live:
@@ -205,6 +207,7 @@ class _Differ:
                     None,
                     origin(static[key]),
                     (label(key),),
+                    right_origin=right_context,
                 )
             else:
                 subject = f"{kind} {label(key)}"
@@ -249,6 +252,7 @@ class _Differ:
             lambda column: column.origin if column.origin.file else static.origin,
             Aspect.COLUMN,
             static.origin,
+            live.origin,
         ):
             self.column(static, column_static, column_live)
         self.constraints(static, live)
