@@ -95,9 +95,14 @@ def find_drift(
     found: list[Drift] = []
     for reference in references:
         catalog = reference_catalog(reference, files, postgres_version)
+        one_side = set(migrations.tables) ^ set(catalog.tables)
         for difference in diff_catalogs(migrations, catalog):
-            if difference.aspect in DRIFT_ASPECTS and difference.form is not Form.RENAMED:
-                found.append(Drift(reference, difference))
+            if difference.aspect not in DRIFT_ASPECTS or difference.form is Form.RENAMED:
+                continue
+            index = difference.left if difference.left is not None else difference.right
+            if isinstance(index, Index) and index.table in one_side:
+                continue  # the table's own finding says it all
+            found.append(Drift(reference, difference))
     return found
 
 

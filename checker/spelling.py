@@ -115,6 +115,15 @@ def _simplify(value: Any) -> Any:
         value.name = value.name[-1:]
     if isinstance(value, ast.SubLink) and value.operName and len(value.operName) > 1:
         value.operName = value.operName[-1:]
+    if (
+        isinstance(value, ast.A_Expr)
+        and value.kind == A_Expr_Kind.AEXPR_IN
+        and isinstance(value.rexpr, tuple | list)
+        and len(value.rexpr) == 1
+    ):
+        # PostgreSQL stores `a IN (x)` as `a = x` (and NOT IN as <>)
+        value.kind = A_Expr_Kind.AEXPR_OP
+        value.rexpr = value.rexpr[0]
     if isinstance(value, ast.A_Expr) and value.kind == A_Expr_Kind.AEXPR_IN:
         operator = value.name[0].sval if value.name else "="
         value.kind = A_Expr_Kind.AEXPR_OP_ANY if operator == "=" else A_Expr_Kind.AEXPR_OP_ALL
