@@ -22,7 +22,7 @@ from checker.catalog_diff import Aspect, Difference, Form, Sides, diff_catalogs
 from checker.errors import InputError
 from checker.findings import Location
 from checker.model import JournalStatus, Layer, MigrationFile, Origin, SourceFile, Statement
-from checker.sources import SNAPSHOT, ReferenceSchema
+from checker.sources import ORM, SNAPSHOT, ReferenceSchema
 
 DRIFT_ASPECTS = frozenset(
     {
@@ -46,11 +46,14 @@ class Drift:
 
     reference: ReferenceSchema
     difference: Difference
+    # the same difference with other references (the snapshot agreeing with the ORM)
+    also: tuple[Drift, ...] = ()
 
     @property
     def side(self) -> str:
-        """How messages name the reference: "the snapshot" or "the ORM schema"."""
-        return "the snapshot" if self.reference.kind == SNAPSHOT else "the ORM schema"
+        """How messages name the reference(s): "the snapshot", "the ORM schema" or both."""
+        names = [_side_name(self.reference), *(_side_name(d.reference) for d in self.also)]
+        return " and ".join(names)
 
     @property
     def sides(self) -> Sides:
@@ -67,8 +70,21 @@ class Drift:
         if right is None:
             file = self.reference.schema_files[0] if self.reference.schema_files else None
             right = Origin(file or self.reference.label, 0, 0, -1, Layer.BASE)
-        found.append(Location.of(right, self.side.removeprefix("the ")))
+        found.append(Location.of(right, _side_name(self.reference).removeprefix("the ")))
+        for other in self.also:
+            found.extend(other.places()[1:])
         return found
+
+    def key(self) -> tuple[object, ...]:
+        difference = self.difference
+        same = (repr(difference.left), repr(difference.right))
+        if difference.form is not Form.DIFFERS:
+            same = ("", "")
+        return (difference.aspect, difference.form, difference.subject, *same)
+
+
+def _side_name(reference: ReferenceSchema) -> str:
+    return "the snapshot" if reference.kind == SNAPSHOT else "the ORM schema"
 
 
 def reference_catalog(
@@ -103,7 +119,19 @@ def find_drift(
             if isinstance(index, Index) and index.table in one_side:
                 continue  # the table's own finding says it all
             found.append(Drift(reference, difference))
-    return found
+    return _merged(found)
+
+
+def _merged(found: list[Drift]) -> list[Drift]:
+    """One drift per difference: the ORM schema's first, the snapshot's joined to it."""
+    by_key: dict[tuple[object, ...], Drift] = {}
+    for drift in sorted(found, key=lambda d: d.reference.kind != ORM):
+        first = by_key.get(drift.key())
+        if first is None:
+            by_key[drift.key()] = drift
+        else:
+            by_key[drift.key()] = replace(first, also=(*first.also, drift))
+    return list(by_key.values())
 
 
 def _simulate_sql(label: str, text: str, postgres_version: int) -> Catalog:
