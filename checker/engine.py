@@ -476,6 +476,17 @@ def judge_change(result: CheckResult, base: CheckResult) -> CheckResult:
         else _touched_by_change(result)
     )
     marked = [point_at_change(finding, change_files, touched) for finding in marked]
+    # Drift (DR6xx) is judged against whatever snapshot each side has: a base whose
+    # journal's last snapshot is absent compares nothing, so only drift at the change's
+    # own statements is the change's doing.
+    marked = [
+        replace(finding, introduced=False)
+        if finding.introduced
+        and finding.code.startswith("DR")
+        and not any(location.file in change_files for location in finding.locations)
+        else finding
+        for finding in marked
+    ]
     result.findings = sorted(marked, key=Finding.sort_key)
     introduced = sum(1 for f in marked if f.introduced)
     form, description = cast("tuple[str, str]", result.extra.get("change_form", ("", "")))
