@@ -233,6 +233,14 @@ def _add_inputs(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument("--config", type=Path, help="schema-check.toml or pyproject.toml")
     command.add_argument("--postgres", type=int, default=None, help="target major version")
+    command.add_argument(
+        "--orm",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the Drizzle schema (file or folder) the migrations must match; exported with "
+        "the project's own drizzle-kit",
+    )
 
 
 def resolve_settings(args: argparse.Namespace) -> Settings:
@@ -261,6 +269,8 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
             proposal=tuple(args.proposal) or layers.proposal,
         ),
     )
+    if getattr(args, "orm", None) is not None:
+        settings = replace(settings, orm=args.orm)
     if args.postgres is not None:
         if args.postgres not in range(13, 19):
             raise InputError(f"--postgres: must be a major version 13-18, got {args.postgres}")

@@ -119,6 +119,8 @@ class Settings:
     severity: Mapping[str, Severity] = field(default_factory=dict)
     ignore: tuple[str, ...] = ()  # rule codes or families (e.g. "NC107", "NC")
     baseline: Path | None = None
+    # the ORM schema (a TypeScript file or folder) the migrations must agree with (DR6xx)
+    orm: Path | None = None
     path: Path | None = None  # the file the settings came from
     code_references: tuple[CodeReference, ...] = ()  # ignore entries and [severity] keys
 
@@ -137,6 +139,7 @@ _TOP_KEYS = {
     "severity",
     "ignore",
     "baseline",
+    "orm",
 }
 _CONTRACT_KEYS = {
     "additive_only",
@@ -226,6 +229,10 @@ def settings_from_mapping(
     if baseline_value is not None and not isinstance(baseline_value, str):
         raise where.error("baseline", "must be a path string")
     baseline = (path.parent / baseline_value) if isinstance(baseline_value, str) else None
+    orm_value = data.get("orm")
+    if orm_value is not None and not isinstance(orm_value, str):
+        raise where.error("orm", "must be a path string (the Drizzle schema file or folder)")
+    orm = (path.parent / orm_value) if isinstance(orm_value, str) else None
     return Settings(
         postgres=postgres,
         runner=runner,
@@ -235,6 +242,7 @@ def settings_from_mapping(
         severity=severity,
         ignore=ignore,
         baseline=baseline,
+        orm=orm,
         path=path,
         code_references=references,
     )

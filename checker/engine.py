@@ -199,6 +199,8 @@ def analyse(
     else:
         sources = load_sources(given, change.files if change is not None else ())
         _register_contract_files(sources, settings)
+        if settings.orm is not None:
+            timings["orm export"] = _add_orm_reference(sources, settings.orm)
         if cache is not None and key is not None:
             cache.put("sources", key, sources)
     timings["read"] = time.perf_counter() - started
@@ -250,6 +252,10 @@ def _cache_key(
     contract = settings.contract
     origins = [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
     paths += sorted({Path(o.file) for o in origins if o is not None and o.file})
+    if settings.orm is not None:
+        from checker.orm_export import schema_files
+
+        paths += schema_files(settings.orm)
     files = fingerprint_inputs(paths)
     if files is None:
         return None
@@ -291,6 +297,22 @@ def _remember(result: CheckResult, cache: Cache, selection: str) -> None:
         summary,
     )
     cache.put("runs", cache.key(result.cache_key, selection), entry)
+
+
+def _add_orm_reference(sources: SourceSet, orm: Path) -> float:
+    """The ORM schema as drizzle-kit exports it, for the drift rules; its seconds."""
+    from checker.orm_export import export_orm
+    from checker.sources import ORM, ReferenceSchema
+
+    export = export_orm(orm)
+    for path in export.schema_files:
+        try:
+            sources.add_text(str(path), path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue  # drizzle-kit read it; without its text, findings name the file alone
+    files = tuple(str(path) for path in export.schema_files)
+    sources.references.append(ReferenceSchema(ORM, str(orm), export.sql, files))
+    return export.seconds
 
 
 def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
@@ -454,6 +476,17 @@ def judge_change(result: CheckResult, base: CheckResult) -> CheckResult:
         else _touched_by_change(result)
     )
     marked = [point_at_change(finding, change_files, touched) for finding in marked]
+    # Drift (DR6xx) is judged against whatever snapshot each side has: a base whose
+    # journal's last snapshot is absent compares nothing, so only drift at the change's
+    # own statements is the change's doing.
+    marked = [
+        replace(finding, introduced=False)
+        if finding.introduced
+        and finding.code.startswith("DR")
+        and not any(location.file in change_files for location in finding.locations)
+        else finding
+        for finding in marked
+    ]
     result.findings = sorted(marked, key=Finding.sort_key)
     introduced = sum(1 for f in marked if f.introduced)
     form, description = cast("tuple[str, str]", result.extra.get("change_form", ("", "")))

@@ -40,6 +40,7 @@ FAMILIES = {
     "IX": "index coverage",
     "MG": "migration ordering and safety",
     "LV": "live verification",
+    "DR": "ORM drift",
 }
 # Codes that were once used and retired: never to be registered again.
 TOMBSTONES: frozenset[str] = frozenset()

@@ -60,6 +60,23 @@ class CatalogSource:
     catalog: Catalog
 
 
+@dataclass(frozen=True, slots=True)
+class ReferenceSchema:
+    """Another description of the schema the migrations build, for the drift checks (DR6xx):
+    a drizzle-kit folder's last snapshot, or the SQL ``drizzle-kit export`` printed of the
+    ORM schema. Only its text is kept; ``checker.drift`` turns it into a catalog on demand."""
+
+    kind: str  # SNAPSHOT | ORM
+    label: str  # the snapshot's path, or the ORM schema's path as given
+    text: str  # the snapshot's JSON, or the exported SQL
+    # the ORM schema's TypeScript files (their text is in ``SourceSet.files``)
+    schema_files: tuple[str, ...] = ()
+
+
+SNAPSHOT = "snapshot"
+ORM = "ORM"
+
+
 @dataclass(slots=True)
 class SourceSet:
     """Everything read from the inputs, in apply order (base, extension, proposal)."""
@@ -74,6 +91,8 @@ class SourceSet:
     # base folder (``--since``, or a baseline's new files): their statements are the
     # extension layer, deployed as one run on top of everything before them
     change_files: frozenset[str] = frozenset()
+    # other descriptions of the same schema the migrations must agree with
+    references: list[ReferenceSchema] = field(default_factory=list)
 
     @property
     def initial_catalog(self) -> Catalog | None:
@@ -118,7 +137,27 @@ def load_sources(
             continue
         seen.add(resolved)
         _load_path(sources, source, layer)
+    if len(given) == 1 and len(sources.journals) == 1:
+        _load_last_snapshot(sources, sources.journals[0])
     return sources
+
+
+def _load_last_snapshot(sources: SourceSet, journal: Journal) -> None:
+    """drizzle-kit's snapshot of the journal's last entry (``meta/NNNN_snapshot.json``),
+    what the next ``drizzle-kit generate`` diffs against: compared with the migrations
+    when the folder is the whole input. A missing or unreadable one is no reference."""
+    if not journal.entries:
+        return
+    number = _SEQUENCE.match(journal.entries[-1].tag)
+    if number is None:
+        return
+    path = Path(journal.folder) / "meta" / f"{number.group(1)}_snapshot.json"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    sources.add_text(str(path), text)
+    sources.references.append(ReferenceSchema(SNAPSHOT, str(path), text))
 
 
 def _check_catalog_place(sources: SourceSet, label: str, kind: str, layer: Layer) -> None:

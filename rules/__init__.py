@@ -20,6 +20,51 @@ from checker.rule import RuleMeta, declare_codes
 # (code, kebab-case name, module under ``rules`` (its folder is the family), default
 # severity, summary): what listing and reporting need without importing the rule
 _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("DR601", "table-drift", "drift.dr601_table_drift", "error", "a table exists on one side only"),
+    (
+        "DR602",
+        "column-drift",
+        "drift.dr602_column_drift",
+        "error",
+        "a column exists on one side only",
+    ),
+    (
+        "DR603",
+        "column-type-drift",
+        "drift.dr603_column_type_drift",
+        "error",
+        "a column's type differs",
+    ),
+    (
+        "DR604",
+        "nullability-drift",
+        "drift.dr604_nullability_drift",
+        "error",
+        "a column's NOT NULL differs",
+    ),
+    (
+        "DR605",
+        "default-drift",
+        "drift.dr605_default_drift",
+        "warning",
+        "a column's default differs",
+    ),
+    (
+        "DR606",
+        "index-drift",
+        "drift.dr606_index_drift",
+        "warning",
+        "an index differs or is missing",
+    ),
+    (
+        "DR607",
+        "foreign-key-drift",
+        "drift.dr607_foreign_key_drift",
+        "warning",
+        "a foreign key differs or is missing",
+    ),
+    ("DR608", "check-drift", "drift.dr608_check_drift", "warning", "a check differs or is missing"),
+    ("DR609", "enum-drift", "drift.dr609_enum_drift", "warning", "an enum's labels differ"),
     (
         "FK201",
         "set-null-on-not-null",

@@ -22,6 +22,11 @@ RULES = FIXTURES / "rules"
 # Rules whose fixes stay advice: the right change needs a decision only the author can
 # make (which value to backfill, which contract is meant, how to split a migration).
 ADVICE_ONLY = {
+    **{
+        f"DR60{n}": "which side of the drift is right (the ORM, the snapshot or the SQL) is "
+        "the author's decision"
+        for n in range(1, 10)
+    },
     "FK202": "the column or the key changes type: which one is the author's decision",
     "FK203": "a unique key on the referenced columns, or a foreign key to another key",
     "FK205": "the contract or the foreign key is wrong: only the author knows which",

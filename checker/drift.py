@@ -1,0 +1,265 @@
+"""Drift: where the migrations and another description of the same schema disagree.
+
+A drizzle-kit project describes one schema three times: the TypeScript ORM
+schema, drizzle-kit's last snapshot and the SQL migrations. The references
+(``SourceSet.references``: the snapshot's JSON, the SQL ``drizzle-kit export``
+printed of the ORM schema) become catalogs here, simulated like the migrations,
+and ``checker.catalog_diff`` compares them with the migrations' catalog. Only
+what a reference can express counts as drift (tables, columns, types,
+nullability, defaults, indexes, keys, foreign keys, checks, enums); a name that
+differs while the definition agrees is spelling, not drift.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from checker.catalog import Catalog, Constraint, Index, QualifiedName, Table
+from checker.catalog_diff import Aspect, Difference, Form, Sides, diff_catalogs
+from checker.errors import InputError
+from checker.findings import Location
+from checker.model import JournalStatus, Layer, MigrationFile, Origin, SourceFile, Statement
+from checker.sources import ORM, SNAPSHOT, ReferenceSchema
+
+DRIFT_ASPECTS = frozenset(
+    {
+        Aspect.TABLE,
+        Aspect.COLUMN,
+        Aspect.TYPE,
+        Aspect.NULLABILITY,
+        Aspect.DEFAULT,
+        Aspect.INDEX,
+        Aspect.KEY,
+        Aspect.FOREIGN_KEY,
+        Aspect.CHECK,
+        Aspect.ENUM,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """One difference between the migrations (left) and a reference (right)."""
+
+    reference: ReferenceSchema
+    difference: Difference
+    # the same difference with other references (the snapshot agreeing with the ORM)
+    also: tuple[Drift, ...] = ()
+
+    @property
+    def side(self) -> str:
+        """How messages name the reference(s): "the snapshot", "the ORM schema" or both."""
+        names = [_side_name(self.reference), *(_side_name(d.reference) for d in self.also)]
+        return " and ".join(names)
+
+    @property
+    def sides(self) -> Sides:
+        return Sides("the migrations", self.side, "in the migrations", f"in {self.side}")
+
+    def places(self) -> list[Location]:
+        """Both sides, labelled: the migration statement first, then the reference's
+        definition (its file alone when the definition cannot be found in it)."""
+        found: list[Location] = []
+        left = self.difference.left_origin
+        if left is not None:
+            found.append(Location.of(left, "migrations"))
+        right = self.difference.right_origin
+        if right is None:
+            file = self.reference.schema_files[0] if self.reference.schema_files else None
+            right = Origin(file or self.reference.label, 0, 0, -1, Layer.BASE)
+        found.append(Location.of(right, _side_name(self.reference).removeprefix("the ")))
+        for other in self.also:
+            found.extend(other.places()[1:])
+        return found
+
+    def key(self) -> tuple[object, ...]:
+        difference = self.difference
+        same = (repr(difference.left), repr(difference.right))
+        if difference.form is not Form.DIFFERS:
+            same = ("", "")
+        return (difference.aspect, difference.form, difference.subject, *same)
+
+
+def _side_name(reference: ReferenceSchema) -> str:
+    return "the snapshot" if reference.kind == SNAPSHOT else "the ORM schema"
+
+
+def reference_catalog(
+    reference: ReferenceSchema, files: Mapping[str, SourceFile], postgres_version: int
+) -> Catalog:
+    """The catalog a reference describes, with origins in its own files (``files``
+    holds the text of the ORM schema's TypeScript files)."""
+    if reference.kind == SNAPSHOT:
+        from checker.drizzle_snapshot import read_snapshot
+
+        return read_snapshot(Path(reference.label), reference.text)
+    catalog = _simulate_sql(reference.label, reference.text, postgres_version)
+    schema = [files[path] for path in reference.schema_files if path in files]
+    return _placed_in_schema(catalog, reference, schema)
+
+
+def find_drift(
+    migrations: Catalog,
+    references: Iterable[ReferenceSchema],
+    files: Mapping[str, SourceFile],
+    postgres_version: int,
+) -> list[Drift]:
+    """Every drift between the migrations' catalog and each reference."""
+    found: list[Drift] = []
+    for reference in references:
+        catalog = reference_catalog(reference, files, postgres_version)
+        one_side = set(migrations.tables) ^ set(catalog.tables)
+        for difference in diff_catalogs(migrations, catalog):
+            if difference.aspect not in DRIFT_ASPECTS or difference.form is Form.RENAMED:
+                continue
+            index = difference.left if difference.left is not None else difference.right
+            if isinstance(index, Index) and index.table in one_side:
+                continue  # the table's own finding says it all
+            found.append(Drift(reference, difference))
+    return _merged(found)
+
+
+def _merged(found: list[Drift]) -> list[Drift]:
+    """One drift per difference: the ORM schema's first, the snapshot's joined to it."""
+    by_key: dict[tuple[object, ...], Drift] = {}
+    for drift in sorted(found, key=lambda d: d.reference.kind != ORM):
+        first = by_key.get(drift.key())
+        if first is None:
+            by_key[drift.key()] = drift
+        else:
+            by_key[drift.key()] = replace(first, also=(*first.also, drift))
+    return list(by_key.values())
+
+
+def _simulate_sql(label: str, text: str, postgres_version: int) -> Catalog:
+    from checker.parsing import parse_statements
+    from checker.simulator import simulate
+    from checker.sources import split_statements
+
+    migration = MigrationFile(label, Path(label).stem, Layer.BASE, JournalStatus.PLAIN, None)
+    statements = [
+        Statement(text[start:end], Origin(label, start, end, position, Layer.BASE), migration)
+        for position, (start, end) in enumerate(split_statements(text, 0, len(text)))
+    ]
+    parsed = parse_statements(statements)
+    for item in parsed:
+        if item.error is not None:
+            raise InputError(
+                f"{label}: drizzle-kit export gave SQL that does not parse: {item.error.message}"
+            )
+    return simulate(parsed, postgres_version=postgres_version).catalog
+
+
+# ---- placing the ORM's objects in its TypeScript source --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Definition:
+    file: str
+    start: int
+    end: int  # where the next table's definition starts (or the file's end)
+
+
+class _SchemaText:
+    """Finds a table, column, index or constraint of the ORM schema in its source text.
+
+    Drizzle schemas name every object in a string literal: ``pgTable('user', {``,
+    ``email: text('email')``, ``index('user_email_idx')``, ``pgEnum('status', [``.
+    A table's definition runs to the next table's; its objects are searched there.
+    """
+
+    _TABLE = re.compile(r"""\b(?:pgTable|table)\s*\(\s*(['"`])(?P<name>[^'"`]+)\1""")
+    _ENUM = re.compile(r"""\bpgEnum\s*\(\s*(['"`])(?P<name>[^'"`]+)\1""")
+
+    def __init__(self, files: Sequence[SourceFile]) -> None:
+        self.files = files
+        self.tables: dict[str, _Definition] = {}
+        self.enum_files: dict[str, tuple[str, int]] = {}
+        for source in files:
+            starts = [(m.group("name"), m.start()) for m in self._TABLE.finditer(source.text)]
+            for position, (name, start) in enumerate(starts):
+                end = starts[position + 1][1] if position + 1 < len(starts) else len(source.text)
+                self.tables.setdefault(name, _Definition(source.path, start, end))
+            for match in self._ENUM.finditer(source.text):
+                self.enum_files.setdefault(match.group("name"), (source.path, match.start()))
+
+    def _text(self, path: str) -> str:
+        return next(source.text for source in self.files if source.path == path)
+
+    def table(self, name: str) -> Origin | None:
+        found = self.tables.get(name)
+        if found is None:
+            return None
+        return Origin(found.file, found.start, found.start + 1, -1, Layer.BASE)
+
+    def inside(self, table: str, name: str) -> Origin | None:
+        """The first string literal ``name`` inside the table's definition."""
+        found = self.tables.get(table)
+        if found is None:
+            return None
+        text = self._text(found.file)
+        pattern = re.compile(r"""(['"`])""" + re.escape(name) + r"\1")
+        match = pattern.search(text, found.start, found.end)
+        if match is None:
+            return None
+        return Origin(found.file, match.start(), match.end(), -1, Layer.BASE)
+
+    def enum(self, name: str) -> Origin | None:
+        found = self.enum_files.get(name)
+        if found is None:
+            return None
+        return Origin(found[0], found[1], found[1] + 1, -1, Layer.BASE)
+
+
+def _placed_in_schema(
+    catalog: Catalog, reference: ReferenceSchema, files: Sequence[SourceFile]
+) -> Catalog:
+    """The export's catalog with every origin moved into the TypeScript source."""
+    schema = _SchemaText(files)
+    fallback = Origin(
+        reference.schema_files[0] if reference.schema_files else reference.label,
+        0,
+        0,
+        -1,
+        Layer.BASE,
+    )
+
+    def table_origin(name: QualifiedName) -> Origin:
+        return schema.table(name[1]) or fallback
+
+    tables: dict[QualifiedName, Table] = {}
+    for key, table in catalog.tables.items():
+        origin = table_origin(key)
+        columns = tuple(
+            replace(c, origin=schema.inside(key[1], c.name) or origin) for c in table.columns
+        )
+        constraints: list[Constraint] = [
+            replace(
+                c, origin=schema.inside(key[1], c.name) or _first_column(schema, key, c) or origin
+            )
+            for c in table.constraints
+        ]
+        tables[key] = replace(table, origin=origin, columns=columns, constraints=tuple(constraints))
+    indexes: dict[QualifiedName, Index] = {
+        key: replace(
+            index, origin=schema.inside(index.table[1], index.name) or table_origin(index.table)
+        )
+        for key, index in catalog.indexes.items()
+    }
+    enums = {
+        key: replace(enum, origin=schema.enum(key[1]) or fallback)
+        for key, enum in catalog.enums.items()
+    }
+    return replace(catalog, tables=tables, indexes=indexes, enums=enums)
+
+
+def _first_column(
+    schema: _SchemaText, table: QualifiedName, constraint: Constraint
+) -> Origin | None:
+    """A constraint drizzle names itself (a foreign key of ``.references()``): at its column."""
+    if not constraint.columns:
+        return None
+    return schema.inside(table[1], constraint.columns[0])

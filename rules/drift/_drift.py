@@ -1,0 +1,52 @@
+"""What every DR rule shares: the run's drift (computed once) and its wording."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.catalog_diff import Aspect, Form
+from checker.drift import Drift, find_drift
+from checker.findings import Finding, Severity
+from checker.rule import Rule, RuleContext
+
+
+def _all_drift(context: RuleContext) -> list[Drift]:
+    return find_drift(
+        context.catalog,
+        context.sources.references,
+        context.sources.files,
+        context.settings.postgres,
+    )
+
+
+def drift_of(context: RuleContext, *aspects: Aspect) -> Iterator[Drift]:
+    """The run's drift about these aspects."""
+    for drift in context.memo(_all_drift):
+        if drift.difference.aspect in aspects:
+            yield drift
+
+
+def describe(drift: Drift) -> str:
+    """One sentence naming both sides."""
+    difference = drift.difference
+    side = drift.side
+    if difference.form is Form.LEFT_ONLY:
+        return f"{difference.subject} is in the migrations but not in {side}"
+    if difference.form is Form.RIGHT_ONLY:
+        return f"{difference.subject} is in {side} but not in the migrations"
+    return (
+        f"{difference.subject} differs: {difference.left} in the migrations, "
+        f"{difference.right} in {side}"
+    )
+
+
+def drift_finding(
+    rule: Rule, drift: Drift, severity: Severity, message: str | None = None
+) -> Finding:
+    """A finding at both sides: the migration statement, then the reference's definition."""
+    return rule.finding(
+        message or describe(drift),
+        drift.places(),
+        severity=severity,
+        objects=drift.difference.objects,
+    )

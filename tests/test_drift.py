@@ -1,0 +1,187 @@
+"""ORM drift (DR6xx) on upstream Sim: the migrations against drizzle-kit's last snapshot
+and against the ORM schema's export report exactly the drift SOURCE.md lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import CORPUS, CORPUS_ABSENT, SIM_MIGRATIONS
+
+from checker.cli import main
+
+# What SOURCE.md lists, as (code, object): five columns only in the migrations,
+# two nullability differences, two indexes and one check only in the migrations.
+SIM_DRIFT = sorted(
+    [
+        ("DR602", "user_table_definitions.import_error"),
+        ("DR602", "user_table_definitions.import_id"),
+        ("DR602", "user_table_definitions.import_rows_processed"),
+        ("DR602", "user_table_definitions.import_started_at"),
+        ("DR602", "user_table_definitions.import_status"),
+        ("DR604", "embedding.embedding"),
+        ("DR604", "user_stats.billing_blocked"),
+        ("DR606", "workflow_edges_source_block_fk_idx"),
+        ("DR606", "workflow_edges_target_block_fk_idx"),
+        ("DR608", "invitation.invitation_kind_requires_org_id"),
+    ]
+)
+# Spelling-only differences SOURCE.md names: never drift.
+SPELLING_ONLY = (
+    "copilot_async_tool_calls",
+    "doc_storage_key_idx",
+    "usage_log_billing_period_cost_idx",
+)
+
+needs_corpus = pytest.mark.skipif(not SIM_MIGRATIONS.is_dir(), reason=CORPUS_ABSENT)
+
+
+def _drift_findings(arguments: list[str], tmp_path: Path) -> list[dict[str, object]]:
+    out = tmp_path / "report.json"
+    main(["check", *arguments, "--select", "DR", "--format", "json", "-o", str(out)])
+    report = json.loads(out.read_text(encoding="utf-8"))
+    return [f for f in report["findings"] if str(f["code"]).startswith("DR")]
+
+
+def _summary(findings: list[dict[str, object]]) -> list[tuple[str, str]]:
+    return sorted((str(f["code"]), str(f["objects"][0])) for f in findings)  # type: ignore[index]  # JSON
+
+
+@needs_corpus
+def test_snapshot_side_reports_exactly_the_known_drift(tmp_path: Path) -> None:
+    findings = _drift_findings(["--base", str(SIM_MIGRATIONS)], tmp_path)
+    assert _summary(findings) == SIM_DRIFT
+    assert len(findings) <= 12
+    messages = " ".join(str(f["message"]) for f in findings)
+    assert not any(name in messages for name in SPELLING_ONLY)
+    # both sides named: the migration statement first, then the snapshot's definition
+    for finding in findings:
+        related = finding["related"]
+        assert isinstance(related, list)
+        assert str(finding["location"]["file"]).endswith(".sql"), finding  # type: ignore[index]  # JSON
+        assert str(related[-1]["file"]).endswith("0298_snapshot.json"), finding
+        assert related[-1]["label"] == "snapshot"
+
+
+@needs_corpus
+def test_snapshot_side_severity_follows_the_consequence(tmp_path: Path) -> None:
+    findings = _drift_findings(["--base", str(SIM_MIGRATIONS)], tmp_path)
+    severity = {str(f["objects"][0]): f["severity"] for f in findings}  # type: ignore[index]  # JSON
+    # NOT NULL in the database, nullable to the ORM, no default: ORM writes of NULL fail
+    assert severity["embedding.embedding"] == "error"
+    # nullable in the database, NOT NULL to the ORM: reads may surprise, writes work
+    assert severity["user_stats.billing_blocked"] == "warning"
+    assert severity["workflow_edges_source_block_fk_idx"] == "warning"
+
+
+def test_drift_is_checked_only_against_a_whole_drizzle_folder(tmp_path: Path) -> None:
+    """With an extension on top, the base's snapshot no longer describes the schema."""
+    fixture = Path(__file__).parent.parent / "fixtures" / "rules" / "DR601"
+    extra = tmp_path / "extra.sql"
+    extra.write_text("CREATE TABLE extra (id int);\n", encoding="utf-8")
+    alone = _drift_findings(["--base", str(fixture / "err_table_only_in_migrations")], tmp_path)
+    assert [f["code"] for f in alone] == ["DR601"]
+    stacked = _drift_findings(
+        ["--base", str(fixture / "err_table_only_in_migrations"), "--extension", str(extra)],
+        tmp_path,
+    )
+    assert stacked == []
+
+
+assert CORPUS  # the corpus path is resolved by support (SCHEMA_CHECK_CORPUS overrides it)
+
+
+# ---- the ORM side: drizzle-kit export of schema.ts ---------------------------------
+
+# The versions the corpus's package.json ranges allow (drizzle-kit ^0.31.4, drizzle-orm ^0.45.2).
+DRIZZLE_KIT = "drizzle-kit@0.31.11"
+DRIZZLE_ORM = "drizzle-orm@0.45.4"
+
+
+@pytest.fixture(scope="session")
+def drizzle_node_modules() -> Path:
+    """A node_modules with the pinned drizzle-kit and drizzle-orm, outside the repository:
+    SCHEMA_CHECK_NODE_MODULES when set (CI installs it), else installed once into the
+    temporary directory with npm; skipped when npm is missing or offline."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    given = os.environ.get("SCHEMA_CHECK_NODE_MODULES")
+    if given:
+        return Path(given)
+    folder = Path(tempfile.gettempdir()) / "schema-check-drizzle-0.31.11-0.45.4"
+    node_modules = folder / "node_modules"
+    if (node_modules / ".bin" / "drizzle-kit").exists():
+        return node_modules
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        pytest.skip("Node.js/npm not installed: the ORM drift tests need drizzle-kit")
+    done = subprocess.run(
+        ["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", DRIZZLE_KIT,
+         DRIZZLE_ORM],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(
+            f"npm install {DRIZZLE_KIT} {DRIZZLE_ORM} failed (offline?): {done.stderr[-200:]}"
+        )
+    return node_modules
+
+
+@needs_corpus
+def test_orm_side_reports_the_same_drift(
+    tmp_path: Path, drizzle_node_modules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCHEMA_CHECK_NODE_MODULES", str(drizzle_node_modules))
+    findings = _drift_findings(
+        ["--base", str(SIM_MIGRATIONS), "--orm", str(CORPUS / "schema.ts")], tmp_path
+    )
+    assert _summary(findings) == SIM_DRIFT
+    assert len(findings) <= 12
+    for finding in findings:
+        related = finding["related"]
+        assert isinstance(related, list)
+        labels = [location["label"] for location in related]
+        # the ORM's definition in schema.ts, then the snapshot that agrees with it
+        assert labels == ["ORM schema", "snapshot"], finding
+        assert str(related[0]["file"]).endswith("schema.ts")
+    embedding = next(f for f in findings if f["objects"] == ["embedding.embedding"])
+    assert "nullable in the ORM schema" in str(embedding["message"])
+
+
+def test_orm_without_drizzle_kit_is_one_line_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = tmp_path / "schema.ts"
+    schema.write_text("export const x = 1\n", encoding="utf-8")
+    sql = tmp_path / "m.sql"
+    sql.write_text("CREATE TABLE t (id int);\n", encoding="utf-8")
+    monkeypatch.delenv("SCHEMA_CHECK_NODE_MODULES", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node either
+    assert main(["check", "--base", str(sql), "--orm", str(schema), "--no-cache"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1
+    assert "Node.js is not installed" in error and "npm install" in error
+
+
+def test_orm_without_node_modules_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    if shutil.which("node") is None:
+        pytest.skip("Node.js not installed")
+    schema = tmp_path / "schema.ts"
+    schema.write_text("export const x = 1\n", encoding="utf-8")
+    sql = tmp_path / "m.sql"
+    sql.write_text("CREATE TABLE t (id int);\n", encoding="utf-8")
+    monkeypatch.delenv("SCHEMA_CHECK_NODE_MODULES", raising=False)
+    assert main(["check", "--base", str(sql), "--orm", str(schema), "--no-cache"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1
+    assert "drizzle-kit not found" in error and "npm install --save-dev drizzle-kit" in error
