@@ -276,6 +276,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "the change edits or deletes an applied migration",
     ),
     (
+        "MG413",
+        "drop-index-not-concurrently",
+        "migration.mg413_drop_index_not_concurrently",
+        "warning",
+        "DROP INDEX without CONCURRENTLY on an existing index",
+    ),
+    (
         "NC101",
         "duplicate-relation",
         "naming.nc101_duplicate_relation",
