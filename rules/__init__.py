@@ -283,6 +283,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "DROP INDEX without CONCURRENTLY on an existing index",
     ),
     (
+        "MG414",
+        "drop-column-or-table",
+        "migration.mg414_drop_column_or_table",
+        "warning",
+        "DROP COLUMN or DROP TABLE on an existing column or table",
+    ),
+    (
         "NC101",
         "duplicate-relation",
         "naming.nc101_duplicate_relation",
