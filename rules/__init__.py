@@ -290,6 +290,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "DROP COLUMN or DROP TABLE on an existing column or table",
     ),
     (
+        "MG415",
+        "truncate-existing-table",
+        "migration.mg415_truncate_existing_table",
+        "warning",
+        "TRUNCATE of an existing table (CASCADE: an error)",
+    ),
+    (
         "NC101",
         "duplicate-relation",
         "naming.nc101_duplicate_relation",
