@@ -297,6 +297,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "TRUNCATE of an existing table (CASCADE: an error)",
     ),
     (
+        "MG416",
+        "lock-without-lock-timeout",
+        "migration.mg416_lock_without_lock_timeout",
+        "info",
+        "lock taken on an existing table with no lock_timeout set",
+    ),
+    (
         "NC101",
         "duplicate-relation",
         "naming.nc101_duplicate_relation",

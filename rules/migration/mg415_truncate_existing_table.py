@@ -10,6 +10,7 @@ from pglast.enums import DropBehavior
 from checker.catalog import QualifiedName, display_name
 from checker.findings import Finding, Location, Severity
 from checker.graph import SchemaGraph
+from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.migration._common import relative
 from rules.migration._history import replay, table_name
@@ -98,7 +99,10 @@ class TruncateExistingTableRule(Rule):
                 start = max(0, relation.location or 0)
                 origin = parsed.statement.span(start, start + len(str(relation.relname)))
                 created_at = relative(context.sources, creation.origin)
-                places = [origin, Location.of(creation.origin, f"{table} created here")]
+                places: list[Origin | Location] = [
+                    origin,
+                    Location.of(creation.origin, f"{table} created here"),
+                ]
                 if cascade:
                     reached = _referencing_closure(context.graph, _key(relation))
                     also = (
