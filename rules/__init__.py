@@ -304,6 +304,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "lock taken on an existing table with no lock_timeout set",
     ),
     (
+        "MG417",
+        "not-rerunnable-outside-transaction",
+        "migration.mg417_not_rerunnable_outside_transaction",
+        "warning",
+        "statement outside a transaction fails when the file is re-run",
+    ),
+    (
         "NC101",
         "duplicate-relation",
         "naming.nc101_duplicate_relation",
