@@ -18,6 +18,10 @@ from rules.migration._transactions import Step, walk
 _COMMIT = TransactionStmtKind.TRANS_STMT_COMMIT
 
 
+def _relation(relation: Any) -> str:
+    return table_name(relation) if isinstance(relation, ast.RangeVar) else "(unnamed)"
+
+
 def _dropped_names(node: ast.DropStmt) -> list[str]:
     names = []
     for target in node.objects or ():
@@ -32,11 +36,11 @@ def _dropped_names(node: ast.DropStmt) -> list[str]:
 def _unguarded(node: Any, dropped_first: set[tuple[str, str]]) -> Iterator[tuple[str, str]]:
     """(what the statement does, the guard it lacks) for each part that fails on a re-run."""
     if isinstance(node, ast.CreateStmt) and not node.if_not_exists:
-        yield f"CREATE TABLE {table_name(node.relation)}", "IF NOT EXISTS"
+        yield f"CREATE TABLE {_relation(node.relation)}", "IF NOT EXISTS"
     elif isinstance(node, ast.IndexStmt) and not node.if_not_exists:
         yield f"CREATE INDEX {node.idxname or '(unnamed)'}", "IF NOT EXISTS"
     elif isinstance(node, ast.CreateSeqStmt) and not node.if_not_exists:
-        yield f"CREATE SEQUENCE {table_name(node.sequence)}", "IF NOT EXISTS"
+        yield f"CREATE SEQUENCE {_relation(node.sequence)}", "IF NOT EXISTS"
     elif isinstance(node, ast.CreateSchemaStmt) and not node.if_not_exists:
         yield f"CREATE SCHEMA {node.schemaname}", "IF NOT EXISTS"
     elif isinstance(node, ast.CreateExtensionStmt) and not node.if_not_exists:
@@ -44,7 +48,7 @@ def _unguarded(node: Any, dropped_first: set[tuple[str, str]]) -> Iterator[tuple
     elif isinstance(node, ast.AlterEnumStmt) and node.newVal and not node.skipIfNewValExists:
         yield f"ALTER TYPE ... ADD VALUE '{node.newVal}'", "IF NOT EXISTS"
     elif isinstance(node, ast.DropStmt) and not node.missing_ok:
-        kind = ObjectType(node.removeType).name.removeprefix("OBJECT_").replace("_", " ")
+        kind = ObjectType(int(node.removeType or 0)).name.removeprefix("OBJECT_").replace("_", " ")
         yield f"DROP {kind} {', '.join(_dropped_names(node))}".rstrip(), "IF EXISTS"
     elif isinstance(node, ast.AlterTableStmt) and isinstance(node.relation, ast.RangeVar):
         table = table_name(node.relation)
