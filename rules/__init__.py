@@ -311,6 +311,20 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "statement outside a transaction fails when the file is re-run",
     ),
     (
+        "MG418",
+        "domain-constraint-on-existing-domain",
+        "migration.mg418_domain_constraint_on_existing_domain",
+        "warning",
+        "constraint added to a domain that existed before the run",
+    ),
+    (
+        "MG419",
+        "enum-value-renamed",
+        "migration.mg419_enum_value_renamed",
+        "warning",
+        "value of an existing enum renamed",
+    ),
+    (
         "NC101",
         "duplicate-relation",
         "naming.nc101_duplicate_relation",
