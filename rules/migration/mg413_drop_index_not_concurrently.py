@@ -10,7 +10,6 @@ from pglast.enums import ObjectType
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind
-from rules.migration._common import relative
 from rules.migration._history import replay
 
 
@@ -81,13 +80,11 @@ class DropIndexNotConcurrentlyRule(Rule):
                 if creation is not None and not creation.before(parsed):
                     continue
                 places = [Location.of(parsed.origin)]
-                where = ""
                 if creation is not None:
                     places.append(Location.of(creation.origin, f"{event.name} created here"))
-                    where = f" (created at {relative(context.sources, creation.origin)})"
                 yield self.finding(
                     f"DROP INDEX {event.name} without CONCURRENTLY: the index exists before "
-                    f"this migration{where}, and dropping it takes an ACCESS EXCLUSIVE lock on "
+                    f"this migration, and dropping it takes an ACCESS EXCLUSIVE lock on "
                     "its table, so every read and write of the table waits until the run commits",
                     places,
                     objects=[event.name],

@@ -10,7 +10,6 @@ from pglast.enums import ObjectType
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind, ParsedStatement, SimEvent
-from rules.migration._common import relative
 from rules.migration._history import Creation, History, replay
 
 _TABLES = (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_FOREIGN_TABLE)
@@ -92,7 +91,6 @@ class DropColumnOrTableRule(Rule):
             if added is not None and not added.before(parsed):
                 return None  # added by this same run: no deployed code reads it
             creation = added or creation
-        created_at = relative(context.sources, creation.origin)
         if column is None:
             what, error = f"DROP TABLE {table}", "42P01 (relation does not exist)"
             fix = (
@@ -108,7 +106,7 @@ class DropColumnOrTableRule(Rule):
                 "later migration"
             )
         return self.finding(
-            f"{what}, which exists before this migration (created at {created_at}): the "
+            f"{what}, which exists before this migration: the "
             "application instances still running the previous release read it, and their "
             f"queries fail with {error} until every instance is replaced",
             [

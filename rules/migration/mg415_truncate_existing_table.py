@@ -12,7 +12,6 @@ from checker.findings import Finding, Location, Severity
 from checker.graph import SchemaGraph
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.migration._common import relative
 from rules.migration._history import replay, table_name
 
 
@@ -98,7 +97,6 @@ class TruncateExistingTableRule(Rule):
                     continue
                 start = max(0, relation.location or 0)
                 origin = parsed.statement.span(start, start + len(str(relation.relname)))
-                created_at = relative(context.sources, creation.origin)
                 places: list[Origin | Location] = [
                     origin,
                     Location.of(creation.origin, f"{table} created here"),
@@ -112,8 +110,8 @@ class TruncateExistingTableRule(Rule):
                         else "; CASCADE would also empty any table that comes to reference it"
                     )
                     yield self.finding(
-                        f"TRUNCATE {table} CASCADE on a table that exists before this migration "
-                        f"(created at {created_at}): it deletes every row of {table}{also}, "
+                        f"TRUNCATE {table} CASCADE on a table that exists before this migration: "
+                        f"it deletes every row of {table}{also}, "
                         "with no ON DELETE action consulted and no way back once the run commits",
                         places,
                         severity=Severity.ERROR,
@@ -126,8 +124,8 @@ class TruncateExistingTableRule(Rule):
                     )
                 else:
                     yield self.finding(
-                        f"TRUNCATE {table} on a table that exists before this migration (created "
-                        f"at {created_at}): it deletes every row on every database the "
+                        f"TRUNCATE {table} on a table that exists before this migration: it "
+                        "deletes every row on every database the "
                         "migration reaches, production included, under an ACCESS EXCLUSIVE lock",
                         places,
                         objects=[table],

@@ -12,7 +12,6 @@ from pglast.enums import ConstrType, ObjectType, VariableSetKind
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
-from rules.migration._common import relative
 from rules.migration._enum_values import nodes
 from rules.migration._history import Creation, History, replay, table_name
 from rules.migration._transactions import Step, walk
@@ -220,8 +219,8 @@ class LockWithoutLockTimeoutRule(Rule):
         more = len(pending) - 1
         others = f"; {more} more statement(s) of this file wait the same way" if more else ""
         yield self.finding(
-            f"{what} waits for a lock on {table}, which exists before this migration (created "
-            f"at {relative(context.sources, creation.origin)}), and no lock_timeout is set "
+            f"{what} waits for a lock on {table}, which exists before this migration, and no "
+            "lock_timeout is set "
             "before it in this file: while it waits behind a long transaction, every query on "
             f"{table} waits behind it{others}",
             [parsed.origin, Location.of(creation.origin, f"{table} created here")],

@@ -10,7 +10,6 @@ from pglast.enums import ConstrType
 from checker.catalog import display_name
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.migration._common import relative
 from rules.migration._history import replay
 
 
@@ -92,8 +91,8 @@ class DomainConstraintOnExistingDomainRule(Rule):
             )
             users = f" ({', '.join(columns)})" if columns else ""
             yield self.finding(
-                f"ALTER DOMAIN {domain} {what} on a domain that exists before this migration "
-                f"(created at {relative(context.sources, creation.origin)}): PostgreSQL checks "
+                f"ALTER DOMAIN {domain} {what} on a domain that exists before this migration: "
+                "PostgreSQL checks "
                 f"every stored value of every column that uses it{users} under locks that block "
                 "their writes, and one value that fails the check fails the whole run",
                 [parsed.origin, Location.of(creation.origin, f"{domain} created here")],

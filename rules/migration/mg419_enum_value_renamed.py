@@ -9,7 +9,6 @@ from pglast import ast
 from checker.catalog import display_name
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.migration._common import relative
 from rules.migration._history import replay
 
 
@@ -66,8 +65,8 @@ class EnumValueRenamedRule(Rule):
                 continue
             old, new = str(node.oldVal), str(node.newVal)
             yield self.finding(
-                f"RENAME VALUE {old!r} TO {new!r} of {enum}, which exists before this migration "
-                f"(created at {relative(context.sources, creation.origin)}): the instances "
+                f"RENAME VALUE {old!r} TO {new!r} of {enum}, which exists before this migration: "
+                "the instances "
                 f"still running the previous release send {old!r}, and their statements fail "
                 "with 22P02 (invalid input value for enum) until every instance is replaced",
                 [parsed.origin, Location.of(creation.origin, f"{enum} created here")],
