@@ -24,16 +24,22 @@ Row = tuple[str, str, int, str]
 EXPECTED: dict[str, list[Row]] = {
     # Prisma: a migration.sql with several statements is one implicit transaction
     "prisma_concurrently/bad": [
+        ("MG416", "20240201000000_email_index/migration.sql", 1, "info"),
         ("MG407", "20240201000000_email_index/migration.sql", 3, "error"),
     ],
     # ...and one holding a single statement runs outside any transaction block
-    "prisma_concurrently/good": [],
+    "prisma_concurrently/good": [
+        ("MG416", "20240201000001_name/migration.sql", 1, "info"),
+    ],
     # an enum value added and used in one Prisma migration folder
     "prisma_enum_value/bad": [
+        ("MG416", "20240301000000_owner/migration.sql", 5, "info"),
         ("MG407", "20240301000000_owner/migration.sql", 5, "error"),
     ],
     # added in an earlier folder: committed before the next one uses it
-    "prisma_enum_value/good": [],
+    "prisma_enum_value/good": [
+        ("MG416", "20240301000001_owner_default/migration.sql", 2, "info"),
+    ],
     # the contract asks for snake case: Prisma's PascalCase is reported
     "prisma_pascal_case/bad": [
         ("NC107", "20240101000000_init/migration.sql", 2, "info"),
@@ -48,30 +54,37 @@ EXPECTED: dict[str, list[Row]] = {
     "temp_table_as/bad": [
         ("MG406", "0001_dedupe.sql", 3, "error"),
         ("MG409", "0001_dedupe.sql", 4, "warning"),
+        ("MG416", "0001_dedupe.sql", 4, "info"),
     ],
     "temp_table_as/good": [
         ("MG409", "0001_dedupe.sql", 5, "warning"),
+        ("MG416", "0001_dedupe.sql", 5, "info"),
     ],
     # the same in a Prisma folder: the temporary table lives until the folder's run ends
     "prisma_temp_table_as/bad": [
         ("MG406", "20240201000000_dedupe/migration.sql", 4, "error"),
         ("MG409", "20240201000000_dedupe/migration.sql", 5, "warning"),
+        ("MG416", "20240201000000_dedupe/migration.sql", 5, "info"),
     ],
     "prisma_temp_table_as/good": [
         ("MG409", "20240201000000_dedupe/migration.sql", 6, "warning"),
+        ("MG416", "20240201000000_dedupe/migration.sql", 6, "info"),
     ],
     # Prisma's generated foreign key names grow past 63 bytes too
     "prisma_truncated_drop/bad": [
+        ("MG416", "20240301000000_refresh_fks/migration.sql", 2, "info"),
         ("MG409", "20240301000000_refresh_fks/migration.sql", 2, "warning"),
         ("NC104", "20240301000000_refresh_fks/migration.sql", 2, "warning"),
         ("NC104", "20240301000000_refresh_fks/migration.sql", 5, "warning"),
         ("NC108", "20240301000000_refresh_fks/migration.sql", 5, "error"),
     ],
     "prisma_truncated_drop/good": [
+        ("MG416", "20240301000000_refresh_fks/migration.sql", 2, "info"),
         ("MG409", "20240301000000_refresh_fks/migration.sql", 2, "warning"),
     ],
     # a long name in DROP CONSTRAINT IF EXISTS truncates to a live foreign key's name
     "truncated_drop/bad": [
+        ("MG416", "0001_refresh_fks.sql", 1, "info"),
         ("MG409", "0001_refresh_fks.sql", 1, "warning"),
         ("NC104", "0001_refresh_fks.sql", 1, "warning"),
         ("MG409", "0001_refresh_fks.sql", 2, "warning"),
@@ -79,6 +92,7 @@ EXPECTED: dict[str, list[Row]] = {
         ("NC108", "0001_refresh_fks.sql", 3, "error"),
     ],
     "truncated_drop/good": [
+        ("MG416", "0001_refresh_fks.sql", 1, "info"),
         ("MG409", "0001_refresh_fks.sql", 1, "warning"),
         ("MG409", "0001_refresh_fks.sql", 2, "warning"),
     ],
@@ -119,11 +133,11 @@ def test_exact_findings(case: str) -> None:
 
 
 def test_prisma_transaction_findings_speak_prisma() -> None:
-    (concurrently,) = check("prisma_concurrently/bad")
+    (concurrently,) = [f for f in check("prisma_concurrently/bad") if f["code"] == "MG407"]
     assert "Prisma Migrate" in concurrently["message"]
     assert "COMMIT;" not in concurrently["fix"]
     assert "migration folder of its own" in concurrently["fix"]
-    (enum_use,) = check("prisma_enum_value/bad")
+    (enum_use,) = [f for f in check("prisma_enum_value/bad") if f["code"] == "MG407"]
     assert "20240301000000_owner/migration.sql:2" in enum_use["message"]
     assert "COMMIT;" not in enum_use["fix"]
     assert "later one" in enum_use["fix"]

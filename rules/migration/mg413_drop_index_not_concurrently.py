@@ -1,0 +1,96 @@
+"""MG413: DROP INDEX without CONCURRENTLY on an index that existed before the run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pglast import ast
+from pglast.enums import ObjectType
+
+from checker.findings import Finding, Location, Severity
+from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.simulation import EventKind
+from rules.migration._history import replay
+
+
+@register
+class DropIndexNotConcurrentlyRule(Rule):
+    """An index that already existed is dropped without CONCURRENTLY.
+
+    What it does:
+        Reports ``DROP INDEX`` without ``CONCURRENTLY`` when the index exists
+        before the statement's run starts: for the change under review, an
+        index of the base; within a history deployed file by file, an index
+        created by an earlier file (or held by the snapshot or database the
+        check starts from). An index created earlier in the same run is
+        exempt: its table was locked by that run already, and the index
+        serves no query yet.
+
+    Why it matters:
+        A plain DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's
+        table: every read and write of the table waits, first for the
+        queries already running on it to finish, then, under a transactional
+        runner, until the whole run commits. On a busy table the
+        application's requests pile up behind the migration. DROP INDEX
+        CONCURRENTLY waits for those queries without blocking new ones, but
+        it cannot run inside a transaction block (MG407 reports that case):
+        end the runner's transaction first.
+
+    Example:
+        DROP INDEX account_email_idx;
+
+    Use instead:
+        COMMIT;
+        DROP INDEX CONCURRENTLY IF EXISTS account_email_idx;
+
+    References:
+        https://www.postgresql.org/docs/current/sql-dropindex.html
+        https://www.postgresql.org/docs/current/explicit-locking.html#LOCKING-TABLES
+    """
+
+    meta = RuleMeta(
+        "MG413",
+        "drop-index-not-concurrently",
+        Severity.WARNING,
+        "DROP INDEX without CONCURRENTLY on an existing index",
+    )
+    doc_setup = (
+        "CREATE TABLE account (id text PRIMARY KEY, email text);\n"
+        "CREATE INDEX account_email_idx ON account (email);"
+    )
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        initial = context.sources.initial_catalog
+        for parsed, history, events in replay(context.statements, context.events, initial):
+            node = parsed.node
+            if (
+                not isinstance(node, ast.DropStmt)
+                or node.removeType != ObjectType.OBJECT_INDEX
+                or node.concurrent
+            ):
+                continue
+            for event in events:
+                if event.kind is not EventKind.DROPPED or event.object_kind != "index":
+                    continue
+                # created under its bare name, dropped under its display name
+                bare = event.name.rpartition(".")[2]
+                creation = history.created("index", event.name) or history.created("index", bare)
+                if creation is None and initial is None:
+                    continue  # no record of where it came from: say nothing
+                if creation is not None and not creation.before(parsed):
+                    continue
+                places = [Location.of(parsed.origin)]
+                if creation is not None:
+                    places.append(Location.of(creation.origin, f"{event.name} created here"))
+                yield self.finding(
+                    f"DROP INDEX {event.name} without CONCURRENTLY: the index exists before "
+                    f"this migration, and dropping it takes an ACCESS EXCLUSIVE lock on "
+                    "its table, so every read and write of the table waits until the run commits",
+                    places,
+                    objects=[event.name],
+                    fix=(
+                        "end the runner's transaction first (`COMMIT;` as its own statement), "
+                        "then DROP INDEX CONCURRENTLY IF EXISTS; CONCURRENTLY cannot run inside "
+                        "a transaction block (MG407)"
+                    ),
+                )

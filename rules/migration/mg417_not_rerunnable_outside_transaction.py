@@ -1,0 +1,181 @@
+"""MG417: a statement the re-run of a half-applied file fails on, where nothing rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType, ObjectType, TransactionStmtKind
+
+from checker.config import Runner
+from checker.findings import Finding, Severity
+from checker.rule import Rule, RuleContext, RuleMeta, register
+from rules.migration._common import relative
+from rules.migration._history import table_name
+from rules.migration._transactions import Step, walk
+
+_COMMIT = TransactionStmtKind.TRANS_STMT_COMMIT
+
+
+def _relation(relation: Any) -> str:
+    return table_name(relation) if isinstance(relation, ast.RangeVar) else "(unnamed)"
+
+
+def _dropped_names(node: ast.DropStmt) -> list[str]:
+    names = []
+    for target in node.objects or ():
+        parts = getattr(target, "objname", target)
+        if isinstance(parts, tuple | list):
+            names.append(".".join(str(getattr(part, "sval", part)) for part in parts))
+        else:
+            names.append(str(getattr(parts, "sval", parts)))
+    return names
+
+
+def _unguarded(node: Any, dropped_first: set[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """(what the statement does, the guard it lacks) for each part that fails on a re-run."""
+    if isinstance(node, ast.CreateStmt) and not node.if_not_exists:
+        yield f"CREATE TABLE {_relation(node.relation)}", "IF NOT EXISTS"
+    elif isinstance(node, ast.IndexStmt) and not node.if_not_exists:
+        yield f"CREATE INDEX {node.idxname or '(unnamed)'}", "IF NOT EXISTS"
+    elif isinstance(node, ast.CreateSeqStmt) and not node.if_not_exists:
+        yield f"CREATE SEQUENCE {_relation(node.sequence)}", "IF NOT EXISTS"
+    elif isinstance(node, ast.CreateSchemaStmt) and not node.if_not_exists:
+        yield f"CREATE SCHEMA {node.schemaname}", "IF NOT EXISTS"
+    elif isinstance(node, ast.CreateExtensionStmt) and not node.if_not_exists:
+        yield f"CREATE EXTENSION {node.extname}", "IF NOT EXISTS"
+    elif isinstance(node, ast.AlterEnumStmt) and node.newVal and not node.skipIfNewValExists:
+        yield f"ALTER TYPE ... ADD VALUE '{node.newVal}'", "IF NOT EXISTS"
+    elif isinstance(node, ast.DropStmt) and not node.missing_ok:
+        kind = ObjectType(int(node.removeType or 0)).name.removeprefix("OBJECT_").replace("_", " ")
+        yield f"DROP {kind} {', '.join(_dropped_names(node))}".rstrip(), "IF EXISTS"
+    elif isinstance(node, ast.AlterTableStmt) and isinstance(node.relation, ast.RangeVar):
+        table = table_name(node.relation)
+        for cmd in node.cmds or ():
+            definition = cmd.def_
+            if cmd.subtype == AlterTableType.AT_AddColumn and not cmd.missing_ok:
+                name = getattr(definition, "colname", "")
+                yield f"ADD COLUMN {table}.{name}", "IF NOT EXISTS"
+            elif cmd.subtype == AlterTableType.AT_DropColumn and not cmd.missing_ok:
+                yield f"DROP COLUMN {table}.{cmd.name}", "IF EXISTS"
+            elif cmd.subtype == AlterTableType.AT_DropConstraint:
+                if cmd.missing_ok:
+                    dropped_first.add((table, str(cmd.name)))
+                else:
+                    yield f"DROP CONSTRAINT {cmd.name}", "IF EXISTS"
+            elif cmd.subtype == AlterTableType.AT_AddConstraint and isinstance(
+                definition, ast.Constraint
+            ):
+                name = str(definition.conname or "")
+                if not name or (table, name) not in dropped_first:
+                    yield (
+                        f"ADD CONSTRAINT {name or '(unnamed)'} on {table}",
+                        "a DROP CONSTRAINT IF EXISTS before it",
+                    )
+
+
+@register
+class NotRerunnableOutsideTransactionRule(Rule):
+    """A statement that fails when a half-applied migration is run again.
+
+    What it does:
+        Finds the statements of a migration file that commit before the file
+        ends, so a failure later in the same file leaves them applied: every
+        statement under the ``autocommit`` runner, the statements after a
+        drizzle ``COMMIT;`` escape (each then commits on its own), and those
+        that an explicit ``COMMIT`` in the file commits. Among them, it
+        reports CREATE TABLE / INDEX / SEQUENCE / SCHEMA / EXTENSION and
+        ADD COLUMN without IF NOT EXISTS, ALTER TYPE ... ADD VALUE without IF
+        NOT EXISTS, DROP ... and DROP COLUMN / CONSTRAINT without IF EXISTS,
+        and ADD CONSTRAINT not preceded in the file by DROP CONSTRAINT IF
+        EXISTS of the same name. The last statement of a file is exempt (if
+        it fails, it did not apply), and so is every statement that a
+        runner's transaction rolls back on failure: drizzle's, or Prisma's
+        and the per-file runner's implicit one. DO blocks are not judged.
+
+    Why it matters:
+        A migration runner records a file as applied only once the whole
+        file succeeded. When a statement fails after others of the file have
+        committed (a CREATE INDEX CONCURRENTLY that hits a duplicate, a lock
+        timeout), the fix is to run the file again, and the re-run stops at
+        the first statement that already did its work ("relation already
+        exists", "column does not exist"): the deploy is stuck until someone
+        edits the database by hand.
+
+    Example:
+        COMMIT;
+        CREATE INDEX CONCURRENTLY account_email_idx ON account (email);
+        CREATE UNIQUE INDEX CONCURRENTLY account_name_key ON account (name);
+
+    Use instead:
+        COMMIT;
+        CREATE INDEX CONCURRENTLY IF NOT EXISTS account_email_idx ON account (email);
+        CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS account_name_key ON account (name);
+
+    References:
+        https://www.postgresql.org/docs/current/sql-createindex.html#SQL-CREATEINDEX-CONCURRENTLY
+        https://www.postgresql.org/docs/current/sql-altertable.html
+        https://orm.drizzle.team/docs/migrations
+    """
+
+    meta = RuleMeta(
+        "MG417",
+        "not-rerunnable-outside-transaction",
+        Severity.WARNING,
+        "statement outside a transaction fails when the file is re-run",
+    )
+    doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text, name text);"
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        by_file: dict[str, list[Step]] = {}
+        for step in walk(context.statements, context.settings):
+            if step.parsed.parent is None:
+                by_file.setdefault(step.parsed.statement.migration.path, []).append(step)
+        for steps in by_file.values():
+            yield from self._file(context, steps)
+
+    def _file(self, context: RuleContext, steps: Sequence[Step]) -> Iterator[Finding]:
+        commits = {
+            step.transaction: step
+            for step in steps
+            if isinstance(step.parsed.node, ast.TransactionStmt)
+            and step.parsed.node.kind == _COMMIT
+        }
+        dropped_first: set[tuple[str, str]] = set()
+        for position, step in enumerate(steps):
+            node = step.parsed.node
+            if node is None or isinstance(node, ast.TransactionStmt | ast.DoStmt):
+                continue
+            later = any(
+                not isinstance(other.parsed.node, ast.TransactionStmt)
+                for other in steps[position + 1 :]
+            )
+            parts = list(_unguarded(node, dropped_first))
+            if not later or not parts:
+                continue
+            if step.in_transaction:
+                commit = commits.get(step.transaction)
+                if commit is None:
+                    continue  # the runner's transaction rolls it back
+                why = (
+                    f"the COMMIT at {relative(context.sources, commit.parsed.origin)} commits it "
+                    "before the file ends"
+                )
+            elif step.runner.runner is Runner.AUTOCOMMIT:
+                why = "the autocommit runner commits every statement on its own"
+            else:
+                why = "it runs outside any transaction block and commits on its own"
+            for what, guard in parts:
+                yield self.finding(
+                    f"{what} without {guard}: {why}, so if a later statement of this file "
+                    "fails, the re-run of the file stops here, on the object this statement "
+                    "already created or dropped",
+                    step.parsed.origin,
+                    objects=[what],
+                    fix=(
+                        f"add {guard}, so the file can run again after a partial failure (for "
+                        "CREATE INDEX CONCURRENTLY, a failed build leaves an INVALID index that "
+                        "IF NOT EXISTS keeps: DROP INDEX CONCURRENTLY IF EXISTS it first)"
+                    ),
+                )
