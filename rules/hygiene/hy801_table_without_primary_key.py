@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import ConstraintKind, Table, display_name, quote, relation_sql
+from checker.catalog import Constraint, ConstraintKind, Table, display_name, quote, relation_sql
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.hygiene._common import not_null_columns, tables
@@ -54,25 +54,28 @@ class TableWithoutPrimaryKeyRule(Rule):
                 continue
             name = display_name(table.qualified)
             candidate = _unique_not_null(table)
+            relation = relation_sql(table.qualified)
             if candidate is not None:
                 message = (
-                    f"Table {name} has no primary key; its unique constraint {candidate} "
+                    f"Table {name} has no primary key; its unique constraint {candidate.name} "
                     f"is on NOT NULL columns and can become one"
                 )
+                columns = ", ".join(quote(c) for c in candidate.columns)
                 fix = (
-                    f"ALTER TABLE {relation_sql(table.qualified)} DROP CONSTRAINT "
-                    f"{quote(candidate)}, ADD PRIMARY KEY (...the same columns...);"
+                    f"ALTER TABLE {relation} DROP CONSTRAINT {quote(candidate.name)}, "
+                    f"ADD PRIMARY KEY ({columns});"
                 )
             else:
                 message = f"Table {name} has no primary key"
+                column = "id" if table.column("id") is None else f"{table.name}_id"
                 fix = (
-                    f"ALTER TABLE {relation_sql(table.qualified)} ADD PRIMARY KEY (...); "
-                    "or add id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+                    f"ALTER TABLE {relation} ADD COLUMN {quote(column)} bigint "
+                    f"GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"
                 )
             yield self.finding(message, table.origin, objects=[name], fix=fix)
 
 
-def _unique_not_null(table: Table) -> str | None:
+def _unique_not_null(table: Table) -> Constraint | None:
     required = not_null_columns(table)
     for constraint in table.constraints:
         if (
@@ -80,5 +83,5 @@ def _unique_not_null(table: Table) -> str | None:
             and constraint.columns
             and set(constraint.columns) <= required
         ):
-            return constraint.name
+            return constraint
     return None

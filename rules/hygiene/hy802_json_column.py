@@ -45,8 +45,8 @@ class JsonColumnRule(Rule):
             label = column_label(table, column.name)
             new_type = "jsonb" + "[]" * stored.array_dims
             yield self.finding(
-                f"Column {label} is {column.type}: jsonb compares, indexes and queries "
-                f"faster, and json has no equality operator (DISTINCT, GROUP BY fail)",
+                f"Column {label} is {column.type}: json is reparsed on every access, has no "
+                f"equality operator (DISTINCT, GROUP BY fail) and no GIN index; use jsonb",
                 column_place(context, table, column),
                 objects=[label],
                 fix=alter_column_type(table, column.name, new_type),

@@ -8,6 +8,7 @@ from typing import Any
 from pglast import ast, parse_sql
 from pglast.enums import BoolExprType, NullTestType
 from pglast.parser import ParseError
+from pglast.stream import RawStream
 
 from checker.catalog import Index, quote, relation_sql
 from checker.findings import Finding, Severity
@@ -72,18 +73,29 @@ class RedundantNotNullPredicateRule(Rule):
                 f"and only makes the index partial",
                 index.origin,
                 objects=[index.name],
-                fix=_fix(index, len(redundant) == len(_conjuncts_of(index.predicate))),
+                fix=_recreate(index, _remaining(index.predicate, set(redundant))),
             )
 
 
-def _fix(index: Index, whole: bool) -> str:
-    if not whole:
-        return f"recreate {index.name} without the always-true IS NOT NULL tests"
-    return (
-        f"DROP INDEX {relation_sql(index.qualified)}; then recreate it without its WHERE "
-        f"clause (ON {relation_sql(index.table)}, keys as before, "
-        f"name {quote(index.name)})"
+def _recreate(index: Index, predicate: str | None) -> str:
+    """DROP the index and CREATE it again with ``predicate`` (None: not partial)."""
+    unique = "UNIQUE " if index.unique else ""
+    method = "" if index.method == "btree" else f" USING {index.method}"
+    keys = ", ".join(key.render() for key in index.keys)
+    create = (
+        f"CREATE {unique}INDEX {quote(index.name)} ON {relation_sql(index.table)}{method} ({keys})"
     )
+    if index.include:
+        create += f" INCLUDE ({', '.join(quote(c) for c in index.include)})"
+    if predicate:
+        create += f" WHERE {predicate}"
+    return f"DROP INDEX {relation_sql(index.qualified)};\n{create};"
+
+
+def _remaining(predicate: str, redundant: set[str]) -> str | None:
+    """The predicate without its always-true ``col IS NOT NULL`` parts."""
+    kept = [node for node in _conjuncts_of(predicate) if _tested_column(node) not in redundant]
+    return " AND ".join(RawStream()(node) for node in kept) or None
 
 
 def _conjuncts_of(predicate: str) -> list[Any]:
@@ -108,12 +120,20 @@ def _not_null_tests(predicate: str) -> list[str]:
     """The columns an ANDed ``col IS NOT NULL`` of the predicate tests, in order."""
     columns: list[str] = []
     for node in _conjuncts_of(predicate):
-        if (
-            isinstance(node, ast.NullTest)
-            and node.nulltesttype == NullTestType.IS_NOT_NULL
-            and isinstance(node.arg, ast.ColumnRef)
-        ):
-            last = (node.arg.fields or ())[-1]
-            if isinstance(last, ast.String) and last.sval not in columns:
-                columns.append(last.sval)
+        column = _tested_column(node)
+        if column is not None and column not in columns:
+            columns.append(column)
     return columns
+
+
+def _tested_column(node: Any) -> str | None:
+    """The column of a ``col IS NOT NULL`` test, None for anything else."""
+    if (
+        isinstance(node, ast.NullTest)
+        and node.nulltesttype == NullTestType.IS_NOT_NULL
+        and isinstance(node.arg, ast.ColumnRef)
+    ):
+        last = (node.arg.fields or ())[-1]
+        if isinstance(last, ast.String):
+            return str(last.sval)
+    return None

@@ -77,13 +77,13 @@ class TextPrimaryKeyRule(Rule):
             if not textual:
                 continue
             what = (
-                "a UUID stored as text: use uuid"
+                ", the length of a UUID written as text: use uuid"
                 if uuid_shaped
-                else ("uuid or an integer identity is smaller and collation-free")
+                else ": a uuid or integer identity key is smaller and free of collations"
             )
             yield self.finding(
                 f"Primary key {primary.name} of {display_name(table.qualified)} is "
-                f"{', '.join(textual)}: {what}",
+                f"{', '.join(textual)}{what}",
                 primary.origin,
                 objects=[primary.name],
             )
