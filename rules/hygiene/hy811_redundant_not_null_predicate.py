@@ -104,6 +104,8 @@ def _conjuncts_of(predicate: str) -> list[Any]:
         statement = parse_sql(f"SELECT WHERE {predicate}")[0].stmt
     except ParseError:
         return []
+    if not isinstance(statement, ast.SelectStmt):
+        return []
     where = statement.whereClause
     parts: list[Any] = [where]
     flat: list[Any] = []
