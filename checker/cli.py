@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from checker import __version__
-from checker.codes import selects
+from checker.codes import is_group, rule_runs
 from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import BackendUnavailable, InputError
 from checker.findings import Finding, Severity
@@ -128,12 +128,14 @@ _QUERIES_HELP = "documented queries (.sql, one per statement) besides the contra
 
 
 def _codes(value: str) -> tuple[str, ...]:
-    """A comma list of rule codes (NC101) or families (NC), for --select / --ignore.
+    """A comma list of rule codes (NC101), families (NC) or opt-in groups
+    (hygiene-preferences), for --select / --ignore.
 
     Checked against the registry once the rule packs are loaded (command_check),
     so an unknown item is refused with the nearest valid one.
     """
-    return tuple(item.strip().upper() for item in value.split(",") if item.strip())
+    items = (item.strip() for item in value.split(","))
+    return tuple(item.lower() if is_group(item.lower()) else item.upper() for item in items if item)
 
 
 def _add_check_options(command: argparse.ArgumentParser) -> None:
@@ -142,7 +144,12 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
         "--queries", action="append", type=Path, default=[], metavar="FILE", help=_QUERIES_HELP
     )
     command.add_argument(
-        "--select", type=_codes, default=(), metavar="CODES", help="run only these rules/families"
+        "--select",
+        type=_codes,
+        default=(),
+        metavar="CODES",
+        help="run only these rules/families; an opt-in rule runs only when named here by "
+        "code or group (hygiene-preferences)",
     )
     command.add_argument(
         "--ignore", type=_codes, default=(), metavar="CODES", help="skip these rules/families"
@@ -332,7 +339,7 @@ def command_check(args: argparse.Namespace) -> int:
             if problem is not None:
                 raise InputError(f"{option} {item}: {problem}")
     settings = resolve_settings(args)
-    select = _selector(args.select, args.ignore)
+    select = _selector(args.select, args.ignore, settings.enable)
     cache = None if args.no_cache or live else _cache(args, settings)
     selection = _selection(args.select, args.ignore)
     loaded = False
@@ -441,12 +448,11 @@ def _baseline_of(path: Path | None, settings: Settings) -> Baseline | None:
     return load_baseline(path)
 
 
-def _selector(selected: Sequence[str], ignored: Sequence[str]) -> Callable[[type[Rule]], bool]:
+def _selector(
+    selected: Sequence[str], ignored: Sequence[str], enabled: Sequence[str]
+) -> Callable[[type[Rule]], bool]:
     def select(rule: type[Rule]) -> bool:
-        code = rule.meta.code
-        return (not selected or any(selects(code, s) for s in selected)) and not any(
-            selects(code, i) for i in ignored
-        )
+        return rule_runs(rule.meta.code, rule.meta.group, selected, ignored, enabled)
 
     return select
 
@@ -482,8 +488,7 @@ def _load_selected_rules(
     rules.load_builtin_rules(
         lambda row: (
             not settings.is_ignored(row.code)
-            and (not selected or any(selects(row.code, s) for s in selected))
-            and not any(selects(row.code, i) for i in ignored)
+            and rule_runs(row.code, row.group, selected, ignored, settings.enable)
         )
     )
     load_plugins()
@@ -910,6 +915,8 @@ def command_rules(args: argparse.Namespace) -> int:
         docs = rule.docs()
         meta = rule.meta
         out = [f"{meta.code} {meta.name} ({meta.severity.value})", "", docs.get("Summary", "")]
+        if meta.group is not None:
+            out += ["", _opt_in_note(meta)]
         for section in DOC_SECTIONS:
             if docs.get(section):
                 out += ["", f"{section}:", _indent(docs[section])]
@@ -918,10 +925,19 @@ def command_rules(args: argparse.Namespace) -> int:
     width = max((len(r.meta.name) for r in rules.values()), default=10)
     for code, rule in rules.items():
         meta = rule.meta
+        opt_in = f" [opt-in: {meta.group}]" if meta.group is not None else ""
         sys.stdout.write(
-            f"{code}  {meta.name:<{width}}  {meta.severity.value:<7}  {meta.summary}\n"
+            f"{code}  {meta.name:<{width}}  {meta.severity.value:<7}  {meta.summary}{opt_in}\n"
         )
     return EXIT_CLEAN
+
+
+def _opt_in_note(meta: RuleMeta) -> str:
+    return (
+        f"Opt-in ({meta.group}): runs only when selected by code or group, "
+        f"e.g. --select {meta.code} or --select {meta.group}, or with "
+        f'enable = ["{meta.group}"] in the config.'
+    )
 
 
 def _indent(text: str) -> str:

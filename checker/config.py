@@ -15,7 +15,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TypeVar
 
-from checker.codes import is_code, is_selector
+from checker.codes import is_code, is_group, is_selector
 from checker.errors import ConfigError, InputError
 from checker.files import read_text
 from checker.findings import Severity
@@ -118,6 +118,8 @@ class Settings:
     contract: Contract = Contract()
     severity: Mapping[str, Severity] = field(default_factory=dict)
     ignore: tuple[str, ...] = ()  # rule codes or families (e.g. "NC107", "NC")
+    # opt-in rules turned on: codes or group names (e.g. "HY806", "hygiene-preferences")
+    enable: tuple[str, ...] = ()
     baseline: Path | None = None
     # the ORM schema (a TypeScript file or folder) the migrations must agree with (DR6xx)
     orm: Path | None = None
@@ -138,6 +140,7 @@ _TOP_KEYS = {
     "contract",
     "severity",
     "ignore",
+    "enable",
     "baseline",
     "orm",
 }
@@ -220,8 +223,16 @@ def settings_from_mapping(
     for item in ignore:
         if not is_selector(item):
             raise where.error("ignore", f"{item!r} is not a rule code (NC101) or family (NC)")
-    references = tuple(
-        CodeReference(item, where.place(item, "ignore", "ignore")) for item in ignore
+    enable = tuple(where.strings("enable", data.get("enable", [])))
+    for item in enable:
+        if not (is_code(item) or is_group(item)):
+            raise where.error(
+                "enable",
+                f"{item!r} is not a rule code (HY806) or an opt-in group (hygiene-preferences)",
+            )
+    references = (
+        tuple(CodeReference(item, where.place(item, "ignore", "ignore")) for item in ignore)
+        + tuple(CodeReference(item, where.place(item, "enable", "enable")) for item in enable)
     ) + tuple(
         CodeReference(code, where.place(code, "severity", f"severity.{code}")) for code in severity
     )
@@ -241,6 +252,7 @@ def settings_from_mapping(
         contract=contract,
         severity=severity,
         ignore=ignore,
+        enable=enable,
         baseline=baseline,
         orm=orm,
         path=path,

@@ -24,7 +24,7 @@ from checker.config import Settings
 from checker.errors import InputError
 from checker.findings import Edit, Finding, Fix, Location, Severity
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
-from checker.rule import Rule, RuleContext, registry, selects, unknown_selector
+from checker.rule import Rule, RuleContext, registry, rule_runs, selects, unknown_selector
 from checker.simulation import EventKind, SimulationResult
 from checker.sources import SourceSet, load_sources
 
@@ -347,6 +347,10 @@ def run_rules(
 ) -> CheckResult:
     """Run every registered (and selected) rule, then apply suppressions and overrides.
 
+    Without ``select``, the default rules run, and the opt-in ones the settings'
+    ``enable`` names; a ``select`` decides alone (the CLI's applies the opt-in rule,
+    a test's may name any rule).
+
     With a ``cache`` and a ``selection`` (what names the selected rules), the
     outcome is stored for ``restore_rules_outcome``; never with external findings."""
     result._analysed()  # parse and simulate first, so their time is not the rules'
@@ -365,7 +369,13 @@ def run_rules(
     findings: list[Finding] = []
     ran: list[str] = []
     for code, rule_class in registry().items():
-        if result.settings.is_ignored(code) or (select is not None and not select(rule_class)):
+        if result.settings.is_ignored(code):
+            continue
+        if select is None:
+            group = rule_class.meta.group
+            if not rule_runs(code, group, (), (), result.settings.enable):
+                continue
+        elif not select(rule_class):
             continue
         ran.append(code)
         findings.extend(_guarded(code, rule_class, context))

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from checker.change import ChangeFacts
 from checker.codes import CODE_PATTERN as CODE_PATTERN  # re-exported
-from checker.codes import RETIRED, is_family
+from checker.codes import RETIRED, is_family, is_group
+from checker.codes import rule_runs as rule_runs  # re-exported
 from checker.codes import selects as selects  # re-exported
 from checker.findings import Finding, Fix, Location, Severity
 from checker.model import Origin
@@ -41,9 +42,8 @@ FAMILIES = {
     "MG": "migration ordering and safety",
     "LV": "live verification",
     "DR": "ORM drift",
+    "HY": "schema hygiene",
 }
-# Codes that were once used and retired: never to be registered again.
-TOMBSTONES: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +53,9 @@ class RuleMeta:
     severity: Severity  # default severity; config may override it
     summary: str  # one line
     since: str = "0.1.0"
+    # The opt-in group (``hygiene-preferences``) of a rule that runs only when a user
+    # names it or its group (--select, the config's ``enable``); None: on by default.
+    group: str | None = None
 
     @property
     def family(self) -> str:
@@ -194,10 +197,12 @@ def register(rule: R) -> R:
     if meta.family not in FAMILIES and rule.__module__.split(".")[0] == "rules":
         # built-in rules use the documented families; a third-party pack may add its own
         raise RegistryError(f"{rule.__name__}: unknown family {meta.family!r}")
-    if meta.code in TOMBSTONES:
+    if meta.code in RETIRED:  # a retired code is never registered again
         raise RegistryError(f"{rule.__name__}: code {meta.code} is retired and cannot be reused")
     if not NAME_PATTERN.match(meta.name):
         raise RegistryError(f"{rule.__name__}: name {meta.name!r} is not kebab-case")
+    if meta.group is not None and not is_group(meta.group):
+        raise RegistryError(f"{rule.__name__}: group {meta.group!r} is not a kebab-case name")
     existing = _REGISTRY.get(meta.code)
     if existing is not None and existing is not rule:
         raise RegistryError(
@@ -218,6 +223,7 @@ def registry() -> Mapping[str, type[Rule]]:
 
 
 _DECLARED: set[str] = set()
+_DECLARED_GROUPS: dict[str, str] = {}  # code -> opt-in group
 _plugins_loaded = False
 
 
@@ -225,6 +231,25 @@ def declare_codes(codes: Iterable[str]) -> None:
     """Record built-in codes whose modules are not imported yet (the rules package's
     static table), so a selector can be checked without importing every rule."""
     _DECLARED.update(codes)
+
+
+def declare_groups(groups: Mapping[str, str]) -> None:
+    """Record the opt-in group of built-in codes whose modules are not imported yet."""
+    _DECLARED_GROUPS.update(groups)
+
+
+def known_groups() -> list[str]:
+    """Every opt-in group name a selector may name."""
+    registered = {rule.meta.group for rule in _REGISTRY.values() if rule.meta.group}
+    return sorted(registered | set(_DECLARED_GROUPS.values()))
+
+
+def group_of(code: str) -> str | None:
+    """The opt-in group of a code (declared or registered), None for a default rule."""
+    rule = _REGISTRY.get(code)
+    if rule is not None:
+        return rule.meta.group
+    return _DECLARED_GROUPS.get(code)
 
 
 def known_codes() -> list[str]:
@@ -263,6 +288,16 @@ def unknown_selector(item: str, *, families: bool = True) -> str | None:
     """
     if item in RETIRED:
         return f"rule code {item!r} is retired: {RETIRED[item]}"
+    if is_group(item):
+        if not _plugins_loaded and item not in known_groups():
+            load_plugins()
+        if item in known_groups():
+            return None
+        groups = ", ".join(known_groups()) or "none"
+        return (
+            f"unknown rule group {item!r} (opt-in groups: {groups}); "
+            "`schema-check rules` lists them"
+        )
     codes = known_codes()
     if _names_known(item, codes, families=families):
         return None

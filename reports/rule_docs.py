@@ -41,9 +41,8 @@ def render_rules_reference(rules: Mapping[str, type[Rule]]) -> str:
     for code, rule in rules.items():
         meta = rule.meta
         anchor = f"{code.lower()}-{meta.name}"
-        lines.append(
-            f"| [{code}](#{anchor}) | {meta.name} | {meta.severity.value} | {meta.summary} |"
-        )
+        summary = meta.summary + (f" (opt-in: {meta.group})" if meta.group else "")
+        lines.append(f"| [{code}](#{anchor}) | {meta.name} | {meta.severity.value} | {summary} |")
     family = ""
     for code, rule in rules.items():
         meta = rule.meta
@@ -56,6 +55,19 @@ def render_rules_reference(rules: Mapping[str, type[Rule]]) -> str:
             "",
             f"Default severity: {meta.severity.value}. Since {meta.since}.",
             "",
+            *_opt_in_lines(code, meta.group),
             rule_help_markdown(rule),
         ]
     return "\n".join(lines) + "\n"
+
+
+def _opt_in_lines(code: str, group: str | None) -> list[str]:
+    """The note that says an opt-in rule runs only when asked for."""
+    if group is None:
+        return []
+    return [
+        f"**Opt-in** (group `{group}`): off by default; it runs only when selected by its",
+        f"code or its group: `--select {code}`, `--select {group}`, or",
+        f'`enable = ["{group}"]` in the config.',
+        "",
+    ]

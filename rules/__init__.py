@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from checker.findings import Severity
-from checker.rule import RuleMeta, declare_codes
+from checker.rule import RuleMeta, declare_codes, declare_groups
 
 # (code, kebab-case name, module under ``rules`` (its folder is the family), default
 # severity, summary): what listing and reporting need without importing the rule
@@ -128,6 +128,105 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "foreign_keys.fk210_duplicate_fk",
         "warning",
         "duplicate foreign key",
+    ),
+    (
+        "HY801",
+        "table-without-primary-key",
+        "hygiene.hy801_table_without_primary_key",
+        "warning",
+        "table without a primary key",
+    ),
+    (
+        "HY802",
+        "json-column",
+        "hygiene.hy802_json_column",
+        "warning",
+        "json column instead of jsonb",
+    ),
+    ("HY803", "money-column", "hygiene.hy803_money_column", "warning", "money column"),
+    (
+        "HY804",
+        "serial-column",
+        "hygiene.hy804_serial_column",
+        "warning",
+        "serial column that is not the primary key",
+    ),
+    (
+        "HY805",
+        "serial-primary-key",
+        "hygiene.hy805_serial_primary_key",
+        "warning",
+        "serial primary key instead of an identity column",
+    ),
+    (
+        "HY806",
+        "timestamp-without-time-zone",
+        "hygiene.hy806_timestamp_without_time_zone",
+        "warning",
+        "timestamp without time zone (or timetz) column",
+    ),
+    (
+        "HY807",
+        "varchar-with-length",
+        "hygiene.hy807_varchar_with_length",
+        "info",
+        "varchar(n) column",
+    ),
+    (
+        "HY808",
+        "index-extends-unique-key",
+        "hygiene.hy808_index_extends_unique_key",
+        "warning",
+        "index adds columns after a key that is already unique",
+    ),
+    (
+        "HY809",
+        "intersected-foreign-keys",
+        "hygiene.hy809_intersected_foreign_keys",
+        "warning",
+        "foreign keys to one table share some of their columns",
+    ),
+    (
+        "HY810",
+        "nullable-composite-foreign-key",
+        "hygiene.hy810_nullable_composite_foreign_key",
+        "warning",
+        "multi-column foreign key with nullable columns, not MATCH FULL",
+    ),
+    (
+        "HY811",
+        "redundant-not-null-predicate",
+        "hygiene.hy811_redundant_not_null_predicate",
+        "warning",
+        "index WHERE clause tests IS NOT NULL on a NOT NULL column",
+    ),
+    (
+        "HY812",
+        "text-primary-key",
+        "hygiene.hy812_text_primary_key",
+        "info",
+        "primary key of a text or varchar type",
+    ),
+    (
+        "HY813",
+        "timestamp-in-index-middle",
+        "hygiene.hy813_timestamp_in_index_middle",
+        "info",
+        "timestamp column before the last key of an index",
+    ),
+    (
+        "HY814",
+        "table-not-linked",
+        "hygiene.hy814_table_not_linked",
+        "info",
+        "table linked to no other table",
+    ),
+    (
+        "HY815",
+        "constraint-never-validated",
+        "hygiene.hy815_constraint_never_validated",
+        "warning",
+        "constraint left NOT VALID, never validated",
     ),
     (
         "IX301",
@@ -451,6 +550,15 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
+# Opt-in rules (code -> group): they run only when a user names the code or the
+# group (``--select hygiene-preferences``, the config's ``enable``); their RuleMeta
+# carries the same group.
+PREFERENCES = "hygiene-preferences"
+_OPT_IN: dict[str, str] = {
+    code: PREFERENCES for code in ("HY805", "HY806", "HY807", "HY812", "HY813", "HY814")
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RuleRow:
     """One built-in rule, known without importing it."""
@@ -461,6 +569,7 @@ class RuleRow:
     module: str  # the importable module name
     severity: str
     summary: str
+    group: str | None = None  # the opt-in group; None: on by default
 
     @property
     def prefix(self) -> str:
@@ -468,14 +577,25 @@ class RuleRow:
 
     @property
     def meta(self) -> RuleMeta:
-        return RuleMeta(self.code, self.name, Severity(self.severity), self.summary)
+        return RuleMeta(
+            self.code, self.name, Severity(self.severity), self.summary, group=self.group
+        )
 
 
 RULE_TABLE: tuple[RuleRow, ...] = tuple(
-    RuleRow(code, name, module.partition(".")[0], f"{__name__}.{module}", severity, summary)
+    RuleRow(
+        code,
+        name,
+        module.partition(".")[0],
+        f"{__name__}.{module}",
+        severity,
+        summary,
+        _OPT_IN.get(code),
+    )
     for code, name, module, severity, summary in _ROWS
 )
 declare_codes(row.code for row in RULE_TABLE)
+declare_groups(_OPT_IN)
 
 
 def load_builtin_rules(select: Callable[[RuleRow], bool] | None = None) -> list[str]:

@@ -37,7 +37,16 @@ def settings_for(
     if not contract_toml.strip():
         return Settings()
     data = tomllib.loads(contract_toml)
-    known_top = {"postgres", "runner", "fail_on", "layers", "contract", "severity", "ignore"}
+    known_top = {
+        "postgres",
+        "runner",
+        "fail_on",
+        "layers",
+        "contract",
+        "severity",
+        "ignore",
+        "enable",
+    }
     if not set(data) <= known_top:
         data = {"contract": data}
     path = (config_dir or REPO) / file_name
