@@ -12,6 +12,9 @@ but how they are built is recorded.
 
 from __future__ import annotations
 
+# pglast's stubs type every node field Optional, although the parser always fills the
+# fields read here for the node kinds handled; checking each would only add noise.
+# mypy: disable-error-code="union-attr, arg-type, index, assignment"
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -311,14 +314,15 @@ class _Resolver:
         elif isinstance(item, ast.RangeFunction):
             self.visit(item.functions, [*frames, frame])
             alias = item.alias
-            names = list(_strings(alias.colnames)) if alias is not None else []
-            for definition in item.coldeflist or ():
-                names.append(str(definition.colname))
+            declared = list(_strings(alias.colnames)) if alias is not None else []
+            declared += [str(definition.colname) for definition in item.coldeflist or ()]
             if alias is not None:
-                columns = frozenset(names) if names else frozenset({str(alias.aliasname)})
-                if not names and item.ordinality:
-                    columns = None
-                frame.relations[str(alias.aliasname)] = _Relation(None, columns)
+                known: frozenset[str] | None = (
+                    frozenset(declared) if declared else frozenset({str(alias.aliasname)})
+                )
+                if not declared and item.ordinality:
+                    known = None
+                frame.relations[str(alias.aliasname)] = _Relation(None, known)
             else:
                 frame.relations[f"?{len(frame.relations)}"] = _Relation(None, None)
         else:
@@ -432,7 +436,7 @@ class _Resolver:
         elif isinstance(node, ast.RangeVar):
             self._range_var(node, frames)
         else:
-            for slot in node.__slots__:
+            for slot in getattr(type(node), "__slots__", ()):
                 if slot != "location":
                     self.visit(getattr(node, slot, None), frames)
 
@@ -669,6 +673,7 @@ def _analyse_plpgsql(
         resolver.base = base
         if kind == "dynamic":
             resolver.visit(node, [])
+            _constant_execute(resolver, node, base)
             unquoted = _unquoted(node, frozenset(variables), types)
             dynamic.append(DynamicSql(query, base + 7, len(query), unquoted))
         elif kind == "expression":
@@ -676,6 +681,23 @@ def _analyse_plpgsql(
         else:
             resolver.statement(node)
     return BodyAnalysis(tuple(resolver.uses), tuple(resolver.commands), tuple(dynamic))
+
+
+def _constant_execute(resolver: _Resolver, targets: Any, base: int) -> None:
+    """EXECUTE of a constant string runs known SQL: its commands are checked too
+    (its names are not resolved, as for any EXECUTE)."""
+    value = targets[0].val if targets else None
+    if not (isinstance(value, ast.A_Const) and isinstance(value.val, ast.String)):
+        return
+    try:
+        tree = pg_parser.parse_sql(str(value.val.sval))
+    except pg_parser.ParseError:
+        return
+    location = getattr(value, "location", None)
+    # the string's first character, after its opening quote ("SELECT " precedes it)
+    resolver.base = base + (location if isinstance(location, int) else 7) + 1
+    for raw in tree:
+        resolver._check_command(raw.stmt, int(raw.stmt_location or 0))
 
 
 _DYNAMIC_KEYS = {
@@ -812,7 +834,7 @@ def _unquoted(node: Any, variables: frozenset[str], types: Mapping[str, str]) ->
         if isinstance(item, ast.TypeCast):
             walk(item.arg, concatenated)
             return
-        for slot in item.__slots__:
+        for slot in getattr(type(item), "__slots__", ()):
             if slot != "location":
                 walk(getattr(item, slot, None), concatenated)
 

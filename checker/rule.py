@@ -38,6 +38,7 @@ FAMILIES = {
     "IX": "index coverage",
     "MG": "migration ordering and safety",
     "LV": "live verification",
+    "FN": "function, trigger and view bodies",
 }
 # Codes that were once used and retired: never to be registered again.
 TOMBSTONES: frozenset[str] = frozenset()
