@@ -300,11 +300,32 @@ class Sequence:
 
 
 @dataclass(frozen=True, slots=True)
+class ViewRead:
+    """A table (or view) a view's query reads, and the columns of it the query uses."""
+
+    table: QualifiedName
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class View:
     schema: str
     name: str
     materialized: bool = False
     origin: Origin = NO_ORIGIN
+    columns: tuple[str, ...] = ()  # output columns, in order; () when not derived
+    query: str | None = None  # the defining query as written
+    reads: tuple[ViewRead, ...] = ()  # what the query reads: DROP of any of it needs CASCADE
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionArgument:
+    """One parameter of a function or procedure as declared."""
+
+    name: str | None
+    type: str
+    mode: str = "in"  # in | out | inout | variadic | table
+    has_default: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +338,31 @@ class Function:
     volatility: str | None = None  # immutable | stable | volatile
     is_procedure: bool = False
     origin: Origin = NO_ORIGIN
+    parameters: tuple[FunctionArgument, ...] = ()  # every parameter, OUT ones too
+    body: str | None = None  # the AS string (PL/pgSQL or SQL), or a BEGIN ATOMIC body's text
+    # the span of ``body`` in its file: a place inside the body is body_origin.start + offset
+    body_origin: Origin = NO_ORIGIN
+    security_definer: bool = False
+    settings: tuple[tuple[str, str], ...] = ()  # SET name = value clauses, names lower-case
+
+    @property
+    def qualified(self) -> QualifiedName:
+        return (self.schema, self.name)
+
+    @property
+    def label(self) -> str:
+        """``name(argument types)``, schema-qualified outside public."""
+        return f"{display_name(self.qualified)}({self.arguments})"
+
+    def setting(self, name: str) -> str | None:
+        return next((value for key, value in self.settings if key == name), None)
+
+    def body_place(self, offset: int, length: int = 1) -> Origin:
+        """The file span of ``length`` characters at ``offset`` in the body."""
+        if not self.body_origin.file:
+            return self.origin
+        start = self.body_origin.start + max(0, offset)
+        return self.body_origin.narrowed(start, start + max(1, length))
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +371,13 @@ class Trigger:
     name: str
     function: QualifiedName | None = None
     origin: Origin = NO_ORIGIN
+    timing: str = ""  # before | after | instead of
+    events: tuple[str, ...] = ()  # insert | update | delete | truncate
+    for_each_row: bool = False
+    update_columns: tuple[str, ...] = ()  # UPDATE OF ...
+    # REFERENCING NEW/OLD TABLE AS name: ("new" | "old", name)
+    transition_tables: tuple[tuple[str, str], ...] = ()
+    when: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ FAMILIES = {
     "LV": "live verification",
     "DR": "ORM drift",
     "HY": "schema hygiene",
+    "FN": "function, trigger and view bodies",
 }
 
 

@@ -32,6 +32,7 @@ from checker.simulator.naming import (
     truncate_identifier,
 )
 from checker.simulator.objects import (
+    alter_function,
     alter_sequence,
     comment,
     create_extension,
@@ -174,6 +175,7 @@ def _create_table_as(state: State, node: PgNode) -> None:
         create_view(
             state, key, materialized=True, replace_ok=False,
             if_not_exists=bool(node.if_not_exists), location=node.into.rel.location,
+            query=node.query, aliases=node.into.colNames,
         )  # fmt: skip
         return
     state.event(
@@ -196,7 +198,8 @@ def _view(state: State, node: PgNode) -> None:
     key = state.relation_key(node.view, create=True)
     create_view(
         state, key, materialized=False, replace_ok=bool(node.replace),
-        if_not_exists=False, location=node.view.location,
+        if_not_exists=False, location=node.view.location, query=node.query,
+        aliases=node.aliases,
     )  # fmt: skip
 
 
@@ -217,6 +220,7 @@ _HANDLERS: dict[type, Callable[[State, Any], None]] = {
     ast.ViewStmt: _view,
     ast.CreateTableAsStmt: _create_table_as,
     ast.CreateFunctionStmt: create_function,
+    ast.AlterFunctionStmt: alter_function,
     ast.CreateTrigStmt: create_trigger,
     ast.CommentStmt: comment,
     ast.VariableSetStmt: set_variable,

@@ -22,7 +22,7 @@ from checker.catalog import (
 )
 from checker.simulation import EventKind
 from checker.simulator.definitions import names_of
-from checker.simulator.objects import function_arguments
+from checker.simulator.objects import function_matches
 from checker.simulator.state import State
 from checker.simulator.tables import drop_table
 from checker.simulator.types_and_enums import drop_type
@@ -150,11 +150,7 @@ def _drop_index(state: State, index: Index, cascade: bool) -> None:
 
 def _drop_function(state: State, node: PgNode, target: PgNode) -> None:
     key = _key(state, target.objname)
-    if target.args_unspecified:
-        matches = [k for k in state.functions if (k[0], k[1]) == key]
-    else:
-        arguments = function_arguments(target.objfuncargs or ())
-        matches = [k for k in [(key[0], key[1], arguments)] if k in state.functions]
+    matches = function_matches(state, target)
     if not matches:
         _absent(state, node, "function", key)
         return
@@ -228,6 +224,8 @@ def rename(state: State, node: PgNode) -> None:
             return _absent_rename(state, node, "trigger", (*key, str(node.subname)))
         state.triggers[(key, new)] = replace(trigger, name=new)
         state.event(EventKind.RENAMED, "trigger", f"{display_name(key)}.{node.subname}", detail=new)
+    elif kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+        _rename_function(state, node, new)
     elif kind == OT.OBJECT_SCHEMA:
         state.event(EventKind.NOT_ANALYSED, "schema", str(node.subname), detail="RENAME SCHEMA")
     else:
@@ -238,6 +236,39 @@ def rename(state: State, node: PgNode) -> None:
             detail=f"RENAME of {kind.name.removeprefix('OBJECT_')} is not modelled",
         )
     return None
+
+
+def _rename_function(state: State, node: PgNode, new: str) -> None:
+    """Triggers call a function by oid: they follow it to its new name."""
+    matches = function_matches(state, node.object)
+    if not matches:
+        return _absent_rename(state, node, "function", _key(state, node.object.objname))
+    for function_key in matches:
+        new_key = (function_key[0], new, function_key[2])
+        if new_key in state.functions:
+            state.duplicate("function", f"{new}({function_key[2]})", state.functions[new_key],
+                            state.functions[function_key])  # fmt: skip
+            continue
+        function = state.functions.pop(function_key)
+        state.functions[new_key] = replace(function, name=new)
+        for trigger_key, trigger in list(state.triggers.items()):
+            if trigger.function == (function_key[0], function_key[1]):
+                state.triggers[trigger_key] = replace(trigger, function=(function_key[0], new))
+        state.event(EventKind.RENAMED, "function", function.label, detail=new)
+    return None
+
+
+def _retarget_views(state: State, old: QualifiedName, new: QualifiedName,
+                    columns: dict[str, str] | None = None) -> None:  # fmt: skip
+    """Views read tables by oid: a renamed table or column stays read under its new name."""
+    for view_key, view in list(state.views.items()):
+        reads = []
+        for read in view.reads:
+            if read.table == old:
+                renamed = tuple((columns or {}).get(c, c) for c in read.columns)
+                read = replace(read, table=new, columns=renamed)
+            reads.append(read)
+        state.views[view_key] = replace(view, reads=tuple(reads))
 
 
 def _absent_rename(state: State, node: PgNode, kind: str, key: tuple[str, ...]) -> None:
@@ -301,6 +332,7 @@ def _rename_table(state: State, node: PgNode, new: str) -> None:
     for _other_key, other in list(state.tables.items()):
         if other.partition_of == key:
             state.put_table(replace(other, partition_of=new_key))
+    _retarget_views(state, key, new_key)
     state.event(EventKind.RENAMED, "table", display_name(key), detail=new)
     return None
 
@@ -358,6 +390,7 @@ def _rename_column(state: State, node: PgNode, new: str) -> None:
     for sequence_key, sequence in list(state.sequences.items()):
         if sequence.owned_by == (key, old):
             state.sequences[sequence_key] = replace(sequence, owned_by=(key, new))
+    _retarget_views(state, key, key, swap)
     state.event(EventKind.RENAMED, "column", label, detail=new)
     return None
 

@@ -9,15 +9,20 @@ from typing import Any
 from pglast import ast
 from pglast.enums import ObjectType, TransactionStmtKind, VariableSetKind
 
+from checker.bodies import UseKind, analyse_query
 from checker.catalog import (
+    NO_ORIGIN,
     Extension,
     Function,
+    FunctionArgument,
     QualifiedName,
     Sequence,
     Trigger,
     View,
+    ViewRead,
     display_name,
 )
+from checker.model import Origin
 from checker.simulation import EventKind
 from checker.simulator.definitions import names_of
 from checker.simulator.expressions import deparse, string_value
@@ -174,9 +179,31 @@ def end_transaction(state: State, node: PgNode) -> None:
         state.saved_search_path = None
 
 
+def view_definition(
+    state: State, query: Any, aliases: Any
+) -> tuple[tuple[str, ...], tuple[ViewRead, ...]]:
+    """A view query's output columns (renamed by the view's column list) and what it reads."""
+    if query is None:
+        return (), ()
+    uses, outputs = analyse_query(query, state, search_path=state.search_path)
+    names = [str(getattr(alias, "sval", alias)) for alias in aliases or ()]
+    columns: tuple[str, ...] = ()
+    if outputs is not None:
+        columns = tuple(names) + tuple(outputs[len(names) :])
+    reads: dict[QualifiedName, dict[str, None]] = {}
+    for use in uses:
+        if use.found and use.table is not None and use.kind in (UseKind.TABLE, UseKind.COLUMN):
+            used = reads.setdefault(use.table, {})
+            if use.kind is UseKind.COLUMN:
+                used[use.name] = None
+    return columns, tuple(ViewRead(table, tuple(used)) for table, used in reads.items())
+
+
 def create_view(state: State, key: tuple[str, str], *, materialized: bool, replace_ok: bool,
-                if_not_exists: bool, location: Any) -> None:  # fmt: skip
-    view = View(key[0], key[1], materialized, state.origin_at(location))
+                if_not_exists: bool, location: Any, query: Any = None,
+                aliases: Any = None) -> None:  # fmt: skip
+    columns, reads = view_definition(state, query, aliases)
+    view = View(key[0], key[1], materialized, state.origin_at(location), columns, None, reads)
     existing = state.relation_exists(key)
     label = display_name(key)
     if existing is not None and not (replace_ok and isinstance(existing, View)):
@@ -199,17 +226,97 @@ def function_arguments(parameters: Any) -> str:
     return ", ".join(types)
 
 
+_MODES = {"i": "in", "d": "in", "o": "out", "b": "inout", "v": "variadic", "t": "table"}
+
+
+def function_parameters(parameters: Any) -> tuple[FunctionArgument, ...]:
+    """Every declared parameter: name, type, mode, whether it has a default."""
+    found = []
+    for parameter in parameters or ():
+        if parameter.argType is None:
+            continue
+        mode = _MODES.get(str(getattr(parameter.mode, "value", parameter.mode)), "in")
+        name = str(parameter.name) if parameter.name else None
+        found.append(
+            FunctionArgument(
+                name, type_ref(parameter.argType).render(), mode, parameter.defexpr is not None
+            )
+        )
+    return tuple(found)
+
+
+def _setting(value: Any) -> tuple[str, str] | None:
+    """A SET clause of a function as (name, value); None for RESET."""
+    if not isinstance(value, ast.VariableSetStmt) or value.name is None:
+        return None
+    if value.kind == VariableSetKind.VAR_SET_CURRENT:
+        return (str(value.name), "FROM CURRENT")
+    if value.kind != VariableSetKind.VAR_SET_VALUE:
+        return None
+    parts = [
+        string_value(arg) or str(getattr(getattr(arg, "val", None), "sval", ""))
+        for arg in value.args or ()
+    ]
+    return (str(value.name).lower(), ", ".join(parts))
+
+
+def _apply_options(function: Function, options: Any) -> Function:
+    """SECURITY, volatility and SET/RESET clauses of CREATE or ALTER FUNCTION."""
+    settings = dict(function.settings)
+    for option in options or ():
+        name = str(option.defname)
+        if name == "security":
+            function = replace(
+                function, security_definer=bool(getattr(option.arg, "boolval", False))
+            )
+        elif name == "volatility":
+            function = replace(function, volatility=str(getattr(option.arg, "sval", "")) or None)
+        elif name == "set" and isinstance(option.arg, ast.VariableSetStmt):
+            setting = _setting(option.arg)
+            if setting is not None:
+                settings[setting[0]] = setting[1]
+            elif option.arg.kind == VariableSetKind.VAR_RESET_ALL:
+                settings.clear()
+            elif option.arg.name is not None:
+                settings.pop(str(option.arg.name).lower(), None)
+    return replace(function, settings=tuple(sorted(settings.items())))
+
+
+def _body(state: State, option: Any) -> tuple[str | None, Origin]:
+    """The AS string of a function and its span in the file."""
+    if option is None:
+        return None, NO_ORIGIN
+    parts = option.arg if isinstance(option.arg, list | tuple) else (option.arg,)
+    body = str(getattr(parts[-1], "sval", "")) if len(parts) == 1 else None
+    location = getattr(option, "arg_location", None)
+    assert state.current is not None
+    text = state.current.statement.text
+    if body is None or not isinstance(location, int) or not 0 <= location < len(text):
+        return body, NO_ORIGIN
+    opening = text[location:]
+    if opening.startswith("$"):
+        inner = location + opening.index("$", 1) + 1
+    else:
+        inner = location + (2 if opening[:1] in "eE" else 1)
+    return body, state.current.statement.span(inner, inner + len(body))
+
+
 def create_function(state: State, node: PgNode) -> None:
     key = state.object_key(node.funcname, create=True)
     arguments = function_arguments(node.parameters)
     options = {str(o.defname): o.arg for o in node.options or ()}
     language = str(getattr(options.get("language"), "sval", "")) or None
+    if language is None and node.sql_body is not None:
+        language = "sql"
     volatility = str(getattr(options.get("volatility"), "sval", "")) or None
     returns = type_ref(node.returnType).render() if node.returnType is not None else None
+    as_option = next((o for o in node.options or () if o.defname == "as"), None)
+    body, body_origin = _body(state, as_option)
     function = Function(
         key[0], key[1], arguments, returns, language, volatility, bool(node.is_procedure),
-        state.origin_at(None),
+        state.origin_at(None), function_parameters(node.parameters), body, body_origin,
     )  # fmt: skip
+    function = _apply_options(function, node.options)
     function_key = (key[0], key[1], arguments)
     existing = state.functions.get(function_key)
     kind = "procedure" if node.is_procedure else "function"
@@ -219,6 +326,38 @@ def create_function(state: State, node: PgNode) -> None:
         return
     state.functions[function_key] = function
     state.event(EventKind.CREATED if existing is None else EventKind.ALTERED, kind, label)
+
+
+def function_matches(state: State, target: PgNode) -> list[tuple[str, str, str]]:
+    """The catalog keys an ObjectWithArgs names (all overloads without an argument list)."""
+    key = state.object_key(target.objname)
+    if target.args_unspecified:
+        return [k for k in state.functions if (k[0], k[1]) == key]
+    arguments = function_arguments(target.objfuncargs or ())
+    return [k for k in [(key[0], key[1], arguments)] if k in state.functions]
+
+
+def alter_function(state: State, node: PgNode) -> None:
+    """ALTER FUNCTION ... SECURITY / volatility / SET / RESET."""
+    matches = function_matches(state, node.func)
+    if not matches:
+        key = state.object_key(node.func.objname)
+        state.missing("function", key, display_name(key))
+        return
+    for function_key in matches:
+        function = _apply_options(state.functions[function_key], node.actions)
+        state.functions[function_key] = function
+        state.event(EventKind.ALTERED, "function", function.label)
+
+
+# trigger type bits of pg_trigger.tgtype (CREATE TRIGGER's timing and events)
+_TRIGGER_EVENTS = ((4, "insert"), (16, "update"), (8, "delete"), (32, "truncate"))
+
+
+def _timing(bits: int) -> str:
+    if bits & 64:
+        return "instead of"
+    return "before" if bits & 2 else "after"
 
 
 def create_trigger(state: State, node: PgNode) -> None:
@@ -231,7 +370,18 @@ def create_trigger(state: State, node: PgNode) -> None:
     function_key = state.object_key(node.funcname)
     if not any(k[0] == function_key[0] and k[1] == function_key[1] for k in state.functions):
         state.missing("function", function_key, display_name(function_key))
-    trigger = Trigger(table_key, name, function_key, state.origin_at(None))
+    trigger = Trigger(
+        table_key,
+        name,
+        function_key,
+        state.origin_at(None),
+        _timing(int(node.timing or 0)),
+        tuple(event for bit, event in _TRIGGER_EVENTS if int(node.events or 0) & bit),
+        bool(node.row),
+        tuple(str(c.sval) for c in node.columns or ()),
+        tuple(("new" if t.isNew else "old", str(t.name)) for t in node.transitionRels or ()),
+        deparse(node.whenClause) if node.whenClause is not None else None,
+    )
     existing = state.triggers.get((table_key, name))
     if existing is not None and not node.replace:
         state.duplicate("trigger", label, existing, trigger)

@@ -424,6 +424,45 @@ class State:
         constraint = table.constraint(index.constraint) if table is not None else None
         return constraint is None or not constraint.deferrable
 
+    # ---- views that depend on tables ------------------------------------------
+
+    def views_reading(
+        self, table: QualifiedName, columns: Iterable[str] | None = None
+    ) -> list[QualifiedName]:
+        """Views whose query reads ``table`` (any of ``columns`` when given)."""
+        wanted = None if columns is None else set(columns)
+        found = []
+        for key, view in self.views.items():
+            for read in view.reads:
+                if read.table == table and (wanted is None or wanted & set(read.columns)):
+                    found.append(key)
+                    break
+        return found
+
+    def drop_dependent_views(
+        self, keys: Iterable[QualifiedName], *, detail: str, location: int | None
+    ) -> None:
+        """DROP ... CASCADE of what views read: the views go too, and the views reading them."""
+        for key in keys:
+            view = self.views.pop(key, None)
+            if view is None:
+                continue
+            for index in self.table_indexes(key):
+                self.remove_index(index.qualified)
+            self.event(
+                EventKind.DROPPED,
+                "view",
+                display_name(key),
+                location=location,
+                detail=detail,
+                previous=view.origin,
+            )
+            self.drop_dependent_views(
+                self.views_reading(key),
+                detail=f"cascade from dropping view {display_name(key)}",
+                location=location,
+            )
+
     # ---- a ready catalog as the starting point ---------------------------------
 
     def seed(self, catalog: Catalog) -> None:

@@ -328,6 +328,18 @@ def drop_table(state: State, key: QualifiedName, *, cascade: bool, location: int
             previous=table.origin,
         )
         return
+    views = [v for v in state.views_reading(key) if v != key]
+    if views and not cascade:
+        state.event(
+            EventKind.BLOCKED,
+            "table",
+            label,
+            location=location,
+            detail="views depend on it: " + ", ".join(display_name(v) for v in views),
+            previous=table.origin,
+        )
+        return
+    state.drop_dependent_views(views, detail=f"cascade from dropping {label}", location=location)
     for dependent_key in dependents:
         dependent = state.tables[dependent_key]
         kept = []
@@ -393,6 +405,21 @@ def drop_columns(
             + ", ".join(f"{display_name(k)}.{c.name}" for k, c in referencing),
         )
         return False
+    views = state.views_reading(key, columns)
+    if views and not cascade:
+        state.event(
+            EventKind.BLOCKED,
+            "column",
+            f"{label}.{', '.join(sorted(columns))}",
+            location=location,
+            detail="views depend on it: " + ", ".join(display_name(v) for v in views),
+        )
+        return False
+    state.drop_dependent_views(
+        views,
+        detail=reason or f"cascade from dropping column {label}.{', '.join(sorted(columns))}",
+        location=location,
+    )
     for other_key, constraint in referencing:
         state.drop_cascaded_foreign_key(
             other_key,

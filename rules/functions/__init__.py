@@ -1,0 +1,1 @@
+"""FN7xx: function, trigger and view bodies checked against the schema."""
