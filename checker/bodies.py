@@ -260,8 +260,8 @@ class _Resolver:
                 infer = conflict.infer
                 if infer is not None:
                     for element in infer.indexElems or ():
-                        if element.name:
-                            self._target_column(target, str(element.name), element.location)
+                        if element.name:  # an IndexElem has no place: the clause's
+                            self._target_column(target, str(element.name), infer.location)
                         self.visit(element.expr, conflict_frames)
                     self.visit(infer.whereClause, conflict_frames)
                 for res in conflict.targetList or ():

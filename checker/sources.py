@@ -331,6 +331,9 @@ def _chunks(text: str) -> Iterator[tuple[int, int]]:
     yield start, len(text)
 
 
+_ATOMIC_BODY = re.compile(r"\bbegin\s+atomic\b", re.IGNORECASE)
+
+
 def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Split ``text[start:end]`` into statements on top-level semicolons.
 
@@ -360,20 +363,38 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
         return spans
     stmt_start: int | None = None
     last_end = 0
+    leading: list[str] = []  # the statement's first keywords
+    depth = 0  # BEGIN (ATOMIC) / CASE ... END nesting inside CREATE FUNCTION/PROCEDURE
     for token in tokens:
-        if token.name in ("SQL_COMMENT", "C_COMMENT"):
+        name = token.name
+        if name in ("SQL_COMMENT", "C_COMMENT"):
             continue
-        if token.name == "ASCII_59":  # ';'
+        if name == "ASCII_59" and depth == 0:  # ';' outside a SQL-standard body
             if stmt_start is not None:
                 spans.append((start + stmt_start, start + last_end))
             stmt_start = None
+            leading = []
             continue
         if stmt_start is None:
             stmt_start = token.start
+        if len(leading) < 4:
+            leading.append(name)
+        if _routine(leading):
+            # as psql does: a body written BEGIN ATOMIC ... END holds semicolons
+            if name in ("BEGIN_P", "CASE"):
+                depth += 1
+            elif name == "END_P" and depth > 0:
+                depth -= 1
         last_end = token.end + 1
     if stmt_start is not None:
         spans.append((start + stmt_start, start + last_end))
     return spans
+
+
+def _routine(leading: list[str]) -> bool:
+    """Whether a statement's first keywords are CREATE [OR REPLACE] FUNCTION/PROCEDURE."""
+    words = leading[3:4] if leading[1:3] == ["OR", "REPLACE"] else leading[1:2]
+    return leading[:1] == ["CREATE"] and words[:1] in (["FUNCTION"], ["PROCEDURE"])
 
 
 def _split_plain(chunk: str) -> list[tuple[int, int]] | None:
@@ -387,6 +408,8 @@ def _split_plain(chunk: str) -> list[tuple[int, int]] | None:
     """
     from pglast import parser as pg_parser
 
+    if _ATOMIC_BODY.search(chunk):
+        return None  # BEGIN ATOMIC ... END holds semicolons: the token path keeps it whole
     try:
         slices = pg_parser.split(chunk, with_parser=False, only_slices=True)
     except pg_parser.ParseError:

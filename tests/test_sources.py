@@ -70,6 +70,22 @@ def test_semicolons_inside_strings_and_bodies_do_not_split(tmp_path: Path) -> No
     assert sources.statements[2].text == "SELECT 1"
 
 
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_a_begin_atomic_body_is_one_statement(tmp_path: Path, ascii_only: bool) -> None:
+    file = tmp_path / "one.sql"
+    note = "" if ascii_only else "-- café\n"
+    file.write_text(
+        f"{note}CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql\n"
+        "BEGIN ATOMIC\n  SELECT CASE WHEN true THEN 1 END;\n  SELECT 2;\nEND;\n"
+        "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO t VALUES (1); END;\n"
+        'CREATE TABLE t (begin_at int, "end" int);\n'
+    )
+    sources = load_sources([(file, Layer.BASE)])
+    texts = [s.text for s in sources.statements]
+    assert len(texts) == 3, texts
+    assert texts[0].endswith("SELECT 2;\nEND") and texts[1].endswith("VALUES (1); END")
+
+
 def test_plain_folder_is_naturally_sorted(tmp_path: Path) -> None:
     for name in ["10_late.sql", "2_early.sql", "1_first.sql"]:
         (tmp_path / name).write_text(f"SELECT '{name}';")

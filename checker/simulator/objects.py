@@ -301,6 +301,29 @@ def _body(state: State, option: Any) -> tuple[str | None, Origin]:
     return body, state.current.statement.span(inner, inner + len(body))
 
 
+def define(state: State, node: PgNode) -> None:
+    """CREATE AGGREGATE is a function to the bodies that call it; the other DEFINE
+    statements (operators, text search objects, collations) are not modelled."""
+    if node.kind != ObjectType.OBJECT_AGGREGATE:
+        what = "Define"
+        state.event(
+            EventKind.NOT_ANALYSED, "statement", what, detail=f"{what} statements are not modelled"
+        )
+        return
+    key = state.object_key(node.defnames, create=True)
+    parameters = node.args[0] if node.args and isinstance(node.args[0], list | tuple) else None
+    arguments = function_arguments(parameters) if parameters else ""
+    function = Function(key[0], key[1], arguments, None, "aggregate", origin=state.origin_at(None))
+    function_key = (key[0], key[1], arguments)
+    label = f"{display_name(key)}({arguments})"
+    existing = state.functions.get(function_key)
+    if existing is not None and not node.replace:
+        state.duplicate("function", label, existing, function)
+        return
+    state.functions[function_key] = function
+    state.event(EventKind.CREATED if existing is None else EventKind.ALTERED, "function", label)
+
+
 def create_function(state: State, node: PgNode) -> None:
     key = state.object_key(node.funcname, create=True)
     arguments = function_arguments(node.parameters)
