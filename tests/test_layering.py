@@ -61,3 +61,18 @@ def test_static_runs_do_not_import_the_live_stack() -> None:
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_rules_use_checkers_api_only() -> None:
+    """Rules read the parse tree through checker.syntax and names through checker.names:
+    never pglast, the simulator's internals or another rule module."""
+    offenders = []
+    for path in _modules("rules"):
+        for name in _imports(path):
+            top = name.split(".")
+            if top[0] == "pglast" or name.startswith("checker.simulator"):
+                offenders.append(f"{path.relative_to(REPO)} imports {name}")
+            elif top[0] == "rules" and len(top) > 2 and not top[-1].startswith("_"):
+                # shared helpers of a family (rules/<family>/_x.py) are fine; rule modules are not
+                offenders.append(f"{path.relative_to(REPO)} imports the rule module {name}")
+    assert offenders == []

@@ -5,14 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pglast import ast, parse_sql
-from pglast.enums import BoolExprType, NullTestType
-from pglast.parser import ParseError
-from pglast.stream import RawStream
-
 from checker.catalog import Index, quote, relation_sql
 from checker.findings import Finding, Fix, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.syntax import BoolExprType, NullTestType, ParseError, RawStream, ast, parse_sql
 from rules.hygiene._common import not_null_columns
 
 

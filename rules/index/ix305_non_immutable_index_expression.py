@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pglast import ast
-
 from checker.catalog import Catalog
 from checker.findings import Finding, Severity
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
+from checker.syntax import ast
 
 # Built-in functions that are STABLE or VOLATILE (pg_proc.provolatile <> 'i'), by
 # name, with the argument counts for which that holds (None: every overload).

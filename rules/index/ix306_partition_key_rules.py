@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-
 from checker.catalog import ConstraintKind, Table, display_name
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
+from checker.syntax import ast
 
 _ATTACH_PARTITION = "AT_AttachPartition"
 

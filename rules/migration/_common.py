@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pglast import parser as pg_parser
-
+from checker import syntax as pg_parser
 from checker.model import (
     Journal,
     JournalEntry,

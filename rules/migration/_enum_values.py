@@ -14,11 +14,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pglast import ast
-
 from checker.catalog import Catalog, QualifiedName, display_name
 from checker.model import Origin
 from checker.simulation import EventKind, SimEvent
+from checker.syntax import ast
 from rules.migration._common import string_constants
 from rules.migration._transactions import Step
 

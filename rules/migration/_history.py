@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from pglast import ast
-
 from checker.catalog import Catalog, display_name
 from checker.model import JournalStatus, Layer, MigrationFile, Origin
 from checker.simulation import EventKind, ParsedStatement, SimEvent
+from checker.syntax import ast
 from rules.migration._transactions import outermost
 
 TYPE_KINDS = frozenset({"enum", "domain", "composite", "type"})

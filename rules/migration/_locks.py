@@ -6,11 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pglast import ast
-from pglast.enums import AlterTableType, BoolExprType, ConstrType, NullTestType
-
 from checker.catalog import Catalog
 from checker.simulation import SimEvent
+from checker.syntax import AlterTableType, BoolExprType, ConstrType, NullTestType, ast
 from rules.migration._history import table_name
 from rules.migration._rewrites import rewriting_column, type_change_rewrites
 

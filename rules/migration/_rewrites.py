@@ -5,10 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pglast import ast
-from pglast.enums import ConstrType
-
 from checker.catalog import Catalog
+from checker.syntax import ConstrType, ast
 from rules.migration._enum_values import nodes
 
 # Built-in functions that are VOLATILE: a default calling one is evaluated per row,

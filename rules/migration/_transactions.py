@@ -15,13 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from pglast import ast
-from pglast.enums import TransactionStmtKind
-
 from checker.config import Runner, Settings
 from checker.model import Layer
 from checker.runners import WORST_CASE, RunnerInUse, runner_for
 from checker.simulation import ParsedStatement
+from checker.syntax import TransactionStmtKind, ast
 
 _OPENS = (TransactionStmtKind.TRANS_STMT_BEGIN, TransactionStmtKind.TRANS_STMT_START)
 _ENDS = (TransactionStmtKind.TRANS_STMT_COMMIT, TransactionStmtKind.TRANS_STMT_ROLLBACK)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pglast import ast
-from pglast.enums import ObjectType
-
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.syntax import ObjectType, ast
 from rules.migration._common import relative
 from rules.migration._enum_values import EnumValueTracker
 from rules.migration._transactions import enum_way_out, walk, way_out

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-
 from checker.findings import Finding, Location, Severity
 from checker.model import Layer
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind, ParsedStatement, SimEvent
+from checker.syntax import ast
 from rules.migration._history import Creation, History, replay, table_name
 
 _CHANGES = (EventKind.ALTERED, EventKind.DROPPED, EventKind.RENAMED)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-from pglast.enums import ObjectType
-
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement, SimEvent
+from checker.syntax import ObjectType, ast
 from rules.migration._common import relative
 from rules.migration._history import History, replay, table_name
 from rules.migration._locks import Heavy, NotNullChecks, alter_table_heavy

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pglast import ast
-
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
+from checker.syntax import ast
 from rules.migration._common import string_constants
 
 # Libraries that are loaded through shared_preload_libraries (contrib and common extensions).

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-from pglast.enums import AlterTableType, ConstrType
-
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.syntax import AlterTableType, ConstrType, ast
 from rules.migration._common import relative
 from rules.migration._history import replay, table_name
 from rules.migration._rewrites import SERIALS

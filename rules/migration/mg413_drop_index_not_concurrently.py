@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-from pglast.enums import ObjectType
-
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind
+from checker.syntax import ObjectType, ast
 from rules.migration._history import replay
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-from pglast.enums import DropBehavior
-
 from checker.catalog import QualifiedName, display_name
 from checker.findings import Finding, Location, Severity
 from checker.graph import SchemaGraph
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.syntax import DropBehavior, ast
 from rules.migration._history import replay, table_name
 
 

@@ -6,12 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pglast import ast
-from pglast.enums import ConstrType, ObjectType, VariableSetKind
-
 from checker.findings import Edit, Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
+from checker.syntax import ConstrType, ObjectType, VariableSetKind, ast
 from rules.migration._enum_values import nodes
 from rules.migration._history import Creation, History, replay, table_name
 from rules.migration._transactions import Step, walk

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from pglast import ast
-from pglast.enums import AlterTableType, ObjectType, TransactionStmtKind
-
 from checker.config import Runner
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.syntax import AlterTableType, ObjectType, TransactionStmtKind, ast
 from rules.migration._common import relative
 from rules.migration._history import table_name
 from rules.migration._transactions import Step, walk

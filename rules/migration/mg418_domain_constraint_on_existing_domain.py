@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pglast import ast
-from pglast.enums import ConstrType
-
 from checker.catalog import display_name
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.syntax import ConstrType, ast
 from rules.migration._history import replay
 
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from checker.catalog import Table, display_name
 from checker.findings import Finding, Severity
 from checker.model import Origin
+from checker.names import not_null_constraint_name
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind, SimEvent
-from checker.simulator.naming import not_null_constraint_name
 from rules.naming._common import (
     both_definitions,
     collisions,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from checker.findings import Finding, Severity
 from checker.model import Origin
+from checker.names import RESERVED_WORDS
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.naming._common import (
     DefinedObject,
@@ -14,7 +15,6 @@ from rules.naming._common import (
     severity_for_layer,
     written_name,
 )
-from rules.parsing.ps001_parse_error import RESERVED_WORDS
 
 # Reserved words that are also expressions: unquoted, they parse and mean something else.
 SILENT_MEANINGS = {

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pglast import ast
-from pglast.enums import ConstrType
-
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind, Identifier, ParsedStatement
+from checker.syntax import ConstrType, ast
 from rules.migration._common import relative
 
 MAX_BYTES = 63  # NAMEDATALEN - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.findings import Finding, Severity
+from checker.names import RESERVED_WORDS
 from checker.rule import Rule, RuleContext, RuleMeta, register
 
 # Words PostgreSQL reserves: unquoted, they end an identifier position with a syntax error.
@@ -54,20 +55,3 @@ class ParseErrorRule(Rule):
             if not message.startswith("syntax error"):
                 message = f"does not parse: {message}"
             yield self.finding(message, error.origin, fix=fix)
-
-
-# The reserved key words of PostgreSQL (SQL key words appendix, "reserved" and
-# "reserved (can be function or type)" in the PostgreSQL column).
-RESERVED_WORDS = frozenset(
-    """
-    all analyse analyze and any array as asc asymmetric authorization binary both case cast
-    check collate collation column concurrently constraint create cross current_catalog
-    current_date current_role current_schema current_time current_timestamp current_user
-    default deferrable desc distinct do else end except false fetch for foreign freeze from
-    full grant group having ilike in initially inner intersect into is isnull join lateral
-    leading left like limit localtime localtimestamp natural not notnull null offset on
-    only or order outer overlaps placing primary references returning right select
-    session_user similar some symmetric system_user table tablesample then to trailing true
-    union unique user using variadic verbose when where window with
-    """.split()
-)
