@@ -143,21 +143,27 @@ def load_sources(
 
 
 def _load_last_snapshot(sources: SourceSet, journal: Journal) -> None:
-    """drizzle-kit's snapshot of the journal's last entry (``meta/NNNN_snapshot.json``),
-    what the next ``drizzle-kit generate`` diffs against: compared with the migrations
-    when the folder is the whole input. A missing or unreadable one is no reference."""
-    if not journal.entries:
+    """drizzle-kit's newest snapshot (``meta/NNNN_snapshot.json`` of the latest journal
+    entry that has one), what the next ``drizzle-kit generate`` diffs against: compared
+    with the migrations when the folder is the whole input. An unreadable one, or none,
+    is no reference."""
+    # A hand-written migration added to the journal has no snapshot of its own: the
+    # newest snapshot on disk is still what the next generate diffs against, and the
+    # hand-written changes are drift from it.
+    for entry in reversed(journal.entries):
+        number = _SEQUENCE.match(entry.tag)
+        if number is None:
+            continue
+        path = Path(journal.folder) / "meta" / f"{number.group(1)}_snapshot.json"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError):
+            return
+        sources.add_text(str(path), text)
+        sources.references.append(ReferenceSchema(SNAPSHOT, str(path), text))
         return
-    number = _SEQUENCE.match(journal.entries[-1].tag)
-    if number is None:
-        return
-    path = Path(journal.folder) / "meta" / f"{number.group(1)}_snapshot.json"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return
-    sources.add_text(str(path), text)
-    sources.references.append(ReferenceSchema(SNAPSHOT, str(path), text))
 
 
 def _check_catalog_place(sources: SourceSet, label: str, kind: str, layer: Layer) -> None:

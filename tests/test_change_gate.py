@@ -66,7 +66,11 @@ def _introduced(report: Path) -> set[tuple[str, str, int, str]]:
 
 
 def _run(arguments: list[str], report: Path) -> tuple[int, set[tuple[str, str, int, str]]]:
-    code = main(["check", *arguments, "--format", "json", "-o", str(report)])
+    # ORM drift (DR) compares a whole drizzle-kit folder with its newest snapshot, so only
+    # the forms that give the change inside that folder (--since, a baseline) can check it:
+    # the changes here have no snapshot of their own, and there DR rightly reports them.
+    # tests/test_drift.py covers that; the four forms are compared without it.
+    code = main(["check", *arguments, "--ignore", "DR", "--format", "json", "-o", str(report)])
     return code, _introduced(report)
 
 

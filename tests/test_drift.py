@@ -185,3 +185,36 @@ def test_orm_without_node_modules_says_how_to_install(
     error = capsys.readouterr().err.strip()
     assert len(error.splitlines()) == 1
     assert "drizzle-kit not found" in error and "npm install --save-dev drizzle-kit" in error
+
+
+def test_a_hand_written_migration_without_a_snapshot_drifts_from_the_newest_one(
+    tmp_path: Path,
+) -> None:
+    """drizzle-kit generate diffs against the newest snapshot on disk: a migration added to
+    the journal by hand (no snapshot of its own) is drift from it, not a reason to skip."""
+    import shutil
+
+    folder = tmp_path / "migrations"
+    shutil.copytree(
+        Path(__file__).parent.parent / "fixtures/rules/DR602/ok_same_schema_spelled_differently",
+        folder,
+    )
+    assert _drift_findings([str(folder)], tmp_path) == []
+    journal_path = folder / "meta" / "_journal.json"
+    journal = json.loads(journal_path.read_text(encoding="utf-8"))
+    last = journal["entries"][-1]
+    journal["entries"].append({**last, "idx": 1, "tag": "0001_by_hand", "when": last["when"] + 1})
+    journal_path.write_text(json.dumps(journal), encoding="utf-8")
+    table = _first_table(folder / "0000_init.sql")
+    (folder / "0001_by_hand.sql").write_text(
+        f'ALTER TABLE "{table}" ADD COLUMN "nickname" text;\n', encoding="utf-8"
+    )
+    assert _summary(_drift_findings([str(folder)], tmp_path)) == [("DR602", f"{table}.nickname")]
+
+
+def _first_table(path: Path) -> str:
+    import re
+
+    match = re.search(r'CREATE TABLE (?:IF NOT EXISTS )?"?(\w+)"?', path.read_text())
+    assert match
+    return match.group(1)

@@ -16,8 +16,8 @@ class TableDriftRule(Rule):
 
     What it does:
         Compares the tables the migrations create with those of drizzle-kit's
-        last snapshot (``meta/NNNN_snapshot.json`` of the journal's last entry,
-        whenever the check's input is one drizzle-kit folder) and with the ORM
+        newest snapshot (``meta/NNNN_snapshot.json`` of the latest journal entry
+        that has one, whenever the check's input is one drizzle-kit folder) and with the ORM
         schema exported by ``drizzle-kit export`` (``--orm schema.ts``). Each
         finding names both sides: the migration statement and the definition
         in the snapshot JSON or the TypeScript source.
