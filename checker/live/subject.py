@@ -47,7 +47,7 @@ def statement_subject(text: str) -> str | None:
     return _subject(parsed[0].stmt)
 
 
-def _subject(node: Any) -> str | None:  # noqa: PLR0911 - one return per statement kind
+def _subject(node: Any) -> str | None:
     if isinstance(node, ast.CreateFunctionStmt):
         kind = "procedure" if node.is_procedure else "function"
         verb = "creating or replacing" if node.replace else "creating"
@@ -131,7 +131,7 @@ def _relation(node: Any) -> str:
 
 
 def _dotted(names: Any) -> str:
-    return ".".join(name.sval for name in names if isinstance(name, ast.String))
+    return ".".join(str(name.sval) for name in names if isinstance(name, ast.String))
 
 
 def _with_args(node: Any) -> str:
@@ -145,5 +145,5 @@ def _type(node: Any) -> str:
 
     try:
         return str(RawStream()(node))
-    except Exception:  # noqa: BLE001 - a name we cannot print is left out, never fatal
+    except Exception:
         return "?"

@@ -412,10 +412,10 @@ def _defining(
             node = raw.stmt
             if kind == "trigger" and isinstance(node, ast.CreateTrigStmt):
                 relation = node.relation
-                if node.trigname == name and relation.relname == owner[1]:
+                if node.trigname == name and relation is not None and relation.relname == owner[1]:
                     found = statement
             elif kind == "function" and isinstance(node, ast.CreateFunctionStmt):
-                names = [n.sval for n in node.funcname]
+                names = [n.sval for n in node.funcname or ()]
                 if names[-1] == name and (len(names) == 1 or names[0] == owner[0]):
                     found = statement
     return found
