@@ -577,6 +577,30 @@ def analyse_function(
     return _analyse_plpgsql(function, schema, frozenset(transition), search_path)
 
 
+def function_search_path(function: Function) -> tuple[str, ...]:
+    """The schemas an unqualified name in the body is looked up in: its ``SET
+    search_path``, then public and the function's own schema."""
+    path = function.setting("search_path")
+    schemas = tuple(s.strip().strip('"') for s in path.split(",")) if path else ()
+    return tuple(dict.fromkeys((*schemas, "public", function.schema)))
+
+
+def used_tables(uses: Iterable[BodyUse]) -> dict[QualifiedName, tuple[str, ...]]:
+    """Each table or view a body (or query) uses that exists, with the columns of it it
+    names, in order of first use; NEW/OLD fields and names not found are left out."""
+    found: dict[QualifiedName, list[str]] = {}
+    for use in uses:
+        if not use.found or use.table is None:
+            continue
+        if use.kind is UseKind.TABLE:
+            found.setdefault(use.table, [])
+        elif use.kind is UseKind.COLUMN:
+            columns = found.setdefault(use.table, [])
+            if use.name not in columns:
+                columns.append(use.name)
+    return {table: tuple(columns) for table, columns in found.items()}
+
+
 _DECLARATION = re.compile(
     r'(\s*(?:"[^"]+"|\w+)\s+(?:constant\s+)?)((?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+))?)'
     r"(?=\s*(?:\[|;|:=|=|default\b|not\b|collate\b))",

@@ -897,7 +897,10 @@ def command_inspect(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-_INSPECT_KEYS = ("tables", "columns", "foreign_keys", "enums", "checks", "indexes")
+_INSPECT_KEYS = (
+    "tables", "columns", "foreign_keys", "enums", "checks", "indexes", "views", "functions",
+    "triggers",
+)  # fmt: skip
 
 
 def command_rules(args: argparse.Namespace) -> int:

@@ -1,21 +1,27 @@
 """What ``schema-check inspect`` prints: the simulated catalog, table by table
-the way psql's ``\\d`` shows one (text), or every object of it (json)."""
+the way psql's ``\\d`` shows one (with its triggers), then its views and functions
+with what their bodies use (text), or every object of it (json)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from checker.bodies import BodyUse, analyse_function, function_search_path, used_tables
 from checker.catalog import (
     Catalog,
     Constraint,
     ConstraintKind,
+    Function,
     Index,
     QualifiedName,
     Table,
+    Trigger,
     TypeRef,
+    View,
     display_name,
 )
 from checker.findings import Location
@@ -26,14 +32,149 @@ from reports.common import position
 
 
 def render_tables_text(catalog: Catalog) -> list[str]:
-    """Every table, sorted by name, as psql's ``\\d`` describes it."""
+    """Every table, sorted by name, as psql's ``\\d`` describes it (triggers too); then
+    every view with its columns and what it reads, then the functions."""
     indexes = _indexes_by_table(catalog)
     referenced_by = _referenced_by(catalog)
+    triggers = _triggers_by_table(catalog)
     lines: list[str] = []
     for table in sorted(catalog.tables.values(), key=lambda t: t.qualified):
         lines += _describe(table, indexes.get(table.qualified, []), referenced_by)
+        lines += _trigger_lines(triggers.get(table.qualified, []))
         lines.append("")
+    for view in sorted(catalog.views.values(), key=lambda v: (v.schema, v.name)):
+        lines += _describe_view(view, triggers.get((view.schema, view.name), []))
+        lines.append("")
+    lines += _functions_text(catalog)
     return lines
+
+
+def _trigger_lines(triggers: Sequence[Trigger]) -> list[str]:
+    if not triggers:
+        return []
+    return [
+        "Triggers:",
+        *(f"    {trigger.name} {trigger_definition(trigger)}" for trigger in triggers),
+    ]
+
+
+def trigger_definition(trigger: Trigger) -> str:
+    """``BEFORE UPDATE OF a ON t FOR EACH ROW EXECUTE FUNCTION f()``, as psql words it."""
+    events = []
+    for event in trigger.events:
+        if event == "update" and trigger.update_columns:
+            events.append(f"UPDATE OF {', '.join(trigger.update_columns)}")
+        else:
+            events.append(event.upper())
+    text = f"{trigger.timing.upper()} {' OR '.join(events)} ON {display_name(trigger.table)}"
+    for kind, name in trigger.transition_tables:
+        text += f" REFERENCING {kind.upper()} TABLE AS {name}"
+    text += " FOR EACH ROW" if trigger.for_each_row else " FOR EACH STATEMENT"
+    if trigger.when:
+        text += f" WHEN ({trigger.when})"
+    function = display_name(trigger.function) if trigger.function else "?"
+    return f"{text} EXECUTE FUNCTION {function}()"
+
+
+def _describe_view(view: View, triggers: Sequence[Trigger]) -> list[str]:
+    kind = "Materialized view" if view.materialized else "View"
+    lines = [f'{kind} "{view.schema}.{view.name}"']
+    if view.columns:
+        lines += _grid(("Column",), [(column,) for column in view.columns])
+    else:
+        lines.append("(columns not derived from the query)")
+    if view.reads:
+        lines.append("Reads:")
+        lines += [
+            f"    {display_name(read.table)}"
+            + (f" ({', '.join(read.columns)})" if read.columns else "")
+            for read in view.reads
+        ]
+    return lines + _trigger_lines(triggers)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSummary:
+    """What inspect shows of a function: its signature and what its body uses."""
+
+    function: Function
+    uses: Mapping[QualifiedName, tuple[str, ...]]  # tables and views, with the columns named
+    triggers: tuple[Trigger, ...]  # the triggers that call it
+    unresolved: str | None = None  # why the body was not resolved (cannot parse it)
+
+
+def function_summaries(catalog: Catalog) -> list[FunctionSummary]:
+    """Every function, sorted by name and arguments, with its body resolved."""
+    found = []
+    for key in sorted(catalog.functions):
+        function = catalog.functions[key]
+        triggers = tuple(
+            trigger
+            for _, trigger in sorted(catalog.triggers.items())
+            if trigger.function == function.qualified and not function.arguments
+        )
+        transition = [name for trigger in triggers for _, name in trigger.transition_tables]
+        analysis = analyse_function(
+            function, catalog, transition=transition, search_path=function_search_path(function)
+        )
+        uses: tuple[BodyUse, ...] = analysis.uses
+        found.append(FunctionSummary(function, used_tables(uses), triggers, analysis.error))
+    return found
+
+
+def _arguments(function: Function) -> str:
+    """The parameters as psql's ``\\df`` lists them: mode, name and type."""
+    if not function.parameters:
+        return function.arguments
+    parts = []
+    for parameter in function.parameters:
+        if parameter.mode == "table":
+            continue
+        mode = "" if parameter.mode == "in" else f"{parameter.mode.upper()} "
+        name = f"{parameter.name} " if parameter.name else ""
+        default = " DEFAULT ..." if parameter.has_default else ""
+        parts.append(f"{mode}{name}{parameter.type}{default}")
+    return ", ".join(parts)
+
+
+def _functions_text(catalog: Catalog) -> list[str]:
+    summaries = function_summaries(catalog)
+    if not summaries:
+        return []
+    rows = []
+    for summary in summaries:
+        function = summary.function
+        uses = "; ".join(
+            display_name(table) + (f" ({', '.join(columns)})" if columns else "")
+            for table, columns in summary.uses.items()
+        )
+        if summary.unresolved is not None:
+            uses = "(body not parsed)"
+        rows.append(
+            (
+                display_name(function.qualified),
+                _arguments(function),
+                "(procedure)" if function.is_procedure else function.returns or "",
+                function.language or "",
+                "definer" if function.security_definer else "invoker",
+                function.volatility or "volatile",
+                ", ".join(f"{name}={value}" for name, value in function.settings),
+                uses,
+            )
+        )
+    header = (
+        "Name", "Arguments", "Returns", "Language", "Security", "Volatility", "Settings", "Uses",
+    )  # fmt: skip
+    lines = ["Functions:", *_grid(header, rows)]
+    called = [s for s in summaries if s.triggers]
+    if called:
+        lines.append("Called by triggers:")
+        lines += [
+            f"    {display_name(s.function.qualified)}(): "
+            + ", ".join(f"{t.name} on {display_name(t.table)}" for t in s.triggers)
+            for s in called
+        ]
+    return [*lines, ""]
 
 
 def _describe(
@@ -183,6 +324,14 @@ def _indexes_by_table(catalog: Catalog) -> dict[QualifiedName, list[Index]]:
     return found
 
 
+def _triggers_by_table(catalog: Catalog) -> dict[QualifiedName, list[Trigger]]:
+    found: dict[QualifiedName, list[Trigger]] = {}
+    for key in sorted(catalog.triggers):
+        trigger = catalog.triggers[key]
+        found.setdefault(trigger.table, []).append(trigger)
+    return found
+
+
 def _referenced_by(catalog: Catalog) -> dict[QualifiedName, list[tuple[Table, Constraint]]]:
     found: dict[QualifiedName, list[tuple[Table, Constraint]]] = {}
     for table, constraint in catalog.foreign_keys():
@@ -200,11 +349,13 @@ def catalog_document(catalog: Catalog, files: Mapping[str, SourceFile]) -> dict[
     """Every object of the catalog as plain JSON data, sorted by name.
 
     Places are ``{file, line, column}``; types are written as PostgreSQL
-    prints them; a table also lists its indexes (with their definition) and
-    the foreign keys that reference it.
+    prints them; a table also lists its indexes (with their definition), its
+    triggers and the foreign keys that reference it; a function, the tables
+    and columns its body uses and the triggers that call it.
     """
     indexes = _indexes_by_table(catalog)
     referenced_by = _referenced_by(catalog)
+    triggers = _triggers_by_table(catalog)
     tables = []
     for table in sorted(catalog.tables.values(), key=lambda t: t.qualified):
         entry = _plain(table, files)
@@ -225,6 +376,10 @@ def catalog_document(catalog: Catalog, files: Mapping[str, SourceFile]) -> dict[
             }
             for child, constraint in referenced_by.get(table.qualified, [])
         ]
+        entry["triggers"] = [
+            {"name": trigger.name, "definition": trigger_definition(trigger)}
+            for trigger in triggers.get(table.qualified, [])
+        ]
         tables.append(entry)
 
     def listed(objects: Mapping[Any, Any]) -> list[Any]:
@@ -239,8 +394,28 @@ def catalog_document(catalog: Catalog, files: Mapping[str, SourceFile]) -> dict[
         "extensions": listed(catalog.extensions),
         "sequences": listed(catalog.sequences),
         "views": listed(catalog.views),
-        "functions": listed(catalog.functions),
-        "triggers": listed(catalog.triggers),
+        "functions": [
+            {
+                **_plain(summary.function, files),
+                "label": summary.function.label,
+                "uses": [
+                    {"table": display_name(table), "columns": list(columns)}
+                    for table, columns in summary.uses.items()
+                ],
+                "triggers": [
+                    {"table": display_name(t.table), "name": t.name} for t in summary.triggers
+                ],
+                "unresolved": summary.unresolved,
+            }
+            for summary in function_summaries(catalog)
+        ],
+        "triggers": [
+            {
+                **_plain(catalog.triggers[key], files),
+                "definition": trigger_definition(catalog.triggers[key]),
+            }
+            for key in sorted(catalog.triggers)
+        ],
     }
 
 

@@ -1,7 +1,8 @@
 """Apply statements to a live server the way the configured migration runner does.
 
 Every failing statement becomes an LV501 finding at its place in the source,
-with the SQLSTATE and the server's message. After a failure inside a
+naming the object it creates or changes, with the SQLSTATE and the server's
+message. After a failure inside a
 transaction, the transaction is replayed with a savepoint before every
 statement, so the rest of the run still executes and every failing statement is
 reported, not just the first (the finding says what the real runner would have
@@ -272,6 +273,9 @@ def _failure(
     if diag.context:
         details.append(f"CONTEXT: {diag.context.strip()}")
     details.append(_consequence(statement, runner, in_transaction, escaped_at))
+    from checker.live.subject import statement_subject
+
+    subject = statement_subject(statement.text) or "statement"
     locations = [Location.of(origin)]
     if first_failure is not None:
         locations.append(
@@ -282,7 +286,7 @@ def _failure(
     return Finding(
         code=CODE_STATEMENT_FAILS,
         severity=Severity.ERROR,
-        message=f"statement fails on {server}: {sqlstate} {primary}",
+        message=f"{subject} fails on {server}: {sqlstate} {primary}",
         locations=tuple(locations),
         objects=(statement.migration.name,),
         details=tuple(details),

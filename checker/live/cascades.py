@@ -78,6 +78,7 @@ class _World:
     # False: a CHECK that rejects a generated row leaves the table without one
     # (the populated-table probe must not change the schema it tests)
     drop_checks: bool = True
+    last_error: Any = None  # the error of the last insert that failed (the trigger probe reads it)
 
     def insert(self, table: Table, fixed: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
         """Insert one row with ``fixed`` column values; returns its key columns' values."""
@@ -85,6 +86,7 @@ class _World:
         from psycopg import sql
 
         values: dict[str, Any] = dict(fixed)
+        self.last_error = None
         for edge_constraint in table.foreign_keys:
             details = edge_constraint.foreign_key
             if details is None or any(c in values for c in edge_constraint.columns):
@@ -124,6 +126,7 @@ class _World:
                 row = self.connection.execute(statement).fetchone()
             except psycopg.errors.CheckViolation as error:
                 self.connection.execute("ROLLBACK TO SAVEPOINT schema_check_probe_row")
+                self.last_error = error
                 violated = error.diag.constraint_name
                 if not violated or not self.drop_checks or not self.drop_check(table, violated):
                     self.not_probed.append(
@@ -133,6 +136,7 @@ class _World:
                 continue
             except psycopg.Error as error:
                 self.connection.execute("ROLLBACK TO SAVEPOINT schema_check_probe_row")
+                self.last_error = error
                 self.not_probed.append(
                     f"{display_name(table.qualified)}: {error.diag.sqlstate} "
                     f"{error.diag.message_primary}"

@@ -15,6 +15,9 @@ history checked alone, each file (rows in every table earlier files made).
 After a step with a data failure, the rows are removed and the step's failed
 statements run again on the empty tables, so the next step starts from the
 schema the empty apply built and reports only its own failures.
+
+After the last step every trigger is fired once per event (checker/live/
+triggers.py): a trigger function that fails when it runs is LV507 too.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from checker.model import Statement
 
 if TYPE_CHECKING:
     import psycopg
+
+    from checker.live.triggers import TriggerRun
 
 CODE_DATA_DEPENDENT = "LV507"
 _DATA_CLASSES = ("22", "23")
@@ -65,6 +70,7 @@ class PopulatedRun:
     failures: tuple[Failure, ...]  # statements that failed there with a data SQLSTATE
     unpopulated: tuple[str, ...]  # "table: reason" for tables no row could be made for
     rows: int  # tables that got a row
+    triggers: TriggerRun | None = None  # every trigger fired once after the last step
 
 
 @dataclass(slots=True)
@@ -174,6 +180,7 @@ def run_populated(
 
     ``connection``: autocommit, on a copy the caller owns (it is left with rows).
     ``observer`` watches the steps' statements (the history's lock probe).
+    After the last step, every trigger is fired once (``PopulatedRun.triggers``).
     """
     filler = _Filler(connection)
     failures: list[Failure] = []
@@ -195,7 +202,10 @@ def run_populated(
     unpopulated = tuple(
         f"{display_name(name)}: {reason}" for name, reason in sorted(filler.unpopulated.items())
     )
-    return PopulatedRun(tuple(failures), unpopulated, filler.rows)
+    from checker.live.triggers import exercise_triggers
+
+    triggers = exercise_triggers(connection, filler.counter)
+    return PopulatedRun(tuple(failures), unpopulated, filler.rows, triggers)
 
 
 def populated_findings(run: PopulatedRun, failed_when_empty: set[tuple[str, int]]) -> list[Finding]:

@@ -390,6 +390,12 @@ def _apply_phase(
         findings += populated_findings(run, failed_when_empty)
         note = unpopulated_finding(run, (rest or base)[0])
         findings += [note] if note is not None else []
+        if run.triggers is not None:
+            from checker.live.triggers import not_exercised_finding, trigger_findings
+
+            findings += trigger_findings(run.triggers, statements)
+            unfired = not_exercised_finding(run.triggers, (rest or base)[0])
+            findings += [unfired] if unfired is not None else []
         unpopulated = run.unpopulated
     return _Applied(
         facts,

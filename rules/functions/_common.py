@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.bodies import BodyAnalysis, BodyUse, UseKind, analyse_function
+from checker.bodies import (
+    BodyAnalysis,
+    BodyUse,
+    UseKind,
+    analyse_function,
+    function_search_path,
+)
 from checker.catalog import Function, Trigger, display_name
 from checker.model import Origin
 from checker.rule import RuleContext
@@ -31,11 +37,8 @@ def analysed_functions(context: RuleContext) -> tuple[AnalysedFunction, ...]:
             if trigger.function == function.qualified and not function.arguments
         )
         transition = [name for trigger in triggers for _, name in trigger.transition_tables]
-        path = function.setting("search_path")
-        schemas = tuple(s.strip().strip('"') for s in path.split(",")) if path else ()
-        search_path = tuple(dict.fromkeys((*schemas, "public", function.schema)))
         analysis = analyse_function(
-            function, catalog, transition=transition, search_path=search_path
+            function, catalog, transition=transition, search_path=function_search_path(function)
         )
         found.append(AnalysedFunction(function, analysis, triggers))
     return tuple(found)

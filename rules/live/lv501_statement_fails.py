@@ -17,8 +17,10 @@ class StatementFailsRule(Rule):
         scratch server the way the configured runner does (drizzle: one
         transaction for the run, ending at a deliberate ``COMMIT;``; per-file;
         autocommit) and reports every statement the server rejects, at its
-        place in the source, with the SQLSTATE and the server's message
-        (narrowed to the server's error position). After a failure the
+        place in the source, naming what it creates or changes (``creating
+        trigger touch on post``, ``altering table user``), with the SQLSTATE
+        and the server's message (narrowed to the server's error position,
+        inside a function body too). After a failure the
         transaction is replayed with a savepoint per statement, so every
         failing statement is reported, not only the first; each message says
         what the real runner would have done instead.

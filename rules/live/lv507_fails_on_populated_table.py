@@ -19,7 +19,14 @@ class FailsOnPopulatedTableRule(Rule):
         created). A statement that succeeded on the empty database and fails
         here with a data error (SQLSTATE class 22 or 23) is reported with the
         server's SQLSTATE and message. Tables no valid row could be built for
-        are named in one info finding, never skipped silently.
+        are named in one info finding, never skipped silently. Then every
+        trigger is fired once per event (INSERT, UPDATE of one row, DELETE,
+        TRUNCATE, rolled back): a trigger whose function fails is reported at
+        the failing line of the function body, naming the trigger, its table
+        and function, with the SQLSTATE (a deliberate RAISE, class P0, is not
+        judged; events that could not be fired are listed in one info finding).
+        Where the server has the plpgsql_check extension, its errors for each
+        trigger function are reported too.
 
     Why it matters:
         Scratch databases, CI databases and a developer's fresh setup are
@@ -27,7 +34,10 @@ class FailsOnPopulatedTableRule(Rule):
         NULL``, a CHECK or UNIQUE constraint the rows break, or a type change
         the values do not survive all pass there. The first deploy to a
         database with data fails (23502 not-null violation and friends), which
-        is the most common failed migration of all.
+        is the most common failed migration of all. PostgreSQL checks a
+        PL/pgSQL trigger body only when it runs, so a trigger that assigns
+        ``NEW.modified_at`` on a table without that column fails at the first
+        UPDATE in production, never in the migration.
 
     Example:
         ALTER TABLE "user" ADD COLUMN "nickname" text NOT NULL;
