@@ -1,235 +1,25 @@
-"""Query patterns: what a documented query asks of each table it reads.
-
-sqlglot parses the queries (pglast cannot take ``?`` placeholders); per table
-access this module extracts the predicates an index could use (equality,
-``IN``, ``IS NULL``, range, join equality), the ORDER BY with its direction and
-NULLS order, LIMIT, and pgvector distance ordering. sqlglot is imported only
-when a query is actually parsed: it costs about 0.09 s to import.
-"""
+"""Parsing a query (with sqlglot, imported only when a query is parsed) and walking
+its tree into per-table accesses: predicates, ORDER BY, LIMIT, pgvector distances."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
-from checker.catalog import Catalog, QualifiedName, TypeRef
+from checker.catalog import Catalog, QualifiedName
 from checker.config import QueryPattern
-from checker.errors import InputError
-from checker.files import read_text
-from checker.model import Layer, Origin
-
-# pgvector's distance operators; sqlglot knows only ``<->`` (and reads ``<=>``
-# as MySQL's null-safe equality), so every one of them is parsed as ``<->`` and
-# the real operator is put back from its position in the text.
-VECTOR_OPERATORS = ("<->", "<=>", "<#>", "<+>", "<~>", "<%>")
-VOLUMES = ("high", "medium", "low")
-
-
-class PredicateKind(StrEnum):
-    EQUAL = "equal"  # = one value (or a bare boolean column): fixes the column
-    IN = "in"  # IN (list), = ANY(array): several values
-    IS_NULL = "is null"
-    JOIN = "join"  # = a column of another table (the inner side of a nested loop)
-    RANGE = "range"  # < <= > >= BETWEEN
-    OTHER = "other"  # anything an index on the column cannot narrow
-
-
-INDEXABLE = frozenset(
-    {PredicateKind.EQUAL, PredicateKind.IN, PredicateKind.IS_NULL, PredicateKind.JOIN}
+from checker.queries.lexing import Token, scan_tokens
+from checker.queries.shapes import (
+    DistanceOrder,
+    OrderItem,
+    Predicate,
+    PredicateKind,
+    QueryParameter,
+    QueryParseError,
+    QueryShape,
+    TableAccess,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Predicate:
-    """One conjunct of a WHERE / JOIN ON that concerns one table.
-
-    ``target`` is a column name, or the canonical text of an expression such
-    as ``LOWER(email)`` (``is_column`` False). ``text`` is the canonical text
-    of the whole conjunct, without table qualifiers, for partial-index
-    implication. ``columns`` are every column of the table it mentions.
-    """
-
-    kind: PredicateKind
-    target: str
-    is_column: bool
-    operator: str
-    text: str
-    columns: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class OrderItem:
-    target: str
-    is_column: bool
-    descending: bool
-    nulls_first: bool  # effective NULLS order (PostgreSQL: NULLS FIRST by default for DESC)
-
-    def render(self) -> str:
-        text = self.target
-        if self.descending:
-            text += " DESC"
-        if self.nulls_first != self.descending:
-            text += " NULLS FIRST" if self.nulls_first else " NULLS LAST"
-        return text
-
-
-@dataclass(frozen=True, slots=True)
-class DistanceOrder:
-    """ORDER BY ``column <op> value``: a nearest-neighbour search."""
-
-    column: str
-    operator: str
-
-
-@dataclass(frozen=True, slots=True)
-class TableAccess:
-    """What one query does with one table it reads."""
-
-    table: QualifiedName
-    alias: str
-    predicates: tuple[Predicate, ...] = ()
-    order: tuple[OrderItem, ...] = ()
-    distance: DistanceOrder | None = None
-    columns: frozenset[str] | None = None  # columns read; None: every column (SELECT *)
-    limit: int | None = None
-    has_limit: bool = False
-
-    def targets(self, *kinds: PredicateKind) -> tuple[str, ...]:
-        found: list[str] = []
-        for predicate in self.predicates:
-            if predicate.kind in kinds and predicate.target not in found:
-                found.append(predicate.target)
-        return tuple(found)
-
-    @property
-    def equality(self) -> tuple[str, ...]:
-        """Targets an index condition can pin to one value or a list (=, IN, IS NULL, join)."""
-        return self.targets(*INDEXABLE)
-
-    @property
-    def fixed(self) -> tuple[str, ...]:
-        """Targets equal to one constant: redundant in an ORDER BY, skipped by a sort order."""
-        return self.targets(PredicateKind.EQUAL)
-
-    @property
-    def ranges(self) -> tuple[str, ...]:
-        return self.targets(PredicateKind.RANGE)
-
-
-@dataclass(frozen=True, slots=True)
-class QueryParameter:
-    """A placeholder occurrence: its span in the query text and what it is compared with."""
-
-    start: int
-    end: int
-    text: str
-    context: str  # value | array | limit | vector | unknown
-    table: QualifiedName | None = None
-    column: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QueryShape:
-    pattern: QueryPattern
-    kind: str  # select | update | delete
-    accesses: tuple[TableAccess, ...]
-    parameters: tuple[QueryParameter, ...] = ()
-
-    def access(self, table: str | QualifiedName) -> TableAccess | None:
-        key = table if isinstance(table, tuple) else ("public", table)
-        return next((a for a in self.accesses if a.table == key), None)
-
-
-class QueryParseError(Exception):
-    """A query pattern that sqlglot cannot read; ``offset`` is into the query text."""
-
-    def __init__(self, message: str, offset: int = 0) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-
-
-# ---------------------------------------------------------------- lexing
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # param | vector | semicolon | comment
-    start: int
-    end: int
-    text: str
-
-
-_DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
-_PARAM_NUMBER = re.compile(r"\$\d+")
-_PARAM_NAME = re.compile(r":[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _scan(sql: str) -> Iterator[_Token]:
-    """Placeholders, pgvector operators, semicolons and comments outside literals."""
-    i, n = 0, len(sql)
-    while i < n:
-        char = sql[i]
-        if char == "'":
-            i = _skip_quoted(sql, i, "'")
-        elif char == '"':
-            i = _skip_quoted(sql, i, '"')
-        elif sql.startswith("--", i):
-            end = sql.find("\n", i)
-            end = n if end == -1 else end
-            yield _Token("comment", i, end, sql[i:end])
-            i = end
-        elif sql.startswith("/*", i):
-            end = sql.find("*/", i + 2)
-            end = n if end == -1 else end + 2
-            yield _Token("comment", i, end, sql[i:end])
-            i = end
-        elif char == "$":
-            number = _PARAM_NUMBER.match(sql, i)
-            tag = _DOLLAR_TAG.match(sql, i)
-            if number and not (i and (sql[i - 1].isalnum() or sql[i - 1] == "_")):
-                yield _Token("param", i, number.end(), number.group())
-                i = number.end()
-            elif tag:
-                close = sql.find(tag.group(), tag.end())
-                i = n if close == -1 else close + len(tag.group())
-            else:
-                i += 1
-        elif char == "?" and not sql.startswith(("?|", "?&"), i):
-            yield _Token("param", i, i + 1, "?")
-            i += 1
-        elif char == ":" and not sql.startswith("::", i) and (i == 0 or sql[i - 1] != ":"):
-            name = _PARAM_NAME.match(sql, i)
-            if name:
-                yield _Token("param", i, name.end(), name.group())
-                i = name.end()
-            else:
-                i += 1
-        elif char == "<" and sql[i : i + 3] in VECTOR_OPERATORS:
-            yield _Token("vector", i, i + 3, sql[i : i + 3])
-            i += 3
-        elif char == ";":
-            yield _Token("semicolon", i, i + 1, ";")
-            i += 1
-        else:
-            i += 1
-
-
-def _skip_quoted(sql: str, start: int, quote: str) -> int:
-    i = start + 1
-    while i < len(sql):
-        if sql[i] == quote:
-            if sql.startswith(quote * 2, i):
-                i += 2
-                continue
-            return i + 1
-        i += 1
-    return len(sql)
-
 
 # ---------------------------------------------------------------- parsing
 
@@ -246,9 +36,9 @@ def parse_query(pattern: QueryPattern, catalog: Catalog | None = None) -> QueryS
     sql = pattern.sql
     pieces: list[str] = []
     last = 0
-    params: dict[str, _Token] = {}
-    vectors: list[_Token] = []
-    for token in _scan(sql):
+    params: dict[str, Token] = {}
+    vectors: list[Token] = []
+    for token in scan_tokens(sql):
         if token.kind == "param":
             name = f"__p{len(params)}"
             params[name] = token
@@ -282,7 +72,7 @@ def _offset(text: str, line: int, col: int) -> int:
     return sum(len(part) + 1 for part in lines[: line - 1]) + max(0, col - 1)
 
 
-def _offset_map(params: Mapping[str, _Token]) -> list[tuple[int, int]]:
+def _offset_map(params: Mapping[str, Token]) -> list[tuple[int, int]]:
     """(offset in rewritten text, shift to the original text) after each placeholder."""
     shifts: list[tuple[int, int]] = []
     shift = 0
@@ -316,8 +106,8 @@ class _Walker:
         self,
         pattern: QueryPattern,
         catalog: Catalog | None,
-        params: Mapping[str, _Token],
-        vectors: list[_Token],
+        params: Mapping[str, Token],
+        vectors: list[Token],
         shifts: list[tuple[int, int]],
     ) -> None:
         from sqlglot import expressions
@@ -697,162 +487,3 @@ def conjunct_texts(sql_expression: str) -> tuple[str, ...] | None:
     except Exception:  # sqlglot raises several error types; any of them means "cannot compare"
         return None
     return tuple(canonical(part) for part in _conjuncts(node, exp))
-
-
-# ---------------------------------------------------------------- query files
-
-_DIRECTIVE = re.compile(r"--\s*(expect-index|name|volume)\s*:\s*(\S.*?)\s*$")
-
-
-def load_query_file(path: Path) -> list[QueryPattern]:
-    """Query patterns from a .sql file: one query per statement.
-
-    ``-- name: ...``, ``-- expect-index: NAME`` and ``-- volume: high|medium|low``
-    comments apply to the statement they precede (or stand in). Problems raise
-    InputError with ``file:line``.
-    """
-    text = read_text(path)
-    patterns: list[QueryPattern] = []
-    start = 0
-    directives: dict[str, str] = {}
-    tokens = [t for t in _scan(text) if t.kind in ("semicolon", "comment")]
-    tokens.append(_Token("semicolon", len(text), len(text), ""))
-    for token in tokens:
-        if token.kind == "comment":
-            match = _DIRECTIVE.match(token.text)
-            if match:
-                key, value = match.group(1), match.group(2)
-                if key == "volume" and value not in VOLUMES:
-                    line = text.count("\n", 0, token.start) + 1
-                    raise InputError(f"{path}:{line}: volume must be high, medium or low")
-                directives[key] = value
-            continue
-        body = _strip_comments(text[start : token.start])
-        if body.strip():
-            offset = start + len(body) - len(body.lstrip())
-            line = text.count("\n", 0, offset) + 1
-            patterns.append(
-                QueryPattern(
-                    name=directives.get("name") or f"{path.name}:{line}",
-                    sql=body.strip(),
-                    expect_index=directives.get("expect-index"),
-                    volume=directives.get("volume"),
-                    source=f"{path}:{line}",
-                    origin=Origin(
-                        str(path), offset, offset + len(body.strip()), -1, Layer.EXTENSION
-                    ),
-                )
-            )
-            _validate(patterns[-1], path, text, offset)
-            directives = {}
-        start = token.end
-    if not patterns:
-        raise InputError(f"{path}:1: no query in the file")
-    return patterns
-
-
-def _strip_comments(chunk: str) -> str:
-    """The chunk with comments blanked out (same length, so offsets stay right)."""
-    out = list(chunk)
-    for token in _scan(chunk):
-        if token.kind == "comment":
-            out[token.start : token.end] = " " * (token.end - token.start)
-    return "".join(out)
-
-
-def _validate(pattern: QueryPattern, path: Path, text: str, offset: int) -> None:
-    try:
-        parse_query(pattern)
-    except QueryParseError as exc:
-        body_offset = offset + exc.offset
-        line = text.count("\n", 0, body_offset) + 1
-        column = body_offset - (text.rfind("\n", 0, body_offset) + 1) + 1
-        raise InputError(f"{path}:{line}:{column}: {exc.message}") from None
-
-
-# ---------------------------------------------------------------- literals for EXPLAIN
-
-_NUMERIC = {"smallint", "integer", "bigint", "numeric", "real", "double precision"}
-_TEMPORAL = {
-    "timestamp without time zone": "2024-01-01 00:00:00",
-    "timestamp with time zone": "2024-01-01 00:00:00+00",
-    "date": "2024-01-01",
-    "time without time zone": "00:00:00",
-    "time with time zone": "00:00:00+00",
-    "interval": "1 day",
-}
-
-
-def sample_literal(type_ref: TypeRef, catalog: Catalog) -> str:
-    """A constant of the given type, spelled as a typed SQL literal."""
-    element = type_ref.element
-    name = element.name
-    if name in _NUMERIC:
-        value = "1"
-    elif name == "boolean":
-        value = "true"
-    elif name == "uuid":
-        value = "00000000-0000-0000-0000-000000000001"
-    elif name in _TEMPORAL:
-        value = _TEMPORAL[name]
-    elif name in ("json", "jsonb"):
-        value = "{}"
-    elif name in ("vector", "halfvec"):
-        dims = int(element.modifiers[0]) if element.modifiers else 3
-        value = "[" + ",".join(["1"] * dims) + "]"
-    else:
-        enum = catalog.enums.get((element.schema or "public", name))
-        value = enum.labels[0] if enum is not None and enum.labels else "x"
-    quoted = "'" + value.replace("'", "''") + "'"
-    type_text = element.render()
-    if element.schema is not None or name not in _BUILTIN_SPELLINGS:
-        type_text = (
-            f'"{name}"' if element.schema in (None, "public") else f'"{element.schema}"."{name}"'
-        )
-        if element.modifiers:
-            type_text += "(" + ",".join(element.modifiers) + ")"
-    return f"{quoted}::{type_text}"
-
-
-_BUILTIN_SPELLINGS = (
-    _NUMERIC
-    | set(_TEMPORAL)
-    | {
-        "boolean",
-        "uuid",
-        "json",
-        "jsonb",
-        "text",
-        "character varying",
-        "character",
-    }
-)
-
-
-def bind_literals(shape: QueryShape, catalog: Catalog) -> str:
-    """The query text with every placeholder replaced by a typed literal (for EXPLAIN)."""
-    sql = shape.pattern.sql
-    out: list[str] = []
-    last = 0
-    for parameter in sorted(shape.parameters, key=lambda p: p.start):
-        out.append(sql[last : parameter.start])
-        out.append(_literal_for(parameter, catalog))
-        last = parameter.end
-    out.append(sql[last:])
-    return "".join(out)
-
-
-def _literal_for(parameter: QueryParameter, catalog: Catalog) -> str:
-    if parameter.context == "limit":
-        return "10"
-    type_ref: TypeRef | None = None
-    if parameter.table is not None and parameter.column is not None:
-        table = catalog.tables.get(parameter.table)
-        column = table.column(parameter.column) if table is not None else None
-        type_ref = column.type if column is not None else None
-    if type_ref is None:
-        return "'1'"
-    literal = sample_literal(type_ref, catalog)
-    if parameter.context == "array":
-        return f"ARRAY[{literal}]"
-    return literal
