@@ -29,8 +29,9 @@ from checker.simulation import EventKind, SimulationResult
 from checker.sources import SourceSet, load_sources
 
 if TYPE_CHECKING:
-    from checker.catalog import QualifiedName
+    from checker.catalog import Catalog, QualifiedName
     from checker.coverage import CoverageMatrix
+    from checker.drift import DriftTable
     from checker.graph import DeletionClosure, SchemaGraph
 
 _P = ParamSpec("_P")
@@ -64,6 +65,8 @@ class CheckResult:
     # what a cached run restored instead of simulating: catalog counts, statement count,
     # the change's last touch of each object
     restored: CachedSummary | None = None
+    # the live server's catalog after ``--live`` applied the statements
+    live_catalog: Catalog | None = None
 
     @property
     def simulation(self) -> SimulationResult:
@@ -119,6 +122,27 @@ class CheckResult:
             self._derived["coverage"] = matrix
         return cast("CoverageMatrix | None", self._derived["coverage"])
 
+    def drift(self) -> DriftTable | None:
+        """The drift table (ORM | snapshot | migrations | live): one row per object the
+        sources disagree on; None when no DR rule ran or there is nothing to compare
+        the migrations with. Computed once (restored with a cached run)."""
+        if "drift" not in self._derived:
+            table: DriftTable | None = None
+            if self.restored is not None and "analysed" not in self._derived:
+                table = self.restored.drift
+            elif self.sources.references and any(c.startswith("DR") for c in self.rules_run):
+                from checker.drift import drift_table
+
+                table = drift_table(
+                    self.simulation.catalog,
+                    self.sources.references,
+                    self.sources.files,
+                    self.settings.postgres,
+                    self.live_catalog,
+                )
+            self._derived["drift"] = table
+        return cast("DriftTable | None", self._derived["drift"])
+
     def closure(self, root: QualifiedName) -> DeletionClosure:
         """What deleting one row of ``root`` does (computed once per root)."""
         key = ("closure", root)
@@ -134,6 +158,7 @@ class CachedSummary:
     counts: tuple[tuple[str, int], ...]
     statements: int
     touched: tuple[tuple[str, Origin], ...]
+    drift: DriftTable | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +313,10 @@ def _remember(result: CheckResult, cache: Cache, selection: str) -> None:
     assert result.cache_key is not None
     counts = tuple(result.simulation.catalog.counts().items())
     summary = CachedSummary(
-        counts, len(result.simulation.statements), tuple(_touched_by_change(result).items())
+        counts,
+        len(result.simulation.statements),
+        tuple(_touched_by_change(result).items()),
+        result.drift(),
     )
     entry = _CachedRun(
         tuple(result.findings),
@@ -364,6 +392,7 @@ def run_rules(
         settings=result.settings,
         external=tuple(external),
         change=result.change_facts,
+        live_catalog=result.live_catalog,
     )
     check_suppression_codes(result.sources)
     findings: list[Finding] = []
