@@ -225,7 +225,9 @@ def analyse(
         sources = load_sources(given, change.files if change is not None else ())
         _register_contract_files(sources, settings)
         if settings.orm is not None:
-            timings["orm export"] = _add_orm_reference(sources, settings.orm)
+            from checker.sources.orm import add_orm_reference
+
+            timings["orm export"] = add_orm_reference(sources, settings.orm)
         if cache is not None and key is not None:
             cache.put("sources", key, sources)
     timings["read"] = time.perf_counter() - started
@@ -278,7 +280,7 @@ def _cache_key(
     origins = [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
     paths += sorted({Path(o.file) for o in origins if o is not None and o.file})
     if settings.orm is not None:
-        from checker.orm_export import schema_files
+        from checker.sources.orm import schema_files
 
         paths += schema_files(settings.orm)
     files = fingerprint_inputs(paths)
@@ -325,22 +327,6 @@ def _remember(result: CheckResult, cache: Cache, selection: str) -> None:
         summary,
     )
     cache.put("runs", cache.key(result.cache_key, selection), entry)
-
-
-def _add_orm_reference(sources: SourceSet, orm: Path) -> float:
-    """The ORM schema as drizzle-kit exports it, for the drift rules; its seconds."""
-    from checker.orm_export import export_orm
-    from checker.sources import ORM, ReferenceSchema
-
-    export = export_orm(orm)
-    for path in export.schema_files:
-        try:
-            sources.add_text(str(path), path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue  # drizzle-kit read it; without its text, findings name the file alone
-    files = tuple(str(path) for path in export.schema_files)
-    sources.references.append(ReferenceSchema(ORM, str(orm), export.sql, files))
-    return export.seconds
 
 
 def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
