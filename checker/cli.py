@@ -370,6 +370,7 @@ def command_check(args: argparse.Namespace) -> int:
             result.extra["live"] = {"error": backend_error, "backend": args.backend}
         else:
             result.extra["live"] = report
+            result.live_catalog = report.catalog
             external = report.findings
     check_rules(result, external)
     if base is not None:
@@ -692,6 +693,11 @@ def _render(
             }
         if "baseline" in result.extra:
             extra["baseline"] = result.extra["baseline"]
+        drift = result.drift()
+        if drift is not None:
+            from reports.json_report import drift_to_dict
+
+            extra["drift"] = drift_to_dict(drift)
         return render_json(findings, files, metas, counts=result.catalog_counts(), extra=extra)
     if output_format == "sarif":
         from reports.sarif_report import render_sarif
@@ -717,6 +723,7 @@ def _render(
             fixed=fixed,
             queries_given=bool(result.settings.contract.queries),
             extension=bool(result.settings.layers.extension or result.settings.layers.proposal),
+            drift=result.drift(),
         )
         prefix = f"**{headline}**\n\n" if headline else ""
         return prefix + text + (f"\n{collapsed}\n" if collapsed else "")
@@ -730,7 +737,7 @@ def _render(
             for severity in Severity
         )
         return text + f"::notice title=schema-check::{escape_data(summary or tally)}\n"
-    from reports.text_report import render_text
+    from reports.text_report import render_drift, render_text
 
     text = render_text(
         shown,
@@ -739,6 +746,9 @@ def _render(
         statements=result.analysed_statements(),
         suppressed=result.suppressed,
     )
+    drift = result.drift()
+    if drift is not None and drift.rows:
+        text += render_drift(drift)
     live = result.extra.get("live")
     if live is not None and not isinstance(live, dict):
         from checker.live.verify import LiveReport

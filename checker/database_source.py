@@ -1,82 +1,11 @@
-"""Read a live database's catalog as a base: connect, introspect in a read-only
-transaction that is always rolled back, and tag every object with the database's
-URL (password masked) as its origin. psycopg is imported only here, only then.
-"""
+"""Moved to ``checker.sources.database`` (one module per kind of source); kept so
+that existing imports still work."""
 
-from __future__ import annotations
+from checker.sources.database import (
+    CONNECT_TIMEOUT_SECONDS,
+    STATEMENT_TIMEOUT,
+    read_database,
+    with_origin,
+)
 
-from dataclasses import replace
-from typing import Any
-
-from checker.catalog import Catalog
-from checker.errors import BackendUnavailable, InputError
-from checker.model import DatabaseUrl, Layer, Origin
-
-CONNECT_TIMEOUT_SECONDS = 10
-STATEMENT_TIMEOUT = "60s"
-
-
-def read_database(url: DatabaseUrl) -> Catalog:
-    """The catalog of the database ``url`` names (user schemas only, as the live
-    verifier reads it). Nothing is written: the transaction is READ ONLY and
-    rolled back. A server that cannot be reached is BackendUnavailable (exit 3);
-    a URL libpq cannot parse is an InputError (exit 2)."""
-    from checker.live.backends import scrub
-    from checker.live.introspect import introspect
-
-    try:
-        import psycopg
-    except ImportError as exc:  # pragma: no cover - psycopg is a dependency
-        raise BackendUnavailable(f"reading a database needs psycopg: {exc}") from None
-    masked = url.masked
-    try:
-        psycopg.conninfo.conninfo_to_dict(url.dsn)
-    except psycopg.ProgrammingError as exc:
-        reason = " ".join(scrub(str(exc), url.dsn).split())
-        raise InputError(f"{masked}: not a valid connection string: {reason}") from None
-    try:
-        connection = psycopg.connect(url.dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS)
-    except psycopg.Error as exc:
-        message = " ".join(scrub(str(exc), url.dsn).split())
-        raise BackendUnavailable(f"cannot connect to {masked}: {message}") from None
-    try:
-        connection.read_only = True  # every transaction psycopg begins is READ ONLY
-        with connection.transaction(force_rollback=True):
-            connection.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
-            catalog = introspect(connection)
-    except psycopg.Error as exc:
-        message = " ".join(scrub(str(exc), url.dsn).split())
-        raise BackendUnavailable(f"cannot read the catalog of {masked}: {message}") from None
-    finally:
-        connection.close()
-    return with_origin(catalog, Origin(masked, 0, 0, -1, Layer.BASE))
-
-
-def with_origin(catalog: Catalog, origin: Origin) -> Catalog:
-    """``catalog`` with ``origin`` on every object (an introspected catalog has none)."""
-
-    def tagged(mapping: Any) -> dict[Any, Any]:
-        return {key: replace(value, origin=origin) for key, value in mapping.items()}
-
-    tables = {
-        key: replace(
-            table,
-            origin=origin,
-            columns=tuple(replace(c, origin=origin) for c in table.columns),
-            constraints=tuple(replace(c, origin=origin) for c in table.constraints),
-        )
-        for key, table in catalog.tables.items()
-    }
-    return replace(
-        catalog,
-        tables=tables,
-        indexes=tagged(catalog.indexes),
-        enums=tagged(catalog.enums),
-        domains=tagged(catalog.domains),
-        composites=tagged(catalog.composites),
-        extensions=tagged(catalog.extensions),
-        sequences=tagged(catalog.sequences),
-        views=tagged(catalog.views),
-        functions=tagged(catalog.functions),
-        triggers=tagged(catalog.triggers),
-    )
+__all__ = ["CONNECT_TIMEOUT_SECONDS", "STATEMENT_TIMEOUT", "read_database", "with_origin"]

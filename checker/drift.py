@@ -12,12 +12,21 @@ differs while the definition agrees is spelling, not drift.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from checker.catalog import Catalog, Constraint, Index, QualifiedName, Table
+from checker.catalog import (
+    Catalog,
+    Column,
+    Constraint,
+    EnumType,
+    Index,
+    QualifiedName,
+    Table,
+)
 from checker.catalog_diff import Aspect, Difference, Form, Sides, diff_catalogs
 from checker.errors import InputError
 from checker.findings import Location
@@ -48,6 +57,8 @@ class Drift:
     difference: Difference
     # the same difference with other references (the snapshot agreeing with the ORM)
     also: tuple[Drift, ...] = ()
+    # the left side is the live server's catalog (``--live``), not the migrations'
+    on_server: bool = False
 
     @property
     def side(self) -> str:
@@ -56,8 +67,25 @@ class Drift:
         return " and ".join(names)
 
     @property
+    def not_in_side(self) -> str:
+        """ "not in the snapshot", or "in neither the ORM schema nor the snapshot"."""
+        names = [_side_name(self.reference), *(_side_name(d.reference) for d in self.also)]
+        if len(names) == 1:
+            return f"not in {names[0]}"
+        return f"in neither {', '.join(names[:-1])} nor {names[-1]}"
+
+    @property
+    def left(self) -> str:
+        """How messages name the left side: "the migrations" or "the server"."""
+        return "the server" if self.on_server else "the migrations"
+
+    @property
+    def left_in(self) -> str:
+        return "on the server" if self.on_server else "in the migrations"
+
+    @property
     def sides(self) -> Sides:
-        return Sides("the migrations", self.side, "in the migrations", f"in {self.side}")
+        return Sides(self.left, self.side, self.left_in, f"in {self.side}")
 
     def places(self) -> list[Location]:
         """Both sides, labelled: the migration statement first, then the reference's
@@ -65,7 +93,7 @@ class Drift:
         found: list[Location] = []
         left = self.difference.left_origin
         if left is not None:
-            found.append(Location.of(left, "migrations"))
+            found.append(Location.of(left, "server" if self.on_server else "migrations"))
         right = self.difference.right_origin
         if right is None:
             file = self.reference.schema_files[0] if self.reference.schema_files else None
@@ -80,7 +108,7 @@ class Drift:
         same = (repr(difference.left), repr(difference.right))
         if difference.form is not Form.DIFFERS:
             same = ("", "")
-        return (difference.aspect, difference.form, difference.subject, *same)
+        return (self.on_server, difference.aspect, difference.form, difference.subject, *same)
 
 
 def _side_name(reference: ReferenceSchema) -> str:
@@ -91,14 +119,43 @@ def reference_catalog(
     reference: ReferenceSchema, files: Mapping[str, SourceFile], postgres_version: int
 ) -> Catalog:
     """The catalog a reference describes, with origins in its own files (``files``
-    holds the text of the ORM schema's TypeScript files)."""
+    holds the text of the ORM schema's TypeScript files). Built once per run: the
+    drift rules and the report's drift section read the same catalog."""
+    schema = tuple(files[path] for path in reference.schema_files if path in files)
+    return _reference_catalog(reference, schema, postgres_version)
+
+
+@functools.lru_cache(maxsize=4)
+def _reference_catalog(
+    reference: ReferenceSchema, schema: tuple[SourceFile, ...], postgres_version: int
+) -> Catalog:
     if reference.kind == SNAPSHOT:
         from checker.drizzle_snapshot import read_snapshot
 
         return read_snapshot(Path(reference.label), reference.text)
     catalog = _simulate_sql(reference.label, reference.text, postgres_version)
-    schema = [files[path] for path in reference.schema_files if path in files]
     return _placed_in_schema(catalog, reference, schema)
+
+
+def _drift_differences(left: Catalog, right: Catalog) -> list[Difference]:
+    """The differences of ``right`` from ``left`` that are drift: what a reference can
+    express, no renames, and no index of a table that is on one side only (the
+    table's own difference says it all)."""
+    one_side = set(left.tables) ^ set(right.tables)
+    found: list[Difference] = []
+    for difference in diff_catalogs(left, right):
+        if difference.aspect not in DRIFT_ASPECTS or difference.form is Form.RENAMED:
+            continue
+        index = difference.left if difference.left is not None else difference.right
+        if isinstance(index, Index) and index.table in one_side:
+            continue
+        found.append(difference)
+    return found
+
+
+def _subject_key(difference: Difference) -> tuple[Aspect, str]:
+    """What one row of the drift table is about; the same on every pair of sides."""
+    return (difference.aspect, difference.subject)
 
 
 def find_drift(
@@ -106,19 +163,26 @@ def find_drift(
     references: Iterable[ReferenceSchema],
     files: Mapping[str, SourceFile],
     postgres_version: int,
+    live: Catalog | None = None,
 ) -> list[Drift]:
-    """Every drift between the migrations' catalog and each reference."""
+    """Every drift between the migrations' catalog and each reference.
+
+    With ``live`` (the server's catalog after ``--live`` applied the migrations),
+    each reference is also compared with the server, where the server differs
+    from the migrations (what the static model could not see, such as a column
+    added by dynamic SQL): elsewhere the server says what the migrations say."""
     found: list[Drift] = []
-    for reference in references:
-        catalog = reference_catalog(reference, files, postgres_version)
-        one_side = set(migrations.tables) ^ set(catalog.tables)
-        for difference in diff_catalogs(migrations, catalog):
-            if difference.aspect not in DRIFT_ASPECTS or difference.form is Form.RENAMED:
-                continue
-            index = difference.left if difference.left is not None else difference.right
-            if isinstance(index, Index) and index.table in one_side:
-                continue  # the table's own finding says it all
-            found.append(Drift(reference, difference))
+    catalogs = [(r, reference_catalog(r, files, postgres_version)) for r in references]
+    for reference, catalog in catalogs:
+        found += [Drift(reference, d) for d in _drift_differences(migrations, catalog)]
+    if live is not None and catalogs:
+        on_server = {_subject_key(d) for d in _drift_differences(migrations, live)}
+        for reference, catalog in catalogs:
+            found += [
+                Drift(reference, d, on_server=True)
+                for d in _drift_differences(live, catalog)
+                if _subject_key(d) in on_server
+            ]
     return _merged(found)
 
 
@@ -132,6 +196,91 @@ def _merged(found: list[Drift]) -> list[Drift]:
         else:
             by_key[drift.key()] = replace(first, also=(*first.also, drift))
     return list(by_key.values())
+
+
+# ---- the drift table of the reports ------------------------------------------------
+
+MIGRATIONS = "migrations"
+LIVE = "live"
+ABSENT = "absent"
+
+
+@dataclass(frozen=True, slots=True)
+class DriftRow:
+    """One drifted object (or one property of it) and its state in each source."""
+
+    aspect: Aspect
+    subject: str  # "column user.email", "column user.email NOT NULL", "index i on t"
+    objects: tuple[str, ...]
+    states: tuple[str, ...]  # one per ``DriftTable.sources``: "absent", "present" or a value
+
+
+@dataclass(frozen=True, slots=True)
+class DriftTable:
+    """Every drifted object with its state in each source the run had, for the reports."""
+
+    sources: tuple[str, ...]  # in order, those the run had: "ORM", "snapshot", "migrations", "live"
+    rows: tuple[DriftRow, ...]
+
+    def state(self, row: DriftRow, source: str) -> str:
+        return row.states[self.sources.index(source)]
+
+
+def drift_table(
+    migrations: Catalog,
+    references: Sequence[ReferenceSchema],
+    files: Mapping[str, SourceFile],
+    postgres_version: int,
+    live: Catalog | None = None,
+) -> DriftTable | None:
+    """The drift table: one row per object on which the sources disagree (None
+    without a reference). Every source is compared with the migrations; where a
+    source has no difference from them, it says what they say."""
+    if not references:
+        return None
+    ordered = sorted(references, key=lambda r: (r.kind != ORM, r.label))
+    compared: list[tuple[str, list[Difference]]] = []
+    for reference in ordered:
+        catalog = reference_catalog(reference, files, postgres_version)
+        compared.append((reference.kind, _drift_differences(migrations, catalog)))
+    if live is not None:
+        compared.append((LIVE, _drift_differences(migrations, live)))
+    sources = [kind for kind, _ in compared]
+    sources.insert(len(ordered), MIGRATIONS)
+    subjects: dict[tuple[Aspect, str], Difference] = {}
+    right: dict[tuple[str, tuple[Aspect, str]], str] = {}
+    for kind, differences in compared:
+        for difference in differences:
+            key = _subject_key(difference)
+            subjects.setdefault(key, difference)
+            right[(kind, key)] = _state(difference.right)
+    rows: list[DriftRow] = []
+    for key, difference in sorted(subjects.items(), key=lambda item: _row_order(item[1])):
+        in_migrations = _state(difference.left)
+        states = tuple(
+            in_migrations if kind == MIGRATIONS else right.get((kind, key), in_migrations)
+            for kind in sources
+        )
+        rows.append(DriftRow(difference.aspect, difference.subject, difference.objects, states))
+    return DriftTable(tuple(sources), tuple(rows))
+
+
+def _row_order(difference: Difference) -> tuple[str, str, str]:
+    objects = difference.objects[0] if difference.objects else ""
+    return (objects, difference.aspect.value, difference.subject)
+
+
+def _state(value: object) -> str:
+    """One cell of the drift table."""
+    if value is None:
+        return ABSENT
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Column):
+        return value.type.render() + (" NOT NULL" if value.not_null else "")
+    if isinstance(value, (Table, Index, Constraint, EnumType)):
+        return "present"
+    return str(value)
 
 
 def _simulate_sql(label: str, text: str, postgres_version: int) -> Catalog:

@@ -29,8 +29,9 @@ from checker.sources import SourceSet, load_sources
 from checker.suppressions import apply_suppressions, check_suppression_codes
 
 if TYPE_CHECKING:
-    from checker.catalog import QualifiedName
+    from checker.catalog import Catalog, QualifiedName
     from checker.coverage import CoverageMatrix
+    from checker.drift import DriftTable
     from checker.graph import DeletionClosure, SchemaGraph
 
 _P = ParamSpec("_P")
@@ -58,6 +59,8 @@ class CheckResult:
     # what a cached run restored instead of simulating: catalog counts, statement count,
     # the change's last touch of each object
     restored: CachedSummary | None = None
+    # the live server's catalog after ``--live`` applied the statements
+    live_catalog: Catalog | None = None
 
     @property
     def simulation(self) -> SimulationResult:
@@ -113,6 +116,27 @@ class CheckResult:
             self._derived["coverage"] = matrix
         return cast("CoverageMatrix | None", self._derived["coverage"])
 
+    def drift(self) -> DriftTable | None:
+        """The drift table (ORM | snapshot | migrations | live): one row per object the
+        sources disagree on; None when no DR rule ran or there is nothing to compare
+        the migrations with. Computed once (restored with a cached run)."""
+        if "drift" not in self._derived:
+            table: DriftTable | None = None
+            if self.restored is not None and "analysed" not in self._derived:
+                table = self.restored.drift
+            elif self.sources.references and any(c.startswith("DR") for c in self.rules_run):
+                from checker.drift import drift_table
+
+                table = drift_table(
+                    self.simulation.catalog,
+                    self.sources.references,
+                    self.sources.files,
+                    self.settings.postgres,
+                    self.live_catalog,
+                )
+            self._derived["drift"] = table
+        return cast("DriftTable | None", self._derived["drift"])
+
     def closure(self, root: QualifiedName) -> DeletionClosure:
         """What deleting one row of ``root`` does (computed once per root)."""
         key = ("closure", root)
@@ -128,6 +152,7 @@ class CachedSummary:
     counts: tuple[tuple[str, int], ...]
     statements: int
     touched: tuple[tuple[str, Origin], ...]
+    drift: DriftTable | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +219,9 @@ def analyse(
         sources = load_sources(given, change.files if change is not None else ())
         _register_contract_files(sources, settings)
         if settings.orm is not None:
-            timings["orm export"] = _add_orm_reference(sources, settings.orm)
+            from checker.sources.orm import add_orm_reference
+
+            timings["orm export"] = add_orm_reference(sources, settings.orm)
         if cache is not None and key is not None:
             cache.put("sources", key, sources)
     timings["read"] = time.perf_counter() - started
@@ -247,7 +274,7 @@ def _cache_key(
     origins = [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
     paths += sorted({Path(o.file) for o in origins if o is not None and o.file})
     if settings.orm is not None:
-        from checker.orm_export import schema_files
+        from checker.sources.orm import schema_files
 
         paths += schema_files(settings.orm)
     files = fingerprint_inputs(paths)
@@ -282,7 +309,10 @@ def _remember(result: CheckResult, cache: Cache, selection: str) -> None:
     assert result.cache_key is not None
     counts = tuple(result.simulation.catalog.counts().items())
     summary = CachedSummary(
-        counts, len(result.simulation.statements), tuple(_touched_by_change(result).items())
+        counts,
+        len(result.simulation.statements),
+        tuple(_touched_by_change(result).items()),
+        result.drift(),
     )
     entry = _CachedRun(
         tuple(result.findings),
@@ -291,22 +321,6 @@ def _remember(result: CheckResult, cache: Cache, selection: str) -> None:
         summary,
     )
     cache.put("runs", cache.key(result.cache_key, selection), entry)
-
-
-def _add_orm_reference(sources: SourceSet, orm: Path) -> float:
-    """The ORM schema as drizzle-kit exports it, for the drift rules; its seconds."""
-    from checker.orm_export import export_orm
-    from checker.sources import ORM, ReferenceSchema
-
-    export = export_orm(orm)
-    for path in export.schema_files:
-        try:
-            sources.add_text(str(path), path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError):
-            continue  # drizzle-kit read it; without its text, findings name the file alone
-    files = tuple(str(path) for path in export.schema_files)
-    sources.references.append(ReferenceSchema(ORM, str(orm), export.sql, files))
-    return export.seconds
 
 
 def _register_contract_files(sources: SourceSet, settings: Settings) -> None:
@@ -358,6 +372,7 @@ def run_rules(
         settings=result.settings,
         external=tuple(external),
         change=result.change_facts,
+        live_catalog=result.live_catalog,
     )
     check_suppression_codes(result.sources)
     findings: list[Finding] = []

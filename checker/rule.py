@@ -79,6 +79,9 @@ class RuleContext:
     # The change under review when it is known file by file (``--since``): what it
     # added, edited or deleted, and the edited files' previous text.
     change: ChangeFacts | None = None
+    # The live server's catalog after ``--live`` applied the statements (None otherwise):
+    # the drift rules compare the ORM schema and the snapshot with it too.
+    live_catalog: Catalog | None = None
     # Derived data several rules share (the coverage matrix, the identifier
     # index), built once per run instead of once per rule; see ``memo``.
     _memo: dict[Callable[[RuleContext], object], object] = field(

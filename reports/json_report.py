@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from checker import __version__
+from checker.drift import DriftTable
 from checker.findings import Finding, Location, Severity
 from checker.model import SourceFile
 from checker.rule import RuleMeta
@@ -72,6 +73,22 @@ def _fix_parts(finding: Finding, files: Mapping[str, SourceFile]) -> dict[str, A
         "fix_title": finding.fix.title,
         "fix_statements": list(finding.fix.statements),
         "fix_edits": edits,
+    }
+
+
+def drift_to_dict(drift: DriftTable) -> dict[str, Any]:
+    """The drift section: the sources compared, then one row per drifted object."""
+    return {
+        "sources": list(drift.sources),
+        "rows": [
+            {
+                "aspect": row.aspect.value,
+                "subject": row.subject,
+                "objects": list(row.objects),
+                "states": dict(zip(drift.sources, row.states, strict=True)),
+            }
+            for row in drift.rows
+        ],
     }
 
 

@@ -11,6 +11,7 @@ import html
 from collections.abc import Mapping, Sequence
 
 from checker.baseline import BaselineEntry
+from checker.drift import DriftTable
 from checker.findings import Finding, Severity
 from checker.model import SourceFile
 from checker.rule import FAMILIES, RuleMeta
@@ -70,6 +71,7 @@ def render_markdown(
     max_chars: int = MAX_CHARS,
     queries_given: bool = True,
     extension: bool = True,
+    drift: DriftTable | None = None,
 ) -> str:
     """The summary: verdict, claims, counts by family and severity, then the findings table.
 
@@ -101,6 +103,8 @@ def render_markdown(
     out.append("")
     if findings:
         out += _family_table(findings)
+    if drift is not None and drift.rows:  # before the findings: the cap cuts those
+        out += _drift_table(drift)
     out += _findings_table(findings, files, metas)
     if fixed:
         out += ["", "<details><summary>Baseline entries that no longer occur</summary>", ""]
@@ -146,6 +150,22 @@ def _findings_table(
             message += "<br>fix: " + _html_code(str(finding.fix))
         rows.append(f"| {_ICONS[finding.severity]} | {rule} | {where} | {message} |")
     return [*rows, "", "</details>"]
+
+
+def _drift_table(drift: DriftTable) -> list[str]:
+    """One row per drifted object: its state in each source (ORM, snapshot, migrations, live)."""
+    count = len(drift.rows)
+    rows = [
+        f"<details open><summary>Drift: {count} object{' differs' if count == 1 else 's differ'}"
+        "</summary>",
+        "",
+        "| object | " + " | ".join(escape(source) for source in drift.sources) + " |",
+        "|---|" + "---|" * len(drift.sources),
+    ]
+    for row in drift.rows:
+        cells = [escape(row.subject), *(escape(state) for state in row.states)]
+        rows.append("| " + " | ".join(cells) + " |")
+    return [*rows, "", "</details>", ""]
 
 
 def _cap(text: str, max_bytes: int) -> str:

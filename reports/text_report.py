@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from checker.drift import DriftTable
 from checker.findings import Finding, Severity
 from checker.model import SourceFile
 from reports.common import display_path, position
@@ -81,3 +82,25 @@ def summary_line(
     if suppressed:
         text += f"; {suppressed} suppressed"
     return text
+
+
+_CELL = 40  # a long default or check expression is cut here; the finding has it whole
+
+
+def _cell(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _CELL else text[: _CELL - 1] + "…"
+
+
+def render_drift(drift: DriftTable) -> str:
+    """The drift section: one row per drifted object, its state in each source."""
+    count = len(drift.rows)
+    sources = " | ".join(drift.sources)
+    lines = [f"drift: {count} object{' differs' if count == 1 else 's differ'} ({sources})"]
+    table = [["object", *drift.sources]]
+    table += [[row.subject, *map(_cell, row.states)] for row in drift.rows]
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for line in table:
+        cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
+        lines.append(("  " + "  ".join(cells)).rstrip())
+    return "\n".join(lines) + "\n"

@@ -75,6 +75,57 @@ def test_snapshot_side_severity_follows_the_consequence(tmp_path: Path) -> None:
     assert severity["workflow_edges_source_block_fk_idx"] == "warning"
 
 
+@needs_corpus
+def test_drift_section_has_one_row_per_drifted_object(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.json"
+    main(["check", "--base", str(SIM_MIGRATIONS), "--select", "DR", "--format", "json",
+          "-o", str(out)])  # fmt: skip
+    drift = json.loads(out.read_text(encoding="utf-8"))["drift"]
+    assert drift["sources"] == ["snapshot", "migrations"]
+    rows = {row["objects"][0]: row for row in drift["rows"]}
+    assert sorted(rows) == sorted(name for _, name in SIM_DRIFT)
+    assert rows["user_table_definitions.import_rows_processed"]["states"] == {
+        "snapshot": "absent",
+        "migrations": "integer NOT NULL",
+    }
+    assert rows["embedding.embedding"]["subject"] == "column embedding.embedding NOT NULL"
+    assert rows["embedding.embedding"]["states"] == {"snapshot": "no", "migrations": "yes"}
+    assert rows["workflow_edges_source_block_fk_idx"]["states"] == {
+        "snapshot": "absent",
+        "migrations": "present",
+    }
+    # the spelling-only differences are not rows either
+    assert not any(name in json.dumps(drift) for name in SPELLING_ONLY)
+
+    main(["check", "--base", str(SIM_MIGRATIONS), "--select", "DR"])
+    text = capsys.readouterr().out
+    assert "drift: 10 objects differ (snapshot | migrations)\n" in text
+    row = next(line for line in text.splitlines() if line.startswith("  column user_stats."))
+    assert row.split() == ["column", "user_stats.billing_blocked", "NOT", "NULL", "yes", "no"]
+
+    main(["check", "--base", str(SIM_MIGRATIONS), "--select", "DR", "--format", "markdown"])
+    markdown = capsys.readouterr().out
+    assert "<summary>Drift: 10 objects differ</summary>" in markdown
+    assert "| object | snapshot | migrations |" in markdown
+    assert "| column user\\_stats.billing\\_blocked NOT NULL | yes | no |" in markdown
+
+
+def test_no_drift_section_when_no_drift_rule_ran(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = Path(__file__).parent.parent / "fixtures" / "rules" / "DR602"
+    given = ["check", "--base", str(folder / "err_column_only_in_snapshot")]
+    main([*given, "--select", "DR"])
+    assert "drift: 1 object differs (snapshot | migrations)" in capsys.readouterr().out
+    main([*given, "--select", "FK"])
+    assert "drift" not in capsys.readouterr().out
+    out = tmp_path / "fk.json"
+    main([*given, "--select", "FK", "--format", "json", "-o", str(out)])
+    assert "drift" not in json.loads(out.read_text(encoding="utf-8"))
+
+
 def test_drift_is_checked_only_against_a_whole_drizzle_folder(tmp_path: Path) -> None:
     """With an extension on top, the base's snapshot no longer describes the schema."""
     fixture = Path(__file__).parent.parent / "fixtures" / "rules" / "DR601"
@@ -152,6 +203,11 @@ def test_orm_side_reports_the_same_drift(
         assert str(related[0]["file"]).endswith("schema.ts")
     embedding = next(f for f in findings if f["objects"] == ["embedding.embedding"])
     assert "nullable in the ORM schema" in str(embedding["message"])
+    column = next(f for f in findings if f["objects"] == ["user_table_definitions.import_id"])
+    assert "in neither the ORM schema nor the snapshot" in str(column["message"])
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert report["drift"]["sources"] == ["ORM", "snapshot", "migrations"]
+    assert len(report["drift"]["rows"]) == len(SIM_DRIFT)
 
 
 def test_orm_without_drizzle_kit_is_one_line_exit_2(

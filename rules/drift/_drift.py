@@ -16,6 +16,7 @@ def _all_drift(context: RuleContext) -> list[Drift]:
         context.sources.references,
         context.sources.files,
         context.settings.postgres,
+        context.live_catalog,
     )
 
 
@@ -31,11 +32,11 @@ def describe(drift: Drift) -> str:
     difference = drift.difference
     side = drift.side
     if difference.form is Form.LEFT_ONLY:
-        return f"{difference.subject} is in the migrations but not in {side}"
+        return f"{difference.subject} is {drift.left_in} but {drift.not_in_side}"
     if difference.form is Form.RIGHT_ONLY:
-        return f"{difference.subject} is in {side} but not in the migrations"
+        return f"{difference.subject} is in {side} but not {drift.left_in}"
     return (
-        f"{difference.subject} differs: {difference.left} in the migrations, "
+        f"{difference.subject} differs: {difference.left} {drift.left_in}, "
         f"{difference.right} in {side}"
     )
 

@@ -62,8 +62,8 @@ class ColumnDriftRule(Rule):
                 yield drift_finding(self, drift, Severity.ERROR)
             elif isinstance(difference.left, Column) and _needs_a_value(difference.left):
                 message = (
-                    f"{difference.subject} is NOT NULL without a default in the migrations but "
-                    f"not in {drift.side}: every insert through the ORM fails"
+                    f"{difference.subject} is NOT NULL without a default {drift.left_in} but "
+                    f"{drift.not_in_side}: every insert through the ORM fails"
                 )
                 yield drift_finding(self, drift, Severity.ERROR, message)
             else:

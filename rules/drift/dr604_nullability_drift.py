@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import display_name
+from checker.catalog import Catalog, display_name
 from checker.catalog_diff import Aspect
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
@@ -49,24 +49,26 @@ class NullabilityDriftRule(Rule):
             table, _, column = difference.objects[0].rpartition(".")
             name = f"column {difference.objects[0]}"
             if difference.left is True:
-                default = _migration_default(context, table, column)
+                catalog = context.live_catalog if drift.on_server else context.catalog
+                default = _migration_default(catalog or context.catalog, table, column)
                 severity = Severity.ERROR if default is None else Severity.WARNING
                 message = (
-                    f"{name} is NOT NULL in the migrations but nullable in {drift.side}: "
+                    f"{name} is NOT NULL {drift.left_in} but nullable in {drift.side}: "
                     "the ORM lets the application write NULL, which fails"
                 )
             else:
                 severity = Severity.WARNING
                 message = (
-                    f"{name} is nullable in the migrations but NOT NULL in {drift.side}: "
+                    f"{name} is nullable {drift.left_in} but NOT NULL in {drift.side}: "
                     "the application may read NULL where its types say it cannot"
                 )
             yield drift_finding(self, drift, severity, message)
 
 
-def _migration_default(context: RuleContext, table: str, column: str) -> str | None:
-    """The column's default in the migrations (``table`` as the message shows it)."""
-    for candidate in context.catalog.tables.values():
+def _migration_default(catalog: Catalog, table: str, column: str) -> str | None:
+    """The column's default in the migrations, or on the server for a drift found
+    there (``table`` as the message shows it)."""
+    for candidate in catalog.tables.values():
         if display_name(candidate.qualified) == table:
             return next((c.default for c in candidate.columns if c.name == column), None)
     return None

@@ -1,0 +1,127 @@
+"""What every kind of source shares: the SourceSet they read into and the one
+interface (``SourceKind``) each kind of input implements."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from checker.errors import InputError
+from checker.model import (
+    DatabaseUrl,
+    Journal,
+    JournalStatus,
+    Layer,
+    MigrationFile,
+    SourceFile,
+    Statement,
+)
+
+if TYPE_CHECKING:
+    from checker.catalog import Catalog
+
+SEQUENCE = re.compile(r"^(\d+)")
+
+
+class SourceKind(Protocol):
+    """One kind of input (SQL folders and files, drizzle-kit journal folders, drizzle
+    snapshots, databases, design documents, ORM exports): a new kind is one module
+    with one of these, listed in ``checker.sources.KINDS``.
+
+    ``claims`` says, without reading it, whether an input (known to exist when it
+    is a path) is of this kind; ``load`` reads it into ``sources`` with its layer,
+    raising InputError (one line) for bad input."""
+
+    @property
+    def name(self) -> str:
+        """What the kind is called in messages ("drizzle-kit folder")."""
+        ...
+
+    def claims(self, given: Path | DatabaseUrl) -> bool: ...
+
+    def load(self, sources: SourceSet, given: Path | DatabaseUrl, layer: Layer) -> None: ...
+
+
+def natural_key(name: str) -> list[int | str]:
+    """Sort key that puts ``2_x`` before ``10_x``."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogSource:
+    """A base read as a ready catalog rather than as statements."""
+
+    label: str  # the snapshot's path, or the database URL with its password masked
+    kind: str  # "drizzle snapshot" | "live database"
+    layer: Layer
+    catalog: Catalog
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceSchema:
+    """Another description of the schema the migrations build, for the drift checks (DR6xx):
+    a drizzle-kit folder's last snapshot, or the SQL ``drizzle-kit export`` printed of the
+    ORM schema. Only its text is kept; ``checker.drift`` turns it into a catalog on demand."""
+
+    kind: str  # SNAPSHOT | ORM
+    label: str  # the snapshot's path, or the ORM schema's path as given
+    text: str  # the snapshot's JSON, or the exported SQL
+    # the ORM schema's TypeScript files (their text is in ``SourceSet.files``)
+    schema_files: tuple[str, ...] = ()
+
+
+SNAPSHOT = "snapshot"
+ORM = "ORM"
+
+
+@dataclass(slots=True)
+class SourceSet:
+    """Everything read from the inputs, in apply order (base, extension, proposal)."""
+
+    files: dict[str, SourceFile] = field(default_factory=dict)
+    migrations: list[MigrationFile] = field(default_factory=list)
+    journals: list[Journal] = field(default_factory=list)
+    statements: list[Statement] = field(default_factory=list)
+    # at most one: the catalog the statements are simulated on top of
+    catalogs: list[CatalogSource] = field(default_factory=list)
+    # files (resolved paths) that are the change under review although they sit in a
+    # base folder (``--since``, or a baseline's new files): their statements are the
+    # extension layer, deployed as one run on top of everything before them
+    change_files: frozenset[str] = frozenset()
+    # other descriptions of the same schema the migrations must agree with
+    references: list[ReferenceSchema] = field(default_factory=list)
+
+    @property
+    def initial_catalog(self) -> Catalog | None:
+        return self.catalogs[0].catalog if self.catalogs else None
+
+    @property
+    def applied_statements(self) -> list[Statement]:
+        """The statements a migration run executes: files the journal does not list are skipped."""
+        return [
+            s for s in self.statements if s.migration.status is not JournalStatus.NOT_IN_JOURNAL
+        ]
+
+    def add_text(self, path: str, text: str) -> SourceFile:
+        source = SourceFile.of(path, text)
+        self.files[path] = source
+        return source
+
+
+def sequence_of(name: str) -> int | None:
+    match = SEQUENCE.match(name)
+    return int(match.group(1)) if match else None
+
+
+def check_catalog_place(sources: SourceSet, label: str, kind: str, layer: Layer) -> None:
+    """A ready catalog is the starting point of the base: one, and only there.
+    Checked before the (possibly slow) read."""
+    if layer is not Layer.BASE:
+        raise InputError(f"{label}: a {kind} is a whole schema; it can only be the base")
+    if sources.catalogs:
+        first = sources.catalogs[0]
+        raise InputError(
+            f"{label}: only one base can be a ready catalog; {first.label} ({first.kind}) is one"
+        )
