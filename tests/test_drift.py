@@ -145,44 +145,6 @@ assert CORPUS  # the corpus path is resolved by support (SCHEMA_CHECK_CORPUS ove
 
 # ---- the ORM side: drizzle-kit export of schema.ts ---------------------------------
 
-# The versions the corpus's package.json ranges allow (drizzle-kit ^0.31.4, drizzle-orm ^0.45.2).
-DRIZZLE_KIT = "drizzle-kit@0.31.11"
-DRIZZLE_ORM = "drizzle-orm@0.45.4"
-
-
-@pytest.fixture(scope="session")
-def drizzle_node_modules() -> Path:
-    """A node_modules with the pinned drizzle-kit and drizzle-orm, outside the repository:
-    SCHEMA_CHECK_NODE_MODULES when set (CI installs it), else installed once into the
-    temporary directory with npm; skipped when npm is missing or offline."""
-    import os
-    import shutil
-    import subprocess
-    import tempfile
-
-    given = os.environ.get("SCHEMA_CHECK_NODE_MODULES")
-    if given:
-        return Path(given)
-    folder = Path(tempfile.gettempdir()) / "schema-check-drizzle-0.31.11-0.45.4"
-    node_modules = folder / "node_modules"
-    if (node_modules / ".bin" / "drizzle-kit").exists():
-        return node_modules
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.skip("Node.js/npm not installed: the ORM drift tests need drizzle-kit")
-    done = subprocess.run(
-        ["npm", "install", "--prefix", str(folder), "--no-audit", "--no-fund", DRIZZLE_KIT,
-         DRIZZLE_ORM],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        pytest.skip(
-            f"npm install {DRIZZLE_KIT} {DRIZZLE_ORM} failed (offline?): {done.stderr[-200:]}"
-        )
-    return node_modules
-
 
 @needs_corpus
 def test_orm_side_reports_the_same_drift(

@@ -96,3 +96,35 @@ def test_the_server_agreeing_with_the_migrations_adds_no_drift(
     assert "drift: 1 object differs (snapshot | migrations | live)" in out
     row = next(line for line in out.splitlines() if line.startswith("  column account.nickname"))
     assert row.split() == ["column", "account.nickname", "absent", "text", "text"]
+
+
+def test_orm_drift_found_only_against_the_server(
+    tmp_path: Path, live_server: Any, drizzle_node_modules: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ORM schema (drizzle-kit export of schema.ts) against the server's catalog."""
+    monkeypatch.setenv("SCHEMA_CHECK_NODE_MODULES", str(drizzle_node_modules))
+    migrations = tmp_path / "migrations"
+    migrations.mkdir()
+    (migrations / "0001_account.sql").write_text(
+        'CREATE TABLE "account" ("id" text PRIMARY KEY NOT NULL);\n' + DYNAMIC_COLUMN,
+        encoding="utf-8",
+    )
+    schema = tmp_path / "schema.ts"
+    schema.write_text(
+        'import { pgTable, text } from "drizzle-orm/pg-core";\n'
+        'export const account = pgTable("account", { id: text("id").primaryKey() });\n',
+        encoding="utf-8",
+    )
+    static = _check(migrations, live_server, tmp_path, "--orm", str(schema), "--no-cache")
+    assert [f["code"] for f in static["findings"]] == []
+    live = _check(
+        migrations, live_server, tmp_path, "--orm", str(schema), "--live", "--backend", "dsn",
+        "--dsn", live_server.admin_conninfo,
+    )  # fmt: skip
+    drift = [f for f in live["findings"] if f["code"].startswith("DR")]
+    assert [(f["code"], f["severity"], f["objects"]) for f in drift] == [
+        ("DR602", "error", ["account.legacy_code"])
+    ]
+    assert "on the server but not in the ORM schema" in drift[0]["message"]
+    assert drift[0]["location"]["file"].endswith("schema.ts")
+    assert live["drift"]["sources"] == ["ORM", "migrations", "live"]
