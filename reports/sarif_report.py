@@ -9,6 +9,7 @@ timestamps, no absolute paths below the working directory.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -27,8 +28,14 @@ FINGERPRINT_KEY = "schemaCheck/v1"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
 def artifact_uri(path: str) -> str:
-    """A SARIF URI: relative paths stay relative (POSIX separators), others become file: URIs."""
+    """A SARIF URI: relative paths stay relative (POSIX separators), others become file: URIs;
+    a database input's URL (its password already left out) stays the URL it is."""
+    if _URL.match(path):
+        return path
     if "\\" in path and PureWindowsPath(path).is_absolute():
         return PureWindowsPath(path).as_uri()
     posix = PurePosixPath(path.replace("\\", "/"))

@@ -75,3 +75,17 @@ def test_the_schema_check_can_fail() -> None:
     data["runs"][0]["results"][0]["level"] = "info"  # SARIF says "note"
     validator = jsonschema.Draft4Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
     assert list(validator.iter_errors(data))
+
+
+@pytest.mark.parametrize(
+    ("path", "uri"),
+    [
+        ("postgresql://app@db.internal:5432/main", "postgresql://app@db.internal:5432/main"),
+        ("migrations/0001 init.sql", "migrations/0001%20init.sql"),
+        ("/srv/app/0001.sql", "file:///srv/app/0001.sql"),
+    ],
+)
+def test_artifact_uris_keep_what_each_location_is(path: str, uri: str) -> None:
+    from reports.sarif_report import artifact_uri
+
+    assert artifact_uri(path) == uri
