@@ -27,7 +27,7 @@ from pglast import parser as pg_parser
 from pglast.enums import AlterTableType, SetOperation
 
 from checker import pg_functions
-from checker.catalog import Function, QualifiedName, Table, View
+from checker.catalog import Catalog, Function, QualifiedName, Table, Trigger, View
 
 _WRAPPER = "$__schema_check_fn__$"
 # PL/pgSQL variables of these types cannot carry SQL text into an EXECUTE string
@@ -575,6 +575,25 @@ def analyse_function(
     if language != "plpgsql":
         return BodyAnalysis()
     return _analyse_plpgsql(function, schema, frozenset(transition), search_path)
+
+
+def analyse_functions(catalog: Catalog) -> list[tuple[Function, BodyAnalysis, tuple[Trigger, ...]]]:
+    """Every function of ``catalog``, sorted by name and arguments, with its body resolved
+    against it and the triggers that call it (their transition tables are names too)."""
+    found = []
+    for key in sorted(catalog.functions):
+        function = catalog.functions[key]
+        triggers = tuple(
+            trigger
+            for _, trigger in sorted(catalog.triggers.items())
+            if trigger.function == function.qualified and not function.arguments
+        )
+        transition = [name for trigger in triggers for _, name in trigger.transition_tables]
+        analysis = analyse_function(
+            function, catalog, transition=transition, search_path=function_search_path(function)
+        )
+        found.append((function, analysis, triggers))
+    return found
 
 
 def function_search_path(function: Function) -> tuple[str, ...]:

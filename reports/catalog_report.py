@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from checker.bodies import BodyUse, analyse_function, function_search_path, used_tables
+from checker.bodies import analyse_functions, used_tables
 from checker.catalog import (
     Catalog,
     Constraint,
@@ -105,21 +105,10 @@ class FunctionSummary:
 
 def function_summaries(catalog: Catalog) -> list[FunctionSummary]:
     """Every function, sorted by name and arguments, with its body resolved."""
-    found = []
-    for key in sorted(catalog.functions):
-        function = catalog.functions[key]
-        triggers = tuple(
-            trigger
-            for _, trigger in sorted(catalog.triggers.items())
-            if trigger.function == function.qualified and not function.arguments
-        )
-        transition = [name for trigger in triggers for _, name in trigger.transition_tables]
-        analysis = analyse_function(
-            function, catalog, transition=transition, search_path=function_search_path(function)
-        )
-        uses: tuple[BodyUse, ...] = analysis.uses
-        found.append(FunctionSummary(function, used_tables(uses), triggers, analysis.error))
-    return found
+    return [
+        FunctionSummary(function, used_tables(analysis.uses), triggers, analysis.error)
+        for function, analysis, triggers in analyse_functions(catalog)
+    ]
 
 
 def _arguments(function: Function) -> str:

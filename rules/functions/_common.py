@@ -9,8 +9,7 @@ from checker.bodies import (
     BodyAnalysis,
     BodyUse,
     UseKind,
-    analyse_function,
-    function_search_path,
+    analyse_functions,
 )
 from checker.catalog import Function, Trigger, display_name
 from checker.model import Origin
@@ -27,21 +26,10 @@ class AnalysedFunction:
 
 def analysed_functions(context: RuleContext) -> tuple[AnalysedFunction, ...]:
     """Each function of the final catalog with its body resolved against that catalog."""
-    catalog = context.catalog
-    found = []
-    for key in sorted(catalog.functions):
-        function = catalog.functions[key]
-        triggers = tuple(
-            trigger
-            for _, trigger in sorted(catalog.triggers.items())
-            if trigger.function == function.qualified and not function.arguments
-        )
-        transition = [name for trigger in triggers for _, name in trigger.transition_tables]
-        analysis = analyse_function(
-            function, catalog, transition=transition, search_path=function_search_path(function)
-        )
-        found.append(AnalysedFunction(function, analysis, triggers))
-    return tuple(found)
+    return tuple(
+        AnalysedFunction(function, analysis, triggers)
+        for function, analysis, triggers in analyse_functions(context.catalog)
+    )
 
 
 def functions_of(context: RuleContext) -> tuple[AnalysedFunction, ...]:
