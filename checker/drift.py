@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker.catalog import (
     Catalog,
@@ -32,6 +33,9 @@ from checker.errors import InputError
 from checker.findings import Location
 from checker.model import JournalStatus, Layer, MigrationFile, Origin, SourceFile, Statement
 from checker.sources import ORM, SNAPSHOT, ReferenceSchema
+
+if TYPE_CHECKING:
+    from checker.cache import Cache
 
 DRIFT_ASPECTS = frozenset(
     {
@@ -122,7 +126,26 @@ def reference_catalog(
     holds the text of the ORM schema's TypeScript files). Built once per run: the
     drift rules and the report's drift section read the same catalog."""
     schema = tuple(files[path] for path in reference.schema_files if path in files)
-    return _reference_catalog(reference, schema, postgres_version)
+    if reference.kind != SNAPSHOT or _STORE is None:
+        return _reference_catalog(reference, schema, postgres_version)
+    # A snapshot's catalog depends on its text alone: kept in the run cache, a run that
+    # re-checks the same folder (a --since run, say) loads it instead of rebuilding it.
+    key = _STORE.key("snapshot-catalog", reference.label, reference.text)
+    kept = _STORE.get("reference", key)
+    if isinstance(kept, Catalog):
+        return kept
+    catalog = _reference_catalog(reference, schema, postgres_version)
+    _STORE.put("reference", key, catalog)
+    return catalog
+
+
+_STORE: Cache | None = None
+
+
+def use_cache(cache: Cache | None) -> None:
+    """Keep the snapshots' catalogs in ``cache`` (None: build them every run)."""
+    global _STORE
+    _STORE = cache
 
 
 @functools.lru_cache(maxsize=4)

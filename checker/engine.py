@@ -9,6 +9,7 @@ import contextlib
 import functools
 import gc
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -362,6 +363,10 @@ def run_rules(
     With a ``cache`` and a ``selection`` (what names the selected rules), the
     outcome is stored for ``restore_rules_outcome``; never with external findings."""
     result._analysed()  # parse and simulate first, so their time is not the rules'
+    if cache is not None or "checker.drift" in sys.modules:  # never another run's cache
+        from checker import drift
+
+        drift.use_cache(cache)
     mark = time.perf_counter()
     context = RuleContext(
         catalog=result.simulation.catalog,

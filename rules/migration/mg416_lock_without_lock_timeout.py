@@ -39,7 +39,7 @@ class _Timeout:
             return True
         return self.local_transaction is not None and self.local_transaction == step.transaction
 
-    def apply(self, node: Any, step: Step) -> None:
+    def apply(self, node: Any, step: Step, text: str = "") -> None:
         if isinstance(node, ast.VariableSetStmt):
             if node.kind == VariableSetKind.VAR_RESET_ALL:
                 self.session, self.local_transaction = False, None
@@ -51,6 +51,8 @@ class _Timeout:
             )
             self._set(on, bool(node.is_local), step)
             return
+        if text and "lock_timeout" not in text.lower():
+            return  # no set_config('lock_timeout', ...) can be in it: skip the tree walk
         for inner in nodes(node):
             if not isinstance(inner, ast.FuncCall):
                 continue
@@ -205,7 +207,7 @@ class LockWithoutLockTimeoutRule(Rule):
                     assert creation is not None
                     pending.append((parsed, table, what, creation))
                     break
-            timeout.apply(node, step)
+            timeout.apply(node, step, parsed.statement.text)
         yield from self._report(context, pending)
 
     def _report(
