@@ -111,8 +111,15 @@ class SourceSet:
 
 
 def sequence_of(name: str) -> int | None:
+    """The ``NNNN`` a migration's name starts with; None for no number, and for a dotted
+    version (``00.05.00_01_x.sql``), which orders the files but is no sequence number."""
+    if _VERSION.match(name):
+        return None
     match = SEQUENCE.match(name)
     return int(match.group(1)) if match else None
+
+
+_VERSION = re.compile(r"^\d+\.\d")
 
 
 def check_catalog_place(sources: SourceSet, label: str, kind: str, layer: Layer) -> None:

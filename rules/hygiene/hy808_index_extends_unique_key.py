@@ -17,8 +17,9 @@ class IndexExtendsUniqueKeyRule(Rule):
     What it does:
         Reports a B-tree index whose leading columns are exactly the columns
         of a unique B-tree index or PRIMARY KEY / UNIQUE constraint of the
-        same table (in any order), followed by more columns, when the unique
-        key is not partial or has the same predicate. It completes IX304,
+        same table (in any order), followed by more columns, when both have
+        the same predicate (a partial index over the key's columns serves a
+        chosen subset of rows and is left alone). It completes IX304,
         which reports a plain index that is a prefix of a wider one: here the
         shorter one is unique, so it is the wider one that is redundant. A
         wider UNIQUE constraint that a foreign key references is left alone
@@ -67,7 +68,9 @@ class IndexExtendsUniqueKeyRule(Rule):
                 for unique, key_columns in indexes:
                     if not (unique.unique and len(key_columns) < len(columns)):
                         continue
-                    if unique.predicate is not None and unique.predicate != wider.predicate:
+                    if unique.predicate != wider.predicate:
+                        # a partial index over the unique key's columns serves only its
+                        # rows (often a small, hot subset): a deliberate design, not waste
                         continue
                     if set(columns[: len(key_columns)]) != set(key_columns):
                         continue
