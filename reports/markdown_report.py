@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from checker.baseline import BaselineEntry
 from checker.findings import Finding, Severity
+from checker.invisible import reveal
 from checker.model import SourceFile
 from checker.rule import FAMILIES, RuleMeta
 from reports.common import position
@@ -41,20 +42,20 @@ _SPECIAL = str.maketrans(
 
 
 def escape(text: str) -> str:
-    """Text safe inside a markdown table cell."""
-    return text.translate(_SPECIAL)
+    """Text safe inside a markdown table cell, hidden characters written as ``<U+XXXX>``."""
+    return reveal(text, keep="\n\r\t").translate(_SPECIAL)
 
 
 def _code_span(text: str) -> str:
     """An inline code span that survives backticks and pipes in the text."""
-    text = text.replace("\n", " ").replace("|", "\\|")
+    text = reveal(text, keep="\n\r\t").replace("\n", " ").replace("|", "\\|")
     fence = "``" if "`" in text else "`"
     return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
 def _html_code(text: str) -> str:
     """SQL as an HTML code element: readable, and no markdown or HTML inside it is live."""
-    return "<code>" + html.escape(" ".join(text.split())).replace("|", "\\|") + "</code>"
+    return "<code>" + html.escape(" ".join(reveal(text).split())).replace("|", "\\|") + "</code>"
 
 
 def render_markdown(
