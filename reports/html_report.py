@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from checker import __version__
 from checker.findings import Finding, Severity
+from checker.invisible import reveal
 from checker.model import Layer
 from checker.rule import FAMILIES, RuleMeta, registry
 from reports.common import display_path, position
@@ -1297,6 +1298,48 @@ def _baseline_facts(extra: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 # ---------------------------------------------------------------------------
 
 
+def _finalize(value: Any) -> Any:
+    """Every value the template prints: hidden characters (bidi controls, zero-width)
+    written out as ``<U+XXXX>`` text, in element content and attributes alike, so no
+    name can reorder or hide part of the page. Markup (the inline script) is left alone."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return reveal(value, keep="\n\t")
+    return value
+
+
+def _isolate(text: Any, names: Iterable[str] = ()) -> Any:
+    """``text`` escaped, with each of ``names`` (a finding's objects, and their last
+    dotted part) in it wrapped in ``<bdi>`` so a right-to-left name cannot reorder
+    the words around it; the whole text is a ``<bdi>`` when no name is given."""
+    from markupsafe import Markup, escape
+
+    shown = reveal(str(text), keep="\n\t")
+    names = tuple(names)
+    parts = (part for name in names for part in (name, name.rpartition(".")[2]))
+    candidates = {reveal(part, keep="") for part in parts}
+    candidates.discard("")
+    if not names:
+        return Markup("<bdi>") + escape(shown) + Markup("</bdi>")
+    if not candidates:
+        return escape(shown)
+    pattern = re.compile(
+        "|".join(
+            rf"(?<![\w.]){re.escape(name)}(?![\w])"
+            for name in sorted(candidates, key=lambda n: (-len(n), n))
+        )
+    )
+    parts: list[Any] = []
+    cursor = 0
+    for match in pattern.finditer(shown):
+        parts.append(escape(shown[cursor : match.start()]))
+        parts.append(Markup("<bdi>") + escape(match.group()) + Markup("</bdi>"))
+        cursor = match.end()
+    parts.append(escape(shown[cursor:]))
+    return Markup("").join(parts)
+
+
 def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -1306,7 +1349,9 @@ def _environment() -> Any:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
+    environment.filters["isolate"] = _isolate
     return environment
 
 

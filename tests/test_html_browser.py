@@ -143,6 +143,19 @@ def test_hostile_identifier_is_text_and_never_runs(browser: Browser, tmp_path: P
     body = browser.evaluate("document.body.textContent")
     for hostile in ("<img src=x onerror=alert(1)>", "</script><script>alert(2)</script>"):
         assert hostile in body, json.dumps(hostile)
+    # A right-to-left override or a zero-width space in a name is shown, never obeyed.
+    assert "\u202e" not in body and "\u200b" not in body
+    messages = browser.evaluate(
+        "Array.from(document.querySelectorAll('#findings-table .message')).map(m => m.textContent)"
+    )
+    bidi = [m for m in messages if "ext_acct<U+202E>resu" in m]
+    assert bidi and any(m.startswith('table "ext_acct<U+202E>resu" holds') for m in bidi)
+    assert any("ext_session<U+200B>log" in m for m in messages)
+    isolated = browser.evaluate(
+        "Array.from(document.querySelectorAll('#findings-table .message bdi'))"
+        ".map(b => b.textContent)"
+    )
+    assert "ext_acct<U+202E>resu" in isolated
     ARTIFACTS.mkdir(exist_ok=True)
     browser.screenshot(ARTIFACTS / "report-hostile.png", full_page=True)
 
