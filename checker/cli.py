@@ -736,7 +736,7 @@ def _render(
         shown,
         files,
         colour=_colour(output),
-        statements=result.analysed_statements(),
+        statements=result.statement_count(),
         suppressed=result.suppressed,
     )
     live = result.extra.get("live")

@@ -309,6 +309,7 @@ class ReportModel:
     judged: bool = False  # findings are split into introduced and pre-existing
     pre_existing: tuple[FindingGroup, ...] = ()  # the base's own findings, by rule
     pre_existing_count: int = 0
+    version_warning: str = ""  # the live server's major version is not the target's
 
 
 # ---------------------------------------------------------------------------
@@ -389,6 +390,7 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         suppressed=int(getattr(result, "suppressed", 0) or 0),
         baseline=_baseline_facts(getattr(result, "extra", None) or {}),
         problems=tuple(problems),
+        version_warning=version_warning(result.settings.postgres, live_server_version(result)),
     )
 
 
@@ -429,20 +431,30 @@ def _rel(path: str) -> str:
     return display_path(str(Path(path))) if path else path
 
 
-def _server_version(result: CheckResult) -> str:
-    """The server the live run really used, else the static target version, said as such."""
+def live_server_version(result: CheckResult) -> str:
+    """The version of the server a live run really used ("" without one)."""
     live = result.extra.get("live")
-    version = getattr(live, "server_version", "") if live is not None else ""
-    if version:
-        return f"{version} (live server)"
-    return f"{result.settings.postgres} (static target; no live run)"
+    return str(_attr(live, "server_version", "") or "") if live is not None else ""
+
+
+def version_warning(target: int | str, server: str) -> str:
+    """A sentence when the live server's major version is not the target's ("" if same)."""
+    major = server.split(".")[0].split()[0] if server else ""
+    if not major or major == str(target):
+        return ""
+    return (
+        f"The live run used PostgreSQL {server}, not the target PostgreSQL {target}: what "
+        f"the server accepted or planned may differ on {target}."
+    )
 
 
 def _settings(result: CheckResult) -> tuple[tuple[str, str], ...]:
     settings = result.settings
     contract = settings.contract
+    server = live_server_version(result)
     items = [
-        ("PostgreSQL", _server_version(result)),
+        ("target PostgreSQL", f"{settings.postgres} (the static checks)"),
+        ("server PostgreSQL", f"{server} (live run)" if server else "no live run"),
         ("runner", settings.runner.value if settings.runner else "from each folder's layout"),
         ("fail on", str(settings.fail_on.value)),
     ]
@@ -504,8 +516,9 @@ def _catalog_counts(result: CheckResult) -> tuple[tuple[str, int, int], ...]:
 
 
 def _statement_split(result: CheckResult) -> tuple[int, int]:
+    """``result.statement_count()`` (the count every output shows), by layer."""
     base = sum(1 for s in result.sources.statements if s.layer is Layer.BASE)
-    return base, len(result.sources.statements) - base
+    return base, result.statement_count() - base
 
 
 def _groups(rows: Sequence[FindingRow]) -> tuple[FindingGroup, ...]:

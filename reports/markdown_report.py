@@ -91,13 +91,13 @@ def render_markdown(
         notes.append(f"{suppressed} suppressed by comments")
     if notes:
         out += ["_" + "; ".join(notes) + "_", ""]
-    out += ["| claim | answer | findings |", "|---|---|---|"]
+    out += [f"| {'claim' if extension else 'question'} | answer | findings |", "|---|---|---|"]
     for answer in verdict.answers:
         codes = ", ".join(answer.codes[:6]) + (" …" if len(answer.codes) > 6 else "")
         detail = answer.counts_text() + (f" ({codes})" if codes else "")
+        asked = answer.claim.claim if extension else answer.question
         out.append(
-            f"| {escape(answer.claim.claim)} | {_ANSWER_ICONS[answer.status]} {answer.answer} "
-            f"| {detail} |"
+            f"| {escape(asked)} | {_ANSWER_ICONS[answer.status]} {answer.answer} | {detail} |"
         )
     out.append("")
     if findings:
