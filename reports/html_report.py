@@ -1330,8 +1330,8 @@ def _isolate(text: Any, names: Iterable[str] = ()) -> Any:
 
     shown = reveal(str(text), keep="\n\t")
     names = tuple(names)
-    parts = (part for name in names for part in (name, name.rpartition(".")[2]))
-    candidates = {reveal(part, keep="") for part in parts}
+    spelt = (part for name in names for part in (name, name.rpartition(".")[2]))
+    candidates = {reveal(part, keep="") for part in spelt}
     candidates.discard("")
     if not names:
         return Markup("<bdi>") + escape(shown) + Markup("</bdi>")
