@@ -43,6 +43,8 @@ _ACTION_CLASS = {
 _BREAKPOINT = re.compile(r"-->\s*statement-breakpoint.*$")
 # Longer lists of findings open grouped by rule, each group collapsed but the errors.
 GROUP_DEFAULT_ABOVE = 120
+# The "Fix first" list at the top of the page: the change's errors, then its warnings.
+FIX_FIRST_SHOWN = 15
 _SQLSTATE = re.compile(r"SQLSTATE[:\s]+([0-9A-Z]{5})\b|:\s([0-9A-Z]{5})\s")
 
 # ---------------------------------------------------------------------------
@@ -71,6 +73,9 @@ class FindingRow:
     related: tuple[str, ...]
     objects: tuple[str, ...]
     order: int = 0  # position in the flat list (most severe first, then file order)
+    fix_title: str = ""
+    fix_sql: str = ""  # the fix's statements, one per line, for the copy button
+    anchor: str = ""  # stable DOM id: the same finding keeps its link between runs
 
     @property
     def group(self) -> str:
@@ -281,6 +286,17 @@ class LiveView:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleDoc:
+    """A rule's built-in documentation, for the rules the report's findings name."""
+
+    code: str
+    name: str
+    severity: str
+    summary: str
+    sections: tuple[tuple[str, str], ...]  # (section, text) in DOC_SECTIONS order
+
+
+@dataclass(frozen=True, slots=True)
 class ReportModel:
     title: str
     version: str
@@ -310,6 +326,9 @@ class ReportModel:
     pre_existing: tuple[FindingGroup, ...] = ()  # the base's own findings, by rule
     pre_existing_count: int = 0
     version_warning: str = ""  # the live server's major version is not the target's
+    fix_first: tuple[FindingRow, ...] = ()  # the errors to fix first, then the warnings
+    fix_first_more: int = 0  # errors and warnings the short list leaves out
+    rule_docs: tuple[RuleDoc, ...] = ()  # every rule a finding names, by code
 
 
 # ---------------------------------------------------------------------------
@@ -333,9 +352,12 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
     # change's findings are the list; the base's own are one line per rule below it.
     earlier = [f for f in all_findings if f.introduced is False]
     shown = [f for f in all_findings if f.introduced is not False]
-    rows = tuple(
-        replace(_finding_row(f, files, metas), order=number) for number, f in enumerate(shown)
+    rows = _anchored(
+        tuple(
+            replace(_finding_row(f, files, metas), order=number) for number, f in enumerate(shown)
+        )
     )
+    urgent = [r for r in rows if r.severity in ("error", "warning")]
     earlier_rows = tuple(_finding_row(f, files, metas) for f in earlier)
     graph = _safe(lambda: _graph_view(result.graph, all_findings), None, problems, "FK graph")
     closures = _safe(lambda: tuple(_closures(result)), (), problems, "deletion closures")
@@ -391,7 +413,34 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         baseline=_baseline_facts(getattr(result, "extra", None) or {}),
         problems=tuple(problems),
         version_warning=version_warning(result.settings.postgres, live_server_version(result)),
+        rule_docs=_safe(
+            lambda: _rule_docs({f.code for f in all_findings}), (), problems, "rule docs"
+        ),
+        fix_first=tuple(urgent[:FIX_FIRST_SHOWN]),
+        fix_first_more=max(0, len(urgent) - FIX_FIRST_SHOWN),
     )
+
+
+def _rule_docs(codes: Iterable[str]) -> tuple[RuleDoc, ...]:
+    import textwrap
+
+    from checker.rule import DOC_SECTIONS
+
+    rules = registry()
+    docs = []
+    for code in sorted(codes):
+        rule = rules.get(code)
+        if rule is None:
+            continue
+        text = rule.docs()
+        sections = tuple(
+            (section, textwrap.dedent(text[section]).strip())
+            for section in DOC_SECTIONS
+            if text.get(section, "").strip()
+        )
+        meta = rule.meta
+        docs.append(RuleDoc(code, meta.name, meta.severity.value, meta.summary, sections))
+    return tuple(docs)
 
 
 def _safe(build: Any, default: Any, problems: list[str], what: str) -> Any:
@@ -543,6 +592,21 @@ def _groups(rows: Sequence[FindingRow]) -> tuple[FindingGroup, ...]:
     return tuple(groups)
 
 
+def _anchored(rows: tuple[FindingRow, ...]) -> tuple[FindingRow, ...]:
+    """Each row with a DOM id from its rule, place and message (not its position, so a
+    link to a finding survives other findings coming and going); repeats are numbered."""
+    seen: dict[str, int] = {}
+    anchored = []
+    for row in rows:
+        key = "\x1f".join((row.code, row.location, row.message))
+        anchor = "f-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+        seen[anchor] = seen.get(anchor, 0) + 1
+        if seen[anchor] > 1:
+            anchor += f"-{seen[anchor]}"
+        anchored.append(replace(row, anchor=anchor))
+    return tuple(anchored)
+
+
 def _finding_row(
     finding: Finding, files: Mapping[str, Any], metas: Mapping[str, RuleMeta]
 ) -> FindingRow:
@@ -586,6 +650,8 @@ def _finding_row(
         fix=str(finding.fix) if finding.fix else "",
         related=tuple(related),
         objects=finding.objects,
+        fix_title=finding.fix.title if finding.fix else "",
+        fix_sql="\n".join(finding.fix.statements) if finding.fix else "",
     )
 
 

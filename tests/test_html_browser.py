@@ -353,7 +353,11 @@ def test_filters_are_reachable_and_visible_from_the_keyboard(
     browser: Browser, tmp_path: Path
 ) -> None:
     _open(browser, tmp_path, SIM_PARLANT, "keyboard")
-    browser.evaluate("document.querySelector('.toc a:last-child').focus()")
+    # From the section's heading (the "Fix first" list above has its own links and buttons).
+    browser.evaluate(
+        "(() => { const h = document.querySelector('#findings h2'); h.tabIndex = -1;"
+        " h.focus(); })()"
+    )
     seen = []
     for _ in range(40):
         browser.press_key("Tab")
@@ -473,4 +477,39 @@ def test_live_section_shows_cascades_and_plans(
         ARTIFACTS / "report-live.png",
         clip={"x": 0, "y": top, "width": 1440, "height": min(height, 3000)},
     )
+    assert browser.events.problems == []
+
+
+def test_fix_first_anchors_and_filter_state_in_the_url(browser: Browser, tmp_path: Path) -> None:
+    _open(browser, tmp_path, SIM_PARLANT, "anchors")
+    items = browser.evaluate(
+        "Array.from(document.querySelectorAll('#fix-first li')).map(li => "
+        "[li.dataset.severity, li.querySelector('.fix-first-where').textContent.trim()])"
+    )
+    severities = [severity for severity, _ in items]
+    assert severities and severities[0] == "error"
+    assert severities == sorted(severities, key=["error", "warning"].index)  # errors first
+    assert all(":" in where for _, where in items)  # file:line
+    # A finding's link shows its row, even inside a collapsed group.
+    anchor = browser.evaluate("document.querySelector('#fix-first li a.fix-first-where').hash")
+    browser.evaluate(f"location.hash = {json.dumps(anchor)}")
+    browser.pump(0.2)
+    row = _visible(browser, f"tr.finding{anchor}")
+    assert len(row) == 1
+    assert browser.evaluate(f"document.querySelector('{anchor}').classList.contains('targeted')")
+    # A rule code opens that rule's built-in documentation.
+    code = browser.evaluate("document.querySelector('#fix-first a.rule-link').hash")
+    browser.click(f"#fix-first a.rule-link[href='{code}']")
+    browser.pump(0.2)
+    assert browser.evaluate(f"document.getElementById({json.dumps(code[1:])}).open")
+    # Filters are written to the URL; opening that URL restores them.
+    browser.click('.filter-group[data-filter="severity"] button[data-value="error"]')
+    browser.type_text("#finding-search", "parlant")
+    url = browser.evaluate("location.href")
+    assert "#filter:severity=error&q=parlant" in url
+    shown = _visible_rows(browser)
+    browser.open("about:blank")
+    browser.open(url)
+    assert _visible_rows(browser) == shown
+    assert browser.evaluate("document.getElementById('finding-search').value") == "parlant"
     assert browser.events.problems == []

@@ -120,8 +120,98 @@
         Object.keys(groupBodies).forEach(function (code) { setCollapsed(groupBodies[code], collapse); });
       });
     });
+
+    // Filter state lives in the URL (#filter:severity=error&q=...), so a filtered view
+    // can be linked; a finding's own anchor (#f-...) opens its group and shows it.
+    var readState = function () {
+      var hash = decodeURIComponent(location.hash || "");
+      if (hash.indexOf("#filter:") !== 0) { return; }
+      hash.slice(8).split("&").forEach(function (pair) {
+        var at = pair.indexOf("="), key = pair.slice(0, at), value = pair.slice(at + 1);
+        if (key === "q" && search) { search.value = value; return; }
+        var group = document.querySelector('.filter-group[data-filter="' + key + '"]');
+        if (!group) { return; }
+        var on = {};
+        value.split(",").forEach(function (v) { on[v] = true; });
+        group.querySelectorAll("button[data-value]").forEach(function (button) {
+          button.setAttribute("aria-pressed", on[button.getAttribute("data-value")] ? "true" : "false");
+        });
+      });
+    };
+    var writeState = function () {
+      var parts = [];
+      ["severity", "family", "layer"].forEach(function (name) {
+        var group = document.querySelector('.filter-group[data-filter="' + name + '"]');
+        if (!group) { return; }
+        var all = group.querySelectorAll("button[data-value]:not([disabled])");
+        var on = Array.prototype.filter.call(all, function (b) { return b.getAttribute("aria-pressed") === "true"; });
+        if (on.length !== all.length) {
+          parts.push(name + "=" + on.map(function (b) { return b.getAttribute("data-value"); }).join(","));
+        }
+      });
+      if (search && search.value) { parts.push("q=" + search.value); }
+      var hash = parts.length ? "#filter:" + encodeURIComponent(parts.join("&")).replace(/%3D/g, "=").replace(/%26/g, "&").replace(/%2C/g, ",") : "";
+      if (hash !== location.hash && (hash || location.hash.indexOf("#filter:") === 0)) {
+        history.replaceState(null, "", hash || location.pathname + location.search);
+      }
+    };
+    var showTarget = function () {
+      var id = (location.hash || "").slice(1);
+      if (id.indexOf("f-") !== 0) { return; }
+      var row = document.getElementById(id);
+      if (!row || !table.contains(row)) { return; }
+      var body = row.closest("tbody.group");
+      if (body) { setCollapsed(body, false); }
+      rows.forEach(function (r) { r.classList.toggle("targeted", r === row); });
+      if (row.hidden) { row.hidden = false; }
+      row.scrollIntoView({ block: "center" });
+    };
+    readState();
+    groups.forEach(function (group) { group.addEventListener("click", writeState); });
+    if (search) { search.addEventListener("input", writeState); }
+    window.addEventListener("hashchange", showTarget);
     apply();
+    showTarget();
   }
+
+  // ---- Anchors to folded parts (a rule's docs, a table's panel) open them ----
+  var openTarget = function () {
+    var id = decodeURIComponent((location.hash || "").slice(1));
+    if (!id || id.indexOf("filter:") === 0) { return; }
+    var target = document.getElementById(id);
+    if (!target) { return; }
+    for (var node = target; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS") { node.open = true; }
+    }
+    if (target.classList.contains("table-panel")) { target.hidden = false; }
+    if (id.indexOf("f-") !== 0) { target.scrollIntoView({ block: "start" }); }
+  };
+  window.addEventListener("hashchange", openTarget);
+  openTarget();
+
+  // ---- Copy buttons: a fix's SQL to the clipboard ----
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button.copy-button") : null;
+    if (!button) { return; }
+    var text = button.getAttribute("data-copy") || "";
+    var done = function () { button.textContent = "Copied"; button.classList.add("copied"); };
+    var fallback = function () {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      try { document.execCommand("copy"); done(); } catch (e) { button.textContent = "Select and copy"; }
+      document.body.removeChild(area);
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    } else {
+      fallback();
+    }
+  });
 
   // ---- FK graph: layouts (focus / all), wheel and buttons zoom, drag pans, hover highlights ----
   var svg = document.getElementById("fk-graph");
