@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checker import __version__
-from checker.findings import Finding, Severity
+from checker.findings import Finding, Location, Severity
 from checker.invisible import reveal
 from checker.model import Layer
 from checker.rule import FAMILIES, RuleMeta, registry
@@ -75,6 +75,7 @@ class FindingRow:
     order: int = 0  # position in the flat list (most severe first, then file order)
     fix_title: str = ""
     fix_sql: str = ""  # the fix's statements, one per line, for the copy button
+    compact: bool = False  # a note in a long report: location and message only
     anchor: str = ""  # stable DOM id: the same finding keeps its link between runs
 
     @property
@@ -286,6 +287,52 @@ class LiveView:
 
 
 @dataclass(frozen=True, slots=True)
+class PanelRow:
+    """One line of a table panel's list: a column, an index, a constraint, a key."""
+
+    name: str
+    cells: tuple[str, ...]
+    changed: str = ""  # what the change did to it: added | altered | "" (untouched)
+
+
+@dataclass(frozen=True, slots=True)
+class TablePanel:
+    """Everything about one table, one click from the graph, the list or a finding."""
+
+    key: str  # the graph node's key (t-…); the panel's DOM id is p-… with the same digest
+    name: str
+    layer: str
+    comment: str
+    created: str  # path:line of the statement that created it
+    changed_at: str  # path:line of the last statement that altered it ("" if none)
+    changed: str  # added | altered | "" : what the change did to the table
+    columns: tuple[PanelRow, ...]
+    indexes: tuple[PanelRow, ...]
+    constraints: tuple[PanelRow, ...]
+    outgoing: tuple[PanelRow, ...]  # (constraint; columns -> parent, ON DELETE)
+    incoming: tuple[PanelRow, ...]
+    triggers: tuple[PanelRow, ...]
+    views: tuple[str, ...]  # views that read it
+    findings: tuple[tuple[str, str, str, int], ...]  # (first anchor, severity, code, count)
+    column_header: tuple[str, ...] = ("Column", "Type", "Null", "Default", "Comment")
+    index_header: tuple[str, ...] = ("Index", "Definition", "Comment")
+
+    @property
+    def anchor(self) -> str:
+        return f"p-{self.key[2:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaObjects:
+    """The schema's other objects: enums with their labels, functions, triggers, views."""
+
+    enums: tuple[PanelRow, ...]
+    functions: tuple[PanelRow, ...]
+    triggers: tuple[PanelRow, ...]
+    views: tuple[PanelRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RuleDoc:
     """A rule's built-in documentation, for the rules the report's findings name."""
 
@@ -329,6 +376,10 @@ class ReportModel:
     fix_first: tuple[FindingRow, ...] = ()  # the errors to fix first, then the warnings
     fix_first_more: int = 0  # errors and warnings the short list leaves out
     rule_docs: tuple[RuleDoc, ...] = ()  # every rule a finding names, by code
+    tables: tuple[TablePanel, ...] = ()  # every table, alphabetically
+    objects: SchemaObjects | None = None
+    changed_tables: int = 0  # tables the change adds or alters (0 without a change)
+    mixed_folders: bool = True  # the findings' files are in more than one folder
 
 
 # ---------------------------------------------------------------------------
@@ -357,8 +408,12 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
             replace(_finding_row(f, files, metas), order=number) for number, f in enumerate(shown)
         )
     )
+    if len(rows) > GROUP_DEFAULT_ABOVE:
+        # Hundreds of notes would double the page: they keep their place and message,
+        # their rule's documentation (linked) says what to do.
+        rows = tuple(replace(r, compact=True) if r.severity == "info" else r for r in rows)
     urgent = [r for r in rows if r.severity in ("error", "warning")]
-    earlier_rows = tuple(_finding_row(f, files, metas) for f in earlier)
+    earlier_rows = _anchored(tuple(_finding_row(f, files, metas) for f in earlier))
     graph = _safe(lambda: _graph_view(result.graph, all_findings), None, problems, "FK graph")
     closures = _safe(lambda: tuple(_closures(result)), (), problems, "deletion closures")
     coverage, coverage_note = _safe(
@@ -367,6 +422,9 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
     timeline = _safe(lambda: tuple(_timeline(result, all_findings)), (), problems, "timeline")
     live = _safe(
         lambda: _live_view(live_data, files, result, all_findings), None, problems, "live results"
+    )
+    panels: tuple[TablePanel, ...] = _safe(
+        lambda: _table_panels(result, files, rows + earlier_rows), (), problems, "table panels"
     )
     live_ran = live is not None and not live.error
     layers = result.settings.layers
@@ -416,9 +474,17 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         rule_docs=_safe(
             lambda: _rule_docs({f.code for f in all_findings}), (), problems, "rule docs"
         ),
+        tables=panels,
+        objects=_safe(lambda: _schema_objects(result), None, problems, "schema objects"),
+        changed_tables=sum(1 for panel in panels if panel.changed),
+        mixed_folders=len({row.folder for row in rows if row.location}) > 1,
         fix_first=tuple(urgent[:FIX_FIRST_SHOWN]),
         fix_first_more=max(0, len(urgent) - FIX_FIRST_SHOWN),
     )
+
+
+def _table_anchors(model: ReportModel) -> dict[str, str]:
+    return {panel.name: panel.anchor for panel in model.tables}
 
 
 def _rule_docs(codes: Iterable[str]) -> tuple[RuleDoc, ...]:
@@ -653,6 +719,280 @@ def _finding_row(
         fix_title=finding.fix.title if finding.fix else "",
         fix_sql="\n".join(finding.fix.statements) if finding.fix else "",
     )
+
+
+# ---------------------------------------------------------------------------
+# Table panels and the schema's other objects
+# ---------------------------------------------------------------------------
+
+
+def _where(origin: Any, files: Mapping[str, Any]) -> str:
+    if origin is None or not getattr(origin, "file", ""):
+        return ""
+    pos = position(Location.of(origin), files)
+    return f"{pos.path}:{pos.line}"
+
+
+def _default_text(column: Any) -> str:
+    if column.identity is not None:
+        return f"generated {column.identity.value} as identity"
+    if column.generated is not None:
+        return f"generated always as ({column.generated}) stored"
+    return column.default or ""
+
+
+def _table_history(result: CheckResult) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """Per table display name: the origin that created it, the last one that changed
+    it (itself, a column, a constraint or an index), and what the change (a non-base
+    statement) did to each object name: "added" or "altered"."""
+    from checker.simulation import EventKind
+
+    catalog = result.simulation.catalog
+    index_table = {index.name: index.table for index in catalog.indexes.values()}
+    from checker.catalog import display_name
+
+    tables = {display_name(q) for q in catalog.tables}
+    created: dict[str, Any] = {}
+    last: dict[str, Any] = {}
+    marks: dict[str, str] = {}
+    changing = {EventKind.CREATED, EventKind.ALTERED, EventKind.RENAMED, EventKind.COMMENTED}
+    for event in result.simulation.events:
+        if event.kind not in changing:
+            continue
+        name = event.name
+        if event.object_kind == "table":
+            table = name
+        elif event.object_kind == "index" and name.rpartition(".")[2] in index_table:
+            table = display_name(index_table[name.rpartition(".")[2]])
+        else:
+            table = name.rpartition(".")[0]
+        if table not in tables:
+            continue
+        origin = event.statement.statement.origin
+        if event.object_kind == "table" and event.kind is EventKind.CREATED:
+            created.setdefault(table, origin)
+        else:
+            last[table] = origin
+        if event.statement.statement.layer is not Layer.BASE:
+            mark = "added" if event.kind is EventKind.CREATED else "altered"
+            if marks.get(name) != "added":
+                marks[name] = mark
+            if table != name and marks.get(table) != "added":
+                marks[table] = "altered"
+    return created, last, marks
+
+
+def _table_panels(
+    result: CheckResult, files: Mapping[str, Any], rows: Sequence[FindingRow]
+) -> tuple[TablePanel, ...]:
+    from checker.catalog import display_name
+    from reports.catalog_report import constraint_definition, index_definition
+
+    catalog = result.simulation.catalog
+    graph_layers = {table: _table_layer(catalog, table) for table in catalog.tables}
+    created, last, marks = _table_history(result)
+    by_table: dict[tuple[str, str], list[Any]] = {}
+    for index in catalog.indexes.values():
+        by_table.setdefault(index.table, []).append(index)
+    incoming: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
+    for child, constraint in catalog.foreign_keys():
+        details = constraint.foreign_key
+        if details is not None:
+            incoming.setdefault(details.ref_table, []).append((child, constraint))
+    triggers: dict[tuple[str, str], list[Any]] = {}
+    for trigger in catalog.triggers.values():
+        triggers.setdefault(trigger.table, []).append(trigger)
+    views: dict[tuple[str, str], list[str]] = {}
+    for view in catalog.views.values():
+        for read in view.reads:
+            views.setdefault(read.table, []).append(display_name((view.schema, view.name)))
+    named: dict[str, list[FindingRow]] = {}
+    for row in rows:
+        for obj in row.objects:
+            for head in {obj, obj.rpartition(".")[0]}:
+                if head:
+                    named.setdefault(head, []).append(row)
+    panels = []
+    for qualified in sorted(catalog.tables, key=lambda q: (display_name(q), q)):
+        table = catalog.tables[qualified]
+        name = display_name(qualified)
+        # The parts of a table the change creates are the change's too (CREATE TABLE
+        # says so once, for the table).
+        part_default = "added" if marks.get(name) == "added" else ""
+        columns = tuple(
+            PanelRow(
+                column.name,
+                (
+                    column.type.render(),
+                    "not null" if column.not_null else "null",
+                    _default_text(column),
+                    column.comment or "",
+                ),
+                marks.get(f"{name}.{column.name}", part_default),
+            )
+            for column in table.columns
+        )
+        indexes = tuple(
+            PanelRow(
+                index.name,
+                (index_definition(index, table), index.comment or ""),
+                marks.get(display_name((index.schema, index.name)), "")
+                or marks.get(index.name, part_default),
+            )
+            for index in sorted(by_table.get(qualified, []), key=lambda i: i.name)
+        )
+        constraints = tuple(
+            PanelRow(
+                c.name,
+                (c.kind.value, constraint_definition(c)),
+                marks.get(f"{name}.{c.name}", part_default),
+            )
+            for c in sorted(table.constraints, key=lambda c: (c.kind.value, c.name))
+            if c.kind.value != "foreign key"
+        )
+        outgoing = tuple(
+            PanelRow(
+                c.name,
+                (
+                    ", ".join(c.columns),
+                    display_name(c.foreign_key.ref_table),
+                    ", ".join(c.foreign_key.ref_columns),
+                    c.foreign_key.on_delete.value.upper(),
+                ),
+                marks.get(f"{name}.{c.name}", part_default),
+            )
+            for c in sorted(table.foreign_keys, key=lambda c: c.name)
+            if c.foreign_key is not None
+        )
+        incoming_rows = tuple(
+            PanelRow(
+                c.name,
+                (
+                    display_name(child.qualified),
+                    ", ".join(c.columns),
+                    ", ".join(c.foreign_key.ref_columns) if c.foreign_key else "",
+                    c.foreign_key.on_delete.value.upper() if c.foreign_key else "",
+                ),
+                marks.get(f"{display_name(child.qualified)}.{c.name}", ""),
+            )
+            for child, c in sorted(
+                incoming.get(qualified, []), key=lambda pair: (pair[0].qualified, pair[1].name)
+            )
+        )
+        trigger_rows = tuple(
+            PanelRow(
+                trigger.name,
+                (
+                    f"{trigger.timing} {' or '.join(trigger.events)}".strip().upper(),
+                    "for each row" if trigger.for_each_row else "for each statement",
+                    display_name(trigger.function) if trigger.function else "",
+                ),
+            )
+            for trigger in sorted(triggers.get(qualified, []), key=lambda t: t.name)
+        )
+        # One link per rule (to its first finding here), with the count: a busy table
+        # is named by dozens of findings, which the list below shows in full.
+        by_rule: dict[tuple[str, str], list[FindingRow]] = {}
+        for row in named.get(name, []):
+            group = by_rule.setdefault((row.code, row.severity), [])
+            if row not in group:
+                group.append(row)
+        ranks = {s.value: s.rank for s in Severity}
+        findings = [
+            (members[0].anchor, severity, code, len(members))
+            for (code, severity), members in sorted(
+                by_rule.items(), key=lambda item: (-ranks.get(item[0][1], 0), item[0][0])
+            )
+        ]
+        column_header, columns = _without_empty(
+            ("Column", "Type", "Null", "Default", "Comment"), columns
+        )
+        index_header, indexes = _without_empty(("Index", "Definition", "Comment"), indexes)
+        panels.append(
+            TablePanel(
+                key=_node_key(qualified),
+                name=name,
+                layer=graph_layers[qualified],
+                comment=table.comment or "",
+                created=_where(created.get(name) or table.origin, files),
+                changed_at=_where(last.get(name), files),
+                changed=marks.get(name, ""),
+                columns=columns,
+                indexes=indexes,
+                constraints=constraints,
+                outgoing=outgoing,
+                incoming=incoming_rows,
+                triggers=trigger_rows,
+                views=tuple(sorted(set(views.get(qualified, [])))),
+                findings=tuple(findings),
+                column_header=column_header,
+                index_header=index_header,
+            )
+        )
+    return tuple(panels)
+
+
+def _without_empty(
+    header: tuple[str, ...], rows: tuple[PanelRow, ...]
+) -> tuple[tuple[str, ...], tuple[PanelRow, ...]]:
+    """Leave out the cells that are empty on every row (no column has a comment, say)."""
+    keep = [i for i in range(len(header) - 1) if any(row.cells[i] for row in rows)]
+    if len(keep) == len(header) - 1:
+        return header, rows
+    return (
+        (header[0], *(header[i + 1] for i in keep)),
+        tuple(replace(row, cells=tuple(row.cells[i] for i in keep)) for row in rows),
+    )
+
+
+def _schema_objects(result: CheckResult) -> SchemaObjects:
+    from checker.catalog import display_name
+
+    catalog = result.simulation.catalog
+    enums = tuple(
+        PanelRow(display_name(q), (", ".join(e.labels), e.comment or ""))
+        for q, e in sorted(catalog.enums.items())
+    )
+    functions = tuple(
+        PanelRow(
+            f"{display_name((f.schema, f.name))}({f.arguments})",
+            (
+                "procedure" if f.is_procedure else f"returns {f.returns or 'void'}",
+                f.language or "",
+                ", ".join(
+                    part
+                    for part in (
+                        f.volatility or "",
+                        "security definer" if f.security_definer else "",
+                    )
+                    if part
+                ),
+            ),
+        )
+        for _, f in sorted(catalog.functions.items())
+    )
+    triggers = tuple(
+        PanelRow(
+            t.name,
+            (
+                display_name(t.table),
+                f"{t.timing} {' or '.join(t.events)}".strip().upper(),
+                display_name(t.function) if t.function else "",
+            ),
+        )
+        for _, t in sorted(catalog.triggers.items())
+    )
+    views = tuple(
+        PanelRow(
+            display_name(q),
+            (
+                "materialized view" if v.materialized else "view",
+                ", ".join(sorted({display_name(r.table) for r in v.reads})),
+            ),
+        )
+        for q, v in sorted(catalog.views.items())
+    )
+    return SchemaObjects(enums, functions, triggers, views)
 
 
 # ---------------------------------------------------------------------------
@@ -1388,7 +1728,7 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def _isolate(text: Any, names: Iterable[str] = ()) -> Any:
+def _isolate(text: Any, names: Iterable[str] = (), links: Mapping[str, str] | None = None) -> Any:
     """``text`` escaped, with each of ``names`` (a finding's objects, and their last
     dotted part) in it wrapped in ``<bdi>`` so a right-to-left name cannot reorder
     the words around it; the whole text is a ``<bdi>`` when no name is given."""
@@ -1413,7 +1753,13 @@ def _isolate(text: Any, names: Iterable[str] = ()) -> Any:
     cursor = 0
     for match in pattern.finditer(shown):
         parts.append(escape(shown[cursor : match.start()]))
-        parts.append(Markup("<bdi>") + escape(match.group()) + Markup("</bdi>"))
+        found = match.group()
+        isolated = Markup("<bdi>") + escape(found) + Markup("</bdi>")
+        anchor = (links or {}).get(found) or (links or {}).get(found.rpartition(".")[0])
+        if anchor:
+            isolated = Markup('<a href="#') + anchor + Markup('">') + isolated
+            isolated += Markup("</a>")
+        parts.append(isolated)
         cursor = match.end()
     parts.append(escape(shown[cursor:]))
     return Markup("").join(parts)
@@ -1452,6 +1798,8 @@ def render_html(model: ReportModel) -> str:
     return str(
         template.render(
             m=model,
+            table_anchors=_table_anchors(model),
+            changed_keys=frozenset(panel.key[2:] for panel in model.tables if panel.changed),
             script=Markup(script),
             style=Markup(style),
             script_hash=script_hash,

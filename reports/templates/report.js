@@ -16,6 +16,10 @@
     var noMatch = document.getElementById("no-match");
     var groups = document.querySelectorAll(".filters .filter-group[data-filter]");
     var texts = rows.map(function (row) { return row.textContent.toLowerCase(); });
+    // A row's group: its rule at its severity (the ids the template gives the groups).
+    var groupOf = function (row) {
+      return "g-" + row.getAttribute("data-code").replace(/[^A-Za-z0-9_-]/g, "_") + "-" + row.getAttribute("data-severity");
+    };
 
     var active = function (name) {
       var group = document.querySelector('.filter-group[data-filter="' + name + '"]');
@@ -33,13 +37,13 @@
       var visible = 0, perGroup = {};
       rows.forEach(function (row, index) {
         var ok = (!severity || severity[row.getAttribute("data-severity")]) &&
-          (!family || family[row.getAttribute("data-family")]) &&
+          (!family || family[row.getAttribute("data-code").slice(0, 2)]) &&
           (!layer || layer[row.getAttribute("data-layer")]) &&
           terms.every(function (term) { return texts[index].indexOf(term) !== -1; });
         row.hidden = !ok;
         if (ok) {
           visible += 1;
-          var code = row.getAttribute("data-group");
+          var code = groupOf(row);
           perGroup[code] = (perGroup[code] || 0) + 1;
         }
       });
@@ -88,7 +92,7 @@
     var setListView = function (grouped) {
       var fragment;
       if (grouped) {
-        rows.forEach(function (row) { groupBodies[row.getAttribute("data-group")].appendChild(row); });
+        rows.forEach(function (row) { groupBodies[groupOf(row)].appendChild(row); });
       } else {
         fragment = document.createDocumentFragment();
         rows.forEach(function (row) { fragment.appendChild(row); });
@@ -189,11 +193,37 @@
   window.addEventListener("hashchange", openTarget);
   openTarget();
 
+  // ---- Tables: the alphabetical list's search, and "only what the change touches" ----
+  var tableSearch = document.getElementById("table-search");
+  var tableList = document.getElementById("table-list");
+  if (tableSearch && tableList) {
+    var panels = Array.prototype.slice.call(tableList.querySelectorAll(".table-panel"));
+    var changedOnly = document.getElementById("table-changed-only");
+    var tableShown = document.getElementById("table-shown");
+    var noTable = document.getElementById("no-table");
+    var filterTables = function () {
+      var term = tableSearch.value.trim().toLowerCase();
+      var only = changedOnly ? changedOnly.checked : false;
+      var count = 0;
+      panels.forEach(function (panel) {
+        var ok = (panel.getAttribute("data-table") || "").toLowerCase().indexOf(term) !== -1 &&
+          (!only || panel.getAttribute("data-changed"));
+        panel.hidden = !ok;
+        if (ok) { count += 1; }
+      });
+      if (tableShown) { tableShown.textContent = count + " of " + panels.length + " tables"; }
+      if (noTable) { noTable.hidden = count !== 0; }
+    };
+    tableSearch.addEventListener("input", filterTables);
+    if (changedOnly) { changedOnly.addEventListener("change", filterTables); }
+  }
+
   // ---- Copy buttons: a fix's SQL to the clipboard ----
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("button.copy-button") : null;
     if (!button) { return; }
-    var text = button.getAttribute("data-copy") || "";
+    var source = button.previousElementSibling;
+    var text = source ? source.textContent : "";
     var done = function () { button.textContent = "Copied"; button.classList.add("copied"); };
     var fallback = function () {
       var area = document.createElement("textarea");
@@ -284,6 +314,89 @@
       applyViewBox();
     });
     window.addEventListener("pointerup", function () { drag = null; frame.classList.remove("dragging"); });
+
+    // ---- Neighbourhood: one table and the tables within 1-2 foreign keys of it, fitted
+    // to the frame so their labels read; "All tables" (or Fit) returns to the layout.
+    var neighbourhood = document.getElementById("neighbourhood");
+    var depthInput = document.getElementById("graph-depth");
+    var centreKey = null;
+    var clearNeighbourhood = function () {
+      centreKey = null;
+      svg.querySelectorAll(".faded").forEach(function (el) { el.classList.remove("faded"); });
+      svg.querySelectorAll(".node.centre").forEach(function (el) { el.classList.remove("centre"); });
+      if (neighbourhood) { neighbourhood.hidden = true; }
+    };
+    var showNeighbourhood = function (key) {
+      var all = layouts.filter(function (g) { return g.getAttribute("data-layout") === "all"; })[0] || layouts[0];
+      if (current !== all) { showLayout(all.getAttribute("data-layout")); }
+      centreKey = key;
+      var depth = depthInput ? parseInt(depthInput.value, 10) || 1 : 1;
+      var edges = Array.prototype.slice.call(all.querySelectorAll(".edge"));
+      var near = {};
+      near[key] = true;
+      for (var step = 0; step < depth; step += 1) {
+        var next = {};
+        edges.forEach(function (edge) {
+          var child = edge.getAttribute("data-child"), parent = edge.getAttribute("data-parent");
+          if (near[child]) { next[parent] = true; }
+          if (near[parent]) { next[child] = true; }
+        });
+        Object.keys(next).forEach(function (k) { near[k] = true; });
+      }
+      var box = null;
+      all.querySelectorAll(".node").forEach(function (node) {
+        var inside = !!near[node.id];
+        node.classList.toggle("faded", !inside);
+        node.classList.toggle("centre", node.id === key);
+        if (!inside) { return; }
+        var move = node.transform.baseVal.consolidate();
+        var rect = node.querySelector("rect");
+        var x = move ? move.matrix.e : 0, y = move ? move.matrix.f : 0;
+        var w = rect.width.baseVal.value, h = rect.height.baseVal.value;
+        box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + w), y1: Math.max(box.y1, y + h) } : { x0: x, y0: y, x1: x + w, y1: y + h };
+      });
+      edges.forEach(function (edge) {
+        edge.classList.toggle("faded", !(near[edge.getAttribute("data-child")] && near[edge.getAttribute("data-parent")]));
+      });
+      if (box) {
+        var pad = 30;
+        view = { x: box.x0 - pad, y: box.y0 - pad, w: Math.max(240, box.x1 - box.x0 + 2 * pad), h: Math.max(120, box.y1 - box.y0 + 2 * pad) };
+        applyViewBox();
+      }
+      if (neighbourhood) {
+        var centreNode = document.getElementById(key);
+        neighbourhood.hidden = false;
+        neighbourhood.querySelector(".neighbourhood-name").textContent = centreNode ? centreNode.getAttribute("data-table") : "";
+        neighbourhood.querySelector(".neighbourhood-count").textContent = Object.keys(near).length + " tables";
+      }
+    };
+    if (depthInput) {
+      depthInput.addEventListener("change", function () { if (centreKey) { showNeighbourhood(centreKey); } });
+    }
+    document.querySelectorAll("[data-neighbourhood-clear]").forEach(function (button) {
+      button.addEventListener("click", function () { clearNeighbourhood(); fit(); });
+    });
+    document.querySelectorAll(".graph-toolbar button[data-layout], .graph-toolbar button[data-zoom='reset']").forEach(function (button) {
+      button.addEventListener("click", clearNeighbourhood);
+    });
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest(".neighbourhood-button") : null;
+      if (!button) { return; }
+      showNeighbourhood(button.getAttribute("data-node"));
+      document.getElementById("graph").scrollIntoView({ block: "start" });
+    });
+    // A table in the graph opens its panel (a double click shows its neighbourhood).
+    svg.addEventListener("click", function (event) {
+      var node = event.target.closest ? event.target.closest(".node") : null;
+      if (!node) { return; }
+      var key = node.id.replace(/^f-/, "t-");
+      var panel = document.getElementById("p-" + key.slice(2));
+      if (panel) { location.hash = panel.id; }
+    });
+    svg.addEventListener("dblclick", function (event) {
+      var node = event.target.closest ? event.target.closest(".node") : null;
+      if (node) { showNeighbourhood(node.id.replace(/^f-/, "t-")); }
+    });
 
     layouts.forEach(function (layout) {
       var edges = Array.prototype.slice.call(layout.querySelectorAll(".edge"));
