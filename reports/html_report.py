@@ -321,6 +321,10 @@ class TablePanel:
     def anchor(self) -> str:
         return f"p-{self.key[2:]}"
 
+    @property
+    def finding_count(self) -> int:
+        return sum(count for _, _, _, count in self.findings)
+
 
 @dataclass(frozen=True, slots=True)
 class SchemaObjects:
@@ -379,7 +383,7 @@ class ReportModel:
     tables: tuple[TablePanel, ...] = ()  # every table, alphabetically
     objects: SchemaObjects | None = None
     changed_tables: int = 0  # tables the change adds or alters (0 without a change)
-    mixed_folders: bool = True  # the findings' files are in more than one folder
+    common_folder: str = ""  # the folder most findings are in: rows show only the others
 
 
 # ---------------------------------------------------------------------------
@@ -477,10 +481,43 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         tables=panels,
         objects=_safe(lambda: _schema_objects(result), None, problems, "schema objects"),
         changed_tables=sum(1 for panel in panels if panel.changed),
-        mixed_folders=len({row.folder for row in rows if row.location}) > 1,
+        common_folder=_common_folder(rows),
         fix_first=tuple(urgent[:FIX_FIRST_SHOWN]),
         fix_first_more=max(0, len(urgent) - FIX_FIRST_SHOWN),
     )
+
+
+def panel_data(model: ReportModel) -> str:
+    """The table panels' bodies as compact JSON, for a ``<script type="application/json">``
+    block the page's script turns into tables (with textContent) when a panel opens:
+    a large schema's hundred panels cost a third of their HTML. Hidden characters are
+    written out; ``<``, ``>`` and ``&`` are escaped, so the block cannot end early."""
+    import json
+
+    def rows(items: Sequence[PanelRow]) -> list[list[str]]:
+        return [[row.name, *row.cells, row.changed] for row in items]
+
+    data = {
+        panel.anchor: {
+            "created": panel.created,
+            "changed": panel.changed_at,
+            "comment": panel.comment,
+            "columns": [list(panel.column_header), *rows(panel.columns)],
+            "indexes": [list(panel.index_header), *rows(panel.indexes)],
+            "constraints": rows(panel.constraints),
+            "outgoing": rows(panel.outgoing),
+            "incoming": rows(panel.incoming),
+            "triggers": rows(panel.triggers),
+            "views": list(panel.views),
+            "findings": [list(finding) for finding in panel.findings],
+        }
+        for panel in model.tables
+    }
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    text = reveal(text, keep="")
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return text
 
 
 def _table_anchors(model: ReportModel) -> dict[str, str]:
@@ -656,6 +693,18 @@ def _groups(rows: Sequence[FindingRow]) -> tuple[FindingGroup, ...]:
     ]
     groups.sort(key=lambda g: (-ranks.get(g.severity, 0), -len(g.rows), g.code))
     return tuple(groups)
+
+
+def _common_folder(rows: Sequence[FindingRow]) -> str:
+    """The folder of most findings, when they are in more than one (else "": each row
+    shows its folder)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row.location:
+            counts[row.folder] = counts.get(row.folder, 0) + 1
+    if len(counts) < 2:
+        return ""
+    return max(sorted(counts), key=lambda folder: counts[folder])
 
 
 def _anchored(rows: tuple[FindingRow, ...]) -> tuple[FindingRow, ...]:
@@ -1728,11 +1777,24 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+def _content(text: Any) -> Any:
+    """Text for element content: ``<``, ``>`` and ``&`` escaped, quotes left as they are
+    (they only matter inside attributes, and SQL excerpts are full of them)."""
+    import html
+
+    from markupsafe import Markup
+
+    return Markup(html.escape(reveal(str(text), keep="\n\t"), quote=False))
+
+
 def _isolate(text: Any, names: Iterable[str] = (), links: Mapping[str, str] | None = None) -> Any:
     """``text`` escaped, with each of ``names`` (a finding's objects, and their last
     dotted part) in it wrapped in ``<bdi>`` so a right-to-left name cannot reorder
     the words around it; the whole text is a ``<bdi>`` when no name is given."""
-    from markupsafe import Markup, escape
+    from markupsafe import Markup
+
+    def escape(value: str) -> Any:
+        return _content(value)
 
     shown = reveal(str(text), keep="\n\t")
     names = tuple(names)
@@ -1751,12 +1813,14 @@ def _isolate(text: Any, names: Iterable[str] = (), links: Mapping[str, str] | No
     )
     parts: list[Any] = []
     cursor = 0
+    linked: set[str] = set()  # a name links to its panel once per message
     for match in pattern.finditer(shown):
         parts.append(escape(shown[cursor : match.start()]))
         found = match.group()
         isolated = Markup("<bdi>") + escape(found) + Markup("</bdi>")
         anchor = (links or {}).get(found) or (links or {}).get(found.rpartition(".")[0])
-        if anchor:
+        if anchor and found not in linked:
+            linked.add(found)
             isolated = Markup('<a href="#') + anchor + Markup('">') + isolated
             isolated += Markup("</a>")
         parts.append(isolated)
@@ -1777,6 +1841,7 @@ def _environment() -> Any:
         finalize=_finalize,
     )
     environment.filters["isolate"] = _isolate
+    environment.filters["content"] = _content
     return environment
 
 
@@ -1800,6 +1865,7 @@ def render_html(model: ReportModel) -> str:
             m=model,
             table_anchors=_table_anchors(model),
             changed_keys=frozenset(panel.key[2:] for panel in model.tables if panel.changed),
+            panel_json=Markup(panel_data(model)),
             script=Markup(script),
             style=Markup(style),
             script_hash=script_hash,

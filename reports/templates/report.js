@@ -178,6 +178,112 @@
     showTarget();
   }
 
+  // ---- Table panels: built from the page's JSON block when opened (textContent only) ----
+  var tableData = null, tableIds = {};
+  var make = function (tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    if (cls) { node.className = cls; }
+    return node;
+  };
+  var markOf = function (changed) {
+    var span = make("span", changed, "changed changed-" + changed);
+    span.title = "the change " + changed + " it";
+    return span;
+  };
+  var tableLink = function (name) {
+    var id = tableIds[name];
+    var bdi = make("bdi", name);
+    if (!id) { return bdi; }
+    var link = make("a");
+    link.href = "#" + id;
+    link.appendChild(bdi);
+    return link;
+  };
+  // rows: [name, ...cells, changed]; links / actions: cell positions (1 = first cell).
+  var grid = function (header, rows, links, action) {
+    var table = make("table", null, "panel-rows");
+    var head = table.createTHead().insertRow();
+    header.forEach(function (h) { var th = make("th", h); th.scope = "col"; head.appendChild(th); });
+    var body = table.createTBody();
+    rows.forEach(function (row) {
+      var tr = body.insertRow();
+      var changed = row[row.length - 1];
+      if (changed) { tr.className = "row-changed"; }
+      var first = tr.insertCell();
+      first.appendChild(make("bdi", row[0]));
+      if (changed) { first.appendChild(document.createTextNode(" ")); first.appendChild(markOf(changed)); }
+      for (var i = 1; i < row.length - 1; i += 1) {
+        var cell = tr.insertCell();
+        if (links && links.indexOf(i) !== -1) { cell.appendChild(tableLink(row[i])); } else { cell.textContent = row[i]; }
+        if (i === action) { cell.className = "fk-action"; }
+      }
+    });
+    return table;
+  };
+  var buildPanel = function (panel) {
+    if (!panel || panel.getAttribute("data-built")) { return; }
+    if (tableData === null) {
+      var block = document.getElementById("table-data");
+      tableData = block ? JSON.parse(block.textContent) : {};
+      document.querySelectorAll(".table-panel").forEach(function (p) { tableIds[p.getAttribute("data-table")] = p.id; });
+    }
+    var data = tableData[panel.id];
+    if (!data) { return; }
+    panel.setAttribute("data-built", "1");
+    var body = panel.querySelector(".panel-body");
+    body.textContent = "";
+    var facts = make("p", null, "panel-facts");
+    if (data.created) { facts.appendChild(document.createTextNode("created at ")); facts.appendChild(make("code", data.created)); }
+    if (data.changed) { facts.appendChild(document.createTextNode("; last changed at ")); facts.appendChild(make("code", data.changed)); }
+    facts.appendChild(document.createTextNode(" · "));
+    var near = make("button", "Show its neighbourhood in the graph", "link-button neighbourhood-button");
+    near.type = "button";
+    near.setAttribute("data-node", panel.getAttribute("data-node"));
+    facts.appendChild(near);
+    body.appendChild(facts);
+    if (data.comment) { body.appendChild(make("p", data.comment, "comment")); }
+    var section = function (title, table) { body.appendChild(make("h4", title)); body.appendChild(table); };
+    section("Columns", grid(data.columns[0], data.columns.slice(1)));
+    if (data.indexes.length > 1) { section("Indexes", grid(data.indexes[0], data.indexes.slice(1))); }
+    if (data.constraints.length) { section("Constraints", grid(["Constraint", "Kind", "Definition"], data.constraints)); }
+    if (data.outgoing.length) {
+      section("References (outgoing foreign keys)", grid(["Constraint", "Columns", "Parent", "Parent columns", "ON DELETE"], data.outgoing, [2], 4));
+    }
+    if (data.incoming.length) {
+      section("Referenced by (incoming foreign keys)", grid(["Constraint", "Child", "Child columns", "Columns", "ON DELETE"], data.incoming, [1], 4));
+    }
+    if (data.triggers.length) { section("Triggers", grid(["Trigger", "When", "Rows", "Function"], data.triggers)); }
+    if (data.views.length) {
+      var views = make("p");
+      data.views.forEach(function (view, index) {
+        if (index) { views.appendChild(document.createTextNode(", ")); }
+        views.appendChild(make("bdi", view));
+      });
+      section("Read by views", views);
+    }
+    if (data.findings.length) {
+      var list = make("p", null, "panel-findings");
+      data.findings.forEach(function (finding) {
+        var link = make("a", finding[2] + (finding[3] > 1 ? " ×" + finding[3] : ""), "sev-num sev-" + finding[1]);
+        link.href = "#" + finding[0];
+        link.title = "the first of them";
+        list.appendChild(link);
+        list.appendChild(document.createTextNode(" "));
+      });
+      var all = make("a", "show them in the list");
+      all.href = "#filter:q=" + encodeURIComponent(panel.getAttribute("data-table"));
+      list.appendChild(all);
+      section("Findings that name it", list);
+    }
+  };
+  var tableListBox = document.getElementById("table-list");
+  if (tableListBox) {
+    tableListBox.addEventListener("toggle", function (event) {
+      if (event.target.open && event.target.classList.contains("table-panel")) { buildPanel(event.target); }
+    }, true);
+  }
+
   // ---- Anchors to folded parts (a rule's docs, a table's panel) open them ----
   var openTarget = function () {
     var id = decodeURIComponent((location.hash || "").slice(1));
@@ -187,7 +293,7 @@
     for (var node = target; node; node = node.parentElement) {
       if (node.tagName === "DETAILS") { node.open = true; }
     }
-    if (target.classList.contains("table-panel")) { target.hidden = false; }
+    if (target.classList.contains("table-panel")) { target.hidden = false; buildPanel(target); }
     if (id.indexOf("f-") !== 0) { target.scrollIntoView({ block: "start" }); }
   };
   window.addEventListener("hashchange", openTarget);
