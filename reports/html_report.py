@@ -78,6 +78,15 @@ class FindingRow:
     compact: bool = False  # a note in a long report: location and message only
     anchor: str = ""  # stable DOM id: the same finding keeps its link between runs
 
+    def source_url(self, base_url: str) -> str:
+        """Where the finding's file:line is in a repository browser ("" without a base URL
+        or for a path outside the working directory)."""
+        if not base_url or not self.path or self.path.startswith(("/", "..")):
+            return ""
+        from urllib.parse import quote
+
+        return f"{base_url}/{quote(self.path.replace(chr(92), '/'))}#L{self.line}"
+
     @property
     def group(self) -> str:
         """The DOM id of its group in the grouped view."""
@@ -380,6 +389,7 @@ class ReportModel:
     fix_first: tuple[FindingRow, ...] = ()  # the errors to fix first, then the warnings
     fix_first_more: int = 0  # errors and warnings the short list leaves out
     rule_docs: tuple[RuleDoc, ...] = ()  # every rule a finding names, by code
+    base_url: str = ""  # file:line links go to base_url/path#Lline ("" : no links)
     tables: tuple[TablePanel, ...] = ()  # every table, alphabetically
     objects: SchemaObjects | None = None
     changed_tables: int = 0  # tables the change adds or alters (0 without a change)
@@ -391,7 +401,7 @@ class ReportModel:
 # ---------------------------------------------------------------------------
 
 
-def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
+def build_report_model(result: CheckResult, *, title: str = "", base_url: str = "") -> ReportModel:
     """Everything the HTML report shows, from one CheckResult; missing parts become notes."""
     problems: list[str] = []
     findings: list[Finding] = list(getattr(result, "findings", []) or [])
@@ -482,6 +492,7 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         objects=_safe(lambda: _schema_objects(result), None, problems, "schema objects"),
         changed_tables=sum(1 for panel in panels if panel.changed),
         common_folder=_common_folder(rows),
+        base_url=base_url.rstrip("/"),
         fix_first=tuple(urgent[:FIX_FIRST_SHOWN]),
         fix_first_more=max(0, len(urgent) - FIX_FIRST_SHOWN),
     )
@@ -1873,11 +1884,16 @@ def render_html(model: ReportModel) -> str:
     )
 
 
-def write_html_report(result: CheckResult, path: Path, *, title: str = "") -> None:
-    """Build the model from ``result`` and write the page to ``path``."""
+def write_html_report(
+    result: CheckResult, path: Path, *, title: str = "", base_url: str = ""
+) -> None:
+    """Build the model from ``result`` and write the page to ``path``; ``base_url`` makes
+    each file:line a link to ``base_url/path#Lline`` (a repository browser at a commit)."""
     from checker.errors import InputError
 
-    text = render_html(build_report_model(result, title=title))
+    if base_url and not base_url.startswith(("https://", "http://", "file://")):
+        raise InputError(f"--html-base-url {base_url}: not an http(s) or file URL")
+    text = render_html(build_report_model(result, title=title, base_url=base_url))
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 from reports_support import HOSTILE, SIM_PARLANT, cached_check, in_repo, render
 
@@ -259,3 +260,24 @@ def test_target_and_server_versions_side_by_side() -> None:
     with in_repo():
         model = build_report_model(replace(result, extra={"live": same}))
     assert model.version_warning == ""
+
+
+def test_base_url_links_each_file_line(tmp_path: Path) -> None:
+    from checker.cli import main
+
+    result = cached_check(SIM_PARLANT)
+    with in_repo():
+        model = build_report_model(result, base_url="https://example.test/r/blob/abc123/")
+        page = render_html(model)
+    row = next(r for r in model.findings if r.path.startswith("fixtures/parlant/0093"))
+    url = f"https://example.test/r/blob/abc123/{row.path}#L{row.line}"
+    assert f'href="{url}"' in page
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text("CREATE TABLE a (id int);\n", encoding="utf-8")
+    html = tmp_path / "r.html"
+    out = str(tmp_path / "o.txt")
+    code = main(
+        ["check", str(folder), "--html", str(html), "--html-base-url", "javascript:x", "-o", out]
+    )
+    assert code == 2 and not html.exists()
