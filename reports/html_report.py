@@ -136,6 +136,7 @@ class GraphEdge:
     action: str  # CSS class of the ON DELETE action
     path: str  # SVG path data
     title: str
+    label: str = ""  # the referencing columns, drawn in the neighbourhood view
 
 
 @dataclass(frozen=True, slots=True)
@@ -1268,6 +1269,7 @@ def _layout(
                 action=_ACTION_CLASS.get(edge.on_delete.value, "noaction"),
                 path=_edge_path(child, parent, nth),
                 title=_edge_title(edge),
+                label=", ".join(edge.columns),
             )
         )
     width = round(widest + 40.0, 1)

@@ -638,6 +638,10 @@ def test_neighbourhood_view_shows_a_table_and_its_links(browser: Browser, tmp_pa
     assert browser.evaluate("document.getElementById('neighbourhood').hidden") is False
     after = browser.evaluate("document.getElementById('fk-graph').getAttribute('viewBox')")
     assert float(after.split()[2]) < float(before.split()[2])  # fitted: labels read larger
+    # Each shown reference is labelled with its columns.
+    labels = _visible(browser, "#fk-graph .edge-label")
+    own = [", ".join(e.columns) for e in edges if centre in (e.child, e.parent)]
+    assert labels and set(own) <= set(labels)
     browser.evaluate(
         "(() => { const d = document.getElementById('graph-depth'); d.value = '2';"
         " d.dispatchEvent(new Event('change')); })()"

@@ -428,6 +428,8 @@
     var centreKey = null;
     var clearNeighbourhood = function () {
       centreKey = null;
+      svg.classList.remove("near");
+      svg.querySelectorAll(".edge-label").forEach(function (label) { label.parentNode.removeChild(label); });
       svg.querySelectorAll(".faded").forEach(function (el) { el.classList.remove("faded"); });
       svg.querySelectorAll(".node.centre").forEach(function (el) { el.classList.remove("centre"); });
       if (neighbourhood) { neighbourhood.hidden = true; }
@@ -461,9 +463,22 @@
         var w = rect.width.baseVal.value, h = rect.height.baseVal.value;
         box = box ? { x0: Math.min(box.x0, x), y0: Math.min(box.y0, y), x1: Math.max(box.x1, x + w), y1: Math.max(box.y1, y + h) } : { x0: x, y0: y, x1: x + w, y1: y + h };
       });
+      svg.querySelectorAll(".edge-label").forEach(function (label) { label.parentNode.removeChild(label); });
       edges.forEach(function (edge) {
-        edge.classList.toggle("faded", !(near[edge.getAttribute("data-child")] && near[edge.getAttribute("data-parent")]));
+        var shown = !!(near[edge.getAttribute("data-child")] && near[edge.getAttribute("data-parent")]);
+        edge.classList.toggle("faded", !shown);
+        // Label each shown reference with its columns, a quarter of the way from the child.
+        if (shown && edge.getAttribute("data-columns")) {
+          var at = edge.getPointAtLength(edge.getTotalLength() * 0.25);
+          var label = document.createElementNS("http://www.w3.org/2000/svg", "text");
+          label.setAttribute("class", "edge-label");
+          label.setAttribute("x", at.x.toFixed(1));
+          label.setAttribute("y", at.y.toFixed(1));
+          label.textContent = edge.getAttribute("data-columns");
+          edge.parentNode.appendChild(label);
+        }
       });
+      svg.classList.add("near");
       if (box) {
         var pad = 30;
         view = { x: box.x0 - pad, y: box.y0 - pad, w: Math.max(240, box.x1 - box.x0 + 2 * pad), h: Math.max(120, box.y1 - box.y0 + 2 * pad) };
