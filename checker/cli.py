@@ -160,6 +160,12 @@ def _add_check_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--format", choices=FORMATS, default="text", help="report format")
     command.add_argument("--output", "-o", type=Path, help="write the report here, not stdout")
     command.add_argument("--html", type=Path, metavar="PATH", help="also write the HTML report")
+    command.add_argument(
+        "--html-base-url",
+        metavar="URL",
+        default="",
+        help="HTML report: link each file:line to URL/path#Lline (e.g. the repository at a commit)",
+    )
     command.add_argument("--baseline", type=Path, metavar="FILE", help="fail only on new findings")
     command.add_argument(
         "--fail-on",
@@ -400,7 +406,7 @@ def command_check(args: argparse.Namespace) -> int:
         from reports.html_report import write_html_report
 
         _load_all_rules()
-        write_html_report(result, args.html)
+        write_html_report(result, args.html, base_url=args.html_base_url)
     if backend_error is not None:
         sys.stderr.write(
             f"schema-check: live backend unavailable: {' '.join(backend_error.split())}\n"
@@ -743,7 +749,7 @@ def _render(
         shown,
         files,
         colour=_colour(output),
-        statements=result.analysed_statements(),
+        statements=result.statement_count(),
         suppressed=result.suppressed,
     )
     drift = result.drift()

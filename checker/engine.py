@@ -85,6 +85,12 @@ class CheckResult:
             return dict(self.restored.counts)
         return self.simulation.catalog.counts()
 
+    def statement_count(self) -> int:
+        """The statements written in the input files: the one statement count every
+        output shows (text summary, HTML, markdown). The simulator reads more (the static
+        DDL inside DO blocks, see ``analysed_statements``), which no summary counts."""
+        return len(self.sources.statements)
+
     def analysed_statements(self) -> int:
         """Statements analysed, DO-block bodies included."""
         if self.restored is not None and "analysed" not in self._derived:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from checker.findings import Finding, Severity
+from checker.invisible import reveal
 from checker.model import SourceFile
 from checker.rule import RuleMeta
 from reports.common import position
@@ -23,7 +24,9 @@ def running_in_github_actions(environ: Mapping[str, str]) -> bool:
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Hidden characters written as ``<U+XXXX>`` (an annotation must not reorder itself),
+    then the runner's own escapes."""
+    return reveal(text, keep="\n\r\t").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from checker import __version__
-from checker.findings import Finding, Severity
+from checker.findings import Finding, Location, Severity
+from checker.invisible import reveal
 from checker.model import Layer
 from checker.rule import FAMILIES, RuleMeta, registry
 from reports.common import display_path, position
@@ -42,6 +43,8 @@ _ACTION_CLASS = {
 _BREAKPOINT = re.compile(r"-->\s*statement-breakpoint.*$")
 # Longer lists of findings open grouped by rule, each group collapsed but the errors.
 GROUP_DEFAULT_ABOVE = 120
+# The "Fix first" list at the top of the page: the change's errors, then its warnings.
+FIX_FIRST_SHOWN = 15
 _SQLSTATE = re.compile(r"SQLSTATE[:\s]+([0-9A-Z]{5})\b|:\s([0-9A-Z]{5})\s")
 
 # ---------------------------------------------------------------------------
@@ -70,6 +73,19 @@ class FindingRow:
     related: tuple[str, ...]
     objects: tuple[str, ...]
     order: int = 0  # position in the flat list (most severe first, then file order)
+    fix_title: str = ""
+    fix_sql: str = ""  # the fix's statements, one per line, for the copy button
+    compact: bool = False  # a note in a long report: location and message only
+    anchor: str = ""  # stable DOM id: the same finding keeps its link between runs
+
+    def source_url(self, base_url: str) -> str:
+        """Where the finding's file:line is in a repository browser ("" without a base URL
+        or for a path outside the working directory)."""
+        if not base_url or not self.path or self.path.startswith(("/", "..")):
+            return ""
+        from urllib.parse import quote
+
+        return f"{base_url}/{quote(self.path.replace(chr(92), '/'))}#L{self.line}"
 
     @property
     def group(self) -> str:
@@ -120,6 +136,7 @@ class GraphEdge:
     action: str  # CSS class of the ON DELETE action
     path: str  # SVG path data
     title: str
+    label: str = ""  # the referencing columns, drawn in the neighbourhood view
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +297,67 @@ class LiveView:
 
 
 @dataclass(frozen=True, slots=True)
+class PanelRow:
+    """One line of a table panel's list: a column, an index, a constraint, a key."""
+
+    name: str
+    cells: tuple[str, ...]
+    changed: str = ""  # what the change did to it: added | altered | "" (untouched)
+
+
+@dataclass(frozen=True, slots=True)
+class TablePanel:
+    """Everything about one table, one click from the graph, the list or a finding."""
+
+    key: str  # the graph node's key (t-…); the panel's DOM id is p-… with the same digest
+    name: str
+    layer: str
+    comment: str
+    created: str  # path:line of the statement that created it
+    changed_at: str  # path:line of the last statement that altered it ("" if none)
+    changed: str  # added | altered | "" : what the change did to the table
+    columns: tuple[PanelRow, ...]
+    indexes: tuple[PanelRow, ...]
+    constraints: tuple[PanelRow, ...]
+    outgoing: tuple[PanelRow, ...]  # (constraint; columns -> parent, ON DELETE)
+    incoming: tuple[PanelRow, ...]
+    triggers: tuple[PanelRow, ...]
+    views: tuple[str, ...]  # views that read it
+    findings: tuple[tuple[str, str, str, int], ...]  # (first anchor, severity, code, count)
+    column_header: tuple[str, ...] = ("Column", "Type", "Null", "Default", "Comment")
+    index_header: tuple[str, ...] = ("Index", "Definition", "Comment")
+
+    @property
+    def anchor(self) -> str:
+        return f"p-{self.key[2:]}"
+
+    @property
+    def finding_count(self) -> int:
+        return sum(count for _, _, _, count in self.findings)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaObjects:
+    """The schema's other objects: enums with their labels, functions, triggers, views."""
+
+    enums: tuple[PanelRow, ...]
+    functions: tuple[PanelRow, ...]
+    triggers: tuple[PanelRow, ...]
+    views: tuple[PanelRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDoc:
+    """A rule's built-in documentation, for the rules the report's findings name."""
+
+    code: str
+    name: str
+    severity: str
+    summary: str
+    sections: tuple[tuple[str, str], ...]  # (section, text) in DOC_SECTIONS order
+
+
+@dataclass(frozen=True, slots=True)
 class ReportModel:
     title: str
     version: str
@@ -308,6 +386,15 @@ class ReportModel:
     judged: bool = False  # findings are split into introduced and pre-existing
     pre_existing: tuple[FindingGroup, ...] = ()  # the base's own findings, by rule
     pre_existing_count: int = 0
+    version_warning: str = ""  # the live server's major version is not the target's
+    fix_first: tuple[FindingRow, ...] = ()  # the errors to fix first, then the warnings
+    fix_first_more: int = 0  # errors and warnings the short list leaves out
+    rule_docs: tuple[RuleDoc, ...] = ()  # every rule a finding names, by code
+    base_url: str = ""  # file:line links go to base_url/path#Lline ("" : no links)
+    tables: tuple[TablePanel, ...] = ()  # every table, alphabetically
+    objects: SchemaObjects | None = None
+    changed_tables: int = 0  # tables the change adds or alters (0 without a change)
+    common_folder: str = ""  # the folder most findings are in: rows show only the others
 
 
 # ---------------------------------------------------------------------------
@@ -315,7 +402,7 @@ class ReportModel:
 # ---------------------------------------------------------------------------
 
 
-def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
+def build_report_model(result: CheckResult, *, title: str = "", base_url: str = "") -> ReportModel:
     """Everything the HTML report shows, from one CheckResult; missing parts become notes."""
     problems: list[str] = []
     findings: list[Finding] = list(getattr(result, "findings", []) or [])
@@ -331,10 +418,17 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
     # change's findings are the list; the base's own are one line per rule below it.
     earlier = [f for f in all_findings if f.introduced is False]
     shown = [f for f in all_findings if f.introduced is not False]
-    rows = tuple(
-        replace(_finding_row(f, files, metas), order=number) for number, f in enumerate(shown)
+    rows = _anchored(
+        tuple(
+            replace(_finding_row(f, files, metas), order=number) for number, f in enumerate(shown)
+        )
     )
-    earlier_rows = tuple(_finding_row(f, files, metas) for f in earlier)
+    if len(rows) > GROUP_DEFAULT_ABOVE:
+        # Hundreds of notes would double the page: they keep their place and message,
+        # their rule's documentation (linked) says what to do.
+        rows = tuple(replace(r, compact=True) if r.severity == "info" else r for r in rows)
+    urgent = [r for r in rows if r.severity in ("error", "warning")]
+    earlier_rows = _anchored(tuple(_finding_row(f, files, metas) for f in earlier))
     graph = _safe(lambda: _graph_view(result.graph, all_findings), None, problems, "FK graph")
     closures = _safe(lambda: tuple(_closures(result)), (), problems, "deletion closures")
     coverage, coverage_note = _safe(
@@ -343,6 +437,9 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
     timeline = _safe(lambda: tuple(_timeline(result, all_findings)), (), problems, "timeline")
     live = _safe(
         lambda: _live_view(live_data, files, result, all_findings), None, problems, "live results"
+    )
+    panels: tuple[TablePanel, ...] = _safe(
+        lambda: _table_panels(result, files, rows + earlier_rows), (), problems, "table panels"
     )
     live_ran = live is not None and not live.error
     layers = result.settings.layers
@@ -388,7 +485,77 @@ def build_report_model(result: CheckResult, *, title: str = "") -> ReportModel:
         suppressed=int(getattr(result, "suppressed", 0) or 0),
         baseline=_baseline_facts(getattr(result, "extra", None) or {}),
         problems=tuple(problems),
+        version_warning=version_warning(result.settings.postgres, live_server_version(result)),
+        rule_docs=_safe(
+            lambda: _rule_docs({f.code for f in all_findings}), (), problems, "rule docs"
+        ),
+        tables=panels,
+        objects=_safe(lambda: _schema_objects(result), None, problems, "schema objects"),
+        changed_tables=sum(1 for panel in panels if panel.changed),
+        common_folder=_common_folder(rows),
+        base_url=base_url.rstrip("/"),
+        fix_first=tuple(urgent[:FIX_FIRST_SHOWN]),
+        fix_first_more=max(0, len(urgent) - FIX_FIRST_SHOWN),
     )
+
+
+def panel_data(model: ReportModel) -> str:
+    """The table panels' bodies as compact JSON, for a ``<script type="application/json">``
+    block the page's script turns into tables (with textContent) when a panel opens:
+    a large schema's hundred panels cost a third of their HTML. Hidden characters are
+    written out; ``<``, ``>`` and ``&`` are escaped, so the block cannot end early."""
+    import json
+
+    def rows(items: Sequence[PanelRow]) -> list[list[str]]:
+        return [[row.name, *row.cells, row.changed] for row in items]
+
+    data = {
+        panel.anchor: {
+            "created": panel.created,
+            "changed": panel.changed_at,
+            "comment": panel.comment,
+            "columns": [list(panel.column_header), *rows(panel.columns)],
+            "indexes": [list(panel.index_header), *rows(panel.indexes)],
+            "constraints": rows(panel.constraints),
+            "outgoing": rows(panel.outgoing),
+            "incoming": rows(panel.incoming),
+            "triggers": rows(panel.triggers),
+            "views": list(panel.views),
+            "findings": [list(finding) for finding in panel.findings],
+        }
+        for panel in model.tables
+    }
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    text = reveal(text, keep="")
+    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escaped)
+    return text
+
+
+def _table_anchors(model: ReportModel) -> dict[str, str]:
+    return {panel.name: panel.anchor for panel in model.tables}
+
+
+def _rule_docs(codes: Iterable[str]) -> tuple[RuleDoc, ...]:
+    import textwrap
+
+    from checker.rule import DOC_SECTIONS
+
+    rules = registry()
+    docs = []
+    for code in sorted(codes):
+        rule = rules.get(code)
+        if rule is None:
+            continue
+        text = rule.docs()
+        sections = tuple(
+            (section, textwrap.dedent(text[section]).strip())
+            for section in DOC_SECTIONS
+            if text.get(section, "").strip()
+        )
+        meta = rule.meta
+        docs.append(RuleDoc(code, meta.name, meta.severity.value, meta.summary, sections))
+    return tuple(docs)
 
 
 def _safe(build: Any, default: Any, problems: list[str], what: str) -> Any:
@@ -428,20 +595,30 @@ def _rel(path: str) -> str:
     return display_path(str(Path(path))) if path else path
 
 
-def _server_version(result: CheckResult) -> str:
-    """The server the live run really used, else the static target version, said as such."""
+def live_server_version(result: CheckResult) -> str:
+    """The version of the server a live run really used ("" without one)."""
     live = result.extra.get("live")
-    version = getattr(live, "server_version", "") if live is not None else ""
-    if version:
-        return f"{version} (live server)"
-    return f"{result.settings.postgres} (static target; no live run)"
+    return str(_attr(live, "server_version", "") or "") if live is not None else ""
+
+
+def version_warning(target: int | str, server: str) -> str:
+    """A sentence when the live server's major version is not the target's ("" if same)."""
+    major = server.split(".")[0].split()[0] if server else ""
+    if not major or major == str(target):
+        return ""
+    return (
+        f"The live run used PostgreSQL {server}, not the target PostgreSQL {target}: what "
+        f"the server accepted or planned may differ on {target}."
+    )
 
 
 def _settings(result: CheckResult) -> tuple[tuple[str, str], ...]:
     settings = result.settings
     contract = settings.contract
+    server = live_server_version(result)
     items = [
-        ("PostgreSQL", _server_version(result)),
+        ("target PostgreSQL", f"{settings.postgres} (the static checks)"),
+        ("server PostgreSQL", f"{server} (live run)" if server else "no live run"),
         ("runner", settings.runner.value if settings.runner else "from each folder's layout"),
         ("fail on", str(settings.fail_on.value)),
     ]
@@ -503,8 +680,9 @@ def _catalog_counts(result: CheckResult) -> tuple[tuple[str, int, int], ...]:
 
 
 def _statement_split(result: CheckResult) -> tuple[int, int]:
+    """``result.statement_count()`` (the count every output shows), by layer."""
     base = sum(1 for s in result.sources.statements if s.layer is Layer.BASE)
-    return base, len(result.sources.statements) - base
+    return base, result.statement_count() - base
 
 
 def _groups(rows: Sequence[FindingRow]) -> tuple[FindingGroup, ...]:
@@ -527,6 +705,33 @@ def _groups(rows: Sequence[FindingRow]) -> tuple[FindingGroup, ...]:
     ]
     groups.sort(key=lambda g: (-ranks.get(g.severity, 0), -len(g.rows), g.code))
     return tuple(groups)
+
+
+def _common_folder(rows: Sequence[FindingRow]) -> str:
+    """The folder of most findings, when they are in more than one (else "": each row
+    shows its folder)."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row.location:
+            counts[row.folder] = counts.get(row.folder, 0) + 1
+    if len(counts) < 2:
+        return ""
+    return max(sorted(counts), key=lambda folder: counts[folder])
+
+
+def _anchored(rows: tuple[FindingRow, ...]) -> tuple[FindingRow, ...]:
+    """Each row with a DOM id from its rule, place and message (not its position, so a
+    link to a finding survives other findings coming and going); repeats are numbered."""
+    seen: dict[str, int] = {}
+    anchored = []
+    for row in rows:
+        key = "\x1f".join((row.code, row.location, row.message))
+        anchor = "f-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
+        seen[anchor] = seen.get(anchor, 0) + 1
+        if seen[anchor] > 1:
+            anchor += f"-{seen[anchor]}"
+        anchored.append(replace(row, anchor=anchor))
+    return tuple(anchored)
 
 
 def _finding_row(
@@ -572,7 +777,283 @@ def _finding_row(
         fix=str(finding.fix) if finding.fix else "",
         related=tuple(related),
         objects=finding.objects,
+        fix_title=finding.fix.title if finding.fix else "",
+        fix_sql="\n".join(finding.fix.statements) if finding.fix else "",
     )
+
+
+# ---------------------------------------------------------------------------
+# Table panels and the schema's other objects
+# ---------------------------------------------------------------------------
+
+
+def _where(origin: Any, files: Mapping[str, Any]) -> str:
+    if origin is None or not getattr(origin, "file", ""):
+        return ""
+    pos = position(Location.of(origin), files)
+    return f"{pos.path}:{pos.line}"
+
+
+def _default_text(column: Any) -> str:
+    if column.identity is not None:
+        return f"generated {column.identity.value} as identity"
+    if column.generated is not None:
+        return f"generated always as ({column.generated}) stored"
+    return column.default or ""
+
+
+def _table_history(result: CheckResult) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """Per table display name: the origin that created it, the last one that changed
+    it (itself, a column, a constraint or an index), and what the change (a non-base
+    statement) did to each object name: "added" or "altered"."""
+    from checker.simulation import EventKind
+
+    catalog = result.simulation.catalog
+    index_table = {index.name: index.table for index in catalog.indexes.values()}
+    from checker.catalog import display_name
+
+    tables = {display_name(q) for q in catalog.tables}
+    created: dict[str, Any] = {}
+    last: dict[str, Any] = {}
+    marks: dict[str, str] = {}
+    changing = {EventKind.CREATED, EventKind.ALTERED, EventKind.RENAMED, EventKind.COMMENTED}
+    for event in result.simulation.events:
+        if event.kind not in changing:
+            continue
+        name = event.name
+        if event.object_kind == "table":
+            table = name
+        elif event.object_kind == "index" and name.rpartition(".")[2] in index_table:
+            table = display_name(index_table[name.rpartition(".")[2]])
+        else:
+            table = name.rpartition(".")[0]
+        if table not in tables:
+            continue
+        origin = event.statement.statement.origin
+        if event.object_kind == "table" and event.kind is EventKind.CREATED:
+            created.setdefault(table, origin)
+        else:
+            last[table] = origin
+        if event.statement.statement.layer is not Layer.BASE:
+            mark = "added" if event.kind is EventKind.CREATED else "altered"
+            if marks.get(name) != "added":
+                marks[name] = mark
+            if table != name and marks.get(table) != "added":
+                marks[table] = "altered"
+    return created, last, marks
+
+
+def _table_panels(
+    result: CheckResult, files: Mapping[str, Any], rows: Sequence[FindingRow]
+) -> tuple[TablePanel, ...]:
+    from checker.catalog import display_name
+    from reports.catalog_report import constraint_definition, index_definition
+
+    catalog = result.simulation.catalog
+    graph_layers = {table: _table_layer(catalog, table) for table in catalog.tables}
+    created, last, marks = _table_history(result)
+    by_table: dict[tuple[str, str], list[Any]] = {}
+    for index in catalog.indexes.values():
+        by_table.setdefault(index.table, []).append(index)
+    incoming: dict[tuple[str, str], list[tuple[Any, Any]]] = {}
+    for child, constraint in catalog.foreign_keys():
+        details = constraint.foreign_key
+        if details is not None:
+            incoming.setdefault(details.ref_table, []).append((child, constraint))
+    triggers: dict[tuple[str, str], list[Any]] = {}
+    for trigger in catalog.triggers.values():
+        triggers.setdefault(trigger.table, []).append(trigger)
+    views: dict[tuple[str, str], list[str]] = {}
+    for view in catalog.views.values():
+        for read in view.reads:
+            views.setdefault(read.table, []).append(display_name((view.schema, view.name)))
+    named: dict[str, list[FindingRow]] = {}
+    for row in rows:
+        for obj in row.objects:
+            for head in {obj, obj.rpartition(".")[0]}:
+                if head:
+                    named.setdefault(head, []).append(row)
+    panels = []
+    for qualified in sorted(catalog.tables, key=lambda q: (display_name(q), q)):
+        table = catalog.tables[qualified]
+        name = display_name(qualified)
+        # The parts of a table the change creates are the change's too (CREATE TABLE
+        # says so once, for the table).
+        part_default = "added" if marks.get(name) == "added" else ""
+        columns = tuple(
+            PanelRow(
+                column.name,
+                (
+                    column.type.render(),
+                    "not null" if column.not_null else "null",
+                    _default_text(column),
+                    column.comment or "",
+                ),
+                marks.get(f"{name}.{column.name}", part_default),
+            )
+            for column in table.columns
+        )
+        indexes = tuple(
+            PanelRow(
+                index.name,
+                (index_definition(index, table), index.comment or ""),
+                marks.get(display_name((index.schema, index.name)), "")
+                or marks.get(index.name, part_default),
+            )
+            for index in sorted(by_table.get(qualified, []), key=lambda i: i.name)
+        )
+        constraints = tuple(
+            PanelRow(
+                c.name,
+                (c.kind.value, constraint_definition(c)),
+                marks.get(f"{name}.{c.name}", part_default),
+            )
+            for c in sorted(table.constraints, key=lambda c: (c.kind.value, c.name))
+            if c.kind.value != "foreign key"
+        )
+        outgoing = tuple(
+            PanelRow(
+                c.name,
+                (
+                    ", ".join(c.columns),
+                    display_name(c.foreign_key.ref_table),
+                    ", ".join(c.foreign_key.ref_columns),
+                    c.foreign_key.on_delete.value.upper(),
+                ),
+                marks.get(f"{name}.{c.name}", part_default),
+            )
+            for c in sorted(table.foreign_keys, key=lambda c: c.name)
+            if c.foreign_key is not None
+        )
+        incoming_rows = tuple(
+            PanelRow(
+                c.name,
+                (
+                    display_name(child.qualified),
+                    ", ".join(c.columns),
+                    ", ".join(c.foreign_key.ref_columns) if c.foreign_key else "",
+                    c.foreign_key.on_delete.value.upper() if c.foreign_key else "",
+                ),
+                marks.get(f"{display_name(child.qualified)}.{c.name}", ""),
+            )
+            for child, c in sorted(
+                incoming.get(qualified, []), key=lambda pair: (pair[0].qualified, pair[1].name)
+            )
+        )
+        trigger_rows = tuple(
+            PanelRow(
+                trigger.name,
+                (
+                    f"{trigger.timing} {' or '.join(trigger.events)}".strip().upper(),
+                    "for each row" if trigger.for_each_row else "for each statement",
+                    display_name(trigger.function) if trigger.function else "",
+                ),
+            )
+            for trigger in sorted(triggers.get(qualified, []), key=lambda t: t.name)
+        )
+        # One link per rule (to its first finding here), with the count: a busy table
+        # is named by dozens of findings, which the list below shows in full.
+        by_rule: dict[tuple[str, str], list[FindingRow]] = {}
+        for row in named.get(name, []):
+            group = by_rule.setdefault((row.code, row.severity), [])
+            if row not in group:
+                group.append(row)
+        ranks = {s.value: s.rank for s in Severity}
+        findings = [
+            (members[0].anchor, severity, code, len(members))
+            for (code, severity), members in sorted(
+                by_rule.items(), key=lambda item: (-ranks.get(item[0][1], 0), item[0][0])
+            )
+        ]
+        column_header, columns = _without_empty(
+            ("Column", "Type", "Null", "Default", "Comment"), columns
+        )
+        index_header, indexes = _without_empty(("Index", "Definition", "Comment"), indexes)
+        panels.append(
+            TablePanel(
+                key=_node_key(qualified),
+                name=name,
+                layer=graph_layers[qualified],
+                comment=table.comment or "",
+                created=_where(created.get(name) or table.origin, files),
+                changed_at=_where(last.get(name), files),
+                changed=marks.get(name, ""),
+                columns=columns,
+                indexes=indexes,
+                constraints=constraints,
+                outgoing=outgoing,
+                incoming=incoming_rows,
+                triggers=trigger_rows,
+                views=tuple(sorted(set(views.get(qualified, [])))),
+                findings=tuple(findings),
+                column_header=column_header,
+                index_header=index_header,
+            )
+        )
+    return tuple(panels)
+
+
+def _without_empty(
+    header: tuple[str, ...], rows: tuple[PanelRow, ...]
+) -> tuple[tuple[str, ...], tuple[PanelRow, ...]]:
+    """Leave out the cells that are empty on every row (no column has a comment, say)."""
+    keep = [i for i in range(len(header) - 1) if any(row.cells[i] for row in rows)]
+    if len(keep) == len(header) - 1:
+        return header, rows
+    return (
+        (header[0], *(header[i + 1] for i in keep)),
+        tuple(replace(row, cells=tuple(row.cells[i] for i in keep)) for row in rows),
+    )
+
+
+def _schema_objects(result: CheckResult) -> SchemaObjects:
+    from checker.catalog import display_name
+
+    catalog = result.simulation.catalog
+    enums = tuple(
+        PanelRow(display_name(q), (", ".join(e.labels), e.comment or ""))
+        for q, e in sorted(catalog.enums.items())
+    )
+    functions = tuple(
+        PanelRow(
+            f"{display_name((f.schema, f.name))}({f.arguments})",
+            (
+                "procedure" if f.is_procedure else f"returns {f.returns or 'void'}",
+                f.language or "",
+                ", ".join(
+                    part
+                    for part in (
+                        f.volatility or "",
+                        "security definer" if f.security_definer else "",
+                    )
+                    if part
+                ),
+            ),
+        )
+        for _, f in sorted(catalog.functions.items())
+    )
+    triggers = tuple(
+        PanelRow(
+            t.name,
+            (
+                display_name(t.table),
+                f"{t.timing} {' or '.join(t.events)}".strip().upper(),
+                display_name(t.function) if t.function else "",
+            ),
+        )
+        for _, t in sorted(catalog.triggers.items())
+    )
+    views = tuple(
+        PanelRow(
+            display_name(q),
+            (
+                "materialized view" if v.materialized else "view",
+                ", ".join(sorted({display_name(r.table) for r in v.reads})),
+            ),
+        )
+        for q, v in sorted(catalog.views.items())
+    )
+    return SchemaObjects(enums, functions, triggers, views)
 
 
 # ---------------------------------------------------------------------------
@@ -788,6 +1269,7 @@ def _layout(
                 action=_ACTION_CLASS.get(edge.on_delete.value, "noaction"),
                 path=_edge_path(child, parent, nth),
                 title=_edge_title(edge),
+                label=", ".join(edge.columns),
             )
         )
     width = round(widest + 40.0, 1)
@@ -1297,6 +1779,69 @@ def _baseline_facts(extra: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
 # ---------------------------------------------------------------------------
 
 
+def _finalize(value: Any) -> Any:
+    """Every value the template prints: hidden characters (bidi controls, zero-width)
+    written out as ``<U+XXXX>`` text, in element content and attributes alike, so no
+    name can reorder or hide part of the page. Markup (the inline script) is left alone."""
+    from markupsafe import Markup
+
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return reveal(value, keep="\n\t")
+    return value
+
+
+def _content(text: Any) -> Any:
+    """Text for element content: ``<``, ``>`` and ``&`` escaped, quotes left as they are
+    (they only matter inside attributes, and SQL excerpts are full of them)."""
+    import html
+
+    from markupsafe import Markup
+
+    return Markup(html.escape(reveal(str(text), keep="\n\t"), quote=False))
+
+
+def _isolate(text: Any, names: Iterable[str] = (), links: Mapping[str, str] | None = None) -> Any:
+    """``text`` escaped, with each of ``names`` (a finding's objects, and their last
+    dotted part) in it wrapped in ``<bdi>`` so a right-to-left name cannot reorder
+    the words around it; the whole text is a ``<bdi>`` when no name is given."""
+    from markupsafe import Markup
+
+    def escape(value: str) -> Any:
+        return _content(value)
+
+    shown = reveal(str(text), keep="\n\t")
+    names = tuple(names)
+    spelt = (part for name in names for part in (name, name.rpartition(".")[2]))
+    candidates = {reveal(part, keep="") for part in spelt}
+    candidates.discard("")
+    if not names:
+        return Markup("<bdi>") + escape(shown) + Markup("</bdi>")
+    if not candidates:
+        return escape(shown)
+    pattern = re.compile(
+        "|".join(
+            rf"(?<![\w.]){re.escape(name)}(?![\w])"
+            for name in sorted(candidates, key=lambda n: (-len(n), n))
+        )
+    )
+    parts: list[Any] = []
+    cursor = 0
+    linked: set[str] = set()  # a name links to its panel once per message
+    for match in pattern.finditer(shown):
+        parts.append(escape(shown[cursor : match.start()]))
+        found = match.group()
+        isolated = Markup("<bdi>") + escape(found) + Markup("</bdi>")
+        anchor = (links or {}).get(found) or (links or {}).get(found.rpartition(".")[0])
+        if anchor and found not in linked:
+            linked.add(found)
+            isolated = Markup('<a href="#') + anchor + Markup('">') + isolated
+            isolated += Markup("</a>")
+        parts.append(isolated)
+        cursor = match.end()
+    parts.append(escape(shown[cursor:]))
+    return Markup("").join(parts)
+
+
 def _environment() -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -1306,7 +1851,10 @@ def _environment() -> Any:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_finalize,
     )
+    environment.filters["isolate"] = _isolate
+    environment.filters["content"] = _content
     return environment
 
 
@@ -1328,6 +1876,9 @@ def render_html(model: ReportModel) -> str:
     return str(
         template.render(
             m=model,
+            table_anchors=_table_anchors(model),
+            changed_keys=frozenset(panel.key[2:] for panel in model.tables if panel.changed),
+            panel_json=Markup(panel_data(model)),
             script=Markup(script),
             style=Markup(style),
             script_hash=script_hash,
@@ -1335,11 +1886,16 @@ def render_html(model: ReportModel) -> str:
     )
 
 
-def write_html_report(result: CheckResult, path: Path, *, title: str = "") -> None:
-    """Build the model from ``result`` and write the page to ``path``."""
+def write_html_report(
+    result: CheckResult, path: Path, *, title: str = "", base_url: str = ""
+) -> None:
+    """Build the model from ``result`` and write the page to ``path``; ``base_url`` makes
+    each file:line a link to ``base_url/path#Lline`` (a repository browser at a commit)."""
     from checker.errors import InputError
 
-    text = render_html(build_report_model(result, title=title))
+    if base_url and not base_url.startswith(("https://", "http://", "file://")):
+        raise InputError(f"--html-base-url {base_url}: not an http(s) or file URL")
+    text = render_html(build_report_model(result, title=title, base_url=base_url))
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:

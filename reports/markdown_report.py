@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from checker.baseline import BaselineEntry
 from checker.drift import DriftTable
 from checker.findings import Finding, Severity
+from checker.invisible import reveal
 from checker.model import SourceFile
 from checker.rule import FAMILIES, RuleMeta
 from reports.common import position
@@ -42,20 +43,20 @@ _SPECIAL = str.maketrans(
 
 
 def escape(text: str) -> str:
-    """Text safe inside a markdown table cell."""
-    return text.translate(_SPECIAL)
+    """Text safe inside a markdown table cell, hidden characters written as ``<U+XXXX>``."""
+    return reveal(text, keep="\n\r\t").translate(_SPECIAL)
 
 
 def _code_span(text: str) -> str:
     """An inline code span that survives backticks and pipes in the text."""
-    text = text.replace("\n", " ").replace("|", "\\|")
+    text = reveal(text, keep="\n\r\t").replace("\n", " ").replace("|", "\\|")
     fence = "``" if "`" in text else "`"
     return f"{fence} {text} {fence}" if fence == "``" else f"`{text}`"
 
 
 def _html_code(text: str) -> str:
     """SQL as an HTML code element: readable, and no markdown or HTML inside it is live."""
-    return "<code>" + html.escape(" ".join(text.split())).replace("|", "\\|") + "</code>"
+    return "<code>" + html.escape(" ".join(reveal(text).split())).replace("|", "\\|") + "</code>"
 
 
 def render_markdown(
@@ -92,13 +93,13 @@ def render_markdown(
         notes.append(f"{suppressed} suppressed by comments")
     if notes:
         out += ["_" + "; ".join(notes) + "_", ""]
-    out += ["| claim | answer | findings |", "|---|---|---|"]
+    out += [f"| {'claim' if extension else 'question'} | answer | findings |", "|---|---|---|"]
     for answer in verdict.answers:
         codes = ", ".join(answer.codes[:6]) + (" …" if len(answer.codes) > 6 else "")
         detail = answer.counts_text() + (f" ({codes})" if codes else "")
+        asked = answer.claim.claim if extension else answer.question
         out.append(
-            f"| {escape(answer.claim.claim)} | {_ANSWER_ICONS[answer.status]} {answer.answer} "
-            f"| {detail} |"
+            f"| {escape(asked)} | {_ANSWER_ICONS[answer.status]} {answer.answer} | {detail} |"
         )
     out.append("")
     if findings:

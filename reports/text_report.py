@@ -1,4 +1,7 @@
-"""Terminal output: findings grouped by file with a source excerpt and a caret."""
+"""Terminal output: findings grouped by file with a source excerpt and a caret.
+
+Hidden characters (bidi controls, zero-width) are written as ``<U+XXXX>``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 from checker.drift import DriftTable
 from checker.findings import Finding, Severity
+from checker.invisible import reveal
 from checker.model import SourceFile
 from reports.common import display_path, position
 
@@ -35,34 +39,38 @@ def render_text(
             lines.append(_paint(display_path(file) or "(no file)", "1;4", colour))
             current_file = file
         if primary is None:
-            head = f"{finding.code} {finding.severity.value} {finding.message}"
+            head = f"{finding.code} {finding.severity.value} {reveal(finding.message)}"
             lines.append(_paint(finding.code, _COLOURS[finding.severity], colour) + head[5:])
             continue
         pos = position(primary, files)
         severity = _paint(finding.severity.value, _COLOURS[finding.severity], colour)
         lines.append(
-            f"{pos.path}:{pos.line}:{pos.column} {finding.code} {severity} {finding.message}"
+            f"{reveal(pos.path)}:{pos.line}:{pos.column} {finding.code} {severity} "
+            f"{reveal(finding.message)}"
         )
         source = files.get(primary.file)
         if source is not None:
-            excerpt = source.line_text(pos.line)
+            raw = source.line_text(pos.line)
+            # Hidden characters are written out (<U+202E>) so no line reorders the next.
+            excerpt = reveal(raw, keep="\t")
             if excerpt.strip():
                 gutter = f"{pos.line:>5} | "
                 lines.append(gutter + excerpt)
+                offset = len(reveal(raw[: pos.column - 1], keep="\t"))
                 width = pos.end_column - pos.column if pos.end_line == pos.line else 1
-                caret = " " * (len(gutter) - 2) + "| " + " " * (pos.column - 1)
+                caret = " " * (len(gutter) - 2) + "| " + " " * offset
                 lines.append(
                     caret + _paint("^" * max(1, min(width, 80)), _COLOURS[finding.severity], colour)
                 )
         for detail in finding.details:
             if detail not in finding.message:  # already read once in the message line
-                lines.append(f"      {detail}")
+                lines.append(f"      {reveal(detail)}")
         for related in finding.locations[1:]:
             rel = position(related, files)
             label = f" ({related.label})" if related.label else ""
-            lines.append(f"      see {rel.path}:{rel.line}:{rel.column}{label}")
+            lines.append(f"      see {reveal(rel.path)}:{rel.line}:{rel.column}{reveal(label)}")
         if finding.fix:
-            lines.append(_paint(f"      help: {finding.fix}", "2", colour))
+            lines.append(_paint(f"      help: {reveal(str(finding.fix))}", "2", colour))
     if findings:
         lines.append("")
     lines.append(summary_line(findings, statements=statements, suppressed=suppressed))

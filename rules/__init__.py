@@ -580,6 +580,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "error",
         "long name in DROP/ALTER/RENAME truncates to another object's name",
     ),
+    (
+        "NC109",
+        "hidden-characters-in-identifier",
+        "naming.nc109_hidden_characters_in_identifier",
+        "warning",
+        "identifier with bidirectional controls, zero-width or invisible characters",
+    ),
     ("PS001", "parse-error", "parsing.ps001_parse_error", "error", "statement does not parse"),
     ("PS002", "not-analysed", "parsing.ps002_not_analysed", "info", "statement not analysed"),
     (

@@ -58,7 +58,7 @@ def render(result: CheckResult, fmt: str) -> str:
             return render_text(
                 result.findings,
                 result.files,
-                statements=len(result.simulation.statements),
+                statements=result.statement_count(),
                 suppressed=result.suppressed,
             )
         if fmt == "json":

@@ -58,6 +58,8 @@ ADVICE_ONLY = {
     "MG405": "journal bookkeeping: regenerate it with drizzle-kit",
     "MG406": "which statement should come first is the author's",
     "MG407": "split the migration the way the runner allows",
+    "NC109": "a rename does not clean the statements that already wrote the hidden name; "
+    "the visible name is the author's choice",
     "MG408": "the extension's change to the base moves to the base's own migrations",
     "MG409": "the safe form takes several statements and often several migrations",
     "MG410": "server settings move out of migrations",

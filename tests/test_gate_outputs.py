@@ -170,5 +170,7 @@ def test_the_headline_states_only_what_was_checked(
     html = tmp_path / "report.html"
     main(["check", str(folder), "--html", str(html), "-o", str(tmp_path / "out.txt")])
     page = html.read_text(encoding="utf-8")
-    assert "17 (static target; no live run)" in page
+    assert "<dt>target PostgreSQL</dt><dd>17 (the static checks)</dd>" in page
+    assert "<dt>server PostgreSQL</dt><dd>no live run</dd>" in page
+    assert "fully compatible" not in page  # no extension: no claim about one
     assert ">Extension</th>" not in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from pathlib import Path
 
 from reports_support import HOSTILE, SIM_PARLANT, cached_check, in_repo, render
 
@@ -203,4 +204,80 @@ def test_unavailable_backend_is_said_once() -> None:
     assert "The embedded backend was not available" in page
     assert "initdb failed" in page
     live_answer = next(a for a in model.verdict.answers if a.claim.key == "live")
-    assert live_answer.answer == "Not verified"
+    assert live_answer.answer == "Not checked: no live run"
+
+
+def test_every_output_counts_the_same_statements() -> None:
+    """One definition, the statements as written in the files: the text summary, the HTML
+    report and the markdown summary never disagree (DO-block bodies are not extra ones)."""
+    result = cached_check(SIM_PARLANT)
+    written = len(result.sources.statements)
+    assert result.statement_count() == written
+    assert f"in {written} statements" in render(result, "text")
+    with in_repo():
+        model = build_report_model(result)
+    base, extension = next((b, e) for what, b, e in model.catalog_counts if what == "statements")
+    assert base + extension == written
+
+
+def _found(code: str, severity: Severity) -> Finding:
+    return Finding(code, severity, f"{code} said so", (Location("m/0001_a.sql", 0, 5),))
+
+
+def test_the_verdict_answers_from_what_ran() -> None:
+    from reports.verdict import answer_claims
+
+    # A CREATE INDEX the server rejects (IX305) is a migration that is not safe; a
+    # statement not analysed (PS002, a note) leaves the analysis only partly done.
+    findings = [_found("IX305", Severity.ERROR), _found("PS002", Severity.INFO)]
+    verdict = answer_claims(findings, live_ran=False, queries_given=False, extension=False)
+    answers = {a.claim.key: a for a in verdict.answers}
+    assert "compatible" not in answers  # no extension, no claim about one
+    assert answers["migrations"].answer == "No" and "IX305" in answers["migrations"].codes
+    assert answers["analysis"].answer == "Partly"
+    assert answers["indexing"].answer == "Not checked: no documented queries"
+    assert answers["live"].answer == "Not checked: no live run"
+    assert "extension" not in answers["naming"].question
+    assert not verdict.headline.startswith(("Compatible", "Not compatible"))
+    # A warning-only run without queries still does not claim its indexing is proper.
+    verdict = answer_claims([_found("IX303", Severity.WARNING)], live_ran=True, queries_given=False)
+    indexing = next(a for a in verdict.answers if a.claim.key == "indexing")
+    assert indexing.answer.startswith("Not checked") and indexing.warnings == 1
+
+
+def test_target_and_server_versions_side_by_side() -> None:
+    result = cached_check(SIM_PARLANT)
+    live = {"server_version": "18.1", "backend": "embedded", "findings": []}
+    with in_repo():
+        model = build_report_model(replace(result, extra={"live": live}))
+    settings = dict(model.settings)
+    assert settings["target PostgreSQL"].startswith("17")
+    assert settings["server PostgreSQL"] == "18.1 (live run)"
+    assert "PostgreSQL 18.1, not the target PostgreSQL 17" in model.version_warning
+    page = render_html(model)
+    assert 'class="warn-text version-warning"' in page
+    same = {"server_version": "17.6", "backend": "embedded", "findings": []}
+    with in_repo():
+        model = build_report_model(replace(result, extra={"live": same}))
+    assert model.version_warning == ""
+
+
+def test_base_url_links_each_file_line(tmp_path: Path) -> None:
+    from checker.cli import main
+
+    result = cached_check(SIM_PARLANT)
+    with in_repo():
+        model = build_report_model(result, base_url="https://example.test/r/blob/abc123/")
+        page = render_html(model)
+    row = next(r for r in model.findings if r.path.startswith("fixtures/parlant/0093"))
+    url = f"https://example.test/r/blob/abc123/{row.path}#L{row.line}"
+    assert f'href="{url}"' in page
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text("CREATE TABLE a (id int);\n", encoding="utf-8")
+    html = tmp_path / "r.html"
+    out = str(tmp_path / "o.txt")
+    code = main(
+        ["check", str(folder), "--html", str(html), "--html-base-url", "javascript:x", "-o", out]
+    )
+    assert code == 2 and not html.exists()

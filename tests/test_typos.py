@@ -71,9 +71,9 @@ def test_known_codes_and_families_still_run(
         ),
         ('ignore = ["NC", "QQ"]\n', ":1:18: ignore: ", "unknown rule family 'QQ'"),
         (
-            '[severity]\nFK204 = "warning"\nNC109 = "error"\n',
-            ":3:1: severity.NC109: ",
-            "unknown rule code 'NC109' (did you mean NC108?)",
+            '[severity]\nFK204 = "warning"\nNC119 = "error"\n',
+            ":3:1: severity.NC119: ",
+            "unknown rule code 'NC119' (did you mean NC109?)",
         ),
     ],
 )
