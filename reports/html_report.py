@@ -29,6 +29,7 @@ from reports.verdict import Verdict, answer_claims
 
 if TYPE_CHECKING:
     from checker.config import DeleteIntent
+    from checker.drift import DriftTable
     from checker.engine import CheckResult
     from checker.graph import DeletePath, FkEdge, SchemaGraph
 
@@ -382,6 +383,7 @@ class ReportModel:
     suppressed: int
     baseline: tuple[tuple[str, str], ...]
     problems: tuple[str, ...]  # parts of the model that could not be built
+    drift: DriftTable | None = None  # ORM | snapshot | migrations | live, one row per object
     has_extension: bool = True  # no extension column (and no "Extension 0") without one
     judged: bool = False  # findings are split into introduced and pre-existing
     pre_existing: tuple[FindingGroup, ...] = ()  # the base's own findings, by rule
@@ -485,6 +487,7 @@ def build_report_model(result: CheckResult, *, title: str = "", base_url: str = 
         suppressed=int(getattr(result, "suppressed", 0) or 0),
         baseline=_baseline_facts(getattr(result, "extra", None) or {}),
         problems=tuple(problems),
+        drift=_safe(result.drift, None, problems, "drift"),
         version_warning=version_warning(result.settings.postgres, live_server_version(result)),
         rule_docs=_safe(
             lambda: _rule_docs({f.code for f in all_findings}), (), problems, "rule docs"

@@ -236,3 +236,19 @@ def _first_table(path: Path) -> str:
     match = re.search(r'CREATE TABLE (?:IF NOT EXISTS )?"?(\w+)"?', path.read_text())
     assert match
     return match.group(1)
+
+
+def test_the_html_report_has_the_drift_table(tmp_path: Path) -> None:
+    folder = Path(__file__).parent.parent / "fixtures/rules/DR602/err_column_only_in_snapshot"
+    page = tmp_path / "report.html"
+    main(["check", str(folder), "--html", str(page), "-o", str(tmp_path / "out.txt")])
+    html = page.read_text(encoding="utf-8")
+    section = html.split('<section id="drift">')[1].split("</section>")[0]
+    assert "<th scope=\"col\">snapshot</th><th scope=\"col\">migrations</th>" in section
+    rows = section.split("<tbody>")[1]
+    assert rows.count("<tr>") >= 1 and "absent" in rows
+    # no drift section where nothing was compared
+    plain = tmp_path / "plain.sql"
+    plain.write_text("CREATE TABLE t (id int PRIMARY KEY);\n", encoding="utf-8")
+    main(["check", str(plain), "--html", str(page), "-o", str(tmp_path / "out.txt")])
+    assert '<section id="drift">' not in page.read_text(encoding="utf-8")
