@@ -384,6 +384,7 @@ class ReportModel:
     baseline: tuple[tuple[str, str], ...]
     problems: tuple[str, ...]  # parts of the model that could not be built
     drift: DriftTable | None = None  # ORM | snapshot | migrations | live, one row per object
+    provenance: str = ""  # the git commit the inputs were read at, when they are in git
     has_extension: bool = True  # no extension column (and no "Extension 0") without one
     judged: bool = False  # findings are split into introduced and pre-existing
     pre_existing: tuple[FindingGroup, ...] = ()  # the base's own findings, by rule
@@ -488,6 +489,7 @@ def build_report_model(result: CheckResult, *, title: str = "", base_url: str = 
         baseline=_baseline_facts(getattr(result, "extra", None) or {}),
         problems=tuple(problems),
         drift=_safe(result.drift, None, problems, "drift"),
+        provenance=_provenance(result),
         version_warning=version_warning(result.settings.postgres, live_server_version(result)),
         rule_docs=_safe(
             lambda: _rule_docs({f.code for f in all_findings}), (), problems, "rule docs"
@@ -1903,3 +1905,12 @@ def write_html_report(
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot write the HTML report: {exc.strerror or exc}") from None
+
+
+def _provenance(result: CheckResult) -> str:
+    from checker.engine import layer_inputs
+    from checker.provenance import input_commit
+
+    paths = [given for given, _layer in layer_inputs(result.settings) if isinstance(given, Path)]
+    found = input_commit(paths)
+    return found.describe() if found is not None else ""

@@ -174,3 +174,30 @@ def test_the_headline_states_only_what_was_checked(
     assert "<dt>server PostgreSQL</dt><dd>no live run</dd>" in page
     assert "fully compatible" not in page  # no extension: no claim about one
     assert ">Extension</th>" not in page
+
+
+def test_the_html_footer_names_the_commit_the_inputs_were_read_at(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from support import git
+
+    repo = tmp_path / "repo"
+    (repo / "migrations").mkdir(parents=True)
+    (repo / "migrations" / "0001.sql").write_text(BASE, encoding="utf-8")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    page = tmp_path / "report.html"
+    _run([str(repo / "migrations"), "--html", str(page), "--no-cache"], capsys)
+    footer = page.read_text(encoding="utf-8").split('<footer class="page-footer">')[1]
+    assert f"inputs read at commit {head[:12]}" in footer
+    assert "uncommitted" not in footer
+    (repo / "migrations" / "0002.sql").write_text(CHANGE, encoding="utf-8")
+    _run([str(repo / "migrations"), "--html", str(page), "--no-cache"], capsys)
+    assert "with uncommitted changes" in page.read_text(encoding="utf-8")
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    (outside / "0001.sql").write_text(BASE, encoding="utf-8")
+    _run([str(outside), "--html", str(page), "--no-cache"], capsys)
+    assert "inputs read at commit" not in page.read_text(encoding="utf-8")
