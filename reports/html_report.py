@@ -327,6 +327,7 @@ class TablePanel:
     findings: tuple[tuple[str, str, str, int], ...]  # (first anchor, severity, code, count)
     column_header: tuple[str, ...] = ("Column", "Type", "Null", "Default", "Comment")
     index_header: tuple[str, ...] = ("Index", "Definition", "Comment")
+    dropped: tuple[str, ...] = ()  # what the change dropped from it ("column x", "constraint y")
 
     @property
     def anchor(self) -> str:
@@ -397,6 +398,7 @@ class ReportModel:
     tables: tuple[TablePanel, ...] = ()  # every table, alphabetically
     objects: SchemaObjects | None = None
     changed_tables: int = 0  # tables the change adds or alters (0 without a change)
+    dropped_tables: tuple[str, ...] = ()  # tables the change drops
     common_folder: str = ""  # the folder most findings are in: rows show only the others
 
 
@@ -497,6 +499,12 @@ def build_report_model(result: CheckResult, *, title: str = "", base_url: str = 
         tables=panels,
         objects=_safe(lambda: _schema_objects(result), None, problems, "schema objects"),
         changed_tables=sum(1 for panel in panels if panel.changed),
+        dropped_tables=_safe(
+            lambda: tuple(dict.fromkeys(_table_history(result)[3].get("", ()))),
+            (),
+            problems,
+            "dropped tables",
+        ),
         common_folder=_common_folder(rows),
         base_url=base_url.rstrip("/"),
         fix_first=tuple(urgent[:FIX_FIRST_SHOWN]),
@@ -527,6 +535,7 @@ def panel_data(model: ReportModel) -> str:
             "triggers": rows(panel.triggers),
             "views": list(panel.views),
             "findings": [list(finding) for finding in panel.findings],
+            **({"dropped": list(panel.dropped)} if panel.dropped else {}),
         }
         for panel in model.tables
     }
@@ -807,10 +816,13 @@ def _default_text(column: Any) -> str:
     return column.default or ""
 
 
-def _table_history(result: CheckResult) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+def _table_history(
+    result: CheckResult,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, str], dict[str, list[str]]]:
     """Per table display name: the origin that created it, the last one that changed
-    it (itself, a column, a constraint or an index), and what the change (a non-base
-    statement) did to each object name: "added" or "altered"."""
+    it (itself, a column, a constraint or an index), what the change (a non-base
+    statement) did to each object name: "added" or "altered", and what the change
+    dropped from each table (its columns and constraints; whole tables under "")."""
     from checker.simulation import EventKind
 
     catalog = result.simulation.catalog
@@ -821,8 +833,17 @@ def _table_history(result: CheckResult) -> tuple[dict[str, Any], dict[str, Any],
     created: dict[str, Any] = {}
     last: dict[str, Any] = {}
     marks: dict[str, str] = {}
+    dropped: dict[str, list[str]] = {}
     changing = {EventKind.CREATED, EventKind.ALTERED, EventKind.RENAMED, EventKind.COMMENTED}
     for event in result.simulation.events:
+        if event.kind is EventKind.DROPPED and event.statement.statement.layer is not Layer.BASE:
+            owner, _, own = event.name.rpartition(".")
+            if event.object_kind == "table" and event.name not in tables:
+                dropped.setdefault("", []).append(event.name)
+            elif event.object_kind in ("column", "constraint") and owner in tables:
+                dropped.setdefault(owner, []).append(f"{event.object_kind} {own}")
+                marks.setdefault(owner, "altered")
+            continue
         if event.kind not in changing:
             continue
         name = event.name
@@ -845,7 +866,7 @@ def _table_history(result: CheckResult) -> tuple[dict[str, Any], dict[str, Any],
                 marks[name] = mark
             if table != name and marks.get(table) != "added":
                 marks[table] = "altered"
-    return created, last, marks
+    return created, last, marks, dropped
 
 
 def _table_panels(
@@ -856,7 +877,7 @@ def _table_panels(
 
     catalog = result.simulation.catalog
     graph_layers = {table: _table_layer(catalog, table) for table in catalog.tables}
-    created, last, marks = _table_history(result)
+    created, last, marks, dropped = _table_history(result)
     by_table: dict[tuple[str, str], list[Any]] = {}
     for index in catalog.indexes.values():
         by_table.setdefault(index.table, []).append(index)
@@ -983,6 +1004,7 @@ def _table_panels(
                 created=_where(created.get(name) or table.origin, files),
                 changed_at=_where(last.get(name), files),
                 changed=marks.get(name, ""),
+                dropped=tuple(dict.fromkeys(dropped.get(name, ()))),
                 columns=columns,
                 indexes=indexes,
                 constraints=constraints,

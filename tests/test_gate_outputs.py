@@ -201,3 +201,33 @@ def test_the_html_footer_names_the_commit_the_inputs_were_read_at(
     (outside / "0001.sql").write_text(BASE, encoding="utf-8")
     _run([str(outside), "--html", str(page), "--no-cache"], capsys)
     assert "inputs read at commit" not in page.read_text(encoding="utf-8")
+
+
+def test_the_html_report_marks_what_the_change_drops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json as json_module
+    import re
+
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "0001.sql").write_text(
+        BASE + "CREATE TABLE audit (id text PRIMARY KEY);\n", encoding="utf-8"
+    )
+    change = tmp_path / "change"
+    change.mkdir()
+    (change / "0002.sql").write_text(
+        "DROP INDEX account_email_again_idx;\nALTER TABLE account DROP COLUMN email;\n"
+        "DROP TABLE audit;\n",
+        encoding="utf-8",
+    )
+    page = tmp_path / "report.html"
+    _run(["--base", str(base), "--extension", str(change), "--html", str(page)], capsys)
+    html = page.read_text(encoding="utf-8")
+    assert re.search(
+        r'class="changed changed-dropped">dropped</span> by the change: <bdi>audit', html
+    )
+    block = html.split('<script type="application/json" id="table-data">')[1].split("</script>")[0]
+    panels = json_module.loads(block)
+    (account,) = [p for p in panels.values() if "column email" in p["dropped"]]
+    assert account["dropped"] == ["column email"]

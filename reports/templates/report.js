@@ -243,6 +243,16 @@
     facts.appendChild(near);
     body.appendChild(facts);
     if (data.comment) { body.appendChild(make("p", data.comment, "comment")); }
+    if (data.dropped && data.dropped.length) {
+      var gone = make("p", null, "dropped");
+      gone.appendChild(make("span", "dropped", "changed changed-dropped"));
+      gone.appendChild(document.createTextNode(" by the change: "));
+      data.dropped.forEach(function (what, index) {
+        if (index) { gone.appendChild(document.createTextNode(", ")); }
+        gone.appendChild(make("bdi", what));
+      });
+      body.appendChild(gone);
+    }
     var section = function (title, table) { body.appendChild(make("h4", title)); body.appendChild(table); };
     section("Columns", grid(data.columns[0], data.columns.slice(1)));
     if (data.indexes.length > 1) { section("Indexes", grid(data.indexes[0], data.indexes.slice(1))); }
