@@ -835,9 +835,20 @@ def _table_history(
     marks: dict[str, str] = {}
     dropped: dict[str, list[str]] = {}
     changing = {EventKind.CREATED, EventKind.ALTERED, EventKind.RENAMED, EventKind.COMMENTED}
+    index_owner: dict[str, str] = {}  # every index ever created -> its table's name
     for event in result.simulation.events:
+        if event.object_kind == "index" and event.kind is EventKind.CREATED:
+            relation = getattr(event.statement.node, "relation", None)
+            if relation is not None and getattr(relation, "relname", None):
+                schema = getattr(relation, "schemaname", None) or "public"
+                index_owner[event.name] = display_name((schema, str(relation.relname)))
         if event.kind is EventKind.DROPPED and event.statement.statement.layer is not Layer.BASE:
             owner, _, own = event.name.rpartition(".")
+            if event.object_kind == "index" and index_owner.get(event.name) in tables:
+                table_name = index_owner[event.name]
+                dropped.setdefault(table_name, []).append(f"index {own or event.name}")
+                marks.setdefault(table_name, "altered")
+                continue
             if event.object_kind == "table" and event.name not in tables:
                 dropped.setdefault("", []).append(event.name)
             elif event.object_kind in ("column", "constraint") and owner in tables:
