@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from checker import __version__
 from checker.codes import is_group, rule_runs
@@ -672,147 +672,25 @@ def _render(
     statistics: bool = False,
     show_pre_existing: bool = False,
 ) -> str:
-    findings, files, metas = result.findings, result.files, _metas()
-    pre_existing = [f for f in findings if f.introduced is False]
-    shown = findings if show_pre_existing else [f for f in findings if f.introduced is not False]
-    collapsed = "" if show_pre_existing else _collapsed(pre_existing)
-    headline = _change_headline(result)
-    if output_format == "json":
-        from reports.common import display_path
-        from reports.json_report import render_json
+    """The output in the format asked for: every format is a module with one interface."""
+    import io
 
-        extra: dict[str, Any] = {}
-        live = result.extra.get("live")
-        if live is not None:
-            from checker.live.verify import LiveReport, describe
+    from reports.output import Report, write_report
 
-            extra["live"] = describe(live) if isinstance(live, LiveReport) else live
-        if result.change is not None:
-            change = result.change
-            extra["change"] = {
-                "form": change.form,
-                "description": change.description,
-                "files": [display_path(path) for path in change.files],
-                "introduced": change.introduced,
-                "pre_existing": change.pre_existing,
-                "resolved": change.resolved,
-            }
-        if "baseline" in result.extra:
-            extra["baseline"] = result.extra["baseline"]
-        drift = result.drift()
-        if drift is not None:
-            from reports.json_report import drift_to_dict
-
-            extra["drift"] = drift_to_dict(drift)
-        return render_json(findings, files, metas, counts=result.catalog_counts(), extra=extra)
     if output_format == "sarif":
-        from reports.sarif_report import render_sarif
-
-        _load_all_rules()
-        return render_sarif(findings, files, registry())
-    if output_format == "junit":
-        from reports.junit_report import render_junit
-
-        return render_junit(
-            findings, files, metas, rules_run=result.rules_run, fail_on=result.settings.fail_on
-        )
-    if output_format == "markdown":
-        from reports.markdown_report import render_markdown
-
-        text = render_markdown(
-            shown,
-            files,
-            metas,
-            live_ran="live" in result.extra,
-            suppressed=result.suppressed,
-            baselined=baselined,
-            fixed=fixed,
-            queries_given=bool(result.settings.contract.queries),
-            extension=bool(result.settings.layers.extension or result.settings.layers.proposal),
-            drift=result.drift(),
-        )
-        prefix = f"**{headline}**\n\n" if headline else ""
-        return prefix + text + (f"\n{collapsed}\n" if collapsed else "")
-    if output_format == "github":
-        from reports.github_report import escape_data, render_github
-
-        text = render_github(shown, files, metas)
-        summary = " ".join(part for part in (headline, collapsed) if part)
-        tally = ", ".join(
-            f"{sum(1 for f in shown if f.severity is severity)} {severity.value}"
-            for severity in Severity
-        )
-        return text + f"::notice title=schema-check::{escape_data(summary or tally)}\n"
-    from reports.text_report import render_drift, render_text
-
-    text = render_text(
-        shown,
-        files,
+        _load_all_rules()  # SARIF describes every rule, not only those that ran
+    report = Report(
+        result,
+        _metas(),
         colour=_colour(output),
-        statements=result.statement_count(),
-        suppressed=result.suppressed,
+        baselined=baselined,
+        fixed=tuple(fixed),
+        statistics=statistics,
+        show_pre_existing=show_pre_existing,
     )
-    drift = result.drift()
-    if drift is not None and drift.rows:
-        text += render_drift(drift)
-    live = result.extra.get("live")
-    if live is not None and not isinstance(live, dict):
-        from checker.live.verify import LiveReport
-
-        if isinstance(live, LiveReport):
-            text += _live_summary(live)
-    if collapsed:
-        text += collapsed + "\n"
-    if headline:
-        text += headline + "\n"
-    if baselined or fixed:
-        text += f"baseline: {baselined} findings accepted, {len(fixed)} no longer occur\n"
-    if statistics:
-        counts: dict[str, int] = {}
-        for finding in findings:
-            counts[finding.code] = counts.get(finding.code, 0) + 1
-        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            meta = metas.get(code)
-            text += f"{count:>6}  {code}  {meta.name if meta else ''}\n"
-    return text
-
-
-def _collapsed(pre_existing: Sequence[Finding]) -> str:
-    """The findings the base already had, one count per rule: listed, never lost."""
-    if not pre_existing:
-        return ""
-    counts: dict[str, int] = {}
-    for finding in pre_existing:
-        counts[finding.code] = counts.get(finding.code, 0) + 1
-    per_code = ", ".join(
-        f"{code} ×{count}" for code, count in sorted(counts.items(), key=lambda i: (-i[1], i[0]))
-    )
-    return (
-        f"pre-existing: {len(pre_existing)} findings the base already had ({per_code}); "
-        "--show-pre-existing lists them"
-    )
-
-
-def _change_headline(result: CheckResult) -> str:
-    """One line on what the change did, when the run judged one."""
-    change = result.change
-    if change is None:
-        return ""
-    introduced = [f for f in result.findings if f.introduced]
-    errors = sum(1 for f in introduced if f.severity is Severity.ERROR)
-    return (
-        f"change: {change.description}: {len(introduced)} findings introduced "
-        f"({errors} error{'' if errors == 1 else 's'}), {change.pre_existing} pre-existing, "
-        f"{change.resolved} resolved"
-    )
-
-
-def _live_summary(report: LiveReport) -> str:
-    phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in report.timings.items())
-    return (
-        f"live: {report.backend} backend, PostgreSQL {report.server_version}: "
-        f"{report.applied_count} statements applied, {report.failed_count} failed; {phases}\n"
-    )
+    buffer = io.StringIO()
+    write_report(output_format, report, buffer)
+    return buffer.getvalue()
 
 
 def command_explain_delete(args: argparse.Namespace) -> int:

@@ -19,6 +19,11 @@ class Position:
     end_line: int
     end_column: int
 
+    @property
+    def place(self) -> str:
+        """``path:line:col``: how every text output names a place."""
+        return f"{self.path}:{self.line}:{self.column}"
+
 
 @functools.cache
 def _display_path(path: str, cwd: str) -> str:

@@ -8,12 +8,18 @@ additionally ``:`` and ``,`` in property values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from checker.findings import Finding, Severity
 from checker.invisible import reveal
 from checker.model import SourceFile
 from checker.rule import RuleMeta
 from reports.common import position
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from reports.output import Report
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -49,7 +55,7 @@ def annotation(finding: Finding, files: Mapping[str, SourceFile]) -> str:
     for related in finding.locations[1:]:
         rel = position(related, files)
         label = f" ({related.label})" if related.label else ""
-        lines.append(f"see {rel.path}:{rel.line}:{rel.column}{label}")
+        lines.append(f"see {rel.place}{label}")
     if finding.fix:
         lines.append(f"fix: {finding.fix}")
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
@@ -68,3 +74,15 @@ def render_github(
     )
     lines = [annotation(finding, files) for finding in ordered]
     return "".join(line + "\n" for line in lines)
+
+
+def write(report: Report, stream: TextIO) -> None:
+    """Annotations, the change's first, then one notice that sums up the run."""
+    shown = report.shown
+    stream.write(render_github(shown, report.files, report.metas))
+    summary = " ".join(part for part in (report.headline, report.collapsed) if part)
+    tally = ", ".join(
+        f"{sum(1 for f in shown if f.severity is severity)} {severity.value}"
+        for severity in Severity
+    )
+    stream.write(f"::notice title=schema-check::{escape_data(summary or tally)}\n")

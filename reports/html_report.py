@@ -758,7 +758,7 @@ def _finding_row(
     if primary is not None:
         pos = position(primary, files)
         path, line, column = pos.path, pos.line, pos.column
-        location = f"{pos.path}:{pos.line}:{pos.column}"
+        location = pos.place
         folder, _, name = pos.path.replace("\\", "/").rpartition("/")
         file_name = f"{name}:{pos.line}:{pos.column}"
         folder = f"{folder}/" if folder else ""
@@ -771,7 +771,7 @@ def _finding_row(
     for loc in finding.locations[1:]:
         rel = position(loc, files)
         label = f" ({loc.label})" if loc.label else ""
-        related.append(f"{rel.path}:{rel.line}:{rel.column}{label}")
+        related.append(f"{rel.place}{label}")
     return FindingRow(
         code=finding.code,
         name=meta.name if meta else "",
@@ -1624,7 +1624,7 @@ def _live_view(
         location = ""
         if finding.primary is not None:
             pos = position(finding.primary, files)
-            location = f"{pos.path}:{pos.line}:{pos.column}"
+            location = pos.place
         rows.append(
             LiveRow(
                 finding.code,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker import __version__
 from checker.drift import DriftTable
@@ -12,6 +12,11 @@ from checker.findings import Finding, Location, Severity
 from checker.model import SourceFile
 from checker.rule import RuleMeta
 from reports.common import position
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from reports.output import Report
 
 JSON_SCHEMA_VERSION = 2
 
@@ -117,3 +122,37 @@ def render_json(
     if extra:
         document.update(extra)
     return json.dumps(document, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def write(report: Report, stream: TextIO) -> None:
+    """The JSON document (format 2): findings with ``introduced``, the live run, the
+    change, the baseline and the drift table when the run had them."""
+    from reports.common import display_path
+
+    result = report.result
+    extra: dict[str, Any] = {}
+    live = result.extra.get("live")
+    if live is not None:
+        from checker.live.verify import LiveReport, describe
+
+        extra["live"] = describe(live) if isinstance(live, LiveReport) else live
+    if result.change is not None:
+        change = result.change
+        extra["change"] = {
+            "form": change.form,
+            "description": change.description,
+            "files": [display_path(path) for path in change.files],
+            "introduced": change.introduced,
+            "pre_existing": change.pre_existing,
+            "resolved": change.resolved,
+        }
+    if "baseline" in result.extra:
+        extra["baseline"] = result.extra["baseline"]
+    drift = result.drift()
+    if drift is not None:
+        extra["drift"] = drift_to_dict(drift)
+    stream.write(
+        render_json(
+            report.findings, report.files, report.metas, counts=result.catalog_counts(), extra=extra
+        )
+    )

@@ -10,6 +10,7 @@ Findings below ``fail_on`` do not fail a case; they are listed in its
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 from xml.etree import ElementTree
 
 from checker.findings import Finding, Severity
@@ -17,18 +18,23 @@ from checker.model import SourceFile
 from checker.rule import FAMILIES, RuleMeta
 from reports.common import position
 
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from reports.output import Report
+
 
 def _describe(finding: Finding, files: Mapping[str, SourceFile]) -> str:
     where = "(no location)"
     if finding.primary is not None:
         pos = position(finding.primary, files)
-        where = f"{pos.path}:{pos.line}:{pos.column}"
+        where = pos.place
     lines = [f"{where}: {finding.severity.value}: {finding.message}"]
     lines += [f"    {detail}" for detail in finding.details]
     for related in finding.locations[1:]:
         rel = position(related, files)
         label = f" ({related.label})" if related.label else ""
-        lines.append(f"    see {rel.path}:{rel.line}:{rel.column}{label}")
+        lines.append(f"    see {rel.place}{label}")
     if finding.fix:
         lines.append(f"    fix: {finding.fix}")
     return "\n".join(lines)
@@ -104,3 +110,16 @@ def render_junit(
     ElementTree.indent(root)
     body = ElementTree.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def write(report: Report, stream: TextIO) -> None:
+    result = report.result
+    stream.write(
+        render_junit(
+            report.findings,
+            report.files,
+            report.metas,
+            rules_run=result.rules_run,
+            fail_on=result.settings.fail_on,
+        )
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from checker.baseline import BaselineEntry
 from checker.drift import DriftTable
@@ -18,6 +19,11 @@ from checker.model import SourceFile
 from checker.rule import FAMILIES, RuleMeta
 from reports.common import position
 from reports.verdict import answer_claims
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from reports.output import Report
 
 # GitHub keeps at most 1 MiB of a step's summary ($GITHUB_STEP_SUMMARY); stay clearly
 # under it (counted in UTF-8 bytes), cutting between findings, never inside one.
@@ -145,7 +151,7 @@ def _findings_table(
         where = ""
         if finding.primary is not None:
             pos = position(finding.primary, files)
-            where = _code_span(f"{pos.path}:{pos.line}:{pos.column}")
+            where = _code_span(pos.place)
         message = escape(finding.message)
         if finding.fix:
             message += "<br>fix: " + _html_code(str(finding.fix))
@@ -180,3 +186,24 @@ def _cap(text: str, max_bytes: int) -> str:
         kept + f"\n\n_… {dropped} more findings left out to stay under GitHub's 1 MiB summary "
         "limit; see the full report (HTML, SARIF or JSON)._\n\n</details>\n"
     )
+
+
+def write(report: Report, stream: TextIO) -> None:
+    """The step summary: the change's headline, the verdict, its findings, the rest folded."""
+    result = report.result
+    layers = result.settings.layers
+    text = render_markdown(
+        report.shown,
+        report.files,
+        report.metas,
+        live_ran="live" in result.extra,
+        suppressed=result.suppressed,
+        baselined=report.baselined,
+        fixed=report.fixed,
+        queries_given=bool(result.settings.contract.queries),
+        extension=bool(layers.extension or layers.proposal),
+        drift=result.drift(),
+    )
+    headline, collapsed = report.headline, report.collapsed
+    stream.write(f"**{headline}**\n\n" if headline else "")
+    stream.write(text + (f"\n{collapsed}\n" if collapsed else ""))

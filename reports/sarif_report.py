@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker import __version__
 from checker.baseline import fingerprint
@@ -21,6 +21,11 @@ from checker.model import SourceFile
 from checker.rule import DOC_SECTIONS, FAMILIES, Rule
 from reports.common import position
 from reports.rule_docs import rule_help_markdown
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from reports.output import Report
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -209,3 +214,10 @@ def render_sarif(
         ],
     }
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def write(report: Report, stream: TextIO) -> None:
+    """SARIF 2.1.0 over every registered rule (the CLI loads them all first)."""
+    from checker.rule import registry
+
+    stream.write(render_sarif(report.findings, report.files, registry()))

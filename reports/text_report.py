@@ -6,12 +6,18 @@ Hidden characters (bidi controls, zero-width) are written as ``<U+XXXX>``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from checker.drift import DriftTable
 from checker.findings import Finding, Severity
 from checker.invisible import reveal
 from checker.model import SourceFile
 from reports.common import display_path, position
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from reports.output import Report
 
 _COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
@@ -68,7 +74,7 @@ def render_text(
         for related in finding.locations[1:]:
             rel = position(related, files)
             label = f" ({related.label})" if related.label else ""
-            lines.append(f"      see {reveal(rel.path)}:{rel.line}:{rel.column}{reveal(label)}")
+            lines.append(f"      see {reveal(rel.place)}{reveal(label)}")
         if finding.fix:
             lines.append(_paint(f"      help: {reveal(str(finding.fix))}", "2", colour))
     if findings:
@@ -112,3 +118,40 @@ def render_drift(drift: DriftTable) -> str:
         cells = [cell.ljust(width) for cell, width in zip(line, widths, strict=True)]
         lines.append(("  " + "  ".join(cells)).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def write(report: Report, stream: TextIO) -> None:
+    """The terminal report: findings, drift, the live run, the folded base, the change's
+    headline, the baseline's counts and, with --statistics, the count per rule."""
+    from reports.output import live_summary
+
+    result = report.result
+    stream.write(
+        render_text(
+            report.shown,
+            report.files,
+            colour=report.colour,
+            statements=result.statement_count(),
+            suppressed=result.suppressed,
+        )
+    )
+    drift = result.drift()
+    if drift is not None and drift.rows:
+        stream.write(render_drift(drift))
+    if report.live is not None:
+        stream.write(live_summary(report.live))
+    if report.collapsed:
+        stream.write(report.collapsed + "\n")
+    if report.headline:
+        stream.write(report.headline + "\n")
+    if report.baselined or report.fixed:
+        stream.write(
+            f"baseline: {report.baselined} findings accepted, {len(report.fixed)} no longer occur\n"
+        )
+    if report.statistics:
+        counts: dict[str, int] = {}
+        for finding in report.findings:
+            counts[finding.code] = counts.get(finding.code, 0) + 1
+        for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            meta = report.metas.get(code)
+            stream.write(f"{count:>6}  {code}  {meta.name if meta else ''}\n")
