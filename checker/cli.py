@@ -373,9 +373,11 @@ def command_check(args: argparse.Namespace) -> int:
             report = _verify_live(result, settings, args)
         except BackendUnavailable as exc:
             backend_error = str(exc)
-            result.extra["live"] = {"error": backend_error, "backend": args.backend}
+            from checker.engine import LiveUnavailable
+
+            result.live = LiveUnavailable(args.backend, backend_error)
         else:
-            result.extra["live"] = report
+            result.live = report
             result.live_catalog = report.catalog
             external = report.findings
     check_rules(result, external)

@@ -34,9 +34,18 @@ if TYPE_CHECKING:
     from checker.coverage import CoverageMatrix
     from checker.drift import DriftTable
     from checker.graph import DeletionClosure, SchemaGraph
+    from checker.live.verify import LiveReport
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveUnavailable:
+    """A live verification that could not run: the backend asked for and why."""
+
+    backend: str
+    error: str
 
 
 @dataclass(slots=True)
@@ -53,7 +62,9 @@ class CheckResult:
     rules_run: tuple[str, ...] = ()
     change: ChangeSummary | None = None  # set when the run judged a change against its base
     change_facts: ChangeFacts | None = None  # what rules may know of the change's files
-    extra: dict[str, object] = field(default_factory=dict)  # live results and the like
+    extra: dict[str, object] = field(default_factory=dict)  # the baseline's counts and the like
+    # the live verification: its report, why it could not run, or None without --live
+    live: LiveReport | LiveUnavailable | None = None
     _derived: dict[object, object] = field(default_factory=dict, repr=False)
     # the run cache's key of these inputs and settings (None: not cached)
     cache_key: str | None = None
@@ -62,6 +73,11 @@ class CheckResult:
     restored: CachedSummary | None = None
     # the live server's catalog after ``--live`` applied the statements
     live_catalog: Catalog | None = None
+
+    @property
+    def live_ran(self) -> bool:
+        """Whether a live verification ran to the end (not merely asked for)."""
+        return self.live is not None and not isinstance(self.live, LiveUnavailable)
 
     @property
     def simulation(self) -> SimulationResult:

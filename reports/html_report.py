@@ -413,7 +413,7 @@ def build_report_model(result: CheckResult, *, title: str = "", base_url: str = 
     findings: list[Finding] = list(getattr(result, "findings", []) or [])
     files = _safe(lambda: dict(result.sources.files), {}, problems, "sources")
     metas = {code: rule.meta for code, rule in registry().items()}
-    live_data = (getattr(result, "extra", None) or {}).get("live")
+    live_data = result.live
     live_findings = list(_attr(live_data, "findings", []) or [])
     known = set(findings)
     all_findings = findings + [f for f in live_findings if f not in known]
@@ -611,8 +611,8 @@ def _rel(path: str) -> str:
 
 def live_server_version(result: CheckResult) -> str:
     """The version of the server a live run really used ("" without one)."""
-    live = result.extra.get("live")
-    return str(_attr(live, "server_version", "") or "") if live is not None else ""
+    live = result.live
+    return str(getattr(live, "server_version", "") or "") if result.live_ran else ""
 
 
 def version_warning(target: int | str, server: str) -> str:

@@ -131,11 +131,15 @@ def write(report: Report, stream: TextIO) -> None:
 
     result = report.result
     extra: dict[str, Any] = {}
-    live = result.extra.get("live")
-    if live is not None:
-        from checker.live.verify import LiveReport, describe
+    from checker.engine import LiveUnavailable
 
-        extra["live"] = describe(live) if isinstance(live, LiveReport) else live
+    live = result.live
+    if isinstance(live, LiveUnavailable):
+        extra["live"] = {"error": live.error, "backend": live.backend}
+    elif live is not None:
+        from checker.live.verify import describe
+
+        extra["live"] = describe(live)
     if result.change is not None:
         change = result.change
         extra["change"] = {

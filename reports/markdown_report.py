@@ -196,7 +196,7 @@ def write(report: Report, stream: TextIO) -> None:
         report.shown,
         report.files,
         report.metas,
-        live_ran="live" in result.extra,
+        live_ran=result.live_ran,
         suppressed=result.suppressed,
         baselined=report.baselined,
         fixed=report.fixed,

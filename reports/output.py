@@ -74,7 +74,7 @@ class Report:
         """The live verification's report when one ran and finished."""
         from checker.live.verify import LiveReport
 
-        live = self.result.extra.get("live")
+        live = self.result.live
         return live if isinstance(live, LiveReport) else None
 
 

@@ -429,7 +429,7 @@ def _live_check(server: Any) -> CheckResult:
             backend=DsnBackend(server.conninfo),
             include_proposal=True,
         )
-        result.extra["live"] = report
+        result.live = report
         return run_rules(result, external=report.findings)
 
 
@@ -437,7 +437,7 @@ def test_live_section_shows_cascades_and_plans(
     browser: Browser, tmp_path: Path, live_server: Any
 ) -> None:
     result = _live_check(live_server)
-    report = result.extra["live"]
+    report = result.live
     page = tmp_path / "live.html"
     with in_repo():
         page.write_text(render_html(build_report_model(result)), encoding="utf-8")

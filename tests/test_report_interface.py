@@ -35,3 +35,24 @@ def test_each_format_writes_the_run_it_is_given() -> None:
         assert text, name
         # every finding's code reaches every format (JUnit lists the rules that ran)
         assert result.findings[0].code in text, name
+
+
+def test_a_live_run_that_could_not_start_is_not_a_live_run() -> None:
+    """The live outcome is typed: a backend that was unavailable is no verified run."""
+    import json
+
+    from reports_support import run_check
+
+    from checker.engine import LiveUnavailable
+
+    result = run_check(SIM_PARLANT)
+    result.live = LiveUnavailable("dsn", "could not connect to server")
+    assert not result.live_ran
+    markdown, document = io.StringIO(), io.StringIO()
+    write_report("markdown", Report(result, {}), markdown)
+    assert "Not checked: no live run" in markdown.getvalue()
+    write_report("json", Report(result, {}), document)
+    assert json.loads(document.getvalue())["live"] == {
+        "error": "could not connect to server",
+        "backend": "dsn",
+    }

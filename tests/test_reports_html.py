@@ -85,7 +85,7 @@ def test_live_results_show_sqlstates() -> None:
         "backend": "embedded",
     }
     with in_repo():
-        model = build_report_model(replace(result, extra={"live": live}))
+        model = build_report_model(replace(result, live=live))
     assert model.live is not None
     assert model.live.rows[0].sqlstate == "42P07"
     assert model.live.timings == (("start", "800 ms", 76.2), ("apply", "250 ms", 23.8))
@@ -175,7 +175,7 @@ def test_live_cascades_and_plans_sit_next_to_the_static_model() -> None:
         plans=plans,
     )
     with in_repo():
-        model = build_report_model(replace(result, extra={"live": live}))
+        model = build_report_model(replace(result, live=live))
     assert model.live is not None and model.problems == ()
     assert (model.live.applied, model.live.failed, model.live.server) == (223, 7, "18.6")
     (cascade,) = model.live.cascades
@@ -196,9 +196,11 @@ def test_live_cascades_and_plans_sit_next_to_the_static_model() -> None:
 
 def test_unavailable_backend_is_said_once() -> None:
     result = cached_check(SIM_PARLANT)
-    live = {"error": "embedded backend: initdb failed", "backend": "embedded"}
+    from checker.engine import LiveUnavailable
+
+    live = LiveUnavailable("embedded", "embedded backend: initdb failed")
     with in_repo():
-        model = build_report_model(replace(result, extra={"live": live}))
+        model = build_report_model(replace(result, live=live))
     assert model.live is not None and model.live.error
     page = render_html(model)
     assert "The embedded backend was not available" in page
@@ -247,18 +249,20 @@ def test_the_verdict_answers_from_what_ran() -> None:
 
 def test_target_and_server_versions_side_by_side() -> None:
     result = cached_check(SIM_PARLANT)
-    live = {"server_version": "18.1", "backend": "embedded", "findings": []}
+    from types import SimpleNamespace
+
+    live = SimpleNamespace(server_version="18.1", backend="embedded", findings=[])
     with in_repo():
-        model = build_report_model(replace(result, extra={"live": live}))
+        model = build_report_model(replace(result, live=live))
     settings = dict(model.settings)
     assert settings["target PostgreSQL"].startswith("17")
     assert settings["server PostgreSQL"] == "18.1 (live run)"
     assert "PostgreSQL 18.1, not the target PostgreSQL 17" in model.version_warning
     page = render_html(model)
     assert 'class="warn-text version-warning"' in page
-    same = {"server_version": "17.6", "backend": "embedded", "findings": []}
+    same = SimpleNamespace(server_version="17.6", backend="embedded", findings=[])
     with in_repo():
-        model = build_report_model(replace(result, extra={"live": same}))
+        model = build_report_model(replace(result, live=same))
     assert model.version_warning == ""
 
 
