@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from checker.findings import Finding, Severity
+from checker.model import Origin
 from checker.names import RESERVED_WORDS
 from checker.rule import Rule, RuleContext, RuleMeta, register
 
@@ -51,7 +53,27 @@ class ParseErrorRule(Rule):
             token = (error.token or "").strip('"')
             if token and token.lower() in RESERVED_WORDS:
                 fix = RESERVED_HINT.format(word=token.lower())
+            variable = _psql_variable(context, error.origin)
+            if variable is not None:
+                fix = PSQL_VARIABLE_HINT.format(variable=variable)
             message = error.message
             if not message.startswith("syntax error"):
                 message = f"does not parse: {message}"
             yield self.finding(message, error.origin, fix=fix)
+
+
+# psql's variable interpolation: :name, :'name' (a literal), :"name" (an identifier)
+_PSQL_VARIABLE = re.compile(r":(?:'\w+'|\"\w+\"|[A-Za-z_]\w*)")
+PSQL_VARIABLE_HINT = (
+    "{variable} is a psql variable (`psql -v`), so this file is a template that its "
+    "runner fills in, not SQL: check the SQL it expands to"
+)
+
+
+def _psql_variable(context: RuleContext, origin: Origin) -> str | None:
+    """The psql variable the parser stopped at, if that is what it stopped at."""
+    source = context.sources.files.get(origin.file)
+    if source is None:
+        return None
+    match = _PSQL_VARIABLE.match(source.text, origin.start)
+    return match.group(0) if match else None
