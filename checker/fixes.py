@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pglast.parser import scan
 
 from checker.findings import Edit, Fix
-from checker.simulator.naming import quote_identifier, truncate_identifier
+from checker.names import quote_identifier, truncate_identifier
 
 _NOT_RESERVED = frozenset({"NO_KEYWORD", "UNRESERVED_KEYWORD"})
 _PLAIN = re.compile(r"[a-z_][a-z0-9_]*")

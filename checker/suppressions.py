@@ -143,20 +143,28 @@ def check_suppression_codes(sources: SourceSet) -> None:
     without a word. Raises InputError at the code's ``file:line:col``.
     """
     for path, source in sources.files.items():
-        if "schema-check:" not in source.text:
-            continue
-        for match in _SUPPRESSION.finditer(source.text):
-            raw = match.group("codes")
-            if raw is None:
-                continue
+        for _match, places in _comments(source.text):
+            for code, offset in places:
+                problem = unknown_selector(code)
+                if problem is not None:
+                    line, column = source.line_col(offset)
+                    raise InputError(f"{path}:{line}:{column}: suppression comment: {problem}")
+
+
+def _comments(text: str) -> Iterator[tuple[re.Match[str], tuple[tuple[str, int], ...]]]:
+    """Each suppression comment of a file, with every code it lists and that code's offset."""
+    if "schema-check:" not in text:
+        return
+    for match in _SUPPRESSION.finditer(text):
+        raw = match.group("codes")
+        places: list[tuple[str, int]] = []
+        if raw is not None:
             offset = match.start("codes")
             for item in raw.split(","):
-                code = item.strip()
-                problem = unknown_selector(code) if code else None
-                if problem is not None:
-                    line, column = source.line_col(offset + len(item) - len(item.lstrip()))
-                    raise InputError(f"{path}:{line}:{column}: suppression comment: {problem}")
+                if item.strip():
+                    places.append((item.strip(), offset + len(item) - len(item.lstrip())))
                 offset += len(item) + 1
+        yield match, tuple(places)
 
 
 def _suppressions(sources: SourceSet) -> dict[str, list[_Suppression]]:
@@ -167,27 +175,14 @@ def _suppressions(sources: SourceSet) -> dict[str, list[_Suppression]]:
             (statement.origin.start, statement.origin.end)
         )
     for path, source in sources.files.items():
-        if "schema-check:" not in source.text:
-            continue
         spans = statements_by_file.get(path, [])
-        for match in _SUPPRESSION.finditer(source.text):
-            raw = match.group("codes")
-            codes = (
-                frozenset(c.strip() for c in raw.split(",") if c.strip())
-                if raw is not None
-                else None
-            )
+        for match, places in _comments(source.text):
+            listed = match.group("codes") is not None  # ignore[] lists nothing: silences nothing
+            codes = frozenset(code for code, _ in places) if listed else None
             comment = (match.start(), match.end())
-            places: list[tuple[str, int]] = []
-            if raw is not None:
-                offset = match.start("codes")
-                for item in raw.split(","):
-                    if item.strip():
-                        places.append((item.strip(), offset + len(item) - len(item.lstrip())))
-                    offset += len(item) + 1
             if match.group("kind") == "ignore-file":
                 result.setdefault(path, []).append(
-                    _Suppression(0, len(source.text), codes, comment, tuple(places))
+                    _Suppression(0, len(source.text), codes, comment, places)
                 )
                 continue
             position = match.start()
@@ -202,6 +197,6 @@ def _suppressions(sources: SourceSet) -> dict[str, list[_Suppression]]:
             ) or next(((s, e) for s, e in spans if s > position), None)
             if target is not None:
                 result.setdefault(path, []).append(
-                    _Suppression(target[0], target[1], codes, comment, tuple(places))
+                    _Suppression(target[0], target[1], codes, comment, places)
                 )
     return result

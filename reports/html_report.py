@@ -443,8 +443,14 @@ def build_report_model(result: CheckResult, *, title: str = "", base_url: str = 
     live = _safe(
         lambda: _live_view(live_data, files, result, all_findings), None, problems, "live results"
     )
+    # where each table was created and last changed, and what the change did to it:
+    # read once from the events, for the panels and the list of dropped tables
+    history = _safe(lambda: _table_history(result), ({}, {}, {}, {}), problems, "table history")
     panels: tuple[TablePanel, ...] = _safe(
-        lambda: _table_panels(result, files, rows + earlier_rows), (), problems, "table panels"
+        lambda: _table_panels(result, files, rows + earlier_rows, history),
+        (),
+        problems,
+        "table panels",
     )
     live_ran = live is not None and not live.error
     layers = result.settings.layers
@@ -499,12 +505,7 @@ def build_report_model(result: CheckResult, *, title: str = "", base_url: str = 
         tables=panels,
         objects=_safe(lambda: _schema_objects(result), None, problems, "schema objects"),
         changed_tables=sum(1 for panel in panels if panel.changed),
-        dropped_tables=_safe(
-            lambda: tuple(dict.fromkeys(_table_history(result)[3].get("", ()))),
-            (),
-            problems,
-            "dropped tables",
-        ),
+        dropped_tables=tuple(dict.fromkeys(history[3].get("", ()))),
         common_folder=_common_folder(rows),
         base_url=base_url.rstrip("/"),
         fix_first=tuple(urgent[:FIX_FIRST_SHOWN]),
@@ -881,14 +882,17 @@ def _table_history(
 
 
 def _table_panels(
-    result: CheckResult, files: Mapping[str, Any], rows: Sequence[FindingRow]
+    result: CheckResult,
+    files: Mapping[str, Any],
+    rows: Sequence[FindingRow],
+    history: tuple[dict[str, Any], dict[str, Any], dict[str, str], dict[str, list[str]]],
 ) -> tuple[TablePanel, ...]:
     from checker.catalog import display_name
     from reports.catalog_report import constraint_definition, index_definition
 
     catalog = result.simulation.catalog
     graph_layers = {table: _table_layer(catalog, table) for table in catalog.tables}
-    created, last, marks, dropped = _table_history(result)
+    created, last, marks, dropped = history
     by_table: dict[tuple[str, str], list[Any]] = {}
     for index in catalog.indexes.values():
         by_table.setdefault(index.table, []).append(index)
