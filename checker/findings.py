@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from checker.model import Layer, Origin
+from checker.model import Layer, Origin, pickled_as_tuple
 
 
 class Severity(StrEnum):
@@ -21,6 +21,7 @@ class Severity(StrEnum):
         return self.rank >= other.rank
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Location:
     """A span of a file (character offsets), plus an optional label."""
@@ -39,6 +40,7 @@ class Location:
         return (self.file, self.start, self.end)
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Edit:
     """Replace ``file``'s characters ``start``..``end`` (offsets) with ``text``."""
@@ -49,6 +51,7 @@ class Edit:
     text: str
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Fix:
     """What to do about a finding.
@@ -73,6 +76,7 @@ class Fix:
         return f"{self.title}: {' '.join(self.statements)}"
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem found: a rule code, a severity, a message and where it is.
