@@ -8,11 +8,13 @@ replayed in statement order.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from checker.catalog import Catalog, display_name
 from checker.model import JournalStatus, Layer, MigrationFile, Origin
+from checker.rule import RuleContext
 from checker.simulation import EventKind, ParsedStatement, SimEvent
 from checker.syntax import ast
 from rules.migration._transactions import outermost
@@ -66,50 +68,104 @@ def _group(kind: str) -> str:
     return "type" if kind in TYPE_KINDS else kind
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class History:
-    """Replays creation events; ``created(kind, name)`` answers for the current statement."""
+    """The objects as they were just before one statement: ``created(kind, name)``."""
 
-    objects: dict[tuple[str, str], Creation]
+    timeline: _Timeline
+    step: int  # the statement's index: what the statements before it did is visible
 
     def created(self, kind: str, name: str) -> Creation | None:
-        return self.objects.get((_group(kind), name))
+        return self.timeline.at((_group(kind), name), self.step)
 
-    def apply(self, events: Sequence[SimEvent]) -> None:
-        for event in events:
+
+@dataclass(slots=True)
+class _Timeline:
+    """Every object's creation as it changed, statement by statement.
+
+    Built once per run from the creation events and shared by every rule that asks
+    what existed before a statement (one replay per rule walked every event again).
+    ``changes[key]`` lists (step, creation or None when it was dropped) in order; the
+    state before statement ``i`` is the last change made at a step ``<= i``.
+    """
+
+    changes: dict[tuple[str, str], tuple[list[int], list[Creation | None]]]
+
+    def at(self, key: tuple[str, str], step: int) -> Creation | None:
+        found = self.changes.get(key)
+        if found is None:
+            return None
+        steps, values = found
+        index = bisect.bisect_right(steps, step) - 1
+        return values[index] if index >= 0 else None
+
+    def record(self, key: tuple[str, str], step: int, value: Creation | None) -> None:
+        steps, values = self.changes.setdefault(key, ([], []))
+        if steps and steps[-1] == step:
+            values[-1] = value  # a later event of the same statement wins
+        else:
+            steps.append(step)
+            values.append(value)
+
+
+def _timeline(
+    statements: Sequence[ParsedStatement],
+    by_statement: dict[int, list[SimEvent]],
+    initial: Catalog | None,
+) -> _Timeline:
+    timeline = _Timeline({})
+    current = _initial_objects(initial) if initial is not None else {}
+    for key, creation in current.items():
+        timeline.record(key, -1, creation)
+    for index, parsed in enumerate(statements):
+        for event in by_statement.get(id(parsed), ()):
             key = (_group(event.object_kind), event.name)
             if event.object_kind == "relation":
                 key = ("table", event.name)
             if event.kind is EventKind.CREATED:
                 migration = event.statement.statement.migration
-                self.objects[key] = Creation(event.origin, migration)
+                current[key] = Creation(event.origin, migration)
+                timeline.record(key, index + 1, current[key])
             elif event.kind is EventKind.DROPPED:
-                self.objects.pop(key, None)
+                if key in current:
+                    del current[key]
+                    timeline.record(key, index + 1, None)
             elif event.kind is EventKind.RENAMED and event.detail:
-                creation = self.objects.pop(key, None)
-                if creation is not None:
+                if key in current:
+                    creation = current.pop(key)
+                    timeline.record(key, index + 1, None)
                     schema = event.name.rsplit(".", 1)[0] + "." if "." in event.name else ""
                     if key[0] in ("table", "type", "index", "view", "sequence"):
-                        self.objects[(key[0], schema + event.detail)] = creation
+                        renamed = (key[0], schema + event.detail)
+                        current[renamed] = creation
+                        timeline.record(renamed, index + 1, creation)
+    return timeline
 
 
-def replay(
-    statements: Sequence[ParsedStatement],
-    events: Sequence[SimEvent],
-    initial: Catalog | None = None,
-) -> Iterator[tuple[ParsedStatement, History, list[SimEvent]]]:
+@dataclass(frozen=True, slots=True)
+class _Replay:
+    steps: tuple[tuple[ParsedStatement, History, list[SimEvent]], ...]
+
+
+def _replay_of(context: RuleContext) -> _Replay:
+    statements = context.statements
+    by_statement: dict[int, list[SimEvent]] = {}
+    for event in context.events:
+        by_statement.setdefault(id(event.statement), []).append(event)
+    timeline = _timeline(statements, by_statement, context.sources.initial_catalog)
+    steps = tuple(
+        (parsed, History(timeline, index), by_statement.get(id(parsed), []))
+        for index, parsed in enumerate(statements)
+        if parsed.parent is None or isinstance(outermost(parsed).node, ast.DoStmt)
+    )
+    return _Replay(steps)
+
+
+def replay(context: RuleContext) -> Iterator[tuple[ParsedStatement, History, list[SimEvent]]]:
     """Each executed statement with the history as it was just before it, and its own events.
 
     Statements inside function bodies are skipped (they run when called). The
-    objects of an ``initial`` catalog (a snapshot or database base) existed
-    before every statement: they are the base, deployed long ago.
+    objects of an initial catalog (a snapshot or database base) existed before
+    every statement: they are the base, deployed long ago. Computed once per run.
     """
-    by_statement: dict[int, list[SimEvent]] = {}
-    for event in events:
-        by_statement.setdefault(id(event.statement), []).append(event)
-    history = History(_initial_objects(initial) if initial is not None else {})
-    for parsed in statements:
-        own = by_statement.get(id(parsed), [])
-        if parsed.parent is None or isinstance(outermost(parsed).node, ast.DoStmt):
-            yield parsed, history, own
-        history.apply(own)
+    return iter(context.memo(_replay_of).steps)

@@ -65,9 +65,7 @@ class ExtensionChangesBaseRule(Rule):
     def check(self, context: RuleContext) -> Iterator[Finding]:
         if not context.settings.contract.additive_only:
             return
-        for parsed, history, events in replay(
-            context.statements, context.events, context.sources.initial_catalog
-        ):
+        for parsed, history, events in replay(context):
             if parsed.statement.layer is not Layer.EXTENSION:
                 continue
             reported = False

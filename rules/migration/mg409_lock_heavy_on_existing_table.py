@@ -63,9 +63,7 @@ class LockHeavyOnExistingTableRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         not_null_checks = NotNullChecks()
-        for parsed, history, events in replay(
-            context.statements, context.events, context.sources.initial_catalog
-        ):
+        for parsed, history, events in replay(context):
             yield from self._statement(context, parsed, history, events, not_null_checks)
             not_null_checks.apply(parsed.node)
 

@@ -90,8 +90,7 @@ class AddNotNullColumnWithoutDefaultRule(Rule):
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        initial = context.sources.initial_catalog
-        for parsed, history, _events in replay(context.statements, context.events, initial):
+        for parsed, history, _events in replay(context):
             node = parsed.node
             if not isinstance(node, ast.AlterTableStmt) or not isinstance(
                 node.relation, ast.RangeVar

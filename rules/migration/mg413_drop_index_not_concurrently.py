@@ -59,7 +59,7 @@ class DropIndexNotConcurrentlyRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         initial = context.sources.initial_catalog
-        for parsed, history, events in replay(context.statements, context.events, initial):
+        for parsed, history, events in replay(context):
             node = parsed.node
             if (
                 not isinstance(node, ast.DropStmt)

@@ -59,8 +59,7 @@ class DropColumnOrTableRule(Rule):
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text, nickname text NOT NULL);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        initial = context.sources.initial_catalog
-        for parsed, history, events in replay(context.statements, context.events, initial):
+        for parsed, history, events in replay(context):
             node = parsed.node
             if isinstance(node, ast.DropStmt) and node.removeType in _TABLES:
                 wanted = "table"

@@ -80,8 +80,7 @@ class TruncateExistingTableRule(Rule):
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        initial = context.sources.initial_catalog
-        for parsed, history, _events in replay(context.statements, context.events, initial):
+        for parsed, history, _events in replay(context):
             node = parsed.node
             if not isinstance(node, ast.TruncateStmt):
                 continue

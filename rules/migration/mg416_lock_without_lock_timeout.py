@@ -188,11 +188,10 @@ class LockWithoutLockTimeoutRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         steps = {id(step.parsed): step for step in walk(context.statements, context.settings)}
-        initial = context.sources.initial_catalog
         current_file: str | None = None
         timeout = _Timeout()
         pending: list[tuple[ParsedStatement, str, str, Creation]] = []
-        for parsed, history, _events in replay(context.statements, context.events, initial):
+        for parsed, history, _events in replay(context):
             step = steps.get(id(parsed))
             if step is None:
                 continue

@@ -58,8 +58,7 @@ class DomainConstraintOnExistingDomainRule(Rule):
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        initial = context.sources.initial_catalog
-        for parsed, history, _events in replay(context.statements, context.events, initial):
+        for parsed, history, _events in replay(context):
             node = parsed.node
             if not isinstance(node, ast.AlterDomainStmt):
                 continue

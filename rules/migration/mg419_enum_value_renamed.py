@@ -52,8 +52,7 @@ class EnumValueRenamedRule(Rule):
     doc_setup = "CREATE TYPE account_status AS ENUM ('active', 'disabled');"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        initial = context.sources.initial_catalog
-        for parsed, history, _events in replay(context.statements, context.events, initial):
+        for parsed, history, _events in replay(context):
             node = parsed.node
             if not isinstance(node, ast.AlterEnumStmt) or not node.oldVal:
                 continue
