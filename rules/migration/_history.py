@@ -130,15 +130,14 @@ def _timeline(
                 if key in current:
                     del current[key]
                     timeline.record(key, index + 1, None)
-            elif event.kind is EventKind.RENAMED and event.detail:
-                if key in current:
-                    creation = current.pop(key)
-                    timeline.record(key, index + 1, None)
-                    schema = event.name.rsplit(".", 1)[0] + "." if "." in event.name else ""
-                    if key[0] in ("table", "type", "index", "view", "sequence"):
-                        renamed = (key[0], schema + event.detail)
-                        current[renamed] = creation
-                        timeline.record(renamed, index + 1, creation)
+            elif event.kind is EventKind.RENAMED and event.detail and key in current:
+                creation = current.pop(key)
+                timeline.record(key, index + 1, None)
+                schema = event.name.rsplit(".", 1)[0] + "." if "." in event.name else ""
+                if key[0] in ("table", "type", "index", "view", "sequence"):
+                    renamed = (key[0], schema + event.detail)
+                    current[renamed] = creation
+                    timeline.record(renamed, index + 1, creation)
     return timeline
 
 
