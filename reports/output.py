@@ -72,10 +72,11 @@ class Report:
     @property
     def live(self) -> LiveReport | None:
         """The live verification's report when one ran and finished."""
-        from checker.live.verify import LiveReport
+        # LiveUnavailable lives in the engine: a run without --live never imports checker.live
+        from checker.engine import LiveUnavailable
 
         live = self.result.live
-        return live if isinstance(live, LiveReport) else None
+        return None if isinstance(live, LiveUnavailable) else live
 
 
 def write_report(output_format: str, report: Report, stream: TextIO) -> None:

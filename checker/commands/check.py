@@ -1,0 +1,236 @@
+"""``schema-check check`` (and ``verify``, the same with ``--live``): analyse the
+inputs, run the selected rules, judge the change, report, and decide the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from checker.codes import rule_runs
+from checker.commands import (
+    EXIT_BACKEND,
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+)
+from checker.commands.common import emit, given_paths, metas, resolve_settings
+from checker.config import Settings
+from checker.errors import BackendUnavailable, InputError
+from checker.findings import Finding
+from checker.rule import Rule, load_plugins, unknown_selector
+
+if TYPE_CHECKING:
+    from checker.baseline import Baseline
+    from checker.cache import Cache
+    from checker.engine import CheckResult
+
+
+def command_check(args: argparse.Namespace) -> int:
+    from checker.engine import analyse_change, judge_change, restore_rules_outcome, run_rules
+
+    live = args.live or args.command == "verify"
+    if not live and (
+        args.dsn or args.pg_image or args.rollback or args.backend not in (None, "embedded")
+    ):
+        raise InputError(
+            "--backend, --dsn, --pg-image and --rollback need --live (or `schema-check verify`)"
+        )
+    _resolve_backend(args)
+    for option, items in (("--select", args.select), ("--ignore", args.ignore)):
+        for item in items:
+            problem = unknown_selector(item)
+            if problem is not None:
+                raise InputError(f"{option} {item}: {problem}")
+    settings = resolve_settings(args)
+    select = _selector(args.select, args.ignore, settings.enable)
+    cache = None if args.no_cache or live else _cache(settings)
+    selection = _selection(args.select, args.ignore)
+    loaded = False
+
+    def check_rules(target: CheckResult, external: tuple[Finding, ...] = ()) -> None:
+        nonlocal loaded
+        if not external and restore_rules_outcome(target, cache, selection):
+            return
+        if not loaded:
+            _load_selected_rules(settings, args.select, args.ignore)
+            loaded = True
+        run_rules(target, external=external, select=select, cache=cache, selection=selection)
+
+    with contextlib.ExitStack() as stack:
+        result, base = analyse_change(
+            settings, args.since, stack, cache, _baseline_of(args.baseline, settings)
+        )
+        if base is not None:
+            check_rules(base)
+    _refuse_overwriting_inputs(result, args.output, args.html)
+    external: tuple[Finding, ...] = ()
+    backend_error: str | None = None
+    if live:
+        from checker.commands.check_live import verify_live
+
+        try:
+            report = verify_live(result, settings, args)
+        except BackendUnavailable as exc:
+            backend_error = str(exc)
+            from checker.engine import LiveUnavailable
+
+            result.live = LiveUnavailable(args.backend, backend_error)
+        else:
+            result.live = report
+            result.live_catalog = report.catalog
+            external = report.findings
+    check_rules(result, external)
+    if base is not None:
+        judge_change(result, base)
+    # The analysis is done and its objects live until exit: keep the collector
+    # from rescanning them while the reports are rendered (the cost grew faster
+    # than the input on large schemas).
+    gc.freeze()
+    _write_outputs(result, args)
+    if backend_error is not None:
+        sys.stderr.write(
+            f"schema-check: live backend unavailable: {' '.join(backend_error.split())}\n"
+        )
+        return EXIT_BACKEND
+    return _verdict(result, settings, args.fail_on_pre_existing)
+
+
+def _write_outputs(result: CheckResult, args: argparse.Namespace) -> None:
+    """The report asked for, GitHub annotations inside GitHub Actions, the HTML report."""
+    from checker.commands.check_output import apply_baseline, render
+
+    baselined, fixed = apply_baseline(result, args.baseline)
+    emit(
+        render(
+            result,
+            args.format,
+            args.output,
+            baselined,
+            fixed,
+            args.statistics,
+            args.show_pre_existing,
+        ),
+        args.output,
+    )
+    if os.environ.get("GITHUB_ACTIONS", "").lower() == "true" and args.format != "github":
+        from reports.github_report import render_github
+
+        sys.stderr.write(render_github(result.findings, result.files, metas()))
+    if args.html is not None:
+        from checker.commands.common import load_all_rules
+        from reports.html_report import write_html_report
+
+        load_all_rules()
+        write_html_report(result, args.html, base_url=args.html_base_url)
+
+
+def _verdict(result: CheckResult, settings: Settings, fail_on_pre_existing: bool) -> int:
+    """The exit code of a run whose outputs are written."""
+    unparsed = [finding for finding in result.findings if finding.code == "PS001"]
+    if unparsed:
+        # statements that do not parse are bad input: the rest was checked and
+        # reported, but the verdict on those statements is unknown
+        from reports.common import position
+
+        first = unparsed[0].primary
+        where = ""
+        if first is not None:
+            pos = position(first, result.files)
+            where = f"{pos.path}:{pos.line}:{pos.column}: "
+        count = len(unparsed)
+        sys.stderr.write(
+            f"schema-check: error: {where}{count} statement{'s' if count != 1 else ''} "
+            "do not parse (PS001); the report has the details\n"
+        )
+        return EXIT_USAGE
+    crashed = [f for f in result.findings if f.code == "PS009"]
+    if crashed:
+        sys.stderr.write(
+            f"schema-check: internal error: {len(crashed)} rule(s) failed (PS009); "
+            "the report has everything else\n"
+        )
+        return EXIT_INTERNAL
+    gate = [
+        f for f in result.failing(settings.fail_on) if f.counts_for_gate or fail_on_pre_existing
+    ]
+    return EXIT_FINDINGS if gate else EXIT_CLEAN
+
+
+def _refuse_overwriting_inputs(result: CheckResult, *outputs: Path | None) -> None:
+    """Nothing the user gave is modified: a report may not replace an input."""
+    inputs = {Path(path).resolve() for path in result.files}
+    if result.settings.path is not None:
+        inputs.add(result.settings.path.resolve())
+    for output in outputs:
+        if output is not None and output.resolve() in inputs:
+            raise InputError(f"{output}: is one of the inputs; refusing to overwrite it")
+
+
+def _cache(settings: Settings) -> Cache:
+    from checker.cache import Cache, cache_location
+
+    return Cache(cache_location(settings.path, given_paths(settings)))
+
+
+def _baseline_of(path: Path | None, settings: Settings) -> Baseline | None:
+    """The baseline file given (or configured and present), read; None without one."""
+    if path is None:
+        path = settings.baseline
+        if path is None or not path.exists():
+            return None
+    from checker.baseline import load_baseline
+
+    return load_baseline(path)
+
+
+def _selector(
+    selected: Sequence[str], ignored: Sequence[str], enabled: Sequence[str]
+) -> Callable[[type[Rule]], bool]:
+    def select(rule: type[Rule]) -> bool:
+        return rule_runs(rule.meta.code, rule.meta.group, selected, ignored, enabled)
+
+    return select
+
+
+def _resolve_backend(args: argparse.Namespace) -> None:
+    """``--dsn`` means the dsn backend; any other backend with it, or dsn without
+    it, is a contradiction caught before any analysis."""
+    if args.dsn:
+        if args.backend not in (None, "dsn"):
+            raise InputError(f"--dsn is for --backend dsn, not --backend {args.backend}")
+        args.backend = "dsn"
+    elif args.backend == "dsn":
+        raise InputError("--backend dsn needs --dsn URL")
+    elif args.backend is None:
+        args.backend = "embedded"
+
+
+def _selection(selected: Sequence[str], ignored: Sequence[str]) -> str:
+    """What names the rules a check runs, for the cache's key: the built-in table and
+    --select/--ignore (the config's ignores are in the settings)."""
+    import rules
+
+    # installed plugins are part of the cache's version (see checker.cache.code_fingerprint)
+    return repr((rules.RULE_TABLE, tuple(selected), tuple(ignored)))
+
+
+def _load_selected_rules(
+    settings: Settings, selected: Sequence[str], ignored: Sequence[str]
+) -> None:
+    """Import the built-in rules this check runs (not the others), then the plugins."""
+    import rules
+
+    rules.load_builtin_rules(
+        lambda row: (
+            not settings.is_ignored(row.code)
+            and rule_runs(row.code, row.group, selected, ignored, settings.enable)
+        )
+    )
+    load_plugins()

@@ -1,0 +1,79 @@
+"""``check --live``: replay the analysed statements on a real server, with a progress
+bar on a terminal. Imported only when a check asks for a live verification."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from checker.config import Settings
+from checker.errors import InputError
+
+if TYPE_CHECKING:
+    from checker.engine import CheckResult
+    from checker.live.verify import LiveReport
+    from checker.model import Statement
+
+
+def verify_live(result: CheckResult, settings: Settings, args: argparse.Namespace) -> LiveReport:
+    from checker.live import verify
+
+    statements = list(result.sources.applied_statements)
+    if result.sources.catalogs:  # the verifier replays statements: build the catalog's DDL
+        base = result.sources.catalogs[0]
+        if base.kind != "drizzle snapshot":
+            raise InputError(
+                f"--live: the base {base.label} is a {base.kind}, not migrations or a "
+                "drizzle snapshot; give its migrations as the base"
+            )
+        from checker.catalog_ddl import catalog_statements
+
+        statements = catalog_statements(base.catalog, base.label) + statements
+    rollback: list[Statement] = []
+    if args.rollback:
+        from checker.model import Layer
+        from checker.sources import load_sources
+
+        scripts = load_sources([(path, Layer.EXTENSION) for path in args.rollback])
+        result.sources.files.update(scripts.files)
+        rollback = scripts.applied_statements
+    with _progress() as progress:
+        return verify(
+            statements,
+            result.simulation.catalog,
+            settings,
+            backend_name=args.backend,
+            dsn=args.dsn,
+            image=args.pg_image,
+            include_proposal=True,
+            progress=progress,
+            rollback=rollback,
+        )
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("live: {task.description:<11}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("start", total=1)
+
+        def update(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=phase, completed=done, total=max(total, 1))
+
+        yield update
