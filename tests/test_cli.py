@@ -309,3 +309,20 @@ def test_inspect_json_is_the_whole_catalog_and_deterministic(tmp_path: Path) -> 
     assert [v["name"] for v in catalog["views"]] == ["v"]
     assert [(f["name"], f["volatility"]) for f in catalog["functions"]] == [("f", "immutable")]
     assert [s["name"] for s in catalog["sequences"]] == ["c_id_seq"]
+
+
+def test_a_link_to_an_input_is_refused_as_output(tmp_path: Path) -> None:
+    """The output is compared with the inputs by file identity: a symbolic link or a
+    hard link to an input is the input, and the input's bytes stay as they were."""
+    sql = tmp_path / "0001_init.sql"
+    sql.write_text("CREATE TABLE t (id integer PRIMARY KEY);\n", encoding="utf-8")
+    (tmp_path / "soft.json").symlink_to(sql)
+    (tmp_path / "hard.json").hardlink_to(sql)
+    for name in ("soft.json", "hard.json"):
+        run = _run("check", "--base", str(sql), "-o", str(tmp_path / name))
+        assert run.returncode == 2
+        assert "is one of the inputs; refusing to overwrite it" in run.stderr
+    assert sql.read_text(encoding="utf-8") == "CREATE TABLE t (id integer PRIMARY KEY);\n"
+    fresh = _run("check", "--base", str(sql), "--format", "json", "-o", str(tmp_path / "out.json"))
+    assert fresh.returncode == 0, fresh.stderr
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["summary"]["total"] == 0

@@ -164,12 +164,29 @@ def _verdict(result: CheckResult, settings: Settings, fail_on_pre_existing: bool
 
 
 def _refuse_overwriting_inputs(result: CheckResult, *outputs: Path | None) -> None:
-    """Nothing the user gave is modified: a report may not replace an input."""
-    inputs = {Path(path).resolve() for path in result.files}
-    if result.settings.path is not None:
-        inputs.add(result.settings.path.resolve())
+    """Nothing the user gave is modified: a report may not replace an input.
+
+    Compared by file identity (device and inode), so a link to an input is refused
+    too; an output that does not exist yet cannot be an input, and costs no look at them.
+    """
+    targets: dict[tuple[int, int], Path] = {}
     for output in outputs:
-        if output is not None and output.resolve() in inputs:
+        if output is not None:
+            with contextlib.suppress(OSError):
+                info = output.stat()
+                targets[(info.st_dev, info.st_ino)] = output
+    if not targets:
+        return
+    inputs = [*result.files]
+    if result.settings.path is not None:
+        inputs.append(str(result.settings.path))
+    for path in inputs:
+        try:
+            info = os.stat(path)
+        except (OSError, ValueError):
+            continue  # not a file on disk (a database, a snapshot's virtual name)
+        output = targets.get((info.st_dev, info.st_ino))
+        if output is not None:
             raise InputError(f"{output}: is one of the inputs; refusing to overwrite it")
 
 
