@@ -128,16 +128,18 @@ class GraphNode:
     title: str
     context: bool = False  # a base table shown only because the extension references it
     hidden_edges: int = 0  # its references to tables this layout leaves out
+    kind: str = "table"  # table | view | function
 
 
 @dataclass(frozen=True, slots=True)
 class GraphEdge:
     child: str
     parent: str
-    action: str  # CSS class of the ON DELETE action
+    action: str  # CSS class of the ON DELETE action ("dep" for a dependency)
     path: str  # SVG path data
     title: str
     label: str = ""  # the referencing columns, drawn in the neighbourhood view
+    kind: str = "fk"  # fk | reads (a view) | uses (a function body) | fires (a trigger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +148,12 @@ class GraphLayout:
     width: float
     height: float
     frame_height: int  # pixels: the frame shows the layout at about page width
-    nodes: tuple[GraphNode, ...]
+    nodes: tuple[GraphNode, ...]  # the tables, then the views and functions
     edges: tuple[GraphEdge, ...]
+
+    @property
+    def tables(self) -> int:
+        return sum(1 for node in self.nodes if node.kind == "table")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +164,17 @@ class GraphView:
     layers: tuple[tuple[str, int], ...]  # (layer, tables)
     tables: int
     foreign_keys: int
+    objects: tuple[tuple[str, int], ...] = ()  # (view | function, nodes of that kind)
+    dependencies: tuple[tuple[str, str, int], ...] = ()  # (kind, label, edges)
 
     @property
     def nodes(self) -> tuple[GraphNode, ...]:
-        """Every table (the full layout's nodes)."""
-        return self.layouts[-1].nodes
+        """Every table (the full layout's table nodes)."""
+        return tuple(node for node in self.layouts[-1].nodes if node.kind == "table")
+
+    @property
+    def dependency_edges(self) -> int:
+        return sum(count for _, _, count in self.dependencies)
 
     def layout(self, name: str) -> GraphLayout | None:
         return next((layout for layout in self.layouts if layout.name == name), None)
@@ -1120,9 +1132,116 @@ _ACTION_LABELS = {
 }
 
 
-def _node_key(name: tuple[str, str], prefix: str = "t") -> str:
+def _node_key(name: tuple[str, ...], prefix: str = "t") -> str:
     digest = hashlib.sha1("\x1f".join(name).encode("utf-8")).hexdigest()[:10]
     return f"{prefix}-{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class DependantObject:
+    """A view or function drawn in the graph next to the tables it depends on."""
+
+    key: tuple[str, ...]  # ("view", schema, name) | ("function", schema, name, arguments)
+    kind: str  # view | function
+    label: str
+    layer: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """An edge that is not a foreign key: a view reads, a body uses, a trigger fires.
+
+    Ends are a table's qualified name or a ``DependantObject.key``."""
+
+    source: tuple[str, ...]
+    target: tuple[str, ...]
+    kind: str  # reads | uses | fires
+    title: str
+    label: str
+
+
+_DEPENDENCY_LABELS = {
+    "reads": "view reads",
+    "uses": "function uses",
+    "fires": "trigger fires",
+}
+
+
+def _dependencies(
+    catalog: Any,
+) -> tuple[dict[tuple[str, ...], DependantObject], tuple[Dependency, ...]]:
+    """The views and functions of ``catalog`` and what each depends on: the tables and
+    views a view reads, those a function body uses, and each trigger's table -> its
+    function (one edge per table and function, naming every trigger)."""
+    from checker.bodies import analyse_functions, used_tables
+    from checker.catalog import display_name
+    from reports.catalog_report import trigger_definition
+
+    objects: dict[tuple[str, ...], DependantObject] = {}
+    edges: list[Dependency] = []
+
+    def layer_of(origin: Any) -> str:
+        return origin.layer.value if origin.file else "base"
+
+    def end(name: tuple[str, str]) -> tuple[str, ...] | None:
+        if name in catalog.tables:
+            return name
+        if name in catalog.views:
+            return ("view", *name)
+        return None
+
+    for qualified, view in sorted(catalog.views.items()):
+        key = ("view", *qualified)
+        label = display_name(qualified)
+        what = "materialized view" if view.materialized else "view"
+        reads = [display_name(read.table) for read in view.reads]
+        objects[key] = DependantObject(
+            key, "view", label, layer_of(view.origin), f"{what} {label}: reads {', '.join(reads)}"
+        )
+        for read in view.reads:
+            target = end(read.table)
+            if target is None or target == key:
+                continue
+            read_columns = ", ".join(read.columns)
+            title = f"{label} reads {display_name(read.table)}"
+            if read_columns:
+                title += f" ({read_columns})"
+            edges.append(Dependency(key, target, "reads", title, ""))
+    functions: dict[tuple[str, str], tuple[str, ...]] = {}
+    for function, analysis, _triggers in analyse_functions(catalog):
+        key = ("function", function.schema, function.name, function.arguments)
+        if not function.arguments or function.qualified not in functions:
+            functions[function.qualified] = key
+        what = "procedure" if function.is_procedure else "function"
+        uses = used_tables(analysis.uses)
+        used = ", ".join(display_name(table) for table in uses) or "no table"
+        objects[key] = DependantObject(
+            key,
+            "function",
+            function.label,
+            layer_of(function.origin),
+            f"{what} {function.label}: uses {used}",
+        )
+        for table, columns in uses.items():
+            target = end(table)
+            if target is None:
+                continue
+            text = f"{function.label} uses {display_name(table)}"
+            if columns:
+                text += f" ({', '.join(columns)})"
+            edges.append(Dependency(key, target, "uses", text, ""))
+    fired: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Any]] = {}
+    for _, trigger in sorted(catalog.triggers.items()):
+        source = end(trigger.table)
+        target = functions.get(trigger.function) if trigger.function else None
+        if source is not None and target is not None:
+            fired.setdefault((source, target), []).append(trigger)
+    for (source, target), triggers in fired.items():
+        names = ", ".join(trigger.name for trigger in triggers)
+        title = "; ".join(f"trigger {t.name}: {trigger_definition(t)}" for t in triggers)
+        edges.append(Dependency(source, target, "fires", title, names))
+    return objects, tuple(edges)
 
 
 def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | None:
@@ -1130,6 +1249,7 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
     tables = sorted(catalog.tables)
     if not tables:
         return None
+    objects, dependencies = _dependencies(catalog)
     edges = sorted(graph.edges(), key=lambda e: (e.child, e.parent, e.constraint))
     finding_counts: dict[str, int] = {}
     for finding in findings:
@@ -1138,7 +1258,16 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
             finding_counts[head] = finding_counts.get(head, 0) + 1
     layers = {table: _table_layer(catalog, table) for table in tables}
     everything = _layout(
-        "all", catalog, tables, edges, layers, finding_counts, edges, context=frozenset()
+        "all",
+        catalog,
+        tables,
+        edges,
+        layers,
+        finding_counts,
+        edges,
+        context=frozenset(),
+        objects=tuple(objects.values()),
+        dependencies=dependencies,
     )
     layouts = [everything]
     own = {t for t in tables if layers[t] != "base"}
@@ -1149,6 +1278,10 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
     if own and len(focus) < len(tables):
         focus_set = set(focus)
         focus_edges = [e for e in edges if e.child in focus_set and e.parent in focus_set]
+        # the views and functions that depend on (or are fired by) the extension's tables
+        near_own = {d.source for d in dependencies if d.target in own} | {
+            d.target for d in dependencies if d.source in own
+        }
         layouts.insert(
             0,
             _layout(
@@ -1160,6 +1293,8 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
                 finding_counts,
                 edges,
                 context=frozenset(neighbours - own),
+                objects=tuple(o for o in objects.values() if o.key in near_own),
+                dependencies=dependencies,
             ),
         )
     default = "focus" if len(layouts) > 1 and len(tables) > FOCUS_DEFAULT_ABOVE else "all"
@@ -1179,6 +1314,16 @@ def _graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | 
         layers=tuple(sorted(layer_counts.items(), key=lambda item: _layer_order(item[0]))),
         tables=len(tables),
         foreign_keys=len(edges),
+        objects=tuple(
+            (kind, count)
+            for kind in ("view", "function")
+            if (count := sum(1 for o in objects.values() if o.kind == kind))
+        ),
+        dependencies=tuple(
+            (kind, label, count)
+            for kind, label in _DEPENDENCY_LABELS.items()
+            if (count := sum(1 for d in dependencies if d.kind == kind))
+        ),
     )
 
 
@@ -1192,8 +1337,12 @@ def _layout(
     all_edges: Sequence[FkEdge],
     *,
     context: frozenset[tuple[str, str]],
+    objects: Sequence[DependantObject] = (),
+    dependencies: Sequence[Dependency] = (),
 ) -> GraphLayout:
-    """Place ``tables`` in rows by foreign-key depth and draw ``edges`` between them."""
+    """Place ``tables`` in rows by foreign-key depth and draw ``edges`` between them;
+    then ``objects`` (views, functions) in rows below, each under the tables it
+    depends on, with the ``dependencies`` whose both ends are shown."""
     import networkx as nx
 
     from checker.catalog import display_name
@@ -1296,8 +1445,12 @@ def _layout(
             )
             x += width + _NODE_GAP
         y += _NODE_HEIGHT + _ROW_GAP
+    placed: dict[tuple[str, ...], GraphNode] = {}
+    placed.update(nodes.items())
+    if objects:
+        y, widest = _place_objects(name, objects, dependencies, placed, y, widest)
     graph_edges = []
-    pair_seen: dict[tuple[tuple[str, str], tuple[str, str]], int] = {}
+    pair_seen: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
     for edge in edges:
         child, parent = nodes.get(edge.child), nodes.get(edge.parent)
         if child is None or parent is None:
@@ -1314,6 +1467,23 @@ def _layout(
                 label=", ".join(edge.columns),
             )
         )
+    for dependency in dependencies:
+        source, target = placed.get(dependency.source), placed.get(dependency.target)
+        if source is None or target is None:
+            continue
+        nth = pair_seen.get((dependency.source, dependency.target), 0)
+        pair_seen[(dependency.source, dependency.target)] = nth + 1
+        graph_edges.append(
+            GraphEdge(
+                child=source.key,
+                parent=target.key,
+                action="dep",
+                path=_edge_path(source, target, nth),
+                title=dependency.title,
+                label=dependency.label or dependency.kind,
+                kind=dependency.kind,
+            )
+        )
     width = round(widest + 40.0, 1)
     height = round(y - _ROW_GAP + 20.0, 1)
     # The frame shows the layout at (about) the page's width, within bounds.
@@ -1323,9 +1493,70 @@ def _layout(
         width=width,
         height=height,
         frame_height=round(max(240.0, min(760.0, natural + 24.0))),
-        nodes=tuple(nodes[t] for t in tables if t in nodes),
+        nodes=(
+            *(nodes[t] for t in tables if t in nodes),
+            *(placed[o.key] for o in objects if o.key in placed),
+        ),
         edges=tuple(graph_edges),
     )
+
+
+def _place_objects(
+    layout: str,
+    objects: Sequence[DependantObject],
+    dependencies: Sequence[Dependency],
+    placed: dict[tuple[str, ...], GraphNode],
+    y: float,
+    widest: float,
+) -> tuple[float, float]:
+    """Rows of views and functions below the tables, each near the middle of what it
+    depends on; returns the next row's y and the widest row."""
+    centres = {key: node.x + node.width / 2 for key, node in placed.items()}
+    ends: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for dependency in dependencies:
+        ends.setdefault(dependency.source, []).append(dependency.target)
+        ends.setdefault(dependency.target, []).append(dependency.source)
+
+    def centre_of(item: DependantObject) -> float:
+        xs = [centres[other] for other in ends.get(item.key, ()) if other in centres]
+        return sum(xs) / len(xs) if xs else widest
+
+    def width_of(item: DependantObject) -> float:
+        return max(70.0, len(item.label) * _CHAR_WIDTH + 22.0)
+
+    ordered = sorted(objects, key=lambda o: (centre_of(o), o.kind, o.label))
+    rows: list[list[DependantObject]] = [[]]
+    used = 0.0
+    for item in ordered:
+        if rows[-1] and used + width_of(item) > _MAX_ROW_WIDTH:
+            rows.append([])
+            used = 0.0
+        rows[-1].append(item)
+        used += width_of(item) + _NODE_GAP
+    y += 24.0  # a gap between the tables and what depends on them
+    prefix = "fo" if layout == "focus" else "o"
+    for row in rows:
+        total = sum(width_of(o) for o in row) + _NODE_GAP * (len(row) - 1)
+        widest = max(widest, total)
+        x = 20.0 + max(0.0, (widest - total) / 2)
+        for item in row:
+            width = width_of(item)
+            placed[item.key] = GraphNode(
+                key=_node_key(item.key, prefix),
+                label=item.label,
+                layer=item.layer,
+                x=round(x, 1),
+                y=round(y, 1),
+                width=round(width, 1),
+                height=_NODE_HEIGHT,
+                columns=0,
+                findings=0,
+                title=item.title,
+                kind=item.kind,
+            )
+            x += width + _NODE_GAP
+        y += _NODE_HEIGHT + _ROW_GAP
+    return y, widest
 
 
 def _table_layer(catalog: Any, table: tuple[str, str]) -> str:

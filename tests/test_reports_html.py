@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from reports_support import HOSTILE, SIM_PARLANT, cached_check, in_repo, render
+from reports_support import DEPENDENCIES, HOSTILE, SIM_PARLANT, cached_check, in_repo, render
 
 import reports.html_report as html_report
 from checker.findings import Finding, Location, Severity
@@ -42,6 +42,32 @@ def test_model_answers_the_claims_and_has_every_section() -> None:
     assert {"base", "extension"} <= layers
     assert any(row.gap_before for row in model.timeline)
     assert model.live is None
+
+
+def test_views_and_functions_are_graph_nodes_with_dependency_edges() -> None:
+    with in_repo():
+        model = build_report_model(cached_check(DEPENDENCIES))
+    assert model.graph is not None
+    assert model.graph.objects == (("view", 1), ("function", 2))
+    assert model.graph.dependencies == (
+        ("reads", "view reads", 2),
+        ("uses", "function uses", 1),
+        ("fires", "trigger fires", 1),
+    )
+    assert [node.label for node in model.graph.nodes] == ["account", "invoice"]
+    layout = model.graph.layout("all")
+    assert layout is not None
+    names = {node.key: node.label for node in layout.nodes}
+    fires = next(edge for edge in layout.edges if edge.kind == "fires")
+    assert (names[fires.child], names[fires.parent]) == ("account", "touch_updated_at()")
+    assert "BEFORE UPDATE ON account FOR EACH ROW" in fires.title
+    assert fires.label == "account_touch"
+    # views and functions sit below every table
+    lowest_table = max(node.y for node in layout.nodes if node.kind == "table")
+    assert all(node.y > lowest_table for node in layout.nodes if node.kind != "table")
+    page = render_html(model)
+    assert page.count('data-kind="reads"') == 2
+    assert "2 tables, 1 foreign keys" in page and "4 dependencies (dashed)" in page
 
 
 def test_hostile_identifiers_are_escaped_everywhere() -> None:
