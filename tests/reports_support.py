@@ -26,6 +26,7 @@ rules.load_builtin_rules()
 REPO = Path(__file__).resolve().parent.parent
 SIM_PARLANT = REPO / "fixtures" / "parlant" / "schema-check.toml"
 HOSTILE = REPO / "fixtures" / "scenarios" / "hostile_identifier" / "schema-check.toml"
+DEPENDENCIES = REPO / "fixtures" / "scenarios" / "html_dependencies" / "schema-check.toml"
 FORMATS = ("text", "json", "sarif", "junit", "github", "markdown", "html")
 
 

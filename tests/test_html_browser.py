@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from browser import Browser, find_chromium
-from reports_support import HOSTILE, REPO, SIM_PARLANT, cached_check, in_repo, render
+from reports_support import (
+    DEPENDENCIES,
+    HOSTILE,
+    REPO,
+    SIM_PARLANT,
+    cached_check,
+    in_repo,
+    render,
+)
 from support import CORPUS, CORPUS_ABSENT, SIM_MIGRATIONS
 
 from reports.html_report import build_report_model, render_html
@@ -184,7 +192,14 @@ def _visible(browser: Browser, selector: str) -> list[str]:
 
 
 def _node_names(browser: Browser) -> set[str]:
-    return {text.split(" +")[0].strip() for text in _visible(browser, "#fk-graph .node text.label")}
+    """The tables the graph shows (views and functions are nodes of their own kind)."""
+    shown = _visible(browser, "#fk-graph .node:not(.obj) text.label")
+    return {text.split(" +")[0].strip() for text in shown}
+
+
+def _object_names(browser: Browser) -> set[str]:
+    """The views and functions the graph shows."""
+    return set(_visible(browser, "#fk-graph .node.obj text.label"))
 
 
 def test_focus_toggle_changes_the_visible_tables(browser: Browser, tmp_path: Path) -> None:
@@ -653,6 +668,59 @@ def test_neighbourhood_view_shows_a_table_and_its_links(browser: Browser, tmp_pa
     assert browser.events.problems == []
     ARTIFACTS.mkdir(exist_ok=True)
     browser.screenshot(ARTIFACTS / "report-neighbourhood.png")
+
+
+def test_views_functions_and_triggers_are_drawn_with_their_dependencies(
+    browser: Browser, tmp_path: Path
+) -> None:
+    _open(browser, tmp_path, DEPENDENCIES, "dependencies")
+    # Nodes of their own kind, apart from the tables.
+    kinds = browser.evaluate(
+        "Object.fromEntries(Array.from(document.querySelectorAll("
+        "'#fk-graph g.layout[data-layout=\"all\"] .node.obj'))"
+        ".map(n => [n.dataset.object, n.dataset.kind]))"
+    )
+    assert kinds == {
+        "account_totals": "view",
+        "touch_updated_at()": "function",
+        "invoice_count(text)": "function",
+    }
+    assert _node_names(browser) == {"account", "invoice"}
+    # Dependency edges between the rendered nodes, dashed (unlike a CASCADE reference).
+    edges = browser.evaluate(
+        "Array.from(document.querySelectorAll('#fk-graph .edge')).map(e => ["
+        "e.dataset.kind || 'fk',"
+        " (n => n.dataset.table || n.dataset.object)(document.getElementById(e.dataset.child)),"
+        " (n => n.dataset.table || n.dataset.object)(document.getElementById(e.dataset.parent)),"
+        " getComputedStyle(e).strokeDasharray])"
+    )
+    drawn = {(kind, child, parent) for kind, child, parent, _ in edges}
+    assert drawn == {
+        ("fk", "invoice", "account"),
+        ("reads", "account_totals", "account"),
+        ("reads", "account_totals", "invoice"),
+        ("fires", "account", "touch_updated_at()"),
+        ("uses", "invoice_count(text)", "invoice"),
+    }
+    dashes = {kind: dash for kind, _, _, dash in edges}
+    assert dashes["fk"] == "none" and dashes["reads"] != "none"
+    legend = browser.evaluate("document.querySelector('#graph .legend').textContent")
+    for entry in ("view (1)", "function (2)", "view reads (2)", "trigger fires (1)"):
+        assert entry in legend, entry
+    # A table's neighbourhood at depth 1 holds its readers and the function it fires.
+    panel = _panel(browser, "account")
+    browser.evaluate(f"location.hash = '#{panel}'")
+    browser.pump(0.2)
+    browser.evaluate(f"document.querySelector('#{panel} .neighbourhood-button').click()")
+    browser.pump(0.2)
+    assert _node_names(browser) == {"account", "invoice"}
+    assert _object_names(browser) == {"account_totals", "touch_updated_at()"}
+    count = browser.evaluate("document.querySelector('.neighbourhood-count').textContent")
+    assert count == "2 tables, 2 views and functions"
+    assert "reads" in _visible(browser, "#fk-graph .edge-label")
+    assert browser.events.problems == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.screenshot(ARTIFACTS / "report-dependencies.png")
 
 
 def test_base_only_run_without_queries_claims_nothing_unchecked(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
 
-from reports_support import HOSTILE, SIM_PARLANT, cached_check, in_repo, render
+from reports_support import DEPENDENCIES, HOSTILE, SIM_PARLANT, cached_check, in_repo, render
 
-import reports.html_report as html_report
+import reports.html.build as html_build
+import reports.html.graph as html_graph
 from checker.findings import Finding, Location, Severity
 from checker.live.cascades import CascadeObservation
 from checker.live.explain import PlanObservation
@@ -26,7 +28,6 @@ def test_self_contained_no_network_resources() -> None:
 def test_model_answers_the_claims_and_has_every_section() -> None:
     with in_repo():
         model = build_report_model(cached_check(SIM_PARLANT))
-    assert model.problems == ()
     assert model.verdict.status == "fail"
     compatible = model.verdict.answers[0]
     assert compatible.claim.claim == "fully compatible" and compatible.answer == "No"
@@ -44,6 +45,32 @@ def test_model_answers_the_claims_and_has_every_section() -> None:
     assert model.live is None
 
 
+def test_views_and_functions_are_graph_nodes_with_dependency_edges() -> None:
+    with in_repo():
+        model = build_report_model(cached_check(DEPENDENCIES))
+    assert model.graph is not None
+    assert model.graph.objects == (("view", 1), ("function", 2))
+    assert model.graph.dependencies == (
+        ("reads", "view reads", 2),
+        ("uses", "function uses", 1),
+        ("fires", "trigger fires", 1),
+    )
+    assert [node.label for node in model.graph.nodes] == ["account", "invoice"]
+    layout = model.graph.layout("all")
+    assert layout is not None
+    names = {node.key: node.label for node in layout.nodes}
+    fires = next(edge for edge in layout.edges if edge.kind == "fires")
+    assert (names[fires.child], names[fires.parent]) == ("account", "touch_updated_at()")
+    assert "BEFORE UPDATE ON account FOR EACH ROW" in fires.title
+    assert fires.label == "account_touch"
+    # views and functions sit below every table
+    lowest_table = max(node.y for node in layout.nodes if node.kind == "table")
+    assert all(node.y > lowest_table for node in layout.nodes if node.kind != "table")
+    page = render_html(model)
+    assert page.count('data-kind="reads"') == 2
+    assert "2 tables, 1 foreign keys" in page and "4 dependencies (dashed)" in page
+
+
 def test_hostile_identifiers_are_escaped_everywhere() -> None:
     page = render(cached_check(HOSTILE), "html")
     assert "<img" not in page
@@ -52,21 +79,42 @@ def test_hostile_identifiers_are_escaped_everywhere() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
-def test_missing_parts_do_not_lose_the_report() -> None:
-    result = cached_check(SIM_PARLANT)
-    simulation = result.simulation
-    broken = replace(
-        result,
-        _analyse=lambda: (simulation, None),  # the graph failed to build
-        _derived={},
-        findings=list(result.findings),
-    )
-    with in_repo():
-        model = build_report_model(broken)
-    assert model.graph is None
-    assert any(problem.startswith("FK graph") for problem in model.problems)
-    assert model.findings, "the findings survive a part that failed"
-    assert "Report section FK graph" in render_html(model)
+def test_a_run_without_tables_queries_or_live_run_says_so(tmp_path: Path) -> None:
+    from checker.config import load_settings
+    from checker.engine import check
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "0001_mood.sql").write_text("CREATE TYPE mood AS ENUM ('calm');\n")
+    (tmp_path / "schema-check.toml").write_text('postgres = 17\n[layers]\nbase = ["m"]\n')
+    result = check(load_settings(tmp_path / "schema-check.toml"))
+    model = build_report_model(result)
+    assert (model.graph, model.coverage, model.live, model.drift) == (None, None, None, None)
+    assert model.coverage_note == "no documented queries"
+    assert model.tables == () and model.closures == ()
+    assert model.objects is not None and model.objects.enums[0].name == "mood"
+    page = render_html(model)
+    assert "No tables." in page and "mood" in page
+
+
+def test_a_run_restored_from_the_cache_draws_the_same_graph(tmp_path: Path) -> None:
+    """The second run of the same inputs restores its findings from the run cache and
+    simulates only when the report asks for the catalog: the page shows the same."""
+    from checker.cli import main
+
+    pages = []
+    for number in (1, 2):
+        page = tmp_path / f"run{number}.html"
+        with in_repo():
+            main(["check", "--config", str(DEPENDENCIES), "--html", str(page), "-o", os.devnull])
+        pages.append(page.read_text(encoding="utf-8"))
+
+    def graph_and_panels(page: str) -> str:
+        graph = page[page.index('<svg id="fk-graph"') : page.index("</svg>")]
+        panels = page[page.index('<script type="application/json" id="table-data">') :]
+        return graph + panels[: panels.index("</script>")]
+
+    assert 'data-kind="fires"' in pages[1]
+    assert graph_and_panels(pages[1]) == graph_and_panels(pages[0])
 
 
 def test_live_results_show_sqlstates() -> None:
@@ -78,12 +126,14 @@ def test_live_results_show_sqlstates() -> None:
         'statement fails on PostgreSQL 18.1: 42P07 relation "x" already exists',
         (Location(source, 0, 6),),
     )
-    live = {
-        "findings": [live_finding],
-        "timings": {"start": 0.8, "apply": 0.25},
-        "server_version": "PostgreSQL 18.1",
-        "backend": "embedded",
-    }
+    live = LiveReport(
+        findings=(live_finding,),
+        timings={"start": 0.8, "apply": 0.25},
+        server_version="PostgreSQL 18.1",
+        backend="embedded",
+        applied_count=1,
+        failed_count=1,
+    )
     with in_repo():
         model = build_report_model(replace(result, live=live))
     assert model.live is not None
@@ -113,7 +163,7 @@ def test_focus_layout_holds_the_extension_and_its_neighbours(monkeypatch) -> Non
     keys = {node.key for node in focus.nodes}
     assert all(edge.child in keys and edge.parent in keys for edge in focus.edges)
     # Above the threshold the report opens on the focus layout.
-    monkeypatch.setattr(html_report, "FOCUS_DEFAULT_ABOVE", 10)
+    monkeypatch.setattr(html_graph, "FOCUS_DEFAULT_ABOVE", 10)
     with in_repo():
         large = build_report_model(result)
     assert large.graph is not None and large.graph.default == "focus"
@@ -134,7 +184,7 @@ def test_long_lists_open_grouped_by_rule(monkeypatch) -> None:  # type: ignore[n
     assert [g.severity for g in model.groups] == sorted(
         (g.severity for g in model.groups), key=["error", "warning", "info"].index
     )
-    monkeypatch.setattr(html_report, "GROUP_DEFAULT_ABOVE", 10)
+    monkeypatch.setattr(html_build, "GROUP_DEFAULT_ABOVE", 10)
     with in_repo():
         page = render_html(build_report_model(result))
     assert 'class="findings grouped"' in page
@@ -176,7 +226,7 @@ def test_live_cascades_and_plans_sit_next_to_the_static_model() -> None:
     )
     with in_repo():
         model = build_report_model(replace(result, live=live))
-    assert model.live is not None and model.problems == ()
+    assert model.live is not None
     assert (model.live.applied, model.live.failed, model.live.server) == (223, 7, "18.6")
     (cascade,) = model.live.cascades
     assert cascade.root == "user" and cascade.in_contract
@@ -249,9 +299,11 @@ def test_the_verdict_answers_from_what_ran() -> None:
 
 def test_target_and_server_versions_side_by_side() -> None:
     result = cached_check(SIM_PARLANT)
-    from types import SimpleNamespace
 
-    live = SimpleNamespace(server_version="18.1", backend="embedded", findings=[])
+    def live_on(version: str) -> LiveReport:
+        return LiveReport((), {}, version, "embedded", applied_count=0, failed_count=0)
+
+    live = live_on("18.1")
     with in_repo():
         model = build_report_model(replace(result, live=live))
     settings = dict(model.settings)
@@ -260,7 +312,7 @@ def test_target_and_server_versions_side_by_side() -> None:
     assert "PostgreSQL 18.1, not the target PostgreSQL 17" in model.version_warning
     page = render_html(model)
     assert 'class="warn-text version-warning"' in page
-    same = SimpleNamespace(server_version="17.6", backend="embedded", findings=[])
+    same = live_on("17.6")
     with in_repo():
         model = build_report_model(replace(result, live=same))
     assert model.version_warning == ""

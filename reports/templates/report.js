@@ -497,8 +497,12 @@
       if (neighbourhood) {
         var centreNode = document.getElementById(key);
         neighbourhood.hidden = false;
-        neighbourhood.querySelector(".neighbourhood-name").textContent = centreNode ? centreNode.getAttribute("data-table") : "";
-        neighbourhood.querySelector(".neighbourhood-count").textContent = Object.keys(near).length + " tables";
+        neighbourhood.querySelector(".neighbourhood-name").textContent = centreNode ? (centreNode.getAttribute("data-table") || centreNode.getAttribute("data-object")) : "";
+        // Views and functions (reached over dashed dependency edges) are counted apart.
+        var objects = Object.keys(near).filter(function (k) { return k.indexOf("o-") === 0; }).length;
+        var tables = Object.keys(near).length - objects;
+        neighbourhood.querySelector(".neighbourhood-count").textContent = tables + (tables === 1 ? " table" : " tables") +
+          (objects ? ", " + objects + (objects === 1 ? " view or function" : " views and functions") : "");
       }
     };
     if (depthInput) {
@@ -526,7 +530,8 @@
     });
     svg.addEventListener("dblclick", function (event) {
       var node = event.target.closest ? event.target.closest(".node") : null;
-      if (node) { showNeighbourhood(node.id.replace(/^f-/, "t-")); }
+      // The focus layout's ids (f-, fo-) name the same table or object as the full one's (t-, o-).
+      if (node) { showNeighbourhood(node.id.replace(/^f-/, "t-").replace(/^fo-/, "o-")); }
     });
 
     layouts.forEach(function (layout) {
