@@ -61,15 +61,20 @@ def removal_of(context: RuleContext, function: Function, use: BodyUse) -> SimEve
     else:
         kinds, name = ("column",), f"{use.table[1]}.{use.name}"
     created = (function.origin.file, function.origin.statement)
-    for event in context.events:
-        if (
-            event.kind in (EventKind.DROPPED, EventKind.RENAMED)
-            and event.object_kind in kinds
-            and event.name == name
-            and _after(event.origin, created)
-        ):
+    for event in context.memo(_removals).get((kinds[0], name), ()):
+        if _after(event.origin, created):
             return event
     return None
+
+
+def _removals(context: RuleContext) -> dict[tuple[str, str], list[SimEvent]]:
+    """Every DROP and RENAME event by (object kind, name), in order: one walk of the
+    events per run instead of one per use of a missing name."""
+    found: dict[tuple[str, str], list[SimEvent]] = {}
+    for event in context.events:
+        if event.kind in (EventKind.DROPPED, EventKind.RENAMED):
+            found.setdefault((event.object_kind, event.name), []).append(event)
+    return found
 
 
 def _after(origin: Origin, created: tuple[str, int]) -> bool:

@@ -66,18 +66,27 @@ def typed_columns(
 def column_place(context: RuleContext, table: Table, column: Column) -> Origin:
     """Where the column got its current type: the last ALTER COLUMN ... TYPE that
     gave it, else the column's definition."""
-    label = f"{table.name}.{column.name}"
     rendered = str(column.type)
-    for event in reversed(context.events):
+    for detail, origin in reversed(
+        context.memo(_type_changes).get(f"{table.name}.{column.name}", ())
+    ):
+        if detail.endswith(f"-> {rendered}"):
+            return origin
+    return column.origin
+
+
+def _type_changes(context: RuleContext) -> dict[str, list[tuple[str, Origin]]]:
+    """Each column's ALTER COLUMN ... TYPE events in order (detail, origin), found in
+    one walk of the events (a walk per finding grew with findings x events)."""
+    changes: dict[str, list[tuple[str, Origin]]] = {}
+    for event in context.events:
         if (
             event.kind is EventKind.ALTERED
             and event.object_kind == "column"
             and event.action == "alter column type"
-            and event.name == label
-            and event.detail.endswith(f"-> {rendered}")
         ):
-            return event.origin
-    return column.origin
+            changes.setdefault(event.name, []).append((event.detail, event.origin))
+    return changes
 
 
 def not_null_columns(table: Table) -> set[str]:

@@ -61,9 +61,10 @@ class IndexExtendsUniqueKeyRule(Rule):
             columns = index_columns(index)
             if index.method == "btree" and columns:
                 by_table.setdefault(index.table, []).append((index, columns))
+        referenced = _referenced_keys(catalog)
         for indexes in by_table.values():
             for wider, columns in indexes:
-                if _referenced(catalog, wider, columns):
+                if wider.unique and (wider.table, frozenset(columns)) in referenced:
                     continue
                 for unique, key_columns in indexes:
                     if not (unique.unique and len(key_columns) < len(columns)):
@@ -109,16 +110,10 @@ class IndexExtendsUniqueKeyRule(Rule):
         )
 
 
-def _referenced(catalog: Catalog, index: Index, columns: tuple[str, ...]) -> bool:
-    """Whether a foreign key references exactly this unique index's columns."""
-    if not index.unique:
-        return False
-    for _table, constraint in catalog.foreign_keys():
-        details = constraint.foreign_key
-        if (
-            details is not None
-            and details.ref_table == index.table
-            and set(details.ref_columns) == set(columns)
-        ):
-            return True
-    return False
+def _referenced_keys(catalog: Catalog) -> frozenset[tuple[tuple[str, str], frozenset[str]]]:
+    """(table, column set) of every foreign key's referenced columns."""
+    return frozenset(
+        (details.ref_table, frozenset(details.ref_columns))
+        for _table, constraint in catalog.foreign_keys()
+        if (details := constraint.foreign_key) is not None
+    )
