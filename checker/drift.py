@@ -131,12 +131,22 @@ def reference_catalog(
     # A snapshot's catalog depends on its text alone: kept in the run cache, a run that
     # re-checks the same folder (a --since run, say) loads it instead of rebuilding it.
     key = _STORE.key("snapshot-catalog", reference.label, reference.text)
+    loaded = _LOADED.get(key)
+    if loaded is not None:
+        return loaded  # the same object for the rules and the report: compared once
     kept = _STORE.get("reference", key)
     if isinstance(kept, Catalog):
-        return kept
-    catalog = _reference_catalog(reference, schema, postgres_version)
-    _STORE.put("reference", key, catalog)
+        catalog = kept
+    else:
+        catalog = _reference_catalog(reference, schema, postgres_version)
+        _STORE.put("reference", key, catalog)
+    _LOADED[key] = catalog
+    while len(_LOADED) > 4:
+        del _LOADED[next(iter(_LOADED))]
     return catalog
+
+
+_LOADED: dict[str, Catalog] = {}  # the last snapshots' catalogs this process loaded
 
 
 _STORE: Cache | None = None
@@ -163,7 +173,26 @@ def _reference_catalog(
 def _drift_differences(left: Catalog, right: Catalog) -> list[Difference]:
     """The differences of ``right`` from ``left`` that are drift: what a reference can
     express, no renames, and no index of a table that is on one side only (the
-    table's own difference says it all)."""
+    table's own difference says it all).
+
+    The DR rules and the reports' drift table compare the same two catalogs: the last
+    few comparisons are kept (with the catalogs themselves, so an ``id`` is never
+    reused while its entry lives), and the second asker gets the first's answer."""
+    key = (id(left), id(right))
+    kept = _COMPARED.get(key)
+    if kept is not None and kept[0] is left and kept[1] is right:
+        return list(kept[2])
+    found = _compare(left, right)
+    _COMPARED[key] = (left, right, tuple(found))
+    while len(_COMPARED) > 4:
+        del _COMPARED[next(iter(_COMPARED))]
+    return found
+
+
+_COMPARED: dict[tuple[int, int], tuple[Catalog, Catalog, tuple[Difference, ...]]] = {}
+
+
+def _compare(left: Catalog, right: Catalog) -> list[Difference]:
     one_side = set(left.tables) ^ set(right.tables)
     found: list[Difference] = []
     for difference in diff_catalogs(left, right):
