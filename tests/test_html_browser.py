@@ -684,6 +684,7 @@ def test_views_functions_and_triggers_are_drawn_with_their_dependencies(
         "account_totals": "view",
         "touch_updated_at()": "function",
         "invoice_count(text)": "function",
+        "account_has_invoices(text)": "function",
     }
     assert _node_names(browser) == {"account", "invoice"}
     # Dependency edges between the rendered nodes, dashed (unlike a CASCADE reference).
@@ -701,11 +702,18 @@ def test_views_functions_and_triggers_are_drawn_with_their_dependencies(
         ("reads", "account_totals", "invoice"),
         ("fires", "account", "touch_updated_at()"),
         ("uses", "invoice_count(text)", "invoice"),
+        ("calls", "account_has_invoices(text)", "invoice_count(text)"),
     }
     dashes = {kind: dash for kind, _, _, dash in edges}
     assert dashes["fk"] == "none" and dashes["reads"] != "none"
     legend = browser.evaluate("document.querySelector('#graph .legend').textContent")
-    for entry in ("view (1)", "function (2)", "view reads (2)", "trigger fires (1)"):
+    for entry in (
+        "view (1)",
+        "function (3)",
+        "view reads (2)",
+        "trigger fires (1)",
+        "function calls (1)",
+    ):
         assert entry in legend, entry
     # A table's neighbourhood at depth 1 holds its readers and the function it fires.
     panel = _panel(browser, "account")

@@ -49,11 +49,12 @@ def test_views_and_functions_are_graph_nodes_with_dependency_edges() -> None:
     with in_repo():
         model = build_report_model(cached_check(DEPENDENCIES))
     assert model.graph is not None
-    assert model.graph.objects == (("view", 1), ("function", 2))
+    assert model.graph.objects == (("view", 1), ("function", 3))
     assert model.graph.dependencies == (
         ("reads", "view reads", 2),
         ("uses", "function uses", 1),
         ("fires", "trigger fires", 1),
+        ("calls", "function calls", 1),
     )
     assert [node.label for node in model.graph.nodes] == ["account", "invoice"]
     layout = model.graph.layout("all")
@@ -63,12 +64,17 @@ def test_views_and_functions_are_graph_nodes_with_dependency_edges() -> None:
     assert (names[fires.child], names[fires.parent]) == ("account", "touch_updated_at()")
     assert "BEFORE UPDATE ON account FOR EACH ROW" in fires.title
     assert fires.label == "account_touch"
+    calls = next(edge for edge in layout.edges if edge.kind == "calls")
+    assert (names[calls.child], names[calls.parent]) == (
+        "account_has_invoices(text)",
+        "invoice_count(text)",
+    )
     # views and functions sit below every table
     lowest_table = max(node.y for node in layout.nodes if node.kind == "table")
     assert all(node.y > lowest_table for node in layout.nodes if node.kind != "table")
     page = render_html(model)
     assert page.count('data-kind="reads"') == 2
-    assert "2 tables, 1 foreign keys" in page and "4 dependencies (dashed)" in page
+    assert "2 tables, 1 foreign keys" in page and "5 dependencies (dashed)" in page
 
 
 def test_hostile_identifiers_are_escaped_everywhere() -> None:

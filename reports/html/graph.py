@@ -14,6 +14,7 @@ from reports.html.layout import DependantObject, Dependency, place_graph
 from reports.html.model import ACTION_CLASS, GraphView, layer_order, table_layer
 
 if TYPE_CHECKING:
+    from checker.bodies import BodyUse
     from checker.graph import SchemaGraph
 
 # Above this many tables the whole graph no longer reads at page width: the
@@ -32,6 +33,7 @@ _DEPENDENCY_LABELS = {
     "reads": "view reads",
     "uses": "function uses",
     "fires": "trigger fires",
+    "calls": "function calls",
 }
 
 
@@ -75,7 +77,12 @@ def _dependencies(
                 title += f" ({read_columns})"
             edges.append(Dependency(key, target, "reads", title, ""))
     functions: dict[tuple[str, str], tuple[str, ...]] = {}
-    for function, analysis, _triggers in analyse_functions(catalog):
+    analysed = analyse_functions(catalog)
+    for function, _analysis, _triggers in analysed:
+        key = ("function", function.schema, function.name, function.arguments)
+        if not function.arguments or function.qualified not in functions:
+            functions[function.qualified] = key
+    for function, analysis, _triggers in analysed:
         key = ("function", function.schema, function.name, function.arguments)
         if not function.arguments or function.qualified not in functions:
             functions[function.qualified] = key
@@ -97,6 +104,10 @@ def _dependencies(
             if columns:
                 text += f" ({', '.join(columns)})"
             edges.append(Dependency(key, target, "uses", text, ""))
+        for callee in _called(analysis.uses, function.schema, functions):
+            if callee != key:
+                title = f"{function.label} calls {callee[2]}()"
+                edges.append(Dependency(key, callee, "calls", title, ""))
     fired: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Trigger]] = {}
     for _, trigger in sorted(catalog.triggers.items()):
         source = end(trigger.table)
@@ -108,6 +119,25 @@ def _dependencies(
         title = "; ".join(f"trigger {t.name}: {trigger_definition(t)}" for t in triggers)
         edges.append(Dependency(source, target, "fires", title, names))
     return objects, tuple(edges)
+
+
+def _called(
+    uses: Sequence[BodyUse],
+    schema: str,
+    functions: dict[tuple[str, str], tuple[str, ...]],
+) -> list[tuple[str, ...]]:
+    """The schema's functions a body calls, once each in order of first call: a call
+    names a function without its schema, so the caller's schema is tried, then public."""
+    from checker.bodies import UseKind
+
+    called: list[tuple[str, ...]] = []
+    for use in uses:
+        if use.kind is not UseKind.FUNCTION or not use.found:
+            continue
+        target = functions.get((schema, use.name)) or functions.get(("public", use.name))
+        if target is not None and target not in called:
+            called.append(target)
+    return called
 
 
 def graph_view(graph: SchemaGraph, findings: Sequence[Finding]) -> GraphView | None:

@@ -48,7 +48,7 @@ class Dependency:
 
     source: tuple[str, ...]
     target: tuple[str, ...]
-    kind: str  # reads | uses | fires
+    kind: str  # reads | uses | fires | calls
     title: str
     label: str
 

@@ -131,7 +131,8 @@ class GraphEdge:
     path: str  # SVG path data
     title: str
     label: str = ""  # the referencing columns, drawn in the neighbourhood view
-    kind: str = "fk"  # fk | reads (a view) | uses (a function body) | fires (a trigger)
+    # fk | reads (a view) | uses (a function body) | fires (a trigger) | calls (a function)
+    kind: str = "fk"
 
 
 @dataclass(frozen=True, slots=True)
