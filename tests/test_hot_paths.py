@@ -1,0 +1,93 @@
+"""The fast versions of hot functions give what the straightforward ones gave.
+
+Each test keeps the plain algorithm a faster one replaced as its oracle and
+compares the two on the upstream corpus and on odd input made for the purpose.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from support import CORPUS_ABSENT, SIM_MIGRATIONS
+
+from checker.drizzle_snapshot import JsonPath, key_offsets
+
+# ---- key_offsets: the JSON key index of a drizzle snapshot --------------------------
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(?:\s*:)?|[{}\[\]]')
+
+
+def _key_offsets_by_tokens(text: str, depth: int = 4) -> dict[JsonPath, int]:
+    """The index as first written: every string and bracket of the text, one by one."""
+    offsets: dict[JsonPath, int] = {}
+    containers: list[str | None] = []
+    pending: str | None = None
+    for match in _TOKEN.finditer(text):
+        token = match.group()
+        if token[0] == '"':
+            pending = None
+            if token[-1] == ":":
+                pending = json.loads(token[:-1].rstrip())
+                path = tuple(key for key in containers[1:] if key is not None)
+                if len(path) == len(containers) - 1 and len(path) < depth:
+                    offsets.setdefault((*path, pending), match.start())
+        elif token in "{[":
+            containers.append(pending)
+            pending = None
+        else:
+            containers.pop()
+            pending = None
+    return offsets
+
+
+ODD_JSON = [
+    "{}",
+    "[]",
+    '"just a string"',
+    "42",
+    '[{"in": {"an": "array"}}, {"x": 1}]',
+    '{"a": 1, "b": {"c": {"d": {"e": {"f": 1}}}}}',
+    # escaped quotes, backslashes and brackets inside keys and values
+    r'{"k\"ey": {"va\\l": "}{][", "x\\": ["]", "{"]}, "y": "\"{"}',
+    # unicode: escaped and literal, astral (two UTF-16 units in JSON escapes)
+    '{"caf\\u00e9": {"na\u00efve": 1, "\\ud83d\\ude00": {"\U0001f600": {"deep": 1}}}}',
+    # a key given twice keeps its first place; both subtrees count
+    '{"a": {"x": 1}, "a": {"y": 2}, "b": 3, "b": 4}',
+    # whitespace of every JSON kind around every token, none at all elsewhere
+    ' \t\r\n{ "a" \n:\t{"b"\r\n:  [ 1 , {"c":2} ] ,"d":{ } } , "e" : null } \n',
+    '{"a":{"b":{"c":{"d":{}}}},"tables":{"t":{"columns":{"id":{"name":"id"}}}}}',
+    '{"n": -1.5e+3, "t": true, "f": false, "z": null, "s": {"NaN": NaN, "i": -Infinity}}',
+    '{"arr": [[{"a": 1}], {"b": {"c": 1}}], "after": {"k": 1}}',
+    '{"": {"": {"": 1}}}',
+]
+
+
+@pytest.mark.parametrize("text", ODD_JSON)
+@pytest.mark.parametrize("depth", [0, 1, 2, 3, 4, 6])
+def test_key_offsets_agree_on_odd_json(text: str, depth: int) -> None:
+    json.loads(text)  # the index is only asked of valid JSON
+    assert key_offsets(text, depth) == _key_offsets_by_tokens(text, depth)
+
+
+def test_key_offsets_point_at_the_key() -> None:
+    text = '{"tables": {"public.user": {"columns": {"e\\"mail": {"name": "x"}}}}}'
+    offsets = key_offsets(text)
+    assert set(offsets) == {
+        ("tables",),
+        ("tables", "public.user"),
+        ("tables", "public.user", "columns"),
+        ("tables", "public.user", "columns", 'e"mail'),
+    }
+    assert text[offsets[("tables", "public.user", "columns", 'e"mail')] :].startswith('"e\\"mail"')
+
+
+@pytest.mark.skipif(not SIM_MIGRATIONS.is_dir(), reason=CORPUS_ABSENT)
+def test_key_offsets_agree_on_every_corpus_snapshot() -> None:
+    snapshots = sorted((SIM_MIGRATIONS / "meta").glob("*_snapshot.json"))
+    assert snapshots
+    # the first, the last and a spread between: every one takes too long for a unit test
+    for path in {snapshots[0], snapshots[-1], *snapshots[:: max(1, len(snapshots) // 8)]}:
+        text = path.read_text(encoding="utf-8")
+        assert key_offsets(text) == _key_offsets_by_tokens(text), path.name
