@@ -18,7 +18,6 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from json.decoder import scanstring
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +39,9 @@ SUPPORTED_VERSIONS = ("7",)
 
 # JSON's whitespace between tokens (the text is valid JSON: nothing else appears there)
 _SPACE = re.compile(r"[ \t\n\r]*")
-# decodes one JSON value in C and says where it ends: a subtree with no key to record
-# is skipped with it instead of being walked token by token
-_SKIP_VALUE = json.JSONDecoder().scan_once
+# decodes one JSON value (in C) and says where it ends: a key, or a subtree with no key
+# to record, is read with it instead of token by token
+_DECODE = json.JSONDecoder().raw_decode
 _ARRAY_SUFFIX = re.compile(r"(\[\d*\])+$")
 _FK_ACTIONS = ("cascade", "restrict", "no action", "set null", "set default")
 
@@ -83,14 +82,14 @@ def _object_keys(
         return position + 1
     inner = len(path) + 1 < depth
     while True:
-        key, position_after = scanstring(text, position + 1)
+        key, position_after = _DECODE(text, position)
         offsets.setdefault((*path, key), position)
         # past the colon to the value
         position = _skip_space(text, _skip_space(text, position_after) + 1)
         if inner and text[position] == "{":
             position = _object_keys(text, position, (*path, key), depth, offsets)
         else:
-            position = _SKIP_VALUE(text, position)[1]
+            position = _DECODE(text, position)[1]
         position = _skip_space(text, position)
         if text[position] == "}":
             return position + 1
