@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 import pytest
 from support import CORPUS_ABSENT, SIM_MIGRATIONS
 
 from checker.drizzle_snapshot import JsonPath, key_offsets
+from checker.invisible import hidden_characters, is_hidden, reveal
 
 # ---- key_offsets: the JSON key index of a drizzle snapshot --------------------------
 
@@ -91,3 +93,50 @@ def test_key_offsets_agree_on_every_corpus_snapshot() -> None:
     for path in {snapshots[0], snapshots[-1], *snapshots[:: max(1, len(snapshots) // 8)]}:
         text = path.read_text(encoding="utf-8")
         assert key_offsets(text) == _key_offsets_by_tokens(text), path.name
+
+
+# ---- hidden_characters: NC109 and the text outputs ---------------------------------
+
+
+def _hidden_by_predicate(text: str) -> tuple[str, ...]:
+    """The hidden characters as first found: the predicate asked of every character."""
+    return tuple(dict.fromkeys(char for char in text if is_hidden(char)))
+
+
+def test_hidden_characters_agree_with_the_predicate_on_every_code_point() -> None:
+    wrong = [
+        f"U+{ord(char):04X}"
+        for char in map(chr, range(sys.maxunicode + 1))
+        if hidden_characters(char) != ((char,) if is_hidden(char) else ())
+    ]
+    assert wrong == []
+
+
+def test_hidden_characters_of_a_name_holding_every_hidden_character() -> None:
+    hidden = [char for char in map(chr, range(0x3000)) if is_hidden(char)]
+    hidden += ["\u3164", "\uffa0", "\ufeff", "\U000e0001", "\U0010fffd"]
+    around = "".join(f"x{char}y" for char in hidden)
+    assert hidden_characters(around) == tuple(hidden)
+    assert hidden_characters(around.replace("x", "\u00e9")) == tuple(hidden)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "user_id",
+        "café_naïve",
+        "acct\u202eresu",
+        "zero\u200bwidth\u200btwice",
+        "\u3164",
+        "tab\there\nnewline",
+        "\ud800lone surrogate",
+        "mixed\u2800\u00a0\u180e\ufeff\u00ad end",
+        "".join(chr(code) for code in range(0x2000, 0x2070)),
+    ],
+)
+def test_hidden_characters_and_reveal_on_odd_names(text: str) -> None:
+    assert hidden_characters(text) == _hidden_by_predicate(text)
+    assert reveal(text) == "".join(
+        f"<U+{ord(c):04X}>" if c not in "\n\t" and is_hidden(c) else c for c in text
+    )
