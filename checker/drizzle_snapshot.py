@@ -501,7 +501,9 @@ def _simulate(ddl: _Ddl, path: Path, locator: _Locator) -> Catalog:
         Statement(sql, Origin(str(path), 0, len(sql), position, Layer.BASE), migration)
         for position, (sql, _) in enumerate(ddl.statements)
     ]
-    parsed = parse_statements(statements)
+    # every object is placed in the JSON afterwards: the SQL's identifier tokens, which
+    # would place them in the generated text, are not needed
+    parsed = parse_statements(statements, identifiers=False)
     seen: set[int] = set()
     for item in parsed:
         key_path = ddl.statements[item.statement.index][1]
