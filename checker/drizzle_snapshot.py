@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -107,17 +108,19 @@ class _Locator:
     """Turns key paths into origins and ``path:line:col`` for messages."""
 
     path: str
-    source: SourceFile
+    text: str
     offsets: dict[JsonPath, int]
 
     def origin(self, key_path: JsonPath) -> Origin:
         """The span of the key (quotes included); the file's start for the empty path."""
         start = self._offset(key_path)
-        length = len(json.dumps(key_path[-1], ensure_ascii=False)) if key_path else 1
+        # the key as json.dumps(key, ensure_ascii=False) writes it, without its set-up cost
+        length = len(encode_basestring(key_path[-1])) if key_path else 1
         return Origin(self.path, start, start + length, -1, Layer.BASE)
 
     def where(self, key_path: JsonPath) -> str:
-        line, column = self.source.line_col(self._offset(key_path))
+        # only an error message needs lines: the file's line index is built for it alone
+        line, column = SourceFile.of(self.path, self.text).line_col(self._offset(key_path))
         return f"{self.path}:{line}:{column}"
 
     def error(self, key_path: JsonPath, message: str) -> InputError:
@@ -160,7 +163,7 @@ def read_snapshot(path: Path, text: str) -> Catalog:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: bad snapshot JSON: {exc.msg}") from None
     except RecursionError:
         raise InputError(f"{path}:1:1: bad snapshot JSON: nested too deeply") from None
-    locator = _Locator(str(path), SourceFile.of(str(path), text), key_offsets(text))
+    locator = _Locator(str(path), text, key_offsets(text))
     if isinstance(data, dict) and "entries" in data and "tables" not in data:
         raise locator.error((), "a drizzle-kit journal, not a snapshot: give its migration folder")
     if not looks_like_snapshot(data):
