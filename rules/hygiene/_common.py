@@ -66,18 +66,25 @@ def typed_columns(
 def column_place(context: RuleContext, table: Table, column: Column) -> Origin:
     """Where the column got its current type: the last ALTER COLUMN ... TYPE that
     gave it, else the column's definition."""
-    label = f"{table.name}.{column.name}"
-    rendered = str(column.type)
+    rendered = f"-> {column.type}"
+    for detail, origin in context.memo(_type_changes).get(f"{table.name}.{column.name}", ()):
+        if detail.endswith(rendered):
+            return origin
+    return column.origin
+
+
+def _type_changes(context: RuleContext) -> dict[str, list[tuple[str, Origin]]]:
+    """Every ALTER COLUMN ... TYPE of the run by column label, the last first (one pass
+    over the events for all the columns the hygiene rules place)."""
+    changes: dict[str, list[tuple[str, Origin]]] = {}
     for event in reversed(context.events):
         if (
             event.kind is EventKind.ALTERED
             and event.object_kind == "column"
             and event.action == "alter column type"
-            and event.name == label
-            and event.detail.endswith(f"-> {rendered}")
         ):
-            return event.origin
-    return column.origin
+            changes.setdefault(event.name, []).append((event.detail, event.origin))
+    return changes
 
 
 def not_null_columns(table: Table) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import Catalog, Index, quote, relation_sql
+from checker.catalog import Catalog, Index, QualifiedName, quote, relation_sql
 from checker.findings import Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.hygiene._common import index_columns
@@ -61,9 +61,10 @@ class IndexExtendsUniqueKeyRule(Rule):
             columns = index_columns(index)
             if index.method == "btree" and columns:
                 by_table.setdefault(index.table, []).append((index, columns))
+        referenced = _referenced_keys(catalog)
         for indexes in by_table.values():
             for wider, columns in indexes:
-                if _referenced(catalog, wider, columns):
+                if wider.unique and (wider.table, frozenset(columns)) in referenced:
                     continue
                 for unique, key_columns in indexes:
                     if not (unique.unique and len(key_columns) < len(columns)):
@@ -109,16 +110,11 @@ class IndexExtendsUniqueKeyRule(Rule):
         )
 
 
-def _referenced(catalog: Catalog, index: Index, columns: tuple[str, ...]) -> bool:
-    """Whether a foreign key references exactly this unique index's columns."""
-    if not index.unique:
-        return False
-    for _table, constraint in catalog.foreign_keys():
-        details = constraint.foreign_key
-        if (
-            details is not None
-            and details.ref_table == index.table
-            and set(details.ref_columns) == set(columns)
-        ):
-            return True
-    return False
+def _referenced_keys(catalog: Catalog) -> set[tuple[QualifiedName, frozenset[str]]]:
+    """The (table, column set) every foreign key references, gathered once: a unique
+    index a foreign key references exactly by its columns is not redundant."""
+    return {
+        (details.ref_table, frozenset(details.ref_columns))
+        for _table, constraint in catalog.foreign_keys()
+        if (details := constraint.foreign_key) is not None
+    }
