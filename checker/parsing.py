@@ -8,6 +8,7 @@ bytes; the tokens keep the original spelling for the naming rules).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -32,6 +33,14 @@ def fold_identifier(raw: str) -> tuple[str, bool]:
     return raw.translate(_ASCII_LOWER), False
 
 
+@functools.lru_cache(maxsize=4096)
+def _folded(raw: str) -> tuple[str, bool, int]:
+    """``fold_identifier`` and the name's length in bytes: the same names recur
+    throughout a schema (id, user_id, created_at), so each spelling is folded once."""
+    name, quoted = fold_identifier(raw)
+    return name, quoted, len(name) if name.isascii() else len(name.encode("utf-8"))
+
+
 def scan_identifiers(statement: Statement) -> tuple[Identifier, ...]:
     """The IDENT tokens of a statement, with their original text and place."""
     text = statement.text
@@ -44,18 +53,13 @@ def scan_identifiers(statement: Statement) -> tuple[Identifier, ...]:
     origin = statement.origin
     file, base, index, layer = origin.file, origin.start, origin.statement, origin.layer
     found: list[Identifier] = []
-    for token in tokens:
-        if token.name != "IDENT":
-            continue
-        start, end = token.start, token.end + 1
-        raw = text[start:end]
-        name, quoted = fold_identifier(raw)
-        length = len(name) if name.isascii() else len(name.encode("utf-8"))
-        found.append(
-            Identifier(
-                name, raw, quoted, length, Origin(file, base + start, base + end, index, layer)
-            )
-        )
+    for start, last, kind, _category in tokens:
+        if kind == "IDENT":
+            end = last + 1
+            raw = text[start:end]
+            name, quoted, length = _folded(raw)
+            origin = Origin(file, base + start, base + end, index, layer)
+            found.append(Identifier(name, raw, quoted, length, origin))
     return tuple(found)
 
 
