@@ -140,3 +140,55 @@ def test_hidden_characters_and_reveal_on_odd_names(text: str) -> None:
     assert reveal(text) == "".join(
         f"<U+{ord(c):04X}>" if c not in "\n\t" and is_hidden(c) else c for c in text
     )
+
+
+# ---- deparse: expressions printed once per shape ------------------------------------
+
+EXPRESSIONS = [
+    "a IS NULL",
+    "a IS NOT NULL",
+    '"A" IS NULL',
+    '"order" IS NOT NULL',
+    "t.a IS NOT NULL",
+    "a = 1",
+    "a = 1.0",
+    "a = true",
+    "a = '1'",
+    "a <> 1",
+    "a >= 1 AND a <= 6",
+    "a >= 1 OR a <= 6",
+    "(a = 1 OR b = 2) AND c IS NULL",
+    "a = 1 OR (b = 2 AND c IS NULL)",
+    "'{}'::jsonb",
+    "'{}'::json",
+    "'x'::public.status",
+    "ARRAY['info', 'error']::text[]",
+    "coalesce(a, '')",
+    "lower(email)",
+    "date_trunc('milliseconds', created_at)",
+    "metadata ->> 'total' IS NOT NULL",
+    "a IN (1, 2, 3)",
+    "a BETWEEN 1 AND 2",
+    "CASE WHEN a THEN 1 ELSE 2 END",
+]
+
+
+def _expression(sql: str, lead: int) -> object:
+    from pglast import parse_sql
+
+    select = parse_sql(" " * lead + f"SELECT {sql}")[0].stmt
+    return select.targetList[0].val  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lead", [0, 7])
+def test_deparse_gives_the_printers_text_for_every_shape_twice(lead: int) -> None:
+    from pglast.stream import RawStream
+
+    from checker.simulator.expressions import deparse
+
+    # every expression is printed at two offsets and in both orders of a similar pair:
+    # a remembered text must never answer for a different expression
+    for _round in range(2):
+        for sql in EXPRESSIONS:
+            node = _expression(sql, lead + _round)
+            assert deparse(node) == str(RawStream()(_expression(sql, 0))), sql
