@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +38,11 @@ from checker.types import EXTENSION_TYPES
 
 SUPPORTED_VERSIONS = ("7",)
 
-# A JSON string (a key when a colon follows) or a bracket: enough to know the
-# path of every key in a document json.loads has already accepted.
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(?:\s*:)?|[{}\[\]]')
+# JSON's whitespace between tokens (the text is valid JSON: nothing else appears there)
+_SPACE = re.compile(r"[ \t\n\r]*")
+# decodes one JSON value (in C) and says where it ends: a key, or a subtree with no key
+# to record, is read with it instead of token by token
+_DECODE = json.JSONDecoder().raw_decode
 _ARRAY_SUFFIX = re.compile(r"(\[\d*\])+$")
 _FK_ACTIONS = ("cascade", "restrict", "no action", "set null", "set default")
 
@@ -59,28 +62,45 @@ def key_offsets(text: str, depth: int = 4) -> dict[JsonPath, int]:
     """Character offset of every object key down to ``depth`` levels, by key path.
 
     Keys of objects inside arrays are left out (their path would need an
-    index). The text must be valid JSON: ``json.loads`` says where it is not.
+    index); a key given twice keeps its first offset. The text must be valid
+    JSON: ``json.loads`` says where it is not.
     """
     offsets: dict[JsonPath, int] = {}
-    # the key each open container is the value of: None for the root and in arrays
-    containers: list[str | None] = []
-    pending: str | None = None
-    for match in _TOKEN.finditer(text):
-        token = match.group()
-        if token[0] == '"':
-            pending = None
-            if token[-1] == ":":
-                pending = json.loads(token[:-1].rstrip())
-                path = tuple(key for key in containers[1:] if key is not None)
-                if len(path) == len(containers) - 1 and len(path) < depth:
-                    offsets.setdefault((*path, pending), match.start())
-        elif token in "{[":
-            containers.append(pending)
-            pending = None
-        else:
-            containers.pop()
-            pending = None
+    start = _skip_space(text, 0)
+    if depth > 0 and text.startswith("{", start):
+        _object_keys(text, start, (), depth, offsets)
     return offsets
+
+
+def _object_keys(
+    text: str, position: int, path: JsonPath, depth: int, offsets: dict[JsonPath, int]
+) -> int:
+    """Record the keys of the object whose ``{`` is at ``position`` (its path is
+    ``path``, shorter than ``depth``) and of the objects below it down to ``depth``;
+    the offset just past its ``}``."""
+    position = _skip_space(text, position + 1)
+    if text[position] == "}":
+        return position + 1
+    inner = len(path) + 1 < depth
+    while True:
+        key, position_after = _DECODE(text, position)
+        offsets.setdefault((*path, key), position)
+        # past the colon to the value
+        position = _skip_space(text, _skip_space(text, position_after) + 1)
+        if inner and text[position] == "{":
+            position = _object_keys(text, position, (*path, key), depth, offsets)
+        else:
+            position = _DECODE(text, position)[1]
+        position = _skip_space(text, position)
+        if text[position] == "}":
+            return position + 1
+        # past the comma to the next key
+        position = _skip_space(text, position + 1)
+
+
+def _skip_space(text: str, position: int) -> int:
+    found = _SPACE.match(text, position)
+    return found.end() if found else position
 
 
 @dataclass(slots=True)
@@ -88,17 +108,19 @@ class _Locator:
     """Turns key paths into origins and ``path:line:col`` for messages."""
 
     path: str
-    source: SourceFile
+    text: str
     offsets: dict[JsonPath, int]
 
     def origin(self, key_path: JsonPath) -> Origin:
         """The span of the key (quotes included); the file's start for the empty path."""
         start = self._offset(key_path)
-        length = len(json.dumps(key_path[-1], ensure_ascii=False)) if key_path else 1
+        # the key as json.dumps(key, ensure_ascii=False) writes it, without its set-up cost
+        length = len(encode_basestring(key_path[-1])) if key_path else 1
         return Origin(self.path, start, start + length, -1, Layer.BASE)
 
     def where(self, key_path: JsonPath) -> str:
-        line, column = self.source.line_col(self._offset(key_path))
+        # only an error message needs lines: the file's line index is built for it alone
+        line, column = SourceFile.of(self.path, self.text).line_col(self._offset(key_path))
         return f"{self.path}:{line}:{column}"
 
     def error(self, key_path: JsonPath, message: str) -> InputError:
@@ -141,7 +163,7 @@ def read_snapshot(path: Path, text: str) -> Catalog:
         raise InputError(f"{path}:{exc.lineno}:{exc.colno}: bad snapshot JSON: {exc.msg}") from None
     except RecursionError:
         raise InputError(f"{path}:1:1: bad snapshot JSON: nested too deeply") from None
-    locator = _Locator(str(path), SourceFile.of(str(path), text), key_offsets(text))
+    locator = _Locator(str(path), text, key_offsets(text))
     if isinstance(data, dict) and "entries" in data and "tables" not in data:
         raise locator.error((), "a drizzle-kit journal, not a snapshot: give its migration folder")
     if not looks_like_snapshot(data):
@@ -482,7 +504,9 @@ def _simulate(ddl: _Ddl, path: Path, locator: _Locator) -> Catalog:
         Statement(sql, Origin(str(path), 0, len(sql), position, Layer.BASE), migration)
         for position, (sql, _) in enumerate(ddl.statements)
     ]
-    parsed = parse_statements(statements)
+    # every object is placed in the JSON afterwards: the SQL's identifier tokens, which
+    # would place them in the generated text, are not needed
+    parsed = parse_statements(statements, identifiers=False)
     seen: set[int] = set()
     for item in parsed:
         key_path = ddl.statements[item.statement.index][1]

@@ -7,12 +7,14 @@ must print them visibly (``<U+202E>``) instead of letting a terminal obey them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 # Letters and symbols that render as nothing, though Unicode does not class them as format
 # characters (Hangul fillers, the braille blank, the Khmer inherent vowels, the Mongolian
 # vowel separator).
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u17b4\u17b5\u180e")
+_BLANK_LETTER = re.compile("[" + "".join(sorted(_BLANK_LETTERS)) + "]")
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -28,6 +30,10 @@ def is_hidden(char: str) -> bool:
 
 def hidden_characters(text: str) -> tuple[str, ...]:
     """The distinct hidden characters of ``text``, in order of first appearance."""
+    # str.isprintable() is False exactly for the hidden categories (and surrogates, which
+    # are not hidden): a printable text without blank letters, nearly every name, has none
+    if text.isprintable() and _BLANK_LETTER.search(text) is None:
+        return ()
     seen: dict[str, None] = {}
     for char in text:
         if char not in seen and is_hidden(char):
@@ -48,7 +54,7 @@ def describe(char: str) -> str:
 def reveal(text: str, *, keep: str = "\n\t") -> str:
     """``text`` with every hidden character written as ``<U+XXXX>``, so that what a
     reader sees is what the text holds (``keep``: characters left as they are)."""
-    if text.isascii() and text.isprintable():
+    if text.isprintable() and _BLANK_LETTER.search(text) is None:
         return text
     return "".join(
         f"<U+{ord(char):04X}>" if char not in keep and is_hidden(char) else char for char in text

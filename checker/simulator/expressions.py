@@ -9,7 +9,8 @@ from __future__ import annotations
 # pglast's stubs type every node field Optional, although the parser always fills the
 # fields read here for the node kinds handled; checking each would only add noise.
 # mypy: disable-error-code="union-attr, arg-type, index, assignment"
-from typing import Any
+from collections.abc import Hashable
+from typing import Any, cast
 
 from pglast import ast
 from pglast.stream import RawStream
@@ -40,14 +41,58 @@ def deparse(value: Any) -> str:
         names = [str(part.sval) for part in node.funcname if str(part.sval) != "pg_catalog"]
         if names and not node.over and not node.agg_filter:
             return ".".join(names) + "()"
+    shape = _shape_of(node)
+    if shape is not None:
+        known = _DEPARSED.get(shape)
+        if known is not None:
+            return known
     try:
-        return str(RawStream()(node))
+        text = str(RawStream()(node))
     except RecursionError:
         # pglast's printer recurses per nesting level; a generated expression
         # thousands deep would end the run. The simulator reports the statement.
         global deparse_fallbacks
         deparse_fallbacks += 1
         return f"<expression nested too deeply at offset {getattr(node, 'location', None)}>"
+    if shape is not None:
+        if len(_DEPARSED) >= _DEPARSED_MAX:
+            _DEPARSED.clear()
+        _DEPARSED[shape] = text
+    return text
+
+
+# The printed text of each expression shape already printed: pglast's printer costs
+# tens of microseconds a call, and a schema repeats its expressions (the same
+# predicate in a migration and in the snapshot, the same CHECK on many tables).
+_DEPARSED: dict[Hashable, str] = {}
+_DEPARSED_MAX = 4096
+
+
+def _shape_of(node: Any) -> Hashable | None:
+    """What the printer's output depends on: the node types and fields of the tree,
+    without the source offsets (``location``), which it does not print. None when the
+    tree is too deep to walk (the printer then says so itself)."""
+    try:
+        shape = _shape(node)
+        hash(shape)
+    except (RecursionError, TypeError):
+        return None
+    return shape
+
+
+def _shape(value: Any) -> Hashable:
+    if isinstance(value, ast.Node):
+        return (
+            type(value),
+            *[
+                (name, _shape(getattr(value, name)))
+                for name in value
+                if name != "location" or not isinstance(getattr(value, name), int)
+            ],
+        )
+    if isinstance(value, tuple | list):
+        return tuple(_shape(item) for item in value)
+    return cast(Hashable, value)
 
 
 def column_refs(node: Any) -> list[str]:

@@ -95,7 +95,9 @@ def _split_plain(chunk: str) -> list[tuple[int, int]] | None:
     """
     from pglast import parser as pg_parser
 
-    if _ATOMIC_BODY.search(chunk):
+    # the chunk is ASCII, so lower() folds exactly what IGNORECASE does: the cheap test
+    # first (a case-insensitive search per chunk was a third of the splitting time)
+    if "atomic" in chunk.lower() and _ATOMIC_BODY.search(chunk):
         return None  # BEGIN ATOMIC ... END holds semicolons: the token path keeps it whole
     try:
         slices = pg_parser.split(chunk, with_parser=False, only_slices=True)

@@ -66,20 +66,18 @@ def typed_columns(
 def column_place(context: RuleContext, table: Table, column: Column) -> Origin:
     """Where the column got its current type: the last ALTER COLUMN ... TYPE that
     gave it, else the column's definition."""
-    rendered = str(column.type)
-    for detail, origin in reversed(
-        context.memo(_type_changes).get(f"{table.name}.{column.name}", ())
-    ):
-        if detail.endswith(f"-> {rendered}"):
+    rendered = f"-> {column.type}"
+    for detail, origin in context.memo(_type_changes).get(f"{table.name}.{column.name}", ()):
+        if detail.endswith(rendered):
             return origin
     return column.origin
 
 
 def _type_changes(context: RuleContext) -> dict[str, list[tuple[str, Origin]]]:
-    """Each column's ALTER COLUMN ... TYPE events in order (detail, origin), found in
-    one walk of the events (a walk per finding grew with findings x events)."""
+    """Every ALTER COLUMN ... TYPE of the run by column label, the last first (one pass
+    over the events for all the columns the hygiene rules place)."""
     changes: dict[str, list[tuple[str, Origin]]] = {}
-    for event in context.events:
+    for event in reversed(context.events):
         if (
             event.kind is EventKind.ALTERED
             and event.object_kind == "column"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import Catalog, Index, quote, relation_sql
+from checker.catalog import Catalog, Index, QualifiedName, quote, relation_sql
 from checker.findings import Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.hygiene._common import index_columns
@@ -110,10 +110,11 @@ class IndexExtendsUniqueKeyRule(Rule):
         )
 
 
-def _referenced_keys(catalog: Catalog) -> frozenset[tuple[tuple[str, str], frozenset[str]]]:
-    """(table, column set) of every foreign key's referenced columns."""
-    return frozenset(
+def _referenced_keys(catalog: Catalog) -> set[tuple[QualifiedName, frozenset[str]]]:
+    """The (table, column set) every foreign key references, gathered once: a unique
+    index a foreign key references exactly by its columns is not redundant."""
+    return {
         (details.ref_table, frozenset(details.ref_columns))
         for _table, constraint in catalog.foreign_keys()
         if (details := constraint.foreign_key) is not None
-    )
+    }

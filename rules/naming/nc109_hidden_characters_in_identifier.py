@@ -56,9 +56,12 @@ class HiddenCharactersInIdentifierRule(Rule):
     def check(self, context: RuleContext) -> Iterator[Finding]:
         names: dict[tuple[str, int], set[str]] = {}  # the names reported per statement
         places: list[tuple[Origin, str, str]] = []
-        for token in sorted(identifier_index(context).all(), key=lambda t: t.origin.start):
-            if not hidden_characters(token.text):
-                continue
+        # the few tokens with hidden characters, then sorted (stable: the order sorting
+        # every token would give them)
+        hiding = [
+            token for token in identifier_index(context).all() if hidden_characters(token.text)
+        ]
+        for token in sorted(hiding, key=lambda t: t.origin.start):
             reported = names.setdefault((token.origin.file, token.origin.statement), set())
             if token.text not in reported:
                 reported.add(token.text)
