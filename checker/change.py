@@ -10,11 +10,11 @@ base alone does not produce is *introduced* (``Finding.introduced``).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import PurePath
 
 from checker.findings import Finding, Location
 from checker.model import Origin
@@ -70,7 +70,7 @@ def normalise_message(message: str) -> str:
 def finding_key(finding: Finding) -> tuple[str, str, tuple[str, ...], str]:
     """A finding's identity across two runs: code, file name, objects, message sans positions."""
     primary = finding.primary
-    file_name = PurePath(primary.file).name if primary is not None else ""
+    file_name = posixpath.basename(primary.file) if primary is not None else ""
     return (
         finding.code,
         file_name,
