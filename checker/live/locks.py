@@ -63,10 +63,11 @@ WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 """
+# every relation lock the session holds, filtered to the tables in Python: a query
+# without parameters is sent as is (an array of table oids was dumped on every call)
 _HELD = """
-SELECT l.virtualtransaction, l.relation, l.mode FROM pg_locks l
+SELECT l.virtualtransaction, l.relation::int8, l.mode FROM pg_locks l
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
-  AND l.relation = ANY(%s)
 """
 
 
@@ -90,6 +91,10 @@ class LockProbe:
     _first_held: dict[tuple[int, str], int] = field(default_factory=dict)  # -> statement index
     _transaction: str | None = None
     _held: dict[int, set[str]] = field(default_factory=dict)
+    # True right after a statement's ``after`` looked: the locks it saw are still what
+    # the session holds when the next statement starts (nothing ran in between), so
+    # ``before`` need not look again. A failure leaves ``after`` out and clears it.
+    _current: bool = False
     # (file, statement, table) -> finding
     _found: dict[tuple[str, int, int], Finding] = field(default_factory=dict)
 
@@ -103,7 +108,10 @@ class LockProbe:
                 int(oid): (str(schema), str(name))
                 for oid, schema, name in self.connection.execute(_BASE_TABLES)
             }
-        self._snapshot()
+            self._current = False
+        if not self._current:
+            self._snapshot()
+        self._current = False
 
     def after(self, statement: Statement, in_transaction: bool) -> None:
         if statement.layer not in self.layers or self.base is None:
@@ -111,6 +119,7 @@ class LockProbe:
         if not in_transaction:
             self.unobserved += 1
             return
+        # ``_current`` was cleared by this statement's ``before``: set again once seen below
         before = self._held
         transaction = self._transaction
         self._snapshot()
@@ -136,14 +145,16 @@ class LockProbe:
             self._found[(statement.migration.path, statement.index, oid)] = self._finding(
                 statement, self.base[oid], strongest
             )
+        self._current = True
 
     def _snapshot(self) -> None:
         assert self.base is not None
         held: dict[int, set[str]] = {}
         transaction = None
-        for vxid, relation, mode in self.connection.execute(_HELD, (list(self.base),)):
+        for vxid, relation, mode in self.connection.execute(_HELD):
             transaction = str(vxid)
-            held.setdefault(int(relation), set()).add(str(mode))
+            if int(relation) in self.base:
+                held.setdefault(int(relation), set()).add(str(mode))
         self._held = held
         self._transaction = transaction
 
