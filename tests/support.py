@@ -177,7 +177,7 @@ def run_since(folders: list[Path], since: str, settings: Settings | None = None)
     from dataclasses import replace as dc_replace
 
     from checker.config import Layers
-    from checker.engine import analyse_change, judge_change
+    from checker.gate import analyse_change, judge_change
 
     settings = dc_replace(settings or Settings(), layers=Layers(base=tuple(folders)))
     with contextlib.ExitStack() as stack:

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    from checker.engine import analyse_change, judge_change, restore_rules_outcome, run_rules
+    from checker.engine import restore_rules_outcome, run_rules
+    from checker.gate import analyse_change, judge_change
 
     live = args.live or args.command == "verify"
     if not live and (
