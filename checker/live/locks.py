@@ -100,6 +100,7 @@ class LockProbe:
 
     def before(self, statement: Statement) -> None:
         if statement.layer not in self.layers:
+            self._current = False  # it runs unobserved and may take locks
             return
         if self.base is None or (self.per_file and statement.migration.path != self._file):
             self._file = statement.migration.path
