@@ -45,7 +45,8 @@ def code_fingerprint() -> tuple[object, ...]:
     size and modification time of this tool's own modules (an edited rule must not
     see its old findings), the text of pglast's ``__init__`` (its version, which
     fixes the parser's), and the modification times of the import path's folders
-    (installing or removing a package, a rule plugin too, changes them)."""
+    (installing or removing a package, a rule plugin too, changes them) but the
+    working directory's and this tool's own."""
     here = Path(__file__).resolve().parent.parent
     stamps: list[tuple[str, int, int]] = []
     for package in _CODE_PACKAGES:
@@ -61,10 +62,15 @@ def code_fingerprint() -> tuple[object, ...]:
                 elif entry.name.endswith(".py"):
                     info = entry.stat()
                     stamps.append((entry.path, info.st_mtime_ns, info.st_size))
+    # Not the working directory (``python -m`` puts it on the path, and a report written
+    # there would change its time and empty the cache for the next run) nor the folder
+    # of this tool's own packages (its modules are stamped one by one above).
+    skip = {os.path.realpath("."), os.path.realpath(here)}
     folders: list[tuple[str, int]] = []
     for folder in sys.path:
         with contextlib.suppress(OSError):
-            folders.append((folder, os.stat(folder or ".").st_mtime_ns))
+            if os.path.realpath(folder or ".") not in skip:
+                folders.append((folder, os.stat(folder or ".").st_mtime_ns))
     pglast_init = b""
     spec = importlib.util.find_spec("pglast")
     if spec is not None and spec.origin:

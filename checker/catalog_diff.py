@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TypeVar
 
 from checker.catalog import (
@@ -32,6 +31,8 @@ from checker.catalog import (
     TypeRef,
     display_name,
 )
+from checker.diff_kinds import Aspect as Aspect  # re-exported
+from checker.diff_kinds import Form as Form  # re-exported
 from checker.model import Origin
 from checker.spelling import Canonicaliser, ExpressionKind, loose_form, same_expression
 
@@ -64,29 +65,6 @@ TYPE_ALIASES = {
     "timestamp": "timestamp without time zone", "timetz": "time with time zone",
     "decimal": "numeric", "char": "character", "bpchar": "character",
 }  # fmt: skip
-
-
-class Aspect(StrEnum):
-    """What a difference is about."""
-
-    TABLE = "table"
-    COLUMN = "column"
-    TYPE = "type"
-    NULLABILITY = "nullability"
-    DEFAULT = "default"
-    INDEX = "index"
-    KEY = "key"  # primary key and unique constraints
-    FOREIGN_KEY = "foreign key"
-    CHECK = "check"
-    ENUM = "enum"
-    OTHER = "other"  # partitioning, flags, functions, triggers, sequences, ...
-
-
-class Form(StrEnum):
-    LEFT_ONLY = "left only"
-    RIGHT_ONLY = "right only"
-    DIFFERS = "differs"
-    RENAMED = "renamed"  # the same object under another name
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ from checker.catalog import (
     Table,
 )
 from checker.catalog_diff import Aspect, Difference, Form, Sides, diff_catalogs
+from checker.drift_table import DriftRow as DriftRow  # re-exported
+from checker.drift_table import DriftTable as DriftTable  # re-exported
 from checker.errors import InputError
 from checker.findings import Location
 from checker.model import JournalStatus, Layer, MigrationFile, Origin, SourceFile, Statement
@@ -255,27 +257,6 @@ def _merged(found: list[Drift]) -> list[Drift]:
 MIGRATIONS = "migrations"
 LIVE = "live"
 ABSENT = "absent"
-
-
-@dataclass(frozen=True, slots=True)
-class DriftRow:
-    """One drifted object (or one property of it) and its state in each source."""
-
-    aspect: Aspect
-    subject: str  # "column user.email", "column user.email NOT NULL", "index i on t"
-    objects: tuple[str, ...]
-    states: tuple[str, ...]  # one per ``DriftTable.sources``: "absent", "present" or a value
-
-
-@dataclass(frozen=True, slots=True)
-class DriftTable:
-    """Every drifted object with its state in each source the run had, for the reports."""
-
-    sources: tuple[str, ...]  # in order, those the run had: "ORM", "snapshot", "migrations", "live"
-    rows: tuple[DriftRow, ...]
-
-    def state(self, row: DriftRow, source: str) -> str:
-        return row.states[self.sources.index(source)]
 
 
 def drift_table(

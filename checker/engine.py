@@ -29,7 +29,7 @@ from checker.suppressions import apply_suppressions, check_suppression_codes
 if TYPE_CHECKING:
     from checker.catalog import Catalog, QualifiedName
     from checker.coverage import CoverageMatrix
-    from checker.drift import DriftTable
+    from checker.drift_table import DriftTable
     from checker.graph import DeletionClosure, SchemaGraph
     from checker.live.verify import LiveReport
 

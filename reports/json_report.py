@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from checker import __version__
-from checker.drift import DriftTable
+from checker.drift_table import DriftTable
 from checker.findings import Finding, Location, Severity
 from checker.model import SourceFile
 from checker.rule import RuleMeta

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from checker.baseline import BaselineEntry
-from checker.drift import DriftTable
+from checker.drift_table import DriftTable
 from checker.findings import Finding, Severity
 from checker.invisible import reveal
 from checker.model import SourceFile

@@ -6,6 +6,7 @@ way ``schema-check`` starts, and reads the modules the interpreter really import
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -98,3 +99,34 @@ def test_a_command_imports_only_its_own_handler(tmp_path: Path) -> None:
     }
     assert "checker.engine" not in modules
     assert _packages(modules, HEAVY) == []
+
+
+def test_a_run_restored_from_the_cache_parses_and_simulates_nothing(tmp_path: Path) -> None:
+    """The second run of the same inputs reads its findings (and the drift table of a
+    drizzle-kit folder) from the cache: no parser, simulator, catalog, graph or rule
+    module is imported, and the output is the first run's. The first run's report,
+    a new file in the working directory, does not make the second run miss."""
+    folder = tmp_path / "migrations"
+    (folder / "meta").mkdir(parents=True)
+    (folder / "0000_init.sql").write_text(
+        "CREATE TABLE account (id bigint PRIMARY KEY, email text NOT NULL);\n", encoding="utf-8"
+    )
+    entry = {
+        "idx": 0,
+        "version": "7",
+        "when": 1700000000000,
+        "tag": "0000_init",
+        "breakpoints": True,
+    }
+    journal = {"version": "7", "dialect": "postgresql", "entries": [entry]}
+    (folder / "meta" / "_journal.json").write_text(json.dumps(journal), encoding="utf-8")
+    args = ("check", str(folder), "--format", "json", "-o", str(tmp_path / "first.json"))
+    first, _ = _imported(*args, cwd=tmp_path)
+    again = ("check", str(folder), "--format", "json", "-o", str(tmp_path / "second.json"))
+    second, modules = _imported(*again, cwd=tmp_path)
+    assert first == second
+    assert (tmp_path / "first.json").read_text() == (tmp_path / "second.json").read_text()
+    assert _packages(modules, ("pglast", "networkx")) == []
+    assert sorted(m for m in modules if m.startswith("rules.")) == []  # no rule module
+    heavy = {"checker.catalog", "checker.simulator", "checker.parsing", "checker.graph"}
+    assert sorted(heavy & modules) == []

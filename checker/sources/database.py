@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checker.catalog import Catalog
 from checker.errors import BackendUnavailable, InputError
 from checker.model import DatabaseUrl, Layer, Origin
 from checker.sources.base import CatalogSource, SourceSet, check_catalog_place
+
+if TYPE_CHECKING:
+    from checker.catalog import Catalog
 
 CONNECT_TIMEOUT_SECONDS = 10
 STATEMENT_TIMEOUT = "60s"
