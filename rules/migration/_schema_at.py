@@ -85,6 +85,7 @@ class _Builder:
         self.foreign_keys = _Changes()
         self.tables: dict[QualifiedName, dict[str, QualifiedName]] = {}
         self.edges: dict[_EdgeKey, QualifiedName] = {}
+        self.partitions: dict[QualifiedName, set[QualifiedName]] = {}
         self.final = final
         self.user_types: dict[str, list[QualifiedName]] = {}
         for catalog in (initial, final):
@@ -145,6 +146,8 @@ class _Builder:
 
     def _seed(self, table: Table, step: int) -> None:
         self.tables.setdefault(table.qualified, {})
+        if table.partition_of is not None:
+            self.partitions.setdefault(table.partition_of, set()).add(table.qualified)
         for column in table.columns:
             if column.type.schema is not None:
                 key = (column.type.schema, column.type.name)
@@ -154,10 +157,27 @@ class _Builder:
                 edge = (table.qualified, constraint.name)
                 self.set_edge(edge, constraint.foreign_key.ref_table, step)
 
+    def add_foreign_key(self, key: _EdgeKey, parent: QualifiedName, step: int) -> None:
+        """A foreign key, and its copies on the table's partitions (same name)."""
+        self.set_edge(key, parent, step)
+        for partition in sorted(self.partitions.get(key[0], ())):
+            if (partition, key[1]) not in self.edges:
+                self.add_foreign_key((partition, key[1]), parent, step)
+
+    def attach(self, parent: QualifiedName, partition: QualifiedName, step: int) -> None:
+        """A new partition gets its parent's foreign keys, as the server copies them."""
+        self.partitions.setdefault(parent, set()).add(partition)
+        for (child, name), target in sorted(self.edges.items()):
+            if child == parent and (partition, name) not in self.edges:
+                self.add_foreign_key((partition, name), target, step)
+
     def drop_table(self, table: QualifiedName, step: int) -> None:
         for column in list(self.tables.get(table, {})):
             self.drop_column(table, column, step)
         self.tables.pop(table, None)
+        self.partitions.pop(table, None)
+        for partitions in self.partitions.values():
+            partitions.discard(table)
         for key, parent in list(self.edges.items()):
             if key[0] == table or parent == table:
                 self.set_edge(key, None, step)
@@ -165,7 +185,12 @@ class _Builder:
     def rename_table(self, old: QualifiedName, new: QualifiedName, step: int) -> None:
         columns = dict(self.tables.get(old, {}))
         edges = [(key, parent) for key, parent in self.edges.items() if old in (key[0], parent)]
+        partitions = self.partitions.get(old, set())
+        parents = [parent for parent, children in self.partitions.items() if old in children]
         self.drop_table(old, step)
+        self.partitions[new] = partitions
+        for parent in parents:
+            self.partitions.setdefault(parent, set()).add(new)
         self.tables[new] = {}
         for column, value in columns.items():
             self.set_column(new, column, value, step)
@@ -203,7 +228,7 @@ class _Builder:
             if kind is EventKind.CREATED:
                 parent = self._foreign_key_target(event, node)
                 if parent is not None:
-                    self.set_edge(edge, parent, step)
+                    self.add_foreign_key(edge, parent, step)
             elif kind is EventKind.DROPPED:
                 self.set_edge(edge, None, step)
             elif kind is EventKind.RENAMED and event.detail and edge in self.edges:
@@ -222,6 +247,12 @@ class _Builder:
         key = _qualified(event.name)
         if event.kind is EventKind.DROPPED:
             self.drop_table(key, step)
+        elif event.kind is EventKind.ALTERED and event.detail:
+            table = self.table_key(event.name, node)
+            if event.action == "attach partition":
+                self.attach(table, _qualified(event.detail), step)
+            elif event.action == "detach partition":
+                self.partitions.get(table, set()).discard(_qualified(event.detail))
         elif event.kind is EventKind.RENAMED and event.detail:
             self.rename_table(key, (key[0], event.detail), step)
         elif event.kind is EventKind.CREATED:
@@ -231,6 +262,9 @@ class _Builder:
             self.tables[key] = {}
             if isinstance(node, ast.CreateStmt):
                 self._created_columns(key, node, step)
+                parents = node.inhRelations or ()
+                if node.partbound is not None and parents and isinstance(parents[0], ast.RangeVar):
+                    self.attach(relation_key(parents[0]), key, step)
             else:  # made from a query: the final table, when it is this one
                 final = self.final.tables.get(key)
                 if final is not None and final.origin == event.origin:
