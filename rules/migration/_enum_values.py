@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checker.catalog import Catalog, QualifiedName, display_name
+from checker.catalog import QualifiedName, display_name
 from checker.model import Origin
 from checker.simulation import EventKind, SimEvent
 from checker.syntax import ast
 from rules.migration._common import string_constants
 from rules.migration._transactions import Step
+
+if TYPE_CHECKING:
+    from rules.migration._schema_at import SchemaAt
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +59,10 @@ def nodes(root: Any) -> Iterator[Any]:
 class EnumValueTracker:
     """Feed it the steps of a transaction walk; it returns the unsafe uses of new values."""
 
-    def __init__(self, catalog: Catalog, events: Sequence[SimEvent]) -> None:
-        self.tables_of_type: dict[QualifiedName, set[QualifiedName]] = {}
-        for table in catalog.tables.values():
-            for column in table.columns:
-                if column.type.schema is not None:
-                    key = (column.type.schema, column.type.name)
-                    self.tables_of_type.setdefault(key, set()).add(table.qualified)
+    def __init__(self, schema: SchemaAt, events: Sequence[SimEvent]) -> None:
+        # which tables have a column of the enum as of each statement, not at the end
+        # of the run: a column added or retyped by a later file does not count yet
+        self.schema = schema
         self.really_added = {
             id(event.statement)
             for event in events
@@ -96,12 +96,12 @@ class EnumValueTracker:
         self, step: Step, live: dict[tuple[QualifiedName, str], tuple[int, Origin]]
     ) -> Iterator[EnumUse]:
         related: set[QualifiedName] = set()
+        step_index = self.schema.index_of(step.parsed)
         for node in nodes(step.parsed.node):
             if isinstance(node, ast.TypeName) and node.names:
                 related.add(type_key(node.names))
             elif isinstance(node, ast.RangeVar):
-                table = relation_key(node)
-                related.update(k for k, tables in self.tables_of_type.items() if table in tables)
+                related.update(self.schema.types_of_table(relation_key(node), step_index))
         if not related:
             return
         statement = step.parsed.statement

@@ -10,6 +10,7 @@ from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.syntax import ObjectType, ast
 from rules.migration._common import relative
 from rules.migration._enum_values import EnumValueTracker
+from rules.migration._schema_at import schema_at
 from rules.migration._transactions import enum_way_out, walk, way_out
 
 
@@ -90,7 +91,7 @@ class NonTransactionalInTransactionRule(Rule):
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        enums = EnumValueTracker(context.catalog, context.events)
+        enums = EnumValueTracker(schema_at(context), context.events)
         for step in walk(context.statements, context.settings):
             node = step.parsed.node
             if node is None:

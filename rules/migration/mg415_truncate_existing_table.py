@@ -6,22 +6,23 @@ from collections.abc import Iterator
 
 from checker.catalog import QualifiedName, display_name
 from checker.findings import Finding, Location, Severity
-from checker.graph import SchemaGraph
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.syntax import DropBehavior, ast
 from rules.migration._history import replay, table_name
+from rules.migration._schema_at import SchemaAt, schema_at
 
 
-def _referencing_closure(graph: SchemaGraph, root: QualifiedName) -> list[str]:
-    """Every table that references ``root``, directly or through others, by name."""
+def _referencing_closure(schema: SchemaAt, root: QualifiedName, step: int) -> list[str]:
+    """Every table that references ``root``, directly or through others, by name, as the
+    foreign keys stand just before the statement at ``step``."""
     seen: set[QualifiedName] = {root}
     pending = [root]
     while pending:
-        for edge in graph.referencing(pending.pop()):
-            if edge.child not in seen:
-                seen.add(edge.child)
-                pending.append(edge.child)
+        for child in schema.referencing(pending.pop(), step):
+            if child not in seen:
+                seen.add(child)
+                pending.append(child)
     seen.discard(root)
     return sorted(display_name(name) for name in seen)
 
@@ -40,8 +41,9 @@ class TruncateExistingTableRule(Rule):
         a history deployed file by file, a table created by an earlier file.
         ``TRUNCATE ... CASCADE`` is an error: it also empties every table
         that references the named one through foreign keys, whatever their
-        ON DELETE actions, and the message lists them (as the final schema
-        has them). A plain TRUNCATE is a warning: PostgreSQL refuses it while
+        ON DELETE actions, and the message lists them as the foreign keys
+        stand at that statement (a reference a later migration adds is not
+        emptied). A plain TRUNCATE is a warning: PostgreSQL refuses it while
         another table references this one, and otherwise it empties only the
         named table, which may be what the migration means (a cache, a
         derived table it refills), but no query in the migration says so.
@@ -99,7 +101,7 @@ class TruncateExistingTableRule(Rule):
                     Location.of(creation.origin, f"{table} created here"),
                 ]
                 if cascade:
-                    reached = _referencing_closure(context.graph, _key(relation))
+                    reached = _referencing_closure(schema_at(context), _key(relation), history.step)
                     also = (
                         f"; CASCADE also empties every table that references it: "
                         f"{', '.join(reached)}"

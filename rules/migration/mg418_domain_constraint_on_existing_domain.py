@@ -9,6 +9,7 @@ from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.syntax import ConstrType, ast
 from rules.migration._history import replay
+from rules.migration._schema_at import schema_at
 
 
 @register
@@ -21,7 +22,7 @@ class DomainConstraintOnExistingDomainRule(Rule):
         before the statement's run starts: for the change under review, a
         domain of the base; within a history deployed file by file, one
         created by an earlier file. The message names the columns that use
-        the domain in the final schema. Creating a domain with a constraint
+        the domain at that statement. Creating a domain with a constraint
         is not reported: a new domain holds no data and locks nothing; it is
         the later change of its constraint that costs, and this rule reports
         that change where it happens.
@@ -80,12 +81,10 @@ class DomainConstraintOnExistingDomainRule(Rule):
             creation = history.created("domain", domain)
             if creation is None or not creation.before(parsed):
                 continue
-            columns = sorted(
-                f"{display_name(table.qualified)}.{column.name}"
-                for table in context.catalog.tables.values()
-                for column in table.columns
-                if (column.type.schema, column.type.name) == key
-            )
+            columns = [
+                f"{display_name(table)}.{column}"
+                for table, column in schema_at(context).columns_of_type(key, history.step)
+            ]
             users = f" ({', '.join(columns)})" if columns else ""
             yield self.finding(
                 f"ALTER DOMAIN {domain} {what} on a domain that exists before this migration: "
