@@ -12,7 +12,7 @@ what it wrote (a column's type, a foreign key's target). A ready base catalog
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,11 +42,27 @@ class _Changes:
             values.append(value)
 
     def at(self, step: int) -> Iterator[tuple[Any, QualifiedName]]:
-        for key, (steps, values) in self.changes.items():
-            index = bisect.bisect_right(steps, step) - 1
-            value = values[index] if index >= 0 else None
+        for key in self.changes:
+            value = self.value(key, step)
             if value is not None:
                 yield key, value
+
+    def value(self, key: Any, step: int) -> QualifiedName | None:
+        found = self.changes.get(key)
+        if found is None:
+            return None
+        steps, values = found
+        index = bisect.bisect_right(steps, step) - 1
+        return values[index] if index >= 0 else None
+
+    def grouped(self, group: Any) -> dict[Any, list[Any]]:
+        """The keys by ``group(key, value)`` of any value they ever had: a lookup by
+        group then reads a few keys instead of every key of the run."""
+        found: dict[Any, list[Any]] = {}
+        for key, (_steps, values) in self.changes.items():
+            for name in {group(key, value) for value in values if value is not None}:
+                found.setdefault(name, []).append(key)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +73,7 @@ class SchemaAt:
     columns: _Changes  # (table, column) -> the column's type (schema, name)
     foreign_keys: _Changes  # (table, constraint) -> the referenced table
     positions: dict[int, int]  # id(parsed statement) -> its index
+    indexes: dict[str, dict[Any, list[Any]]] = field(default_factory=dict)  # see _index
 
     def index_of(self, parsed: ParsedStatement) -> int:
         return self.positions[id(parsed)]
@@ -67,11 +84,23 @@ class SchemaAt:
 
     def types_of_table(self, table: QualifiedName, step: int) -> set[QualifiedName]:
         """The types of ``table``'s columns."""
-        return {value for key, value in self.columns.at(step) if key[0] == table}
+        keys = self._index("columns", self.columns, lambda key, _value: key[0]).get(table, ())
+        found = {self.columns.value(key, step) for key in keys}
+        return {value for value in found if value is not None}
 
     def referencing(self, table: QualifiedName, step: int) -> set[QualifiedName]:
         """The tables with a foreign key to ``table``."""
-        return {key[0] for key, parent in self.foreign_keys.at(step) if parent == table}
+        keys = self._index("parents", self.foreign_keys, lambda _key, value: value).get(table, ())
+        return {key[0] for key in keys if self.foreign_keys.value(key, step) == table}
+
+    def _index(
+        self, name: str, changes: _Changes, group: Callable[[Any, Any], Any]
+    ) -> dict[Any, list[Any]]:
+        """The keys of ``changes`` grouped once (a run asks per statement: reading
+        every key of the run each time grew with statements x columns)."""
+        if name not in self.indexes:
+            self.indexes[name] = changes.grouped(group)
+        return self.indexes[name]
 
 
 def schema_at(context: RuleContext) -> SchemaAt:
@@ -87,6 +116,8 @@ class _Builder:
         self.edges: dict[_EdgeKey, QualifiedName] = {}
         self.partitions: dict[QualifiedName, set[QualifiedName]] = {}
         self.final = final
+        # id(parsed statement) -> the foreign keys it writes (see _foreign_keys_written)
+        self.written: dict[int, list[tuple[int, str | None, QualifiedName]]] = {}
         self.user_types: dict[str, list[QualifiedName]] = {}
         for catalog in (initial, final):
             if catalog is None:
@@ -287,20 +318,54 @@ class _Builder:
         """The referenced table of the FOREIGN KEY the statement wrote at the event's place."""
         if node is None:
             return None
-        start = event.statement.statement.origin.start
         named: QualifiedName | None = None
         name = event.name.rpartition(".")[2]
-        for found in nodes(node):
-            if (
-                isinstance(found, ast.Constraint)
-                and found.contype == ConstrType.CONSTR_FOREIGN
-                and isinstance(found.pktable, ast.RangeVar)
-            ):
-                if start + (found.location or 0) == event.origin.start:
-                    return relation_key(found.pktable)
-                if found.conname and str(found.conname) == name:
-                    named = relation_key(found.pktable)
+        for place, conname, target in self._foreign_keys_written(event.statement, node):
+            if place == event.origin.start:
+                return target
+            if conname == name:
+                named = target
         return named
+
+    def _foreign_keys_written(
+        self, parsed: ParsedStatement, node: Any
+    ) -> list[tuple[int, str | None, QualifiedName]]:
+        """(file offset, name, referenced table) of every FOREIGN KEY a statement writes,
+        read once per statement (a CREATE TABLE with many keys has an event per key)."""
+        found = self.written.get(id(parsed))
+        if found is None:
+            start = parsed.statement.origin.start
+            found = [
+                (
+                    start + (constraint.location or 0),
+                    str(constraint.conname) if constraint.conname else None,
+                    relation_key(constraint.pktable),
+                )
+                for constraint in _written_constraints(node)
+                if isinstance(constraint, ast.Constraint)
+                and constraint.contype == ConstrType.CONSTR_FOREIGN
+                and isinstance(constraint.pktable, ast.RangeVar)
+            ]
+            self.written[id(parsed)] = found
+        return found
+
+
+def _written_constraints(node: Any) -> Iterator[Any]:
+    """The constraints a CREATE TABLE or ALTER TABLE writes (of the table and of its
+    columns), read where they stand instead of walking every expression of the
+    statement; any other statement is walked whole."""
+    if isinstance(node, ast.CreateStmt):
+        elements: Iterable[Any] = node.tableElts or ()
+    elif isinstance(node, ast.AlterTableStmt):
+        elements = (getattr(command, "def_", None) for command in node.cmds or ())
+    else:
+        yield from nodes(node)
+        return
+    for element in elements:
+        if isinstance(element, ast.Constraint):
+            yield element
+        elif isinstance(element, ast.ColumnDef):
+            yield from element.constraints or ()
 
 
 def _qualified(display: str) -> QualifiedName:
