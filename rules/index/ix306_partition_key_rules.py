@@ -9,7 +9,7 @@ from checker.catalog import ConstraintKind, Table, display_name
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from checker.simulation import EventKind, ParsedStatement
+from checker.simulation import ParsedStatement
 from checker.syntax import ast
 from rules.migration._history import History, replay
 
@@ -169,23 +169,6 @@ def _plain_parent(
             return None
         return parent.origin
     creation = history.created("table", display_name(key))
-    if creation is None or creation.origin in context.memo(_partitioned_creations):
+    if creation is None or creation.partitioned:
         return None
     return creation.origin
-
-
-def _partitioned_creations(context: RuleContext) -> frozenset[Origin]:
-    """The origins of the run's (and an initial catalog's) tables created PARTITION BY."""
-    found = {
-        event.origin
-        for event in context.events
-        if event.kind is EventKind.CREATED
-        and event.object_kind == "table"
-        and isinstance(event.statement.node, ast.CreateStmt)
-        and event.statement.node.partspec is not None
-    }
-    initial = context.sources.initial_catalog
-    for table in initial.tables.values() if initial is not None else ():
-        if table.partitioning is not None:
-            found.add(table.origin)
-    return frozenset(found)
