@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checker.catalog import Catalog
 from checker.findings import Finding, Severity
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
 from checker.syntax import ast
+from rules.migration._volatility import Volatilities, volatilities_at
 
 # Built-in functions that are STABLE or VOLATILE (pg_proc.provolatile <> 'i'), by
 # name, with the argument counts for which that holds (None: every overload).
@@ -70,7 +70,9 @@ class NonImmutableIndexExpressionRule(Rule):
         clause and the key expressions, and reports calls to functions that
         are STABLE or VOLATILE: ``now()``, ``CURRENT_DATE``, ``random()``,
         ``gen_random_uuid()``, one-argument ``to_tsvector``, ``to_char`` and
-        the like, and functions the migrations define without IMMUTABLE.
+        the like, and functions the migrations define without IMMUTABLE,
+        as each function is when the index is built (a later CREATE OR
+        REPLACE or ALTER FUNCTION does not change how that statement went).
 
     Why it matters:
         PostgreSQL rejects the statement ("functions in index predicate must
@@ -100,11 +102,12 @@ class NonImmutableIndexExpressionRule(Rule):
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        user_functions = _user_volatility(context.catalog)
         for parsed in context.statements:
             node = parsed.node
             if not isinstance(node, ast.IndexStmt):
                 continue
+            # the functions as they are when this CREATE INDEX runs, not as the run leaves them
+            user_functions = volatilities_at(context, parsed)
             name = node.idxname or "(unnamed)"
             parts: list[tuple[str, Any]] = [("predicate", node.whereClause)]
             parts += [("expression", elem.expr) for elem in node.indexParams or () if elem.expr]
@@ -120,16 +123,13 @@ class NonImmutableIndexExpressionRule(Rule):
                     )
 
 
-def _user_volatility(catalog: Catalog) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for function in catalog.functions.values():
-        volatility = function.volatility or "volatile"
-        if volatility != "immutable":
-            found[function.name] = volatility
-    return found
+def _not_immutable(user: Volatilities, name: str) -> str | None:
+    """How a user function of that name is not IMMUTABLE (its last such overload), or None."""
+    found = [volatility for volatility in user.of(name) if volatility != "immutable"]
+    return found[-1] if found else None
 
 
-def _calls(tree: Any, user: dict[str, str]) -> Iterator[tuple[str, str, int | None, int]]:
+def _calls(tree: Any, user: Volatilities) -> Iterator[tuple[str, str, int | None, int]]:
     if tree is None:
         return
     stack = [tree]
@@ -146,8 +146,8 @@ def _calls(tree: Any, user: dict[str, str]) -> Iterator[tuple[str, str, int | No
             known = NOT_IMMUTABLE.get(name)
             if known is not None and (known[1] is None or arity in known[1]):
                 yield f"{name}()", known[0], node.location, len(name)
-            elif name in user and name not in NOT_IMMUTABLE:
-                yield f"{name}()", user[name], node.location, len(name)
+            elif name not in NOT_IMMUTABLE and (volatility := _not_immutable(user, name)):
+                yield f"{name}()", volatility, node.location, len(name)
         elif isinstance(node, ast.SQLValueFunction):
             op = getattr(node.op, "name", str(node.op))
             text = _VALUE_FUNCTION.get(op, op)

@@ -11,6 +11,7 @@ from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
 from checker.syntax import ast
+from rules.migration._history import History, replay
 
 _ATTACH_PARTITION = "AT_AttachPartition"
 
@@ -25,7 +26,9 @@ class PartitionKeyRule(Rule):
         declared ``PARTITION BY`` whose columns do not include every
         partition-key column (or whose partition key is an expression), and a
         ``CREATE TABLE ... PARTITION OF`` or ``ATTACH PARTITION`` whose parent
-        table is not declared ``PARTITION BY``.
+        table is not declared ``PARTITION BY``, as that parent is when the
+        statement runs (a later file that rebuilds it does not change how
+        the statement went).
 
     Why it matters:
         PostgreSQL enforces uniqueness per partition only, so it refuses a
@@ -65,8 +68,9 @@ class PartitionKeyRule(Rule):
         for table in sorted(context.catalog.tables.values(), key=lambda t: t.qualified):
             if table.partitioning is not None:
                 yield from self._unique_keys(context, table)
+        histories = {id(parsed): history for parsed, history, _ in replay(context)}
         for parsed in context.statements:
-            yield from self._partition_of(context, parsed)
+            yield from self._partition_of(context, parsed, histories.get(id(parsed)))
 
     def _unique_keys(self, context: RuleContext, table: Table) -> Iterator[Finding]:
         assert table.partitioning is not None
@@ -107,10 +111,13 @@ class PartitionKeyRule(Rule):
                 "another way (a non-partitioned lookup table)",
             )
 
-    def _partition_of(self, context: RuleContext, parsed: ParsedStatement) -> Iterator[Finding]:
+    def _partition_of(
+        self, context: RuleContext, parsed: ParsedStatement, history: History | None
+    ) -> Iterator[Finding]:
         node = parsed.node
         parent_var: ast.RangeVar | None = None
         child = ""
+        attach = False
         if isinstance(node, ast.CreateStmt) and node.partbound is not None and node.inhRelations:
             parent_var = node.inhRelations[0]
             child = str(getattr(node.relation, "relname", ""))
@@ -120,23 +127,25 @@ class PartitionKeyRule(Rule):
                 if subtype == _ATTACH_PARTITION and isinstance(command.def_, ast.PartitionCmd):
                     parent_var = node.relation
                     child = str(getattr(command.def_.name, "relname", ""))
+                    attach = True
         if parent_var is None:
             return
         key = (str(parent_var.schemaname or "public"), str(parent_var.relname))
-        parent = context.catalog.tables.get(key)
-        if parent is None or parent.partitioning is not None:
-            return
         name = display_name(key)
+        parent_origin = _plain_parent(context, key, history)
+        if parent_origin is None:
+            return
         location = getattr(parent_var, "location", None)
         place = (
             parsed.statement.span(location, location + len(str(parent_var.relname)))
             if isinstance(location, int) and location >= 0
             else parsed.origin
         )
+        rejection = "the ATTACH PARTITION" if attach else f'it ("{name}" is not partitioned)'
         yield self.finding(
             f"{child} is declared a partition of {name}, but {name} is not a partitioned "
-            f'table: PostgreSQL rejects it ("{name}" is not partitioned)',
-            [Location.of(place, "parent"), Location.of(parent.origin, f"{name} created here")],
+            f"table: PostgreSQL rejects {rejection}",
+            [Location.of(place, "parent"), Location.of(parent_origin, f"{name} created here")],
             objects=[name, child],
             fix=(
                 f"create {name} with PARTITION BY RANGE (...) from the start (a primary key must "
@@ -144,3 +153,22 @@ class PartitionKeyRule(Rule):
                 "move the rows, swap the names"
             ),
         )
+
+
+def _plain_parent(
+    context: RuleContext, key: tuple[str, str], history: History | None
+) -> Origin | None:
+    """Where the parent was created when it exists but is not partitioned, else None.
+
+    An executed statement sees the parent as it is just before it runs; one inside a
+    function body runs when the function is called, against the tables the run leaves.
+    """
+    if history is None:
+        parent = context.catalog.tables.get(key)
+        if parent is None or parent.partitioning is not None:
+            return None
+        return parent.origin
+    creation = history.created("table", display_name(key))
+    if creation is None or creation.partitioned:
+        return None
+    return creation.origin

@@ -28,6 +28,8 @@ class Creation:
 
     origin: Origin
     migration: MigrationFile
+    # a table created PARTITION BY (a table never becomes partitioned, or stops being so)
+    partitioned: bool = False
 
     @property
     def layer(self) -> Layer:
@@ -54,7 +56,8 @@ def _initial_objects(catalog: Catalog) -> dict[tuple[str, str], Creation]:
     for table in catalog.tables.values():
         origin = table.origin
         migration = MigrationFile(origin.file, "base", Layer.BASE, JournalStatus.PLAIN, None)
-        objects[("table", display_name(table.qualified))] = Creation(origin, migration)
+        partitioned = table.partitioning is not None
+        objects[("table", display_name(table.qualified))] = Creation(origin, migration, partitioned)
     return objects
 
 
@@ -62,6 +65,12 @@ def table_name(node: ast.RangeVar) -> str:
     """The display name the simulator uses: ``name`` in public, ``schema.name`` elsewhere."""
     schema = str(node.schemaname or "public")
     return str(node.relname) if schema == "public" else f"{schema}.{node.relname}"
+
+
+def _partitioned(event: SimEvent) -> bool:
+    node = event.statement.node
+    table = event.object_kind in ("table", "relation")
+    return table and isinstance(node, ast.CreateStmt) and node.partspec is not None
 
 
 def _group(kind: str) -> str:
@@ -124,7 +133,7 @@ def _timeline(
                 key = ("table", event.name)
             if event.kind is EventKind.CREATED:
                 migration = event.statement.statement.migration
-                current[key] = Creation(event.origin, migration)
+                current[key] = Creation(event.origin, migration, _partitioned(event))
                 timeline.record(key, index + 1, current[key])
             elif event.kind is EventKind.DROPPED:
                 if key in current:

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.catalog import Catalog
 from checker.simulation import SimEvent
 from checker.syntax import AlterTableType, BoolExprType, ConstrType, NullTestType, ast
 from rules.migration._history import table_name
 from rules.migration._rewrites import rewriting_column, type_change_rewrites
+from rules.migration._volatility import Volatilities
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +90,14 @@ class NotNullChecks:
 
 
 def alter_table_heavy(
-    catalog: Catalog,
+    functions: Volatilities,
     cmd: ast.AlterTableCmd,
     table: str,
     events: list[SimEvent],
     not_null_checks: NotNullChecks | None = None,
 ) -> Iterator[Heavy]:
-    """The heavy operations of one ALTER TABLE subcommand on an existing ``table``."""
+    """The heavy operations of one ALTER TABLE subcommand on an existing ``table``
+    (``functions``: the user functions as they are when the statement runs)."""
     everything = f"every read and write of {table} waits"
     subtype, definition = cmd.subtype, cmd.def_
     if subtype == AlterTableType.AT_AddConstraint and isinstance(definition, ast.Constraint):
@@ -159,7 +160,7 @@ def alter_table_heavy(
                 max(0, definition.location or 0),
             )
     elif subtype == AlterTableType.AT_AddColumn and isinstance(definition, ast.ColumnDef):
-        why = rewriting_column(definition, catalog)
+        why = rewriting_column(definition, functions)
         if why is not None:
             yield Heavy(
                 f"ADD COLUMN {definition.colname}",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checker.catalog import Catalog
 from checker.syntax import ConstrType, ast
 from rules.migration._enum_values import nodes
+from rules.migration._volatility import Volatilities
 
 # Built-in functions that are VOLATILE: a default calling one is evaluated per row,
 # so ADD COLUMN must rewrite the table (PostgreSQL 11+ keeps other defaults in the catalog).
@@ -40,8 +40,9 @@ _PRECISION_TYPES = frozenset(
 )
 
 
-def rewriting_column(definition: ast.ColumnDef, catalog: Catalog) -> str | None:
-    """Why ADD COLUMN with this definition rewrites the table, or None."""
+def rewriting_column(definition: ast.ColumnDef, functions: Volatilities) -> str | None:
+    """Why ADD COLUMN with this definition rewrites the table, or None (``functions``: the
+    user functions as they are when the statement runs)."""
     type_name = definition.typeName
     names = [
         str(getattr(part, "sval", "")) for part in (type_name.names if type_name else ()) or ()
@@ -56,23 +57,22 @@ def rewriting_column(definition: ast.ColumnDef, catalog: Catalog) -> str | None:
         if constraint.contype == ConstrType.CONSTR_GENERATED and constraint.generated_kind == "s":
             return "a stored generated column is computed for every row"
         if constraint.contype == ConstrType.CONSTR_DEFAULT:
-            volatile = volatile_call(constraint.raw_expr, catalog)
+            volatile = volatile_call(constraint.raw_expr, functions)
             if volatile:
                 return f"its default calls {volatile}(), which is volatile and evaluated per row"
     return None
 
 
-def volatile_call(expression: Any, catalog: Catalog) -> str | None:
+def volatile_call(expression: Any, functions: Volatilities) -> str | None:
     """The name of a volatile function the expression calls, if any."""
-    user_functions = {key[1]: fn for key, fn in catalog.functions.items()}
     for node in nodes(expression):
         if not isinstance(node, ast.FuncCall):
             continue
         name = str(getattr((node.funcname or ("",))[-1], "sval", ""))
         if name in VOLATILE_BUILTINS:
             return name
-        function = user_functions.get(name)
-        if function is not None and function.volatility in (None, "volatile"):
+        overloads = functions.of(name)
+        if overloads and overloads[-1] == "volatile":
             return name  # CREATE FUNCTION defaults to VOLATILE
     return None
 

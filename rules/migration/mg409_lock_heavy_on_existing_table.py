@@ -11,6 +11,7 @@ from checker.syntax import ObjectType, ast
 from rules.migration._common import relative
 from rules.migration._history import History, replay, table_name
 from rules.migration._locks import Heavy, NotNullChecks, alter_table_heavy
+from rules.migration._volatility import volatilities_at
 
 
 @register
@@ -26,7 +27,8 @@ class LockHeavyOnExistingTableRule(Rule):
         ADD FOREIGN KEY or CHECK without NOT VALID, ADD PRIMARY KEY / UNIQUE
         without USING INDEX, SET NOT NULL, a column type change that
         rewrites or re-checks the table, ADD COLUMN whose default is
-        volatile (or a serial, identity or stored generated column), and
+        volatile (as its functions are at that statement), or a serial,
+        identity or stored generated column, and
         RENAME of a table or column. Tables created in the same run are
         empty and exempt, and so is a foreign key from such a new table
         to an existing one: there are no rows to check, and the lock it takes
@@ -82,7 +84,7 @@ class LockHeavyOnExistingTableRule(Rule):
             creation = history.created("table", table)
             if creation is None or not creation.before(parsed):
                 return
-            for heavy in self._heavy(context, node, table, events, not_null_checks):
+            for heavy in self._heavy(context, parsed, table, events, not_null_checks):
                 origin = parsed.statement.span(heavy.location, len(parsed.statement.text))
                 yield self.finding(
                     f"{heavy.what} on {table}, which exists before this migration (created at "
@@ -95,11 +97,12 @@ class LockHeavyOnExistingTableRule(Rule):
     def _heavy(
         self,
         context: RuleContext,
-        node: object,
+        parsed: ParsedStatement,
         table: str,
         events: list[SimEvent],
         not_null_checks: NotNullChecks,
     ) -> Iterator[Heavy]:
+        node = parsed.node
         if isinstance(node, ast.IndexStmt) and not node.concurrent:
             yield Heavy(
                 "CREATE INDEX without CONCURRENTLY",
@@ -124,5 +127,7 @@ class LockHeavyOnExistingTableRule(Rule):
                 0,
             )
         elif isinstance(node, ast.AlterTableStmt):
+            # a default's functions as they are at this statement, not as the run leaves them
+            functions = volatilities_at(context, parsed)
             for cmd in node.cmds or ():
-                yield from alter_table_heavy(context.catalog, cmd, table, events, not_null_checks)
+                yield from alter_table_heavy(functions, cmd, table, events, not_null_checks)
