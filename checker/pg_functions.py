@@ -2,7 +2,8 @@
 
 Read from ``pg_proc`` and ``pg_depend`` of the embedded server (contrib and pgvector
 created), plus pgcrypto's and uuid-ossp's, which that build lacks. A body that calls a
-name found neither here nor in the catalog calls a function that does not exist.
+name found neither here nor in the catalog calls a function that does not exist. The
+built-in aggregates, set-returning and non-STRICT functions decide SQL-function inlining.
 """
 
 from __future__ import annotations
@@ -528,6 +529,101 @@ BUILTIN = _names(
     xidout xidrecv xidsend xml xml_in xml_is_well_formed xml_is_well_formed_content
     xml_is_well_formed_document xml_out xml_recv xml_send xmlagg xmlcomment xmlconcat2 xmlexists
     xmltext xmlvalidate xpath xpath_exists
+    """
+)
+
+# Built-in aggregate and window functions (pg_proc.prokind 'a' or 'w'), by name.
+AGGREGATE = _names(
+    """
+    any_value array_agg avg bit_and bit_or bit_xor bool_and bool_or corr count covar_pop
+    covar_samp cume_dist dense_rank every first_value json_agg json_agg_strict
+    json_object_agg json_object_agg_strict json_object_agg_unique
+    json_object_agg_unique_strict jsonb_agg jsonb_agg_strict jsonb_object_agg
+    jsonb_object_agg_strict jsonb_object_agg_unique jsonb_object_agg_unique_strict lag
+    last_value lead max min mode nth_value ntile percent_rank percentile_cont
+    percentile_disc range_agg range_intersect_agg rank regr_avgx regr_avgy regr_count
+    regr_intercept regr_r2 regr_slope regr_sxx regr_sxy regr_syy row_number stddev
+    stddev_pop stddev_samp string_agg sum var_pop var_samp variance xmlagg
+    """
+)
+
+# Built-in functions with a set-returning overload (pg_proc.proretset), by name.
+SET_RETURNING = _names(
+    """
+    _pg_expandarray aclexplode generate_series generate_subscripts json_array_elements
+    json_array_elements_text json_each json_each_text json_object_keys
+    json_populate_recordset json_to_recordset jsonb_array_elements jsonb_array_elements_text
+    jsonb_each jsonb_each_text jsonb_object_keys jsonb_path_query jsonb_path_query_tz
+    jsonb_populate_recordset jsonb_to_recordset pg_available_extension_versions
+    pg_available_extensions pg_available_wal_summaries pg_config pg_cursor
+    pg_event_trigger_ddl_commands pg_event_trigger_dropped_objects pg_extension_update_paths
+    pg_get_aios pg_get_backend_memory_contexts pg_get_catalog_foreign_keys pg_get_keywords
+    pg_get_loaded_modules pg_get_multixact_members pg_get_publication_tables
+    pg_get_replication_slots pg_get_shmem_allocations pg_get_shmem_allocations_numa
+    pg_get_wait_events pg_get_wal_resource_managers pg_hba_file_rules pg_ident_file_mappings
+    pg_listening_channels pg_lock_status pg_logical_slot_get_binary_changes
+    pg_logical_slot_get_changes pg_logical_slot_peek_binary_changes
+    pg_logical_slot_peek_changes pg_ls_archive_statusdir pg_ls_dir pg_ls_logdir
+    pg_ls_logicalmapdir pg_ls_logicalsnapdir pg_ls_replslotdir pg_ls_summariesdir
+    pg_ls_tmpdir pg_ls_waldir pg_mcv_list_items pg_options_to_table pg_partition_ancestors
+    pg_partition_tree pg_prepared_statement pg_prepared_xact pg_show_all_file_settings
+    pg_show_all_settings pg_show_replication_origin_status pg_snapshot_xip
+    pg_stat_get_activity pg_stat_get_backend_idset pg_stat_get_backend_io pg_stat_get_io
+    pg_stat_get_progress_info pg_stat_get_recovery_prefetch pg_stat_get_slru
+    pg_stat_get_subscription pg_stat_get_wal_senders pg_tablespace_databases
+    pg_timezone_abbrevs_abbrevs pg_timezone_abbrevs_zone pg_timezone_names
+    pg_wal_summary_contents regexp_matches regexp_split_to_table string_to_table ts_debug
+    ts_parse ts_stat ts_token_type txid_snapshot_xip unnest
+    """
+)
+
+# Built-in functions with an overload that is not STRICT (pg_proc.proisstrict false), by name:
+# a STRICT SQL function calling one of them is not inlined.
+NOT_STRICT = _names(
+    """
+    array_agg_array_combine array_agg_array_finalfn array_agg_array_transfn
+    array_agg_combine array_agg_finalfn array_agg_transfn array_append array_cat array_fill
+    array_position array_positions array_prepend array_remove array_replace array_to_string
+    binary_upgrade_add_sub_rel_state binary_upgrade_create_empty_extension
+    binary_upgrade_replorigin_advance bool_accum bool_accum_inv brin_bloom_options
+    brin_minmax_multi_options bytea_string_agg_finalfn bytea_string_agg_transfn concat
+    concat_ws cume_dist_final current_query daterange dense_rank_final domain_in domain_recv
+    enum_first enum_last enum_range event_trigger_in fdw_handler_in format format_type
+    gtsvector_options index_am_handler_in inet_client_addr inet_client_port inet_server_addr
+    inet_server_port int2_accum int2_accum_inv int2_sum int4_accum int4_accum_inv int4_sum
+    int4range int8_accum int8_accum_inv int8_avg_accum int8_avg_accum_inv int8_avg_combine
+    int8_sum int8range internal_in interval_avg interval_avg_accum interval_avg_accum_inv
+    interval_avg_combine interval_sum json_agg_finalfn json_agg_strict_transfn
+    json_agg_transfn json_build_array json_build_object json_object_agg_finalfn
+    json_object_agg_strict_transfn json_object_agg_transfn
+    json_object_agg_unique_strict_transfn json_object_agg_unique_transfn
+    json_populate_record json_populate_recordset json_to_recordset jsonb_agg_finalfn
+    jsonb_agg_strict_transfn jsonb_agg_transfn jsonb_build_array jsonb_build_object
+    jsonb_object_agg_finalfn jsonb_object_agg_strict_transfn jsonb_object_agg_transfn
+    jsonb_object_agg_unique_strict_transfn jsonb_object_agg_unique_transfn
+    jsonb_populate_record jsonb_populate_record_valid jsonb_populate_recordset jsonb_set_lax
+    jsonb_to_recordset language_handler_in mode_final multirange_agg_finalfn
+    multirange_agg_transfn num_nonnulls num_nulls numeric_accum numeric_accum_inv
+    numeric_avg numeric_avg_accum numeric_avg_combine numeric_combine numeric_poly_avg
+    numeric_poly_combine numeric_poly_stddev_pop numeric_poly_stddev_samp numeric_poly_sum
+    numeric_poly_var_pop numeric_poly_var_samp numeric_stddev_pop numeric_stddev_samp
+    numeric_sum numeric_var_pop numeric_var_samp numrange ordered_set_transition
+    ordered_set_transition_multi overlaps percent_rank_final percentile_cont_float8_final
+    percentile_cont_float8_multi_final percentile_cont_interval_final
+    percentile_cont_interval_multi_final percentile_disc_final percentile_disc_multi_final
+    pg_clear_attribute_stats pg_clear_relation_stats pg_collation_for pg_current_logfile
+    pg_get_replication_slots pg_logical_slot_get_binary_changes pg_logical_slot_get_changes
+    pg_logical_slot_peek_binary_changes pg_logical_slot_peek_changes pg_notify
+    pg_restore_attribute_stats pg_restore_relation_stats pg_show_replication_origin_status
+    pg_stat_clear_snapshot pg_stat_force_next_flush pg_stat_get_activity
+    pg_stat_get_archiver pg_stat_get_slru pg_stat_get_subscription pg_stat_get_wal
+    pg_stat_get_wal_receiver pg_stat_get_wal_senders pg_stat_reset
+    pg_stat_reset_replication_slot pg_stat_reset_shared pg_stat_reset_slru
+    pg_stat_reset_subscription_stats pg_typeof plpgsql_call_handler quote_nullable
+    range_agg_finalfn range_agg_transfn rank_final satisfies_hash_partition set_config
+    shell_in similar_escape string_agg_combine string_agg_finalfn string_agg_transfn
+    string_to_array string_to_table table_am_handler_in trigger_in tsm_handler_in tsrange
+    tstzrange tsvector_update_trigger tsvector_update_trigger_column xmlconcat2
     """
 )
 

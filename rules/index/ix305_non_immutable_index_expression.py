@@ -10,7 +10,8 @@ from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
 from checker.syntax import ast
-from rules.migration._volatility import Volatilities, volatilities_at
+from rules.index._inlining import inlined_expression
+from rules.migration._volatility import Definition, Volatilities, volatilities_at
 
 # Built-in functions that are STABLE or VOLATILE (pg_proc.provolatile <> 'i'), by
 # name, with the argument counts for which that holds (None: every overload).
@@ -119,17 +120,50 @@ class NonImmutableIndexExpressionRule(Rule):
                         "must be marked IMMUTABLE)",
                         _place(parsed, location, length),
                         objects=[name],
-                        fix=_fix(part, call),
+                        fix=_fix(part, call.split(" ", 1)[0]),
                     )
 
 
-def _not_immutable(user: Volatilities, name: str) -> str | None:
-    """How a user function of that name is not IMMUTABLE (its last such overload), or None."""
-    found = [volatility for volatility in user.of(name) if volatility != "immutable"]
-    return found[-1] if found else None
+def _not_immutable(
+    user: Volatilities, name: str, arguments: Any, seen: frozenset[str]
+) -> tuple[str, str] | None:
+    """How a call of the user function ``name`` is not IMMUTABLE, as (what to name, its
+    volatility), judging its last such overload; None when it is accepted."""
+    found = None
+    for definition in user.definitions(name):
+        found = _judged(definition, name, arguments, user, seen) or found
+    return found
 
 
-def _calls(tree: Any, user: Volatilities) -> Iterator[tuple[str, str, int | None, int]]:
+def _judged(
+    definition: Definition, name: str, arguments: Any, user: Volatilities, seen: frozenset[str]
+) -> tuple[str, str] | None:
+    """A call of one overload: an inlined SQL function is judged by its body (the planner
+    inlines it before CREATE INDEX checks), any other by its declared volatility."""
+    declared = definition.volatility
+    # the planner does not inline a function inside its own expansion
+    body = None if name in seen else inlined_expression(definition, arguments or (), user)
+    if body is not None:
+        # nor a function whose body is less stable than it is declared
+        direct = {found[1] for found in _calls(body, user, seen, inline=False)}
+        refused = (declared == "immutable" and direct) or (
+            declared == "stable" and "volatile" in direct
+        )
+        if not refused:
+            inner = next(_calls(body, user, seen | {name}), None)
+            return (
+                None
+                if inner is None
+                else (f"{name}() whose inlined body calls {inner[0]}", inner[1])
+            )
+    return None if declared == "immutable" else (f"{name}()", declared)
+
+
+def _calls(
+    tree: Any, user: Volatilities, seen: frozenset[str] = frozenset(), *, inline: bool = True
+) -> Iterator[tuple[str, str, int | None, int]]:
+    """The non-IMMUTABLE calls in ``tree``: (what to name, volatility, location, length).
+    With ``inline`` False, user functions count by their declared volatility only."""
     if tree is None:
         return
     stack = [tree]
@@ -146,8 +180,14 @@ def _calls(tree: Any, user: Volatilities) -> Iterator[tuple[str, str, int | None
             known = NOT_IMMUTABLE.get(name)
             if known is not None and (known[1] is None or arity in known[1]):
                 yield f"{name}()", known[0], node.location, len(name)
-            elif name not in NOT_IMMUTABLE and (volatility := _not_immutable(user, name)):
-                yield f"{name}()", volatility, node.location, len(name)
+            elif name in NOT_IMMUTABLE:
+                pass
+            elif not inline:
+                declared = [v for v in user.of(name) if v != "immutable"]
+                if declared:
+                    yield f"{name}()", declared[-1], node.location, len(name)
+            elif found := _not_immutable(user, name, node.args, seen):
+                yield found[0], found[1], node.location, len(name)
         elif isinstance(node, ast.SQLValueFunction):
             op = getattr(node.op, "name", str(node.op))
             text = _VALUE_FUNCTION.get(op, op)
