@@ -74,6 +74,8 @@ class NonImmutableIndexExpressionRule(Rule):
         the like, and functions the migrations define without IMMUTABLE,
         as each function is when the index is built (a later CREATE OR
         REPLACE or ALTER FUNCTION does not change how that statement went).
+        A one-expression LANGUAGE sql function that the planner inlines is
+        judged by its body instead, as PostgreSQL judges it.
 
     Why it matters:
         PostgreSQL rejects the statement ("functions in index predicate must
