@@ -8,7 +8,6 @@ replayed in statement order.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from checker.model import JournalStatus, Layer, MigrationFile, Origin
 from checker.rule import RuleContext
 from checker.simulation import EventKind, ParsedStatement, SimEvent
 from checker.syntax import ast
+from rules.migration._timeline import Timeline
 from rules.migration._transactions import outermost
 
 TYPE_KINDS = frozenset({"enum", "domain", "composite", "type"})
@@ -81,48 +81,19 @@ def _group(kind: str) -> str:
 class History:
     """The objects as they were just before one statement: ``created(kind, name)``."""
 
-    timeline: _Timeline
+    timeline: Timeline[tuple[str, str], Creation]
     step: int  # the statement's index: what the statements before it did is visible
 
     def created(self, kind: str, name: str) -> Creation | None:
-        return self.timeline.at((_group(kind), name), self.step)
-
-
-@dataclass(slots=True)
-class _Timeline:
-    """Every object's creation as it changed, statement by statement.
-
-    Built once per run from the creation events and shared by every rule that asks
-    what existed before a statement (one replay per rule walked every event again).
-    ``changes[key]`` lists (step, creation or None when it was dropped) in order; the
-    state before statement ``i`` is the last change made at a step ``<= i``.
-    """
-
-    changes: dict[tuple[str, str], tuple[list[int], list[Creation | None]]]
-
-    def at(self, key: tuple[str, str], step: int) -> Creation | None:
-        found = self.changes.get(key)
-        if found is None:
-            return None
-        steps, values = found
-        index = bisect.bisect_right(steps, step) - 1
-        return values[index] if index >= 0 else None
-
-    def record(self, key: tuple[str, str], step: int, value: Creation | None) -> None:
-        steps, values = self.changes.setdefault(key, ([], []))
-        if steps and steps[-1] == step:
-            values[-1] = value  # a later event of the same statement wins
-        else:
-            steps.append(step)
-            values.append(value)
+        return self.timeline.value((_group(kind), name), self.step)
 
 
 def _timeline(
     statements: Sequence[ParsedStatement],
     by_statement: dict[int, list[SimEvent]],
     initial: Catalog | None,
-) -> _Timeline:
-    timeline = _Timeline({})
+) -> Timeline[tuple[str, str], Creation]:
+    timeline: Timeline[tuple[str, str], Creation] = Timeline()
     current = _initial_objects(initial) if initial is not None else {}
     for key, creation in current.items():
         timeline.record(key, -1, creation)

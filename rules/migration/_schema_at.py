@@ -11,7 +11,6 @@ what it wrote (a column's type, a foreign key's target). A ready base catalog
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,48 +20,13 @@ from checker.rule import RuleContext
 from checker.simulation import EventKind, ParsedStatement, SimEvent
 from checker.syntax import AlterTableType, ConstrType, ast
 from rules.migration._enum_values import nodes, relation_key, type_key
+from rules.migration._timeline import Timeline
 
 _ColumnKey = tuple[QualifiedName, str]  # (table, column)
 _EdgeKey = tuple[QualifiedName, str]  # (referencing table, constraint name)
 
 
-@dataclass(slots=True)
-class _Changes:
-    """Values of keys as they changed: the value before step ``i`` is the last one
-    recorded at a step ``<= i`` (None: the key did not exist)."""
-
-    changes: dict[Any, tuple[list[int], list[QualifiedName | None]]] = field(default_factory=dict)
-
-    def record(self, key: Any, step: int, value: QualifiedName | None) -> None:
-        steps, values = self.changes.setdefault(key, ([], []))
-        if steps and steps[-1] == step:
-            values[-1] = value  # a later event of the same statement wins
-        else:
-            steps.append(step)
-            values.append(value)
-
-    def at(self, step: int) -> Iterator[tuple[Any, QualifiedName]]:
-        for key in self.changes:
-            value = self.value(key, step)
-            if value is not None:
-                yield key, value
-
-    def value(self, key: Any, step: int) -> QualifiedName | None:
-        found = self.changes.get(key)
-        if found is None:
-            return None
-        steps, values = found
-        index = bisect.bisect_right(steps, step) - 1
-        return values[index] if index >= 0 else None
-
-    def grouped(self, group: Any) -> dict[Any, list[Any]]:
-        """The keys by ``group(key, value)`` of any value they ever had: a lookup by
-        group then reads a few keys instead of every key of the run."""
-        found: dict[Any, list[Any]] = {}
-        for key, (_steps, values) in self.changes.items():
-            for name in {group(key, value) for value in values if value is not None}:
-                found.setdefault(name, []).append(key)
-        return found
+_Changes = Timeline[Any, QualifiedName]  # key -> a table or type name, as of each step
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +44,7 @@ class SchemaAt:
 
     def columns_of_type(self, type_name: QualifiedName, step: int) -> list[_ColumnKey]:
         """The (table, column) pairs whose type is ``type_name`` (arrays of it included)."""
-        return sorted(key for key, value in self.columns.at(step) if value == type_name)
+        return sorted(key for key, value in self.columns.items_at(step) if value == type_name)
 
     def types_of_table(self, table: QualifiedName, step: int) -> set[QualifiedName]:
         """The types of ``table``'s columns."""
@@ -110,8 +74,8 @@ def schema_at(context: RuleContext) -> SchemaAt:
 
 class _Builder:
     def __init__(self, initial: Catalog | None, final: Catalog) -> None:
-        self.columns = _Changes()
-        self.foreign_keys = _Changes()
+        self.columns: _Changes = Timeline()
+        self.foreign_keys: _Changes = Timeline()
         self.tables: dict[QualifiedName, dict[str, QualifiedName]] = {}
         self.edges: dict[_EdgeKey, QualifiedName] = {}
         self.partitions: dict[QualifiedName, set[QualifiedName]] = {}

@@ -11,7 +11,6 @@ DEFINER, SET options, SETOF, body), since an inlined function is judged by its b
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -20,6 +19,7 @@ from checker.catalog import Function
 from checker.rule import RuleContext
 from checker.simulation import EventKind, ParsedStatement, SimEvent
 from checker.syntax import VariableSetKind, ast
+from rules.migration._timeline import Timeline
 from rules.migration._transactions import outermost
 
 _FUNCTION_KINDS = frozenset({"function", "procedure"})
@@ -144,34 +144,26 @@ def _renamed(label: str, new: str) -> str:
 class _Timeline:
     """Every function's definition as it changed; None while the function does not exist.
 
-    ``changes[label]`` lists (step, volatility) in order: the state before statement
+    ``values`` holds each label's definitions in order: the state before statement
     ``i`` is the last change made at a step ``<= i`` (step -1: an initial catalog).
     ``labels[name]`` lists the overloads of an unqualified name in the order they appeared.
     """
 
-    changes: dict[str, tuple[list[int], list[Definition | None]]]
+    values: Timeline[str, Definition]
     labels: dict[str, list[str]]
     steps: dict[int, int]  # id(statement) -> its index in the run
     end: int
 
     def record(self, label: str, step: int, value: Definition | None) -> None:
-        if label not in self.changes:
+        if label not in self.values.changes:
             self.labels.setdefault(_name_of(label), []).append(label)
-        steps, values = self.changes.setdefault(label, ([], []))
-        if steps and steps[-1] == step:
-            values[-1] = value  # a later event of the same statement wins
-        else:
-            steps.append(step)
-            values.append(value)
+        self.values.record(label, step, value)
 
     def current(self, label: str) -> Definition | None:
-        found = self.changes.get(label)
-        return found[1][-1] if found else None
+        return self.values.latest(label)
 
     def at(self, label: str, step: int) -> Definition | None:
-        steps, values = self.changes[label]
-        index = bisect.bisect_right(steps, step) - 1
-        return values[index] if index >= 0 else None
+        return self.values.value(label, step)
 
 
 def _apply(timeline: _Timeline, event: SimEvent, step: int) -> None:
@@ -203,7 +195,7 @@ def _initial(functions: Iterable[Function]) -> Iterable[tuple[str, Definition]]:
 def _timeline_of(context: RuleContext) -> _Timeline:
     statements = context.statements
     steps = {id(parsed): index for index, parsed in enumerate(statements)}
-    timeline = _Timeline({}, {}, steps, len(statements))
+    timeline = _Timeline(Timeline(), {}, steps, len(statements))
     initial = context.sources.initial_catalog
     for label, definition in _initial(initial.functions.values() if initial else ()):
         timeline.record(label, -1, definition)
