@@ -128,27 +128,7 @@ def reference_catalog(
     holds the text of the ORM schema's TypeScript files). Built once per run: the
     drift rules and the report's drift section read the same catalog."""
     schema = tuple(files[path] for path in reference.schema_files if path in files)
-    if reference.kind != SNAPSHOT or _STORE is None:
-        return _reference_catalog(reference, schema, postgres_version)
-    # A snapshot's catalog depends on its text alone: kept in the run cache, a run that
-    # re-checks the same folder (a --since run, say) loads it instead of rebuilding it.
-    key = _STORE.key("snapshot-catalog", reference.label, reference.text)
-    loaded = _LOADED.get(key)
-    if loaded is not None:
-        return loaded  # the same object for the rules and the report: compared once
-    kept = _STORE.get("reference", key)
-    if isinstance(kept, Catalog):
-        catalog = kept
-    else:
-        catalog = _reference_catalog(reference, schema, postgres_version)
-        _STORE.put("reference", key, catalog)
-    _LOADED[key] = catalog
-    while len(_LOADED) > 4:
-        del _LOADED[next(iter(_LOADED))]
-    return catalog
-
-
-_LOADED: dict[str, Catalog] = {}  # the last snapshots' catalogs this process loaded
+    return _reference_catalog(reference, schema, postgres_version)
 
 
 _STORE: Cache | None = None
@@ -160,16 +140,32 @@ def use_cache(cache: Cache | None) -> None:
     _STORE = cache
 
 
+# One object per reference in a process: the rules and the report get the same catalog,
+# so ``_drift_differences`` compares it once.
 @functools.lru_cache(maxsize=4)
 def _reference_catalog(
     reference: ReferenceSchema, schema: tuple[SourceFile, ...], postgres_version: int
 ) -> Catalog:
     if reference.kind == SNAPSHOT:
-        from checker.drizzle_snapshot import read_snapshot
-
-        return read_snapshot(Path(reference.label), reference.text)
+        return _snapshot_catalog(reference)
     catalog = _simulate_sql(reference.label, reference.text, postgres_version)
     return _placed_in_schema(catalog, reference, schema)
+
+
+def _snapshot_catalog(reference: ReferenceSchema) -> Catalog:
+    """A snapshot's catalog depends on its text alone: kept in the run cache, a run that
+    re-checks the same folder (a --since run, say) loads it instead of rebuilding it."""
+    from checker.drizzle_snapshot import read_snapshot
+
+    if _STORE is None:
+        return read_snapshot(Path(reference.label), reference.text)
+    key = _STORE.key("snapshot-catalog", reference.label, reference.text)
+    kept = _STORE.get("reference", key)
+    if isinstance(kept, Catalog):
+        return kept
+    catalog = read_snapshot(Path(reference.label), reference.text)
+    _STORE.put("reference", key, catalog)
+    return catalog
 
 
 def _drift_differences(left: Catalog, right: Catalog) -> list[Difference]:
