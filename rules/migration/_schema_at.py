@@ -11,8 +11,8 @@ what it wrote (a column's type, a foreign key's target). A ready base catalog
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from checker.catalog import Catalog, ConstraintKind, QualifiedName, Table
@@ -37,7 +37,10 @@ class SchemaAt:
     columns: _Changes  # (table, column) -> the column's type (schema, name)
     foreign_keys: _Changes  # (table, constraint) -> the referenced table
     positions: dict[int, int]  # id(parsed statement) -> its index
-    indexes: dict[str, dict[Any, list[Any]]] = field(default_factory=dict)  # see _index
+    # the keys above grouped once (asked per statement, a scan of every key of the run
+    # grew with statements x columns): column keys by table, foreign keys by target
+    columns_by_table: dict[Any, list[_ColumnKey]]
+    keys_by_target: dict[Any, list[_EdgeKey]]
 
     def index_of(self, parsed: ParsedStatement) -> int:
         return self.positions[id(parsed)]
@@ -48,23 +51,13 @@ class SchemaAt:
 
     def types_of_table(self, table: QualifiedName, step: int) -> set[QualifiedName]:
         """The types of ``table``'s columns."""
-        keys = self._index("columns", self.columns, lambda key, _value: key[0]).get(table, ())
-        found = {self.columns.value(key, step) for key in keys}
+        found = {self.columns.value(key, step) for key in self.columns_by_table.get(table, ())}
         return {value for value in found if value is not None}
 
     def referencing(self, table: QualifiedName, step: int) -> set[QualifiedName]:
         """The tables with a foreign key to ``table``."""
-        keys = self._index("parents", self.foreign_keys, lambda _key, value: value).get(table, ())
+        keys = self.keys_by_target.get(table, ())
         return {key[0] for key in keys if self.foreign_keys.value(key, step) == table}
-
-    def _index(
-        self, name: str, changes: _Changes, group: Callable[[Any, Any], Any]
-    ) -> dict[Any, list[Any]]:
-        """The keys of ``changes`` grouped once (a run asks per statement: reading
-        every key of the run each time grew with statements x columns)."""
-        if name not in self.indexes:
-            self.indexes[name] = changes.grouped(group)
-        return self.indexes[name]
 
 
 def schema_at(context: RuleContext) -> SchemaAt:
@@ -364,4 +357,10 @@ def _build(context: RuleContext) -> SchemaAt:
         positions[id(parsed)] = index
         for event in by_statement.get(id(parsed), ()):
             builder.apply(event, index + 1)
-    return SchemaAt(builder.columns, builder.foreign_keys, positions)
+    return SchemaAt(
+        builder.columns,
+        builder.foreign_keys,
+        positions,
+        builder.columns.grouped(lambda key, _type: key[0]),
+        builder.foreign_keys.grouped(lambda _key, target: target),
+    )
