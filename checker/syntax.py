@@ -7,6 +7,9 @@ tests/test_layering.py keeps it so.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from pglast import ast, parse_sql
 from pglast.enums import (
     AlterTableType,
@@ -32,7 +35,21 @@ __all__ = [
     "RawStream",
     "TransactionStmtKind",
     "VariableSetKind",
+    "all_nodes",
     "ast",
     "parse_sql",
     "scan",
 ]
+
+
+def all_nodes(root: Any) -> Iterator[Any]:
+    """Every pglast node under ``root`` (``root`` included), depth first; lists and
+    tuples of nodes are walked through, other values are skipped."""
+    stack = [root]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, ast.Node):
+            yield value
+            stack.extend(getattr(value, attribute) for attribute in value)
+        elif isinstance(value, tuple | list):
+            stack.extend(value)

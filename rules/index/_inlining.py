@@ -8,11 +8,11 @@ declared volatility decides, as it would without inlining.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from checker.pg_functions import AGGREGATE, BUILTIN, NOT_STRICT, SET_RETURNING
-from checker.syntax import ParseError, ast, parse_sql
+from checker.syntax import ParseError, all_nodes, ast, parse_sql
 from rules.migration._volatility import Definition, Volatilities
 
 # Clauses a SELECT may not have for its function to be inlined.
@@ -84,21 +84,10 @@ def _single_expression(definition: Definition) -> Any:
     return targets[0].val
 
 
-def _nodes(tree: Any) -> Iterator[ast.Node]:
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, tuple | list):
-            stack.extend(reversed(node))
-        elif isinstance(node, ast.Node):
-            yield node
-            stack.extend(getattr(node, attribute) for attribute in node)
-
-
 def _blocks(expression: Any, user: Volatilities, *, strict: bool) -> bool:
     """Whether the expression holds what stops inlining: a sub-select, an aggregate, window
     or set-returning call, an unknown function; for a STRICT function, anything not strict."""
-    for node in _nodes(expression):
+    for node in all_nodes(expression):
         if isinstance(node, ast.SubLink | ast.SelectStmt):
             return True
         if strict and not isinstance(node, _STRICT_SAFE):
@@ -128,7 +117,7 @@ def _call_blocks(call: ast.FuncCall, user: Volatilities, *, strict: bool) -> boo
 def _parameter_uses(expression: Any, parameters: tuple[str, ...]) -> list[int] | None:
     """How often the expression uses each parameter; None when it names something else."""
     uses = [0] * len(parameters)
-    for node in _nodes(expression):
+    for node in all_nodes(expression):
         if isinstance(node, ast.ParamRef):
             number = node.number or 0
             if not 1 <= number <= len(parameters):

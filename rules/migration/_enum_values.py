@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from checker.catalog import QualifiedName, display_name
 from checker.model import Origin
 from checker.simulation import EventKind, SimEvent
-from checker.syntax import ast
+from checker.syntax import all_nodes, ast
 from rules.migration._common import string_constants
 from rules.migration._transactions import Step
 
@@ -42,18 +42,6 @@ def type_key(names: Sequence[Any]) -> QualifiedName:
 
 def relation_key(node: ast.RangeVar) -> QualifiedName:
     return (str(node.schemaname or "public"), str(node.relname))
-
-
-def nodes(root: Any) -> Iterator[Any]:
-    """Every pglast node under ``root`` (depth first)."""
-    stack = [root]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, ast.Node):
-            yield value
-            stack.extend(getattr(value, attribute) for attribute in value)
-        elif isinstance(value, tuple | list):
-            stack.extend(value)
 
 
 class EnumValueTracker:
@@ -97,7 +85,7 @@ class EnumValueTracker:
     ) -> Iterator[EnumUse]:
         related: set[QualifiedName] = set()
         step_index = self.schema.index_of(step.parsed)
-        for node in nodes(step.parsed.node):
+        for node in all_nodes(step.parsed.node):
             if isinstance(node, ast.TypeName) and node.names:
                 related.add(type_key(node.names))
             elif isinstance(node, ast.RangeVar):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checker.syntax import ConstrType, ast
-from rules.migration._enum_values import nodes
+from checker.syntax import ConstrType, all_nodes, ast
 from rules.migration._volatility import Volatilities
 
 # Built-in functions that are VOLATILE: a default calling one is evaluated per row,
@@ -65,7 +64,7 @@ def rewriting_column(definition: ast.ColumnDef, functions: Volatilities) -> str 
 
 def volatile_call(expression: Any, functions: Volatilities) -> str | None:
     """The name of a volatile function the expression calls, if any."""
-    for node in nodes(expression):
+    for node in all_nodes(expression):
         if not isinstance(node, ast.FuncCall):
             continue
         name = str(getattr((node.funcname or ("",))[-1], "sval", ""))

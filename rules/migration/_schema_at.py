@@ -18,8 +18,8 @@ from typing import Any
 from checker.catalog import Catalog, ConstraintKind, QualifiedName, Table
 from checker.rule import RuleContext
 from checker.simulation import EventKind, ParsedStatement, SimEvent
-from checker.syntax import AlterTableType, ConstrType, ast
-from rules.migration._enum_values import nodes, relation_key, type_key
+from checker.syntax import AlterTableType, ConstrType, all_nodes, ast
+from rules.migration._enum_values import relation_key, type_key
 from rules.migration._timeline import Timeline
 
 _ColumnKey = tuple[QualifiedName, str]  # (table, column)
@@ -316,7 +316,7 @@ def _written_constraints(node: Any) -> Iterator[Any]:
     elif isinstance(node, ast.AlterTableStmt):
         elements = (getattr(command, "def_", None) for command in node.cmds or ())
     else:
-        yield from nodes(node)
+        yield from all_nodes(node)
         return
     for element in elements:
         if isinstance(element, ast.Constraint):

@@ -9,8 +9,7 @@ from typing import Any
 from checker.findings import Edit, Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
-from checker.syntax import ConstrType, ObjectType, VariableSetKind, ast
-from rules.migration._enum_values import nodes
+from checker.syntax import ConstrType, ObjectType, VariableSetKind, all_nodes, ast
 from rules.migration._history import Creation, History, replay, table_name
 from rules.migration._transactions import Step, walk
 
@@ -53,7 +52,7 @@ class _Timeout:
             return
         if text and "lock_timeout" not in text.lower():
             return  # no set_config('lock_timeout', ...) can be in it: skip the tree walk
-        for inner in nodes(node):
+        for inner in all_nodes(node):
             if not isinstance(inner, ast.FuncCall):
                 continue
             name = str(getattr(inner.funcname[-1], "sval", "")) if inner.funcname else ""

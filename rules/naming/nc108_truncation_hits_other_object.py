@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind, Identifier, ParsedStatement
-from checker.syntax import ConstrType, ast
+from checker.syntax import ConstrType, all_nodes, ast
 from rules.migration._common import relative
 
 MAX_BYTES = 63  # NAMEDATALEN - 1
@@ -129,17 +128,6 @@ def _long_names(identifiers: tuple[Identifier, ...], stored: str) -> list[Identi
     return [i for i in identifiers if i.byte_length > MAX_BYTES and i.truncated == stored]
 
 
-def _nodes(root: Any) -> Iterator[Any]:
-    stack = [root]
-    while stack:
-        value = stack.pop()
-        if isinstance(value, ast.Node):
-            yield value
-            stack.extend(getattr(value, attribute) for attribute in value)
-        elif isinstance(value, tuple | list):
-            stack.extend(value)
-
-
 def _effect(
     kind: EventKind, new_name: str, creation: list[ParsedStatement], stored: str, object_kind: str
 ) -> str:
@@ -153,7 +141,7 @@ def _effect(
 
 def _what_is_lost(creation: list[ParsedStatement], stored: str, kind: str) -> str:
     for parsed in creation:
-        for node in _nodes(parsed.node):
+        for node in all_nodes(parsed.node):
             if isinstance(node, ast.Constraint) and node.conname == stored:
                 if node.contype == ConstrType.CONSTR_FOREIGN and node.pktable is not None:
                     return f"the foreign key to {node.pktable.relname} is lost"
