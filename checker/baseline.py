@@ -49,6 +49,8 @@ class BaselineEntry:
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
+    """The findings a team accepted, and the digest of each migration file at the time."""
+
     entries: tuple[BaselineEntry, ...] = ()
     path: str = ""
     # migration file (relative to its folder) -> digest of its text when the baseline was

@@ -82,6 +82,8 @@ class DynamicSql:
 
 @dataclass(frozen=True, slots=True)
 class BodyAnalysis:
+    """What a function body does: the objects it uses, its commands, its dynamic SQL."""
+
     uses: tuple[BodyUse, ...] = ()
     commands: tuple[BodyCommand, ...] = ()
     dynamic: tuple[DynamicSql, ...] = ()
@@ -109,12 +111,16 @@ class SchemaLike(Protocol):
 
 @dataclass(slots=True)
 class _Relation:
+    """A relation a body's query reads, and its columns when known."""
+
     table: QualifiedName | None  # a catalog table or view; None for a derived one
     columns: frozenset[str] | None  # None: not known
 
 
 @dataclass(slots=True)
 class _Frame:
+    """The names visible in one query level of a body: relations, outputs and CTEs."""
+
     relations: dict[str, _Relation] = field(default_factory=dict)
     outputs: set[str] = field(default_factory=set)
     ctes: dict[str, _Relation] = field(default_factory=dict)

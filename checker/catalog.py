@@ -84,6 +84,8 @@ class Identity(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A table's column: type, nullability, default, identity or generation, collation."""
+
     name: str
     type: TypeRef
     not_null: bool = False
@@ -174,6 +176,8 @@ class IndexKey:
 
 @dataclass(frozen=True, slots=True)
 class Index:
+    """An index: its table, method, keys, INCLUDE columns, predicate and uniqueness."""
+
     schema: str
     name: str
     table: QualifiedName
@@ -201,12 +205,16 @@ class Index:
 
 @dataclass(frozen=True, slots=True)
 class Partitioning:
+    """How a partitioned table splits its rows: the strategy and the key."""
+
     strategy: str  # range | list | hash
     keys: tuple[str, ...]  # column names or deparsed expressions
 
 
 @dataclass(frozen=True, slots=True)
 class Table:
+    """A table: its columns, constraints, partitioning or inheritance, and where it was created."""
+
     schema: str
     name: str
     columns: tuple[Column, ...] = ()
@@ -256,6 +264,8 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class EnumType:
+    """An enum type and its labels, in order."""
+
     schema: str
     name: str
     labels: tuple[str, ...]
@@ -265,6 +275,8 @@ class EnumType:
 
 @dataclass(frozen=True, slots=True)
 class Domain:
+    """A domain: its base type, NOT NULL, default and checks."""
+
     schema: str
     name: str
     base: TypeRef
@@ -276,6 +288,8 @@ class Domain:
 
 @dataclass(frozen=True, slots=True)
 class CompositeType:
+    """A composite type and its attributes, in order."""
+
     schema: str
     name: str
     attributes: tuple[tuple[str, TypeRef], ...] = ()
@@ -284,6 +298,8 @@ class CompositeType:
 
 @dataclass(frozen=True, slots=True)
 class Extension:
+    """An installed extension and the schema it lives in."""
+
     name: str
     schema: str = "public"
     version: str | None = None
@@ -292,6 +308,8 @@ class Extension:
 
 @dataclass(frozen=True, slots=True)
 class Sequence:
+    """A sequence, and the column that owns it (serial and identity columns)."""
+
     schema: str
     name: str
     data_type: str = "bigint"
@@ -309,6 +327,8 @@ class ViewRead:
 
 @dataclass(frozen=True, slots=True)
 class View:
+    """A view or materialized view: its output columns, query and what the query reads."""
+
     schema: str
     name: str
     materialized: bool = False
@@ -330,6 +350,8 @@ class FunctionArgument:
 
 @dataclass(frozen=True, slots=True)
 class Function:
+    """A function or procedure: signature, language, volatility and body."""
+
     schema: str
     name: str
     arguments: str = ""  # argument types as written, normalised spacing
@@ -367,6 +389,8 @@ class Function:
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
+    """A trigger: its table, the function it calls, and when it fires."""
+
     table: QualifiedName
     name: str
     function: QualifiedName | None = None

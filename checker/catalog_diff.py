@@ -123,6 +123,8 @@ V = TypeVar("V")
 
 @dataclass(slots=True)
 class _Differ:
+    """One comparison of two catalogs, collecting the differences as it goes."""
+
     default_opclasses: frozenset[tuple[str, str]]
     canonicalise: Canonicaliser | None
     static: Catalog

@@ -38,6 +38,8 @@ class Runner(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class QueryPattern:
+    """A documented query the schema must serve, and the index expected to serve it."""
+
     name: str
     sql: str
     expect_index: str | None = None
@@ -59,6 +61,8 @@ class DeleteIntent:
 
 @dataclass(frozen=True, slots=True)
 class Naming:
+    """The team's naming convention: case and the suffix of each kind of constraint and index."""
+
     case: str | None = None  # snake | lower
     index_suffix: str | None = None
     unique_suffix: str | None = None
@@ -69,6 +73,8 @@ class Naming:
 
 @dataclass(frozen=True, slots=True)
 class Contract:
+    """What the documents promise: tenant key, naming, volumes, queries and delete intents."""
+
     tenant_key: str | None = None
     tenant_tables: tuple[str, ...] = ()  # glob patterns; empty: every table with the tenant key
     prefix: str | None = None
@@ -91,6 +97,8 @@ class Contract:
 
 @dataclass(frozen=True, slots=True)
 class Layers:
+    """The inputs of a run: the base, the extension on top of it, and the proposal."""
+
     base: tuple[Path | DatabaseUrl, ...] = ()  # a base may be a live database
     extension: tuple[Path, ...] = ()
     proposal: tuple[Path, ...] = ()
@@ -109,6 +117,8 @@ class CodeReference:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Everything a run is configured with: the config file, then the command line over it."""
+
     postgres: int = 17
     # None: each folder's runner comes from its layout (checker/runners.py); a runner
     # named here overrides every layout

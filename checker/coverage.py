@@ -90,6 +90,8 @@ class IndexUse:
 
 @dataclass(frozen=True, slots=True)
 class TableCoverage:
+    """How well each index serves one table access of a query, and the best one."""
+
     access: TableAccess
     cells: tuple[IndexUse, ...]
     best: IndexUse | None
@@ -114,6 +116,8 @@ class TableCoverage:
 
 @dataclass(frozen=True, slots=True)
 class QueryCoverage:
+    """How a documented query is served: per table, and overall."""
+
     query: QueryPattern
     shape: QueryShape | None
     tables: tuple[TableCoverage, ...]
@@ -133,6 +137,8 @@ class QueryCoverage:
 
 @dataclass(frozen=True, slots=True)
 class CoverageMatrix:
+    """The documented queries against the indexes of the tables they touch."""
+
     queries: tuple[QueryCoverage, ...]
     indexes: tuple[QualifiedName, ...]  # the columns: every index of every table queried
 

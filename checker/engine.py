@@ -21,6 +21,7 @@ from checker.change import ChangeFacts, ChangeSummary
 from checker.config import Settings
 from checker.findings import Finding, Severity
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
+from checker.parallel import run_shared
 from checker.rule import Rule, RuleContext, registry, rule_runs
 from checker.simulation import EventKind, SimulationResult
 from checker.sources import SourceSet, load_sources
@@ -177,6 +178,8 @@ class CachedSummary:
 
 @dataclass(frozen=True, slots=True)
 class _CachedRun:
+    """A run's outcome as the run cache keeps it: findings, counts and the summary."""
+
     findings: tuple[Finding, ...]
     suppressed: int
     rules_run: tuple[str, ...]
@@ -381,26 +384,7 @@ def run_rules(
 
     With a ``cache`` and a ``selection`` (what names the selected rules), the
     outcome is stored for ``restore_rules_outcome``; never with external findings."""
-    result._analysed()  # parse and simulate first, so their time is not the rules'
-    if cache is not None or "checker.drift" in sys.modules:  # never another run's cache
-        from checker import drift
-
-        drift.use_cache(cache)
-    mark = time.perf_counter()
-    context = RuleContext(
-        catalog=result.simulation.catalog,
-        graph=result.graph,
-        statements=result.simulation.statements,
-        events=result.simulation.events,
-        sources=result.sources,
-        settings=result.settings,
-        external=tuple(external),
-        change=result.change_facts,
-        live_catalog=result.live_catalog,
-    )
-    check_suppression_codes(result.sources)
-    findings: list[Finding] = []
-    ran: list[str] = []
+    chosen: list[tuple[str, type[Rule]]] = []
     for code, rule_class in registry().items():
         if result.settings.is_ignored(code):
             continue
@@ -410,8 +394,43 @@ def run_rules(
                 continue
         elif not select(rule_class):
             continue
-        ran.append(code)
-        findings.extend(_guarded(code, rule_class, context))
+        chosen.append((code, rule_class))
+    sources = result.sources
+    large = len(sources.applied_statements) >= _SHARED_FROM
+    if cache is not None or "checker.drift" in sys.modules:  # never another run's cache
+        from checker import drift
+
+        drift.use_cache(cache)
+        drifting = any(code.startswith("DR") for code, _ in chosen) and sources.references
+        if large and drifting and "analysed" not in result._derived:
+            # the snapshot's catalog is built on the other core while this one simulates
+            drift.prefetch_references(sources.references, sources.files, result.settings.postgres)
+    result._analysed()  # parse and simulate first, so their time is not the rules'
+    mark = time.perf_counter()
+    context = RuleContext(
+        catalog=result.simulation.catalog,
+        graph=result.graph,
+        statements=result.simulation.statements,
+        events=result.simulation.events,
+        sources=sources,
+        settings=result.settings,
+        external=tuple(external),
+        change=result.change_facts,
+        live_catalog=result.live_catalog,
+    )
+    check_suppression_codes(sources)
+    ran = [code for code, _ in chosen]
+    # The drift rules share one comparison that the report and the cache reuse: they
+    # run here, first; the rest are shared with a forked copy on a large enough input.
+    order = sorted(range(len(chosen)), key=lambda i: not chosen[i][0].startswith(_KEPT_HERE))
+    outcomes = run_shared(
+        [chosen[i] for i in order],
+        lambda task: _guarded(task[0], task[1], context),
+        pinned=sum(1 for code in ran if code.startswith(_KEPT_HERE)),
+        fork=large,
+    )
+    by_rule = dict(zip(order, outcomes, strict=True))
+    findings = [finding for i in range(len(chosen)) for finding in by_rule[i]]
     kept, suppressed = apply_suppressions(findings, result.sources, ran)
     overrides = result.settings.severity
     kept = [replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in kept]
@@ -453,6 +472,11 @@ _CHANGING = frozenset({EventKind.CREATED, EventKind.ALTERED, EventKind.DROPPED, 
 
 
 RULE_CRASHED = "PS009"
+
+# What decides where a rule runs: the drift rules' comparison is reused by this
+# process; below this many statements a forked copy costs more than it saves.
+_KEPT_HERE = ("DR",)
+_SHARED_FROM = 400
 
 
 def _guarded(code: str, rule_class: type[Rule], context: RuleContext) -> list[Finding]:

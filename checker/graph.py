@@ -36,6 +36,8 @@ MAX_EXPANSIONS = 200_000
 
 @dataclass(frozen=True, slots=True)
 class FkEdge:
+    """One foreign key as an edge of the graph: child to parent, with its actions."""
+
     child: QualifiedName
     parent: QualifiedName
     constraint: str

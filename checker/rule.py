@@ -49,6 +49,8 @@ FAMILIES = {
 
 @dataclass(frozen=True, slots=True)
 class RuleMeta:
+    """What a rule is: its code, name, default severity, one-line summary and opt-in group."""
+
     code: str
     name: str  # kebab-case
     severity: Severity  # default severity; config may override it

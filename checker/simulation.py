@@ -40,6 +40,8 @@ class Identifier:
 
 @dataclass(frozen=True, slots=True)
 class ParseError:
+    """Why a statement did not parse, and the exact place the parser points at."""
+
     message: str
     origin: Origin  # the exact place (file offset) the parser points at
     token: str | None = None  # the token at that place, when known
@@ -114,6 +116,8 @@ class SimEvent:
 
 @dataclass(frozen=True, slots=True)
 class SimulationResult:
+    """The catalog after the statements, the statements as parsed, and what each did."""
+
     catalog: Catalog
     statements: Sequence[ParsedStatement]
     events: Sequence[SimEvent] = field(default_factory=tuple)

@@ -23,6 +23,8 @@ _SUPPRESSION = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class _Suppression:
+    """One ``schema-check: ignore`` comment: the span it covers and the codes it names."""
+
     start: int
     end: int
     codes: frozenset[str] | None  # None: every code

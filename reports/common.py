@@ -13,6 +13,8 @@ from checker.model import SourceFile
 
 @dataclass(frozen=True, slots=True)
 class Position:
+    """A place as the text outputs show it: path, line and column, start and end."""
+
     path: str  # as displayed: relative to the working directory when below it
     line: int
     column: int

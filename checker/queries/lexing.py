@@ -14,6 +14,8 @@ from checker.queries.shapes import VECTOR_OPERATORS
 
 @dataclass(frozen=True, slots=True)
 class Token:
+    """A token of a query file that the SQL parser does not take as it is."""
+
     kind: str  # param | vector | semicolon | comment
     start: int
     end: int

@@ -50,6 +50,8 @@ class Predicate:
 
 @dataclass(frozen=True, slots=True)
 class OrderItem:
+    """One ORDER BY item of a query, with its effective NULLS order."""
+
     target: str
     is_column: bool
     descending: bool
@@ -121,6 +123,8 @@ class QueryParameter:
 
 @dataclass(frozen=True, slots=True)
 class QueryShape:
+    """What a documented query needs from indexes: tables, filters, order and parameters."""
+
     pattern: QueryPattern
     kind: str  # select | update | delete
     accesses: tuple[TableAccess, ...]

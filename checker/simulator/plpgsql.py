@@ -36,30 +36,38 @@ _NOT_DDL = (
 
 @dataclass(frozen=True, slots=True)
 class PlSql:
+    """SQL statements of a PL/pgSQL body, parsed."""
+
     statements: tuple[ParsedStatement, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class PlDynamic:
+    """An EXECUTE of SQL built at run time: its text as written."""
+
     origin: Origin
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class PlIf:
+    """An IF (or CASE) of a PL/pgSQL body and its branches."""
+
     # (condition text or None for ELSE, its origin, the branch)
     branches: tuple[tuple[str | None, Origin, tuple[Any, ...]], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class PlBlock:
+    """A BEGIN ... END block and the conditions its EXCEPTION clause handles."""
+
     items: tuple[Any, ...]
     handlers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
 class PlReturn:
-    pass
+    """A RETURN: what follows it in the block does not run."""
 
 
 class _Body:

@@ -64,6 +64,8 @@ class Creations:
 
 @dataclass(slots=True)
 class State:
+    """The simulator's working catalog, mutable while the statements are applied."""
+
     postgres_version: int = 17
     schemas: set[str] = field(default_factory=lambda: {"public"})
     # schemas an unqualified name is looked up in (SET search_path), "$user" left out

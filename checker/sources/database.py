@@ -89,6 +89,8 @@ def with_origin(catalog: Catalog, origin: Origin) -> Catalog:
 
 @dataclass(frozen=True, slots=True)
 class Database:
+    """The source kind of a live database given by its URL."""
+
     name: str = "live database"
 
     def claims(self, given: Path | DatabaseUrl) -> bool:

@@ -13,6 +13,8 @@ from checker.sources.base import CatalogSource, SourceSet, check_catalog_place
 
 @dataclass(frozen=True, slots=True)
 class DrizzleSnapshot:
+    """The source kind of a drizzle-kit snapshot (a ``.json`` file)."""
+
     name: str = "drizzle snapshot"
 
     def claims(self, given: Path | DatabaseUrl) -> bool:

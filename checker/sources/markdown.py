@@ -18,6 +18,8 @@ _SQL_INFO = {"sql", "postgresql", "postgres", "pgsql", "psql", "plpgsql"}
 
 @dataclass(frozen=True, slots=True)
 class MarkdownDocument:
+    """The source kind of a design document: the SQL blocks of a Markdown file."""
+
     name: str = "design document"
 
     def claims(self, given: Path | DatabaseUrl) -> bool:

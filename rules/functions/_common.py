@@ -19,6 +19,8 @@ from checker.simulation import EventKind, SimEvent
 
 @dataclass(frozen=True, slots=True)
 class AnalysedFunction:
+    """A function, what its body does, and the triggers that call it."""
+
     function: Function
     analysis: BodyAnalysis
     triggers: tuple[Trigger, ...]  # the triggers that call it

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class EnumUse:
+    """A new enum label used in the same transaction that added it."""
+
     type_name: str
     value: str
     origin: Origin  # the string constant

@@ -123,6 +123,8 @@ def _timeline(
 
 @dataclass(frozen=True, slots=True)
 class _Replay:
+    """Every statement of the run with the history before it and the events it caused."""
+
     steps: tuple[tuple[ParsedStatement, History, list[SimEvent]], ...]
 
 

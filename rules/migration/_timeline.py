@@ -22,6 +22,8 @@ V = TypeVar("V")
 
 @dataclass(slots=True)
 class Timeline(Generic[K, V]):
+    """Each key's value over the statements: the steps it changed at, and what it became."""
+
     changes: dict[K, tuple[list[int], list[V | None]]] = field(default_factory=dict)
 
     def record(self, key: K, step: int, value: V | None) -> None:

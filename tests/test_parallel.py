@@ -1,0 +1,98 @@
+"""Work shared with a forked copy gives the results the process alone gives."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from checker.parallel import Background, available_cores, run_shared
+from tests.support import CORPUS_ABSENT, REPO, SIM_MIGRATIONS
+
+needs_two = pytest.mark.skipif(
+    available_cores() < 2, reason="one usable CPU (or no fork): nothing is shared"
+)
+
+
+def _square_and_pid(value: int) -> tuple[int, int]:
+    time.sleep(0.005)  # long enough for the copy to start before this process takes all
+    return value * value, os.getpid()
+
+
+@needs_two
+def test_tasks_are_shared_and_results_keep_their_order() -> None:
+    results = run_shared(list(range(40)), _square_and_pid, pinned=3)
+    assert [square for square, _ in results] == [value * value for value in range(40)]
+    here = os.getpid()
+    assert all(pid == here for _, pid in results[:3]), "a pinned task ran in the copy"
+    assert {pid for _, pid in results} - {here}, "no task ran in the forked copy"
+
+
+def test_one_job_runs_everything_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEMA_CHECK_JOBS", "1")
+    assert available_cores() == 1
+    results = run_shared(list(range(10)), _square_and_pid)
+    assert {pid for _, pid in results} == {os.getpid()}
+    assert Background(lambda: os.getpid()).result() == os.getpid()
+
+
+@needs_two
+def test_a_copy_that_dies_costs_time_not_results() -> None:
+    parent = os.getpid()
+
+    def fragile(value: int) -> int:
+        if os.getpid() != parent:
+            os._exit(3)  # the copy dies on its first task
+        return value + 1
+
+    assert run_shared(list(range(20)), fragile) == [value + 1 for value in range(20)]
+
+    def dies_in_copy() -> str:
+        if os.getpid() != parent:
+            raise RuntimeError("lost")
+        return "computed here"
+
+    assert Background(dies_in_copy).result() == "computed here"
+
+
+@needs_two
+def test_background_value_comes_from_the_copy() -> None:
+    value, pid = Background(lambda: ({"tables": ("a", "b")}, os.getpid())).result()
+    assert value == {"tables": ("a", "b")}
+    assert pid != os.getpid()
+
+
+@pytest.mark.skipif(not SIM_MIGRATIONS.is_dir(), reason=CORPUS_ABSENT)
+def test_sim_history_findings_do_not_depend_on_sharing(tmp_path: Path) -> None:
+    """Sim's 299 migrations are large enough to share the rules (and to build the
+    snapshot's catalog in a copy): the JSON is byte-identical to one process's."""
+    outputs = []
+    for jobs in ("1", ""):
+        out = tmp_path / f"jobs{jobs or 'auto'}.json"
+        env = {**os.environ, "PYTHONPATH": str(REPO), "SCHEMA_CHECK_JOBS": jobs}
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "checker.cli",
+                "check",
+                str(SIM_MIGRATIONS),
+                "--no-cache",
+                "--format",
+                "json",
+                "-o",
+                str(out),
+            ],
+            env=env,
+            cwd=tmp_path,
+            check=False,
+            capture_output=True,
+        )
+        outputs.append(out.read_bytes())
+    assert json.loads(outputs[0])["summary"]["total"] > 800
+    assert outputs[0] == outputs[1]
