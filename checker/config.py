@@ -7,7 +7,6 @@ Every problem is a ConfigError naming the file and the offending key.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -170,6 +169,11 @@ _NAMING_KEYS = set(Naming.__dataclass_fields__)
 _LAYER_KEYS = {"base", "extension", "proposal"}
 
 
+# What any spelling of a [tool.schema-check] table or key must contain: the name followed
+# by "]", "." or "=" (a dependency "schema-check>=0.1" or a project name is not followed so).
+_OUR_TABLE = re.compile(r"schema-check[\"']?[ \t]*[\].=]")
+
+
 def find_config(start: Path) -> Path | None:
     """schema-check.toml in ``start``, or a pyproject.toml there with [tool.schema-check]."""
     for name in CONFIG_NAMES:
@@ -179,8 +183,16 @@ def find_config(start: Path) -> Path | None:
     pyproject = start / "pyproject.toml"
     if pyproject.is_file():
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            text = pyproject.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not _OUR_TABLE.search(text):  # not worth importing a TOML parser
+            return None
+        import tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
             return None
         if isinstance(data.get("tool"), dict) and "schema-check" in data["tool"]:
             return pyproject
@@ -195,6 +207,8 @@ def load_settings(path: Path) -> Settings:
         text = read_text(path)
     except InputError as exc:
         raise ConfigError(f"cannot read config: {exc}") from None
+    import tomllib  # here: most runs have no config file
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

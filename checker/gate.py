@@ -11,9 +11,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import replace
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from checker.baseline import Baseline, changed_since_baseline
 from checker.cache import Cache
 from checker.change import ChangeFacts, ChangeSummary, judge, point_at_change
 from checker.config import Settings
@@ -22,6 +21,9 @@ from checker.errors import InputError
 from checker.findings import Finding
 from checker.model import Layer
 from checker.sources import load_sources
+
+if TYPE_CHECKING:
+    from checker.baseline import Baseline
 
 
 def analyse_change(
@@ -67,6 +69,8 @@ def analyse_change(
     layers = settings.layers
     if baseline is not None and baseline.files and not (layers.extension or layers.proposal):
         # A baseline that records its files knows the change: what is new or edited since.
+        from checker.baseline import changed_since_baseline
+
         sources = load_sources(layer_inputs(settings))
         changed = changed_since_baseline(baseline, sources.migrations, sources.files)
         result = analyse(

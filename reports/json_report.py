@@ -141,14 +141,17 @@ def _expanded(value: object, indent: str) -> str:
         not indent or any(isinstance(v, list) and v for v in value.values())
     ):
         keys = ",\n".join(
-            f"{inner}{json.dumps(key)}: {_expanded(item, inner)}" for key, item in value.items()
+            f"{inner}{_ENCODER.encode(key)}: {_expanded(item, inner)}" for key, item in value.items()
         )
         return f"{{\n{keys}\n{indent}}}"
     return _compact(value)
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)  # one encoder: json.dumps builds one per call
+
+
 def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def write(report: Report, stream: TextIO) -> None:

@@ -45,6 +45,24 @@ def test_pyproject_table_is_found_and_read(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("pyproject", "ours"),
+    [
+        ('[tool."schema-check"]\npostgres = 16\n', True),
+        ("[tool]\nschema-check = { postgres = 16 }\n", True),
+        ("tool.schema-check.postgres = 16\n", True),
+        ('[project]\nname = "schema-check"\ndependencies = ["schema-check>=0.1"]\n', False),
+        ('[project.scripts]\nschema-check = "checker.cli:main"\n', False),
+        ("[tool.ruff]\nline-length = 100\n", False),
+    ],
+)
+def test_pyproject_is_ours_only_with_a_schema_check_table(
+    tmp_path: Path, pyproject: str, ours: bool
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    assert find_config(tmp_path) == (tmp_path / "pyproject.toml" if ours else None)
+
+
+@pytest.mark.parametrize(
     ("toml", "message"),
     [
         ("runner = 'flyway'", "runner: must be one of drizzle | prisma | per-file | autocommit"),
