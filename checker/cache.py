@@ -24,9 +24,7 @@ import hashlib
 import importlib.util
 import os
 import pickle
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -145,6 +143,8 @@ class Cache:
             payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             return
+        import tempfile
+
         target = self._path(kind, key)
         try:
             self.prepare()
@@ -178,6 +178,8 @@ class Cache:
             return False
         if not (self.root / ".gitignore").exists() and not (self.root / "CACHEDIR.TAG").exists():
             raise OSError(f"{self.root} does not look like schema-check's cache; not removing it")
+        import shutil
+
         shutil.rmtree(self.root)
         return True
 

@@ -169,9 +169,19 @@ _NAMING_KEYS = set(Naming.__dataclass_fields__)
 _LAYER_KEYS = {"base", "extension", "proposal"}
 
 
-# What any spelling of a [tool.schema-check] table or key must contain: the name followed
-# by "]", "." or "=" (a dependency "schema-check>=0.1" or a project name is not followed so).
-_OUR_TABLE = re.compile(r"schema-check[\"']?[ \t]*[\].=]")
+# Where a pyproject.toml may hold our table: ``tool.schema-check`` spelled as a header or a
+# dotted key (quoted or not), or a ``schema-check`` key under a [tool] header or in an inline
+# ``tool = {...}`` table. Anything else (a dependency, a script named schema-check) is not.
+_OUR_TABLE = re.compile(r"""tool\s*\.\s*["']?schema-check""")
+_TOOL_TABLE = re.compile(r"^\s*(?:\[\s*tool\s*\]|tool\s*=)", re.M)
+_OUR_KEY = re.compile(r"""["']?schema-check["']?\s*=""")
+
+
+def _may_have_our_table(pyproject: str) -> bool:
+    return bool(
+        _OUR_TABLE.search(pyproject)
+        or (_TOOL_TABLE.search(pyproject) and _OUR_KEY.search(pyproject))
+    )
 
 
 def find_config(start: Path) -> Path | None:
@@ -186,7 +196,7 @@ def find_config(start: Path) -> Path | None:
             text = pyproject.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return None
-        if not _OUR_TABLE.search(text):  # not worth importing a TOML parser
+        if not _may_have_our_table(text):  # not worth importing a TOML parser
             return None
         import tomllib
 

@@ -21,9 +21,7 @@ from checker.change import ChangeFacts, ChangeSummary
 from checker.config import Settings
 from checker.findings import Finding, Severity
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
-from checker.parallel import run_shared
 from checker.rule import Rule, RuleContext, registry, rule_runs
-from checker.simulation import EventKind, SimulationResult
 from checker.sources import SourceSet, load_sources
 from checker.suppressions import apply_suppressions, check_suppression_codes
 
@@ -33,6 +31,7 @@ if TYPE_CHECKING:
     from checker.drift_table import DriftTable
     from checker.graph import DeletionClosure, SchemaGraph
     from checker.live.verify import LiveReport
+    from checker.simulation import SimulationResult
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -419,18 +418,25 @@ def run_rules(
         live_catalog=result.live_catalog,
     )
     check_suppression_codes(sources)
+    from checker.parallel import run_shared
+
     ran = [code for code, _ in chosen]
-    # The drift rules share one comparison that the report and the cache reuse: they
-    # run here, first; the rest are shared with a forked copy on a large enough input.
-    order = sorted(range(len(chosen)), key=lambda i: not chosen[i][0].startswith(_KEPT_HERE))
+    # A family's rules share their family's helpers and what those compute once per run
+    # (the drift comparison, the history replay, the identifier tokens): a family is the
+    # unit shared with a forked copy. The drift family stays here, first: the report and
+    # the cache reuse its comparison.
+    families: dict[str, list[tuple[str, type[Rule]]]] = {}
+    for code, rule_class in chosen:
+        families.setdefault(code[:2], []).append((code, rule_class))
+    groups = sorted(families.values(), key=lambda group: not group[0][0].startswith(_KEPT_HERE))
     outcomes = run_shared(
-        [chosen[i] for i in order],
-        lambda task: _guarded(task[0], task[1], context),
-        pinned=sum(1 for code in ran if code.startswith(_KEPT_HERE)),
+        groups,
+        lambda group: [(code, _guarded(code, rule_class, context)) for code, rule_class in group],
+        pinned=sum(1 for group in groups if group[0][0].startswith(_KEPT_HERE)),
         fork=large,
     )
-    by_rule = dict(zip(order, outcomes, strict=True))
-    findings = [finding for i in range(len(chosen)) for finding in by_rule[i]]
+    by_rule = {code: found for outcome in outcomes for code, found in outcome}
+    findings = [finding for code in ran for finding in by_rule[code]]
     kept, suppressed = apply_suppressions(findings, result.sources, ran)
     overrides = result.settings.severity
     kept = [replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in kept]
@@ -459,16 +465,16 @@ def check(
 
 def touched_by_change(result: CheckResult) -> dict[str, Origin]:
     """Object name -> the last statement of the change that created, altered or dropped it."""
+    from checker.simulation import EventKind
+
+    changing = {EventKind.CREATED, EventKind.ALTERED, EventKind.DROPPED, EventKind.RENAMED}
     touched: dict[str, Origin] = {}
     for event in result.simulation.events:
         statement = event.statement.statement
-        if statement.layer is Layer.BASE or event.kind not in _CHANGING:
+        if statement.layer is Layer.BASE or event.kind not in changing:
             continue
         touched[event.name] = statement.origin
     return touched
-
-
-_CHANGING = frozenset({EventKind.CREATED, EventKind.ALTERED, EventKind.DROPPED, EventKind.RENAMED})
 
 
 RULE_CRASHED = "PS009"

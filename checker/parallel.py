@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import pickle
 import struct
-import threading
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Generic, TypeVar, cast
 
@@ -41,7 +41,8 @@ def available_cores() -> int:
     """How many processes may share the work here: 1 or 2."""
     if os.environ.get("SCHEMA_CHECK_JOBS", "").strip() == "1":
         return 1
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    threading = sys.modules.get("threading")  # never imported: no thread was started
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
         return 1
     try:
         usable = len(os.sched_getaffinity(0))

@@ -8,7 +8,6 @@ Codes match ``^[A-Z]{2}\\d{3}$``, are unique, and are never reused.
 
 from __future__ import annotations
 
-import difflib
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -322,6 +321,8 @@ def unknown_selector(item: str, *, families: bool = True) -> str | None:
 def _nearest(item: str, candidates: Sequence[str]) -> str | None:
     """The candidate most like ``item``: the longest common start first (a code's
     family and hundred are what a typo rarely gets wrong), then similarity."""
+
+    import difflib
 
     def score(candidate: str) -> tuple[int, float, int, str]:
         common = 0

@@ -59,13 +59,30 @@ class ParsedStatement:
     statement: Statement
     node: Any = None
     error: ParseError | None = None
-    identifiers: tuple[Identifier, ...] = ()
     # set for statements found inside a DO block / function body: the outer statement
     parent: ParsedStatement | None = None
+    # False for generated SQL (a snapshot's DDL), whose objects are placed elsewhere
+    scanned: bool = True
+    # the identifier tokens once asked for: only the naming rules need every one, so the
+    # scan (as long as the parse itself) is not on every run's path
+    _identifiers: list[tuple[Identifier, ...]] = field(
+        default_factory=list, compare=False, repr=False
+    )
 
     @property
     def origin(self) -> Origin:
         return self.statement.origin
+
+    @property
+    def identifiers(self) -> tuple[Identifier, ...]:
+        """The identifier tokens of the statement, with their original spelling."""
+        if not self.scanned:
+            return ()
+        if not self._identifiers:
+            from checker.parsing import scan_identifiers
+
+            self._identifiers.append(scan_identifiers(self.statement))
+        return self._identifiers[0]
 
 
 class EventKind(StrEnum):

@@ -141,7 +141,8 @@ def _expanded(value: object, indent: str) -> str:
         not indent or any(isinstance(v, list) and v for v in value.values())
     ):
         keys = ",\n".join(
-            f"{inner}{_ENCODER.encode(key)}: {_expanded(item, inner)}" for key, item in value.items()
+            f"{inner}{_ENCODER.encode(key)}: {_expanded(item, inner)}"
+            for key, item in value.items()
         )
         return f"{{\n{keys}\n{indent}}}"
     return _compact(value)

@@ -53,6 +53,8 @@ def test_pyproject_table_is_found_and_read(tmp_path: Path) -> None:
         ('[project]\nname = "schema-check"\ndependencies = ["schema-check>=0.1"]\n', False),
         ('[project.scripts]\nschema-check = "checker.cli:main"\n', False),
         ("[tool.ruff]\nline-length = 100\n", False),
+        ('[project.scripts]\nschema-check = "x:main"\n[tool.ruff]\nline-length = 1\n', False),
+        ("tool = { schema-check = { postgres = 16 } }\n", True),
     ],
 )
 def test_pyproject_is_ours_only_with_a_schema_check_table(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pglast import parser as pg_parser
+
 from checker.model import Layer
-from checker.parsing import parse_statements
+from checker.parsing import identifier_end, parse_statements
 from checker.simulation import ParsedStatement
 from checker.sources import SourceSet, load_sources
+from tests.support import FIXTURES, SIM_MIGRATIONS
 
 
 def _parse(tmp_path: Path, sql: str) -> tuple[SourceSet, list[ParsedStatement]]:
@@ -83,3 +86,55 @@ def test_several_statements_in_one_text_get_their_own_origins(tmp_path: Path) ->
         "CREATE TABLE b (id int)",
     ]
     assert parsed[1].origin.start == text.index("CREATE TABLE b")
+
+
+def _token_identifiers(text: str) -> list[tuple[int, int | None]]:
+    """(start, end of the IDENT token there or None) for every token PostgreSQL's scanner sees."""
+    return [
+        (token.start, token.end + 1 if token.name == "IDENT" else None)
+        for token in pg_parser.scan(text)
+    ]
+
+
+_HOSTILE = (
+    "SELECT E'x', e'y', B'01', X'ff', N'z', U&'\\0041', U&\"d\\0061t\" FROM t",
+    'CREATE TABLE "a""b" ("É" text, éte int, _x$1 int, t2 int, "select" int)',
+    "CREATE TABLE e (b int, x int, n int, u int); SELECT e.b, x.n FROM e x",
+    "ALTER TABLE public.user_table ADD COLUMN key text, ADD COLUMN name varchar",
+    "SELECT $1, $$body$$, $q$x$q$, 1e5, 0x1F, ab'c' FROM my_table",
+)
+
+
+def test_identifier_at_an_offset_is_the_scanners_ident_token() -> None:
+    """``identifier_end`` (one token, for the simulator's places) answers as a scan of
+    the whole statement would, on hostile spellings and on every token of the corpus."""
+    texts = list(_HOSTILE)
+    if SIM_MIGRATIONS.is_dir():
+        texts += [p.read_text(encoding="utf-8") for p in sorted(SIM_MIGRATIONS.glob("*.sql"))]
+    texts += [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*.sql"))]
+    for text in _HOSTILE:
+        _token_identifiers(text)  # each scans: none of them is skipped below
+    compared = 0
+    for text in texts:
+        try:
+            tokens = _token_identifiers(text)
+        except pg_parser.ParseError:
+            continue  # a fixture that does not scan: the simulator never asks about it
+        for start, expected in tokens:
+            assert identifier_end(text, start) == expected, (text[start : start + 30], start)
+            compared += 1
+    assert compared > (30_000 if SIM_MIGRATIONS.is_dir() else 1_000)
+
+
+def test_no_identifier_where_the_scanner_fails() -> None:
+    assert identifier_end('SELECT "" FROM t', 7) is None  # zero-length delimited identifier
+    assert identifier_end('SELECT "open', 7) is None
+
+
+def test_identifiers_are_scanned_on_first_use_only(tmp_path: Path) -> None:
+    _, parsed = _parse(tmp_path, 'CREATE TABLE "Account" (id int);\n')
+    assert parsed[0]._identifiers == []
+    assert [i.raw for i in parsed[0].identifiers] == ['"Account"', "id"]
+    assert parsed[0]._identifiers != []
+    generated = parse_statements([parsed[0].statement], identifiers=False)
+    assert generated[0].identifiers == ()

@@ -29,6 +29,7 @@ from checker.catalog import (
     display_name,
 )
 from checker.model import Origin
+from checker.parsing import identifier_end
 from checker.simulation import EventKind, ParsedStatement, SimEvent
 from checker.types import PgNode
 
@@ -177,9 +178,9 @@ class State:
         statement = self.current.statement
         if location is None or location < 0 or location >= len(statement.text):
             return statement.origin
-        for identifier in self.current.identifiers:
-            if identifier.origin.start == statement.origin.start + location:
-                return identifier.origin
+        end = identifier_end(statement.text, location) if self.current.scanned else None
+        if end is not None:  # the identifier token written there, whole
+            return statement.span(location, end)
         return statement.span(location, location + max(1, length))
 
     def event(

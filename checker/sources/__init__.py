@@ -13,17 +13,19 @@ One module per kind of input, each with a ``SourceKind`` (``checker.sources.base
 ``sql_files`` (files and folders, Prisma's layout), ``drizzle_folder`` (journal
 folders and their last snapshot), ``drizzle_snapshot``, ``database``, ``markdown``
 (design documents' sql blocks) and ``orm`` (the ORM schema as drizzle-kit exports
-it, compared by the drift checks). A new kind is one module added to ``KINDS``.
+it, compared by the drift checks). A new kind is one module added to ``kinds()``.
+They are imported when inputs are read, not with this package: a run restored from
+the cache reads none (its SourceSet comes from the cache).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
 from checker.errors import InputError
 from checker.model import DatabaseUrl, Layer, input_argument
-from checker.sources import database, drizzle_folder, drizzle_snapshot, markdown, sql_files
 from checker.sources.base import (
     ORM,
     SNAPSHOT,
@@ -33,36 +35,37 @@ from checker.sources.base import (
     SourceSet,
     natural_key,
 )
-from checker.sources.markdown import markdown_sql_blocks
 from checker.sources.splitting import BREAKPOINT, split_statements
-from checker.sources.sql_files import PRISMA_LOCK
 
 __all__ = [
     "BREAKPOINT",
-    "KINDS",
     "ORM",
-    "PRISMA_LOCK",
     "SNAPSHOT",
     "CatalogSource",
     "ReferenceSchema",
     "SourceKind",
     "SourceSet",
+    "kinds",
     "load_sources",
-    "markdown_sql_blocks",
     "natural_key",
     "split_statements",
 ]
 
-# The kinds of input, the first that claims an input reads it (the ORM export is no
-# input of a layer: ``checker.sources.orm`` adds it as a reference).
-KINDS: tuple[SourceKind, ...] = (
-    database.KIND,
-    drizzle_folder.KIND,
-    sql_files.FOLDER,
-    markdown.KIND,
-    drizzle_snapshot.KIND,
-    sql_files.FILE,
-)
+
+@functools.cache
+def kinds() -> tuple[SourceKind, ...]:
+    """The kinds of input; the first that claims an input reads it (the ORM export is no
+    input of a layer: ``checker.sources.orm`` adds it as a reference)."""
+    from checker.sources import database, drizzle_folder, drizzle_snapshot, markdown, sql_files
+
+    return (
+        database.KIND,
+        drizzle_folder.KIND,
+        sql_files.FOLDER,
+        markdown.KIND,
+        drizzle_snapshot.KIND,
+        sql_files.FILE,
+    )
 
 
 def load_sources(
@@ -92,6 +95,8 @@ def load_sources(
         seen.add(resolved)
         _load_path(sources, source, layer)
     if len(given) == 1 and len(sources.journals) == 1:
+        from checker.sources import drizzle_folder
+
         drizzle_folder.load_last_snapshot(sources, sources.journals[0])
     return sources
 
@@ -108,7 +113,7 @@ def _load_path(sources: SourceSet, path: Path, layer: Layer) -> None:
 
 def _load(sources: SourceSet, given: Path | DatabaseUrl, layer: Layer) -> None:
     """Read one input with the first kind that claims it."""
-    for kind in KINDS:
+    for kind in kinds():
         if kind.claims(given):
             kind.load(sources, given, layer)
             return

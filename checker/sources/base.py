@@ -28,7 +28,7 @@ SEQUENCE = re.compile(r"^(\d+)")
 class SourceKind(Protocol):
     """One kind of input (SQL folders and files, drizzle-kit journal folders, drizzle
     snapshots, databases, design documents, ORM exports): a new kind is one module
-    with one of these, listed in ``checker.sources.KINDS``.
+    with one of these, listed in ``checker.sources.kinds()``.
 
     ``claims`` says, without reading it, whether an input (known to exist when it
     is a path) is of this kind; ``load`` reads it into ``sources`` with its layer,
