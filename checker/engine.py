@@ -21,7 +21,7 @@ from checker.change import ChangeFacts, ChangeSummary
 from checker.config import Settings
 from checker.findings import Finding, Severity
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
-from checker.rule import Rule, RuleContext, registry, rule_runs
+from checker.rule import Rule, RuleContext, RuleMeta, module_of, rule_entries, rule_runs
 from checker.sources import SourceSet, load_sources
 from checker.suppressions import apply_suppressions, check_suppression_codes
 
@@ -371,7 +371,7 @@ def run_rules(
     result: CheckResult,
     *,
     external: Sequence[Finding] = (),
-    select: Callable[[type[Rule]], bool] | None = None,
+    select: Callable[[RuleMeta], bool] | None = None,
     cache: Cache | None = None,
     selection: str = "",
 ) -> CheckResult:
@@ -383,25 +383,24 @@ def run_rules(
 
     With a ``cache`` and a ``selection`` (what names the selected rules), the
     outcome is stored for ``restore_rules_outcome``; never with external findings."""
-    chosen: list[tuple[str, type[Rule]]] = []
-    for code, rule_class in registry().items():
+    chosen: list[tuple[str, Callable[[], type[Rule]]]] = []
+    for code, (meta, load) in rule_entries().items():
         if result.settings.is_ignored(code):
             continue
         if select is None:
-            group = rule_class.meta.group
-            if not rule_runs(code, group, (), (), result.settings.enable):
+            if not rule_runs(code, meta.group, (), (), result.settings.enable):
                 continue
-        elif not select(rule_class):
+        elif not select(meta):
             continue
-        chosen.append((code, rule_class))
+        chosen.append((code, load))
     sources = result.sources
     large = len(sources.applied_statements) >= _SHARED_FROM
-    if cache is not None or "checker.drift" in sys.modules:  # never another run's cache
+    drifting = any(code.startswith("DR") for code, _ in chosen)
+    if cache is not None or drifting or "checker.drift" in sys.modules:
         from checker import drift
 
-        drift.use_cache(cache)
-        drifting = any(code.startswith("DR") for code, _ in chosen) and sources.references
-        if large and drifting and "analysed" not in result._derived:
+        drift.use_cache(cache)  # this run's cache (or none), never an earlier run's
+        if large and drifting and sources.references and "analysed" not in result._derived:
             # the snapshot's catalog is built on the other core while this one simulates
             drift.prefetch_references(sources.references, sources.files, result.settings.postgres)
     result._analysed()  # parse and simulate first, so their time is not the rules'
@@ -425,13 +424,13 @@ def run_rules(
     # (the drift comparison, the history replay, the identifier tokens): a family is the
     # unit shared with a forked copy. The drift family stays here, first: the report and
     # the cache reuse its comparison.
-    families: dict[str, list[tuple[str, type[Rule]]]] = {}
-    for code, rule_class in chosen:
-        families.setdefault(code[:2], []).append((code, rule_class))
+    families: dict[str, list[tuple[str, Callable[[], type[Rule]]]]] = {}
+    for code, load in chosen:
+        families.setdefault(code[:2], []).append((code, load))
     groups = sorted(families.values(), key=lambda group: not group[0][0].startswith(_KEPT_HERE))
     outcomes = run_shared(
         groups,
-        lambda group: [(code, _guarded(code, rule_class, context)) for code, rule_class in group],
+        lambda group: [(code, _guarded(code, load, context)) for code, load in group],
         pinned=sum(1 for group in groups if group[0][0].startswith(_KEPT_HERE)),
         fork=large,
     )
@@ -485,15 +484,18 @@ _KEPT_HERE = ("DR",)
 _SHARED_FROM = 400
 
 
-def _guarded(code: str, rule_class: type[Rule], context: RuleContext) -> list[Finding]:
-    """The rule's findings; if it raises, one PS009 finding instead, and the run goes on."""
+def _guarded(code: str, load: Callable[[], type[Rule]], context: RuleContext) -> list[Finding]:
+    """The rule's findings; if it raises (or its module does, on import), one PS009
+    finding instead, and the run goes on."""
+    rule_class: type[Rule] | None = None
     try:
+        rule_class = load()
         return list(rule_class().check(context))
     except Exception as exc:  # any bug in any rule, plugins included, is caught here
         details: tuple[str, ...] = ()
         if os.environ.get("SCHEMA_CHECK_DEBUG"):
             details = tuple(traceback.format_exception(exc))
-        module = rule_class.__module__
+        module = rule_class.__module__ if rule_class is not None else module_of(code)
         return [
             Finding(
                 RULE_CRASHED,

@@ -111,9 +111,13 @@ def parse_statement(statement: Statement, *, identifiers: bool = True) -> list[P
     return parsed
 
 
-# Identifier characters as PostgreSQL's scanner has them (any byte of a multi-byte
-# character counts as a letter), and the keywords, which scan as keywords, not IDENT.
-_WORD = re.compile(r"[A-Za-z_\x80-\U0010ffff][A-Za-z0-9_$\x80-\U0010ffff]*")
+# Identifier characters as PostgreSQL's scanner has them: an ASCII letter or "_", or any
+# non-ASCII character (every byte of a multi-byte one counts as a letter); then digits
+# and "$" too. Written as negated ASCII classes: the same sets, compiled in a tenth of a
+# millisecond instead of eight. The keywords scan as keywords, not IDENT.
+_WORD = re.compile(
+    r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f][^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*"
+)
 _KEYWORDS = frozenset(
     keyword
     for group in (

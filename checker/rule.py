@@ -8,6 +8,8 @@ Codes match ``^[A-Z]{2}\\d{3}$``, are unique, and are never reused.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 import textwrap
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -223,8 +225,60 @@ def register(rule: R) -> R:
 
 
 def registry() -> Mapping[str, type[Rule]]:
-    """Every registered rule by code, sorted by code."""
+    """Every registered rule by code, sorted by code (deferred modules imported first)."""
+    for module in sorted(set(_DEFERRED.values())):
+        importlib.import_module(module)
+    _DEFERRED.clear()
     return dict(sorted(_REGISTRY.items()))
+
+
+def registered() -> Mapping[str, type[Rule]]:
+    """The rules registered so far, without importing the deferred modules."""
+    return dict(sorted(_REGISTRY.items()))
+
+
+# Built-in rules a check will run whose modules are imported only where the rule runs:
+# when the rules are shared with a forked copy of the process, each process imports the
+# modules of the families it runs (the imports are a fifth of a cold run). code -> module
+_DEFERRED: dict[str, str] = {}
+_DEFERRED_METAS: dict[str, RuleMeta] = {}
+
+
+def defer(meta: RuleMeta, module: str) -> None:
+    """Make a rule part of every run without importing ``module`` yet (its ``register``
+    then files the class under the same code)."""
+    if meta.code not in _REGISTRY:
+        _DEFERRED[meta.code] = module
+        _DEFERRED_METAS[meta.code] = meta
+
+
+def rule_entries() -> dict[str, tuple[RuleMeta, Callable[[], type[Rule]]]]:
+    """Every rule a run may choose from, by code: its metadata and how to get its class
+    (importing its module when it was deferred)."""
+    entries: dict[str, tuple[RuleMeta, Callable[[], type[Rule]]]] = {
+        code: (_DEFERRED_METAS[code], functools.partial(_load_deferred, code))
+        for code in _DEFERRED
+        if code not in _REGISTRY
+    }
+    for code, rule in _REGISTRY.items():
+        entries[code] = (rule.meta, functools.partial(_registered_class, rule))
+    return dict(sorted(entries.items()))
+
+
+def module_of(code: str) -> str:
+    """The module of a rule, registered or deferred ("?" for an unknown code)."""
+    rule = _REGISTRY.get(code)
+    return rule.__module__ if rule is not None else _DEFERRED.get(code, "?")
+
+
+def _load_deferred(code: str) -> type[Rule]:
+    if code not in _REGISTRY:
+        importlib.import_module(_DEFERRED[code])
+    return _REGISTRY[code]
+
+
+def _registered_class(rule: type[Rule]) -> type[Rule]:
+    return rule
 
 
 _DECLARED: set[str] = set()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from checker.findings import Severity
-from checker.rule import RuleMeta, declare_codes, declare_groups
+from checker.rule import RuleMeta, declare_codes, declare_groups, defer
 
 # (code, kebab-case name, module under ``rules`` (its folder is the family), default
 # severity, summary): what listing and reporting need without importing the rule
@@ -669,6 +669,17 @@ def load_builtin_rules(select: Callable[[RuleRow], bool] | None = None) -> list[
             importlib.import_module(row.module)
             loaded.append(row.module)
     return loaded
+
+
+def defer_builtin_rules(select: Callable[[RuleRow], bool] | None = None) -> list[str]:
+    """Make the built-in rules ``select`` accepts part of every run without importing
+    them: each module is imported by the process that runs its rule."""
+    deferred: list[str] = []
+    for row in RULE_TABLE:
+        if select is None or select(row):
+            defer(row.meta, row.module)
+            deferred.append(row.module)
+    return deferred
 
 
 def load_rules_for(codes: Iterable[str]) -> None:

@@ -60,7 +60,7 @@ def run_paths(
 ) -> CheckResult:
     """Analyse the inputs and run every rule, or only the rule ``only``."""
     result = analyse(settings or Settings(), list(inputs))
-    select = None if only is None else (lambda rule: rule.meta.code == only)
+    select = None if only is None else (lambda meta: meta.code == only)
     return run_rules(result, select=select)
 
 
@@ -82,7 +82,7 @@ def run_live(
         include_proposal=True,
         backend=DsnBackend(database.admin_conninfo),
     )
-    select = None if only is None else (lambda rule: rule.meta.code == only)
+    select = None if only is None else (lambda meta: meta.code == only)
     return run_rules(result, external=report.findings, select=select)
 
 

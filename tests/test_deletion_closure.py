@@ -72,7 +72,7 @@ def test_closure_matches_hand_computed_answer(scenario: Path, root: str) -> None
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_intent_findings_are_where_expected(scenario: Path) -> None:
     expected = _expected(scenario)["findings"]
-    result = run_rules(_result(scenario), select=lambda rule: rule.meta.code in expected)
+    result = run_rules(_result(scenario), select=lambda meta: meta.code in expected)
     # every expected code names a rule that ran, so "no findings" ([]) is really checked
     assert expected and sorted(result.rules_run) == sorted(expected)
     for code, places in expected.items():

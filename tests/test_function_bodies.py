@@ -19,7 +19,7 @@ def _check(tmp_path: Path, sql: str, select: str = "FN") -> list[tuple[str, int,
     path.write_text(sql, encoding="utf-8")
     result = run_rules(
         analyse(Settings(), [(path, Layer.BASE)]),
-        select=lambda rule: rule.meta.code.startswith(select),
+        select=lambda meta: meta.code.startswith(select),
     )
     found = []
     for finding in result.findings:

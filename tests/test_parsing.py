@@ -138,3 +138,17 @@ def test_identifiers_are_scanned_on_first_use_only(tmp_path: Path) -> None:
     assert parsed[0]._identifiers != []
     generated = parse_statements([parsed[0].statement], identifiers=False)
     assert generated[0].identifiers == ()
+
+
+def test_identifier_characters_are_postgresqls_for_every_code_point() -> None:
+    """An identifier starts with an ASCII letter, "_" or any non-ASCII character and goes
+    on with those, digits and "$" (the scanner's ident_start / ident_cont)."""
+    from checker.parsing import _WORD
+
+    for point in range(0x110000):
+        char = chr(point)
+        starts = not char.isascii() or char.isalpha() or char == "_"
+        goes_on = starts or (char.isdigit() and char.isascii()) or char == "$"
+        first = _WORD.match(char)
+        assert (first is not None) == starts, hex(point)
+        assert _WORD.match("a" + char).end() == (2 if goes_on else 1), hex(point)

@@ -85,3 +85,32 @@ def test_ignoring_the_broken_rule_gives_a_normal_exit(raising_rule: str, tmp_pat
     code, findings = _json(["--base", str(sql), "--ignore", "ZZ901"], tmp_path)
     assert code == 0
     assert not any(f["code"] == "PS009" for f in findings)
+
+
+def test_a_deferred_rule_whose_module_fails_to_import_is_one_finding(tmp_path: Path) -> None:
+    """A check imports a rule's module where the rule runs: a module that raises on import
+    is that rule's crash (PS009, naming the module), not the run's."""
+    (tmp_path / "zz_broken_pack.py").write_text("raise ImportError('a dependency is missing')\n")
+    import sys
+
+    from checker.config import Settings
+    from checker.engine import analyse, run_rules
+    from checker.model import Layer
+
+    meta = RuleMeta("ZZ902", "never-imports", Severity.WARNING, "its module is broken")
+    sys.path.insert(0, str(tmp_path))
+    rule_module.defer(meta, "zz_broken_pack")
+    try:
+        sql = _sql(tmp_path, "CREATE TABLE t (id int PRIMARY KEY);\n")
+        result = run_rules(
+            analyse(Settings(), [(sql, Layer.BASE)]),
+            select=lambda chosen: chosen.code in ("ZZ902", "NC101"),
+        )
+    finally:
+        sys.path.remove(str(tmp_path))
+        rule_module._DEFERRED.pop("ZZ902", None)
+        rule_module._DEFERRED_METAS.pop("ZZ902", None)
+    crashed = [f for f in result.findings if f.code == "PS009"]
+    assert len(crashed) == 1
+    assert "rule ZZ902 (zz_broken_pack) failed with ImportError" in crashed[0].message
+    assert result.rules_run == ("NC101", "ZZ902")

@@ -24,7 +24,7 @@ from checker.commands.common import emit, given_paths, metas, resolve_settings
 from checker.config import Settings
 from checker.errors import BackendUnavailable, InputError
 from checker.findings import Finding
-from checker.rule import Rule, load_plugins, unknown_selector
+from checker.rule import RuleMeta, load_plugins, unknown_selector
 
 if TYPE_CHECKING:
     from checker.baseline import Baseline
@@ -210,9 +210,9 @@ def _baseline_of(path: Path | None, settings: Settings) -> Baseline | None:
 
 def _selector(
     selected: Sequence[str], ignored: Sequence[str], enabled: Sequence[str]
-) -> Callable[[type[Rule]], bool]:
-    def select(rule: type[Rule]) -> bool:
-        return rule_runs(rule.meta.code, rule.meta.group, selected, ignored, enabled)
+) -> Callable[[RuleMeta], bool]:
+    def select(meta: RuleMeta) -> bool:
+        return rule_runs(meta.code, meta.group, selected, ignored, enabled)
 
     return select
 
@@ -242,10 +242,11 @@ def _selection(selected: Sequence[str], ignored: Sequence[str]) -> str:
 def _load_selected_rules(
     settings: Settings, selected: Sequence[str], ignored: Sequence[str]
 ) -> None:
-    """Import the built-in rules this check runs (not the others), then the plugins."""
+    """Declare the built-in rules this check runs (their modules are imported where they
+    run), then import the plugins."""
     import rules
 
-    rules.load_builtin_rules(
+    rules.defer_builtin_rules(
         lambda row: (
             not settings.is_ignored(row.code)
             and rule_runs(row.code, row.group, selected, ignored, settings.enable)

@@ -12,7 +12,7 @@ from pathlib import Path
 from checker.config import Layers, Settings, find_config, load_settings
 from checker.errors import InputError
 from checker.findings import Severity
-from checker.rule import RuleMeta, load_plugins, registry, unknown_selector
+from checker.rule import RuleMeta, load_plugins, registered, unknown_selector
 
 
 def resolve_settings(args: argparse.Namespace) -> Settings:
@@ -98,5 +98,6 @@ def metas() -> dict[str, RuleMeta]:
     import rules
 
     found = {row.code: row.meta for row in rules.RULE_TABLE}  # the test keeps them equal
-    found.update((code, rule.meta) for code, rule in registry().items())
+    # the plugins' (imported), not the deferred built-in modules: the table has their metas
+    found.update((code, rule.meta) for code, rule in registered().items())
     return dict(sorted(found.items()))
