@@ -10,10 +10,11 @@ base alone does not produce is *introduced* (``Finding.introduced``).
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from checker.findings import Finding, Location
@@ -67,7 +68,9 @@ def normalise_message(message: str) -> str:
     return message
 
 
-def finding_key(finding: Finding) -> tuple[str, str, tuple[str, ...], str]:
+def finding_key(
+    finding: Finding, normalise: Callable[[str], str] = normalise_message
+) -> tuple[str, str, tuple[str, ...], str]:
     """A finding's identity across two runs: code, file name, objects, message sans positions."""
     primary = finding.primary
     file_name = posixpath.basename(primary.file) if primary is not None else ""
@@ -75,7 +78,7 @@ def finding_key(finding: Finding) -> tuple[str, str, tuple[str, ...], str]:
         finding.code,
         file_name,
         tuple(sorted(finding.objects)),
-        normalise_message(finding.message),
+        normalise(finding.message),
     )
 
 
@@ -89,10 +92,12 @@ def judge(
     when they point into the change. Returns the marked findings and how many
     of the base's findings no longer occur.
     """
-    remaining = Counter(finding_key(f) for f in base_findings)
+    # the base's messages are mostly the run's too: each is normalised once
+    normalise = functools.lru_cache(maxsize=None)(normalise_message)
+    remaining = Counter(finding_key(f, normalise) for f in base_findings)
     marked: list[Finding] = []
     for finding in findings:
-        key = finding_key(finding)
+        key = finding_key(finding, normalise)
         if finding.family == "LV":
             primary = finding.primary
             introduced = primary is None or primary.file in change_files

@@ -329,13 +329,16 @@ def run() -> NoReturn:
     object one by one: a tenth of a second's parse trees and catalogs, about 10 ms of a
     check. Here the first two happen as usual and the freeing is left to the operating
     system. Where a thread other than this one still runs (a normal exit would wait for
-    it), the exit is the normal one."""
+    it), or a profiler or tracer watches (it writes its report after the program ends),
+    the exit is the normal one."""
     status = main()
     import atexit
 
     threading = sys.modules.get("threading")
     run_exit_functions = getattr(atexit, "_run_exitfuncs", None)  # CPython's
-    if run_exit_functions is None or (threading is not None and threading.active_count() > 1):
+    watched = sys.getprofile() is not None or sys.gettrace() is not None  # a profiler's run
+    others = threading is not None and threading.active_count() > 1
+    if run_exit_functions is None or watched or others:
         sys.exit(status)
     run_exit_functions()
     try:
