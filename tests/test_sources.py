@@ -199,3 +199,19 @@ def test_prisma_migration_folders(tmp_path: Path) -> None:
         "20240101000000_init",
         "20240110000000_add_post",
     ]
+
+
+def test_a_change_file_is_known_through_a_link_of_another_name(tmp_path: Path) -> None:
+    from checker.sources import SourceSet
+
+    elsewhere = tmp_path / "elsewhere"
+    folder = tmp_path / "migrations"
+    elsewhere.mkdir()
+    folder.mkdir()
+    (elsewhere / "shared.sql").write_text("SELECT 1;\n")
+    (folder / "0002_link.sql").symlink_to(elsewhere / "shared.sql")
+    (folder / "0001_plain.sql").write_text("SELECT 1;\n")
+    sources = SourceSet(change_files=frozenset({str((elsewhere / "shared.sql").resolve())}))
+    assert sources.is_change(folder / "0002_link.sql")
+    assert not sources.is_change(folder / "0001_plain.sql")
+    assert not SourceSet().is_change(folder / "0002_link.sql")

@@ -3,6 +3,7 @@ interface (``SourceKind``) each kind of input implements."""
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +91,7 @@ class SourceSet:
     # base folder (``--since``, or a baseline's new files): their statements are the
     # extension layer, deployed as one run on top of everything before them
     change_files: frozenset[str] = frozenset()
+    _change_names: set[str] = field(default_factory=set, compare=False, repr=False)
     # other descriptions of the same schema the migrations must agree with
     references: list[ReferenceSchema] = field(default_factory=list)
 
@@ -103,6 +105,19 @@ class SourceSet:
         return [
             s for s in self.statements if s.migration.status is not JournalStatus.NOT_IN_JOURNAL
         ]
+
+    def is_change(self, path: Path) -> bool:
+        """Whether ``path`` is one of the change's files. Resolving a path costs a system
+        call per folder of it: only a file whose name is a change file's, or a link, is
+        resolved (a link's name need not be its target's)."""
+        if not self.change_files:
+            return False
+        names = self._change_names
+        if not names:
+            names.update(posixpath.basename(p) for p in self.change_files)
+        if path.name not in names and not path.is_symlink():
+            return False
+        return str(path.resolve()) in self.change_files
 
     def add_text(self, path: str, text: str) -> SourceFile:
         source = SourceFile.of(path, text)

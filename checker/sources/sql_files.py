@@ -117,7 +117,7 @@ def load_sql_file(
     layout: Layout = Layout.SQL,
 ) -> None:
     text = read_text(path)
-    if sources.change_files and str(path.resolve()) in sources.change_files:
+    if sources.is_change(path):
         layer = Layer.EXTENSION
     # Prisma names every file migration.sql: its folder carries the name
     name = path.parent.name if path.name == "migration.sql" else path.stem
