@@ -57,12 +57,13 @@ class DuplicateSequenceNumberRule(Rule):
         in_base = base_numbers(folders)
         for folder in folders:
             first_of: dict[int, MigrationFile] = {}
+            continues = folder.continues_numbering()
             for migration in folder.numbered:
                 assert migration.sequence is not None
                 earlier = first_of.setdefault(migration.sequence, migration)
                 if earlier is not migration:
                     yield self._duplicate(context, migration, earlier, "in the same folder")
-                elif folder.continues_numbering() and migration.sequence in in_base:
+                elif continues and migration.sequence in in_base:
                     base = in_base[migration.sequence][0]
                     yield self._duplicate(
                         context, migration, base, "in the base folder this extension continues"
