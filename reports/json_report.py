@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -11,7 +12,7 @@ from checker.drift_table import DriftTable
 from checker.findings import Finding, Location, Severity
 from checker.model import SourceFile
 from checker.rule import RuleMeta
-from reports.common import position
+from reports.common import span
 
 if TYPE_CHECKING:
     from typing import TextIO
@@ -21,14 +22,14 @@ if TYPE_CHECKING:
 JSON_SCHEMA_VERSION = 2
 
 
-def _location(location: Location, files: Mapping[str, SourceFile]) -> dict[str, Any]:
-    pos = position(location, files)
+def _location(location: Location, files: Mapping[str, SourceFile], cwd: str) -> dict[str, Any]:
+    path, line, column, end_line, end_column = span(location, files, cwd)
     data: dict[str, Any] = {
-        "file": pos.path,
-        "line": pos.line,
-        "column": pos.column,
-        "end_line": pos.end_line,
-        "end_column": pos.end_column,
+        "file": path,
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
     }
     if location.layer is not None:
         data["layer"] = location.layer.value
@@ -38,8 +39,12 @@ def _location(location: Location, files: Mapping[str, SourceFile]) -> dict[str, 
 
 
 def finding_to_dict(
-    finding: Finding, files: Mapping[str, SourceFile], metas: Mapping[str, RuleMeta]
+    finding: Finding,
+    files: Mapping[str, SourceFile],
+    metas: Mapping[str, RuleMeta],
+    cwd: str | None = None,
 ) -> dict[str, Any]:
+    cwd = os.getcwd() if cwd is None else cwd
     meta = metas.get(finding.code)
     return {
         "code": finding.code,
@@ -48,29 +53,29 @@ def finding_to_dict(
         "severity": finding.severity.value,
         "introduced": finding.introduced,
         "message": finding.message,
-        "location": _location(finding.primary, files) if finding.primary else None,
-        "related": [_location(loc, files) for loc in finding.locations[1:]],
+        "location": _location(finding.primary, files, cwd) if finding.primary else None,
+        "related": [_location(loc, files, cwd) for loc in finding.locations[1:]],
         "objects": list(finding.objects),
         "fix": str(finding.fix) if finding.fix else None,
-        **(_fix_parts(finding, files) if finding.fix and finding.fix.structured else {}),
+        **(_fix_parts(finding, files, cwd) if finding.fix and finding.fix.structured else {}),
         "details": list(finding.details),
     }
 
 
-def _fix_parts(finding: Finding, files: Mapping[str, SourceFile]) -> dict[str, Any]:
+def _fix_parts(finding: Finding, files: Mapping[str, SourceFile], cwd: str) -> dict[str, Any]:
     """A structured fix: its title, its statements, and its edits as line:column spans."""
     assert finding.fix is not None
     edits = []
     for edit in finding.fix.edits:
-        start = position(Location(edit.file, edit.start, edit.start), files)
-        end = position(Location(edit.file, edit.end, edit.end), files)
+        path, line, column, _, _ = span(Location(edit.file, edit.start, edit.start), files, cwd)
+        _, end_line, end_column, _, _ = span(Location(edit.file, edit.end, edit.end), files, cwd)
         edits.append(
             {
-                "file": start.path,
-                "line": start.line,
-                "column": start.column,
-                "end_line": end.line,
-                "end_column": end.column,
+                "file": path,
+                "line": line,
+                "column": column,
+                "end_line": end_line,
+                "end_column": end_column,
                 "text": edit.text,
             }
         )
@@ -105,6 +110,7 @@ def render_json(
     counts: Mapping[str, int] | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> str:
+    cwd = os.getcwd()  # once: every location is shown relative to it
     summary: dict[str, int] = {severity.value: 0 for severity in Severity}
     for finding in findings:
         summary[finding.severity.value] += 1
@@ -115,7 +121,7 @@ def render_json(
         "schema_version": JSON_SCHEMA_VERSION,
         "tool": {"name": "schema-check", "version": __version__},
         "summary": {"total": len(findings), **summary},
-        "findings": [finding_to_dict(f, files, metas) for f in findings],
+        "findings": [finding_to_dict(f, files, metas, cwd) for f in findings],
     }
     if counts is not None:
         document["catalog"] = dict(counts)
