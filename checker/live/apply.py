@@ -7,14 +7,21 @@ transaction, the transaction is replayed with a savepoint before every
 statement, so the rest of the run still executes and every failing statement is
 reported, not just the first (the finding says what the real runner would have
 done instead).
+
+Inside an open transaction, consecutive statements that behave the same sent
+alone or together (one statement each, no transaction control, no COPY) go to
+the server as one simple query, with the observer's queries between them: one
+round trip instead of one per statement. A failure anywhere in such a batch
+rolls the transaction back and replays it statement by statement, as above.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
@@ -26,6 +33,14 @@ if TYPE_CHECKING:
 
 CODE_STATEMENT_FAILS = "LV501"
 _SAVEPOINT = "schema_check_statement"
+_BATCH_LIMIT = 256  # statements per round trip (bounds the query text and the progress steps)
+# first words of statements that must run alone: transaction control changes what the
+# statements after it in the same query run in; COPY talks its own sub-protocol; a
+# procedure may end the transaction
+_ALONE = frozenset(
+    {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE"}
+    | {"COPY", "CALL"}
+)
 
 
 class StatementObserver(Protocol):
@@ -35,6 +50,21 @@ class StatementObserver(Protocol):
 
     def after(self, statement: Statement, in_transaction: bool) -> None:
         """Called after a statement succeeded; ``in_transaction``: a transaction is still open."""
+
+
+@runtime_checkable
+class InlineObserver(StatementObserver, Protocol):
+    """An observer whose queries can travel in the same round trip as the statements.
+
+    ``inline`` says, without running anything or changing state, which queries
+    ``before`` and ``after`` would run around each statement if all of them ran
+    in the open transaction and succeeded; ``feed`` then hands over their rows
+    in that order, and ``before``/``after`` read them instead of asking.
+    """
+
+    def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]: ...
+
+    def feed(self, rows: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +199,25 @@ class _Apply:
         while position < len(unit):
             statement = unit[position]
             in_transaction = self.status() == TransactionStatus.INTRANS
+            if in_transaction and not careful and began is not None:
+                batch = self.batch(unit, position)
+                if len(batch) > 1:
+                    if not self.run_batch(batch):
+                        # rolled back: replay the transaction with savepoints
+                        self.applied -= applied_in_transaction
+                        applied_in_transaction = 0
+                        careful = True
+                        position, ours = began
+                        if ours:
+                            self.connection.execute("BEGIN")
+                        continue
+                    self.applied += len(batch)
+                    applied_in_transaction += len(batch)
+                    for _ in batch:
+                        position += 1
+                        if self.progress is not None:
+                            self.progress(offset + position, self.total)
+                    continue
             if self.observer is not None:
                 self.observer.before(statement)
             error = _execute(self.connection, statement.text, in_transaction and careful)
@@ -218,6 +267,88 @@ class _Apply:
             self.connection.execute("ROLLBACK" if self.roll_back else "COMMIT")
         elif status == TransactionStatus.INERROR:
             self.connection.execute("ROLLBACK")
+
+    def batch(self, unit: Sequence[Statement], position: int) -> Sequence[Statement]:
+        """The statements from ``position`` on that can go in one round trip (maybe one)."""
+        if self.observer is not None and not isinstance(self.observer, InlineObserver):
+            return unit[position : position + 1]
+        end = position
+        while end < len(unit) and end - position < _BATCH_LIMIT and batchable(unit[end].text):
+            end += 1
+        return unit[position : max(end, position + 1)]
+
+    def run_batch(self, batch: Sequence[Statement]) -> bool:
+        """Run the statements, with the observer's queries between them, as one query.
+
+        False: one of them failed and the transaction was rolled back (nothing is
+        counted or observed; the caller replays with savepoints).
+        """
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        observer = self.observer
+        plan = (
+            observer.inline(batch)
+            if isinstance(observer, InlineObserver)
+            else [([], []) for _ in batch]
+        )
+        parts: list[str] = []
+        for statement, (ahead, behind) in zip(batch, plan, strict=True):
+            parts += ahead
+            parts.append(statement.text)
+            parts += behind
+        try:
+            # the newline ends a trailing line comment; no parameters: simple query protocol
+            cursor = self.connection.execute("\n;\n".join(parts))
+        except psycopg.Error:
+            if self.status() == TransactionStatus.INERROR:
+                self.connection.execute("ROLLBACK")
+            return False
+        results: list[list[tuple[Any, ...]]] = []
+        while True:
+            results.append(cursor.fetchall() if cursor.description is not None else [])
+            if not cursor.nextset():
+                break
+        if len(results) != len(parts):
+            raise RuntimeError(f"a batch of {len(parts)} queries returned {len(results)} results")
+        if isinstance(observer, InlineObserver):
+            rows: list[tuple[str, list[tuple[Any, ...]]]] = []
+            at = 0
+            for ahead, behind in plan:
+                rows += zip(ahead, results[at : at + len(ahead)], strict=True)
+                at += len(ahead) + 1
+                rows += zip(behind, results[at : at + len(behind)], strict=True)
+                at += len(behind)
+            observer.feed(rows)
+            for statement in batch:
+                observer.before(statement)
+                observer.after(statement, True)
+        return True
+
+
+@functools.lru_cache(maxsize=8192)
+def batchable(text: str) -> bool:
+    """True when ``text`` is one statement that runs the same inside an open transaction
+    whether it is sent alone or in one query with others.
+
+    One statement (no semicolon but trailing ones), not transaction control,
+    not COPY or CALL, and complete (the scanner accepts it, so appending to it
+    cannot change how it is read).
+    """
+    from pglast import parser
+
+    try:
+        tokens = parser.scan(text)
+    except parser.ParseError:
+        return False
+    words = [t for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    ends = len(words)
+    while ends and words[ends - 1].name == "ASCII_59":
+        ends -= 1
+    if not ends or any(t.name == "ASCII_59" for t in words[:ends]):
+        return False
+    first = text[words[0].start : words[0].end + 1].upper()
+    return first not in _ALONE
 
 
 def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) -> Any:

@@ -19,6 +19,8 @@ extension.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -97,6 +99,39 @@ class LockProbe:
     _current: bool = False
     # (file, statement, table) -> finding
     _found: dict[tuple[str, int, int], Finding] = field(default_factory=dict)
+    # rows of queries that already ran in the statements' round trip (``feed``), in order
+    _fed: deque[tuple[str, list[tuple[Any, ...]]]] = field(default_factory=deque)
+
+    def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]:
+        """The queries ``before`` and ``after`` will run around each statement, all of them
+        succeeding inside the open transaction (the same decisions, state left alone)."""
+        plan: list[tuple[list[str], list[str]]] = []
+        has_base, file, current = self.base is not None, self._file, self._current
+        for statement in statements:
+            if statement.layer not in self.layers:
+                current = False
+                plan.append(([], []))
+                continue
+            ahead: list[str] = []
+            if not has_base or (self.per_file and statement.migration.path != file):
+                file, has_base, current = statement.migration.path, True, False
+                ahead.append(_BASE_TABLES)
+            if not current:
+                ahead.append(_HELD)
+            plan.append((ahead, [_HELD]))
+            current = True
+        return plan
+
+    def feed(self, rows: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        self._fed.extend(rows)
+
+    def _rows(self, query: str) -> list[tuple[Any, ...]]:
+        if not self._fed:
+            return self.connection.execute(query).fetchall()
+        planned, rows = self._fed.popleft()
+        if planned != query:
+            raise RuntimeError("lock probe: fed rows of another query than the one asked")
+        return rows
 
     def before(self, statement: Statement) -> None:
         if statement.layer not in self.layers:
@@ -106,8 +141,7 @@ class LockProbe:
             self._file = statement.migration.path
             self._first_held = {}
             self.base = {
-                int(oid): (str(schema), str(name))
-                for oid, schema, name in self.connection.execute(_BASE_TABLES)
+                int(oid): (str(schema), str(name)) for oid, schema, name in self._rows(_BASE_TABLES)
             }
             self._current = False
         if not self._current:
@@ -152,7 +186,7 @@ class LockProbe:
         assert self.base is not None
         held: dict[int, set[str]] = {}
         transaction = None
-        for vxid, relation, mode in self.connection.execute(_HELD):
+        for vxid, relation, mode in self._rows(_HELD):
             transaction = str(vxid)
             if int(relation) in self.base:
                 held.setdefault(int(relation), set()).add(str(mode))

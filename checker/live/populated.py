@@ -35,6 +35,8 @@ from checker.live.locks import LockProbe
 from checker.model import Statement
 
 if TYPE_CHECKING:
+    import threading
+
     import psycopg
 
     from checker.live.triggers import TriggerRun
@@ -61,6 +63,10 @@ WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 """
+
+
+class PopulatedRunStopped(Exception):
+    """The run was asked to stop (the verifier gave up on it) before its last step."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,16 +181,20 @@ def run_populated(
     runner: Runner | None,
     server: str,
     observer: StatementObserver | None = None,
+    stop: threading.Event | None = None,
 ) -> PopulatedRun:
     """Apply each step after giving every existing table a row; keep the data failures.
 
     ``connection``: autocommit, on a copy the caller owns (it is left with rows).
     ``observer`` watches the steps' statements (the history's lock probe).
     After the last step, every trigger is fired once (``PopulatedRun.triggers``).
+    ``stop``: checked before each step; once set, the run raises PopulatedRunStopped.
     """
     filler = _Filler(connection)
     failures: list[Failure] = []
     for position, step in enumerate(steps):
+        if stop is not None and stop.is_set():
+            raise PopulatedRunStopped
         filler.fill()
         result = apply_statements(connection, step, runner, server=server, observer=observer)
         data = [f for f in result.failures if f.sqlstate[:2] in _DATA_CLASSES]
