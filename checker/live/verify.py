@@ -39,9 +39,9 @@ diff, cascades, explain, stop."""
 @dataclass(frozen=True, slots=True)
 class LiveReport:
     findings: tuple[Finding, ...]
-    timings: Mapping[
-        str, float
-    ]  # seconds per phase: server_start, apply, introspection, diff, stop
+    # seconds per phase: server_start, apply, introspection, diff, ..., stop;
+    # populated_probe ran in a thread alongside them, populated_wait is what was left of it
+    timings: Mapping[str, float]
     server_version: str
     backend: str
     applied_count: int
