@@ -99,6 +99,9 @@ class LockProbe:
     _current: bool = False
     # (file, statement, table) -> finding
     _found: dict[tuple[str, int, int], Finding] = field(default_factory=dict)
+    # the tables present as the next file starts, when the caller has just read them
+    # (the populated probe's filler): taken instead of asking the server again
+    preset: dict[int, QualifiedName] | None = None
     # rows of queries that already ran in the statements' round trip (``feed``), in order
     _fed: deque[tuple[str, list[tuple[Any, ...]]]] = field(default_factory=deque)
 
@@ -107,6 +110,7 @@ class LockProbe:
         succeeding inside the open transaction (the same decisions, state left alone)."""
         plan: list[tuple[list[str], list[str]]] = []
         has_base, file, current = self.base is not None, self._file, self._current
+        preset = self.preset is not None
         for statement in statements:
             if statement.layer not in self.layers:
                 current = False
@@ -115,7 +119,9 @@ class LockProbe:
             ahead: list[str] = []
             if not has_base or (self.per_file and statement.migration.path != file):
                 file, has_base, current = statement.migration.path, True, False
-                ahead.append(_BASE_TABLES)
+                if not preset:
+                    ahead.append(_BASE_TABLES)
+                preset = False
             if not current:
                 ahead.append(_HELD)
             plan.append((ahead, [_HELD]))
@@ -140,9 +146,13 @@ class LockProbe:
         if self.base is None or (self.per_file and statement.migration.path != self._file):
             self._file = statement.migration.path
             self._first_held = {}
-            self.base = {
-                int(oid): (str(schema), str(name)) for oid, schema, name in self._rows(_BASE_TABLES)
-            }
+            if self.preset is not None:
+                self.base, self.preset = self.preset, None
+            else:
+                self.base = {
+                    int(oid): (str(schema), str(name))
+                    for oid, schema, name in self._rows(_BASE_TABLES)
+                }
             self._current = False
         if not self._current:
             self._snapshot()
