@@ -201,7 +201,7 @@ class _Apply:
             in_transaction = self.status() == TransactionStatus.INTRANS
             if in_transaction and not careful and began is not None:
                 batch = self.batch(unit, position)
-                if len(batch) > 1:
+                if batch:
                     if not self.run_batch(batch):
                         # rolled back: replay the transaction with savepoints
                         self.applied -= applied_in_transaction
@@ -269,13 +269,14 @@ class _Apply:
             self.connection.execute("ROLLBACK")
 
     def batch(self, unit: Sequence[Statement], position: int) -> Sequence[Statement]:
-        """The statements from ``position`` on that can go in one round trip (maybe one)."""
+        """The statements from ``position`` on that can go in one round trip, with the
+        observer's queries around them (none: the statement runs alone)."""
         if self.observer is not None and not isinstance(self.observer, InlineObserver):
-            return unit[position : position + 1]
+            return ()
         end = position
         while end < len(unit) and end - position < _BATCH_LIMIT and batchable(unit[end].text):
             end += 1
-        return unit[position : max(end, position + 1)]
+        return unit[position:end]
 
     def run_batch(self, batch: Sequence[Statement]) -> bool:
         """Run the statements, with the observer's queries between them, as one query.

@@ -120,10 +120,16 @@ class _World:
             statement = sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING {}").format(
                 sql.Identifier(*table.qualified), sql.SQL(", ").join(sql.Identifier(c) for c in key)
             )
+        # one round trip: the savepoint, the insert and (when it succeeds) the release; a
+        # failure skips the rest, as separate statements would have been skipped
+        guarded = sql.SQL(
+            "SAVEPOINT schema_check_probe_row;\n{};\nRELEASE SAVEPOINT schema_check_probe_row"
+        ).format(statement)
         for _ in range(_MAX_RETRIES):
-            self.connection.execute("SAVEPOINT schema_check_probe_row")
             try:
-                row = self.connection.execute(statement).fetchone()
+                cursor = self.connection.execute(guarded)
+                cursor.nextset()
+                row = cursor.fetchone()
             except psycopg.errors.CheckViolation as error:
                 self.connection.execute("ROLLBACK TO SAVEPOINT schema_check_probe_row")
                 self.last_error = error
@@ -142,7 +148,6 @@ class _World:
                     f"{error.diag.message_primary}"
                 )
                 return None
-            self.connection.execute("RELEASE SAVEPOINT schema_check_probe_row")
             return dict(zip(key, row or (), strict=False))
         return None
 
