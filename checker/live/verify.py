@@ -444,6 +444,7 @@ def _apply_phase(
             rest=rest,
             split=split,
             rehearse=rehearse,
+            keep_base=keep_base,
             populate=populate,
             pending=pending,
         )
@@ -466,6 +467,7 @@ def _apply_rest(
     rest: Sequence[Statement],
     split: bool,
     rehearse: bool,
+    keep_base: bool,
     populate: bool,
     pending: _Background[_PopulatedOutcome] | None,
 ) -> _Applied:
@@ -498,7 +500,8 @@ def _apply_rest(
     findings += first.findings
     failures = list(first.failures)
     applied, failed = first.applied, first.failed
-    if split:
+    if rehearse or keep_base:
+        # what the base alone built: the rehearsal and the rollback scripts compare with it
         with psycopg.connect(database.conninfo, autocommit=True) as connection:
             base_catalog = introspect(connection)
     if rehearse:
