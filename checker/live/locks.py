@@ -65,11 +65,15 @@ WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 """
-# every relation lock the session holds, filtered to the tables in Python: a query
-# without parameters is sent as is (an array of table oids was dumped on every call)
-_HELD = """
+# every relation lock of a reported strength the session holds, filtered to the tables
+# in Python: a query without parameters is sent as is (an array of table oids was dumped
+# on every call). Weaker modes never decide a finding (only the strongest new mode
+# counts, and it is reported only from SHARE up), and leaving them out spares reading
+# the dozens of catalog locks every DDL statement holds, after every statement.
+_HELD = f"""
 SELECT l.virtualtransaction, l.relation::int8, l.mode FROM pg_locks l
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND l.mode IN ({", ".join(f"'{mode}'" for mode in _SQL_NAMES)})
 """
 
 
