@@ -178,3 +178,54 @@ def test_the_rollback_rehearsal_and_the_catalog_are_the_same_batched(
     assert "index post_account_idx" in live  # CONCURRENTLY after drizzle's COMMIT escape
     assert "column post.note" in live
     assert "index tag_label_idx" in live
+
+
+def scratch_databases(server: LiveDatabase) -> list[str]:
+    import psycopg
+
+    with psycopg.connect(server.conninfo, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'schema\\_check\\_%' ORDER BY 1"
+        ).fetchall()
+    return [str(name) for (name,) in rows]
+
+
+def test_the_populated_probe_copy_is_gone_when_verify_returns(
+    server: LiveDatabase, tmp_path: Path
+) -> None:
+    """The populated-table probe runs in a thread on its own copy; verify returns after
+    it, and its copy (like the scratch database) is dropped."""
+    sources = load_sources([(drizzle_folder(tmp_path / "m", HISTORY), Layer.BASE)])
+    before = scratch_databases(server)
+    report = verify(
+        sources.applied_statements, None, Settings(), backend=DsnBackend(server.conninfo)
+    )
+    assert "populated_probe" in report.timings
+    assert any(f.code == "LV507" for f in report.findings)
+    assert scratch_databases(server) == before
+
+
+def test_an_interrupted_apply_stops_the_populated_probe_and_drops_its_copy(
+    server: LiveDatabase, tmp_path: Path
+) -> None:
+    """Ctrl-C during the apply (here raised from the progress callback) reaches the
+    caller; the populated-table probe's thread is stopped and leaves no database."""
+    sources = load_sources([(drizzle_folder(tmp_path / "m", HISTORY), Layer.BASE)])
+    before = scratch_databases(server)
+
+    def interrupt(phase: str, done: int, total: int) -> None:
+        if phase == "apply":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        verify(
+            sources.applied_statements,
+            None,
+            Settings(),
+            backend=DsnBackend(server.conninfo),
+            progress=interrupt,
+        )
+    assert scratch_databases(server) == before
+    import threading
+
+    assert not [t for t in threading.enumerate() if "populated" in t.name]

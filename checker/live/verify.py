@@ -6,6 +6,12 @@ queries planned without their index, LV504 cascades the server does
 differently, LV505 heavy locks on pre-existing tables, LV506 what a rolled-back
 extension run leaves behind) and the time each phase took. Unreachable backends
 raise BackendUnavailable (exit code 3).
+
+The populated-table probe (LV507, and a history's LV505) works on its own copy
+of the database over its own connection, so it runs in a thread while the main
+apply, introspection, diff and the other probes go on: the server does the work
+of both. Its findings keep their place in the report; if the main run fails,
+the thread is told to stop and its copy is dropped before the error goes on.
 """
 
 from __future__ import annotations
