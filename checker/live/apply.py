@@ -164,6 +164,8 @@ class _Apply:
         observer: StatementObserver | None,
     ) -> None:
         self.observer = observer
+        # asked once: a runtime Protocol check costs more than a statement's bookkeeping
+        self.inline = observer if isinstance(observer, InlineObserver) else None
         self.connection = connection
         self.runner = runner
         self.server = server
@@ -271,7 +273,7 @@ class _Apply:
     def batch(self, unit: Sequence[Statement], position: int) -> Sequence[Statement]:
         """The statements from ``position`` on that can go in one round trip, with the
         observer's queries around them (none: the statement runs alone)."""
-        if self.observer is not None and not isinstance(self.observer, InlineObserver):
+        if self.observer is not None and self.inline is None:
             return ()
         end = position
         while end < len(unit) and end - position < _BATCH_LIMIT and batchable(unit[end].text):
@@ -287,15 +289,13 @@ class _Apply:
         import psycopg
         from psycopg.pq import TransactionStatus
 
-        observer = self.observer
-        plan = (
-            observer.inline(batch)
-            if isinstance(observer, InlineObserver)
-            else [([], []) for _ in batch]
-        )
+        observer = self.inline
+        plan = observer.inline(batch) if observer is not None else [([], []) for _ in batch]
         parts: list[str] = []
+        statement_parts: set[int] = set()  # their results are not read
         for statement, (ahead, behind) in zip(batch, plan, strict=True):
             parts += ahead
+            statement_parts.add(len(parts))
             parts.append(statement.text)
             parts += behind
         try:
@@ -307,12 +307,13 @@ class _Apply:
             return False
         results: list[list[tuple[Any, ...]]] = []
         while True:
-            results.append(cursor.fetchall() if cursor.description is not None else [])
+            wanted = len(results) not in statement_parts and cursor.description is not None
+            results.append(cursor.fetchall() if wanted else [])
             if not cursor.nextset():
                 break
         if len(results) != len(parts):
             raise RuntimeError(f"a batch of {len(parts)} queries returned {len(results)} results")
-        if isinstance(observer, InlineObserver):
+        if observer is not None:
             rows: list[tuple[str, list[tuple[Any, ...]]]] = []
             at = 0
             for ahead, behind in plan:
