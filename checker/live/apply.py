@@ -222,7 +222,7 @@ class _Apply:
                     continue
             if self.observer is not None:
                 self.observer.before(statement)
-            error = _execute(self.connection, statement.text, in_transaction and careful)
+            error, shift = _execute(self.connection, statement.text, in_transaction and careful)
             if error is not None and in_transaction and not careful and began is not None:
                 # _execute rolled the transaction back; replay it with savepoints.
                 self.applied -= applied_in_transaction
@@ -257,6 +257,7 @@ class _Apply:
                     escaped_at=escaped_at if transactional else None,
                     first_failure=first_failure,
                     server=self.server,
+                    shift=shift,
                 )
                 self.findings.append(finding)
                 self.failures.append(Failure(statement, error.diag.sqlstate or "?????", finding))
@@ -353,15 +354,29 @@ def batchable(text: str) -> bool:
     return first not in _ALONE
 
 
-def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) -> Any:
-    """Run one statement; returns the psycopg error, or None. Leaves no aborted transaction.
+def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) -> tuple[Any, int]:
+    """Run one statement; returns the psycopg error (or None) and how many characters
+    were sent ahead of the statement (its error position counts them). Leaves no
+    aborted transaction.
 
     With ``savepoint`` a failure undoes only this statement; without, a failure
-    inside a transaction rolls the whole transaction back.
+    inside a transaction rolls the whole transaction back. A batchable statement
+    goes with its savepoint and release in one round trip.
     """
     import psycopg
     from psycopg.pq import TransactionStatus
 
+    if savepoint and batchable(text):
+        ahead = f"SAVEPOINT {_SAVEPOINT};\n"
+        try:
+            connection.execute(f"{ahead}{text}\n;\nRELEASE SAVEPOINT {_SAVEPOINT}")
+        except psycopg.Error as error:
+            if connection.info.transaction_status == TransactionStatus.INERROR:
+                connection.execute(
+                    f"ROLLBACK TO SAVEPOINT {_SAVEPOINT};\nRELEASE SAVEPOINT {_SAVEPOINT}"
+                )
+            return error, len(ahead)
+        return None, 0
     if savepoint:
         connection.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
@@ -373,13 +388,13 @@ def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) ->
             connection.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         elif status == TransactionStatus.INERROR:
             connection.execute("ROLLBACK")
-        return error
+        return error, 0
     if savepoint and connection.info.transaction_status == TransactionStatus.INTRANS:
         # InvalidSavepointSpecification: the statement ended our transaction and
         # opened another (COMMIT; BEGIN;), so our savepoint is gone.
         with contextlib.suppress(psycopg.errors.InvalidSavepointSpecification):
             connection.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-    return None
+    return None, 0
 
 
 def _failure(
@@ -391,11 +406,15 @@ def _failure(
     escaped_at: Statement | None,
     first_failure: Statement | None,
     server: str,
+    shift: int = 0,
 ) -> Finding:
     diag = error.diag
     sqlstate = diag.sqlstate or "?????"
     primary = diag.message_primary or str(error).strip().splitlines()[0]
-    origin = _error_origin(statement, diag.statement_position)
+    position = diag.statement_position
+    if shift and position and position.isdigit():
+        position = str(int(position) - shift)  # counted from the start of what was sent
+    origin = _error_origin(statement, position)
     if origin == statement.origin:
         origin = _body_error_origin(statement, diag) or origin
     details: list[str] = []
