@@ -141,11 +141,11 @@ def _run(
     import psycopg
 
     try:
-        missing = _missing_extensions(database, statements)
+        missing, facts = _missing_extensions(database, statements)
         if missing is not None:
             return missing
         applied = _apply_phase(
-            database, statements, runner, notify, timings, keep_base=bool(rollback)
+            database, statements, runner, notify, timings, facts, keep_base=bool(rollback)
         )
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
@@ -263,8 +263,9 @@ def _probe_phase(
 
 def _missing_extensions(
     database: LiveDatabase, statements: Sequence[Statement]
-) -> LiveReport | None:
-    """The report of a run that stops before applying: extensions the server lacks (LV508)."""
+) -> tuple[LiveReport | None, ServerFacts]:
+    """The report of a run that stops before applying: extensions the server lacks (LV508);
+    and what the server is, which the rest of the run goes on with."""
     import psycopg
 
     from checker.live.extensions import missing_extensions
@@ -276,8 +277,8 @@ def _missing_extensions(
             connection, statements, server=f"PostgreSQL {facts.version}", where=database.label
         )
     if not missing:
-        return None
-    return LiveReport(
+        return None, facts
+    report = LiveReport(
         findings=tuple(missing),
         timings={},
         server_version=facts.version,
@@ -285,6 +286,7 @@ def _missing_extensions(
         applied_count=0,
         failed_count=0,
     )
+    return report, facts
 
 
 _T = TypeVar("_T")
@@ -396,6 +398,7 @@ def _apply_phase(
     runner: Runner | None,
     notify: Progress,
     timings: dict[str, float],
+    facts: ServerFacts,
     *,
     keep_base: bool = False,
     populated: bool = True,
@@ -411,7 +414,6 @@ def _apply_phase(
     import psycopg
 
     from checker.live.apply import effective_runner
-    from checker.live.introspect import server_facts
 
     base = [s for s in statements if s.layer is Layer.BASE]
     rest = [s for s in statements if s.layer is not Layer.BASE]
@@ -430,8 +432,6 @@ def _apply_phase(
     source = str(psycopg.conninfo.conninfo_to_dict(database.conninfo).get("dbname", ""))
     pending: _Background[_PopulatedOutcome] | None = None
     phase = time.perf_counter()
-    with psycopg.connect(database.conninfo, autocommit=True) as connection:
-        facts = server_facts(connection)
     server = f"PostgreSQL {facts.version}"
     if populate and not rest:
         pending = _populated_in_background(
