@@ -613,7 +613,8 @@ def test_verify_reports_timings_and_counts(server: LiveDatabase, tmp_path: Path)
     assert report.applied_count == 7 and report.failed_count == 0
     assert set(report.timings) == {
         "server_start",
-        "populated_probe",
+        "populated_probe",  # in its own thread, alongside the phases below
+        "populated_wait",  # what the main thread still waited for it
         "apply",
         "introspection",
         "diff",

@@ -7,14 +7,21 @@ transaction, the transaction is replayed with a savepoint before every
 statement, so the rest of the run still executes and every failing statement is
 reported, not just the first (the finding says what the real runner would have
 done instead).
+
+Inside an open transaction, consecutive statements that behave the same sent
+alone or together (one statement each, no transaction control, no COPY) go to
+the server as one simple query, with the observer's queries between them: one
+round trip instead of one per statement. A failure anywhere in such a batch
+rolls the transaction back and replays it statement by statement, as above.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
@@ -26,6 +33,14 @@ if TYPE_CHECKING:
 
 CODE_STATEMENT_FAILS = "LV501"
 _SAVEPOINT = "schema_check_statement"
+_BATCH_LIMIT = 256  # statements per round trip (bounds the query text and the progress steps)
+# first words of statements that must run alone: transaction control changes what the
+# statements after it in the same query run in; COPY talks its own sub-protocol; a
+# procedure may end the transaction
+_ALONE = frozenset(
+    {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE"}
+    | {"COPY", "CALL"}
+)
 
 
 class StatementObserver(Protocol):
@@ -35,6 +50,21 @@ class StatementObserver(Protocol):
 
     def after(self, statement: Statement, in_transaction: bool) -> None:
         """Called after a statement succeeded; ``in_transaction``: a transaction is still open."""
+
+
+@runtime_checkable
+class InlineObserver(StatementObserver, Protocol):
+    """An observer whose queries can travel in the same round trip as the statements.
+
+    ``inline`` says, without running anything or changing state, which queries
+    ``before`` and ``after`` would run around each statement if all of them ran
+    in the open transaction and succeeded; ``feed`` then hands over their rows
+    in that order, and ``before``/``after`` read them instead of asking.
+    """
+
+    def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]: ...
+
+    def feed(self, rows: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +164,8 @@ class _Apply:
         observer: StatementObserver | None,
     ) -> None:
         self.observer = observer
+        # asked once: a runtime Protocol check costs more than a statement's bookkeeping
+        self.inline = observer if isinstance(observer, InlineObserver) else None
         self.connection = connection
         self.runner = runner
         self.server = server
@@ -169,9 +201,28 @@ class _Apply:
         while position < len(unit):
             statement = unit[position]
             in_transaction = self.status() == TransactionStatus.INTRANS
+            if in_transaction and not careful and began is not None:
+                batch = self.batch(unit, position)
+                if batch:
+                    if not self.run_batch(batch):
+                        # rolled back: replay the transaction with savepoints
+                        self.applied -= applied_in_transaction
+                        applied_in_transaction = 0
+                        careful = True
+                        position, ours = began
+                        if ours:
+                            self.connection.execute("BEGIN")
+                        continue
+                    self.applied += len(batch)
+                    applied_in_transaction += len(batch)
+                    for _ in batch:
+                        position += 1
+                        if self.progress is not None:
+                            self.progress(offset + position, self.total)
+                    continue
             if self.observer is not None:
                 self.observer.before(statement)
-            error = _execute(self.connection, statement.text, in_transaction and careful)
+            error, shift = _execute(self.connection, statement.text, in_transaction and careful)
             if error is not None and in_transaction and not careful and began is not None:
                 # _execute rolled the transaction back; replay it with savepoints.
                 self.applied -= applied_in_transaction
@@ -206,6 +257,7 @@ class _Apply:
                     escaped_at=escaped_at if transactional else None,
                     first_failure=first_failure,
                     server=self.server,
+                    shift=shift,
                 )
                 self.findings.append(finding)
                 self.failures.append(Failure(statement, error.diag.sqlstate or "?????", finding))
@@ -219,16 +271,112 @@ class _Apply:
         elif status == TransactionStatus.INERROR:
             self.connection.execute("ROLLBACK")
 
+    def batch(self, unit: Sequence[Statement], position: int) -> Sequence[Statement]:
+        """The statements from ``position`` on that can go in one round trip, with the
+        observer's queries around them (none: the statement runs alone)."""
+        if self.observer is not None and self.inline is None:
+            return ()
+        end = position
+        while end < len(unit) and end - position < _BATCH_LIMIT and batchable(unit[end].text):
+            end += 1
+        return unit[position:end]
 
-def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) -> Any:
-    """Run one statement; returns the psycopg error, or None. Leaves no aborted transaction.
+    def run_batch(self, batch: Sequence[Statement]) -> bool:
+        """Run the statements, with the observer's queries between them, as one query.
+
+        False: one of them failed and the transaction was rolled back (nothing is
+        counted or observed; the caller replays with savepoints).
+        """
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        observer = self.inline
+        plan = observer.inline(batch) if observer is not None else [([], []) for _ in batch]
+        parts: list[str] = []
+        statement_parts: set[int] = set()  # their results are not read
+        for statement, (ahead, behind) in zip(batch, plan, strict=True):
+            parts += ahead
+            statement_parts.add(len(parts))
+            parts.append(statement.text)
+            parts += behind
+        try:
+            # the newline ends a trailing line comment; no parameters: simple query protocol
+            cursor = self.connection.execute("\n;\n".join(parts))
+        except psycopg.Error:
+            if self.status() == TransactionStatus.INERROR:
+                self.connection.execute("ROLLBACK")
+            return False
+        results: list[list[tuple[Any, ...]]] = []
+        while True:
+            wanted = len(results) not in statement_parts and cursor.description is not None
+            results.append(cursor.fetchall() if wanted else [])
+            if not cursor.nextset():
+                break
+        if len(results) != len(parts):
+            raise RuntimeError(f"a batch of {len(parts)} queries returned {len(results)} results")
+        if observer is not None:
+            rows: list[tuple[str, list[tuple[Any, ...]]]] = []
+            at = 0
+            for ahead, behind in plan:
+                rows += zip(ahead, results[at : at + len(ahead)], strict=True)
+                at += len(ahead) + 1
+                rows += zip(behind, results[at : at + len(behind)], strict=True)
+                at += len(behind)
+            observer.feed(rows)
+            for statement in batch:
+                observer.before(statement)
+                observer.after(statement, True)
+        return True
+
+
+@functools.lru_cache(maxsize=8192)
+def batchable(text: str) -> bool:
+    """True when ``text`` is one statement that runs the same inside an open transaction
+    whether it is sent alone or in one query with others.
+
+    One statement (no semicolon but trailing ones), not transaction control,
+    not COPY or CALL, and complete (the scanner accepts it, so appending to it
+    cannot change how it is read).
+    """
+    from pglast import parser
+
+    try:
+        tokens = parser.scan(text)
+    except parser.ParseError:
+        return False
+    words = [t for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    ends = len(words)
+    while ends and words[ends - 1].name == "ASCII_59":
+        ends -= 1
+    if not ends or any(t.name == "ASCII_59" for t in words[:ends]):
+        return False
+    first = text[words[0].start : words[0].end + 1].upper()
+    return first not in _ALONE
+
+
+def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) -> tuple[Any, int]:
+    """Run one statement; returns the psycopg error (or None) and how many characters
+    were sent ahead of the statement (its error position counts them). Leaves no
+    aborted transaction.
 
     With ``savepoint`` a failure undoes only this statement; without, a failure
-    inside a transaction rolls the whole transaction back.
+    inside a transaction rolls the whole transaction back. A batchable statement
+    goes with its savepoint and release in one round trip.
     """
     import psycopg
     from psycopg.pq import TransactionStatus
 
+    if savepoint and batchable(text):
+        ahead = f"SAVEPOINT {_SAVEPOINT};\n"
+        try:
+            connection.execute(f"{ahead}{text}\n;\nRELEASE SAVEPOINT {_SAVEPOINT}")
+        except psycopg.Error as error:
+            if connection.info.transaction_status == TransactionStatus.INERROR:
+                connection.execute(
+                    f"ROLLBACK TO SAVEPOINT {_SAVEPOINT};\nRELEASE SAVEPOINT {_SAVEPOINT}"
+                )
+            return error, len(ahead)
+        return None, 0
     if savepoint:
         connection.execute(f"SAVEPOINT {_SAVEPOINT}")
     try:
@@ -240,13 +388,13 @@ def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) ->
             connection.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         elif status == TransactionStatus.INERROR:
             connection.execute("ROLLBACK")
-        return error
+        return error, 0
     if savepoint and connection.info.transaction_status == TransactionStatus.INTRANS:
         # InvalidSavepointSpecification: the statement ended our transaction and
         # opened another (COMMIT; BEGIN;), so our savepoint is gone.
         with contextlib.suppress(psycopg.errors.InvalidSavepointSpecification):
             connection.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-    return None
+    return None, 0
 
 
 def _failure(
@@ -258,11 +406,15 @@ def _failure(
     escaped_at: Statement | None,
     first_failure: Statement | None,
     server: str,
+    shift: int = 0,
 ) -> Finding:
     diag = error.diag
     sqlstate = diag.sqlstate or "?????"
     primary = diag.message_primary or str(error).strip().splitlines()[0]
-    origin = _error_origin(statement, diag.statement_position)
+    position = diag.statement_position
+    if shift and position and position.isdigit():
+        position = str(int(position) - shift)  # counted from the start of what was sent
+    origin = _error_origin(statement, position)
     if origin == statement.origin:
         origin = _body_error_origin(statement, diag) or origin
     details: list[str] = []

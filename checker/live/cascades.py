@@ -120,10 +120,16 @@ class _World:
             statement = sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING {}").format(
                 sql.Identifier(*table.qualified), sql.SQL(", ").join(sql.Identifier(c) for c in key)
             )
+        # one round trip: the savepoint, the insert and (when it succeeds) the release; a
+        # failure skips the rest, as separate statements would have been skipped
+        guarded = sql.SQL(
+            "SAVEPOINT schema_check_probe_row;\n{};\nRELEASE SAVEPOINT schema_check_probe_row"
+        ).format(statement)
         for _ in range(_MAX_RETRIES):
-            self.connection.execute("SAVEPOINT schema_check_probe_row")
             try:
-                row = self.connection.execute(statement).fetchone()
+                cursor = self.connection.execute(guarded)
+                cursor.nextset()
+                row = cursor.fetchone()
             except psycopg.errors.CheckViolation as error:
                 self.connection.execute("ROLLBACK TO SAVEPOINT schema_check_probe_row")
                 self.last_error = error
@@ -142,7 +148,6 @@ class _World:
                     f"{error.diag.message_primary}"
                 )
                 return None
-            self.connection.execute("RELEASE SAVEPOINT schema_check_probe_row")
             return dict(zip(key, row or (), strict=False))
         return None
 
@@ -253,11 +258,10 @@ def observe_cascade(
     root_table = live.tables.get(root)
     if root_table is None:
         return CascadeObservation(root, not_probed=(f"{display_name(root)}: no such table",))
-    connection.execute("BEGIN")
     # A DEFERRABLE INITIALLY DEFERRED key checks only at commit, which the probe
     # never reaches (it rolls back): check every key at once, as the delete's
-    # outcome at commit would be.
-    connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    # outcome at commit would be. (One round trip for both.)
+    connection.execute("BEGIN;\nSET CONSTRAINTS ALL IMMEDIATE")
     try:
         world = _World(connection, live)
         root_row = world.insert(root_table, {})
@@ -280,10 +284,10 @@ def observe_cascade(
         removed: set[int] = set()  # edge rows taken away because they blocked the delete
         failure: str | None = None
         delete = sql.SQL("DELETE FROM {} WHERE {}").format(sql.Identifier(*root), _where(root_row))
+        guarded = sql.SQL("SAVEPOINT schema_check_probe_delete;\n{}").format(delete)
         for _ in range(_MAX_RETRIES):
-            connection.execute("SAVEPOINT schema_check_probe_delete")
             try:
-                connection.execute(delete)
+                connection.execute(guarded)
                 break
             except (psycopg.errors.ForeignKeyViolation, psycopg.errors.RestrictViolation) as error:
                 # 23503 for NO ACTION, 23001 for ON DELETE RESTRICT
@@ -300,16 +304,27 @@ def observe_cascade(
         deleted: set[QualifiedName] = set()
         set_null: set[QualifiedName] = set()
         untouched: set[QualifiedName] = set()
-        for position, ((edge, row), before) in enumerate(zip(edge_rows, linked, strict=True)):
-            if position in removed:
-                continue
-            current = connection.execute(
-                sql.SQL("SELECT {} FROM {} WHERE {}").format(
-                    sql.SQL(", ").join(sql.Identifier(c) for c in edge.constraint.columns),
-                    sql.Identifier(*edge.child),
-                    _where(row),
-                )
-            ).fetchone()
+        kept = [
+            (edge, row, before)
+            for position, ((edge, row), before) in enumerate(zip(edge_rows, linked, strict=True))
+            if position not in removed
+        ]
+        # what became of each edge row: one SELECT each, all in one round trip
+        queries = [
+            sql.SQL("SELECT {} FROM {} WHERE {}").format(
+                sql.SQL(", ").join(sql.Identifier(c) for c in edge.constraint.columns),
+                sql.Identifier(*edge.child),
+                _where(row),
+            )
+            for edge, row, _ in kept
+        ]
+        found: list[tuple[Any, ...] | None] = []
+        if queries:
+            cursor = connection.execute(sql.SQL(";\n").join(queries))
+            found.append(cursor.fetchone())
+            while cursor.nextset():
+                found.append(cursor.fetchone())
+        for (edge, _, before), current in zip(kept, found, strict=True):
             if current is None:
                 deleted.add(edge.child)
             elif tuple(current) != before:

@@ -340,12 +340,35 @@ def introspect(connection: psycopg.Connection[Any]) -> Catalog:
     )
 
 
+# _TABLES for some tables and every table their foreign keys lead to
+_TABLES_REFERENCED = f"""
+WITH RECURSIVE refs(oid) AS (
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+  UNION
+    SELECT k.confrelid FROM pg_constraint k JOIN refs ON k.conrelid = refs.oid
+    WHERE k.contype = 'f'
+)
+{_TABLES}  AND c.oid IN (SELECT oid FROM refs)
+"""
+
+
 def row_catalog(
-    connection: psycopg.Connection[Any], only: Collection[QualifiedName] | None = None
+    connection: psycopg.Connection[Any],
+    only: Collection[QualifiedName] | None = None,
+    *,
+    referenced_from: Collection[QualifiedName] = (),
 ) -> Catalog:
     """Only what building a valid row needs: tables (columns, constraints) and enum types;
-    ``only``: just these tables."""
-    table_rows = connection.execute(_TABLES).fetchall()
+    ``only``: just these tables; ``referenced_from``: just these tables and every table
+    their foreign keys lead to (found on the server, in the same query)."""
+    if referenced_from:
+        table_rows = connection.execute(
+            _TABLES_REFERENCED,
+            ([schema for schema, _ in referenced_from], [name for _, name in referenced_from]),
+        ).fetchall()
+    else:
+        table_rows = connection.execute(_TABLES).fetchall()
     if only is not None:
         table_rows = [row for row in table_rows if (row[1], row[2]) in only]
     oids = [row[0] for row in table_rows]

@@ -19,6 +19,8 @@ extension.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,11 +65,15 @@ WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 """
-# every relation lock the session holds, filtered to the tables in Python: a query
-# without parameters is sent as is (an array of table oids was dumped on every call)
-_HELD = """
+# every relation lock of a reported strength the session holds, filtered to the tables
+# in Python: a query without parameters is sent as is (an array of table oids was dumped
+# on every call). Weaker modes never decide a finding (only the strongest new mode
+# counts, and it is reported only from SHARE up), and leaving them out spares reading
+# the dozens of catalog locks every DDL statement holds, after every statement.
+_HELD = f"""
 SELECT l.virtualtransaction, l.relation::int8, l.mode FROM pg_locks l
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+  AND l.mode IN ({", ".join(f"'{mode}'" for mode in _SQL_NAMES)})
 """
 
 
@@ -97,6 +103,45 @@ class LockProbe:
     _current: bool = False
     # (file, statement, table) -> finding
     _found: dict[tuple[str, int, int], Finding] = field(default_factory=dict)
+    # the tables present as the next file starts, when the caller has just read them
+    # (the populated probe's filler): taken instead of asking the server again
+    preset: dict[int, QualifiedName] | None = None
+    # rows of queries that already ran in the statements' round trip (``feed``), in order
+    _fed: deque[tuple[str, list[tuple[Any, ...]]]] = field(default_factory=deque)
+
+    def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]:
+        """The queries ``before`` and ``after`` will run around each statement, all of them
+        succeeding inside the open transaction (the same decisions, state left alone)."""
+        plan: list[tuple[list[str], list[str]]] = []
+        has_base, file, current = self.base is not None, self._file, self._current
+        preset = self.preset is not None
+        for statement in statements:
+            if statement.layer not in self.layers:
+                current = False
+                plan.append(([], []))
+                continue
+            ahead: list[str] = []
+            if not has_base or (self.per_file and statement.migration.path != file):
+                file, has_base, current = statement.migration.path, True, False
+                if not preset:
+                    ahead.append(_BASE_TABLES)
+                preset = False
+            if not current:
+                ahead.append(_HELD)
+            plan.append((ahead, [_HELD]))
+            current = True
+        return plan
+
+    def feed(self, rows: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        self._fed.extend(rows)
+
+    def _rows(self, query: str) -> list[tuple[Any, ...]]:
+        if not self._fed:
+            return self.connection.execute(query).fetchall()
+        planned, rows = self._fed.popleft()
+        if planned != query:
+            raise RuntimeError("lock probe: fed rows of another query than the one asked")
+        return rows
 
     def before(self, statement: Statement) -> None:
         if statement.layer not in self.layers:
@@ -105,10 +150,13 @@ class LockProbe:
         if self.base is None or (self.per_file and statement.migration.path != self._file):
             self._file = statement.migration.path
             self._first_held = {}
-            self.base = {
-                int(oid): (str(schema), str(name))
-                for oid, schema, name in self.connection.execute(_BASE_TABLES)
-            }
+            if self.preset is not None:
+                self.base, self.preset = self.preset, None
+            else:
+                self.base = {
+                    int(oid): (str(schema), str(name))
+                    for oid, schema, name in self._rows(_BASE_TABLES)
+                }
             self._current = False
         if not self._current:
             self._snapshot()
@@ -152,7 +200,7 @@ class LockProbe:
         assert self.base is not None
         held: dict[int, set[str]] = {}
         transaction = None
-        for vxid, relation, mode in self.connection.execute(_HELD):
+        for vxid, relation, mode in self._rows(_HELD):
             transaction = str(vxid)
             if int(relation) in self.base:
                 held.setdefault(int(relation), set()).add(str(mode))

@@ -35,6 +35,8 @@ from checker.live.locks import LockProbe
 from checker.model import Statement
 
 if TYPE_CHECKING:
+    import threading
+
     import psycopg
 
     from checker.live.triggers import TriggerRun
@@ -42,25 +44,18 @@ if TYPE_CHECKING:
 CODE_DATA_DEPENDENT = "LV507"
 _DATA_CLASSES = ("22", "23")
 
-# the tables given and every table their foreign keys lead to
-_REFERENCED = """
-WITH RECURSIVE refs(oid) AS (
-    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
-  UNION
-    SELECT k.confrelid FROM pg_constraint k JOIN refs ON k.conrelid = refs.oid
-    WHERE k.contype = 'f'
-)
-SELECT n.nspname, c.relname FROM refs
-JOIN pg_class c ON c.oid = refs.oid JOIN pg_namespace n ON n.oid = c.relnamespace
-"""
+# the same tables as the lock probe's: it is handed what the filler read (``LockProbe.preset``)
 _USER_TABLES = """
-SELECT n.nspname, c.relname, c.relispartition FROM pg_class c
+SELECT c.oid, n.nspname, c.relname, c.relispartition FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 """
+
+
+class PopulatedRunStopped(Exception):
+    """The run was asked to stop (the verifier gave up on it) before its last step."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +76,17 @@ class _Filler:
     filled: set[QualifiedName] = field(default_factory=set)  # tables holding our row
     unpopulated: dict[QualifiedName, str] = field(default_factory=dict)
     rows: int = 0
+    present: dict[int, QualifiedName] = field(default_factory=dict)  # tables at the last fill
 
     def fill(self) -> None:
         """One row in every table that has none yet (and has not refused one)."""
         from checker.live.cascades import _World
         from checker.live.introspect import row_catalog
 
+        rows = self.connection.execute(_USER_TABLES).fetchall()
+        self.present = {int(oid): (str(schema), str(name)) for oid, schema, name, _ in rows}
         present = [
-            ((str(schema), str(name)), bool(partition))
-            for schema, name, partition in self.connection.execute(_USER_TABLES)
+            ((str(schema), str(name)), bool(partition)) for _, schema, name, partition in rows
         ]
         new = sorted(name for name, partition in present if name not in self.tried)
         # A partition gets its row through its parent (a row of its own would have to
@@ -104,13 +101,8 @@ class _Filler:
 
         # Only the new tables and what they reference are read: a history adds a few
         # tables per file, and reading every table before every file costs seconds.
-        wanted_schemas = [schema for schema, _ in wanted]
-        wanted_names = [name for _, name in wanted]
-        involved = {
-            (str(schema), str(name))
-            for schema, name in self.connection.execute(_REFERENCED, (wanted_schemas, wanted_names))
-        }
-        catalog = row_catalog(self.connection, involved)
+        catalog = row_catalog(self.connection, referenced_from=wanted)
+        involved = set(catalog.tables)
         self.connection.execute("BEGIN")
         try:
             world = _World(self.connection, catalog, counter=self.counter, drop_checks=False)
@@ -156,7 +148,7 @@ class _Filler:
 
         names = [
             (str(schema), str(name))
-            for schema, name, partition in self.connection.execute(_USER_TABLES)
+            for _, schema, name, partition in self.connection.execute(_USER_TABLES)
             if not partition
         ]
         if names:
@@ -175,17 +167,24 @@ def run_populated(
     runner: Runner | None,
     server: str,
     observer: StatementObserver | None = None,
+    stop: threading.Event | None = None,
 ) -> PopulatedRun:
     """Apply each step after giving every existing table a row; keep the data failures.
 
     ``connection``: autocommit, on a copy the caller owns (it is left with rows).
     ``observer`` watches the steps' statements (the history's lock probe).
     After the last step, every trigger is fired once (``PopulatedRun.triggers``).
+    ``stop``: checked before each step; once set, the run raises PopulatedRunStopped.
     """
     filler = _Filler(connection)
     failures: list[Failure] = []
     for position, step in enumerate(steps):
+        if stop is not None and stop.is_set():
+            raise PopulatedRunStopped
         filler.fill()
+        if isinstance(observer, LockProbe) and observer.per_file:
+            # the tables as the step starts: what the filler just read (its rows add none)
+            observer.preset = dict(filler.present)
         result = apply_statements(connection, step, runner, server=server, observer=observer)
         data = [f for f in result.failures if f.sqlstate[:2] in _DATA_CLASSES]
         failures += data

@@ -111,19 +111,12 @@ def exercise_triggers(
     """Fire each trigger once per event inside a rolled-back transaction."""
     from checker.live.cascades import _World
     from checker.live.introspect import row_catalog
-    from checker.live.populated import _REFERENCED
 
     triggers = server_triggers(connection)
     if not triggers:
         return TriggerRun(0, (), ())
     tables = sorted({t.table for t in triggers if t.on_table})
-    involved = {
-        (str(schema), str(name))
-        for schema, name in connection.execute(
-            _REFERENCED, ([s for s, _ in tables], [n for _, n in tables])
-        )
-    }
-    catalog = row_catalog(connection, involved)
+    catalog = row_catalog(connection, referenced_from=tables)
     failures: list[TriggerFailure] = []
     notes: list[str] = []
     fired = 0

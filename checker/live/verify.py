@@ -6,14 +6,22 @@ queries planned without their index, LV504 cascades the server does
 differently, LV505 heavy locks on pre-existing tables, LV506 what a rolled-back
 extension run leaves behind) and the time each phase took. Unreachable backends
 raise BackendUnavailable (exit code 3).
+
+The populated-table probe (LV507, and a history's LV505) works on its own copy
+of the database over its own connection, so it runs in a thread while the main
+apply, introspection, diff and the other probes go on: the server does the work
+of both. Its findings keep their place in the report; if the main run fails,
+the thread is told to stop and its copy is dropped before the error goes on.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from checker.catalog import Catalog, display_name
 from checker.config import Contract, Runner, Settings
@@ -26,6 +34,7 @@ from checker.live.introspect import ServerFacts
 from checker.model import Layer, Statement
 
 if TYPE_CHECKING:
+    from checker.live.apply import Failure
     from checker.live.populated import PopulatedRun
 
 Progress = Callable[[str, int, int], None]
@@ -36,9 +45,9 @@ diff, cascades, explain, stop."""
 @dataclass(frozen=True, slots=True)
 class LiveReport:
     findings: tuple[Finding, ...]
-    timings: Mapping[
-        str, float
-    ]  # seconds per phase: server_start, apply, introspection, diff, stop
+    # seconds per phase: server_start, apply, introspection, diff, ..., stop;
+    # populated_probe ran in a thread alongside them, populated_wait is what was left of it
+    timings: Mapping[str, float]
     server_version: str
     backend: str
     applied_count: int
@@ -131,6 +140,47 @@ def _run(
 ) -> LiveReport:
     import psycopg
 
+    try:
+        missing, facts = _missing_extensions(database, statements)
+        if missing is not None:
+            return missing
+        applied = _apply_phase(
+            database, statements, runner, notify, timings, facts, keep_base=bool(rollback)
+        )
+    except psycopg.OperationalError as exc:
+        raise _ConnectionLost(str(exc).strip()) from None
+    try:
+        return _probe_phase(
+            database,
+            statements,
+            static_catalog,
+            runner,
+            contract,
+            notify,
+            timings,
+            rollback,
+            applied,
+        )
+    finally:
+        if applied.populated is not None:
+            applied.populated.abandon()  # joined already unless a probe failed
+
+
+def _probe_phase(
+    database: LiveDatabase,
+    statements: Sequence[Statement],
+    static_catalog: Catalog | None,
+    runner: Runner | None,
+    contract: Contract,
+    notify: Progress,
+    timings: dict[str, float],
+    rollback: Sequence[Statement],
+    applied: _Applied,
+) -> LiveReport:
+    """Introspection, diff and probes on the applied database, while the populated-table
+    probe (when there is one) goes on in its thread on its own copy."""
+    import psycopg
+
     from checker.live.cascades import cascade_findings, observe_cascade, probe_roots
     from checker.live.diff import diff_catalogs
     from checker.live.explain import explain_query, plan_findings
@@ -138,14 +188,8 @@ def _run(
     from checker.live.introspect import introspect
 
     try:
-        missing = _missing_extensions(database, statements)
-        if missing is not None:
-            return missing
-        applied = _apply_phase(
-            database, statements, runner, notify, timings, keep_base=bool(rollback)
-        )
         facts = applied.facts
-        findings: list[Finding] = list(applied.findings)
+        findings: list[Finding] = []
         live: Catalog | None = None
         asked = 0
         observations: list[CascadeObservation] = []
@@ -196,10 +240,13 @@ def _run(
             notify("rollback scripts", 0, 1)
             findings += _check_rollback(database, rollback, runner, applied)
             timings["rollback_scripts"] = time.perf_counter() - phase
+        phase = time.perf_counter()
+        populated, unpopulated = _populated_findings(applied, statements, timings)
+        timings["populated_wait"] = time.perf_counter() - phase
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
     return LiveReport(
-        findings=tuple(findings),
+        findings=(*applied.findings, *populated, *findings),
         timings=timings,
         server_version=facts.version,
         backend="",
@@ -208,7 +255,7 @@ def _run(
         catalog=live,
         canonicalised=asked,
         locks_unobserved=applied.unobserved,
-        unpopulated=applied.unpopulated,
+        unpopulated=unpopulated,
         cascades=tuple(observations),
         plans=tuple(plans),
     )
@@ -216,8 +263,9 @@ def _run(
 
 def _missing_extensions(
     database: LiveDatabase, statements: Sequence[Statement]
-) -> LiveReport | None:
-    """The report of a run that stops before applying: extensions the server lacks (LV508)."""
+) -> tuple[LiveReport | None, ServerFacts]:
+    """The report of a run that stops before applying: extensions the server lacks (LV508);
+    and what the server is, which the rest of the run goes on with."""
     import psycopg
 
     from checker.live.extensions import missing_extensions
@@ -229,8 +277,8 @@ def _missing_extensions(
             connection, statements, server=f"PostgreSQL {facts.version}", where=database.label
         )
     if not missing:
-        return None
-    return LiveReport(
+        return None, facts
+    report = LiveReport(
         findings=tuple(missing),
         timings={},
         server_version=facts.version,
@@ -238,6 +286,43 @@ def _missing_extensions(
         applied_count=0,
         failed_count=0,
     )
+    return report, facts
+
+
+_T = TypeVar("_T")
+
+
+class _Background(Generic[_T]):
+    """One job in a thread of its own: the server does the work, so it overlaps the
+    caller's. ``abandon`` asks the job to stop (it looks at ``stop``) and waits for it."""
+
+    def __init__(self, job: Callable[[threading.Event], _T], name: str) -> None:
+        self.stop = threading.Event()
+        self._outcome: tuple[_T] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(job,), name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self, job: Callable[[threading.Event], _T]) -> None:
+        try:
+            self._outcome = (job(self.stop),)
+        except BaseException as exc:  # handed to whoever asks for the result
+            self._error = exc
+
+    def result(self) -> _T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome[0]
+
+    def abandon(self) -> None:
+        self.stop.set()
+        self._thread.join()
+
+
+# the populated run, the history's lock findings, and the seconds it took
+_PopulatedOutcome = tuple["PopulatedRun", list[Finding], float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,7 +333,35 @@ class _Applied:
     failed: int
     unobserved: int
     base_catalog: Catalog | None = None  # the live catalog as the base alone left it
-    unpopulated: tuple[str, ...] = ()  # tables the populated-table probe could not give a row
+    # the populated-table probe, still running on its copy; what the empty apply failed
+    populated: _Background[_PopulatedOutcome] | None = field(default=None, compare=False)
+    failures: tuple[Failure, ...] = ()
+    first: Statement | None = None  # where the populated probe's notes point
+
+
+def _populated_findings(
+    applied: _Applied, statements: Sequence[Statement], timings: dict[str, float]
+) -> tuple[list[Finding], tuple[str, ...]]:
+    """Wait for the populated-table probe; its findings (LV505 of a history, LV507) and the
+    tables it gave no row."""
+    if applied.populated is None:
+        return [], ()
+    from checker.live.populated import populated_findings, unpopulated_finding
+
+    run, history_locks, seconds = applied.populated.result()
+    timings["populated_probe"] = seconds
+    findings = list(history_locks)
+    failed_when_empty = {(f.statement.migration.path, f.statement.index) for f in applied.failures}
+    findings += populated_findings(run, failed_when_empty)
+    note = unpopulated_finding(run, applied.first)
+    findings += [note] if note is not None else []
+    if run.triggers is not None:
+        from checker.live.triggers import not_exercised_finding, trigger_findings
+
+        findings += trigger_findings(run.triggers, statements)
+        unfired = not_exercised_finding(run.triggers, applied.first)
+        findings += [unfired] if unfired is not None else []
+    return findings, run.unpopulated
 
 
 def _check_rollback(
@@ -285,6 +398,7 @@ def _apply_phase(
     runner: Runner | None,
     notify: Progress,
     timings: dict[str, float],
+    facts: ServerFacts,
     *,
     keep_base: bool = False,
     populated: bool = True,
@@ -299,11 +413,7 @@ def _apply_phase(
     """
     import psycopg
 
-    from checker.live.apply import apply_statements, effective_runner
-    from checker.live.introspect import introspect, server_facts
-    from checker.live.locks import LockProbe
-    from checker.live.populated import populated_findings, unpopulated_finding
-    from checker.live.rollback import database_copy, rehearse_rollback, residue_findings
+    from checker.live.apply import effective_runner
 
     base = [s for s in statements if s.layer is Layer.BASE]
     rest = [s for s in statements if s.layer is not Layer.BASE]
@@ -319,25 +429,69 @@ def _apply_phase(
     # change, else of the empty database, for the history file by file
     populate = populated and bool(database.admin_conninfo) and bool(statements)
     split = rehearse or keep_base or (populate and bool(base and rest))
+    source = str(psycopg.conninfo.conninfo_to_dict(database.conninfo).get("dbname", ""))
+    pending: _Background[_PopulatedOutcome] | None = None
+    phase = time.perf_counter()
+    server = f"PostgreSQL {facts.version}"
+    if populate and not rest:
+        pending = _populated_in_background(
+            database.admin_conninfo, source, _files(base), runner, server, watch_locks=True
+        )
+    try:
+        return _apply_rest(
+            database,
+            statements,
+            runner,
+            notify,
+            timings,
+            phase=phase,
+            facts=facts,
+            base=base,
+            rest=rest,
+            split=split,
+            rehearse=rehearse,
+            keep_base=keep_base,
+            populate=populate,
+            pending=pending,
+        )
+    except BaseException:
+        if pending is not None:
+            pending.abandon()
+        raise
+
+
+def _apply_rest(
+    database: LiveDatabase,
+    statements: Sequence[Statement],
+    runner: Runner | None,
+    notify: Progress,
+    timings: dict[str, float],
+    *,
+    phase: float,
+    facts: ServerFacts,
+    base: Sequence[Statement],
+    rest: Sequence[Statement],
+    split: bool,
+    rehearse: bool,
+    keep_base: bool,
+    populate: bool,
+    pending: _Background[_PopulatedOutcome] | None,
+) -> _Applied:
+    import psycopg
+
+    from checker.live.apply import apply_statements
+    from checker.live.introspect import introspect
+    from checker.live.locks import LockProbe
+    from checker.live.rollback import database_copy, rehearse_rollback, residue_findings
+
+    server = f"PostgreSQL {facts.version}"
+    source = str(psycopg.conninfo.conninfo_to_dict(database.conninfo).get("dbname", ""))
     base_catalog: Catalog | None = None
     findings: list[Finding] = []
-    source = str(psycopg.conninfo.conninfo_to_dict(database.conninfo).get("dbname", ""))
-    run: PopulatedRun | None = None
 
     def progress(done: int, total: int) -> None:
         notify("apply", done, total)
 
-    phase = time.perf_counter()
-    with psycopg.connect(database.conninfo, autocommit=True) as connection:
-        facts = server_facts(connection)
-    server = f"PostgreSQL {facts.version}"
-    history_locks: list[Finding] = []
-    if populate and not rest:
-        run, history_locks = _populated_run(
-            database.admin_conninfo, source, _files(base), runner, server, watch_locks=True
-        )
-        timings["populated_probe"] = time.perf_counter() - phase
-        phase = time.perf_counter()
     with psycopg.connect(database.conninfo, autocommit=True) as connection:
         probe = LockProbe(connection, runner)
         first = apply_statements(
@@ -352,7 +506,8 @@ def _apply_phase(
     findings += first.findings
     failures = list(first.failures)
     applied, failed = first.applied, first.failed
-    if split:
+    if rehearse or keep_base:
+        # what the base alone built: the rehearsal and the rollback scripts compare with it
         with psycopg.connect(database.conninfo, autocommit=True) as connection:
             base_catalog = introspect(connection)
     if rehearse:
@@ -368,10 +523,9 @@ def _apply_phase(
         findings += _place_unlocated(residue_findings(before, after), rest)
         timings["rollback_rehearsal"] = time.perf_counter() - phase
     if populate and rest:
-        phase = time.perf_counter()
         notify("populated tables", 0, 1)
-        run, _ = _populated_run(database.admin_conninfo, source, [rest], runner, server)
-        timings["populated_probe"] = time.perf_counter() - phase
+        # its copy is made now, before the change is applied; the rest runs alongside
+        pending = _populated_in_background(database.admin_conninfo, source, [rest], runner, server)
     if split:
         phase = time.perf_counter()
         with psycopg.connect(database.conninfo, autocommit=True) as connection:
@@ -383,20 +537,7 @@ def _apply_phase(
         findings += second.findings
         failures += second.failures
         applied, failed = applied + second.applied, failed + second.failed
-    findings += probe.findings() + history_locks
-    unpopulated: tuple[str, ...] = ()
-    if run is not None:
-        failed_when_empty = {(f.statement.migration.path, f.statement.index) for f in failures}
-        findings += populated_findings(run, failed_when_empty)
-        note = unpopulated_finding(run, (rest or base)[0])
-        findings += [note] if note is not None else []
-        if run.triggers is not None:
-            from checker.live.triggers import not_exercised_finding, trigger_findings
-
-            findings += trigger_findings(run.triggers, statements)
-            unfired = not_exercised_finding(run.triggers, (rest or base)[0])
-            findings += [unfired] if unfired is not None else []
-        unpopulated = run.unpopulated
+    findings += probe.findings()
     return _Applied(
         facts,
         tuple(findings),
@@ -404,7 +545,9 @@ def _apply_phase(
         failed,
         probe.unobserved,
         base_catalog,
-        unpopulated,
+        pending,
+        tuple(failures),
+        (rest or base)[0] if pending is not None else None,
     )
 
 
@@ -418,7 +561,7 @@ def _files(statements: Sequence[Statement]) -> list[list[Statement]]:
     return files
 
 
-def _populated_run(
+def _populated_in_background(
     admin_conninfo: str,
     source: str,
     steps: Sequence[Sequence[Statement]],
@@ -426,25 +569,48 @@ def _populated_run(
     server: str,
     *,
     watch_locks: bool = False,
-) -> tuple[PopulatedRun, list[Finding]]:
-    """The populated-table probe on a copy of ``source`` (no session may be connected to it).
+) -> _Background[_PopulatedOutcome]:
+    """The populated-table probe on a copy of ``source``, made now (no session may be
+    connected to ``source``); the probe runs in a thread and drops the copy when done.
 
     ``watch_locks``: the steps are a history's files; the lock probe watches every
     statement, with the tables earlier files made as pre-existing (LV505).
     """
+    from checker.live.rollback import database_copy
+
+    stack = ExitStack()
+    copy = stack.enter_context(database_copy(admin_conninfo, source))
+
+    def job(stop: threading.Event) -> _PopulatedOutcome:
+        with stack:
+            started = time.perf_counter()
+            run, locks = _populated_run(copy, steps, runner, server, watch_locks, stop)
+            return run, locks, time.perf_counter() - started
+
+    try:
+        return _Background(job, "schema-check populated-table probe")
+    except BaseException:
+        stack.close()
+        raise
+
+
+def _populated_run(
+    copy: str,
+    steps: Sequence[Sequence[Statement]],
+    runner: Runner | None,
+    server: str,
+    watch_locks: bool,
+    stop: threading.Event | None = None,
+) -> tuple[PopulatedRun, list[Finding]]:
     import psycopg
 
     from checker.live.locks import LockProbe
     from checker.live.populated import run_populated
-    from checker.live.rollback import database_copy
 
-    with (
-        database_copy(admin_conninfo, source) as copy,
-        psycopg.connect(copy, autocommit=True) as connection,
-    ):
+    with psycopg.connect(copy, autocommit=True) as connection:
         probe = LockProbe(connection, runner, layers=frozenset(Layer), per_file=True)
         run = run_populated(
-            connection, steps, runner, server, observer=probe if watch_locks else None
+            connection, steps, runner, server, observer=probe if watch_locks else None, stop=stop
         )
         return run, probe.findings() if watch_locks else []
 
