@@ -10,6 +10,7 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input or usage,
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -330,7 +331,13 @@ def run() -> NoReturn:
     check. Here the first two happen as usual and the freeing is left to the operating
     system. Where a thread other than this one still runs (a normal exit would wait for
     it), or a profiler or tracer watches (it writes its report after the program ends),
-    the exit is the normal one."""
+    the exit is the normal one.
+
+    The cyclic garbage collector is off for the whole run, as the engine already has it
+    off while it parses, simulates and checks: what a check allocates lives until the
+    process ends, and each collection would walk all of it (a tenth of judging a change
+    and of loading the cache went to collections that freed nothing)."""
+    gc.disable()
     status = main()
     import atexit
 
