@@ -158,6 +158,13 @@ def prefetch_references(
 _PREFETCHED: dict[tuple[ReferenceSchema, tuple[SourceFile, ...], int], Background[Catalog]] = {}
 
 
+def drop_prefetched() -> None:
+    """Let go of the prefetches no rule asked for (the drift rules crashed, say): their
+    copies are waited for, not left behind."""
+    while _PREFETCHED:
+        _PREFETCHED.popitem()[1].close()
+
+
 # One object per reference in a process: the rules and the report get the same catalog,
 # so ``_drift_differences`` compares it once.
 @functools.lru_cache(maxsize=4)

@@ -434,6 +434,10 @@ def run_rules(
         pinned=sum(1 for group in groups if group[0][0].startswith(_KEPT_HERE)),
         fork=large,
     )
+    if drifting:
+        from checker import drift
+
+        drift.drop_prefetched()
     by_rule = {code: found for outcome in outcomes for code, found in outcome}
     findings = [finding for code in ran for finding in by_rule[code]]
     kept, suppressed = apply_suppressions(findings, result.sources, ran)

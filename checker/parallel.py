@@ -23,6 +23,7 @@ this process runs its tasks itself: the result is the same, only slower.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import struct
@@ -158,6 +159,15 @@ class Background(Generic[_R]):
                 os._exit(status)
         os.close(answer_in)
         self._child, self._answers = child, answers
+
+    def close(self) -> None:
+        """Give up on the value: the copy is told (its write fails) and waited for."""
+        if self._answers < 0:
+            return
+        answers, self._answers = self._answers, -1
+        os.close(answers)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self._child, 0)
 
     def result(self) -> _R:
         if self._answers < 0:

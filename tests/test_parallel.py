@@ -96,3 +96,14 @@ def test_sim_history_findings_do_not_depend_on_sharing(tmp_path: Path) -> None:
         outputs.append(out.read_bytes())
     assert json.loads(outputs[0])["summary"]["total"] > 800
     assert outputs[0] == outputs[1]
+
+
+@needs_two
+def test_a_value_given_up_leaves_no_process_behind() -> None:
+    pending = Background(lambda: "x" * 1_000_000)  # more than a pipe holds: the copy blocks
+    child = pending._child
+    assert child > 0
+    pending.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)  # already waited for: no such child any more
+    assert pending.result() == "x" * 1_000_000  # asked after all: computed here
