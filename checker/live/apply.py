@@ -206,12 +206,8 @@ class _Apply:
                 if batch:
                     if not self.run_batch(batch):
                         # rolled back: replay the transaction with savepoints
-                        self.applied -= applied_in_transaction
-                        applied_in_transaction = 0
-                        careful = True
-                        position, ours = began
-                        if ours:
-                            self.connection.execute("BEGIN")
+                        position = self._reopen(began, applied_in_transaction)
+                        applied_in_transaction, careful = 0, True
                         continue
                     self.applied += len(batch)
                     applied_in_transaction += len(batch)
@@ -225,12 +221,8 @@ class _Apply:
             error, shift = _execute(self.connection, statement.text, in_transaction and careful)
             if error is not None and in_transaction and not careful and began is not None:
                 # _execute rolled the transaction back; replay it with savepoints.
-                self.applied -= applied_in_transaction
-                applied_in_transaction = 0
-                careful = True
-                position, ours = began
-                if ours:
-                    self.connection.execute("BEGIN")
+                position = self._reopen(began, applied_in_transaction)
+                applied_in_transaction, careful = 0, True
                 continue
             now_in = self.status() == TransactionStatus.INTRANS
             if error is None:
@@ -280,6 +272,15 @@ class _Apply:
         while end < len(unit) and end - position < _BATCH_LIMIT and batchable(unit[end].text):
             end += 1
         return unit[position:end]
+
+    def _reopen(self, began: tuple[int, bool], applied_in_transaction: int) -> int:
+        """After a rollback: the transaction's statements no longer count, the transaction
+        is opened again if this run opened it, and its first statement is where to go on."""
+        self.applied -= applied_in_transaction
+        position, ours = began
+        if ours:
+            self.connection.execute("BEGIN")
+        return position
 
     def run_batch(self, batch: Sequence[Statement]) -> bool:
         """Run the statements, with the observer's queries between them, as one query.
