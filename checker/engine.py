@@ -383,19 +383,11 @@ def run_rules(
 
     With a ``cache`` and a ``selection`` (what names the selected rules), the
     outcome is stored for ``restore_rules_outcome``; never with external findings."""
-    chosen: list[tuple[str, Callable[[], type[Rule]]]] = []
-    for code, (meta, load) in rule_entries().items():
-        if result.settings.is_ignored(code):
-            continue
-        if select is None:
-            if not rule_runs(code, meta.group, (), (), result.settings.enable):
-                continue
-        elif not select(meta):
-            continue
-        chosen.append((code, load))
+    chosen = _chosen_rules(result.settings, select)
+    ran = [code for code, _ in chosen]
     sources = result.sources
     large = len(sources.applied_statements) >= _SHARED_FROM
-    drifting = any(code.startswith("DR") for code, _ in chosen)
+    drifting = any(code.startswith("DR") for code in ran)
     if cache is not None or drifting or "checker.drift" in sys.modules:
         from checker import drift
 
@@ -417,29 +409,11 @@ def run_rules(
         live_catalog=result.live_catalog,
     )
     check_suppression_codes(sources)
-    from checker.parallel import run_shared
-
-    ran = [code for code, _ in chosen]
-    # A family's rules share their family's helpers and what those compute once per run
-    # (the drift comparison, the history replay, the identifier tokens): a family is the
-    # unit shared with a forked copy. The drift family stays here, first: the report and
-    # the cache reuse its comparison.
-    families: dict[str, list[tuple[str, Callable[[], type[Rule]]]]] = {}
-    for code, load in chosen:
-        families.setdefault(code[:2], []).append((code, load))
-    groups = sorted(families.values(), key=lambda group: not group[0][0].startswith(_KEPT_HERE))
-    outcomes = run_shared(
-        groups,
-        lambda group: [(code, _guarded(code, load, context)) for code, load in group],
-        pinned=sum(1 for group in groups if group[0][0].startswith(_KEPT_HERE)),
-        fork=large,
-    )
+    findings = _run_by_family(chosen, context, fork=large)
     if drifting:
         from checker import drift
 
-        drift.drop_prefetched()
-    by_rule = {code: found for outcome in outcomes for code, found in outcome}
-    findings = [finding for code in ran for finding in by_rule[code]]
+        drift.drop_prefetched()  # what no drift rule asked for (one crashed)
     kept, suppressed = apply_suppressions(findings, result.sources, ran)
     overrides = result.settings.severity
     kept = [replace(f, severity=overrides[f.code]) if f.code in overrides else f for f in kept]
@@ -457,6 +431,48 @@ def run_rules(
     ):
         _remember(result, cache, selection)
     return result
+
+
+def _chosen_rules(
+    settings: Settings, select: Callable[[RuleMeta], bool] | None
+) -> list[tuple[str, Callable[[], type[Rule]]]]:
+    """The rules a run runs, by code, each with how to get its class."""
+    chosen: list[tuple[str, Callable[[], type[Rule]]]] = []
+    for code, (meta, load) in rule_entries().items():
+        if settings.is_ignored(code):
+            continue
+        if select is None:
+            if not rule_runs(code, meta.group, (), (), settings.enable):
+                continue
+        elif not select(meta):
+            continue
+        chosen.append((code, load))
+    return chosen
+
+
+def _run_by_family(
+    chosen: Sequence[tuple[str, Callable[[], type[Rule]]]], context: RuleContext, *, fork: bool
+) -> list[Finding]:
+    """Every chosen rule's findings, in the rules' order.
+
+    A family's rules share their family's helpers and what those compute once per run
+    (the drift comparison, the history replay, the identifier tokens), so a family is
+    the unit shared with a forked copy (``fork``). The drift family stays in this
+    process, first: the report and the cache reuse its comparison."""
+    from checker.parallel import run_shared
+
+    families: dict[str, list[tuple[str, Callable[[], type[Rule]]]]] = {}
+    for code, load in chosen:
+        families.setdefault(code[:2], []).append((code, load))
+    groups = sorted(families.values(), key=lambda group: not group[0][0].startswith(_KEPT_HERE))
+    outcomes = run_shared(
+        groups,
+        lambda group: [(code, _guarded(code, load, context)) for code, load in group],
+        pinned=sum(1 for group in groups if group[0][0].startswith(_KEPT_HERE)),
+        fork=fork,
+    )
+    by_rule = {code: found for outcome in outcomes for code, found in outcome}
+    return [finding for code, _ in chosen for finding in by_rule[code]]
 
 
 def check(
