@@ -326,3 +326,34 @@ def test_a_link_to_an_input_is_refused_as_output(tmp_path: Path) -> None:
     fresh = _run("check", "--base", str(sql), "--format", "json", "-o", str(tmp_path / "out.json"))
     assert fresh.returncode == 0, fresh.stderr
     assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["summary"]["total"] == 0
+
+
+def test_the_command_exits_with_its_status_after_atexit_and_flushing(tmp_path: Path) -> None:
+    """``schema-check`` leaves the heap to the operating system, but not the atexit
+    handlers or its output: both happen, through a pipe too, and the status is main's."""
+    marker = tmp_path / "atexit-ran"
+    program = (
+        "import atexit, sys\n"
+        "from checker import cli\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
+        "sys.argv = ['schema-check', *sys.argv[1:]]\n"
+        "cli.run()\n"
+    )
+    repo = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": repo}
+    listed = subprocess.run(
+        [sys.executable, "-c", program, "rules"], capture_output=True, text=True, env=env
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert marker.read_text() == "ran"
+    assert listed.stdout.rstrip().splitlines()[-1].startswith("PS")  # the last rule: all of it
+    sql = tmp_path / "broken.sql"
+    sql.write_text("CREATE TABLE (;\n")
+    broken = subprocess.run(
+        [sys.executable, "-c", program, "check", "--base", str(sql)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert broken.returncode == 2  # statements that do not parse: the run says so and stops
+    assert "1:14: 1 statement do not parse (PS001)" in broken.stderr
