@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import textwrap
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -233,3 +235,18 @@ def run_git_case(case: Path, scratch: Path, only: str | None = None) -> CheckRes
         for f in result.findings
     ]
     return result
+
+
+def drizzle_folder(root: Path, files: dict[str, str]) -> Path:
+    """A drizzle-kit migrations folder with a journal listing ``files`` in order."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "meta").mkdir(exist_ok=True)
+    entries = []
+    for position, (name, text) in enumerate(files.items()):
+        (root / f"{name}.sql").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        entries.append(
+            {"idx": position, "version": "7", "when": 1700000000000 + position, "tag": name}
+        )
+    journal = {"version": "7", "dialect": "postgresql", "entries": entries}
+    (root / "meta" / "_journal.json").write_text(json.dumps(journal), encoding="utf-8")
+    return root

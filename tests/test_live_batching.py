@@ -9,8 +9,6 @@ places, and the applied and failed counts.
 
 from __future__ import annotations
 
-import json
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from checker.live import DsnBackend, LiveDatabase, verify
 from checker.live.rollback import catalog_objects
 from checker.model import Layer
 from checker.sources import SourceSet, load_sources
+from tests.support import drizzle_folder
 
 pytestmark = pytest.mark.live
 
@@ -31,20 +30,6 @@ BREAK = "--> statement-breakpoint"
 @pytest.fixture(scope="module")
 def server(live_server: LiveDatabase) -> Iterator[LiveDatabase]:
     yield live_server
-
-
-def drizzle_folder(root: Path, files: dict[str, str]) -> Path:
-    root.mkdir(parents=True)
-    (root / "meta").mkdir()
-    entries = []
-    for position, (name, text) in enumerate(files.items()):
-        (root / f"{name}.sql").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-        entries.append(
-            {"idx": position, "version": "7", "when": 1700000000000 + position, "tag": name}
-        )
-    journal = {"version": "7", "dialect": "postgresql", "entries": entries}
-    (root / "meta" / "_journal.json").write_text(json.dumps(journal), encoding="utf-8")
-    return root
 
 
 def place(sources: SourceSet, finding: Finding) -> tuple[str, str, int, int]:

@@ -10,7 +10,6 @@ import json
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import conninfo as pg_conninfo
-from support import CORPUS_ABSENT, SIM_MIGRATIONS
+from support import CORPUS_ABSENT, SIM_MIGRATIONS, drizzle_folder
 
 from checker.catalog import (
     Catalog,
@@ -71,21 +70,6 @@ def scratch(server: LiveDatabase) -> Iterator[str]:
     """The conninfo of a fresh scratch database on the session server."""
     with DsnBackend(server.conninfo).open() as database:
         yield database.conninfo
-
-
-def drizzle_folder(root: Path, files: dict[str, str]) -> Path:
-    """A drizzle-kit migrations folder with a journal listing ``files`` in order."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "meta").mkdir(exist_ok=True)
-    entries = []
-    for position, (name, text) in enumerate(files.items()):
-        (root / f"{name}.sql").write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
-        entries.append(
-            {"idx": position, "version": "7", "when": 1700000000000 + position, "tag": name}
-        )
-    journal = {"version": "7", "dialect": "postgresql", "entries": entries}
-    (root / "meta" / "_journal.json").write_text(json.dumps(journal), encoding="utf-8")
-    return root
 
 
 def run_live(
