@@ -29,25 +29,12 @@ from checker.queries import (
     conjunct_texts,
     parse_query,
 )
+from checker.vectors import OPCLASS_OPERATOR as OPCLASS_OPERATOR  # re-exported
+from checker.vectors import OPERATOR_NAME as OPERATOR_NAME  # re-exported
+from checker.vectors import VECTOR_METHODS as VECTOR_METHODS  # re-exported
 
-VECTOR_METHODS = frozenset({"hnsw", "ivfflat"})
 ORDERED_METHODS = frozenset({"btree"})
 INDEX_ONLY_METHODS = frozenset({"btree", "gist", "spgist"})
-
-# pgvector operator classes and the one distance operator each serves.
-OPCLASS_OPERATOR = {
-    f"{kind}_{metric}_ops": operator
-    for kind in ("vector", "halfvec", "sparsevec")
-    for metric, operator in (("l2", "<->"), ("ip", "<#>"), ("cosine", "<=>"), ("l1", "<+>"))
-} | {"bit_hamming_ops": "<~>", "bit_jaccard_ops": "<%>"}
-OPERATOR_NAME = {
-    "<->": "L2 distance",
-    "<#>": "negative inner product",
-    "<=>": "cosine distance",
-    "<+>": "L1 distance",
-    "<~>": "Hamming distance",
-    "<%>": "Jaccard distance",
-}
 
 
 class Verdict(StrEnum):

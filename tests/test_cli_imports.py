@@ -74,6 +74,8 @@ def test_a_static_check_imports_no_heavy_package(
     assert "checker.engine" in modules
     assert _packages(modules, HEAVY) == []
     assert sorted(m for m in modules if m.startswith("checker.live")) == []
+    # no documented queries: neither their coverage nor the query parsing is imported
+    assert {"checker.coverage", "checker.queries"} & modules == set()
     handlers = {m for m in modules if m.startswith("checker.commands.")}
     assert handlers == {
         "checker.commands.check",

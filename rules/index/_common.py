@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from checker.catalog import (
     Catalog,
@@ -16,10 +17,12 @@ from checker.catalog import (
     relation_sql,
 )
 from checker.config import QueryPattern, Settings
-from checker.coverage import CoverageMatrix, coverage_matrix
 from checker.findings import Location
 from checker.model import Origin
 from checker.rule import RuleContext
+
+if TYPE_CHECKING:
+    from checker.coverage import CoverageMatrix
 
 # rows per day from which a table counts as high-volume when a query gives no volume
 HIGH_VOLUME_ROWS_PER_DAY = 100_000
@@ -110,7 +113,8 @@ def is_high_volume(settings: Settings, query: QueryPattern, table: QualifiedName
 
 
 def matrix(context: RuleContext) -> CoverageMatrix | None:
-    """The coverage of the contract's queries; None (and no sqlglot import) without queries.
+    """The coverage of the contract's queries; None (and no import of the coverage or
+    the query parsing) without queries.
 
     Computed once per run: IX301, IX302 and IX307 all read it.
     """
@@ -121,6 +125,8 @@ def _contract_coverage(context: RuleContext) -> CoverageMatrix | None:
     queries = context.settings.contract.queries
     if not queries:
         return None
+    from checker.coverage import coverage_matrix  # with the query parsing it needs
+
     return coverage_matrix(context.catalog, queries)
 
 

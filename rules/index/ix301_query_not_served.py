@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from checker.catalog import display_name
-from checker.coverage import IndexUse, QueryCoverage, TableCoverage, Verdict
 from checker.findings import Finding, Fix, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.index._common import (
@@ -18,6 +18,9 @@ from rules.index._common import (
     query_places,
     table_origin,
 )
+
+if TYPE_CHECKING:
+    from checker.coverage import IndexUse, QueryCoverage, TableCoverage
 
 
 @register
@@ -81,6 +84,8 @@ class QueryNotServedRule(Rule):
             yield from self._query(context, query)
 
     def _query(self, context: RuleContext, query: QueryCoverage) -> Iterator[Finding]:
+        from checker.coverage import Verdict  # only with documented queries
+
         label = query_label(query.query)
         details = list(query_details(query.query))
         if query.error is not None:
@@ -110,6 +115,8 @@ class QueryNotServedRule(Rule):
         label: str,
         details: list[str],
     ) -> Finding:
+        from checker.coverage import Verdict  # only with documented queries
+
         name = display_name(table.table)
         origin = table_origin(context.catalog, table.table)
         places = query_places(query.query)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from checker.catalog import display_name
-from checker.coverage import IndexUse, QueryCoverage, Verdict
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.index._common import (
@@ -17,6 +17,9 @@ from rules.index._common import (
     query_places,
     table_origin,
 )
+
+if TYPE_CHECKING:
+    from checker.coverage import IndexUse, QueryCoverage
 
 
 @register
@@ -72,6 +75,8 @@ class DocumentedIndexMissingRule(Rule):
     def _query(
         self, context: RuleContext, query: QueryCoverage, expected: str
     ) -> Iterator[Finding]:
+        from checker.coverage import Verdict  # only with documented queries
+
         catalog = context.catalog
         label = query_label(query.query)
         details = list(query_details(query.query))
@@ -125,6 +130,8 @@ class DocumentedIndexMissingRule(Rule):
 
 
 def _rename_or_create(expected: str, best: IndexUse | None, suggestion: str | None) -> str | None:
+    from checker.coverage import Verdict  # only with documented queries
+
     if best is not None and best.verdict is Verdict.SERVED:
         return (
             f'ALTER INDEX "{best.index[1]}" RENAME TO "{expected}";  '

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checker.catalog import Catalog, Index, QualifiedName
-from checker.coverage import OPCLASS_OPERATOR, OPERATOR_NAME, VECTOR_METHODS
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.vectors import OPCLASS_OPERATOR, OPERATOR_NAME, VECTOR_METHODS
 from rules.index._common import describe, indexes_sorted, matrix
 
 # Most dimensions an HNSW / IVFFlat index accepts, by column type (pgvector 0.8).
