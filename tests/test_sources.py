@@ -215,3 +215,28 @@ def test_a_change_file_is_known_through_a_link_of_another_name(tmp_path: Path) -
     assert sources.is_change(folder / "0002_link.sql")
     assert not sources.is_change(folder / "0001_plain.sql")
     assert not SourceSet().is_change(folder / "0002_link.sql")
+
+
+def test_the_fast_split_agrees_with_the_token_by_token_split() -> None:
+    """Where the split through pglast's C splitter answers, it gives the spans the exact
+    token-by-token path gives: on every chunk of the corpus and the fixtures, non-ASCII
+    text (accents, emoji, hidden characters in names) included."""
+    from checker.sources.splitting import _split_plain, _split_tokens, chunks
+    from tests.support import FIXTURES, SIM_MIGRATIONS
+
+    paths = sorted(FIXTURES.rglob("*.sql")) + sorted(FIXTURES.rglob("*.md"))
+    if SIM_MIGRATIONS.is_dir():
+        paths += sorted(SIM_MIGRATIONS.glob("*.sql"))
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in paths]
+    texts.append('SELECT \'été\'; -- ünïcode\nCREATE TABLE "naïve" ("ça" int);\n/* 😀 */ SELECT 1;')
+    compared = non_ascii = 0
+    for text in texts:
+        for start, end in chunks(text):
+            chunk = text[start:end]
+            fast = _split_plain(chunk)
+            if fast is None:
+                continue
+            assert fast == _split_tokens(chunk), chunk[:80]
+            compared += 1
+            non_ascii += not chunk.isascii()
+    assert compared > 100 and non_ascii > 5, (compared, non_ascii)

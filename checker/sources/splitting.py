@@ -30,13 +30,18 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     When the scanner fails (an unterminated string), the rest of the chunk is
     one statement and the parser reports the error.
     """
+    chunk = text[start:end]
+    spans = _split_plain(chunk)
+    if spans is None:
+        spans = _split_tokens(chunk)
+    return [(start + s, start + e) for s, e in spans]
+
+
+def _split_tokens(chunk: str) -> list[tuple[int, int]]:
+    """``split_statements`` token by token: the exact path, for what ``_split_plain``
+    gives up on."""
     from pglast import parser as pg_parser  # here: a run restored from the cache reads no SQL
 
-    chunk = text[start:end]
-    if chunk.isascii():
-        fast = _split_plain(chunk)
-        if fast is not None:
-            return [(start + s, start + e) for s, e in fast]
     try:
         tokens = pg_parser.scan(chunk)
     except pg_parser.ParseError:
@@ -46,7 +51,7 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
         stripped = chunk.strip()
         if stripped:
             lead = len(chunk) - len(chunk.lstrip())
-            spans.append((start + lead, start + lead + len(stripped)))
+            spans.append((lead, lead + len(stripped)))
         return spans
     stmt_start: int | None = None
     last_end = 0
@@ -58,7 +63,7 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
             continue
         if name == "ASCII_59" and depth == 0:  # ';' outside a SQL-standard body
             if stmt_start is not None:
-                spans.append((start + stmt_start, start + last_end))
+                spans.append((stmt_start, last_end))
             stmt_start = None
             leading = []
             continue
@@ -74,7 +79,7 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
                 depth -= 1
         last_end = token.end + 1
     if stmt_start is not None:
-        spans.append((start + stmt_start, start + last_end))
+        spans.append((stmt_start, last_end))
     return spans
 
 
@@ -85,7 +90,7 @@ def _routine(leading: list[str]) -> bool:
 
 
 def _split_plain(chunk: str) -> list[tuple[int, int]] | None:
-    """Statement spans of an ASCII chunk, or None to take the token-by-token path.
+    """Statement spans of a chunk, or None to take the token-by-token path.
 
     pglast's scanner-based split does in C what split_statements does per token
     in Python. Its slices keep leading comments (skipped here) and would keep a
@@ -95,8 +100,9 @@ def _split_plain(chunk: str) -> list[tuple[int, int]] | None:
     """
     from pglast import parser as pg_parser
 
-    # the chunk is ASCII, so lower() folds exactly what IGNORECASE does: the cheap test
-    # first (a case-insensitive search per chunk was a third of the splitting time)
+    # the cheap test first (a case-insensitive search per chunk was a third of the
+    # splitting time): lower() folds every ASCII spelling of ATOMIC, the keyword's only
+    # spellings; what else it lets through the search decides
     if "atomic" in chunk.lower() and _ATOMIC_BODY.search(chunk):
         return None  # BEGIN ATOMIC ... END holds semicolons: the token path keeps it whole
     try:
