@@ -29,9 +29,7 @@ from checker.queries import (
     conjunct_texts,
     parse_query,
 )
-from checker.vectors import OPCLASS_OPERATOR as OPCLASS_OPERATOR  # re-exported
-from checker.vectors import OPERATOR_NAME as OPERATOR_NAME  # re-exported
-from checker.vectors import VECTOR_METHODS as VECTOR_METHODS  # re-exported
+from checker.vectors import OPCLASS_OPERATOR, OPERATOR_NAME, VECTOR_METHODS
 
 ORDERED_METHODS = frozenset({"btree"})
 INDEX_ONLY_METHODS = frozenset({"btree", "gist", "spgist"})

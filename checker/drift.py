@@ -128,8 +128,18 @@ def reference_catalog(
     """The catalog a reference describes, with origins in its own files (``files``
     holds the text of the ORM schema's TypeScript files). Built once per run: the
     drift rules and the report's drift section read the same catalog."""
+    return _reference_catalog(*_reference_key(reference, files, postgres_version))
+
+
+_ReferenceKey = tuple[ReferenceSchema, tuple[SourceFile, ...], int]
+
+
+def _reference_key(
+    reference: ReferenceSchema, files: Mapping[str, SourceFile], postgres_version: int
+) -> _ReferenceKey:
+    """What a reference's catalog depends on: itself, its schema files' text, the version."""
     schema = tuple(files[path] for path in reference.schema_files if path in files)
-    return _reference_catalog(reference, schema, postgres_version)
+    return reference, schema, postgres_version
 
 
 _STORE: Cache | None = None
@@ -149,13 +159,12 @@ def prefetch_references(
     as long to build as half the migrations take to simulate). ``reference_catalog``
     then waits for the copy's answer instead of building it."""
     for reference in references:
-        schema = tuple(files[path] for path in reference.schema_files if path in files)
-        key = (reference, schema, postgres_version)
+        key = _reference_key(reference, files, postgres_version)
         if key not in _PREFETCHED:
             _PREFETCHED[key] = Background(functools.partial(_build_reference, *key))
 
 
-_PREFETCHED: dict[tuple[ReferenceSchema, tuple[SourceFile, ...], int], Background[Catalog]] = {}
+_PREFETCHED: dict[_ReferenceKey, Background[Catalog]] = {}
 
 
 def drop_prefetched() -> None:

@@ -226,7 +226,7 @@ def register(rule: R) -> R:
 
 def registry() -> Mapping[str, type[Rule]]:
     """Every registered rule by code, sorted by code (deferred modules imported first)."""
-    for module in sorted(set(_DEFERRED.values())):
+    for module in sorted({module for _, module in _DEFERRED.values()}):
         importlib.import_module(module)
     _DEFERRED.clear()
     return dict(sorted(_REGISTRY.items()))
@@ -239,25 +239,24 @@ def registered() -> Mapping[str, type[Rule]]:
 
 # Built-in rules a check will run whose modules are imported only where the rule runs:
 # when the rules are shared with a forked copy of the process, each process imports the
-# modules of the families it runs (the imports are a fifth of a cold run). code -> module
-_DEFERRED: dict[str, str] = {}
-_DEFERRED_METAS: dict[str, RuleMeta] = {}
+# modules of the families it runs (the imports are a fifth of a cold run).
+# code -> (its metadata, its module)
+_DEFERRED: dict[str, tuple[RuleMeta, str]] = {}
 
 
 def defer(meta: RuleMeta, module: str) -> None:
     """Make a rule part of every run without importing ``module`` yet (its ``register``
     then files the class under the same code)."""
     if meta.code not in _REGISTRY:
-        _DEFERRED[meta.code] = module
-        _DEFERRED_METAS[meta.code] = meta
+        _DEFERRED[meta.code] = (meta, module)
 
 
 def rule_entries() -> dict[str, tuple[RuleMeta, Callable[[], type[Rule]]]]:
     """Every rule a run may choose from, by code: its metadata and how to get its class
     (importing its module when it was deferred)."""
     entries: dict[str, tuple[RuleMeta, Callable[[], type[Rule]]]] = {
-        code: (_DEFERRED_METAS[code], functools.partial(_load_deferred, code))
-        for code in _DEFERRED
+        code: (meta, functools.partial(_load_deferred, code))
+        for code, (meta, _) in _DEFERRED.items()
         if code not in _REGISTRY
     }
     for code, rule in _REGISTRY.items():
@@ -268,12 +267,13 @@ def rule_entries() -> dict[str, tuple[RuleMeta, Callable[[], type[Rule]]]]:
 def module_of(code: str) -> str:
     """The module of a rule, registered or deferred ("?" for an unknown code)."""
     rule = _REGISTRY.get(code)
-    return rule.__module__ if rule is not None else _DEFERRED.get(code, "?")
+    deferred = _DEFERRED.get(code)
+    return rule.__module__ if rule is not None else deferred[1] if deferred else "?"
 
 
 def _load_deferred(code: str) -> type[Rule]:
     if code not in _REGISTRY:
-        importlib.import_module(_DEFERRED[code])
+        importlib.import_module(_DEFERRED[code][1])
     return _REGISTRY[code]
 
 

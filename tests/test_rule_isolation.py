@@ -109,7 +109,6 @@ def test_a_deferred_rule_whose_module_fails_to_import_is_one_finding(tmp_path: P
     finally:
         sys.path.remove(str(tmp_path))
         rule_module._DEFERRED.pop("ZZ902", None)
-        rule_module._DEFERRED_METAS.pop("ZZ902", None)
     crashed = [f for f in result.findings if f.code == "PS009"]
     assert len(crashed) == 1
     assert "rule ZZ902 (zz_broken_pack) failed with ImportError" in crashed[0].message

@@ -173,40 +173,39 @@ def place_graph(
     placed.update(nodes.items())
     if objects:
         y, widest = _place_objects(name, objects, dependencies, placed, y, widest)
-    graph_edges = []
-    pair_seen: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}
+    graph_edges: list[GraphEdge] = []
+    Pair = tuple[tuple[str, ...], tuple[str, ...]]
+    pair_seen: dict[Pair, int] = {}
+
+    def connect(
+        source: GraphNode | None, target: GraphNode | None, pair: Pair, **drawn: str
+    ) -> None:
+        """An edge between two placed nodes; the nth edge of one pair curves further out."""
+        if source is None or target is None:
+            return
+        nth = pair_seen.get(pair, 0)
+        pair_seen[pair] = nth + 1
+        path = _edge_path(source, target, nth)
+        graph_edges.append(GraphEdge(child=source.key, parent=target.key, path=path, **drawn))
+
     for edge in edges:
-        child, parent = nodes.get(edge.child), nodes.get(edge.parent)
-        if child is None or parent is None:
-            continue
-        nth = pair_seen.get((edge.child, edge.parent), 0)
-        pair_seen[(edge.child, edge.parent)] = nth + 1
-        graph_edges.append(
-            GraphEdge(
-                child=child.key,
-                parent=parent.key,
-                action=ACTION_CLASS.get(edge.on_delete.value, "noaction"),
-                path=_edge_path(child, parent, nth),
-                title=_edge_title(edge),
-                label=", ".join(edge.columns),
-            )
+        connect(
+            nodes.get(edge.child),
+            nodes.get(edge.parent),
+            (edge.child, edge.parent),
+            action=ACTION_CLASS.get(edge.on_delete.value, "noaction"),
+            title=_edge_title(edge),
+            label=", ".join(edge.columns),
         )
     for dependency in dependencies:
-        source, target = placed.get(dependency.source), placed.get(dependency.target)
-        if source is None or target is None:
-            continue
-        nth = pair_seen.get((dependency.source, dependency.target), 0)
-        pair_seen[(dependency.source, dependency.target)] = nth + 1
-        graph_edges.append(
-            GraphEdge(
-                child=source.key,
-                parent=target.key,
-                action="dep",
-                path=_edge_path(source, target, nth),
-                title=dependency.title,
-                label=dependency.label or dependency.kind,
-                kind=dependency.kind,
-            )
+        connect(
+            placed.get(dependency.source),
+            placed.get(dependency.target),
+            (dependency.source, dependency.target),
+            action="dep",
+            title=dependency.title,
+            label=dependency.label or dependency.kind,
+            kind=dependency.kind,
         )
     width = round(widest + 40.0, 1)
     height = round(y - _ROW_GAP + 20.0, 1)
