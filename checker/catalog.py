@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from checker.model import Origin
+from checker.model import Origin, pickled_as_tuple
 
 QualifiedName = tuple[str, str]
 """(schema, name) of a relation, type, sequence or function."""
@@ -39,6 +39,7 @@ def relation_sql(name: QualifiedName) -> str:
     return quote(relname) if schema == "public" else f"{quote(schema)}.{quote(relname)}"
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class TypeRef:
     """A column or attribute type, in the form ``format_type()`` prints it.
@@ -82,6 +83,7 @@ class Identity(StrEnum):
     BY_DEFAULT = "by default"
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Column:
     """A table's column: type, nullability, default, identity or generation, collation."""
@@ -119,6 +121,7 @@ class FkMatch(StrEnum):
     PARTIAL = "partial"
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class ForeignKeyDetails:
     """What only a FOREIGN KEY constraint has."""
@@ -132,6 +135,7 @@ class ForeignKeyDetails:
     delete_set_columns: tuple[str, ...] = ()
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Constraint:
     """A table constraint: PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY or EXCLUDE."""
@@ -150,6 +154,7 @@ class Constraint:
     origin: Origin = NO_ORIGIN
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class IndexKey:
     """One key of an index: a column or an expression, with its options."""
@@ -174,6 +179,7 @@ class IndexKey:
         return text
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Index:
     """An index: its table, method, keys, INCLUDE columns, predicate and uniqueness."""
@@ -203,6 +209,7 @@ class Index:
         return tuple(key.column for key in self.keys)
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Partitioning:
     """How a partitioned table splits its rows: the strategy and the key."""
@@ -211,6 +218,7 @@ class Partitioning:
     keys: tuple[str, ...]  # column names or deparsed expressions
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Table:
     """A table: its columns, constraints, partitioning or inheritance, and where it was created."""
@@ -262,6 +270,7 @@ class Table:
         return tuple(c for c in self.constraints if c.kind is ConstraintKind.CHECK)
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class EnumType:
     """An enum type and its labels, in order."""
@@ -273,6 +282,7 @@ class EnumType:
     origin: Origin = NO_ORIGIN
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Domain:
     """A domain: its base type, NOT NULL, default and checks."""
@@ -286,6 +296,7 @@ class Domain:
     origin: Origin = NO_ORIGIN
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class CompositeType:
     """A composite type and its attributes, in order."""
@@ -296,6 +307,7 @@ class CompositeType:
     origin: Origin = NO_ORIGIN
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Extension:
     """An installed extension and the schema it lives in."""
@@ -306,6 +318,7 @@ class Extension:
     origin: Origin = NO_ORIGIN
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Sequence:
     """A sequence, and the column that owns it (serial and identity columns)."""
@@ -317,6 +330,7 @@ class Sequence:
     origin: Origin = NO_ORIGIN
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class ViewRead:
     """A table (or view) a view's query reads, and the columns of it the query uses."""
@@ -325,6 +339,7 @@ class ViewRead:
     columns: tuple[str, ...] = ()
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class View:
     """A view or materialized view: its output columns, query and what the query reads."""
@@ -338,6 +353,7 @@ class View:
     reads: tuple[ViewRead, ...] = ()  # what the query reads: DROP of any of it needs CASCADE
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class FunctionArgument:
     """One parameter of a function or procedure as declared."""
@@ -348,6 +364,7 @@ class FunctionArgument:
     has_default: bool = False
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Function:
     """A function or procedure: signature, language, volatility and body."""
@@ -387,6 +404,7 @@ class Function:
         return self.body_origin.narrowed(start, start + max(1, length))
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Trigger:
     """A trigger: its table, the function it calls, and when it fires."""
@@ -404,6 +422,7 @@ class Trigger:
     when: str | None = None
 
 
+@pickled_as_tuple
 @dataclass(frozen=True, slots=True)
 class Catalog:
     """The whole simulated schema. Mappings are keyed by normalised names."""

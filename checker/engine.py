@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import os
 import sys
 import time
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from checker.drift_table import DriftTable
     from checker.graph import DeletionClosure, SchemaGraph
     from checker.live.verify import LiveReport
-    from checker.simulation import SimulationResult
+    from checker.simulation import ParsedStatement, SimulationResult
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -259,9 +260,12 @@ def analyse(
         parsed = parse_statements(sources.applied_statements)
         timings["parse"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        simulation = simulate(
-            parsed, postgres_version=settings.postgres, initial=sources.initial_catalog
-        )
+        if cache is None or sources.initial_catalog is not None:
+            simulation = simulate(
+                parsed, postgres_version=settings.postgres, initial=sources.initial_catalog
+            )
+        else:
+            simulation = _simulate_resumed(parsed, sources, settings.postgres, cache)
         timings["simulate"] = time.perf_counter() - mark
         mark = time.perf_counter()
         graph = SchemaGraph(simulation.catalog)
@@ -277,6 +281,77 @@ def analyse(
         change_facts=change,
         cache_key=key,
     )
+
+
+def _simulate_resumed(
+    parsed: Sequence[ParsedStatement], sources: SourceSet, postgres: int, cache: Cache
+) -> SimulationResult:
+    """``simulate``, resumed from the cache's checkpoint of the longest prefix of files
+    seen before; the state after the base layer's files is kept for the next run (a
+    pull request's files come after its base; a re-run after adding a file, too)."""
+    from checker.simulator import simulate_from
+    from checker.simulator.checkpoint import Checkpoint
+
+    bounds = _file_bounds(parsed, sources, postgres, cache)
+    keep = next(
+        (covered for covered, _ in bounds if covered < len(parsed) and not _base(parsed[covered])),
+        len(parsed),
+    )
+    resume = None
+    for covered, key in reversed(bounds):
+        entry = cache.get("checkpoints", key)
+        if isinstance(entry, Checkpoint) and entry.covered == covered:
+            resume = entry
+            break
+    saving = next((key for covered, key in bounds if covered == keep), None)
+    if resume is not None and resume.covered >= keep:
+        saving = None  # seen: nothing new to keep
+    simulation, taken = simulate_from(
+        parsed,
+        postgres_version=postgres,
+        resume=resume,
+        keep=keep if saving is not None else None,
+    )
+    if taken is not None and saving is not None:
+        cache.put("checkpoints", saving, taken)
+    return simulation
+
+
+def _base(statement: ParsedStatement) -> bool:
+    return statement.statement.layer is Layer.BASE
+
+
+def _file_bounds(
+    parsed: Sequence[ParsedStatement], sources: SourceSet, postgres: int, cache: Cache
+) -> list[tuple[int, str]]:
+    """(statements before it, key) at the end of every file, from the first file on:
+    a key covers the files so far (their places in the run, how they are split, their
+    bytes) and nothing after. A file whose statements do not follow each other ends the list."""
+    bounds: list[tuple[int, str]] = []
+    chain = cache.key("checkpoint", postgres)
+    seen: set[str] = set()
+    index = 0
+    while index < len(parsed):
+        migration = parsed[index].statement.migration
+        end = index
+        while end < len(parsed) and parsed[end].statement.migration is migration:
+            end += 1
+        if migration.path in seen:
+            break
+        seen.add(migration.path)
+        source = sources.files.get(migration.path)
+        text = source.text if source is not None else ""
+        # what the statements and their places follow from: not the journal entry's
+        # offset in the journal, which moves when an entry is written differently
+        split = migration.journal.breakpoints if migration.journal is not None else None
+        first = parsed[index].statement.origin.statement
+        record = (migration.path, migration.layer, migration.layout, split, first, end - index)
+        digest = hashlib.sha256(f"{chain}\0{record!r}\0".encode())
+        digest.update(text.encode("utf-8", "surrogateescape"))
+        chain = digest.hexdigest()
+        bounds.append((end, chain))
+        index = end
+    return bounds
 
 
 def _cache_key(

@@ -20,6 +20,7 @@ from pglast.enums import AlterTableType, ObjectType
 from checker.catalog import Catalog
 from checker.parsing import unchecked_ast_nodes
 from checker.simulation import EventKind, ParsedStatement, SimulationResult
+from checker.simulator import checkpoint as checkpoints
 from checker.simulator import expressions, plpgsql
 from checker.simulator.alter_table import alter_table
 from checker.simulator.conditions import decide
@@ -89,28 +90,61 @@ def simulate(
     """Apply statements in order, to ``initial`` when given (a base read as a ready
     catalog) or else to an empty database; the result holds the Catalog, every
     statement (DO-body statements right after their DO) and the events."""
+    return simulate_from(parsed, postgres_version=postgres_version, initial=initial)[0]
+
+
+def simulate_from(
+    parsed: Sequence[ParsedStatement],
+    *,
+    postgres_version: int = 17,
+    initial: Catalog | None = None,
+    resume: checkpoints.Checkpoint | None = None,
+    keep: int | None = None,
+) -> tuple[SimulationResult, checkpoints.Checkpoint | None]:
+    """``simulate``, resumed from a checkpoint of the first ``resume.covered``
+    statements (only the rest are applied), and taking a checkpoint after the
+    first ``keep`` statements (the result's second item; None without ``keep``)."""
     state = State(postgres_version=postgres_version)
     if initial is not None:
         state.seed(initial)
+    start = 0
     bodies: dict[int, plpgsql.PlBlock | str] = {}
+    waiting: list[int] = []
+    if resume is not None:
+        start = resume.covered
+        waiting = checkpoints.restore(resume, parsed, state, bodies)
+    rest = parsed[start:]
     with unchecked_ast_nodes():  # the statements inside DO bodies are parsed here
-        for statement in parsed:
+        for statement in rest:
             if isinstance(statement.node, ast.DoStmt):
                 try:
                     bodies[id(statement)] = plpgsql.parse_do(statement)
                 except RecursionError:  # blocks nested thousands deep
                     bodies[id(statement)] = "the DO body is nested too deeply to analyse"
-    state.creations = _creations(parsed, bodies)
+    state.creations = _creations(rest, bodies)
+    if waiting:
+        checkpoints.resolve_later(state, waiting, state.creations)
+    taken: checkpoints.Checkpoint | None = None
+    noted: tuple[bytes, int, int] | None = None
     current_file: str | None = None
-    for statement in parsed:
+    for index, statement in enumerate(rest, start):
+        if index == keep:
+            noted = (checkpoints.carried_state(state), len(state.statements), len(state.events))
         path = statement.statement.migration.path
         if statement.parent is None and path != current_file:
             _end_session(state)
             current_file = path
         _apply(state, statement, bodies)
     _end_session(state)
+    if keep is not None and keep >= start:
+        if noted is None:  # the prefix is every statement
+            noted = (checkpoints.carried_state(state), len(state.statements), len(state.events))
+        carried, applied, produced = noted
+        prefix_events = [e for e in state.events[:produced] if not _is_temp_noise(e)]
+        taken = checkpoints.take(state, parsed, keep, carried, applied, prefix_events, bodies)
     state.events = [e for e in state.events if not _is_temp_noise(e)]
-    return SimulationResult(state.catalog(), tuple(state.statements), tuple(state.events))
+    result = SimulationResult(state.catalog(), tuple(state.statements), tuple(state.events))
+    return result, taken
 
 
 def _end_session(state: State) -> None:

@@ -92,6 +92,8 @@ class State:
     events: list[SimEvent] = field(default_factory=list)
     statements: list[ParsedStatement] = field(default_factory=list)
     creations: Creations = field(default_factory=Creations)
+    # each MISSING event's creation key (by the event's id), for a checkpoint's look-ahead
+    lookahead: dict[int, tuple[str, ...]] = field(default_factory=dict)
     current: ParsedStatement | None = None
     # condition names of the PL/pgSQL exception handlers around the current statement
     handlers: list[frozenset[str]] = field(default_factory=list)
@@ -234,6 +236,7 @@ class State:
             detail=detail,
             created_later=later,
         )
+        self.lookahead[id(self.events[-1])] = (object_kind, *key)
 
     def duplicate(
         self,
