@@ -4,15 +4,17 @@
 
 Prints, in one run: squawk (``squawk --reporter json``, from the dev extras'
 ``squawk-cli``), schema-check cold (``--no-cache``), warm (the same inputs
-again), and ``--since HEAD`` with one new migration on a warm cache (a
-temporary git repository of the corpus: the base was seen before, the new
-file was not); the ratios to squawk; peak RSS; and the cold time of the corpus
-repeated 1x, 2x, 4x and 8x (renamed copies in one folder). Every figure is the
-median wall time of ``--runs`` fresh processes, imports included; each
-schema-check run follows a squawk run, and a ratio is the median of those pairs'
-ratios (a shared machine's speed drifts within a minute). The corpus
-is read from ``$SCHEMA_CHECK_CORPUS`` or ``../shared/corpus/sim-upstream``
-beside the repository, never copied into it. A script, not a timed test.
+again), ``--since HEAD`` with one new migration on a warm cache (a temporary
+git repository of the corpus: the base was seen before, the new file was not),
+a plain re-run after adding one new migration (the history's simulation resumes
+from the cache's checkpoint; no target); the ratios to squawk; peak RSS; and the
+cold time of the corpus repeated 1x, 2x, 4x and 8x (renamed copies in one
+folder). Every figure is the median wall time of ``--runs`` fresh processes,
+imports included; each schema-check run follows a squawk run, and a ratio is
+the median of those pairs' ratios (a shared machine's speed drifts within a
+minute). The corpus is read from ``$SCHEMA_CHECK_CORPUS`` or
+``../shared/corpus/sim-upstream`` beside the repository, never copied into it.
+A script, not a timed test.
 """
 
 from __future__ import annotations
@@ -197,6 +199,13 @@ def main() -> None:
         results["since"] = measure_against(
             squawk_command, since, args.runs, env, lambda run: add_migration(folder, run)
         )
+        results["append"] = measure_against(
+            squawk_command,
+            [*checker, str(folder)],
+            args.runs,
+            env,
+            lambda run: add_migration(folder, run + args.runs),
+        )
         print(f"corpus: {migrations} ({len(files)} files), {args.runs} runs each, median wall;")
         print("each schema-check run follows a squawk run (squawk 2 --reporter json), and the")
         print("ratio is the median of the pairs' ratios")
@@ -212,6 +221,9 @@ def main() -> None:
                 f"{label:<22}{seconds:>9.3f}{base:>10.3f}{ratio:>10.1f}"
                 f"{f'<={TARGETS[name]:g}x':>8}{peak:>9.1f}{verdict}"
             )
+        seconds, base, ratio, peak = results["append"]
+        label = "re-run, 1 new, warm"
+        print(f"{label:<22}{seconds:>9.3f}{base:>10.3f}{ratio:>10.1f}{'-':>8}{peak:>9.1f}")
         peak = results["cold"][3]
         verdict = " ok" if peak <= TARGET_MB else " MISSED"
         print(f"peak RSS cold 1x: {peak:.1f} MB (target <= {TARGET_MB:g}){verdict}")

@@ -288,7 +288,8 @@ def _simulate_resumed(
 ) -> SimulationResult:
     """``simulate``, resumed from the cache's checkpoint of the longest prefix of files
     seen before; the state after the base layer's files is kept for the next run (a
-    pull request's files come after its base; a re-run after adding a file, too)."""
+    pull request's files come after its base; a re-run after adding a file, too),
+    unless a checkpoint covers all but a quarter of those statements already."""
     from checker.simulator import simulate_from
     from checker.simulator.checkpoint import Checkpoint
 
@@ -304,8 +305,9 @@ def _simulate_resumed(
             resume = entry
             break
     saving = next((key for covered, key in bounds if covered == keep), None)
-    if resume is not None and resume.covered >= keep:
-        saving = None  # seen: nothing new to keep
+    if resume is not None and (keep - resume.covered) * 4 <= keep:
+        # seen, or nearly: writing the state again would cost more than the few files it saves
+        saving = None
     simulation, taken = simulate_from(
         parsed,
         postgres_version=postgres,
