@@ -129,6 +129,9 @@ class SimEvent:
     skipped: Any = None
     # for MISSING: the later statement that creates the object, when there is one
     created_later: Origin | None = None
+    # for MISSING: the key the object would be created under, ``(kind, schema, name[, part])``
+    # (a run resumed after this statement looks it up among the statements that follow)
+    wanted: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from checker.simulator.state import Creations, State
 _CARRIED = tuple(
     f.name
     for f in fields(State)
-    if f.name not in {"events", "statements", "creations", "current", "handlers", "lookahead"}
+    if f.name not in {"events", "statements", "creations", "current", "handlers"}
 )
 _EVENT_FIELDS = tuple(f.name for f in fields(SimEvent) if f.name != "statement")
 _STATEMENT_AT = [f.name for f in fields(SimEvent)].index("statement")
@@ -46,8 +46,8 @@ class Checkpoint:
     places: tuple[tuple[int, int], ...]  # the statements applied: (parsed index, inner index)
     # each event's fields but its statement, and its statement's index in ``places``
     events: tuple[tuple[tuple[object, ...], int], ...]
-    # MISSING events whose object the prefix never creates: (event index, creation key)
-    unresolved: tuple[tuple[int, tuple[str, ...]], ...]
+    # the MISSING events whose object the prefix never creates, by index
+    unresolved: tuple[int, ...]
 
 
 def carried_state(state: State) -> bytes:
@@ -68,7 +68,7 @@ def take(
 ) -> Checkpoint | None:
     """The checkpoint after ``parsed[:covered]``: ``carried`` and ``applied`` (how many
     statements ``state.statements`` held) were noted when the prefix ended, ``events``
-    are its events. None when a statement cannot be placed (a DO inside a DO body)."""
+    are its events. None when a statement applied cannot be placed."""
     places: dict[int, tuple[int, int]] = {}
     for index, statement in enumerate(parsed[:covered]):
         places[id(statement)] = (index, -1)
@@ -82,15 +82,15 @@ def take(
     position = {id(statement): number for number, statement in enumerate(prefix)}
     end = parsed[covered - 1].origin if covered else None
     rows: list[tuple[tuple[object, ...], int]] = []
-    unresolved: list[tuple[int, tuple[str, ...]]] = []
+    unresolved: list[int] = []
     for event in events:
         row = [getattr(event, name) for name in _EVENT_FIELDS]
-        key = state.lookahead.get(id(event))
+        key = event.wanted if event.kind is EventKind.MISSING else None
         if key is not None:
             later = event.created_later
             if later is None or end is None or later.statement > end.statement:
                 # created only by what follows the prefix (or never): resumed runs look again
-                unresolved.append((len(rows), key))
+                unresolved.append(len(rows))
                 row[_EVENT_FIELDS.index("created_later")] = None
                 row[_EVENT_FIELDS.index("detail")] = _NEVER
         rows.append((tuple(row), position[id(event.statement)]))
@@ -110,8 +110,8 @@ def restore(
     bodies: dict[int, plpgsql.PlBlock | str],
 ) -> list[int]:
     """Put the checkpoint's state, statements and events into ``state`` (new),
-    bound to ``parsed``; returns the indexes of the events still looking for a
-    later creation, with their keys kept in ``state.lookahead``."""
+    bound to ``parsed``; returns the indexes of the MISSING events whose object the
+    restored statements never create (``resolve_later`` looks again)."""
     for name, value in zip(_CARRIED, pickle.loads(checkpoint.carried), strict=True):
         setattr(state, name, value)
     inner: dict[int, list[ParsedStatement]] = {}
@@ -133,18 +133,15 @@ def restore(
         SimEvent(*row[:split], statements[place], *row[split:])  # type: ignore[arg-type, call-arg]
         for row, place in checkpoint.events
     ]
-    waiting = []
-    for number, key in checkpoint.unresolved:
-        state.lookahead[id(state.events[number])] = key
-        waiting.append(number)
-    return waiting
+    return list(checkpoint.unresolved)
 
 
 def resolve_later(state: State, waiting: Sequence[int], creations: Creations) -> None:
     """Tell the restored MISSING events whether the new statements create their object."""
     for number in waiting:
         event = state.events[number]
-        later = creations.after(state.lookahead[id(event)], event.origin)
+        assert event.wanted is not None  # every MISSING event says what it looks for
+        later = creations.after(event.wanted, event.origin)
         if later is not None:
             state.events[number] = _replace_later(event, later)
 

@@ -92,8 +92,6 @@ class State:
     events: list[SimEvent] = field(default_factory=list)
     statements: list[ParsedStatement] = field(default_factory=list)
     creations: Creations = field(default_factory=Creations)
-    # each MISSING event's creation key (by the event's id), for a checkpoint's look-ahead
-    lookahead: dict[int, tuple[str, ...]] = field(default_factory=dict)
     current: ParsedStatement | None = None
     # condition names of the PL/pgSQL exception handlers around the current statement
     handlers: list[frozenset[str]] = field(default_factory=list)
@@ -199,6 +197,7 @@ class State:
         kept: Any = None,
         skipped: Any = None,
         created_later: Origin | None = None,
+        wanted: tuple[str, ...] | None = None,
     ) -> None:
         assert self.current is not None
         self.events.append(
@@ -214,6 +213,7 @@ class State:
                 kept=kept,
                 skipped=skipped,
                 created_later=created_later,
+                wanted=wanted,
             )
         )
 
@@ -235,8 +235,8 @@ class State:
             origin=origin,
             detail=detail,
             created_later=later,
+            wanted=(object_kind, *key),
         )
-        self.lookahead[id(self.events[-1])] = (object_kind, *key)
 
     def duplicate(
         self,
