@@ -744,3 +744,18 @@ def test_check_added_to_a_partitioned_table_reaches_its_partitions(tmp_path: Pat
     for name in ("log", "log_2025", "log_2025_01"):
         table = result.catalog.tables["public", name]
         assert [c.name for c in table.checks] == ["log_data_is_object"]
+
+
+def test_a_do_block_inside_a_do_body_is_applied_and_a_call_there_is_not_analysed(
+    tmp_path: Path,
+) -> None:
+    # PL/pgSQL reads both as a call statement, not as embedded SQL
+    result = run(
+        tmp_path,
+        'DO $$ BEGIN DO $i$ BEGIN CREATE TABLE "inner_made" ("id" int); END $i$; END $$;\n'
+        "DO $$ BEGIN CALL app_setup(); END $$;\n",
+    )
+    assert ("public", "inner_made") in result.catalog.tables
+    assert ("statement", "Call") in [
+        (e.object_kind, e.name) for e in result.events if e.kind is EventKind.NOT_ANALYSED
+    ]

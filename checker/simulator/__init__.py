@@ -115,12 +115,7 @@ def simulate_from(
         waiting = checkpoints.restore(resume, parsed, state, bodies)
     rest = parsed[start:]
     with unchecked_ast_nodes():  # the statements inside DO bodies are parsed here
-        for statement in rest:
-            if isinstance(statement.node, ast.DoStmt):
-                try:
-                    bodies[id(statement)] = plpgsql.parse_do(statement)
-                except RecursionError:  # blocks nested thousands deep
-                    bodies[id(statement)] = "the DO body is nested too deeply to analyse"
+        plpgsql.parse_bodies(rest, bodies)
     state.creations = _creations(rest, bodies)
     if waiting:
         checkpoints.resolve_later(state, waiting, state.creations)
@@ -285,10 +280,7 @@ def _creations(
     """Where each object is created, so a MISSING event can name a later creation."""
     creations = Creations()
     for statement in parsed:
-        inner = [statement]
-        body = bodies.get(id(statement))
-        if isinstance(body, plpgsql.PlBlock):
-            inner = plpgsql.inner_statements(body)
+        inner = plpgsql.body_statements(statement, bodies) or [statement]
         for item in inner:
             for key in _created_keys(item.node):
                 creations.add(key, item.origin)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 
 from checker.model import Origin
+from checker.parsing import unchecked_ast_nodes
 from checker.simulation import EventKind, ParsedStatement, SimEvent
 from checker.simulator import plpgsql
 from checker.simulator.state import Creations, State
@@ -72,10 +73,8 @@ def take(
     places: dict[int, tuple[int, int]] = {}
     for index, statement in enumerate(parsed[:covered]):
         places[id(statement)] = (index, -1)
-        body = bodies.get(id(statement))
-        if isinstance(body, plpgsql.PlBlock):
-            for inner, child in enumerate(plpgsql.inner_statements(body)):
-                places[id(child)] = (index, inner)
+        for inner, child in enumerate(plpgsql.body_statements(statement, bodies)):
+            places[id(child)] = (index, inner)
     prefix = state.statements[:applied]
     if any(id(statement) not in places for statement in prefix):
         return None
@@ -121,11 +120,9 @@ def restore(
             statements.append(parsed[index])
             continue
         if index not in inner:
-            body = bodies.get(id(parsed[index]))
-            if body is None:
-                body = bodies[id(parsed[index])] = plpgsql.parse_do(parsed[index])
-            assert isinstance(body, plpgsql.PlBlock)  # placed when the checkpoint was taken
-            inner[index] = plpgsql.inner_statements(body)
+            with unchecked_ast_nodes():
+                plpgsql.parse_bodies([parsed[index]], bodies)
+            inner[index] = plpgsql.body_statements(parsed[index], bodies)
         statements.append(inner[index][number])
     state.statements = statements
     split = _STATEMENT_AT  # the events' fields before their statement, then after it

@@ -11,7 +11,7 @@ as not analysed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -128,6 +128,40 @@ def _body_of(parsed: ParsedStatement) -> tuple[str, int] | None:
     return body, 0
 
 
+def parse_bodies(
+    statements: Sequence[ParsedStatement], bodies: dict[int, PlBlock | str], depth: int = 0
+) -> None:
+    """Parse the body of every DO among ``statements`` into ``bodies`` (by the statement's
+    id), and of every DO inside those bodies, so each body statement exists before the
+    run applies it (a DO nested deeper than ``_NESTED_DO`` is parsed when it runs)."""
+    for statement in statements:
+        if not isinstance(statement.node, ast.DoStmt) or id(statement) in bodies:
+            continue
+        try:
+            body: PlBlock | str = parse_do(statement)
+        except RecursionError:  # blocks nested thousands deep
+            body = "the DO body is nested too deeply to analyse"
+        bodies[id(statement)] = body
+        if isinstance(body, PlBlock) and depth < _NESTED_DO:
+            parse_bodies(inner_statements(body), bodies, depth + 1)
+
+
+_NESTED_DO = 32
+
+
+def body_statements(
+    statement: ParsedStatement, bodies: dict[int, PlBlock | str]
+) -> list[ParsedStatement]:
+    """Every statement of a DO's body in order, each nested DO's right after that DO."""
+    found: list[ParsedStatement] = []
+    body = bodies.get(id(statement))
+    if isinstance(body, PlBlock):
+        for child in inner_statements(body):
+            found.append(child)
+            found += body_statements(child, bodies)
+    return found
+
+
 def parse_do(parsed: ParsedStatement) -> PlBlock | str:
     """The structure of a DO body, or the reason it cannot be analysed."""
     found = _body_of(parsed)
@@ -165,8 +199,10 @@ def _items(body: _Body, statements: list[dict[str, Any]]) -> tuple[Any, ...]:
         lineno = int(stmt.get("lineno", 1))
         if kind == "PLpgSQL_stmt_block":
             items.append(_block(body, stmt))
-        elif kind == "PLpgSQL_stmt_execsql":
-            query = stmt["sqlstmt"]["PLpgSQL_expr"]["query"]
+        elif kind in ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_call"):
+            # CALL and a nested DO are their own statement kind in PL/pgSQL's tree
+            field = "sqlstmt" if kind == "PLpgSQL_stmt_execsql" else "expr"
+            query = stmt[field]["PLpgSQL_expr"]["query"]
             start = body.find(query, lineno)
             parsed = parse_statement(body.statement(start, query))
             items.append(PlSql(tuple(replace(p, parent=body.parent) for p in parsed)))
