@@ -10,7 +10,7 @@ from support import FIXTURES, REPO, run_paths, run_sql
 from checker.config import load_settings
 from checker.engine import CheckResult, layer_inputs
 from checker.findings import Finding, Severity
-from checker.model import Layer
+from checker.model import JournalStatus, Layer
 
 SCENARIOS = FIXTURES / "scenarios"
 
@@ -118,3 +118,50 @@ def test_bundled_sim_and_parlant() -> None:
     assert sorted(generic) == ["agent_status", "event_type", "session_mode", "session_status"]
     # the seed's own enums do not clash with the Sim-like base
     assert not [f for f in result.findings if f.code in ("NC101", "NC102", "NC103")]
+
+
+_HOSTILE_NAMES = [
+    'CREATE TABLE "{}" (id int);'.format("q" * 30 + '""' + "r" * 40),  # 71 bytes, "" is one
+    'CREATE TABLE "{}" (id int);'.format("é" * 32),  # 64 bytes in 32 characters
+    "CREATE TABLE {} (id int);".format("名" * 22),  # unquoted, 66 bytes
+    'CREATE TABLE "{}" (id int);'.format("\U0001f600" * 16),  # 16 characters, 64 bytes
+    "CREATE TABLE t (id int);\nCOMMENT ON TABLE t IS '" + "x" * 80 + "';",  # in a string only
+    'CREATE TABLE "line\nbreak" (id int);',  # a quoted name holding a line break
+    'CREATE TABLE "a""\tb" (id int);',  # a tab after an escaped quote
+    "CREATE TABLE zero\u200bwidth (id int);",  # unquoted, a zero-width space
+    'CREATE TABLE "nb\u00a0sp" (id int);',
+    'CREATE TABLE t2 (\n\tid int,\n\t"x" text DEFAULT \'"\' \n);',
+    'CREATE TABLE "rtl\u202eevil" (id int);',
+]
+
+
+def test_the_naming_rules_prefilters_let_every_statement_with_such_a_token_through() -> None:
+    """NC104 and NC109 scan only statements whose text may hold a token they report:
+    the tests must never say no to a statement that holds one (corpus, fixtures and
+    hostile spellings, every token checked with the scanner itself)."""
+    from checker.invisible import hidden_characters
+    from checker.model import MigrationFile, Origin, Statement
+    from checker.parsing import scan_identifiers
+    from rules.naming.nc104_identifier_too_long import MAX_BYTES, may_hold_long_identifier
+    from rules.naming.nc109_hidden_characters_in_identifier import may_hide_characters
+    from tests.support import SIM_MIGRATIONS
+
+    texts = list(_HOSTILE_NAMES)
+    folders = [FIXTURES, SIM_MIGRATIONS] if SIM_MIGRATIONS.is_dir() else [FIXTURES]
+    for folder in folders:
+        texts += [p.read_text(encoding="utf-8") for p in sorted(folder.rglob("*.sql"))]
+    migration = MigrationFile("t.sql", "t", Layer.BASE, JournalStatus.PLAIN, None)
+    long_seen = hidden_seen = 0
+    for text in texts:
+        statement = Statement(text, Origin("t.sql", 0, len(text)), migration)
+        tokens = scan_identifiers(statement)
+        if any(token.byte_length > MAX_BYTES for token in tokens):
+            long_seen += 1
+            assert may_hold_long_identifier(text), text[:200]
+        if any(hidden_characters(token.text) for token in tokens):
+            hidden_seen += 1
+            assert may_hide_characters(text), text[:200]
+    assert long_seen >= 4 and hidden_seen >= 5
+    # and they say no to most ordinary statements
+    plain = ['CREATE TABLE "user" (\n\t"id" text PRIMARY KEY,\n\t"name" text NOT NULL\n);']
+    assert not may_hold_long_identifier(plain[0]) and not may_hide_characters(plain[0])

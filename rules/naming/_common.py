@@ -4,7 +4,7 @@ definitions, and finding the identifier token that names an object."""
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,45 +191,69 @@ def _list_defined_objects(context: RuleContext) -> tuple[DefinedObject, ...]:
 
 
 class IdentifierIndex:
-    """The identifier tokens of all statements, by file, to find the token naming an object."""
+    """The identifier tokens of all statements, by file, to find the token naming an object.
+
+    A file's tokens are scanned when a rule first asks about that file; ``tokens``
+    scans only the statements a cheap test of their text lets through, so a rule
+    that looks for rare tokens (too long, hidden characters) does not scan them all.
+    """
 
     def __init__(self, statements: Sequence[ParsedStatement]) -> None:
-        by_file: dict[str, dict[int, Identifier]] = {}
+        by_file: dict[str, list[ParsedStatement]] = {}
         spans: dict[str, list[tuple[int, int]]] = {}
         for parsed in statements:
             origin = parsed.statement.origin
             spans.setdefault(origin.file, []).append((origin.start, origin.end))
-            for identifier in parsed.identifiers:
-                by_file.setdefault(identifier.origin.file, {})[identifier.origin.start] = identifier
+            by_file.setdefault(origin.file, []).append(parsed)
+        self._by_file = by_file
         self._spans = spans
-        self._starts: dict[str, list[int]] = {}
-        self._tokens: dict[str, list[Identifier]] = {}
-        for file, tokens in by_file.items():
-            ordered = sorted(tokens.items())
-            self._starts[file] = [start for start, _ in ordered]
-            self._tokens[file] = [token for _, token in ordered]
+        self._files: dict[str, tuple[list[int], list[Identifier]]] = {}
 
     def _statement_end(self, origin: Origin) -> int:
         """End of the innermost statement holding ``origin`` (objects may point at one token)."""
         ends = [e for s, e in self._spans.get(origin.file, ()) if s <= origin.start < e]
         return min(ends, default=origin.end)
 
+    def _file(self, file: str) -> tuple[list[int], list[Identifier]]:
+        """The file's tokens in order, and where each starts."""
+        found = self._files.get(file)
+        if found is None:
+            tokens = _ordered(self._by_file.get(file, ()))
+            found = self._files[file] = ([t.origin.start for t in tokens], tokens)
+        return found
+
     def naming(self, origin: Origin, name: str) -> Identifier | None:
         """The first token from ``origin`` to the end of its statement that spells ``name``."""
-        starts = self._starts.get(origin.file)
+        starts, tokens = self._file(origin.file)
         if not starts:
             return None
         end = max(origin.end, self._statement_end(origin))
         low = bisect.bisect_left(starts, origin.start)
         high = bisect.bisect_left(starts, end)
-        for identifier in self._tokens[origin.file][low:high]:
+        for identifier in tokens[low:high]:
             if identifier.text == name:
                 return identifier
         return None
 
     def all(self) -> Iterator[Identifier]:
-        for tokens in self._tokens.values():
-            yield from tokens
+        for file in self._by_file:
+            yield from self._file(file)[1]
+
+    def tokens(self, may_hold: Callable[[str], bool]) -> Iterator[Identifier]:
+        """The tokens of the statements whose text ``may_hold`` lets through, in the order
+        of ``all()``: ``may_hold`` must be True for every statement holding a token the
+        caller wants (it may be True for others)."""
+        for statements in self._by_file.values():
+            yield from _ordered([p for p in statements if may_hold(p.statement.text)])
+
+
+def _ordered(statements: Iterable[ParsedStatement]) -> list[Identifier]:
+    """The statements' tokens by place (one token per place: a later statement's wins)."""
+    by_start: dict[int, Identifier] = {}
+    for parsed in statements:
+        for identifier in parsed.identifiers:
+            by_start[identifier.origin.start] = identifier
+    return [token for _, token in sorted(by_start.items())]
 
 
 def identifier_index(context: RuleContext) -> IdentifierIndex:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from checker.config import Runner
@@ -57,7 +58,7 @@ class IdentifierTooLongRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         uses: dict[str, list[Identifier]] = {}
-        for identifier in identifier_index(context).all():
+        for identifier in identifier_index(context).tokens(may_hold_long_identifier):
             if identifier.byte_length > MAX_BYTES:
                 uses.setdefault(identifier.text, []).append(identifier)
         if not uses:
@@ -160,3 +161,17 @@ def _how_to_name(runner: Runner | None) -> str:
     if runner is Runner.PRISMA:
         return ' (in schema.prisma: map: "name" on @relation, @@index, @@unique or @id)'
     return ""
+
+
+# A token of more than 63 bytes: 64 identifier characters in a row, or a quoted name of 64
+# characters ("" is one), in an ASCII text; 16 in any other (a character is 4 bytes at most).
+_LONG_IN_ASCII = re.compile(r'[A-Za-z0-9_$]{64}|"(?:[^"]|""){64}')
+_LONG_IN_OTHER = re.compile(
+    r'[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]{16}|"(?:[^"]|""){16}'
+)
+
+
+def may_hold_long_identifier(text: str) -> bool:
+    """False only when no identifier token of ``text`` can be over 63 bytes."""
+    pattern = _LONG_IN_ASCII if text.isascii() else _LONG_IN_OTHER
+    return pattern.search(text) is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from checker.findings import Finding, Severity
@@ -59,7 +60,9 @@ class HiddenCharactersInIdentifierRule(Rule):
         # the few tokens with hidden characters, then sorted (stable: the order sorting
         # every token would give them)
         hiding = [
-            token for token in identifier_index(context).all() if hidden_characters(token.text)
+            token
+            for token in identifier_index(context).tokens(may_hide_characters)
+            if hidden_characters(token.text)
         ]
         for token in sorted(hiding, key=lambda t: t.origin.start):
             reported = names.setdefault((token.origin.file, token.origin.statement), set())
@@ -102,3 +105,25 @@ class HiddenCharactersInIdentifierRule(Rule):
 def _visible(name: str) -> str:
     kept = "".join(char for char in name if not hidden_characters(char))
     return kept or "renamed"
+
+
+_LINE_BREAKS = str.maketrans("", "", "\t\n\r\f\v")
+_BREAK = re.compile(r"[\t\n\r\f\v]")
+# string constants, quoted names and line comments, as the scanner reads them where a
+# text has no backslash escapes, dollar quotes or block comments
+_LEXEMES = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*")
+
+
+def may_hide_characters(text: str) -> bool:
+    """False only when no identifier token of ``text`` can hold a hidden character: the
+    text has none but tabs and line breaks, and none of those is inside a quoted name."""
+    if hidden_characters(text.translate(_LINE_BREAKS)):
+        return True
+    if '"' not in text or _BREAK.search(text) is None:
+        return False
+    if "\\" in text or "$" in text or "/*" in text:
+        return True  # a text this lexing cannot follow is scanned
+    return any(
+        lexeme.startswith('"') and _BREAK.search(lexeme) is not None
+        for lexeme in _LEXEMES.findall(text)
+    )
