@@ -287,17 +287,22 @@ def _simulate_resumed(
     parsed: Sequence[ParsedStatement], sources: SourceSet, postgres: int, cache: Cache
 ) -> SimulationResult:
     """``simulate``, resumed from the cache's checkpoint of the longest prefix of files
-    seen before; the state after the base layer's files is kept for the next run (a
-    pull request's files come after its base; a re-run after adding a file, too),
-    unless a checkpoint covers all but a quarter of those statements already."""
+    seen before. What is kept for the next run: the state after the base layer's files
+    when a change follows them (a pull request's files come after its base), else the
+    state before the last file (the one being written: a re-run after editing it, or
+    after adding another, resumes); unless a checkpoint covers all but a quarter of
+    those statements already."""
     from checker.simulator import simulate_from
     from checker.simulator.checkpoint import Checkpoint
 
     bounds = _file_bounds(parsed, sources, postgres, cache)
+    ends = [covered for covered, _ in bounds]
     keep = next(
-        (covered for covered, _ in bounds if covered < len(parsed) and not _base(parsed[covered])),
-        len(parsed),
+        (covered for covered in ends if covered < len(parsed) and not _base(parsed[covered])),
+        ends[-2] if len(ends) > 1 and ends[-1] == len(parsed) else None,
     )
+    if keep is None:
+        return simulate_from(parsed, postgres_version=postgres)[0]
     resume = None
     for covered, key in reversed(bounds):
         entry = cache.get("checkpoints", key)
