@@ -1,7 +1,7 @@
 """Resumed simulation: the state after a prefix of files, restored, then the rest
 applied, is the full simulation, statement for statement and event for event;
 and a run that adds a file to a history the cache has seen reports what an
-uncached run does, and simulates only the new file."""
+uncached run does, without simulating the history again."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def _count_resumes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return resumed
 
 
-def test_adding_a_file_to_a_seen_history_simulates_only_the_file_and_reports_the_same(
+def test_adding_a_file_to_a_seen_history_resumes_the_simulation_and_reports_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SCHEMA_CHECK_CACHE_DIR", str(tmp_path / "cache"))
