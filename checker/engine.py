@@ -313,12 +313,16 @@ def _simulate_resumed(
     if resume is not None and (keep - resume.covered) * 4 <= keep:
         # seen, or nearly: writing the state again would cost more than the few files it saves
         saving = None
-    simulation, taken = simulate_from(
-        parsed,
-        postgres_version=postgres,
-        resume=resume,
-        keep=keep if saving is not None else None,
-    )
+    keeping = keep if saving is not None else None
+    try:
+        simulation, taken = simulate_from(
+            parsed, postgres_version=postgres, resume=resume, keep=keeping
+        )
+    except Exception:
+        if resume is None:
+            raise
+        # an entry that does not fit these statements is a miss, as a damaged one is
+        simulation, taken = simulate_from(parsed, postgres_version=postgres, keep=keeping)
     if taken is not None and saving is not None:
         cache.put("checkpoints", saving, taken)
     return simulation

@@ -167,3 +167,33 @@ def test_a_damaged_checkpoint_is_a_miss(tmp_path: Path, monkeypatch: pytest.Monk
         clean = _check([str(history), "--no-cache"], tmp_path / f"clean{position}.json")
         assert damaged == clean
     assert -1 in resumed
+
+
+def test_a_checkpoint_that_does_not_fit_the_statements_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from checker.cache import Cache
+    from checker.simulator.checkpoint import Checkpoint
+
+    cache_dir = tmp_path / "cache"
+    monkeypatch.setenv("SCHEMA_CHECK_CACHE_DIR", str(cache_dir))
+    history = tmp_path / "history"
+    shutil.copytree(FIXTURES / "sim", history)
+    _check([str(history)], tmp_path / "fill.json")
+    cache = Cache(cache_dir)
+    entries = [p for p in (cache_dir / "checkpoints").rglob("*") if p.is_file()]
+    assert entries
+    for entry in entries:
+        key = entry.parent.name + entry.name
+        kept = cache.get("checkpoints", key)
+        assert isinstance(kept, Checkpoint)
+        # a well-formed entry whose places point past the statements (no digest catches it)
+        cache.put("checkpoints", key, replace(kept, places=((10**6, -1), *kept.places)))
+    (history / "9999_plain.sql").write_text("-- not in the journal\n", encoding="utf-8")
+    resumed = _count_resumes(monkeypatch)
+    assert _check([str(history)], tmp_path / "a.json") == _check(
+        [str(history), "--no-cache"], tmp_path / "b.json"
+    )
+    assert resumed[0] > 0  # the entry was found, failed to fit, and the run simulated afresh
