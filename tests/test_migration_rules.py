@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from support import CORPUS_ABSENT, FIXTURES, REPO, SIM_MIGRATIONS, run_paths, settings_for
+from support import CORPUS_ABSENT, FIXTURES, REPO, SIM_MIGRATIONS, run_paths, run_sql, settings_for
 
 from checker.config import load_settings
 from checker.engine import CheckResult, check
@@ -236,3 +236,28 @@ def test_upstream_sim_applies_cleanly(upstream: CheckResult) -> None:
     assert codes["PS001"] == 0
     assert codes["MG407"] == 0
     assert codes["MG402"] == 0 and codes["MG405"] == 0
+
+
+def test_mg411_spares_a_table_the_same_file_empties_first(tmp_path: Path) -> None:
+    base = "CREATE TABLE token (id int PRIMARY KEY);\nCREATE TABLE person (id int PRIMARY KEY);\n"
+    emptied = run_sql(
+        tmp_path,
+        "DELETE FROM token;\n"
+        "ALTER TABLE token ADD COLUMN owner_id int NOT NULL;\n"
+        "TRUNCATE person;\n"
+        "ALTER TABLE person ADD COLUMN name text NOT NULL;\n",
+        base_sql=base,
+        only="MG411",
+    )
+    assert [f.code for f in emptied.findings] == []
+    refilled = run_sql(
+        tmp_path,
+        "DELETE FROM token WHERE id > 10;\n"
+        "ALTER TABLE token ADD COLUMN owner_id int NOT NULL;\n"
+        "TRUNCATE person;\n"
+        "INSERT INTO person (id) VALUES (1);\n"
+        "ALTER TABLE person ADD COLUMN name text NOT NULL;\n",
+        base_sql=base,
+        only="MG411",
+    )
+    assert sorted(f.objects[0] for f in refilled.findings) == ["person.name", "token.owner_id"]

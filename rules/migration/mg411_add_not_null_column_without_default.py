@@ -60,7 +60,8 @@ class AddNotNullColumnWithoutDefaultRule(Rule):
         an earlier file. Serial, identity and generated columns are exempt:
         PostgreSQL fills them for every row. (A volatile default such as
         ``gen_random_uuid()`` also fills every row, by rewriting the table;
-        MG409 reports that lock.)
+        MG409 reports that lock.) A table the same file empties first
+        (TRUNCATE, or DELETE without WHERE) has no row to fail on.
 
     Why it matters:
         PostgreSQL has no value to put in the existing rows, so the statement
@@ -90,13 +91,20 @@ class AddNotNullColumnWithoutDefaultRule(Rule):
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
+        emptied: set[str] = set()  # tables this file has emptied so far
+        file = None
         for parsed, history, _events in replay(context):
             node = parsed.node
+            if parsed.origin.file != file:
+                file, emptied = parsed.origin.file, set()
+            _track_emptied(node, emptied)
             if not isinstance(node, ast.AlterTableStmt) or not isinstance(
                 node.relation, ast.RangeVar
             ):
                 continue
             table = table_name(node.relation)
+            if table in emptied:
+                continue  # the file removed every row first: the column fills nothing
             creation = history.created("table", table)
             if creation is None or not creation.before(parsed):
                 continue
@@ -129,3 +137,15 @@ class AddNotNullColumnWithoutDefaultRule(Rule):
                         "SET NOT NULL"
                     ),
                 )
+
+
+def _track_emptied(node: object, emptied: set[str]) -> None:
+    """Note the tables a statement empties (TRUNCATE, DELETE without WHERE or USING) or
+    fills again (INSERT)."""
+    if isinstance(node, ast.TruncateStmt):
+        emptied.update(table_name(r) for r in node.relations or () if isinstance(r, ast.RangeVar))
+    elif isinstance(node, ast.DeleteStmt) and isinstance(node.relation, ast.RangeVar):
+        if node.whereClause is None and not node.usingClause:
+            emptied.add(table_name(node.relation))
+    elif isinstance(node, ast.InsertStmt) and isinstance(node.relation, ast.RangeVar):
+        emptied.discard(table_name(node.relation))
