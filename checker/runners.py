@@ -54,3 +54,24 @@ def runner_of(migration: MigrationFile, configured: Runner | None) -> RunnerInUs
 
 def runner_for(migration: MigrationFile, settings: Settings) -> RunnerInUse:
     return runner_of(migration, settings.runner)
+
+
+# The tables migrators keep their own bookkeeping in: they exist on every database the
+# migrations run on, though no migration creates them (drizzle-kit, Prisma, Diesel,
+# sqlx, golang-migrate / dbmate / Rails, Flyway, Knex, goose, EF Core, SeaORM, MikroORM).
+MIGRATOR_TABLES = frozenset(
+    {
+        "__drizzle_migrations",
+        "_prisma_migrations",
+        "__diesel_schema_migrations",
+        "_sqlx_migrations",
+        "schema_migrations",
+        "flyway_schema_history",
+        "knex_migrations",
+        "knex_migrations_lock",
+        "goose_db_version",
+        "__EFMigrationsHistory",
+        "seaql_migrations",
+        "mikro_orm_migrations",
+    }
+)

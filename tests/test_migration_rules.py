@@ -261,3 +261,16 @@ def test_mg411_spares_a_table_the_same_file_empties_first(tmp_path: Path) -> Non
         only="MG411",
     )
     assert sorted(f.objects[0] for f in refilled.findings) == ["person.name", "token.owner_id"]
+
+
+def test_mg406_knows_a_migrators_own_table_exists(tmp_path: Path) -> None:
+    result = run_sql(
+        tmp_path,
+        "CREATE FUNCTION forbid() RETURNS trigger LANGUAGE plpgsql\n"
+        "AS $$ BEGIN RETURN NULL; END $$;\n"
+        "CREATE TRIGGER forbid BEFORE INSERT ON __diesel_schema_migrations "
+        "EXECUTE FUNCTION forbid();\n"
+        "CREATE TRIGGER other BEFORE INSERT ON not_a_migrator_table EXECUTE FUNCTION forbid();\n",
+        only="MG406",
+    )
+    assert [f.objects for f in result.findings] == [("table:not_a_migrator_table",)]

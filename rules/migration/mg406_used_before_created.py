@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from checker.findings import Finding, Location, Severity
 from checker.model import Layer
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.runners import MIGRATOR_TABLES
 from checker.simulation import EventKind, SimEvent
 from rules.migration._common import relative
 
@@ -31,7 +32,9 @@ class UsedBeforeCreatedRule(Rule):
         table, column, type, constraint, index, schema or function. When a
         later statement creates it, the finding says which one. A type that
         an extension provides (pgvector's ``vector``) exists only once
-        ``CREATE EXTENSION`` for it has run.
+        ``CREATE EXTENSION`` for it has run. A migrator's own bookkeeping
+        table (``__diesel_schema_migrations``, ``_prisma_migrations``,
+        ``schema_migrations`` ...) exists before any migration runs.
 
     Why it matters:
         PostgreSQL resolves every name when the statement runs: the
@@ -59,8 +62,11 @@ class UsedBeforeCreatedRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         for event in context.events:
-            if event.kind is EventKind.MISSING:
-                yield self._missing(context, event)
+            if event.kind is not EventKind.MISSING:
+                continue
+            if event.object_kind == "table" and event.name.rsplit(".", 1)[-1] in MIGRATOR_TABLES:
+                continue  # the migrator's own table: there before any migration runs
+            yield self._missing(context, event)
 
     def _missing(self, context: RuleContext, event: SimEvent) -> Finding:
         kind, name = event.object_kind, event.name
