@@ -143,7 +143,8 @@ def file_label(path: str) -> str:
     """How a message names a migration file: its name, with its folder's for the
     layouts whose files all share one name (``20240101_init/migration.sql``)."""
     pure = Path(path)
-    return f"{pure.parent.name}/{pure.name}" if pure.name in FOLDER_FILES else pure.name
+    shared = pure.name in FOLDER_FILES or pure.name == "down.sql"
+    return f"{pure.parent.name}/{pure.name}" if shared else pure.name
 
 
 class Layout(StrEnum):

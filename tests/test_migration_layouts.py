@@ -79,6 +79,14 @@ def test_folder_per_migration_with_up_and_down_files(tmp_path: Path) -> None:
     # two migrations share)
     assert [m.sequence for m in sources.migrations] == [None, None]
     assert len(sources.not_applied) == 2
+    run = subprocess.run(
+        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "(e.g. 2024-01-02-000000_create_account/down.sql)" in run.stderr
     result = run_paths([(folder, Layer.BASE)])
     assert not [f for f in result.findings if f.code.startswith("MG40")]
 
