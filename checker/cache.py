@@ -189,7 +189,8 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
     in order; None when something cannot be read (the run then reads it and says why).
 
     A folder's files are those the sources read: its ``.sql`` files, ``meta/*.json``
-    (drizzle's journal and snapshots) and ``*/migration.sql`` (Prisma's layout)."""
+    (drizzle's journal and snapshots), ``*/migration.sql`` (Prisma's layout) and
+    ``*/up.sql`` (Diesel's)."""
     found: list[tuple[str, str]] = []
     for given in paths:
         try:
@@ -199,6 +200,7 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
                         *(p for p in given.glob("*") if p.suffix.lower() == ".sql"),
                         *given.glob("meta/*.json"),
                         *given.glob("*/migration.sql"),
+                        *given.glob("*/up.sql"),
                     }
                 )
             else:

@@ -135,6 +135,18 @@ class JournalStatus(StrEnum):
     MISSING_FILE = "missing-file"  # in the journal, not on disk
 
 
+# the file each folder of a folder-per-migration layout holds: Prisma's, Diesel's up
+FOLDER_FILES = ("migration.sql", "up.sql")
+
+
+def file_label(path: str) -> str:
+    """How a message names a migration file: its name, with its folder's for the
+    layouts whose files all share one name (``20240101_init/migration.sql``)."""
+    pure = Path(path)
+    shared = pure.name in FOLDER_FILES or pure.name == "down.sql"
+    return f"{pure.parent.name}/{pure.name}" if shared else pure.name
+
+
 class Layout(StrEnum):
     """The tool that wrote a migration folder, read from its layout."""
 
@@ -171,10 +183,11 @@ class MigrationFile:
 
     @property
     def display_name(self) -> str:
-        """How messages name the file: Prisma's ``<folder>/migration.sql`` (every
-        file there has the same name), the migration's name elsewhere."""
-        if self.layout is Layout.PRISMA and self.path.endswith("migration.sql"):
-            return f"{self.name}/migration.sql"
+        """How messages name the file: ``<folder>/migration.sql`` (Prisma) or
+        ``<folder>/up.sql`` (Diesel), where every file has the same name; the
+        migration's name elsewhere."""
+        if Path(self.path).name in FOLDER_FILES:
+            return file_label(self.path)
         return self.name
 
 

@@ -759,3 +759,85 @@ def test_a_do_block_inside_a_do_body_is_applied_and_a_call_there_is_not_analysed
     assert ("statement", "Call") in [
         (e.object_kind, e.name) for e in result.events if e.kind is EventKind.NOT_ANALYSED
     ]
+
+
+# ---- tables made from a query, views dropped together ---------------------------------
+
+_TABLE_FROM_QUERY = """
+CREATE TABLE person (id int PRIMARY KEY);
+CREATE TABLE post_like (
+    person_id int NOT NULL, post_id int NOT NULL, published timestamptz, score int
+);
+CREATE TABLE post_actions AS
+SELECT max(published) AS liked, person_id, post_id, max(score) = 1 AS vote_is_upvote
+FROM (SELECT person_id, post_id, published, score FROM post_like) AS merged
+GROUP BY person_id, post_id;
+ALTER TABLE post_actions
+    ADD PRIMARY KEY (person_id, post_id),
+    ADD CONSTRAINT post_actions_check_liked CHECK ((liked IS NULL) = (vote_is_upvote IS NULL));
+CREATE INDEX post_actions_liked_nn ON post_actions (person_id) WHERE liked IS NOT NULL;
+ALTER TABLE post_actions RENAME COLUMN liked TO voted_at;
+"""
+
+
+def test_objects_on_underived_columns_of_a_table_made_from_a_query(tmp_path: Path) -> None:
+    # The query's columns are not derived (aggregates over a subquery); the server
+    # has them, so the key, the check and the index exist, and follow the rename.
+    result = run(tmp_path, _TABLE_FROM_QUERY)
+    table = result.catalog.tables[("public", "post_actions")]
+    assert not table.columns_known
+    assert table.primary_key is not None
+    assert table.primary_key.columns == ("person_id", "post_id")
+    assert table.constraint("post_actions_check_liked") is not None
+    index = result.catalog.indexes[("public", "post_actions_liked_nn")]
+    assert index.predicate is not None and "liked" in index.predicate
+    assert not events(result, EventKind.MISSING)
+    later = run(
+        tmp_path,
+        _TABLE_FROM_QUERY
+        + "DROP INDEX post_actions_liked_nn;\n"
+        + "ALTER TABLE post_actions DROP CONSTRAINT post_actions_check_liked;\n",
+    )
+    assert not events(later, EventKind.MISSING)
+
+
+_VIEWS = """
+CREATE TABLE account (id int PRIMARY KEY, name text);
+CREATE VIEW account_view AS SELECT id, name FROM account;
+CREATE MATERIALIZED VIEW account_mview AS SELECT * FROM account_view;
+CREATE UNIQUE INDEX account_mview_id ON account_mview (id);
+"""
+
+
+def test_drop_view_cascade_drops_the_views_that_read_it(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        _VIEWS
+        + "DROP VIEW account_view CASCADE;\n"
+        + "CREATE VIEW account_view AS SELECT id, name FROM account;\n"
+        + "CREATE MATERIALIZED VIEW account_mview AS SELECT * FROM account_view;\n"
+        + "CREATE UNIQUE INDEX account_mview_id ON account_mview (id);\n",
+    )
+    assert not events(result, EventKind.DUPLICATE)
+    assert ("public", "account_mview") in result.catalog.views
+    assert ("view", "account_mview") in events(result, EventKind.DROPPED)
+
+
+def test_drop_view_without_cascade_is_blocked_by_a_view_that_reads_it(tmp_path: Path) -> None:
+    result = run(tmp_path, _VIEWS + "DROP VIEW account_view;\n")
+    assert ("view", "account_view") in events(result, EventKind.BLOCKED)
+    assert ("public", "account_view") in result.catalog.views
+
+
+def test_one_drop_of_a_view_and_the_view_reading_it_needs_no_cascade(tmp_path: Path) -> None:
+    together = run(
+        tmp_path,
+        "CREATE TABLE account (id int PRIMARY KEY);\n"
+        "CREATE TABLE login (id int PRIMARY KEY, account_id int REFERENCES account);\n"
+        "CREATE VIEW a AS SELECT id FROM account;\n"
+        "CREATE VIEW b AS SELECT id FROM a;\n"
+        "DROP VIEW a, b;\n"
+        "DROP TABLE account, login;\n",
+    )
+    assert not events(together, EventKind.BLOCKED)
+    assert not together.catalog.views and not together.catalog.tables

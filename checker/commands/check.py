@@ -95,6 +95,7 @@ def command_check(args: argparse.Namespace) -> int:
     # than the input on large schemas).
     gc.freeze()
     _write_outputs(result, args)
+    _note_not_applied(result)
     if backend_error is not None:
         sys.stderr.write(
             f"schema-check: live backend unavailable: {' '.join(backend_error.split())}\n"
@@ -130,6 +131,39 @@ def _write_outputs(result: CheckResult, args: argparse.Namespace) -> None:
 
         load_all_rules()
         write_html_report(result, args.html, base_url=args.html_base_url)
+
+
+def _note_not_applied(result: CheckResult) -> None:
+    """A line on stderr per reason files of a migration folder were left out (down
+    migrations, other databases' variants), whatever the format."""
+    from checker.model import file_label
+    from checker.sources.base import DOWN, OTHER_DATABASE
+
+    by_reason: dict[str, list[str]] = {}
+    databases: set[str] = set()
+    for skipped in result.sources.not_applied:
+        by_reason.setdefault(skipped.reason, []).append(file_label(skipped.path))
+        if skipped.database is not None:
+            databases.add(skipped.database)
+    for reason, names in by_reason.items():
+        count = len(names)
+        files = f"({names[0]})" if count == 1 else f"(e.g. {names[0]})"
+        plural = "" if count == 1 else "s"
+        if reason == DOWN:
+            what = (
+                f"{count} down migration{plural} not applied {files}: each undoes its up migration"
+            )
+        elif reason == OTHER_DATABASE:
+            what = (
+                f"{count} file{plural} for {', '.join(sorted(databases))} not applied {files}: "
+                "only the PostgreSQL and untagged files are"
+            )
+        else:
+            what = (
+                f"{count} untagged file{plural} not applied {files}: the same migration has "
+                "a PostgreSQL file, which is applied instead"
+            )
+        sys.stderr.write(f"schema-check: note: {what} (docs/migration-layouts.md)\n")
 
 
 def _verdict(result: CheckResult, settings: Settings, fail_on_pre_existing: bool) -> int:

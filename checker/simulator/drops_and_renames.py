@@ -18,6 +18,7 @@ from checker.catalog import (
     QualifiedName,
     Table,
     TypeRef,
+    View,
     display_name,
 )
 from checker.simulation import EventKind
@@ -38,16 +39,17 @@ def _key(state: State, names: Any) -> QualifiedName:
 def drop(state: State, node: PgNode) -> None:
     cascade = node.behavior == DropBehavior.DROP_CASCADE
     kind = node.removeType
+    relations = (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW)
+    named = (
+        frozenset(_relation_key(state, names_of(target)) for target in node.objects or ())
+        if kind in relations
+        else frozenset()
+    )
     for target in node.objects or ():
         if kind in (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE):
-            names = names_of(target)
-            key = (
-                _key(state, names)
-                if len(names) > 1 or (("pg_temp", names[-1]) not in state.tables)
-                else ("pg_temp", names[-1])
-            )
+            key = _relation_key(state, names_of(target))
             if key in state.tables:
-                drop_table(state, key, cascade=cascade, location=None)
+                drop_table(state, key, cascade=cascade, location=None, named=named)
             else:
                 _absent(state, node, "table", key)
         elif kind == OT.OBJECT_INDEX:
@@ -65,13 +67,11 @@ def drop(state: State, node: PgNode) -> None:
                 _absent(state, node, "type", key)
         elif kind in (OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
             key = _key(state, names_of(target))
-            view = state.views.pop(key, None)
+            view = state.views.get(key)
             if view is None:
                 _absent(state, node, "view", key)
             else:
-                for index in state.table_indexes(key):
-                    state.remove_index(index.qualified)
-                state.event(EventKind.DROPPED, "view", display_name(key), previous=view.origin)
+                _drop_view(state, key, view, cascade, named)
         elif kind == OT.OBJECT_SEQUENCE:
             key = _key(state, names_of(target))
             sequence = state.sequences.pop(key, None)
@@ -107,6 +107,38 @@ def drop(state: State, node: PgNode) -> None:
                 kind.name.removeprefix("OBJECT_").lower(),
                 detail=f"DROP {kind.name.removeprefix('OBJECT_')} is not modelled",
             )
+
+
+def _relation_key(state: State, names: tuple[str, ...]) -> QualifiedName:
+    """An unqualified name is a temporary table's first, as on the server."""
+    if len(names) == 1 and ("pg_temp", names[-1]) in state.tables:
+        return ("pg_temp", names[-1])
+    return _key(state, names)
+
+
+def _drop_view(
+    state: State, key: QualifiedName, view: View, cascade: bool, named: frozenset[QualifiedName]
+) -> None:
+    """DROP VIEW: the views that read it block it, or go with it under CASCADE; those
+    the same DROP names go by name (PostgreSQL drops the objects of one DROP together)."""
+    label = display_name(key)
+    dependents = [v for v in state.views_reading(key) if v != key and v not in named]
+    if dependents and not cascade:
+        state.event(
+            EventKind.BLOCKED,
+            "view",
+            label,
+            detail="views depend on it: " + ", ".join(display_name(v) for v in dependents),
+            previous=view.origin,
+        )
+        return
+    del state.views[key]
+    for index in state.table_indexes(key):
+        state.remove_index(index.qualified)
+    state.event(EventKind.DROPPED, "view", label, previous=view.origin)
+    state.drop_dependent_views(
+        dependents, detail=f"cascade from dropping view {label}", location=None
+    )
 
 
 def _absent(
@@ -355,8 +387,10 @@ def _rename_column(state: State, node: PgNode, new: str) -> None:
         return _absent_rename(state, node, "table", key)
     column = table.column(old)
     label = f"{table.name}.{old}"
-    if column is None:
+    if column is None and table.columns_known:
         return _absent_rename(state, node, "column", (*key, old))
+    # a column of a table made from a query may exist underived: its constraints and
+    # indexes follow the rename all the same
     if table.column(new) is not None:
         state.duplicate("column", f"{table.name}.{new}", table.column(new), column)
         return None

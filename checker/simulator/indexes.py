@@ -32,10 +32,7 @@ def create_index(state: State, node: PgNode) -> None:
             used.update(column_refs(element.expr))
     if node.whereClause is not None:
         used.update(column_refs(node.whereClause))
-    absent = [column for column in sorted(used) if table.column(column) is None]
-    for column in absent:
-        state.missing("column", (*table_key, column), f"{table.name}.{column}")
-    if absent:
+    if state.absent_columns(table, sorted(used)):
         return  # the server rejects the index: nothing is created
     naming = index_column_names([str(e.name) if e.name else None for e in elements])
     schema = table.schema

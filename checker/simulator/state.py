@@ -217,6 +217,21 @@ class State:
             )
         )
 
+    def absent_columns(
+        self, table: Table, names: Iterable[str], *, location: int | None = None
+    ) -> list[str]:
+        """The columns of ``names`` that ``table`` lacks, each reported missing (the
+        statement naming them fails). None for a table made from a query whose columns
+        were not all derived: they may well exist, so what names them is applied."""
+        if not table.columns_known:
+            return []
+        absent = [name for name in names if table.column(name) is None]
+        for name in absent:
+            self.missing(
+                "column", (*table.qualified, name), f"{table.name}.{name}", location=location
+            )
+        return absent
+
     def missing(
         self, object_kind: str, key: tuple[str, ...], name: str, *, location: int | None = None
     ) -> None:

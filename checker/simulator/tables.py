@@ -199,13 +199,8 @@ def add_constraints(
     taken: list[str] = [c.name for c in table.constraints]
     for node, _column in checks:
         check = check_constraint(state, table, node, taken)
-        absent = [c for c in check.columns if table.column(c) is None]
-        for name in absent:
-            # 'column "x" does not exist': the constraint is not created
-            state.missing(
-                "column", (*table.qualified, name), f"{table.name}.{name}", location=node.location
-            )
-        if not absent:
+        # 'column "x" does not exist': the constraint is not created
+        if not state.absent_columns(table, check.columns, location=node.location):
             table = _append(state, table, check)
     for node, column in [*primary, *uniques]:
         if node.contype == ConstrType.CONSTR_PRIMARY and table.primary_key is not None:
@@ -218,13 +213,9 @@ def add_constraints(
             )
             continue
         constraint, index = index_constraint(state, table, node, column)
-        absent = [c for c in (*constraint.columns, *index.include) if table.column(c) is None]
-        for name in absent:
-            # 'column "x" named in key does not exist': the constraint is not created
-            state.missing(
-                "column", (*table.qualified, name), f"{table.name}.{name}", location=node.location
-            )
-        if absent:
+        keys = (*constraint.columns, *index.include)
+        # 'column "x" named in key does not exist': the constraint is not created
+        if state.absent_columns(table, keys, location=node.location):
             continue
         if _same_index_exists(table, constraint):
             continue
@@ -311,11 +302,20 @@ def partitions_of(state: State, key: QualifiedName) -> list[QualifiedName]:
     return [k for k, t in state.tables.items() if t.partition_of == key]
 
 
-def drop_table(state: State, key: QualifiedName, *, cascade: bool, location: int | None) -> None:
+def drop_table(
+    state: State,
+    key: QualifiedName,
+    *,
+    cascade: bool,
+    location: int | None,
+    named: frozenset[QualifiedName] = frozenset(),
+) -> None:
     """Drop a table with its indexes, triggers and owned sequences; with CASCADE
-    also the foreign keys of other tables that point at it."""
+    also the foreign keys of other tables that point at it. ``named``: the other
+    relations the same DROP names, which go too and so block nothing (PostgreSQL
+    drops the objects of one DROP together)."""
     table = state.tables[key]
-    dependents = state.referencing_tables(key)
+    dependents = [d for d in state.referencing_tables(key) if d not in named]
     label = display_name(key)
     if dependents and not cascade:
         state.event(
@@ -328,7 +328,7 @@ def drop_table(state: State, key: QualifiedName, *, cascade: bool, location: int
             previous=table.origin,
         )
         return
-    views = [v for v in state.views_reading(key) if v != key]
+    views = [v for v in state.views_reading(key) if v != key and v not in named]
     if views and not cascade:
         state.event(
             EventKind.BLOCKED,

@@ -1,6 +1,7 @@
 """Read inputs into statements with exact locations.
 
-Formats: plain ``.sql`` files and folders (natural sort), drizzle-kit migration
+Formats: plain ``.sql`` files and folders (natural sort; down migrations and other
+databases' files left out, see ``sql_files``), drizzle-kit migration
 folders (``meta/_journal.json`` decides the order; ``--> statement-breakpoint``
 splits files), and markdown documents (their fenced sql blocks). Every
 statement keeps the character offset of its first character in the original
@@ -10,7 +11,7 @@ live database (``postgresql://...``); the other inputs are simulated on top
 of it. Sources only read.
 
 One module per kind of input, each with a ``SourceKind`` (``checker.sources.base``):
-``sql_files`` (files and folders, Prisma's layout), ``drizzle_folder`` (journal
+``sql_files`` (files and folders, Prisma's and Diesel's layouts), ``drizzle_folder`` (journal
 folders and their last snapshot), ``drizzle_snapshot``, ``database``, ``markdown``
 (design documents' sql blocks) and ``orm`` (the ORM schema as drizzle-kit exports
 it, compared by the drift checks). A new kind is one module added to ``kinds()``.

@@ -73,6 +73,19 @@ class ReferenceSchema:
     schema_files: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class NotApplied:
+    """A file in a migration folder that the folder's migrator does not apply."""
+
+    path: str
+    reason: str  # DOWN | OTHER_DATABASE | REPLACED
+    database: str | None = None  # OTHER_DATABASE: the database the file is for
+
+
+DOWN = "down"  # undoes its up migration
+OTHER_DATABASE = "other database"  # written for another database (``x.mysql.up.sql``)
+REPLACED = "replaced"  # untagged, and the same migration has a PostgreSQL variant
+
 SNAPSHOT = "snapshot"
 ORM = "ORM"
 
@@ -94,6 +107,9 @@ class SourceSet:
     _change_names: set[str] = field(default_factory=set, compare=False, repr=False)
     # other descriptions of the same schema the migrations must agree with
     references: list[ReferenceSchema] = field(default_factory=list)
+    # files of migration folders that a migration run does not apply (down migrations,
+    # another database's variants): never read, listed so the run can say so
+    not_applied: list[NotApplied] = field(default_factory=list)
 
     @property
     def initial_catalog(self) -> Catalog | None:
@@ -126,15 +142,16 @@ class SourceSet:
 
 
 def sequence_of(name: str) -> int | None:
-    """The ``NNNN`` a migration's name starts with; None for no number, and for a dotted
-    version (``00.05.00_01_x.sql``), which orders the files but is no sequence number."""
+    """The ``NNNN`` a migration's name starts with; None for no number, for a dotted
+    version (``00.05.00_01_x.sql``) and for a dashed date (Diesel's
+    ``2019-02-26-002946_x``), which order the files but are no sequence numbers."""
     if _VERSION.match(name):
         return None
     match = SEQUENCE.match(name)
     return int(match.group(1)) if match else None
 
 
-_VERSION = re.compile(r"^\d+\.\d")
+_VERSION = re.compile(r"^\d+[.-]\d")
 
 
 def check_catalog_place(sources: SourceSet, label: str, kind: str, layer: Layer) -> None:

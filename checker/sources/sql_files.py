@@ -1,5 +1,12 @@
-"""Plain SQL: a ``.sql`` file, or a folder of them (natural sort; Prisma's layout of one
-folder per migration holding ``migration.sql``), pg_dump output included."""
+"""Plain SQL: a ``.sql`` file, or a folder of them (natural sort; one folder per
+migration holding ``migration.sql``, Prisma's layout, or ``up.sql``, Diesel's), pg_dump
+output included.
+
+A folder's files that its migrator never applies are left out and listed in
+``SourceSet.not_applied``: down migrations (``0001_x.down.sql``, ``<migration>/down.sql``,
+Flyway's ``U1__x.sql`` beside its ``V1__x.sql``), which undo their up migration, and the
+variants written for another database (``0001_x.mysql.up.sql`` beside
+``0001_x.postgres.up.sql``). A file given by itself is always read."""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from pathlib import Path
 from checker.errors import InputError
 from checker.files import read_text
 from checker.model import (
+    FOLDER_FILES,
     DatabaseUrl,
     JournalEntry,
     JournalStatus,
@@ -18,8 +26,17 @@ from checker.model import (
     MigrationFile,
     Origin,
     Statement,
+    file_label,
 )
-from checker.sources.base import SourceSet, natural_key, sequence_of
+from checker.sources.base import (
+    DOWN,
+    OTHER_DATABASE,
+    REPLACED,
+    NotApplied,
+    SourceSet,
+    natural_key,
+    sequence_of,
+)
 from checker.sources.splitting import chunks, split_statements
 
 PRISMA_LOCK = "migration_lock.toml"
@@ -75,14 +92,91 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
     layout = Layout.SQL
     files = sql_files(folder)
     if not files:
-        files = prisma_migrations(folder)
-        layout = Layout.PRISMA
+        files = migration_folders(folder)
+        if files and files[0].name == "migration.sql":
+            layout = Layout.PRISMA
     elif (folder / PRISMA_LOCK).is_file():
         layout = Layout.PRISMA
     if not files:
-        raise InputError(f"{folder}: no .sql files and no drizzle journal (meta/_journal.json)")
-    for file in files:
+        raise InputError(
+            f"{folder}: no .sql files, no folders of migrations (<name>/migration.sql or "
+            "<name>/up.sql) and no drizzle journal (meta/_journal.json)"
+        )
+    applied, not_applied = applied_files(files)
+    if not applied:
+        first = not_applied[0]
+        what = "a down migration" if first.reason == DOWN else f"written for {first.database}"
+        raise InputError(
+            f"{folder}: every .sql file is {what} (such as {file_label(first.path)}), "
+            "which a migration run on PostgreSQL never applies; give the folder of the "
+            "up migrations (docs/migration-layouts.md)"
+        )
+    sources.not_applied += not_applied
+    for file in applied:
         load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder), layout)
+
+
+_DOWN_FILE = re.compile(r"(?:^|\.)down\.sql$", re.I)
+_FLYWAY = re.compile(r"^([VU])(\d+(?:[._]\d+)*)__", re.I)
+# names a dotted part of a file name can give to the database a variant is written for
+_POSTGRES = frozenset({"postgres", "postgresql", "pg", "pgsql"})
+_OTHER_DATABASES = frozenset(
+    {
+        "mysql",
+        "mariadb",
+        "sqlite",
+        "sqlite3",
+        "cockroach",
+        "cockroachdb",
+        "crdb",
+        "mssql",
+        "sqlserver",
+        "oracle",
+        "h2",
+        "clickhouse",
+        "spanner",
+    }
+)
+
+
+def applied_files(files: list[Path]) -> tuple[list[Path], list[NotApplied]]:
+    """The files of one migration folder that its migrator applies, in order, and those
+    it does not: down migrations, and, where a folder keeps one file per database (a
+    dotted part of the name says which: ``0001_x.postgres.up.sql``), the other
+    databases' files and the untagged file of a migration that has a PostgreSQL one."""
+    flyway_up = {
+        m.group(2) for m in map(_FLYWAY.match, (f.name for f in files)) if m and m.group(1) in "Vv"
+    }
+    with_postgres = {_migration_of(f) for f in files if _POSTGRES & _dotted_parts(f)}
+    applied: list[Path] = []
+    skipped: list[NotApplied] = []
+    for file in files:
+        flyway = _FLYWAY.match(file.name)
+        parts = _dotted_parts(file)
+        other = sorted(_OTHER_DATABASES & parts)
+        if _DOWN_FILE.search(file.name) or (
+            flyway is not None and flyway.group(1) in "Uu" and flyway.group(2) in flyway_up
+        ):
+            skipped.append(NotApplied(str(file), DOWN))
+        elif other:
+            skipped.append(NotApplied(str(file), OTHER_DATABASE, other[0]))
+        elif not _POSTGRES & parts and _migration_of(file) in with_postgres:
+            skipped.append(NotApplied(str(file), REPLACED))
+        else:
+            applied.append(file)
+    return applied, skipped
+
+
+def _dotted_parts(file: Path) -> set[str]:
+    """The dotted parts between a name's stem and ``.sql``: {"mysql", "up"} for
+    ``0001_x.mysql.up.sql``."""
+    return {part.lower() for part in file.name.split(".")[1:-1]}
+
+
+def _migration_of(file: Path) -> str:
+    """The migration a file belongs to, whatever its variant: ``0001_x`` of
+    ``0001_x.postgres.up.sql``."""
+    return file.name.split(".")[0].lower()
 
 
 def layout_of_file(path: Path) -> Layout:
@@ -92,19 +186,25 @@ def layout_of_file(path: Path) -> Layout:
     return Layout.SQL
 
 
-def prisma_migrations(folder: Path) -> list[Path]:
-    """Prisma's layout: one folder per migration (``20240101000000_init/``), each
-    holding ``migration.sql``; the folders' names give the order."""
+def migration_folders(folder: Path) -> list[Path]:
+    """One folder per migration (``20240101000000_init/``), each holding ``migration.sql``
+    (Prisma) or ``up.sql`` (Diesel; its ``down.sql`` undoes it and is not applied);
+    the folders' names give the order."""
     try:
         entries = list(folder.iterdir())
     except OSError as exc:
         raise InputError(f"{folder}: cannot list: {exc.strerror or exc}") from None
-    found = [
-        entry / "migration.sql"
-        for entry in entries
-        if entry.is_dir() and not entry.is_symlink() and (entry / "migration.sql").is_file()
-    ]
-    return sorted(found, key=lambda p: natural_key(p.parent.name))
+    found: list[Path] = []
+    for entry in sorted(entries, key=lambda p: natural_key(p.name)):
+        if not entry.is_dir() or entry.is_symlink():
+            continue
+        for name in FOLDER_FILES:
+            if (entry / name).is_file():
+                found.append(entry / name)
+                if name == "up.sql" and (entry / "down.sql").is_file():
+                    found.append(entry / "down.sql")  # left out by ``applied_files``, listed
+                break
+    return found
 
 
 def load_sql_file(
@@ -119,8 +219,8 @@ def load_sql_file(
     text = read_text(path)
     if sources.is_change(path):
         layer = Layer.EXTENSION
-    # Prisma names every file migration.sql: its folder carries the name
-    name = path.parent.name if path.name == "migration.sql" else path.stem
+    # Prisma names every file migration.sql, Diesel up.sql: the folder carries the name
+    name = path.parent.name if path.name in FOLDER_FILES else path.stem
     migration = MigrationFile(
         str(path), name, layer, status, sequence_of(name), entry, folder, layout
     )

@@ -17,7 +17,8 @@ class ViewDependencyDroppedRule(Rule):
         Follows each view's query (the tables and columns it reads, ``*``
         expanded when the view was created). A ``DROP COLUMN`` or
         ``DROP TABLE`` of something a view reads is an error without
-        CASCADE; with CASCADE, the view silently goes with it (warning).
+        CASCADE; with CASCADE, the view silently goes with it (warning),
+        unless the same migration file creates the view again after the DROP.
 
     Why it matters:
         Without CASCADE the server refuses the statement with 2BP01 (cannot
@@ -51,6 +52,13 @@ class ViewDependencyDroppedRule(Rule):
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
+        # views the same file creates again: (name, file) -> the statements that do
+        created: dict[tuple[str, str], list[int]] = {}
+        for event in context.events:
+            if event.kind is EventKind.CREATED and event.object_kind == "view":
+                created.setdefault((event.name, event.origin.file), []).append(
+                    event.origin.statement
+                )
         for event in context.events:
             if event.kind is EventKind.BLOCKED and event.detail.startswith("views depend on it"):
                 views = event.detail.split(": ", 1)[1]
@@ -65,6 +73,10 @@ class ViewDependencyDroppedRule(Rule):
                 event.kind is EventKind.DROPPED
                 and event.object_kind == "view"
                 and event.detail.startswith("cascade from dropping")
+                and not any(
+                    statement > event.origin.statement
+                    for statement in created.get((event.name, event.origin.file), ())
+                )
             ):
                 yield self.finding(
                     f"view {event.name} is dropped silently by CASCADE "

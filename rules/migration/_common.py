@@ -6,7 +6,6 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from checker import syntax as pg_parser
 from checker.model import (
@@ -16,6 +15,7 @@ from checker.model import (
     MigrationFile,
     Origin,
     Statement,
+    file_label,
 )
 from checker.sources import SourceSet
 
@@ -58,18 +58,14 @@ def migration_origin(sources: SourceSet, migration: MigrationFile) -> Origin:
 
 def label(migration: MigrationFile) -> str:
     """How a message names a migration: its file name (Prisma's: its folder/migration.sql)."""
-    path = Path(migration.path)
-    return f"{path.parent.name}/{path.name}" if path.name == "migration.sql" else path.name
+    return file_label(migration.path)
 
 
 def relative(sources: SourceSet, origin: Origin) -> str:
     """``file:line`` of an origin, for messages that point at another place."""
     source = sources.files.get(origin.file)
     line = source.line_col(origin.start)[0] if source is not None else 1
-    path = Path(origin.file)
-    # Prisma names every file migration.sql: its folder is the migration's name
-    name = f"{path.parent.name}/{path.name}" if path.name == "migration.sql" else path.name
-    return f"{name}:{line}"
+    return f"{file_label(origin.file)}:{line}"
 
 
 @dataclass(frozen=True, slots=True)

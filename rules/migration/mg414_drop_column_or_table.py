@@ -83,6 +83,8 @@ class DropColumnOrTableRule(Rule):
         creation: Creation | None = history.created("table", table)
         if creation is None or not creation.before(parsed):
             return None
+        if column is None and _renamed_in_run(context, parsed, table):
+            return None  # no deployed code knows this name: the RENAME is what it sees
         if column is not None:
             added = history.created("column", event.name)
             if added is not None and not added.before(parsed):
@@ -113,3 +115,20 @@ class DropColumnOrTableRule(Rule):
             objects=[event.name],
             fix=fix,
         )
+
+
+def _renamed_in_run(context: RuleContext, parsed: ParsedStatement, table: str) -> bool:
+    """Whether ``table`` got its name from a RENAME of the run that drops it (renamed
+    aside, copied, dropped): the previous release never read it under this name."""
+    name = table.rpartition(".")[2]
+    for event in context.events:
+        if (
+            event.kind is EventKind.RENAMED
+            and event.object_kind == "table"
+            and event.detail == name
+            and event.origin.statement < parsed.statement.origin.statement
+        ):
+            renamed = Creation(event.origin, event.statement.statement.migration)
+            if not renamed.before(parsed):
+                return True
+    return False

@@ -56,6 +56,9 @@ class ParseErrorRule(Rule):
             variable = _psql_variable(context, error.origin)
             if variable is not None:
                 fix = PSQL_VARIABLE_HINT.format(variable=variable)
+            placeholder = _template_placeholder(context, error.origin)
+            if placeholder is not None:
+                fix = TEMPLATE_HINT.format(placeholder=placeholder)
             message = error.message
             if not message.startswith("syntax error"):
                 message = f"does not parse: {message}"
@@ -68,6 +71,26 @@ PSQL_VARIABLE_HINT = (
     "{variable} is a psql variable (`psql -v`), so this file is a template that its "
     "runner fills in, not SQL: check the SQL it expands to"
 )
+
+
+# a template's placeholder: Go, Jinja, Mustache ({{ x }}, {% x %}) and Flyway (${x})
+_TEMPLATE_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\$\{[^}\n]*\}")
+TEMPLATE_HINT = (
+    "{placeholder} is a template placeholder that the migration tool fills in, so this "
+    "file is not SQL until it is rendered: check the rendered SQL (docs/migration-layouts.md)"
+)
+
+
+def _template_placeholder(context: RuleContext, origin: Origin) -> str | None:
+    """The template placeholder the parser stopped at (at ``{`` or ``$``), if any."""
+    source = context.sources.files.get(origin.file)
+    if source is None:
+        return None
+    start = origin.start
+    if source.text.startswith("{", start) and source.text.startswith("{{", start - 1):
+        start -= 1  # the parser stops at the second brace of {{ after an identifier
+    match = _TEMPLATE_PLACEHOLDER.match(source.text, start)
+    return match.group(0) if match else None
 
 
 def _psql_variable(context: RuleContext, origin: Origin) -> str | None:

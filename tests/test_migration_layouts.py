@@ -1,0 +1,180 @@
+"""Migration folders of other tools: which files a migration run applies, in which order.
+
+Down migrations undo their up migration and another database's variants are not for
+PostgreSQL: a folder's run applies neither, and the command says what it left out.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import REPO, run_paths
+
+from checker.errors import InputError
+from checker.model import Layer
+from checker.sources import load_sources
+
+# a table the up migration creates and its down migration drops: read in name order
+# (``.down.sql`` sorts before ``.up.sql``) the down file would run first and fail
+_UP = "CREATE TABLE account (id bigint PRIMARY KEY, email text NOT NULL);\n"
+_DOWN = "DROP TABLE account;\n"
+_UP_2 = "ALTER TABLE account ADD COLUMN name text;\n"
+_DOWN_2 = "ALTER TABLE account DROP COLUMN name;\n"
+
+
+def _write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def _applied(folder: Path) -> list[str]:
+    sources = load_sources([(folder, Layer.BASE)])
+    return [Path(m.path).relative_to(folder).as_posix() for m in sources.migrations]
+
+
+def test_down_files_of_numbered_pairs_are_not_applied(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "000001_account.up.sql": _UP,
+            "000001_account.down.sql": _DOWN,
+            "000002_name.up.sql": _UP_2,
+            "000002_name.down.sql": _DOWN_2,
+        },
+    )
+    assert _applied(folder) == ["000001_account.up.sql", "000002_name.up.sql"]
+    sources = load_sources([(folder, Layer.BASE)])
+    assert sorted(Path(n.path).name for n in sources.not_applied) == [
+        "000001_account.down.sql",
+        "000002_name.down.sql",
+    ]
+    result = run_paths([(folder, Layer.BASE)])
+    # read as applied, the down file dropped a table that did not exist yet (MG406)
+    # and the next up file re-created it after dropping it again
+    assert not [f for f in result.findings if f.code in ("MG406", "MG414", "NC101")]
+
+
+def test_folder_per_migration_with_up_and_down_files(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "2024-01-10-000000_add_name/up.sql": _UP_2,
+            "2024-01-10-000000_add_name/down.sql": _DOWN_2,
+            "2024-01-02-000000_create_account/up.sql": _UP,
+            "2024-01-02-000000_create_account/down.sql": _DOWN,
+        },
+    )
+    assert _applied(folder) == [
+        "2024-01-02-000000_create_account/up.sql",
+        "2024-01-10-000000_add_name/up.sql",
+    ]
+    sources = load_sources([(folder, Layer.BASE)])
+    # a dashed date orders the folders but is no sequence number (2024 is not a number
+    # two migrations share)
+    assert [m.sequence for m in sources.migrations] == [None, None]
+    assert len(sources.not_applied) == 2
+    run = subprocess.run(
+        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "(e.g. 2024-01-02-000000_create_account/down.sql)" in run.stderr
+    result = run_paths([(folder, Layer.BASE)])
+    assert not [f for f in result.findings if f.code.startswith("MG40")]
+
+
+def test_messages_name_the_folder_of_an_up_sql(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "2024-01-02-000000_create_account/up.sql": _UP,
+            "2024-01-10-000000_not_null/up.sql": (
+                "ALTER TABLE account ADD COLUMN team bigint NOT NULL;\n"
+            ),
+        },
+    )
+    result = run_paths([(folder, Layer.BASE)], only="MG411")
+    [finding] = result.findings
+    assert "(created at 2024-01-02-000000_create_account/up.sql:1)" in finding.message
+
+
+def test_variants_for_other_databases_are_not_applied(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "0001_account.postgres.up.sql": _UP,
+            "0001_account.mysql.up.sql": "CREATE TABLE account (id bigint AUTO_INCREMENT);\n",
+            "0001_account.sqlite3.up.sql": "CREATE TABLE account (id INTEGER);\n",
+            "0001_account.postgres.down.sql": _DOWN,
+            "0002_name.up.sql": _UP_2,
+        },
+    )
+    assert _applied(folder) == ["0001_account.postgres.up.sql", "0002_name.up.sql"]
+    result = run_paths([(folder, Layer.BASE)])
+    assert not [f for f in result.findings if f.code in ("PS001", "MG403")]
+
+
+def test_a_generic_file_gives_way_to_its_postgres_variant(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "0001_account.up.sql": _UP,
+            "0002_index.up.sql": "CREATE INDEX account_email ON account (email);\n",
+            "0002_index.postgres.up.sql": "CREATE INDEX account_email ON account (lower(email));\n",
+        },
+    )
+    assert _applied(folder) == ["0001_account.up.sql", "0002_index.postgres.up.sql"]
+    result = run_paths([(folder, Layer.BASE)])
+    assert not [f for f in result.findings if f.code in ("MG403", "NC101")]
+
+
+def test_flyway_undo_files_are_not_applied(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {"V1__account.sql": _UP, "U1__account.sql": _DOWN, "V2__name.sql": _UP_2},
+    )
+    assert _applied(folder) == ["V1__account.sql", "V2__name.sql"]
+
+
+def test_a_folder_of_down_files_only_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "migrations", {"0001_account.down.sql": _DOWN})
+    with pytest.raises(InputError, match=r"down migration .* give the folder of the up"):
+        load_sources([(folder, Layer.BASE)])
+
+
+def test_a_down_file_given_by_itself_is_read(tmp_path: Path) -> None:
+    file = _write(tmp_path, {"0001_account.down.sql": _DOWN}) / "0001_account.down.sql"
+    sources = load_sources([(file, Layer.BASE)])
+    assert len(sources.statements) == 1
+    assert not sources.not_applied
+
+
+def test_the_command_notes_what_it_left_out(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "0001_account.up.sql": _UP,
+            "0001_account.down.sql": _DOWN,
+            "0001_account.mysql.up.sql": "CREATE TABLE account (id bigint AUTO_INCREMENT);\n",
+        },
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    notes = [line for line in run.stderr.splitlines() if line.startswith("schema-check: note:")]
+    assert len(notes) == 2
+    assert "1 down migration not applied (0001_account.down.sql)" in notes[0]
+    assert "0001_account.mysql.up.sql" in notes[1] and "mysql" in notes[1]
