@@ -110,7 +110,15 @@ class Difference:
                 f"{self.subject} is named {self.left!r} {sides.left_in}, "
                 f"{self.right!r} {sides.right_in}"
             )
-        return f"{self.subject}: {sides.left} has {self.left}, {sides.right} has {self.right}"
+        return (
+            f"{self.subject}: {sides.left} has {_shown(self.left)}, "
+            f"{sides.right} has {_shown(self.right)}"
+        )
+
+
+def _shown(value: object) -> object:
+    """A side's value as a message shows it: nothing is "none", not Python's None."""
+    return "none" if value is None else value
 
 
 def _located(origin: Origin | None) -> Origin | None:

@@ -43,6 +43,9 @@ def same_expression(
     canonicalise: Canonicaliser | None = None,
 ) -> bool:
     """True when the two expressions mean the same to PostgreSQL (as far as we can tell)."""
+    if kind is ExpressionKind.DEFAULT:
+        # a NULL constant (cast or not) is no default: PostgreSQL stores none for it
+        static, live = _no_null_default(static), _no_null_default(live)
     if static is None or live is None:
         return static is None and live is None
     if _squeeze(static) == _squeeze(live) or loose_form(static) == loose_form(live):
@@ -53,6 +56,10 @@ def same_expression(
     if canonical is None:
         return False
     return _squeeze(canonical) == _squeeze(live) or loose_form(canonical) == loose_form(live)
+
+
+def _no_null_default(default: str | None) -> str | None:
+    return None if default is not None and loose_form(default) == "NULL" else default
 
 
 def _squeeze(text: str) -> str:

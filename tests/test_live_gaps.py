@@ -44,3 +44,46 @@ def test_a_left_behind_table_is_one_finding_with_its_owned_sequences(
         ("rolling back the failed extension run leaves table agent behind", ("agent",))
     ]
     assert all(f.locations for f in residue)
+
+
+def test_a_null_default_is_no_default_on_the_server(tmp_path: Path, live_server: Any) -> None:
+    # PostgreSQL stores no default for a NULL constant, cast or not
+    base = """
+        CREATE TABLE event (
+            id integer PRIMARY KEY,
+            at timestamptz DEFAULT NULL,
+            label text DEFAULT NULL::text,
+            kind text DEFAULT 'x'
+        );
+    """
+    result = run_sql(
+        tmp_path,
+        "ALTER TABLE event ALTER COLUMN kind SET DEFAULT 'y';",
+        base_sql=base,
+        live=live_server,
+    )
+    assert [f.message for f in result.findings if f.code == "LV502"] == []
+
+
+def test_a_difference_with_nothing_on_one_side_says_none() -> None:
+    from checker.catalog_diff import Aspect, Difference, Form
+    from checker.live.diff import SIDES
+
+    difference = Difference(
+        Aspect.DEFAULT, Form.DIFFERS, "column t.a default", "0", None, None, None, None, ("t.a",)
+    )
+    assert difference.describe(SIDES) == "column t.a default: static model has 0, server has none"
+
+
+def test_a_heavy_lock_under_an_assumed_runner_says_it_was_assumed(
+    tmp_path: Path, live_server: Any
+) -> None:
+    result = run_sql(
+        tmp_path,
+        'CREATE INDEX "account_email_idx" ON "account" ("email");',
+        base_sql='CREATE TABLE "account" ("id" int PRIMARY KEY, "email" text);',
+        live=live_server,
+    )
+    messages = [f.message for f in result.findings if f.code == "LV505"]
+    assert len(messages) == 1
+    assert "no runner is configured" in messages[0] and "drizzle" not in messages[0]

@@ -209,8 +209,14 @@ class LockProbe:
 
     def _finding(self, statement: Statement, table: QualifiedName, mode: str) -> Finding:
         name = display_name(table)
-        runner = runner_of(statement.migration, self.runner).runner
-        if runner is Runner.DRIZZLE:
+        in_use = runner_of(statement.migration, self.runner)
+        runner = in_use.runner
+        if in_use.assumed:
+            until = (
+                "until the run commits (no runner is configured, so one transaction for every "
+                "pending migration, the worst case, is assumed; set runner in the config)"
+            )
+        elif runner is Runner.DRIZZLE:
             until = "until drizzle commits the whole run (every pending migration of the folder)"
         elif runner in (Runner.PER_FILE, Runner.PRISMA):
             until = f"until {statement.migration.name} commits"
