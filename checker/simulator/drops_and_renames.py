@@ -122,15 +122,8 @@ def _drop_view(
     """DROP VIEW: the views that read it block it, or go with it under CASCADE; those
     the same DROP names go by name (PostgreSQL drops the objects of one DROP together)."""
     label = display_name(key)
-    dependents = [v for v in state.views_reading(key) if v != key and v not in named]
-    if dependents and not cascade:
-        state.event(
-            EventKind.BLOCKED,
-            "view",
-            label,
-            detail="views depend on it: " + ", ".join(display_name(v) for v in dependents),
-            previous=view.origin,
-        )
+    dependents = state.views_blocking("view", key, named, cascade, view.origin)
+    if dependents is None:
         return
     del state.views[key]
     for index in state.table_indexes(key):

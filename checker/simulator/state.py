@@ -460,6 +460,32 @@ class State:
                     break
         return found
 
+    def views_blocking(
+        self,
+        kind: str,
+        key: QualifiedName,
+        named: Iterable[QualifiedName],
+        cascade: bool,
+        previous: Origin | None,
+        location: int | None = None,
+    ) -> list[QualifiedName] | None:
+        """The views reading ``key`` (but those in ``named``, which the same DROP drops),
+        for a CASCADE to take along; None when, without CASCADE, they block the drop
+        (a BLOCKED event: "cannot drop ... because other objects depend on it")."""
+        skipped = set(named)
+        views = [v for v in self.views_reading(key) if v != key and v not in skipped]
+        if views and not cascade:
+            self.event(
+                EventKind.BLOCKED,
+                kind,
+                display_name(key),
+                location=location,
+                detail="views depend on it: " + ", ".join(display_name(v) for v in views),
+                previous=previous,
+            )
+            return None
+        return views
+
     def drop_dependent_views(
         self, keys: Iterable[QualifiedName], *, detail: str, location: int | None
     ) -> None:

@@ -328,16 +328,8 @@ def drop_table(
             previous=table.origin,
         )
         return
-    views = [v for v in state.views_reading(key) if v != key and v not in named]
-    if views and not cascade:
-        state.event(
-            EventKind.BLOCKED,
-            "table",
-            label,
-            location=location,
-            detail="views depend on it: " + ", ".join(display_name(v) for v in views),
-            previous=table.origin,
-        )
+    views = state.views_blocking("table", key, named, cascade, table.origin, location)
+    if views is None:
         return
     state.drop_dependent_views(views, detail=f"cascade from dropping {label}", location=location)
     for dependent_key in dependents:
