@@ -274,3 +274,21 @@ def test_mg406_knows_a_migrators_own_table_exists(tmp_path: Path) -> None:
         only="MG406",
     )
     assert [f.objects for f in result.findings] == [("table:not_a_migrator_table",)]
+
+
+def test_mg417_names_the_type_and_domain_a_drop_removes(tmp_path: Path) -> None:
+    result = run_sql(
+        tmp_path,
+        "COMMIT;\n"
+        'DROP TYPE "public"."Mood_legacy";\n'
+        "DROP DOMAIN email_address;\n"
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS person_feeling_idx ON person (feeling);\n",
+        base_sql=f"{BASE}\nCREATE TYPE \"Mood_legacy\" AS ENUM ('x');\n"
+        "CREATE DOMAIN email_address AS text;\n",
+        only="MG417",
+    )
+    assert [f.objects for f in result.findings] == [
+        ("DROP TYPE public.Mood_legacy",),
+        ("DROP DOMAIN email_address",),
+    ]
+    assert all(f.message.startswith(f.objects[0] + " without IF EXISTS") for f in result.findings)

@@ -14,6 +14,18 @@ from rules.migration._history import table_name
 from rules.migration._transactions import Step, walk
 
 _COMMIT = TransactionStmtKind.TRANS_STMT_COMMIT
+# renames of a part of an object (its new name is no object a DROP names)
+_PARTS_OF_OBJECTS = frozenset(
+    {
+        ObjectType.OBJECT_COLUMN,
+        ObjectType.OBJECT_ATTRIBUTE,
+        ObjectType.OBJECT_TABCONSTRAINT,
+        ObjectType.OBJECT_DOMCONSTRAINT,
+        ObjectType.OBJECT_POLICY,
+        ObjectType.OBJECT_RULE,
+        ObjectType.OBJECT_TRIGGER,
+    }
+)
 
 
 def _relation(relation: Any) -> str:
@@ -23,7 +35,9 @@ def _relation(relation: Any) -> str:
 def _dropped_names(node: ast.DropStmt) -> list[str]:
     names = []
     for target in node.objects or ():
-        parts = getattr(target, "objname", target)
+        # a type or domain is a TypeName, a function an ObjectWithArgs, a relation a list
+        parts = target.names if isinstance(target, ast.TypeName) else target
+        parts = getattr(parts, "objname", parts)
         if isinstance(parts, tuple | list):
             names.append(".".join(str(getattr(part, "sval", part)) for part in parts))
         else:
@@ -31,8 +45,43 @@ def _dropped_names(node: ast.DropStmt) -> list[str]:
     return names
 
 
-def _unguarded(node: Any, dropped_first: set[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-    """(what the statement does, the guard it lacks) for each part that fails on a re-run."""
+def _made(node: Any) -> Iterator[str]:
+    """Names of the objects a statement creates, or renames an object to."""
+    relation: Any = None
+    if isinstance(node, ast.CreateStmt):
+        relation = node.relation
+    elif isinstance(node, ast.CreateSeqStmt):
+        relation = node.sequence
+    elif isinstance(node, ast.ViewStmt):
+        relation = node.view
+    elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+        relation = node.into.rel
+    if isinstance(relation, ast.RangeVar):
+        yield str(relation.relname)
+    if isinstance(node, ast.IndexStmt) and node.idxname:
+        yield str(node.idxname)
+    elif isinstance(node, ast.CreateEnumStmt | ast.CreateDomainStmt):
+        names = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
+        if names:
+            yield str(getattr(names[-1], "sval", names[-1]))
+    elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
+        yield str(node.typevar.relname)
+    elif (
+        isinstance(node, ast.RenameStmt)
+        and node.newname
+        and ObjectType(int(node.renameType or 0)) not in _PARTS_OF_OBJECTS
+    ):
+        yield str(node.newname)
+
+
+def _unguarded(
+    node: Any, dropped_first: set[tuple[str, str]], made_first: set[str]
+) -> Iterator[tuple[str, str]]:
+    """(what the statement does, the guard it lacks) for each part that fails on a re-run.
+
+    A DROP of objects the file itself made earlier (a Prisma enum swap renames the old
+    type to ``X_old`` and drops it) does not fail on a re-run: the re-run makes them again.
+    """
     if isinstance(node, ast.CreateStmt) and not node.if_not_exists:
         yield f"CREATE TABLE {_relation(node.relation)}", "IF NOT EXISTS"
     elif isinstance(node, ast.IndexStmt) and not node.if_not_exists:
@@ -46,6 +95,8 @@ def _unguarded(node: Any, dropped_first: set[tuple[str, str]]) -> Iterator[tuple
     elif isinstance(node, ast.AlterEnumStmt) and node.newVal and not node.skipIfNewValExists:
         yield f"ALTER TYPE ... ADD VALUE '{node.newVal}'", "IF NOT EXISTS"
     elif isinstance(node, ast.DropStmt) and not node.missing_ok:
+        if all(name.rsplit(".", 1)[-1] in made_first for name in _dropped_names(node)):
+            return
         kind = ObjectType(int(node.removeType or 0)).name.removeprefix("OBJECT_").replace("_", " ")
         yield f"DROP {kind} {', '.join(_dropped_names(node))}".rstrip(), "IF EXISTS"
     elif isinstance(node, ast.AlterTableStmt) and isinstance(node.relation, ast.RangeVar):
@@ -140,22 +191,30 @@ class NotRerunnableOutsideTransactionRule(Rule):
             if isinstance(step.parsed.node, ast.TransactionStmt)
             and step.parsed.node.kind == _COMMIT
         }
+        positions = {id(step): position for position, step in enumerate(steps)}
+
+        def statement_after(position: int) -> bool:
+            return any(
+                not isinstance(other.parsed.node, ast.TransactionStmt)
+                for other in steps[position + 1 :]
+            )
+
         dropped_first: set[tuple[str, str]] = set()
+        made_first: set[str] = set()
         for position, step in enumerate(steps):
             node = step.parsed.node
             if node is None or isinstance(node, ast.TransactionStmt | ast.DoStmt):
                 continue
-            later = any(
-                not isinstance(other.parsed.node, ast.TransactionStmt)
-                for other in steps[position + 1 :]
-            )
-            parts = list(_unguarded(node, dropped_first))
-            if not later or not parts:
+            parts = list(_unguarded(node, dropped_first, made_first))
+            made_first.update(_made(node))
+            if not parts or not statement_after(position):
                 continue
             if step.in_transaction:
                 commit = commits.get(step.transaction)
                 if commit is None:
                     continue  # the runner's transaction rolls it back
+                if not statement_after(positions[id(commit)]):
+                    continue  # a failure before the COMMIT rolls it back too
                 why = (
                     f"the COMMIT at {relative(context.sources, commit.parsed.origin)} commits it "
                     "before the file ends"
