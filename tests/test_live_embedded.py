@@ -307,6 +307,33 @@ def test_per_file_runner_reports_each_files_failure(server: LiveDatabase, tmp_pa
     assert (applied, failed) == (2, 2)
 
 
+@pytest.mark.parametrize("runner", [Runner.PER_FILE, Runner.PRISMA])
+def test_a_file_sent_as_one_query_stays_in_a_transaction_after_its_commit(
+    server: LiveDatabase, tmp_path: Path, runner: Runner
+) -> None:
+    # PostgreSQL runs the statements after a COMMIT of a multi-statement query as a new
+    # implicit transaction block, where CONCURRENTLY is refused.
+    folder = drizzle_folder(
+        tmp_path / "m",
+        {
+            "0000_ok": "CREATE TABLE a (id int);\n",
+            "0001_swap": (
+                "BEGIN;\n--> statement-breakpoint\nCREATE TABLE b (id int);\n"
+                "--> statement-breakpoint\nCOMMIT;\n--> statement-breakpoint\n"
+                "CREATE TABLE c (id int);\n--> statement-breakpoint\n"
+                "CREATE INDEX CONCURRENTLY a_id_idx ON a (id);\n"
+            ),
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    findings, applied, failed = run_live(server, sources, runner)
+    (finding,) = findings
+    assert line_of(sources, finding)[:2] == ("0001_swap.sql", 9)
+    assert "25001" in finding.message
+    assert any("after its COMMIT (statement 3;" in detail for detail in finding.details)
+    assert (applied, failed) == (5, 1)
+
+
 def test_failure_inside_a_transaction_the_migration_opens_itself(
     server: LiveDatabase, tmp_path: Path
 ) -> None:

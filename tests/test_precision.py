@@ -40,6 +40,21 @@ EXPECTED: dict[str, list[Row]] = {
     "prisma_enum_value/good": [
         ("MG416", "20240301000001_owner_default/migration.sql", 2, "info"),
     ],
+    # Prisma's enum swap in BEGIN ... COMMIT, then more statements: the file is one query,
+    # so what follows the COMMIT is a new implicit transaction (CONCURRENTLY refused there,
+    # and a failure rolls the foreign key back: nothing to re-run)
+    "prisma_commit_mid_file/bad": [
+        ("MG416", "20240201000000_plan_status/migration.sql", 4, "info"),
+        ("MG409", "20240201000000_plan_status/migration.sql", 4, "warning"),
+        ("MG409", "20240201000000_plan_status/migration.sql", 11, "warning"),
+        ("MG407", "20240201000000_plan_status/migration.sql", 14, "error"),
+    ],
+    # the index in a folder of its own: alone, outside any transaction block
+    "prisma_commit_mid_file/good": [
+        ("MG416", "20240201000000_plan_status/migration.sql", 4, "info"),
+        ("MG409", "20240201000000_plan_status/migration.sql", 4, "warning"),
+        ("MG409", "20240201000000_plan_status/migration.sql", 11, "warning"),
+    ],
     # the contract asks for snake case: Prisma's PascalCase is reported
     "prisma_pascal_case/bad": [
         ("NC107", "20240101000000_init/migration.sql", 2, "info"),

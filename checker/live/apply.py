@@ -186,9 +186,8 @@ class _Apply:
         runner = effective_runner(unit[0], self.runner)
         # Prisma and per-file send a file as one query: a lone statement runs outside any
         # transaction block, several run as one implicit transaction
-        transactional = runner is not Runner.AUTOCOMMIT and not (
-            runner in (Runner.PRISMA, Runner.PER_FILE) and len(unit) == 1
-        )
+        one_query = runner in (Runner.PRISMA, Runner.PER_FILE)
+        transactional = runner is not Runner.AUTOCOMMIT and not (one_query and len(unit) == 1)
         careful = False  # savepoint per statement; set for the rest of the unit after a failure
         if transactional:
             self.connection.execute("BEGIN")
@@ -237,7 +236,13 @@ class _Apply:
                 elif in_transaction:
                     began = None
                     applied_in_transaction = 0
-                    if transactional and escaped_at is None:
+                    if transactional and one_query and position + 1 < len(unit):
+                        # One query of several statements: PostgreSQL runs the rest of
+                        # the file after its COMMIT as a new implicit transaction.
+                        self.connection.execute("BEGIN")
+                        began = (position + 1, True)
+                        escaped_at = statement
+                    elif transactional and escaped_at is None:
                         escaped_at = statement
             else:
                 self.failed += 1
@@ -529,15 +534,24 @@ def _consequence(
             "the real run stops here and rolls back all of it; schema-check rolled back "
             "only this statement (savepoint) and went on, to report every failure"
         )
+    # escaped_at, in a file sent as one query: its last COMMIT, after which the rest of
+    # the file runs as a new implicit transaction
+    undone = statement.migration.name
+    if escaped_at is not None:
+        undone = (
+            f"what {undone} ran after its COMMIT (statement {escaped_at.index}; what ran "
+            "before it stays committed)"
+        )
+    file_undone = undone if escaped_at is not None else "the file"
     if in_transaction and runner is Runner.PER_FILE:
         return (
-            f"the per-file runner stops here and rolls back {statement.migration.name}; "
+            f"the per-file runner stops here and rolls back {undone}; "
             "schema-check rolled back only this statement (savepoint) and went on"
         )
     if in_transaction and runner is Runner.PRISMA:
         return (
             f"Prisma Migrate runs {statement.migration.display_name} as one implicit "
-            "transaction: the real run stops here, rolls the file back and records the "
+            f"transaction: the real run stops here, rolls back {file_undone} and records the "
             "migration as failed; schema-check rolled back only this statement (savepoint) "
             "and went on"
         )

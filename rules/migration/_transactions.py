@@ -47,6 +47,15 @@ def runner_reason(in_use: RunnerInUse, file_name: str) -> str:
     )
 
 
+def after_commit_reason(in_use: RunnerInUse, file_name: str, ends: str) -> str:
+    """Why a statement after a COMMIT of a file sent as one query is inside a transaction."""
+    runner = "Prisma Migrate" if in_use.runner is Runner.PRISMA else "the per-file runner"
+    return (
+        f"{runner} sends {file_name} as one query, and PostgreSQL runs the statements after "
+        f"its {ends} as a new implicit transaction"
+    )
+
+
 def way_out(in_use: RunnerInUse) -> str:
     """How to run a non-transactional statement under this runner."""
     if in_use.runner is Runner.PRISMA and not in_use.assumed:
@@ -131,6 +140,7 @@ def walk(statements: Sequence[ParsedStatement], settings: Settings) -> Iterator[
     current_file: str | None = None
     current_layer: object = None
     in_use = RunnerInUse(WORST_CASE, True)
+    alone = False  # the current file is sent as one query holding one statement
     for parsed in statements:
         if parsed.parent is not None:
             if isinstance(outermost(parsed).node, ast.DoStmt):
@@ -177,6 +187,15 @@ def walk(statements: Sequence[ParsedStatement], settings: Settings) -> Iterator[
                 yield Step(parsed, in_transaction, reason, counter, in_use)
                 counter += 1
                 in_transaction = bool(node.chain)
+                if not in_transaction and in_use.file_is_one_query and not alone:
+                    # The file is one query of several statements: PostgreSQL runs what
+                    # follows its COMMIT as a new implicit transaction, not statement by
+                    # statement.
+                    in_transaction = True
+                    ends = (
+                        "ROLLBACK" if kind == TransactionStmtKind.TRANS_STMT_ROLLBACK else "COMMIT"
+                    )
+                    reason = after_commit_reason(in_use, migration.display_name, ends)
                 continue
         elif not in_transaction:
             counter += 1  # autocommit: each statement is its own transaction
