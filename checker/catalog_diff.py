@@ -111,12 +111,12 @@ class Difference:
                 f"{self.right!r} {sides.right_in}"
             )
         return (
-            f"{self.subject}: {sides.left} has {_shown(self.left)}, "
-            f"{sides.right} has {_shown(self.right)}"
+            f"{self.subject}: {sides.left} has {shown(self.left)}, "
+            f"{sides.right} has {shown(self.right)}"
         )
 
 
-def _shown(value: object) -> object:
+def shown(value: object) -> object:
     """A side's value as a message shows it: nothing is "none", not Python's None."""
     return "none" if value is None else value
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog_diff import Aspect, Form
+from checker.catalog_diff import Aspect, Form, shown
 from checker.drift import Drift, find_drift
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext
@@ -36,8 +36,8 @@ def describe(drift: Drift) -> str:
     if difference.form is Form.RIGHT_ONLY:
         return f"{difference.subject} is in {side} but not {drift.left_in}"
     return (
-        f"{difference.subject} differs: {difference.left} {drift.left_in}, "
-        f"{difference.right} in {side}"
+        f"{difference.subject} differs: {shown(difference.left)} {drift.left_in}, "
+        f"{shown(difference.right)} in {side}"
     )
 
 
