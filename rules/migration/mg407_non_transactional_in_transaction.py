@@ -59,7 +59,9 @@ class NonTransactionalInTransactionRule(Rule):
         transaction block or a DO block. It also reports an enum value added
         by ALTER TYPE ... ADD VALUE and used before that transaction commits.
         A ``COMMIT;`` in a drizzle migration ends drizzle's transaction: what
-        follows it in the file runs outside, and is not reported.
+        follows it in the file runs outside, and is not reported. In a file
+        sent as one query (prisma, per-file), PostgreSQL runs what follows a
+        COMMIT as a new implicit transaction, and it is reported.
 
     Why it matters:
         PostgreSQL refuses these commands in a transaction block ("cannot run
