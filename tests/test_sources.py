@@ -240,3 +240,20 @@ def test_the_fast_split_agrees_with_the_token_by_token_split() -> None:
             compared += 1
             non_ascii += not chunk.isascii()
     assert compared > 100 and non_ascii > 5, (compared, non_ascii)
+
+
+def test_a_repository_root_names_the_migration_folders_below_it(tmp_path: Path) -> None:
+    prisma = tmp_path / "packages" / "db" / "prisma" / "migrations"
+    (prisma / "20240101000000_init").mkdir(parents=True)
+    (prisma / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    (prisma / "20240101000000_init" / "migration.sql").write_text("CREATE TABLE t (id int);\n")
+    drizzle = tmp_path / "apps" / "web" / "drizzle"
+    (drizzle / "meta").mkdir(parents=True)
+    (drizzle / "meta" / "_journal.json").write_text('{"version": "7", "entries": []}')
+    (tmp_path / "node_modules" / "lib" / "drizzle" / "meta").mkdir(parents=True)
+    (tmp_path / "node_modules" / "lib" / "drizzle" / "meta" / "_journal.json").write_text("{}")
+    with pytest.raises(InputError) as raised:
+        load_sources([(tmp_path, Layer.BASE)])
+    assert str(raised.value).endswith(
+        "; migration folders below it: apps/web/drizzle, packages/db/prisma/migrations"
+    )

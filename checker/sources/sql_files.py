@@ -88,6 +88,35 @@ def sql_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: natural_key(p.name))
 
 
+_MAX_DIRECTORIES_SEARCHED = 2000  # a repository root: bounded, so the error comes fast
+_MAX_FOLDERS_NAMED = 5
+_NOT_SEARCHED = frozenset({"node_modules", "vendor", "dist", "build", "target"})
+
+
+def migration_folders_below(folder: Path) -> list[str]:
+    """Folders under ``folder`` (relative paths) holding a drizzle journal or Prisma's lock
+    file: what a user who gave a repository's root most likely meant."""
+    found: list[str] = []
+    pending = [folder]
+    searched = 0
+    while pending and searched < _MAX_DIRECTORIES_SEARCHED and len(found) < _MAX_FOLDERS_NAMED:
+        current = pending.pop(0)
+        searched += 1
+        try:
+            children = sorted(p for p in current.iterdir() if p.is_dir() and not p.is_symlink())
+        except OSError:
+            continue
+        if current != folder and (
+            (current / PRISMA_LOCK).is_file() or (current / "meta" / "_journal.json").is_file()
+        ):
+            found.append(current.relative_to(folder).as_posix())
+            continue
+        pending += [
+            c for c in children if not c.name.startswith(".") and c.name not in _NOT_SEARCHED
+        ]
+    return found
+
+
 def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
     layout = Layout.SQL
     files = sql_files(folder)
@@ -98,9 +127,11 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
     elif (folder / PRISMA_LOCK).is_file():
         layout = Layout.PRISMA
     if not files:
+        found = migration_folders_below(folder)
+        hint = f"; migration folders below it: {', '.join(found)}" if found else ""
         raise InputError(
             f"{folder}: no .sql files, no folders of migrations (<name>/migration.sql or "
-            "<name>/up.sql) and no drizzle journal (meta/_journal.json)"
+            f"<name>/up.sql) and no drizzle journal (meta/_journal.json){hint}"
         )
     applied, not_applied = applied_files(files)
     if not applied:
