@@ -103,16 +103,19 @@ def test_batched_apply_reports_what_statement_by_statement_reports(
     alone = run(server, sources, runner, batched=False)
     assert batched == alone
     findings, applied, failed, _ = batched
-    # the missing column fails where the server says, at its column
+    # the missing column fails where the server says, at its column; a runner that sends a
+    # file as one query runs what follows 0001's COMMIT in a new implicit transaction, where
+    # PostgreSQL refuses CREATE INDEX CONCURRENTLY
     failures = [f for f in findings if f[0] == "LV501"]
-    assert [f[:4] for f in failures] == [("LV501", "0002_more.sql", 3, 20)]
-    assert "42703" in failures[0][4]
+    refused = [("LV501", "0001_change.sql", 9, 1)] if runner is Runner.PER_FILE else []
+    assert [f[:4] for f in failures] == [*refused, ("LV501", "0002_more.sql", 3, 20)]
+    assert "42703" in failures[-1][4]
     # the populated probe: a NOT NULL column without a default fails once account has a row
     assert ("LV507", "0001_change.sql", 1, 1) in [f[:4] for f in findings]
     # the history's lock probe: the newest file's ALTER TABLE locks post, made earlier
     locks = [f[:4] for f in findings if f[0] == "LV505"]
     assert ("LV505", "0002_more.sql", 7, 1) in locks
-    assert applied == 12 and failed == 1
+    assert (applied, failed) == ((11, 2) if refused else (12, 1))
 
 
 def test_extension_statements_batched_with_the_lock_probe(
