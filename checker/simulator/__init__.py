@@ -124,7 +124,7 @@ def simulate_from(
     current_file: str | None = None
     for index, statement in enumerate(rest, start):
         if index == keep:
-            noted = (checkpoints.carried_state(state), len(state.statements), len(state.events))
+            noted = checkpoints.note(state)
         path = statement.statement.migration.path
         if statement.parent is None and path != current_file:
             _end_session(state)
@@ -133,7 +133,7 @@ def simulate_from(
     _end_session(state)
     if keep is not None and keep >= start:
         if noted is None:  # the prefix is every statement
-            noted = (checkpoints.carried_state(state), len(state.statements), len(state.events))
+            noted = checkpoints.note(state)
         carried, applied, produced = noted
         prefix_events = [e for e in state.events[:produced] if not _is_temp_noise(e)]
         taken = checkpoints.take(state, parsed, keep, carried, applied, prefix_events, bodies)

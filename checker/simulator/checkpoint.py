@@ -34,6 +34,8 @@ _CARRIED = tuple(
 )
 _EVENT_FIELDS = tuple(f.name for f in fields(SimEvent) if f.name != "statement")
 _STATEMENT_AT = [f.name for f in fields(SimEvent)].index("statement")
+_LATER_AT = _EVENT_FIELDS.index("created_later")
+_DETAIL_AT = _EVENT_FIELDS.index("detail")
 _LATER = "created later"
 _NEVER = "never created"
 
@@ -56,6 +58,12 @@ def carried_state(state: State) -> bytes:
     return pickle.dumps(
         tuple(getattr(state, name) for name in _CARRIED), protocol=pickle.HIGHEST_PROTOCOL
     )
+
+
+def note(state: State) -> tuple[bytes, int, int]:
+    """What ``take`` needs of the moment a prefix ends: the carried state, and how many
+    statements and events there are so far."""
+    return carried_state(state), len(state.statements), len(state.events)
 
 
 def take(
@@ -90,8 +98,8 @@ def take(
             if later is None or end is None or later.statement > end.statement:
                 # created only by what follows the prefix (or never): resumed runs look again
                 unresolved.append(len(rows))
-                row[_EVENT_FIELDS.index("created_later")] = None
-                row[_EVENT_FIELDS.index("detail")] = _NEVER
+                row[_LATER_AT] = None
+                row[_DETAIL_AT] = _NEVER
         rows.append((tuple(row), position[id(event.statement)]))
     return Checkpoint(
         covered,

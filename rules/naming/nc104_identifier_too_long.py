@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
+from checker.parsing import IDENTIFIER_PART
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.runners import runner_for
 from checker.simulation import EventKind, Identifier
@@ -166,9 +167,7 @@ def _how_to_name(runner: Runner | None) -> str:
 # A token of more than 63 bytes: 64 identifier characters in a row, or a quoted name of 64
 # characters ("" is one), in an ASCII text; 16 in any other (a character is 4 bytes at most).
 _LONG_IN_ASCII = re.compile(r'[A-Za-z0-9_$]{64}|"(?:[^"]|""){64}')
-_LONG_IN_OTHER = re.compile(
-    r'[^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]{16}|"(?:[^"]|""){16}'
-)
+_LONG_IN_OTHER = re.compile(IDENTIFIER_PART + r'{16}|"(?:[^"]|""){16}')
 
 
 def may_hold_long_identifier(text: str) -> bool:
