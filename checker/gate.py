@@ -9,6 +9,7 @@ the run's findings introduced or pre-existing against the base's.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -32,8 +33,12 @@ def analyse_change(
     stack: contextlib.ExitStack,
     cache: Cache | None = None,
     baseline: Baseline | None = None,
+    base_read: Callable[[CheckResult], None] | None = None,
 ) -> tuple[CheckResult, CheckResult | None]:
     """The whole run, and the base alone when a change is known (``None`` otherwise).
+
+    ``base_read`` is given the base alone as soon as its inputs are read, before the
+    whole run's are (its check may start on the other core meanwhile).
 
     ``since`` (a git revision): the base folders now, with the files changed
     since the merge base as the change, against the same folders at the merge
@@ -57,10 +62,12 @@ def analyse_change(
         facts = ChangeFacts(
             files=change.change_files, previous=dict(change.previous), deleted=change.deleted
         )
-        result = analyse(settings, [(f, Layer.BASE) for f in folders], facts, cache)
         base = analyse(
             settings, [(f, Layer.BASE) for f in change.base_folders if f.exists()], cache=cache
         )
+        if base_read is not None:
+            base_read(base)
+        result = analyse(settings, [(f, Layer.BASE) for f in folders], facts, cache)
         result.extra["change_form"] = (
             "since",
             f"changes since {change.ref} (merge base {change.short})",
@@ -81,13 +88,16 @@ def analyse_change(
             f"{len(changed)} file(s) new or edited since the baseline {baseline.path}",
         )
         return result, None
-    result = analyse(settings, cache=cache)
     if not (layers.extension or layers.proposal):
-        return result, None
+        return analyse(settings, cache=cache), None
+    base = analyse(settings, [(p, Layer.BASE) for p in layers.base], cache=cache)
+    if base_read is not None:
+        base_read(base)
+    result = analyse(settings, cache=cache)
     given = ", ".join(str(p) for p in (*layers.extension, *layers.proposal))
     on_top = ", ".join(str(p) for p in layers.base) or "an empty database"
     result.extra["change_form"] = ("extension", f"{given} on top of {on_top}")
-    return result, analyse(settings, [(p, Layer.BASE) for p in layers.base], cache=cache)
+    return result, base
 
 
 def judge_change(result: CheckResult, base: CheckResult) -> CheckResult:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import struct
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -38,9 +39,22 @@ _TOKEN = struct.Struct(">H")
 _MAX_TASKS = 1 << 15  # two bytes a token, well inside a pipe's buffer
 
 
+# True in a forked copy: it runs its share on its own core and forks no further copy
+_in_copy = False
+# Long Background copies (``holds_core``) not yet collected: while one runs, the other
+# core is taken, and nothing else is forked
+_running = 0
+
+
+def _became_copy() -> None:
+    global _in_copy
+    _in_copy = True
+
+
 def available_cores() -> int:
-    """How many processes may share the work here: 1 or 2."""
-    if os.environ.get("SCHEMA_CHECK_JOBS", "").strip() == "1":
+    """How many processes may share the work here: 1 or 2 (1 in a forked copy: the
+    two cores are the parent's and this copy's already)."""
+    if _in_copy or _running or os.environ.get("SCHEMA_CHECK_JOBS", "").strip() == "1":
         return 1
     threading = sys.modules.get("threading")  # never imported: no thread was started
     if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
@@ -72,6 +86,7 @@ def run_shared(
     except OSError:
         child = -1
     if child == 0:  # the copy: take tasks until none is left, send the results, exit
+        _became_copy()
         status = 1
         try:
             os.close(results_out)
@@ -131,15 +146,18 @@ class Background(Generic[_R]):
     """``compute()`` in a forked copy, started now; ``result()`` waits for its value.
 
     Where nothing may be forked, or the copy fails, ``result()`` computes the
-    value here instead. ``compute`` must return a picklable value.
+    value here instead. ``compute`` must return a picklable value. A copy that
+    ``holds_core`` (long work) leaves this process one core: nothing else is forked
+    until its value is collected.
     """
 
-    __slots__ = ("_answers", "_child", "_compute")
+    __slots__ = ("_answers", "_child", "_compute", "_holds")
 
-    def __init__(self, compute: Callable[[], _R]) -> None:
+    def __init__(self, compute: Callable[[], _R], *, holds_core: bool = False) -> None:
         self._compute = compute
         self._child = -1
         self._answers = -1
+        self._holds = holds_core
         if available_cores() < 2:
             return
         answers, answer_in = os.pipe()
@@ -150,6 +168,7 @@ class Background(Generic[_R]):
             os.close(answer_in)
             return
         if child == 0:
+            _became_copy()
             status = 1
             try:
                 os.close(answers)
@@ -159,19 +178,36 @@ class Background(Generic[_R]):
                 os._exit(status)
         os.close(answer_in)
         self._child, self._answers = child, answers
+        if holds_core:
+            global _running
+            _running += 1
 
     def close(self) -> None:
         """Give up on the value: the copy is told (its write fails) and waited for."""
         if self._answers < 0:
             return
         answers, self._answers = self._answers, -1
+        self._collected()
         os.close(answers)
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self._child, 0)
+
+    def _collected(self) -> None:
+        if self._holds:
+            global _running
+            _running -= 1
+
+    def cancel(self) -> None:
+        """Stop the copy if it still runs (its value is not wanted any more)."""
+        if self._answers >= 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._child, signal.SIGKILL)
+        self.close()
 
     def result(self) -> _R:
         if self._answers < 0:
             return self._compute()
         answers, self._answers = self._answers, -1
+        self._collected()
         got = _collect(self._child, answers)
         return cast("_R", got[0]) if 0 in got else self._compute()

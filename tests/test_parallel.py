@@ -107,3 +107,83 @@ def test_a_value_given_up_leaves_no_process_behind() -> None:
     with pytest.raises(ChildProcessError):
         os.waitpid(child, os.WNOHANG)  # already waited for: no such child any more
     assert pending.result() == "x" * 1_000_000  # asked after all: computed here
+
+
+@needs_two
+def test_a_copy_forks_no_further_copy() -> None:
+    cores, shared_pids = Background(
+        lambda: (available_cores(), {pid for _, pid in run_shared(list(range(8)), _square_and_pid)})
+    ).result()
+    assert cores == 1
+    assert len(shared_pids) == 1  # the copy ran every task itself
+
+
+@needs_two
+def test_a_copy_that_holds_a_core_leaves_this_process_one() -> None:
+    pending = Background(lambda: os.getpid(), holds_core=True)
+    assert available_cores() == 1
+    assert {pid for _, pid in run_shared(list(range(8)), _square_and_pid)} == {os.getpid()}
+    assert pending.result() != os.getpid()
+    assert available_cores() == 2
+
+
+@needs_two
+def test_a_cancelled_copy_is_stopped_and_reaped() -> None:
+    pending = Background(lambda: time.sleep(600), holds_core=True)
+    child = pending._child
+    assert child > 0
+    pending.cancel()  # returns only once the copy is gone: it does not sleep on
+    with pytest.raises(ChildProcessError):
+        os.waitpid(child, os.WNOHANG)
+    assert available_cores() == 2
+
+
+@pytest.mark.skipif(not SIM_MIGRATIONS.is_dir(), reason=CORPUS_ABSENT)
+def test_since_findings_do_not_depend_on_checking_the_base_aside(tmp_path: Path) -> None:
+    """A `--since` run checks the merge base in a forked copy while it checks the
+    change: the JSON is byte-identical to one process's."""
+    import shutil
+
+    from tests.support import git
+
+    repo = tmp_path / "repo"
+    shutil.copytree(SIM_MIGRATIONS, repo / "migrations")
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "history")
+    (repo / "migrations" / "9999_change.sql").write_text(
+        'ALTER TABLE "workflow" ADD COLUMN "reviewed_at" timestamp NOT NULL;\n', encoding="utf-8"
+    )
+    journal = repo / "migrations" / "meta" / "_journal.json"
+    entries = json.loads(journal.read_text(encoding="utf-8"))
+    last = entries["entries"][-1]
+    entries["entries"].append({**last, "idx": last["idx"] + 1, "tag": "9999_change"})
+    journal.write_text(json.dumps(entries), encoding="utf-8")
+    outputs = []
+    for jobs in ("1", ""):
+        out = tmp_path / f"jobs{jobs or 'auto'}.json"
+        env = {**os.environ, "PYTHONPATH": str(REPO), "SCHEMA_CHECK_JOBS": jobs}
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "checker.cli",
+                "check",
+                "migrations",
+                "--since",
+                "HEAD",
+                "--no-cache",
+                "--format",
+                "json",
+                "-o",
+                str(out),
+            ],
+            env=env,
+            cwd=repo,
+            check=False,
+            capture_output=True,
+        )
+        outputs.append(out.read_bytes())
+    change = json.loads(outputs[0])["change"]
+    assert change["introduced"] >= 1 and change["pre_existing"] > 800
+    assert outputs[0] == outputs[1]

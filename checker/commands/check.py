@@ -55,41 +55,42 @@ def command_check(args: argparse.Namespace) -> int:
     selection = _selection(args.select, args.ignore)
     loaded = False
 
+    def restored(target: CheckResult) -> bool:
+        return restore_rules_outcome(target, cache, selection)
+
     def check_rules(target: CheckResult, external: tuple[Finding, ...] = ()) -> None:
         nonlocal loaded
-        if not external and restore_rules_outcome(target, cache, selection):
+        if not external and restored(target):
             return
         if not loaded:
             _load_selected_rules(settings, args.select, args.ignore)
             loaded = True
         run_rules(target, external=external, select=select, cache=cache, selection=selection)
 
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:  # the merge base's files, extracted, until the end
+        waits: list[Callable[[], None]] = []
+
+        def base_read(base: CheckResult) -> None:
+            waits.append(_check_aside(base, check_rules, restored, stack, here=live))
+
         result, base = analyse_change(
-            settings, args.since, stack, cache, _baseline_of(args.baseline, settings)
+            settings,
+            args.since,
+            stack,
+            cache,
+            _baseline_of(args.baseline, settings),
+            base_read,
         )
+        _refuse_overwriting_inputs(result, args.output, args.html)
+        external: tuple[Finding, ...] = ()
+        backend_error: str | None = None
+        if live:
+            external, backend_error = _verify_live(result, settings, args)
+        check_rules(result, external)
         if base is not None:
-            check_rules(base)
-    _refuse_overwriting_inputs(result, args.output, args.html)
-    external: tuple[Finding, ...] = ()
-    backend_error: str | None = None
-    if live:
-        from checker.commands.check_live import verify_live
-
-        try:
-            report = verify_live(result, settings, args)
-        except BackendUnavailable as exc:
-            backend_error = str(exc)
-            from checker.engine import LiveUnavailable
-
-            result.live = LiveUnavailable(args.backend, backend_error)
-        else:
-            result.live = report
-            result.live_catalog = report.catalog
-            external = report.findings
-    check_rules(result, external)
-    if base is not None:
-        judge_change(result, base)
+            for wait in waits:
+                wait()
+            judge_change(result, base)
     # The analysis is done and its objects live until exit: keep the collector
     # from rescanning them while the reports are rendered (the cost grew faster
     # than the input on large schemas).
@@ -102,6 +103,57 @@ def command_check(args: argparse.Namespace) -> int:
         )
         return EXIT_BACKEND
     return _verdict(result, settings, args.fail_on_pre_existing)
+
+
+def _verify_live(
+    result: CheckResult, settings: Settings, args: argparse.Namespace
+) -> tuple[tuple[Finding, ...], str | None]:
+    """Live verification: its findings, or why the backend was unavailable."""
+    from checker.commands.check_live import verify_live
+
+    try:
+        report = verify_live(result, settings, args)
+    except BackendUnavailable as exc:
+        from checker.engine import LiveUnavailable
+
+        result.live = LiveUnavailable(args.backend, str(exc))
+        return (), str(exc)
+    result.live = report
+    result.live_catalog = report.catalog
+    return tuple(report.findings), None
+
+
+def _check_aside(
+    base: CheckResult,
+    check_rules: Callable[[CheckResult], None],
+    restored: Callable[[CheckResult], bool],
+    stack: contextlib.ExitStack,
+    *,
+    here: bool,
+) -> Callable[[], None]:
+    """Check the base alone, on the other core while this process checks the whole run:
+    the function returned waits for it and fills ``base``'s findings. A base whose
+    outcome the cache holds is restored now; with ``here`` (a live run, whose server
+    and threads want the cores) it is checked now. A run that ends early (an error)
+    stops the copy when ``stack`` closes."""
+    if restored(base):
+        return lambda: None
+    if here:
+        check_rules(base)
+        return lambda: None
+    from checker.parallel import Background
+
+    def findings() -> tuple[list[Finding], int, tuple[str, ...]]:
+        check_rules(base)
+        return base.findings, base.suppressed, base.rules_run
+
+    job = Background(findings, holds_core=True)
+    stack.callback(job.cancel)
+
+    def wait() -> None:
+        base.findings, base.suppressed, base.rules_run = job.result()
+
+    return wait
 
 
 def _write_outputs(result: CheckResult, args: argparse.Namespace) -> None:
