@@ -155,6 +155,23 @@ def test_missing_extension_type_names_the_extension(tmp_path: Path) -> None:
     assert "CREATE EXTENSION vector" in finding.message
 
 
+def test_an_object_no_statement_creates_is_one_finding_at_its_first_use(tmp_path: Path) -> None:
+    uses = "\n".join(
+        f"CREATE TABLE auth.t{n} (id uuid PRIMARY KEY);" for n in range(8)
+    )  # a schema the platform provides, used by eight statements
+    sql = uses + "\nCREATE INDEX note_idx ON note (id);\nCREATE TABLE note (id text PRIMARY KEY);"
+    result = run_paths_sql(tmp_path, sql)
+    missing = [f for f in result.findings if f.code == "MG406"]
+    schema = [f for f in missing if f.objects == ("schema:auth",)]
+    assert len(schema) == 1 and len(missing) == 2  # the order mistake keeps its own
+    [finding] = schema
+    assert finding.primary is not None and finding.primary.start == sql.index("auth.t0")
+    assert "(7 later statements use it too)" in finding.message
+    related = [loc for loc in finding.locations[1:] if loc.label == "used again here"]
+    assert [loc.start for loc in related] == [sql.index(f"auth.t{n}") for n in range(1, 6)]
+    assert [line.rsplit(":", 1)[-1] for line in finding.details] == ["7", "8"]
+
+
 def run_paths_sql(tmp_path: Path, sql: str) -> CheckResult:
     path = tmp_path / "extension.sql"
     path.write_text(sql, encoding="utf-8")

@@ -21,6 +21,9 @@ _SQLSTATE = {
 }
 
 
+_RELATED = 5  # later uses of a never-created object shown as related places; the rest in details
+
+
 @register
 class UsedBeforeCreatedRule(Rule):
     """A statement uses a table, column, type or other object that does not exist yet.
@@ -30,10 +33,12 @@ class UsedBeforeCreatedRule(Rule):
         base layer first, then the extension, then the proposal, and reports
         each reference to an object that does not exist at that point: a
         table, column, type, constraint, index, schema or function. When a
-        later statement creates it, the finding says which one. A type that
-        an extension provides (pgvector's ``vector``) exists only once
-        ``CREATE EXTENSION`` for it has run. A migrator's own bookkeeping
-        table (``__diesel_schema_migrations``, ``_prisma_migrations``,
+        later statement creates it, the finding says which one. An object no
+        statement creates fails the run at its first use: one finding there,
+        which lists the later uses. A type that an extension provides
+        (pgvector's ``vector``) exists only once ``CREATE EXTENSION`` for it
+        has run. A migrator's own bookkeeping table
+        (``__diesel_schema_migrations``, ``_prisma_migrations``,
         ``schema_migrations`` ...) exists before any migration runs.
 
     Why it matters:
@@ -61,14 +66,22 @@ class UsedBeforeCreatedRule(Rule):
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
+        # An object no statement creates (a schema the platform provides, say) fails the
+        # run at its first use: one finding there, the later uses as its related places.
+        never: dict[tuple[str, str], list[SimEvent]] = {}
         for event in context.events:
             if event.kind is not EventKind.MISSING:
                 continue
             if event.object_kind == "table" and event.name.rsplit(".", 1)[-1] in MIGRATOR_TABLES:
                 continue  # the migrator's own table: there before any migration runs
-            yield self._missing(context, event)
+            if event.created_later is None:
+                never.setdefault((event.object_kind, event.name), []).append(event)
+                continue
+            yield self._missing(context, event, [])
+        for first, *again in never.values():
+            yield self._missing(context, first, again)
 
-    def _missing(self, context: RuleContext, event: SimEvent) -> Finding:
+    def _missing(self, context: RuleContext, event: SimEvent, again: list[SimEvent]) -> Finding:
         kind, name = event.object_kind, event.name
         error = _SQLSTATE.get(kind, "an undefined-object error")
         if kind == "extension":
@@ -90,9 +103,20 @@ class UsedBeforeCreatedRule(Rule):
         outcome = (
             "" if event.origin.layer is Layer.PROPOSAL else " and the migration run rolls back"
         )
+        if again:
+            count = len(again)
+            verb = "statement uses" if count == 1 else "statements use"
+            outcome += f" ({count} later {verb} it too)"
         return self.finding(
             f"{subject}: PostgreSQL fails with {error}{outcome}",
-            [Location.of(places[0]), *(Location.of(p, "created here") for p in places[1:])],
+            [
+                Location.of(places[0]),
+                *(Location.of(p, "created here") for p in places[1:]),
+                *(Location.of(e.origin, "used again here") for e in again[:_RELATED]),
+            ],
             objects=[f"{kind}:{name}"],
             fix=fix,
+            details=[
+                f"also used at {relative(context.sources, e.origin)}" for e in again[_RELATED:]
+            ],
         )
