@@ -309,3 +309,71 @@ def test_mg417_names_the_type_and_domain_a_drop_removes(tmp_path: Path) -> None:
         ("DROP DOMAIN email_address",),
     ]
     assert all(f.message.startswith(f.objects[0] + " without IF EXISTS") for f in result.findings)
+
+
+def test_mg417_judges_types_views_functions_triggers_policies_and_renames(
+    tmp_path: Path,
+) -> None:
+    result = run_sql(
+        tmp_path,
+        "COMMIT;\n"
+        "CREATE TYPE mood AS ENUM ('sad', 'ok');\n"
+        "DROP TYPE IF EXISTS status;\n"
+        "CREATE TYPE status AS ENUM ('a', 'b');\n"  # dropped first: the re-run makes it again
+        "CREATE TYPE pair AS (a int, b int);\n"
+        "CREATE DOMAIN email_address AS text;\n"
+        "CREATE VIEW person_feelings AS SELECT feeling FROM person;\n"
+        "CREATE OR REPLACE VIEW person_ids AS SELECT id FROM person;\n"
+        "CREATE MATERIALIZED VIEW person_count AS SELECT count(*) FROM person;\n"
+        "CREATE MATERIALIZED VIEW IF NOT EXISTS person_total AS SELECT count(*) FROM person;\n"
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;\n"
+        "CREATE OR REPLACE FUNCTION touch2() RETURNS trigger LANGUAGE plpgsql\n"
+        "AS $$ BEGIN RETURN NEW; END $$;\n"
+        "CREATE TRIGGER person_touch BEFORE UPDATE ON person\n"
+        "FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "DROP TRIGGER IF EXISTS person_touch2 ON person;\n"
+        "CREATE TRIGGER person_touch2 BEFORE UPDATE ON person\n"
+        "FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "CREATE OR REPLACE TRIGGER person_touch3 BEFORE UPDATE ON person\n"
+        "FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "CREATE POLICY own ON person USING (true);\n"
+        "ALTER TABLE person RENAME COLUMN feeling TO mood;\n"
+        "ALTER TABLE IF EXISTS person RENAME TO people;\n"
+        "ALTER TABLE people RENAME TO persons;\n"
+        "SELECT 1;\n",
+        base_sql=BASE,
+        only="MG417",
+    )
+    assert [f.objects[0] for f in result.findings] == [
+        "CREATE TYPE mood",
+        "CREATE TYPE pair",
+        "CREATE DOMAIN email_address",
+        "CREATE VIEW person_feelings",
+        "CREATE MATERIALIZED VIEW person_count",
+        "CREATE FUNCTION touch",
+        "CREATE TRIGGER person_touch on person",
+        "CREATE POLICY own on person",
+        "RENAME COLUMN person.feeling TO mood",
+        "RENAME TABLE people TO persons",
+    ]
+    assert "already created, dropped or renamed" in result.findings[-1].message
+
+
+def test_mg417_spares_what_the_file_renames_or_drops_away_later(tmp_path: Path) -> None:
+    """Prisma's enum swap after an explicit COMMIT: the re-run creates "mood_new" again
+    without a clash, because the file renamed it away the first time."""
+    result = run_sql(
+        tmp_path,
+        "BEGIN;\n"
+        "CREATE TYPE mood_new AS ENUM ('ok', 'fine');\n"
+        "ALTER TABLE person ALTER COLUMN feeling TYPE mood_new USING feeling::text::mood_new;\n"
+        "ALTER TYPE mood RENAME TO mood_old;\n"
+        "ALTER TYPE mood_new RENAME TO mood;\n"
+        "DROP TYPE mood_old;\n"
+        "COMMIT;\n"
+        "CREATE TYPE kept AS ENUM ('a');\n"
+        "SELECT 1;\n",
+        base_sql=BASE,
+        only="MG417",
+    )
+    assert [f.objects[0] for f in result.findings] == ["CREATE TYPE kept"]

@@ -74,6 +74,61 @@ def _made(node: Any) -> Iterator[str]:
         yield str(node.newname)
 
 
+def _kind(value: Any) -> str:
+    """``TYPE``, ``MATVIEW`` ... of an ObjectType."""
+    return ObjectType(int(value or 0)).name.removeprefix("OBJECT_").replace("_", " ")
+
+
+def _dotted(names: Any) -> str:
+    return ".".join(str(getattr(part, "sval", part)) for part in names or ())
+
+
+def _type_name(node: Any) -> str:
+    if isinstance(node, ast.CompositeTypeStmt):
+        return _relation(node.typevar)
+    return _dotted(node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname)
+
+
+def _created(node: Any) -> set[str]:
+    """The name a CREATE TABLE / TYPE / DOMAIN / VIEW / SEQUENCE makes (not a rename's)."""
+    if isinstance(node, ast.RenameStmt):
+        return set()
+    return set(_made(node))
+
+
+def _removed(node: Any) -> Iterator[str]:
+    """Names a statement drops, or renames away."""
+    if isinstance(node, ast.DropStmt):
+        yield from (name.rsplit(".", 1)[-1] for name in _dropped_names(node))
+    elif isinstance(node, ast.RenameStmt) and node.newname:
+        kind = ObjectType(int(node.renameType or 0))
+        if kind in _PARTS_OF_OBJECTS:
+            return
+        if isinstance(node.relation, ast.RangeVar):
+            yield str(node.relation.relname)
+        elif isinstance(node.object, list | tuple):  # a type's or domain's name
+            if node.object:
+                yield str(getattr(node.object[-1], "sval", node.object[-1]))
+        elif node.object is not None:
+            parts = getattr(node.object, "names", None) or getattr(node.object, "objname", None)
+            if parts:
+                yield str(getattr(parts[-1], "sval", parts[-1]))
+
+
+def _unguarded_rename(node: ast.RenameStmt) -> Iterator[tuple[str, str]]:
+    """A rename that a re-run repeats fails: the old name is gone. Only a relation's has
+    a guard in SQL (ALTER ... IF EXISTS); a column's or another object's needs a DO block."""
+    kind = _kind(node.renameType)
+    if kind in ("TABLE", "VIEW", "MATVIEW", "INDEX", "SEQUENCE", "FOREIGN TABLE"):
+        if not node.missing_ok:
+            yield f"RENAME {kind} {_relation(node.relation)} TO {node.newname}", "IF EXISTS"
+    elif kind == "COLUMN":
+        yield (
+            f"RENAME COLUMN {_relation(node.relation)}.{node.subname} TO {node.newname}",
+            "a DO block that renames only while the old column exists",
+        )
+
+
 def _unguarded(
     node: Any, dropped_first: set[tuple[str, str]], made_first: set[str]
 ) -> Iterator[tuple[str, str]]:
@@ -94,11 +149,44 @@ def _unguarded(
         yield f"CREATE EXTENSION {node.extname}", "IF NOT EXISTS"
     elif isinstance(node, ast.AlterEnumStmt) and node.newVal and not node.skipIfNewValExists:
         yield f"ALTER TYPE ... ADD VALUE '{node.newVal}'", "IF NOT EXISTS"
-    elif isinstance(node, ast.DropStmt) and not node.missing_ok:
+    elif isinstance(node, ast.DropStmt) and node.missing_ok:
+        kind = _kind(node.removeType)
+        dropped_first.update((kind, name.rsplit(".", 1)[-1]) for name in _dropped_names(node))
+    elif isinstance(node, ast.DropStmt):
         if all(name.rsplit(".", 1)[-1] in made_first for name in _dropped_names(node)):
             return
-        kind = ObjectType(int(node.removeType or 0)).name.removeprefix("OBJECT_").replace("_", " ")
-        yield f"DROP {kind} {', '.join(_dropped_names(node))}".rstrip(), "IF EXISTS"
+        yield (
+            f"DROP {_kind(node.removeType)} {', '.join(_dropped_names(node))}".rstrip(),
+            "IF EXISTS",
+        )
+    elif isinstance(node, ast.CreateEnumStmt | ast.CompositeTypeStmt | ast.CreateDomainStmt):
+        kind = "DOMAIN" if isinstance(node, ast.CreateDomainStmt) else "TYPE"
+        name = _type_name(node)
+        if (kind, name.rsplit(".", 1)[-1]) not in dropped_first:
+            yield f"CREATE {kind} {name}", "a DO block that ignores duplicate_object"
+    elif isinstance(node, ast.ViewStmt) and not node.replace:
+        yield f"CREATE VIEW {_relation(node.view)}", "OR REPLACE"
+    elif isinstance(node, ast.CreateTableAsStmt) and not node.if_not_exists:
+        if node.into is not None and not node.is_select_into:
+            made = "MATERIALIZED VIEW" if _kind(node.objtype) == "MATVIEW" else "TABLE"
+            yield f"CREATE {made} {_relation(node.into.rel)}", "IF NOT EXISTS"
+    elif isinstance(node, ast.CreateFunctionStmt) and not node.replace:
+        made = "PROCEDURE" if node.is_procedure else "FUNCTION"
+        yield f"CREATE {made} {_dotted(node.funcname)}", "OR REPLACE"
+    elif isinstance(node, ast.CreateTrigStmt) and not node.replace:
+        if ("TRIGGER", str(node.trigname)) not in dropped_first:
+            yield (
+                f"CREATE TRIGGER {node.trigname} on {_relation(node.relation)}",
+                "OR REPLACE (PostgreSQL 14 and later), or a DROP TRIGGER IF EXISTS before it",
+            )
+    elif isinstance(node, ast.CreatePolicyStmt):
+        if ("POLICY", str(node.policy_name)) not in dropped_first:
+            yield (
+                f"CREATE POLICY {node.policy_name} on {_relation(node.table)}",
+                "a DROP POLICY IF EXISTS before it",
+            )
+    elif isinstance(node, ast.RenameStmt) and node.newname:
+        yield from _unguarded_rename(node)
     elif isinstance(node, ast.AlterTableStmt) and isinstance(node.relation, ast.RangeVar):
         table = table_name(node.relation)
         for cmd in node.cmds or ():
@@ -134,11 +222,15 @@ class NotRerunnableOutsideTransactionRule(Rule):
         statement under the ``autocommit`` runner, the statements after a
         drizzle ``COMMIT;`` escape (each then commits on its own), and those
         that an explicit ``COMMIT`` in the file commits. Among them, it
-        reports CREATE TABLE / INDEX / SEQUENCE / SCHEMA / EXTENSION and
-        ADD COLUMN without IF NOT EXISTS, ALTER TYPE ... ADD VALUE without IF
-        NOT EXISTS, DROP ... and DROP COLUMN / CONSTRAINT without IF EXISTS,
-        and ADD CONSTRAINT not preceded in the file by DROP CONSTRAINT IF
-        EXISTS of the same name. The last statement of a file is exempt (if
+        reports CREATE TABLE / INDEX / SEQUENCE / SCHEMA / EXTENSION /
+        MATERIALIZED VIEW and ADD COLUMN without IF NOT EXISTS, ALTER TYPE ...
+        ADD VALUE without IF NOT EXISTS, DROP ... and DROP COLUMN / CONSTRAINT
+        without IF EXISTS, CREATE VIEW / FUNCTION / PROCEDURE without OR
+        REPLACE, a rename of a table, view, index or sequence without IF
+        EXISTS and a rename of a column (the re-run finds the old name gone),
+        and ADD CONSTRAINT, CREATE TYPE / DOMAIN / TRIGGER / POLICY not
+        preceded in the file by a DROP ... IF EXISTS of the same name (a
+        trigger may say OR REPLACE instead). The last statement of a file is exempt (if
         it fails, it did not apply), and so is every statement that a
         runner's transaction rolls back on failure: drizzle's, or Prisma's
         and the per-file runner's implicit one. DO blocks are not judged.
@@ -199,11 +291,21 @@ class NotRerunnableOutsideTransactionRule(Rule):
                 for other in steps[position + 1 :]
             )
 
+        # names a later statement of the file drops or renames away: a re-run creates them
+        # again without a clash (Prisma's enum swap: CREATE TYPE "X_new" ... RENAME TO "X")
+        gone_after: list[set[str]] = [set() for _ in steps]
+        gone: set[str] = set()
+        for position in range(len(steps) - 1, -1, -1):
+            gone_after[position] = set(gone)
+            gone.update(_removed(steps[position].parsed.node))
         dropped_first: set[tuple[str, str]] = set()
         made_first: set[str] = set()
         for position, step in enumerate(steps):
             node = step.parsed.node
             if node is None or isinstance(node, ast.TransactionStmt | ast.DoStmt):
+                continue
+            if _created(node) & gone_after[position]:
+                made_first.update(_made(node))
                 continue
             parts = list(_unguarded(node, dropped_first, made_first))
             made_first.update(_made(node))
@@ -227,7 +329,7 @@ class NotRerunnableOutsideTransactionRule(Rule):
                 yield self.finding(
                     f"{what} without {guard}: {why}, so if a later statement of this file "
                     "fails, the re-run of the file stops here, on the object this statement "
-                    "already created or dropped",
+                    "already created, dropped or renamed",
                     step.parsed.origin,
                     objects=[what],
                     fix=(
