@@ -180,6 +180,8 @@ class MigrationFile:
     journal: JournalEntry | None = None
     folder: str | None = None  # the drizzle or SQL folder the file belongs to
     layout: Layout = Layout.SQL  # the tool that wrote it, read from the folder layout
+    # the file says it runs outside a transaction (``-- +goose NO TRANSACTION``)
+    no_transaction: bool = False
 
     @property
     def display_name(self) -> str:

@@ -11,7 +11,9 @@ several runs them as one implicit transaction, committed before the next file.
 query); ``autocommit`` runs every statement on its own. A plain SQL folder with
 no runner configured is read under the worst case, one transaction for every
 pending migration (drizzle's semantics), and messages say
-that it was assumed.
+that it was assumed. A file that says it runs outside a transaction (goose's
+``-- +goose NO TRANSACTION``, sql-migrate's and dbmate's equivalents) runs every
+statement on its own, whatever the configuration says.
 """
 
 from __future__ import annotations
@@ -43,7 +45,10 @@ class RunnerInUse:
 
 
 def runner_of(migration: MigrationFile, configured: Runner | None) -> RunnerInUse:
-    """The runner that applies ``migration``: the configured one, else the layout's."""
+    """The runner that applies ``migration``: the file's own word (goose's ``NO
+    TRANSACTION``: each statement on its own), else the configured one, else the layout's."""
+    if migration.no_transaction:
+        return RunnerInUse(Runner.AUTOCOMMIT, False)
     if configured is not None:
         return RunnerInUse(configured, False)
     detected = _BY_LAYOUT.get(migration.layout)

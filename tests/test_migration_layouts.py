@@ -178,3 +178,98 @@ def test_the_command_notes_what_it_left_out(tmp_path: Path) -> None:
     assert len(notes) == 2
     assert "1 down migration not applied (0001_account.down.sql)" in notes[0]
     assert "0001_account.mysql.up.sql" in notes[1] and "mysql" in notes[1]
+
+
+# ---- single files with up and down sections (goose, sql-migrate, dbmate) ----------
+
+_GOOSE_INIT = (
+    "-- +goose Up\n"
+    "CREATE TABLE account (id bigint PRIMARY KEY, email text NOT NULL);\n"
+    "CREATE TABLE note (id bigint PRIMARY KEY, account_id bigint REFERENCES account (id));\n"
+    "\n"
+    "-- +goose Down\n"
+    "DROP TABLE note;\n"
+    "DROP TABLE account;\n"
+)
+
+
+def _concurrently(header: str, down: str) -> str:
+    return f"{header}\nCREATE INDEX CONCURRENTLY note_account_idx ON note (account_id);\n{down}\n"
+
+
+@pytest.mark.parametrize(
+    ("up", "down", "no_transaction"),
+    [
+        (
+            "-- +goose NO TRANSACTION\n-- +goose Up",
+            "-- +goose Down\nDROP INDEX note_account_idx;",
+            True,
+        ),
+        ("-- +goose Up", "-- +goose Down\nDROP INDEX note_account_idx;", False),
+        ("-- +migrate Up notransaction", "-- +migrate Down\nDROP INDEX note_account_idx;", True),
+        ("-- +migrate Up", "-- +migrate Down\nDROP INDEX note_account_idx;", False),
+        ("-- migrate:up transaction:false", "-- migrate:down\nDROP INDEX note_account_idx;", True),
+        ("-- migrate:up", "-- migrate:down\nDROP INDEX note_account_idx;", False),
+    ],
+)
+def test_only_the_up_section_runs_in_the_transaction_the_file_asks_for(
+    tmp_path: Path, up: str, down: str, no_transaction: bool
+) -> None:
+    init = _GOOSE_INIT
+    if "migrate:" in up:
+        init = init.replace("-- +goose Up", "-- migrate:up").replace(
+            "-- +goose Down", "-- migrate:down"
+        )
+    elif "+migrate" in up:
+        init = init.replace("+goose", "+migrate")
+    folder = _write(
+        tmp_path / "migrations",
+        {"00001_init.sql": init, "00002_index.sql": _concurrently(up, down)},
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert [s.text.split(" (")[0] for s in sources.statements] == [
+        "CREATE TABLE account",
+        "CREATE TABLE note",
+        "CREATE INDEX CONCURRENTLY note_account_idx ON note",
+    ]
+    assert [m.no_transaction for m in sources.migrations] == [False, no_transaction]
+    assert sorted(Path(n.path).name for n in sources.not_applied) == [
+        "00001_init.sql",
+        "00002_index.sql",
+    ]
+    result = run_paths([(folder, Layer.BASE)])
+    codes = {f.code for f in result.findings}
+    # read whole, the down sections dropped what the up sections made (MG406, MG414)
+    assert not codes & {"MG406", "MG414", "NC101"}
+    # CREATE INDEX CONCURRENTLY fails inside a transaction block: only the file that runs
+    # outside one is spared
+    assert ("MG407" in codes) is not no_transaction
+    [index] = [s for s in sources.statements if "CONCURRENTLY" in s.text]
+    text = (folder / "00002_index.sql").read_text(encoding="utf-8")
+    assert text[index.origin.start : index.origin.end] == index.text  # offsets kept
+
+
+def test_the_command_notes_the_down_sections_it_left_out(tmp_path: Path) -> None:
+    folder = _write(tmp_path / "migrations", {"00001_init.sql": _GOOSE_INIT})
+    run = subprocess.run(
+        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    notes = [line for line in run.stderr.splitlines() if line.startswith("schema-check: note:")]
+    assert notes == [
+        "schema-check: note: the down section of 1 file not applied (00001_init.sql): only "
+        "the up section (-- +goose Up, -- +migrate Up, -- migrate:up) runs "
+        "(docs/migration-layouts.md)"
+    ]
+
+
+def test_a_file_without_section_markers_runs_whole(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {"0001_x.sql": "-- migrate later: nothing here is a marker\n" + _UP + _UP_2},
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert len(sources.statements) == 2 and not sources.not_applied

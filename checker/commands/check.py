@@ -189,7 +189,7 @@ def _note_not_applied(result: CheckResult) -> None:
     """A line on stderr per reason files of a migration folder were left out (down
     migrations, other databases' variants), whatever the format."""
     from checker.model import file_label
-    from checker.sources.base import DOWN, OTHER_DATABASE
+    from checker.sources.base import DOWN, DOWN_SECTION, OTHER_DATABASE
 
     by_reason: dict[str, list[str]] = {}
     databases: set[str] = set()
@@ -204,6 +204,11 @@ def _note_not_applied(result: CheckResult) -> None:
         if reason == DOWN:
             what = (
                 f"{count} down migration{plural} not applied {files}: each undoes its up migration"
+            )
+        elif reason == DOWN_SECTION:
+            what = (
+                f"the down section{plural} of {count} file{plural} not applied {files}: "
+                "only the up section (-- +goose Up, -- +migrate Up, -- migrate:up) runs"
             )
         elif reason == OTHER_DATABASE:
             what = (

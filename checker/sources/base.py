@@ -78,13 +78,16 @@ class NotApplied:
     """A file in a migration folder that the folder's migrator does not apply."""
 
     path: str
-    reason: str  # DOWN | OTHER_DATABASE | REPLACED
+    reason: str  # DOWN | DOWN_SECTION | OTHER_DATABASE | REPLACED
     database: str | None = None  # OTHER_DATABASE: the database the file is for
 
 
 DOWN = "down"  # undoes its up migration
 OTHER_DATABASE = "other database"  # written for another database (``x.mysql.up.sql``)
 REPLACED = "replaced"  # untagged, and the same migration has a PostgreSQL variant
+# the file's down section (``-- +goose Down``, ``-- migrate:down``): the file is applied,
+# that section is not
+DOWN_SECTION = "down section"
 
 SNAPSHOT = "snapshot"
 ORM = "ORM"

@@ -30,6 +30,7 @@ from checker.model import (
 )
 from checker.sources.base import (
     DOWN,
+    DOWN_SECTION,
     OTHER_DATABASE,
     REPLACED,
     NotApplied,
@@ -252,16 +253,84 @@ def load_sql_file(
         layer = Layer.EXTENSION
     # Prisma names every file migration.sql, Diesel up.sql: the folder carries the name
     name = path.parent.name if path.name in FOLDER_FILES else path.stem
+    sections = up_sections(text)
     migration = MigrationFile(
-        str(path), name, layer, status, sequence_of(name), entry, folder, layout
+        str(path),
+        name,
+        layer,
+        status,
+        sequence_of(name),
+        entry,
+        folder,
+        layout,
+        no_transaction=sections is not None and sections.no_transaction,
     )
     sources.migrations.append(migration)
     sources.add_text(str(path), text)
-    sql_text = blank_copy_data(text)
+    sql_text = blank_copy_data(text if sections is None else sections.text)
+    if sections is not None and sections.down:
+        sources.not_applied.append(NotApplied(str(path), DOWN_SECTION))
     for start, end in chunks(sql_text):
         for s_start, s_end in split_statements(sql_text, start, end):
             origin = Origin(str(path), s_start, s_end, len(sources.statements), layer)
             sources.statements.append(Statement(text[s_start:s_end], origin, migration))
+
+
+# The section markers of single-file up/down formats: goose (``-- +goose Up``), sql-migrate
+# (``-- +migrate Up``) and dbmate (``-- migrate:up``), with what each says of transactions
+# (``-- +goose NO TRANSACTION``, ``-- +migrate Up notransaction``, ``-- migrate:up
+# transaction:false``).
+_SECTION = re.compile(
+    r"^[ \t]*--[ \t]*(?:\+goose[ \t]+(?P<goose>up|down|no[ \t]+transaction)\b"
+    r"|\+migrate[ \t]+(?P<migrate>up|down)\b|migrate:(?P<dbmate>up|down)\b)(?P<rest>[^\n]*)$",
+    re.I | re.M,
+)
+_NO_TRANSACTION = re.compile(r"\bnotransaction\b|\btransaction:false\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class UpSections:
+    """A single-file up/down migration as its tool runs it up: the text with everything
+    but the up section(s) blanked (offsets and line breaks kept)."""
+
+    text: str
+    down: bool  # a down section was left out
+    no_transaction: bool  # the file says it runs outside a transaction
+
+
+def up_sections(text: str) -> UpSections | None:
+    """The up section(s) of a goose, sql-migrate or dbmate file; None for a file with
+    no section markers (every statement of it runs)."""
+    lowered = text.lower()
+    if "+goose" not in lowered and "+migrate" not in lowered and "migrate:" not in lowered:
+        return None  # the cheap test first: most files have no markers
+    markers = list(_SECTION.finditer(text))
+    if not markers:
+        return None
+    parts: list[str] = []
+    position = 0
+    up = False
+    down = no_transaction = False
+    for marker in markers:
+        word = (marker.group("goose") or marker.group("migrate") or marker.group("dbmate")).lower()
+        if word.startswith("no"):
+            no_transaction = True
+            continue
+        before = text[position : marker.start()]
+        parts.append(before if up else _blank(before))
+        parts.append(marker.group(0))
+        position = marker.end()
+        up = word == "up"
+        down = down or not up
+        if up and _NO_TRANSACTION.search(marker.group("rest")):
+            no_transaction = True
+    rest = text[position:]
+    parts.append(rest if up else _blank(rest))
+    return UpSections("".join(parts), down, no_transaction)
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
 
 
 _COPY_FROM_STDIN = re.compile(r"^[ \t]*COPY\b[^;]*\bFROM[ \t]+stdin\b[^;\n]*;[ \t]*$", re.I | re.M)
