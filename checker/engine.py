@@ -496,6 +496,9 @@ def run_rules(
     )
     check_suppression_codes(sources)
     findings = _run_by_family(chosen, context, fork=large)
+    from checker.renames import point_at_renames
+
+    findings = point_at_renames(findings, context.events, sources)
     if drifting:
         from checker import drift
 
