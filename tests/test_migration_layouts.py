@@ -60,6 +60,28 @@ def test_down_files_of_numbered_pairs_are_not_applied(tmp_path: Path) -> None:
     assert not [f for f in result.findings if f.code in ("MG406", "MG414", "NC101")]
 
 
+def test_down_files_named_with_an_underscore_beside_their_up_file(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "0001_account.up.sql": _UP,
+            "0002_name_up.sql": _UP_2,
+            "0002_name_down.sql": "DROP INDEX job_group_id ON jobs;\n",  # not PostgreSQL
+            "0003_slow_down.sql": "ALTER TABLE account ADD COLUMN pace text;\n",  # no pair
+            "0004_cool-up.sql": "ALTER TABLE account ADD COLUMN cool text;\n",
+            "0004_cool-down.sql": "ALTER TABLE account DROP COLUMN cool;\n",
+        },
+    )
+    assert _applied(folder) == [
+        "0001_account.up.sql",
+        "0002_name_up.sql",
+        "0003_slow_down.sql",
+        "0004_cool-up.sql",
+    ]
+    result = run_paths([(folder, Layer.BASE)])
+    assert not [f for f in result.findings if f.code in ("PS001", "MG406", "MG414")]
+
+
 def test_folder_per_migration_with_up_and_down_files(tmp_path: Path) -> None:
     folder = _write(
         tmp_path / "migrations",

@@ -149,6 +149,10 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
 
 
 _DOWN_FILE = re.compile(r"(?:^|\.)down\.sql$", re.I)
+# ``0021_x_down.sql`` beside ``0021_x_up.sql`` (or with a dash): a pair whose names a
+# migrator matches loosely; a name that merely ends in "down" (``0005_slow_down.sql``)
+# has no such sibling and is applied
+_LOOSE_PAIR = re.compile(r"^(.*)[_-](up|down)\.sql$", re.I)
 _FLYWAY = re.compile(r"^([VU])(\d+(?:[._]\d+)*)__", re.I)
 # names a dotted part of a file name can give to the database a variant is written for
 _POSTGRES = frozenset({"postgres", "postgresql", "pg", "pgsql"})
@@ -180,14 +184,23 @@ def applied_files(files: list[Path]) -> tuple[list[Path], list[NotApplied]]:
         m.group(2) for m in map(_FLYWAY.match, (f.name for f in files)) if m and m.group(1) in "Vv"
     }
     with_postgres = {_migration_of(f) for f in files if _POSTGRES & _dotted_parts(f)}
+    loose = [m for m in map(_LOOSE_PAIR.match, (f.name for f in files)) if m]
+    loose_up = {m.group(1).lower() for m in loose if m.group(2).lower() == "up"}
     applied: list[Path] = []
     skipped: list[NotApplied] = []
     for file in files:
         flyway = _FLYWAY.match(file.name)
         parts = _dotted_parts(file)
         other = sorted(_OTHER_DATABASES & parts)
-        if _DOWN_FILE.search(file.name) or (
-            flyway is not None and flyway.group(1) in "Uu" and flyway.group(2) in flyway_up
+        pair = _LOOSE_PAIR.match(file.name)
+        if (
+            _DOWN_FILE.search(file.name)
+            or (flyway is not None and flyway.group(1) in "Uu" and flyway.group(2) in flyway_up)
+            or (
+                pair is not None
+                and pair.group(2).lower() == "down"
+                and pair.group(1).lower() in loose_up
+            )
         ):
             skipped.append(NotApplied(str(file), DOWN))
         elif other:
