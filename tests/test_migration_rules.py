@@ -321,6 +321,7 @@ def test_mg417_judges_types_views_functions_triggers_policies_and_renames(
         "DROP TYPE IF EXISTS status;\n"
         "CREATE TYPE status AS ENUM ('a', 'b');\n"  # dropped first: the re-run makes it again
         "CREATE TYPE pair AS (a int, b int);\n"
+        "CREATE TYPE span AS RANGE (subtype = int4);\n"
         "CREATE DOMAIN email_address AS text;\n"
         "CREATE VIEW person_feelings AS SELECT feeling FROM person;\n"
         "CREATE OR REPLACE VIEW person_ids AS SELECT id FROM person;\n"
@@ -347,6 +348,7 @@ def test_mg417_judges_types_views_functions_triggers_policies_and_renames(
     assert [f.objects[0] for f in result.findings] == [
         "CREATE TYPE mood",
         "CREATE TYPE pair",
+        "CREATE TYPE span",
         "CREATE DOMAIN email_address",
         "CREATE VIEW person_feelings",
         "CREATE MATERIALIZED VIEW person_count",
@@ -377,3 +379,35 @@ def test_mg417_spares_what_the_file_renames_or_drops_away_later(tmp_path: Path) 
         only="MG417",
     )
     assert [f.objects[0] for f in result.findings] == ["CREATE TYPE kept"]
+
+
+def test_an_object_sql_built_at_run_time_may_have_made_is_a_warning(tmp_path: Path) -> None:
+    sql = (
+        "CREATE TABLE wal (id bigint, shard int) PARTITION BY HASH (shard);\n"
+        "CREATE FUNCTION make_partitions(parent text, n int) RETURNS void\n"
+        "LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  FOR i IN 0..n - 1 LOOP\n"
+        "    EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES WITH (MODULUS %s, "
+        "REMAINDER %s)', parent || '_' || i, parent, n, i);\n"
+        "  END LOOP;\n"
+        "END $$;\n"
+        "SELECT make_partitions('wal', 2);\n"
+        "CREATE INDEX wal_0_id_idx ON wal_0 (id);\n"
+        "CREATE INDEX ghost_id_idx ON ghost (id);\n"
+    )
+    path = tmp_path / "history.sql"
+    path.write_text(sql, encoding="utf-8")
+    result = run_paths([(path, Layer.BASE)])
+    [call] = [f for f in result.findings if f.code == "PS002" and "make_partitions()" in f.message]
+    assert call.primary is not None and call.primary.start == sql.index("make_partitions('wal'")
+    missing = {f.objects[0]: f for f in result.findings if f.code == "MG406"}
+    assert set(missing) == {"table:wal_0", "table:ghost"}
+    hedged = missing["table:wal_0"]
+    assert hedged.severity is Severity.WARNING
+    assert "the statement at history.sql:9, which runs SQL built at run time, may" in (
+        hedged.message
+    )
+    assert [loc.label for loc in hedged.locations[1:]] == ["runs SQL not analysed"]
+    # any SQL built at run time may have made the other one too; it names the latest
+    assert missing["table:ghost"].severity is Severity.WARNING

@@ -841,3 +841,41 @@ def test_one_drop_of_a_view_and_the_view_reading_it_needs_no_cascade(tmp_path: P
     )
     assert not events(together, EventKind.BLOCKED)
     assert not together.catalog.views and not together.catalog.tables
+
+
+# ---- range, base and shell types ------------------------------------------------
+
+
+def test_range_types_and_their_multiranges_exist_for_columns(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TYPE uuidrange AS RANGE (subtype = uuid);
+        CREATE TYPE floatrange AS RANGE (subtype = float8, multirange_type_name = floats);
+        CREATE TYPE pair;
+        CREATE TABLE block (
+            ids uuidrange NOT NULL, many uuidmultirange, f floatrange, fs floats, p pair
+        );
+        DROP TABLE block;
+        DROP TYPE uuidrange;
+        CREATE TABLE again (m uuidmultirange);
+        CREATE TYPE floatrange AS RANGE (subtype = float4);
+        """,
+    )
+    # the multirange went with its range; a second range of a taken name is a duplicate
+    assert events(result, EventKind.MISSING) == [("type", "uuidmultirange")]
+    assert events(result, EventKind.DUPLICATE) == [("type", "floatrange")]
+    assert ("type", "uuidmultirange") in events(result, EventKind.CREATED)
+
+
+def test_a_multirange_is_made_from_postgresql_14_on(tmp_path: Path) -> None:
+    path = tmp_path / "0001_range.sql"
+    path.write_text(
+        "CREATE TYPE textrange AS RANGE (subtype = text);\nCREATE TABLE t (m textmultirange);\n",
+        encoding="utf-8",
+    )
+    parsed = parse_statements(load_sources([(path, Layer.BASE)]).applied_statements)
+    on_13 = simulate(parsed, postgres_version=13)
+    assert events(on_13, EventKind.MISSING) == [("type", "textmultirange")]
+    parsed = parse_statements(load_sources([(path, Layer.BASE)]).applied_statements)
+    assert events(simulate(parsed, postgres_version=14), EventKind.MISSING) == []

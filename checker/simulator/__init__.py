@@ -8,6 +8,8 @@ modelled a NOT_ANALYSED event at its location.
 
 from __future__ import annotations
 
+import re
+
 # pglast's stubs type every node field Optional, although the parser always fills the
 # fields read here for the node kinds handled; checking each would only add noise.
 # mypy: disable-error-code="union-attr, arg-type, index, assignment"
@@ -17,7 +19,7 @@ from typing import Any
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
-from checker.catalog import Catalog
+from checker.catalog import Catalog, display_name
 from checker.parsing import unchecked_ast_nodes
 from checker.simulation import EventKind, ParsedStatement, SimulationResult
 from checker.simulator import checkpoint as checkpoints
@@ -56,6 +58,7 @@ from checker.simulator.types_and_enums import (
     create_composite,
     create_domain,
     create_enum,
+    create_range,
 )
 from checker.types import PgNode
 
@@ -222,6 +225,43 @@ def _select(state: State, node: PgNode) -> None:
         select_into(state, node)
     else:
         select_set_config(state, node)
+        _calls_of_dynamic_sql(state, node)
+
+
+# EXECUTE of a string in a PL/pgSQL body (not CREATE TRIGGER's EXECUTE FUNCTION in its text)
+_DYNAMIC = re.compile(r"\bEXECUTE\b(?!\s+(?:FUNCTION|PROCEDURE)\b)", re.IGNORECASE)
+
+
+def _calls_of_dynamic_sql(state: State, node: PgNode) -> bool:
+    """A statement that calls a PL/pgSQL function (or procedure) of the run whose body
+    EXECUTEs a string: what that SQL creates or drops is not known statically. Whether
+    it found one."""
+    from checker.syntax import all_nodes
+
+    found = False
+    for call in all_nodes(node):
+        if not isinstance(call, ast.FuncCall) or not call.funcname:
+            continue  # CALL's procedure is its FuncCall, visited too
+        key = state.object_key(call.funcname)
+        dynamic = [
+            function
+            for signature, function in state.functions.items()
+            if signature[:2] == key
+            and (function.language or "").lower() == "plpgsql"
+            and _DYNAMIC.search(function.body or "")
+        ]
+        if dynamic:
+            label = f"{display_name(key)}()"
+            state.event(
+                EventKind.NOT_ANALYSED,
+                "statement",
+                label,
+                location=call.location,
+                detail=f"calls {label}, which EXECUTEs SQL built at run time: what it creates "
+                "or drops is not known statically",
+            )
+            found = True
+    return found
 
 
 def _view(state: State, node: PgNode) -> None:
@@ -242,6 +282,7 @@ _HANDLERS: dict[type, Callable[[State, Any], None]] = {
     ast.CreateEnumStmt: create_enum,
     ast.AlterEnumStmt: alter_enum,
     ast.CompositeTypeStmt: create_composite,
+    ast.CreateRangeStmt: create_range,
     ast.CreateDomainStmt: create_domain,
     ast.AlterDomainStmt: alter_domain,
     ast.CreateExtensionStmt: create_extension,
@@ -270,6 +311,8 @@ def _dispatch(state: State, node: Any) -> None:
     what = type(node).__name__.removesuffix("Stmt")
     detail = f"{what} statements are not modelled"
     if isinstance(node, ast.CallStmt):
+        if _calls_of_dynamic_sql(state, node):
+            return
         detail = "CALL runs a procedure whose body is not analysed"
     state.event(EventKind.NOT_ANALYSED, "statement", what, detail=detail)
 

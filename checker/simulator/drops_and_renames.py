@@ -61,7 +61,12 @@ def drop(state: State, node: PgNode) -> None:
                 _drop_index(state, index, cascade)
         elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
             key = _key(state, target.names)
-            if key in state.enums or key in state.domains or key in state.composites:
+            if (
+                key in state.enums
+                or key in state.domains
+                or key in state.composites
+                or key in state.other_types
+            ):
                 drop_type(state, key, cascade=cascade, location=None)
             else:
                 _absent(state, node, "type", key)
@@ -451,7 +456,12 @@ def _rename_type(state: State, node: PgNode, new: str) -> None:
     names = node.object.names if isinstance(node.object, ast.TypeName) else node.object
     key = state.object_key(names)
     new_key = (key[0], new)
-    spaces: tuple[dict[Any, Any], ...] = (state.enums, state.domains, state.composites)
+    spaces: tuple[dict[Any, Any], ...] = (
+        state.enums,
+        state.domains,
+        state.composites,
+        state.other_types,
+    )
     for space in spaces:
         found = space.get(key)
         if found is None:

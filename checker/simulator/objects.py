@@ -27,6 +27,7 @@ from checker.simulation import EventKind
 from checker.simulator.definitions import names_of
 from checker.simulator.expressions import deparse, string_value
 from checker.simulator.state import State
+from checker.simulator.types_and_enums import create_base_type
 from checker.types import PgNode, type_ref
 
 _OUTPUT_MODES = {"o", "t"}
@@ -304,6 +305,9 @@ def _body(state: State, option: Any) -> tuple[str | None, Origin]:
 def define(state: State, node: PgNode) -> None:
     """CREATE AGGREGATE is a function to the bodies that call it; the other DEFINE
     statements (operators, text search objects, collations) are not modelled."""
+    if node.kind == ObjectType.OBJECT_TYPE:
+        create_base_type(state, node)
+        return
     if node.kind != ObjectType.OBJECT_AGGREGATE:
         what = "Define"
         state.event(

@@ -28,7 +28,7 @@ from checker.catalog import (
     View,
     display_name,
 )
-from checker.model import Origin
+from checker.model import Origin, pickled_as_tuple
 from checker.parsing import identifier_end
 from checker.simulation import EventKind, ParsedStatement, SimEvent
 from checker.types import PgNode
@@ -63,6 +63,18 @@ class Creations:
         return None
 
 
+@pickled_as_tuple
+@dataclass(frozen=True, slots=True)
+class OtherType:
+    """A type made by CREATE TYPE ... AS RANGE (and the multirange made with it), or a
+    base or shell type: its name and where it was made, nothing more."""
+
+    schema: str
+    name: str
+    kind: str  # "range" | "multirange" | "base"
+    origin: Origin | None = None
+
+
 @dataclass(slots=True)
 class State:
     """The simulator's working catalog, mutable while the statements are applied."""
@@ -77,6 +89,9 @@ class State:
     enums: dict[QualifiedName, EnumType] = field(default_factory=dict)
     domains: dict[QualifiedName, Domain] = field(default_factory=dict)
     composites: dict[QualifiedName, CompositeType] = field(default_factory=dict)
+    # types the catalog does not model (range and multirange, base, shell types): known
+    # by name, so columns and casts of them resolve
+    other_types: dict[QualifiedName, OtherType] = field(default_factory=dict)
     extensions: dict[str, Extension] = field(default_factory=dict)
     sequences: dict[QualifiedName, Sequence] = field(default_factory=dict)
     views: dict[QualifiedName, View] = field(default_factory=dict)
@@ -148,7 +163,8 @@ class State:
 
     def type_exists(self, key: QualifiedName) -> Any:
         """The pg_type object of that name; tables and views have a row type too."""
-        for space in (self.enums, self.domains, self.composites, self.tables, self.views):
+        spaces = (self.enums, self.domains, self.composites, self.other_types, self.tables)
+        for space in (*spaces, self.views):
             found = space.get(key)
             if found is not None:
                 return found

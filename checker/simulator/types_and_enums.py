@@ -12,7 +12,7 @@ from checker.catalog import CompositeType, Domain, EnumType, QualifiedName, disp
 from checker.simulation import EventKind
 from checker.simulator.definitions import names_of, resolve_type
 from checker.simulator.expressions import deparse
-from checker.simulator.state import State
+from checker.simulator.state import OtherType, State
 from checker.simulator.tables import drop_columns
 from checker.types import PgNode
 
@@ -35,6 +35,44 @@ def create_enum(state: State, node: PgNode) -> None:
     enum = EnumType(key[0], key[1], names_of(node.vals), origin=state.origin_at(None))
     if _create_type(state, key, enum, "enum", None):
         state.enums[key] = enum
+
+
+def create_range(state: State, node: PgNode) -> None:
+    """CREATE TYPE ... AS RANGE: the range type, and from PostgreSQL 14 on its
+    multirange (named by ``multirange_type_name``, else as the server names it)."""
+    key = state.object_key(node.typeName, create=True)
+    made = OtherType(key[0], key[1], "range", state.origin_at(None))
+    if not _create_type(state, key, made, "type", None):
+        return
+    state.other_types[key] = made
+    if state.postgres_version < 14:
+        return
+    options = {str(option.defname).lower(): option.arg for option in node.params or ()}
+    named = options.get("multirange_type_name")
+    if named is not None:
+        multi = state.object_key(getattr(named, "names", named), create=True)
+    else:
+        name = key[1]
+        # as the server names it: "range" replaced by "multirange", else a suffix
+        at = name.rfind("range")
+        multi_name = f"{name[:at]}multirange{name[at + 5 :]}" if at >= 0 else f"{name}_multirange"
+        multi = (key[0], multi_name)
+    multirange = OtherType(multi[0], multi[1], "multirange", state.origin_at(None))
+    if _create_type(state, multi, multirange, "type", None):
+        state.other_types[multi] = multirange
+
+
+def create_base_type(state: State, node: PgNode) -> None:
+    """CREATE TYPE name (INPUT = ..., OUTPUT = ...) or the shell CREATE TYPE name."""
+    key = state.object_key(node.defnames, create=True)
+    existing = state.other_types.get(key)
+    made = OtherType(key[0], key[1], "base", state.origin_at(None))
+    if existing is not None and existing.kind == "base" and node.definition:
+        state.other_types[key] = made  # the shell type gets its definition
+        state.event(EventKind.ALTERED, "type", display_name(key))
+        return
+    if _create_type(state, key, made, "type", None):
+        state.other_types[key] = made
 
 
 def create_composite(state: State, node: PgNode) -> None:
@@ -175,7 +213,12 @@ def drop_type(state: State, key: QualifiedName, *, cascade: bool, location: Any)
     for domain_key in domains:
         drop_type(state, domain_key, cascade=True, location=location)
     found: Any = state.enums.pop(key, None) or state.domains.pop(key, None)
-    found = found or state.composites.pop(key, None)
+    found = found or state.composites.pop(key, None) or state.other_types.pop(key, None)
+    if getattr(found, "kind", "") == "range":
+        # its multirange goes with it
+        for other_key, other in list(state.other_types.items()):
+            if other.kind == "multirange" and other.origin == found.origin:
+                del state.other_types[other_key]
     state.event(
         EventKind.DROPPED, "type", label, location=location, previous=getattr(found, "origin", None)
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from checker.findings import Finding, Location, Severity
@@ -21,6 +22,21 @@ _SQLSTATE = {
 }
 
 
+# what the simulator says of statements whose effects it does not know
+_UNKNOWN_EFFECTS = ("built at run time", "procedure whose body is not analysed")
+
+
+def _likely_maker(name: str, dynamic: list[SimEvent]) -> SimEvent:
+    """The SQL built at run time that most likely made ``name``: the latest whose
+    statement names its stem (``v1_payload_wal`` of ``v1_payload_wal_3``, a partition
+    made by a function called with its parent's name), else the latest."""
+    stem = re.sub(r"(_\d+)+$", "", name.rsplit(".", 1)[-1]).lower()
+    for event in reversed(dynamic):
+        if stem and stem in event.statement.statement.text.lower():
+            return event
+    return dynamic[-1]
+
+
 _RELATED = 5  # later uses of a never-created object shown as related places; the rest in details
 
 
@@ -35,7 +51,11 @@ class UsedBeforeCreatedRule(Rule):
         table, column, type, constraint, index, schema or function. When a
         later statement creates it, the finding says which one. An object no
         statement creates fails the run at its first use: one finding there,
-        which lists the later uses. A type that an extension provides
+        which lists the later uses. When SQL built at run time ran before that
+        use (an EXECUTE of a string, a call of a PL/pgSQL function that runs
+        one, a CALL of a procedure whose body is not analysed), it may have
+        made the object: the finding is then a warning that names that
+        statement. A type that an extension provides
         (pgvector's ``vector``) exists only once ``CREATE EXTENSION`` for it
         has run. A migrator's own bookkeeping table
         (``__diesel_schema_migrations``, ``_prisma_migrations``,
@@ -69,19 +89,35 @@ class UsedBeforeCreatedRule(Rule):
         # An object no statement creates (a schema the platform provides, say) fails the
         # run at its first use: one finding there, the later uses as its related places.
         never: dict[tuple[str, str], list[SimEvent]] = {}
+        dynamic: list[SimEvent] = []  # SQL built at run time (or not analysed), so far
+        hedged: dict[tuple[str, str], SimEvent] = {}
         for event in context.events:
+            if event.kind is EventKind.NOT_ANALYSED and any(
+                unknown in event.detail for unknown in _UNKNOWN_EFFECTS
+            ):
+                dynamic.append(event)
+                continue
             if event.kind is not EventKind.MISSING:
                 continue
             if event.object_kind == "table" and event.name.rsplit(".", 1)[-1] in MIGRATOR_TABLES:
                 continue  # the migrator's own table: there before any migration runs
             if event.created_later is None:
-                never.setdefault((event.object_kind, event.name), []).append(event)
+                uses = never.setdefault((event.object_kind, event.name), [])
+                if not uses and dynamic:
+                    hedged[(event.object_kind, event.name)] = _likely_maker(event.name, dynamic)
+                uses.append(event)
                 continue
             yield self._missing(context, event, [])
-        for first, *again in never.values():
-            yield self._missing(context, first, again)
+        for key, (first, *again) in never.items():
+            yield self._missing(context, first, again, hedged.get(key))
 
-    def _missing(self, context: RuleContext, event: SimEvent, again: list[SimEvent]) -> Finding:
+    def _missing(
+        self,
+        context: RuleContext,
+        event: SimEvent,
+        again: list[SimEvent],
+        dynamic: SimEvent | None = None,
+    ) -> Finding:
         kind, name = event.object_kind, event.name
         error = _SQLSTATE.get(kind, "an undefined-object error")
         if kind == "extension":
@@ -97,6 +133,18 @@ class UsedBeforeCreatedRule(Rule):
             fix = f"move this statement after {where}, or create the {kind} before it"
         elif kind == "extension":
             fix = f"run CREATE EXTENSION IF NOT EXISTS {name}; in an earlier migration"
+        elif dynamic is not None:
+            unread = (
+                "SQL built at run time"
+                if "built at run time" in dynamic.detail
+                else "a procedure body it does not analyse"
+            )
+            subject = (
+                f"no statement schema-check can read creates {kind} {name} before this one; "
+                f"the statement at {relative(context.sources, dynamic.origin)}, which runs "
+                f"{unread}, may. If it does not"
+            )
+            fix = f"make sure the {kind} exists before this statement, or correct the name"
         else:
             subject += ", and no statement creates it"
             fix = f"create the {kind} first, or correct the name"
@@ -107,16 +155,19 @@ class UsedBeforeCreatedRule(Rule):
             count = len(again)
             verb = "statement uses" if count == 1 else "statements use"
             outcome += f" ({count} later {verb} it too)"
+        joint = ", " if dynamic is not None else ": "
         return self.finding(
-            f"{subject}: PostgreSQL fails with {error}{outcome}",
+            f"{subject}{joint}PostgreSQL fails with {error}{outcome}",
             [
                 Location.of(places[0]),
                 *(Location.of(p, "created here") for p in places[1:]),
                 *(Location.of(e.origin, "used again here") for e in again[:_RELATED]),
+                *([Location.of(dynamic.origin, "runs SQL not analysed")] if dynamic else []),
             ],
             objects=[f"{kind}:{name}"],
             fix=fix,
             details=[
                 f"also used at {relative(context.sources, e.origin)}" for e in again[_RELATED:]
             ],
+            severity=Severity.WARNING if dynamic is not None else None,
         )

@@ -28,6 +28,14 @@ _PARTS_OF_OBJECTS = frozenset(
 )
 
 
+_TYPE_STATEMENTS = (
+    ast.CreateEnumStmt,
+    ast.CreateRangeStmt,
+    ast.CompositeTypeStmt,
+    ast.CreateDomainStmt,
+)
+
+
 def _relation(relation: Any) -> str:
     return table_name(relation) if isinstance(relation, ast.RangeVar) else "(unnamed)"
 
@@ -60,8 +68,8 @@ def _made(node: Any) -> Iterator[str]:
         yield str(relation.relname)
     if isinstance(node, ast.IndexStmt) and node.idxname:
         yield str(node.idxname)
-    elif isinstance(node, ast.CreateEnumStmt | ast.CreateDomainStmt):
-        names = node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname
+    elif isinstance(node, ast.CreateEnumStmt | ast.CreateRangeStmt | ast.CreateDomainStmt):
+        names = node.domainname if isinstance(node, ast.CreateDomainStmt) else node.typeName
         if names:
             yield str(getattr(names[-1], "sval", names[-1]))
     elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
@@ -86,7 +94,7 @@ def _dotted(names: Any) -> str:
 def _type_name(node: Any) -> str:
     if isinstance(node, ast.CompositeTypeStmt):
         return _relation(node.typevar)
-    return _dotted(node.typeName if isinstance(node, ast.CreateEnumStmt) else node.domainname)
+    return _dotted(node.domainname if isinstance(node, ast.CreateDomainStmt) else node.typeName)
 
 
 def _created(node: Any) -> set[str]:
@@ -159,7 +167,7 @@ def _unguarded(
             f"DROP {_kind(node.removeType)} {', '.join(_dropped_names(node))}".rstrip(),
             "IF EXISTS",
         )
-    elif isinstance(node, ast.CreateEnumStmt | ast.CompositeTypeStmt | ast.CreateDomainStmt):
+    elif isinstance(node, _TYPE_STATEMENTS):
         kind = "DOMAIN" if isinstance(node, ast.CreateDomainStmt) else "TYPE"
         name = _type_name(node)
         if (kind, name.rsplit(".", 1)[-1]) not in dropped_first:
