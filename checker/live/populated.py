@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from checker.catalog import QualifiedName, display_name
+from checker.catalog import Catalog, QualifiedName, display_name
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
 from checker.live.apply import Failure, StatementObserver, apply_statements
@@ -81,7 +81,7 @@ class _Filler:
     def fill(self) -> None:
         """One row in every table that has none yet (and has not refused one)."""
         from checker.live.cascades import _World
-        from checker.live.introspect import row_catalog
+        from checker.live.introspect import fill_catalog
 
         rows = self.connection.execute(_USER_TABLES).fetchall()
         self.present = {int(oid): (str(schema), str(name)) for oid, schema, name, _ in rows}
@@ -95,30 +95,24 @@ class _Filler:
         wanted = [name for name in new if name not in self.tried]
         if not wanted:
             return
-        from psycopg import sql
-
         from checker.live.cascades import _key_columns
 
-        # Only the new tables and what they reference are read: a history adds a few
-        # tables per file, and reading every table before every file costs seconds.
-        catalog = row_catalog(self.connection, referenced_from=wanted)
-        involved = set(catalog.tables)
-        self.connection.execute("BEGIN")
+        # Only the new tables and what they reference are read (a history adds a few tables
+        # per file), in one query; the walk along foreign keys stops at tables holding our
+        # row, as the row builder takes that row and goes no further.
+        filled = {oid for oid, name in self.present.items() if name in self.filled}
+        catalog = fill_catalog(self.connection, wanted, stop=filled)
         try:
+            anchors = self._anchors(catalog, begin=True)
+            if any(row is None for row in anchors.values()):
+                # a table we filled lost its row: the builder may insert into it, and go on
+                # to what it references
+                catalog = fill_catalog(self.connection, wanted)
+                anchors = self._anchors(catalog, begin=False)
             world = _World(self.connection, catalog, counter=self.counter, drop_checks=False)
-            for parent in sorted(involved & self.filled):
-                # a table given its row earlier is referenced through that row
-                table = catalog.tables.get(parent)
-                if table is None:
-                    continue
-                key = _key_columns(table)
-                row = self.connection.execute(
-                    sql.SQL("SELECT {} FROM {} LIMIT 1").format(
-                        sql.SQL(", ").join(sql.Identifier(c) for c in key),
-                        sql.Identifier(*parent),
-                    )
-                ).fetchone()
+            for parent, row in anchors.items():
                 if row is not None:
+                    key = _key_columns(catalog.tables[parent])
                     world.anchors[parent] = dict(zip(key, row, strict=False))
             for name in wanted:
                 self.tried.add(name)
@@ -141,6 +135,38 @@ class _Filler:
                 self.unpopulated[name] = reason
         finally:
             self.connection.execute("COMMIT")
+
+    def _anchors(self, catalog: Catalog, *, begin: bool) -> dict[QualifiedName, Any]:
+        """The row (its key columns) of each table in ``catalog`` that we filled earlier, None
+        where it has none any more; read in one round trip, with the BEGIN of the fill's
+        transaction when ``begin``."""
+        from psycopg import sql
+
+        from checker.live.cascades import _key_columns
+
+        parents = sorted(set(catalog.tables) & self.filled)
+        queries: list[sql.Composable] = [sql.SQL("BEGIN")] if begin else []
+        for parent in parents:
+            queries.append(
+                sql.SQL("SELECT {} FROM {} LIMIT 1").format(
+                    sql.SQL(", ").join(
+                        sql.Identifier(c) for c in _key_columns(catalog.tables[parent])
+                    ),
+                    sql.Identifier(*parent),
+                )
+            )
+        if not queries:
+            return {}
+        # no parameters: one simple query, a result per statement
+        cursor = self.connection.execute(sql.SQL(";\n").join(queries))
+        if begin:
+            cursor.nextset()
+        found: dict[QualifiedName, Any] = {}
+        for position, parent in enumerate(parents):
+            if position:
+                cursor.nextset()
+            found[parent] = cursor.fetchone()
+        return found
 
     def empty(self) -> None:
         """Remove every row, so failed statements can be run again as on the empty apply."""
