@@ -78,12 +78,15 @@ class _Filler:
     rows: int = 0
     present: dict[int, QualifiedName] = field(default_factory=dict)  # tables at the last fill
 
-    def fill(self) -> None:
-        """One row in every table that has none yet (and has not refused one)."""
+    def fill(self, listing: list[tuple[Any, ...]] | None = None) -> None:
+        """One row in every table that has none yet (and has not refused one).
+
+        ``listing``: the rows of _USER_TABLES as the database stands now, when the caller
+        has just read them (in the round trip of the last COMMIT)."""
         from checker.live.cascades import _World
         from checker.live.introspect import fill_catalog
 
-        rows = self.connection.execute(_USER_TABLES).fetchall()
+        rows = self.connection.execute(_USER_TABLES).fetchall() if listing is None else listing
         self.present = {int(oid): (str(schema), str(name)) for oid, schema, name, _ in rows}
         present = [
             ((str(schema), str(name)), bool(partition)) for _, schema, name, partition in rows
@@ -204,14 +207,23 @@ def run_populated(
     """
     filler = _Filler(connection)
     failures: list[Failure] = []
+    listing: list[tuple[Any, ...]] | None = None  # the tables as the last step left them
     for position, step in enumerate(steps):
         if stop is not None and stop.is_set():
             raise PopulatedRunStopped
-        filler.fill()
+        filler.fill(listing)
         if isinstance(observer, LockProbe) and observer.per_file:
             # the tables as the step starts: what the filler just read (its rows add none)
             observer.preset = dict(filler.present)
-        result = apply_statements(connection, step, runner, server=server, observer=observer)
+        result = apply_statements(
+            connection,
+            step,
+            runner,
+            server=server,
+            observer=observer,
+            then=_USER_TABLES if position + 1 < len(steps) else None,
+        )
+        listing = result.then_rows
         data = [f for f in result.failures if f.sqlstate[:2] in _DATA_CLASSES]
         failures += data
         if data and (position + 1 < len(steps) or observer is not None):
@@ -224,6 +236,7 @@ def run_populated(
             apply_statements(connection, replay, runner, observer=observer)
             if isinstance(observer, LockProbe):
                 observer.replaying = False
+            listing = None
     unpopulated = tuple(
         f"{display_name(name)}: {reason}" for name, reason in sorted(filler.unpopulated.items())
     )
