@@ -52,6 +52,11 @@ WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
 """
+# the same, and whether an event trigger exists (on every row): the filler's listing, which
+# the lock probe is handed
+_USER_TABLES_AND_EVENTS = f"""
+SELECT t.*, EXISTS (SELECT 1 FROM pg_event_trigger) FROM ({_USER_TABLES}) t
+"""
 
 
 class PopulatedRunStopped(Exception):
@@ -77,16 +82,20 @@ class _Filler:
     unpopulated: dict[QualifiedName, str] = field(default_factory=dict)
     rows: int = 0
     present: dict[int, QualifiedName] = field(default_factory=dict)  # tables at the last fill
+    events: bool = True  # an event trigger existed at the last fill (or no table did)
 
     def fill(self, listing: list[tuple[Any, ...]] | None = None) -> None:
         """One row in every table that has none yet (and has not refused one).
 
-        ``listing``: the rows of _USER_TABLES as the database stands now, when the caller
+        ``listing``: the rows of _USER_TABLES_AND_EVENTS as the database stands now, when the caller
         has just read them (in the round trip of the last COMMIT)."""
         from checker.live.cascades import _World
         from checker.live.introspect import fill_catalog
 
-        rows = self.connection.execute(_USER_TABLES).fetchall() if listing is None else listing
+        if listing is None:
+            listing = self.connection.execute(_USER_TABLES_AND_EVENTS).fetchall()
+        rows = [row[:4] for row in listing]
+        self.events = any(row[4] for row in listing)
         self.present = {int(oid): (str(schema), str(name)) for oid, schema, name, _ in rows}
         present = [
             ((str(schema), str(name)), bool(partition)) for _, schema, name, partition in rows
@@ -215,13 +224,14 @@ def run_populated(
         if isinstance(observer, LockProbe) and observer.per_file:
             # the tables as the step starts: what the filler just read (its rows add none)
             observer.preset = dict(filler.present)
+            observer.preset_quiet = not filler.events
         result = apply_statements(
             connection,
             step,
             runner,
             server=server,
             observer=observer,
-            then=_USER_TABLES if position + 1 < len(steps) else None,
+            then=_USER_TABLES_AND_EVENTS if position + 1 < len(steps) else None,
         )
         listing = result.then_rows
         data = [f for f in result.failures if f.sqlstate[:2] in _DATA_CLASSES]
