@@ -381,14 +381,21 @@ def row_catalog(
 # foreign keys lead to, in one query: per table its columns (the same type parts as _COLUMNS;
 # only whether a default exists, and an enum's first label) and its constraints (names, kinds,
 # columns, a key's referenced table and columns), ordered as _COLUMNS and _CONSTRAINTS are.
-# The walk along foreign keys does not go on from the tables in the third parameter.
+# The tables come from the setting schema_check.fill_tables (json: [[schema, name], ...]);
+# the walk along foreign keys does not go on from those in schema_check.fill_stop (json:
+# [oid, ...]). Without parameters, the statement is prepared once per session and planned
+# once (a plan of this query costs more than running it).
 _FILL_TABLES = f"""
 WITH RECURSIVE refs(oid) AS (
     SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest(%s::text[], %s::text[]))
+    WHERE (n.nspname, c.relname) IN (
+        SELECT e ->> 0, e ->> 1
+        FROM json_array_elements(current_setting('schema_check.fill_tables')::json) e)
   UNION
     SELECT k.confrelid FROM pg_constraint k JOIN refs ON k.conrelid = refs.oid
-    WHERE k.contype = 'f' AND k.conrelid <> ALL (%s::oid[])
+    WHERE k.contype = 'f' AND k.conrelid NOT IN (
+        SELECT s::text::oid
+        FROM json_array_elements(current_setting('schema_check.fill_stop')::json) s)
 )
 SELECT n.nspname, c.relname,
   (SELECT json_agg(json_build_array(
@@ -434,20 +441,66 @@ WHERE c.oid IN (SELECT oid FROM refs) AND c.relkind IN ('r', 'p') AND {_USER_NAM
 """
 
 
-def fill_catalog(
-    connection: psycopg.Connection[Any],
-    tables: Collection[QualifiedName],
-    stop: Collection[int] = (),
-) -> Catalog:
-    """What building a valid row reads, for ``tables`` and every table their foreign keys
-    lead to, in one query: the tables' columns and constraints as ``row_catalog`` reads them
-    (a default's text, comments, partitioning and CHECK expressions left out) and the enum
-    types of their columns (the first label only). ``stop``: the walk along foreign keys
-    does not go on from these tables (oids), though they are read themselves."""
-    rows = connection.execute(
-        _FILL_TABLES,
-        ([schema for schema, _ in tables], [name for _, name in tables], list(stop)),
-    ).fetchall()
+class FillCatalog:
+    """Reads what building a valid row reads, for some tables and every table their foreign
+    keys lead to, in one query: the tables' columns and constraints as ``row_catalog``
+    reads them (a default's text, comments, partitioning and CHECK expressions left out)
+    and the enum types of their columns (the first label only)."""
+
+    _NAME = "schema_check_fill_catalog"
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        """``connection``: autocommit; psycopg's own preparing is turned off on it (it
+        deallocates every prepared statement after each DROP or ALTER)."""
+        self.connection = connection
+        connection.prepare_threshold = None
+        self.prepared = False
+
+    def read(self, tables: Collection[QualifiedName], stop: Collection[int] = ()) -> Catalog:
+        """Opens a transaction (the query's inputs are set for it alone) and reads, in one
+        round trip; the transaction is left open. ``stop``: the walk along foreign keys
+        does not go on from these tables (oids), though they are read themselves."""
+        import psycopg
+
+        try:
+            return self._read(tables, stop)
+        except psycopg.errors.InvalidSqlStatementName:
+            # a migration deallocated it (DISCARD ALL, DEALLOCATE ALL)
+            self.connection.execute("ROLLBACK")
+            self.prepared = False
+            return self._read(tables, stop)
+
+    def _read(self, tables: Collection[QualifiedName], stop: Collection[int]) -> Catalog:
+        import json
+
+        from psycopg import sql
+
+        if not self.prepared:
+            self.connection.execute(
+                sql.SQL("PREPARE {} AS {}").format(
+                    sql.Identifier(self._NAME), sql.SQL(_FILL_TABLES.replace("%%", "%"))
+                )
+            )
+            self.prepared = True
+        inputs = (
+            json.dumps([list(name) for name in tables]),
+            json.dumps(sorted(stop)),
+        )
+        query = sql.SQL(
+            "BEGIN;\nSET LOCAL schema_check.fill_tables = {};\n"
+            "SET LOCAL schema_check.fill_stop = {};\nEXECUTE {}"
+        ).format(
+            sql.Literal(inputs[0]),
+            sql.Literal(inputs[1]),
+            sql.Identifier(self._NAME),
+        )
+        cursor = self.connection.execute(query)
+        for _ in range(3):  # to the EXECUTE's result
+            cursor.nextset()
+        return _fill_catalog(cursor.fetchall())
+
+
+def _fill_catalog(rows: list[Any]) -> Catalog:
     read: dict[QualifiedName, Table] = {}
     enums: dict[QualifiedName, EnumType] = {}
     for schema, name, column_rows, constraint_rows in rows:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     import psycopg
 
+    from checker.live.introspect import FillCatalog
     from checker.live.triggers import TriggerRun
 
 CODE_DATA_DEPENDENT = "LV507"
@@ -83,6 +84,7 @@ class _Filler:
     rows: int = 0
     present: dict[int, QualifiedName] = field(default_factory=dict)  # tables at the last fill
     events: bool = True  # an event trigger existed at the last fill (or no table did)
+    reader: FillCatalog | None = None
 
     def fill(self, listing: list[tuple[Any, ...]] | None = None) -> None:
         """One row in every table that has none yet (and has not refused one).
@@ -90,7 +92,7 @@ class _Filler:
         ``listing``: the rows of _USER_TABLES_AND_EVENTS as the database stands now, when the caller
         has just read them (in the round trip of the last COMMIT)."""
         from checker.live.cascades import _World
-        from checker.live.introspect import fill_catalog
+        from checker.live.introspect import FillCatalog
 
         if listing is None:
             listing = self.connection.execute(_USER_TABLES_AND_EVENTS).fetchall()
@@ -113,14 +115,17 @@ class _Filler:
         # per file), in one query; the walk along foreign keys stops at tables holding our
         # row, as the row builder takes that row and goes no further.
         filled = {oid for oid, name in self.present.items() if name in self.filled}
-        catalog = fill_catalog(self.connection, wanted, stop=filled)
+        if self.reader is None:
+            self.reader = FillCatalog(self.connection)
         try:
-            anchors = self._anchors(catalog, begin=True)
+            catalog = self.reader.read(wanted, stop=filled)  # opens the fill's transaction
+            anchors = self._anchors(catalog)
             if any(row is None for row in anchors.values()):
                 # a table we filled lost its row: the builder may insert into it, and go on
-                # to what it references
-                catalog = fill_catalog(self.connection, wanted)
-                anchors = self._anchors(catalog, begin=False)
+                # to what it references (nothing was written yet)
+                self.connection.execute("ROLLBACK")
+                catalog = self.reader.read(wanted)
+                anchors = self._anchors(catalog)
             world = _World(self.connection, catalog, counter=self.counter, drop_checks=False)
             for parent, row in anchors.items():
                 if row is not None:
@@ -148,16 +153,15 @@ class _Filler:
         finally:
             self.connection.execute("COMMIT")
 
-    def _anchors(self, catalog: Catalog, *, begin: bool) -> dict[QualifiedName, Any]:
+    def _anchors(self, catalog: Catalog) -> dict[QualifiedName, Any]:
         """The row (its key columns) of each table in ``catalog`` that we filled earlier, None
-        where it has none any more; read in one round trip, with the BEGIN of the fill's
-        transaction when ``begin``."""
+        where it has none any more; read in one round trip."""
         from psycopg import sql
 
         from checker.live.cascades import _key_columns
 
         parents = sorted(set(catalog.tables) & self.filled)
-        queries: list[sql.Composable] = [sql.SQL("BEGIN")] if begin else []
+        queries: list[sql.Composable] = []
         for parent in parents:
             queries.append(
                 sql.SQL("SELECT {} FROM {} LIMIT 1").format(
@@ -171,8 +175,6 @@ class _Filler:
             return {}
         # no parameters: one simple query, a result per statement
         cursor = self.connection.execute(sql.SQL(";\n").join(queries))
-        if begin:
-            cursor.nextset()
         found: dict[QualifiedName, Any] = {}
         for position, parent in enumerate(parents):
             if position:
