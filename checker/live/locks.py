@@ -349,16 +349,12 @@ def lock_kind(text: str) -> tuple[str, str | None]:
     ("keeps", None): may lock, but renames, moves or attaches no table and runs no query;
     ("any", None): anything else (a DO block, DML, a procedure, an unknown statement).
     """
-    from pglast import parser
-
     from checker.live.apply import batchable
 
     if not batchable(text):  # several statements, transaction control, COPY, CALL
         return ("any", None)
-    tokens = [t for t in parser.scan(text) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
-    while tokens and tokens[-1].name == "ASCII_59":
-        tokens.pop()
-    words = [t.name for t in tokens]
+    tokens = _tokens(text)
+    words = [name for name, _, _ in tokens]
     if words[:1] in (["SET"], ["RESET"]):
         refused = {"CONSTRAINTS", "TRANSACTION", "CHARACTERISTICS"}
         return ("any", None) if refused & set(words[1:3]) else ("none", None)
@@ -394,6 +390,35 @@ def lock_kind(text: str) -> tuple[str, str | None]:
     return ("keeps", None)
 
 
+@functools.lru_cache(maxsize=8192)
+def _tokens(text: str) -> tuple[tuple[str, int, int], ...]:
+    """(name, start, end) of each token but comments and trailing semicolons; () when the
+    scanner refuses the text."""
+    from pglast import parser
+
+    try:
+        scanned = parser.scan(text)
+    except parser.ParseError:
+        return ()
+    tokens = [(t.name, t.start, t.end) for t in scanned if t.name not in _COMMENTS]
+    while tokens and tokens[-1][0] == "ASCII_59":
+        tokens.pop()
+    return tuple(tokens)
+
+
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+
+
+def keeps_tables(text: str) -> bool:
+    """Whether the statement leaves the set of tables as it was: it neither creates, drops,
+    renames nor moves a table, attaches or detaches a partition, nor runs a query, a
+    procedure or a DO block (a CREATE TABLE or DROP of any kind counts as changing it)."""
+    if lock_kind(text)[0] == "any":
+        return False
+    words = [name for name, _, _ in _tokens(text)]
+    return words[:1] != ["DROP"] and not (words[:1] == ["CREATE"] and "TABLE" in words[1:3])
+
+
 def _after_name(words: list[str], at: int) -> int:
     """The position after a possibly qualified name starting at ``at``."""
     while at < len(words) and words[at] not in ("ASCII_40", "ASCII_46", "ASCII_59"):
@@ -405,10 +430,10 @@ def _after_name(words: list[str], at: int) -> int:
     return at
 
 
-def _identifier(text: str, token: Any) -> str | None:
+def _identifier(text: str, token: tuple[str, int, int]) -> str | None:
     """A name token as PostgreSQL stores it; None when not sure (U&"...", or long enough
     to be truncated)."""
-    word = text[token.start : token.end + 1]
+    word = text[token[1] : token[2] + 1]
     if word.startswith('"') and word.endswith('"') and len(word) >= 2:
         name = word[1:-1].replace('""', '"')
     elif word[:1].isalpha() or word[:1] == "_":

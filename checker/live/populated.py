@@ -31,7 +31,7 @@ from checker.catalog import Catalog, QualifiedName, display_name
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
 from checker.live.apply import Failure, StatementObserver, apply_statements
-from checker.live.locks import LockProbe
+from checker.live.locks import LockProbe, keeps_tables
 from checker.model import Statement
 
 if TYPE_CHECKING:
@@ -84,6 +84,7 @@ class _Filler:
     rows: int = 0
     present: dict[int, QualifiedName] = field(default_factory=dict)  # tables at the last fill
     events: bool = True  # an event trigger existed at the last fill (or no table did)
+    listing: list[tuple[Any, ...]] = field(default_factory=list)  # what the last fill read
     reader: FillCatalog | None = None
 
     def fill(self, listing: list[tuple[Any, ...]] | None = None) -> None:
@@ -96,6 +97,7 @@ class _Filler:
 
         if listing is None:
             listing = self.connection.execute(_USER_TABLES_AND_EVENTS).fetchall()
+        self.listing = listing
         rows = [row[:4] for row in listing]
         self.events = any(row[4] for row in listing)
         self.present = {int(oid): (str(schema), str(name)) for oid, schema, name, _ in rows}
@@ -227,15 +229,17 @@ def run_populated(
             # the tables as the step starts: what the filler just read (its rows add none)
             observer.preset = dict(filler.present)
             observer.preset_quiet = not filler.events
+        # a step that leaves the set of tables alone leaves the listing as it was
+        keeps = all(keeps_tables(statement.text) for statement in step)
         result = apply_statements(
             connection,
             step,
             runner,
             server=server,
             observer=observer,
-            then=_USER_TABLES_AND_EVENTS if position + 1 < len(steps) else None,
+            then=_USER_TABLES_AND_EVENTS if position + 1 < len(steps) and not keeps else None,
         )
-        listing = result.then_rows
+        listing = filler.listing if keeps else result.then_rows
         data = [f for f in result.failures if f.sqlstate[:2] in _DATA_CLASSES]
         failures += data
         if data and (position + 1 < len(steps) or observer is not None):
