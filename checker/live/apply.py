@@ -388,6 +388,18 @@ def batchable(text: str) -> bool:
     return first not in _ALONE
 
 
+@functools.lru_cache(maxsize=1024)
+def _parses(text: str) -> bool:
+    """Whether PostgreSQL's parser accepts ``text`` (pglast: the server's own parser)."""
+    from pglast import parser
+
+    try:
+        parser.parse_sql_json(text)
+    except parser.ParseError:
+        return False
+    return True
+
+
 def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) -> tuple[Any, int]:
     """Run one statement; returns the psycopg error (or None) and how many characters
     were sent ahead of the statement (its error position counts them). Leaves no
@@ -395,12 +407,13 @@ def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) ->
 
     With ``savepoint`` a failure undoes only this statement; without, a failure
     inside a transaction rolls the whole transaction back. A batchable statement
-    goes with its savepoint and release in one round trip.
+    that parses goes with its savepoint and release in one round trip (one that does not
+    parse would fail the whole query, its savepoint never set, and abort the transaction).
     """
     import psycopg
     from psycopg.pq import TransactionStatus
 
-    if savepoint and batchable(text):
+    if savepoint and batchable(text) and _parses(text):
         ahead = f"SAVEPOINT {_SAVEPOINT};\n"
         try:
             connection.execute(f"{ahead}{text}\n;\nRELEASE SAVEPOINT {_SAVEPOINT}")
