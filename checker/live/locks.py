@@ -115,17 +115,21 @@ class LockProbe:
     # not looked after (``_unseen``): see ``_Skips``. None: every statement is looked at.
     _skips: _Skips | None = None
     _resume: bool | None = None  # ``_current`` to restore once a statement not looked at ran
+    # The file's transaction has just begun (a history file by file, after the previous
+    # file committed) and no statement looked at ran yet: the session holds no lock on a
+    # pre-existing table but what statements not looked at took, which is none.
+    _fresh: bool = False
 
     def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]:
         """The queries ``before`` and ``after`` will run around each statement, all of them
         succeeding inside the open transaction (the same decisions, state left alone)."""
         plan: list[tuple[list[str], list[str]]] = []
         has_base, file, current = self.base is not None, self._file, self._current
-        preset = self.preset is not None
+        preset, fresh = self.preset is not None, self._fresh
         skips = self._skips.copy() if self._skips is not None else None
         for statement in statements:
             if statement.layer not in self.layers:
-                current = False
+                current = fresh = False
                 if skips is not None:
                     skips.prefix = False
                 plan.append(([], []))
@@ -133,7 +137,7 @@ class LockProbe:
             ahead: list[str] = []
             if not has_base or (self.per_file and statement.migration.path != file):
                 file, has_base, current = statement.migration.path, True, False
-                skips = None
+                skips, fresh = None, self.per_file and preset
                 if not preset:
                     ahead.append(_BASE_TABLES)
                 elif self.preset_quiet and self.preset is not None:
@@ -142,10 +146,10 @@ class LockProbe:
             if skips is not None and skips.unseen(statement):
                 plan.append((ahead, []))
                 continue
-            if not current:
+            if not current and not fresh:
                 ahead.append(_HELD)
             plan.append((ahead, [_HELD]))
-            current = True
+            current, fresh = True, False
         return plan
 
     def feed(self, rows: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None:
@@ -162,7 +166,7 @@ class LockProbe:
     def before(self, statement: Statement) -> None:
         self._resume = None
         if statement.layer not in self.layers:
-            self._current = False  # it runs unobserved and may take locks
+            self._current = self._fresh = False  # it runs unobserved and may take locks
             if self._skips is not None:
                 self._skips.prefix = False
             return
@@ -170,6 +174,7 @@ class LockProbe:
             self._file = statement.migration.path
             self._first_held = {}
             self._skips = None
+            self._fresh = self.per_file and self.preset is not None
             if self.preset is not None:
                 self.base, self.preset = self.preset, None
                 if self.preset_quiet:
@@ -186,8 +191,11 @@ class LockProbe:
             self._resume, self._current = self._current, False
             return
         if not self._current:
-            self._snapshot()
-        self._current = False
+            if self._fresh:
+                self._held, self._transaction = {}, None  # what a look would have seen
+            else:
+                self._snapshot()
+        self._current = self._fresh = False
 
     def after(self, statement: Statement, in_transaction: bool) -> None:
         if statement.layer not in self.layers or self.base is None:
