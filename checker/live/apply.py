@@ -372,20 +372,30 @@ def batchable(text: str) -> bool:
     not COPY or CALL, and complete (the scanner accepts it, so appending to it
     cannot change how it is read).
     """
+    words = statement_tokens(text)
+    if not words or any(name == "ASCII_59" for name, _, _ in words):
+        return False
+    _, start, end = words[0]
+    return text[start : end + 1].upper() not in _ALONE
+
+
+@functools.lru_cache(maxsize=8192)
+def statement_tokens(text: str) -> tuple[tuple[str, int, int], ...]:
+    """(name, start, end) of each token of ``text`` but comments and trailing semicolons
+    (pglast's scanner: PostgreSQL's own); () when the scanner refuses the text."""
     from pglast import parser
 
     try:
-        tokens = parser.scan(text)
+        scanned = parser.scan(text)
     except parser.ParseError:
-        return False
-    words = [t for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
-    ends = len(words)
-    while ends and words[ends - 1].name == "ASCII_59":
-        ends -= 1
-    if not ends or any(t.name == "ASCII_59" for t in words[:ends]):
-        return False
-    first = text[words[0].start : words[0].end + 1].upper()
-    return first not in _ALONE
+        return ()
+    tokens = [(t.name, t.start, t.end) for t in scanned if t.name not in _COMMENTS]
+    while tokens and tokens[-1][0] == "ASCII_59":
+        tokens.pop()
+    return tuple(tokens)
+
+
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
 
 
 @functools.lru_cache(maxsize=1024)

@@ -357,11 +357,11 @@ def lock_kind(text: str) -> tuple[str, str | None]:
     ("keeps", None): may lock, but renames, moves or attaches no table and runs no query;
     ("any", None): anything else (a DO block, DML, a procedure, an unknown statement).
     """
-    from checker.live.apply import batchable
+    from checker.live.apply import batchable, statement_tokens
 
     if not batchable(text):  # several statements, transaction control, COPY, CALL
         return ("any", None)
-    tokens = _tokens(text)
+    tokens = statement_tokens(text)
     words = [name for name, _, _ in tokens]
     if words[:1] in (["SET"], ["RESET"]):
         refused = {"CONSTRAINTS", "TRANSACTION", "CHARACTERISTICS"}
@@ -398,32 +398,15 @@ def lock_kind(text: str) -> tuple[str, str | None]:
     return ("keeps", None)
 
 
-@functools.lru_cache(maxsize=8192)
-def _tokens(text: str) -> tuple[tuple[str, int, int], ...]:
-    """(name, start, end) of each token but comments and trailing semicolons; () when the
-    scanner refuses the text."""
-    from pglast import parser
-
-    try:
-        scanned = parser.scan(text)
-    except parser.ParseError:
-        return ()
-    tokens = [(t.name, t.start, t.end) for t in scanned if t.name not in _COMMENTS]
-    while tokens and tokens[-1][0] == "ASCII_59":
-        tokens.pop()
-    return tuple(tokens)
-
-
-_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
-
-
 def keeps_tables(text: str) -> bool:
     """Whether the statement leaves the set of tables as it was: it neither creates, drops,
     renames nor moves a table, attaches or detaches a partition, nor runs a query, a
     procedure or a DO block (a CREATE TABLE or DROP of any kind counts as changing it)."""
     if lock_kind(text)[0] == "any":
         return False
-    words = [name for name, _, _ in _tokens(text)]
+    from checker.live.apply import statement_tokens
+
+    words = [name for name, _, _ in statement_tokens(text)]
     return words[:1] != ["DROP"] and not (words[:1] == ["CREATE"] and "TABLE" in words[1:3])
 
 
