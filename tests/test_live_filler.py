@@ -333,3 +333,20 @@ def test_copies_are_dropped_only_where_the_server_outlives_the_run(live_server: 
     assert live_server.disposable is True
     with DsnBackend(live_server.conninfo).open() as database:
         assert database.disposable is False
+
+
+def test_a_statement_that_does_not_parse_is_an_lv501_not_a_lost_connection(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """The scanner accepts it, so it is batched; the parser does not: the run goes on."""
+    history = write_history(
+        tmp_path / "history",
+        {
+            "0001_a.sql": "CREATE TABLE a (id integer);\nCREAT TABLE broken (id integer);\n"
+            "CREATE TABLE b (id integer);\n",
+        },
+    )
+    result = run_live([(history, Layer.BASE)], None, None, live_server)
+    failing = messages(result, "LV501")
+    assert [(name, line) for name, line, _ in failing] == [("0001_a.sql", 2)]
+    assert "42601 syntax error at or near" in failing[0][2]

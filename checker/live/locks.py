@@ -14,7 +14,9 @@ A history checked alone (no extension) is probed file by file, in the
 populated-table probe's run where each file is its own transaction: a table
 is pre-existing for a statement when an earlier file created it (MG409's
 rule), so the newest file of a folder gets the findings it would get as an
-extension.
+extension. There, statements that cannot take a reported lock on a pre-existing
+table (``_Skips``) are not followed by a look: each look copies every lock of
+every session.
 """
 
 from __future__ import annotations
