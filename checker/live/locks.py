@@ -22,6 +22,7 @@ every session.
 from __future__ import annotations
 
 import functools
+import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -424,16 +425,19 @@ def _after_name(words: list[str], at: int) -> int:
 
 
 def _identifier(text: str, token: tuple[str, int, int]) -> str | None:
-    """A name token as PostgreSQL stores it; None when not sure (U&"...", or long enough
-    to be truncated)."""
+    """A name token as PostgreSQL stores it; None when not sure (U&"...", a letter beyond
+    ASCII unquoted, or long enough to be truncated)."""
     word = text[token[1] : token[2] + 1]
     if word.startswith('"') and word.endswith('"') and len(word) >= 2:
         name = word[1:-1].replace('""', '"')
-    elif word[:1].isalpha() or word[:1] == "_":
-        name = word.lower()
+    elif _PLAIN_NAME.fullmatch(word):
+        name = word.lower()  # PostgreSQL folds ASCII letters only
     else:
         return None
     return name if len(name.encode()) < 63 else None
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 def _article(word: str) -> str:
