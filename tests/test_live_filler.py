@@ -352,3 +352,31 @@ def test_a_statement_that_does_not_parse_is_an_lv501_not_a_lost_connection(
     failing = messages(result, "LV501")
     assert [(name, line) for name, line, _ in failing] == [("0001_a.sql", 2)]
     assert "42601 syntax error at or near" in failing[0][2]
+
+
+EVENT_TRIGGER_HISTORY = {
+    "0001_account.sql": "CREATE TABLE account (id serial PRIMARY KEY, name text);\n",
+    "0002_audit.sql": (
+        "CREATE FUNCTION lock_account() RETURNS event_trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "    LOCK TABLE account IN SHARE MODE;\n"
+        "END\n"
+        "$$;\n"
+        "CREATE EVENT TRIGGER lock_account ON ddl_command_end WHEN TAG IN ('CREATE TABLE')\n"
+        "    EXECUTE FUNCTION lock_account();\n"
+        "CREATE TABLE note (id serial PRIMARY KEY, body text);\n"
+    ),
+    "0003_tag.sql": "CREATE TABLE tag (id serial PRIMARY KEY, label text);\n",
+}
+
+
+def test_a_create_table_an_event_trigger_turns_into_a_lock_is_watched(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """Once an event trigger exists (made earlier in the file, or by an earlier file), a
+    statement that alone takes no lock on a pre-existing table may: it is looked after."""
+    history = write_history(tmp_path / "history", EVENT_TRIGGER_HISTORY)
+    result = run_live([(history, Layer.BASE)], None, None, live_server)
+    found = [(name, line) for name, line, _ in messages(result, "LV505")]
+    assert ("0002_audit.sql", 8) in found
+    assert ("0003_tag.sql", 1) in found

@@ -286,14 +286,15 @@ class _Skips:
     after them (each look copies every lock of every session, the main apply's thousands
     included).
 
-    Only used when no event trigger exists (its function could run anything around a DDL
-    statement). Never looked at: CREATE TABLE without a foreign key, parent, LIKE or
-    query; CREATE TYPE; ALTER TYPE ... ADD/RENAME VALUE; CREATE FUNCTION / PROCEDURE;
-    COMMENT; SET. A CREATE INDEX is not looked at when no pre-existing table has the name
-    of its table and nothing since the file started could have given a pre-existing
-    table that name or made it a partition (only statements of known kinds ran, none
-    renaming, moving, attaching or running a query, a procedure or a DO block); the
-    index's table is then new, with no rows and no pre-existing partitions.
+    Only used when no event trigger existed as the file started (its function could run
+    anything around a DDL statement), and only until a statement of the file runs code or
+    does something of an unknown kind (a DO block, DML, a procedure, CREATE EXTENSION, a
+    rename, a move, an attach: it could also make an event trigger). Until then, never
+    looked at: CREATE TABLE without a foreign key, parent, LIKE or query; CREATE TYPE;
+    ALTER TYPE ... ADD/RENAME VALUE; CREATE FUNCTION / PROCEDURE; COMMENT; SET; and a
+    CREATE INDEX whose table has a name no pre-existing table has (nothing before it in
+    the file could have given a pre-existing table that name or made it a partition, so
+    the index's table is new, with no rows and no pre-existing partitions).
     """
 
     names: frozenset[str]  # relation names of the pre-existing tables
@@ -310,11 +311,13 @@ class _Skips:
         """Whether ``statement`` needs no look; notes what it may do to later decisions."""
         kind, table = lock_kind(statement.text)
         if kind == "any":
+            # it may also have made an event trigger, which could run anything later
             self.prefix = False
+        if not self.prefix:
             return False
         if kind == "none":
             return True
-        return kind == "index" and self.prefix and table is not None and table not in self.names
+        return kind == "index" and table is not None and table not in self.names
 
 
 _NO_SHARE_LOCK_STARTS = (
