@@ -83,6 +83,7 @@ class ApplyResult:
     failed: int
     runs: int  # transactions (drizzle: one per migration folder; per-file: one per file)
     failures: tuple[Failure, ...] = ()  # the findings' statements, in the same order
+    then_rows: list[tuple[Any, ...]] | None = None  # the rows of ``then``, when asked
 
 
 def effective_runner(statement: Statement, runner: Runner | None) -> Runner:
@@ -123,6 +124,7 @@ def apply_statements(
     progress: Callable[[int, int], None] | None = None,
     observer: StatementObserver | None = None,
     roll_back: bool = False,
+    then: str | None = None,
 ) -> ApplyResult:
     """Run ``statements`` on an autocommit connection, transactions as ``runner`` would open them.
 
@@ -131,17 +133,25 @@ def apply_statements(
     ends the transaction, as drizzle's escape for CREATE INDEX CONCURRENTLY)
     decides what runs inside a transaction, exactly as with the real runner.
     ``roll_back``: end each unit with ROLLBACK where the runner would COMMIT
-    (the rollback rehearsal).
+    (the rollback rehearsal). ``then``: a query (no parameters) to run once the last
+    unit has ended, in the same round trip as its COMMIT; its rows are ``then_rows``.
     """
     state = _Apply(connection, runner, server, progress, len(statements), observer)
     state.roll_back = roll_back
     units = run_units(statements, runner)
     offset = 0
-    for unit in units:
-        state.unit(unit, offset)
+    for position, unit in enumerate(units):
+        state.unit(unit, offset, then if position + 1 == len(units) else None)
         offset += len(unit)
+    if then is not None and not units:
+        state.then_rows = connection.execute(then).fetchall()
     return ApplyResult(
-        tuple(state.findings), state.applied, state.failed, len(units), tuple(state.failures)
+        tuple(state.findings),
+        state.applied,
+        state.failed,
+        len(units),
+        tuple(state.failures),
+        state.then_rows,
     )
 
 
@@ -176,11 +186,12 @@ class _Apply:
         self.failures: list[Failure] = []
         self.applied = 0
         self.failed = 0
+        self.then_rows: list[tuple[Any, ...]] | None = None
 
     def status(self) -> Any:
         return self.connection.info.transaction_status
 
-    def unit(self, unit: Sequence[Statement], offset: int) -> None:
+    def unit(self, unit: Sequence[Statement], offset: int, then: str | None = None) -> None:
         from psycopg.pq import TransactionStatus
 
         runner = effective_runner(unit[0], self.runner)
@@ -189,8 +200,9 @@ class _Apply:
         one_query = runner in (Runner.PRISMA, Runner.PER_FILE)
         transactional = runner is not Runner.AUTOCOMMIT and not (one_query and len(unit) == 1)
         careful = False  # savepoint per statement; set for the rest of the unit after a failure
-        if transactional:
-            self.connection.execute("BEGIN")
+        # the BEGIN goes in the same round trip as the first batch, or alone before a
+        # statement that runs alone
+        opening = transactional
         # where the current transaction began: (position of its first statement, opened by us)
         began: tuple[int, bool] | None = (0, True) if transactional else None
         applied_in_transaction = 0
@@ -199,11 +211,13 @@ class _Apply:
         position = 0
         while position < len(unit):
             statement = unit[position]
-            in_transaction = self.status() == TransactionStatus.INTRANS
+            in_transaction = opening or self.status() == TransactionStatus.INTRANS
             if in_transaction and not careful and began is not None:
                 batch = self.batch(unit, position)
                 if batch:
-                    if not self.run_batch(batch):
+                    done = self.run_batch(batch, begin=opening)
+                    opening = False
+                    if not done:
                         # rolled back: replay the transaction with savepoints
                         position = self._reopen(began, applied_in_transaction)
                         applied_in_transaction, careful = 0, True
@@ -215,6 +229,9 @@ class _Apply:
                         if self.progress is not None:
                             self.progress(offset + position, self.total)
                     continue
+            if opening:
+                self.connection.execute("BEGIN")
+                opening = False
             if self.observer is not None:
                 self.observer.before(statement)
             error, shift = _execute(self.connection, statement.text, in_transaction and careful)
@@ -263,10 +280,20 @@ class _Apply:
             if self.progress is not None:
                 self.progress(offset + position, self.total)
         status = self.status()
+        ending: str | None = None
         if status == TransactionStatus.INTRANS:
-            self.connection.execute("ROLLBACK" if self.roll_back else "COMMIT")
+            ending = "ROLLBACK" if self.roll_back else "COMMIT"
         elif status == TransactionStatus.INERROR:
-            self.connection.execute("ROLLBACK")
+            ending = "ROLLBACK"
+        if then is None:
+            if ending is not None:
+                self.connection.execute(ending)
+            return
+        # one round trip; a COMMIT that fails (a deferred constraint) raises as alone
+        cursor = self.connection.execute(then if ending is None else f"{ending};\n{then}")
+        if ending is not None:
+            cursor.nextset()
+        self.then_rows = cursor.fetchall()
 
     def batch(self, unit: Sequence[Statement], position: int) -> Sequence[Statement]:
         """The statements from ``position`` on that can go in one round trip, with the
@@ -287,8 +314,9 @@ class _Apply:
             self.connection.execute("BEGIN")
         return position
 
-    def run_batch(self, batch: Sequence[Statement]) -> bool:
-        """Run the statements, with the observer's queries between them, as one query.
+    def run_batch(self, batch: Sequence[Statement], *, begin: bool = False) -> bool:
+        """Run the statements, with the observer's queries between them, as one query
+        (after a BEGIN, with ``begin``).
 
         False: one of them failed and the transaction was rolled back (nothing is
         counted or observed; the caller replays with savepoints).
@@ -298,8 +326,8 @@ class _Apply:
 
         observer = self.inline
         plan = observer.inline(batch) if observer is not None else [([], []) for _ in batch]
-        parts: list[str] = []
-        statement_parts: set[int] = set()  # their results are not read
+        parts: list[str] = ["BEGIN"] if begin else []
+        statement_parts: set[int] = set(range(len(parts)))  # their results are not read
         for statement, (ahead, behind) in zip(batch, plan, strict=True):
             parts += ahead
             statement_parts.add(len(parts))
@@ -322,7 +350,7 @@ class _Apply:
             raise RuntimeError(f"a batch of {len(parts)} queries returned {len(results)} results")
         if observer is not None:
             rows: list[tuple[str, list[tuple[Any, ...]]]] = []
-            at = 0
+            at = 1 if begin else 0
             for ahead, behind in plan:
                 rows += zip(ahead, results[at : at + len(ahead)], strict=True)
                 at += len(ahead) + 1
@@ -344,20 +372,42 @@ def batchable(text: str) -> bool:
     not COPY or CALL, and complete (the scanner accepts it, so appending to it
     cannot change how it is read).
     """
+    words = statement_tokens(text)
+    if not words or any(name == "ASCII_59" for name, _, _ in words):
+        return False
+    _, start, end = words[0]
+    return text[start : end + 1].upper() not in _ALONE
+
+
+@functools.lru_cache(maxsize=8192)
+def statement_tokens(text: str) -> tuple[tuple[str, int, int], ...]:
+    """(name, start, end) of each token of ``text`` but comments and trailing semicolons
+    (pglast's scanner: PostgreSQL's own); () when the scanner refuses the text."""
     from pglast import parser
 
     try:
-        tokens = parser.scan(text)
+        scanned = parser.scan(text)
+    except parser.ParseError:
+        return ()
+    tokens = [(t.name, t.start, t.end) for t in scanned if t.name not in _COMMENTS]
+    while tokens and tokens[-1][0] == "ASCII_59":
+        tokens.pop()
+    return tuple(tokens)
+
+
+_COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _parses(text: str) -> bool:
+    """Whether PostgreSQL's parser accepts ``text`` (pglast: the server's own parser)."""
+    from pglast import parser
+
+    try:
+        parser.parse_sql_json(text)
     except parser.ParseError:
         return False
-    words = [t for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
-    ends = len(words)
-    while ends and words[ends - 1].name == "ASCII_59":
-        ends -= 1
-    if not ends or any(t.name == "ASCII_59" for t in words[:ends]):
-        return False
-    first = text[words[0].start : words[0].end + 1].upper()
-    return first not in _ALONE
+    return True
 
 
 def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) -> tuple[Any, int]:
@@ -367,12 +417,13 @@ def _execute(connection: psycopg.Connection[Any], text: str, savepoint: bool) ->
 
     With ``savepoint`` a failure undoes only this statement; without, a failure
     inside a transaction rolls the whole transaction back. A batchable statement
-    goes with its savepoint and release in one round trip.
+    that parses goes with its savepoint and release in one round trip (one that does not
+    parse would fail the whole query, its savepoint never set, and abort the transaction).
     """
     import psycopg
     from psycopg.pq import TransactionStatus
 
-    if savepoint and batchable(text):
+    if savepoint and batchable(text) and _parses(text):
         ahead = f"SAVEPOINT {_SAVEPOINT};\n"
         try:
             connection.execute(f"{ahead}{text}\n;\nRELEASE SAVEPOINT {_SAVEPOINT}")

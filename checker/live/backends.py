@@ -58,6 +58,9 @@ class LiveDatabase:
     backend: str
     # a database on the same server to CREATE/DROP databases from ("": not available)
     admin_conninfo: str = ""
+    # the whole server is thrown away on exit (embedded, docker): copies of the database
+    # need not be dropped (a drop forces a checkpoint, a tenth of a second after an apply)
+    disposable: bool = False
 
 
 class Backend(Protocol):
@@ -246,7 +249,9 @@ class EmbeddedBackend:
                 )
                 uri = str(server.get_uri())
                 admin = str(server.get_uri(database="template1"))
-                yield LiveDatabase(uri, f"embedded PostgreSQL ({folder})", "embedded", admin)
+                yield LiveDatabase(
+                    uri, f"embedded PostgreSQL ({folder})", "embedded", admin, disposable=True
+                )
             finally:
                 _stop_embedded(folder / "data", server)
                 shutil.rmtree(folder, ignore_errors=True)
@@ -555,7 +560,9 @@ class DockerBackend:
                     ) from None
                 url = str(container.get_connection_url())
                 admin = f"{url.rsplit('/', 1)[0]}/template1"
-                yield LiveDatabase(url, f"docker {self.image} ({mask_dsn(url)})", "docker", admin)
+                yield LiveDatabase(
+                    url, f"docker {self.image} ({mask_dsn(url)})", "docker", admin, disposable=True
+                )
             finally:
                 with contextlib.suppress(Exception):
                     container.stop()

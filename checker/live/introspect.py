@@ -276,6 +276,7 @@ _CONSTRAINT_KINDS = {
     "f": ConstraintKind.FOREIGN_KEY,
     "x": ConstraintKind.EXCLUDE,
 }
+_IDENTITY = {"a": Identity.ALWAYS, "d": Identity.BY_DEFAULT}
 _VOLATILITY = {"i": "immutable", "s": "stable", "v": "volatile"}
 _PARTITION_STRATEGY = {"r": "range", "l": "list", "h": "hash"}
 
@@ -374,6 +375,176 @@ def row_catalog(
     oids = [row[0] for row in table_rows]
     enums, domains = _enums_and_domains(connection)
     return Catalog(tables=_tables(connection, table_rows, oids), enums=enums, domains=domains)
+
+
+# What the populated-table probe's row builder reads, for some tables and the tables their
+# foreign keys lead to, in one query: per table its columns (the same type parts as _COLUMNS;
+# only whether a default exists, and an enum's first label) and its constraints (names, kinds,
+# columns, a key's referenced table and columns), ordered as _COLUMNS and _CONSTRAINTS are.
+# The tables come from the setting schema_check.fill_tables (json: [[schema, name], ...]);
+# the walk along foreign keys does not go on from those in schema_check.fill_stop (json:
+# [oid, ...]). Without parameters, the statement is prepared once per session and planned
+# once (a plan of this query costs more than running it).
+_FILL_TABLES = f"""
+WITH RECURSIVE refs(oid) AS (
+    SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE (n.nspname, c.relname) IN (
+        SELECT e ->> 0, e ->> 1
+        FROM json_array_elements(current_setting('schema_check.fill_tables')::json) e)
+  UNION
+    SELECT k.confrelid FROM pg_constraint k JOIN refs ON k.conrelid = refs.oid
+    WHERE k.contype = 'f' AND k.conrelid NOT IN (
+        SELECT s::text::oid
+        FROM json_array_elements(current_setting('schema_check.fill_stop')::json) s)
+)
+SELECT n.nspname, c.relname,
+  (SELECT json_agg(json_build_array(
+              a.attname, a.attnotnull, a.attidentity, a.attgenerated, d.adbin IS NOT NULL,
+              btn.nspname, bt.typname, format_type(bt.oid, NULL),
+              format_type(bt.oid, a.atttypmod),
+              t.typsubscript = 'array_subscript_handler'::regproc,
+              (bt.typnamespace = 'pg_catalog'::regnamespace OR EXISTS (
+                   SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass
+                   AND e.objid = bt.oid AND e.deptype = 'e')),
+              CASE WHEN bt.typtype = 'e' AND {_USER_NAMESPACE.replace("n.nspname", "btn.nspname")}
+                        AND {_not_extension_member("pg_type", "bt.oid")}
+                   THEN ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = bt.oid
+                              ORDER BY e.enumsortorder LIMIT 1) END)
+            ORDER BY a.attnum)
+   FROM pg_attribute a
+   JOIN pg_type t ON t.oid = a.atttypid
+   JOIN pg_type bt ON bt.oid = {_TYPE_PARTS}
+   JOIN pg_namespace btn ON btn.oid = bt.typnamespace
+   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+  (SELECT json_agg(json_build_array(
+              k.conname, k.contype,
+              ARRAY(SELECT a.attname FROM unnest(k.conkey) WITH ORDINALITY o(attnum, pos)
+                    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = o.attnum
+                    ORDER BY o.pos),
+              rn.nspname, r.relname,
+              ARRAY(SELECT a.attname FROM unnest(k.confkey) WITH ORDINALITY o(attnum, pos)
+                    JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = o.attnum
+                    ORDER BY o.pos),
+              k.confdeltype, k.confupdtype, k.confmatchtype)
+            ORDER BY k.conname)
+   FROM pg_constraint k
+   LEFT JOIN pg_class r ON r.oid = k.confrelid AND k.contype = 'f'
+   LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+   WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u', 'c', 'f', 'x')
+     AND NOT EXISTS (SELECT 1 FROM pg_constraint p
+                     WHERE p.oid = k.conparentid AND p.conrelid = k.conrelid))
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.oid IN (SELECT oid FROM refs) AND c.relkind IN ('r', 'p') AND {_USER_NAMESPACE}
+  AND {_not_extension_member("pg_class", "c.oid")}
+"""
+
+
+class FillCatalog:
+    """Reads what building a valid row reads, for some tables and every table their foreign
+    keys lead to, in one query: the tables' columns and constraints as ``row_catalog``
+    reads them (a default's text, comments, partitioning and CHECK expressions left out)
+    and the enum types of their columns (the first label only)."""
+
+    _NAME = "schema_check_fill_catalog"
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        """``connection``: autocommit; psycopg's own preparing is turned off on it (it
+        deallocates every prepared statement after each DROP or ALTER)."""
+        self.connection = connection
+        connection.prepare_threshold = None
+        self.prepared = False
+
+    def read(self, tables: Collection[QualifiedName], stop: Collection[int] = ()) -> Catalog:
+        """Opens a transaction (the query's inputs are set for it alone) and reads, in one
+        round trip; the transaction is left open. ``stop``: the walk along foreign keys
+        does not go on from these tables (oids), though they are read themselves."""
+        import psycopg
+
+        try:
+            return self._read(tables, stop)
+        except psycopg.errors.InvalidSqlStatementName:
+            # a migration deallocated it (DISCARD ALL, DEALLOCATE ALL)
+            self.connection.execute("ROLLBACK")
+            self.prepared = False
+            return self._read(tables, stop)
+
+    def _read(self, tables: Collection[QualifiedName], stop: Collection[int]) -> Catalog:
+        import json
+
+        from psycopg import sql
+
+        if not self.prepared:
+            self.connection.execute(
+                sql.SQL("PREPARE {} AS {}").format(
+                    sql.Identifier(self._NAME), sql.SQL(_FILL_TABLES.replace("%%", "%"))
+                )
+            )
+            self.prepared = True
+        inputs = (
+            json.dumps([list(name) for name in tables]),
+            json.dumps(sorted(stop)),
+        )
+        query = sql.SQL(
+            "BEGIN;\nSET LOCAL schema_check.fill_tables = {};\n"
+            "SET LOCAL schema_check.fill_stop = {};\nEXECUTE {}"
+        ).format(
+            sql.Literal(inputs[0]),
+            sql.Literal(inputs[1]),
+            sql.Identifier(self._NAME),
+        )
+        cursor = self.connection.execute(query)
+        for _ in range(3):  # to the EXECUTE's result
+            cursor.nextset()
+        return _fill_catalog(cursor.fetchall())
+
+
+def _fill_catalog(rows: list[Any]) -> Catalog:
+    read: dict[QualifiedName, Table] = {}
+    enums: dict[QualifiedName, EnumType] = {}
+    for schema, name, column_rows, constraint_rows in rows:
+        columns: list[Column] = []
+        for row in column_rows or ():
+            attname, not_null, identity, generated, has_default = row[:5]
+            base_schema, base_name, display, full, is_array, bare, labels = row[5:]
+            if labels is not None:
+                enums[(base_schema, base_name)] = EnumType(base_schema, base_name, tuple(labels))
+            default = "DEFAULT" if has_default else None  # only whether there is one
+            columns.append(
+                Column(
+                    name=attname,
+                    type=type_ref(base_name, base_schema, bare, display, full, is_array),
+                    not_null=bool(not_null),
+                    default=default if not generated else None,
+                    identity=_IDENTITY.get(identity),
+                    generated=default if generated else None,
+                )
+            )
+        constraints: list[Constraint] = []
+        for row in constraint_rows or ():
+            conname, kind, cols, ref_schema, ref_name, ref_cols, on_delete, on_update, match = row
+            foreign_key = None
+            if kind == "f":
+                foreign_key = ForeignKeyDetails(
+                    ref_table=(ref_schema, ref_name),
+                    ref_columns=tuple(ref_cols),
+                    on_delete=_FK_ACTIONS[on_delete],
+                    on_update=_FK_ACTIONS[on_update],
+                    match=_FK_MATCH.get(match, FkMatch.SIMPLE),
+                )
+            constraints.append(
+                Constraint(
+                    name=conname,
+                    kind=_CONSTRAINT_KINDS[kind],
+                    columns=tuple(cols),
+                    foreign_key=foreign_key,
+                )
+            )
+        read[(schema, name)] = Table(
+            schema=schema, name=name, columns=tuple(columns), constraints=tuple(constraints)
+        )
+    return Catalog(tables=read, enums=enums)
 
 
 def _tables(

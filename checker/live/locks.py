@@ -14,11 +14,15 @@ A history checked alone (no extension) is probed file by file, in the
 populated-table probe's run where each file is its own transaction: a table
 is pre-existing for a statement when an earlier file created it (MG409's
 rule), so the newest file of a folder gets the findings it would get as an
-extension.
+extension. There, statements that cannot take a reported lock on a pre-existing
+table (``_Skips``) are not followed by a look: each look copies every lock of
+every session.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,30 +110,49 @@ class LockProbe:
     # the tables present as the next file starts, when the caller has just read them
     # (the populated probe's filler): taken instead of asking the server again
     preset: dict[int, QualifiedName] | None = None
+    # no event trigger existed when ``preset`` was read (nothing runs hidden around DDL)
+    preset_quiet: bool = False
     # rows of queries that already ran in the statements' round trip (``feed``), in order
     _fed: deque[tuple[str, list[tuple[Any, ...]]]] = field(default_factory=deque)
+    # Statements that cannot take a lock of a reported mode on a pre-existing table are
+    # not looked after (``_unseen``): see ``_Skips``. None: every statement is looked at.
+    _skips: _Skips | None = None
+    _resume: bool | None = None  # ``_current`` to restore once a statement not looked at ran
+    # The file's transaction has just begun (a history file by file, after the previous
+    # file committed) and no statement looked at ran yet: the session holds no lock on a
+    # pre-existing table but what statements not looked at took, which is none.
+    _fresh: bool = False
 
     def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]:
         """The queries ``before`` and ``after`` will run around each statement, all of them
         succeeding inside the open transaction (the same decisions, state left alone)."""
         plan: list[tuple[list[str], list[str]]] = []
         has_base, file, current = self.base is not None, self._file, self._current
-        preset = self.preset is not None
+        preset, fresh = self.preset is not None, self._fresh
+        skips = self._skips.copy() if self._skips is not None else None
         for statement in statements:
             if statement.layer not in self.layers:
-                current = False
+                current = fresh = False
+                if skips is not None:
+                    skips.prefix = False
                 plan.append(([], []))
                 continue
             ahead: list[str] = []
             if not has_base or (self.per_file and statement.migration.path != file):
                 file, has_base, current = statement.migration.path, True, False
+                skips, fresh = None, self.per_file and preset
                 if not preset:
                     ahead.append(_BASE_TABLES)
+                elif self.preset_quiet and self.preset is not None:
+                    skips = _Skips.of(self.preset)
                 preset = False
-            if not current:
+            if skips is not None and skips.unseen(statement):
+                plan.append((ahead, []))
+                continue
+            if not current and not fresh:
                 ahead.append(_HELD)
             plan.append((ahead, [_HELD]))
-            current = True
+            current, fresh = True, False
         return plan
 
     def feed(self, rows: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None:
@@ -144,29 +167,47 @@ class LockProbe:
         return rows
 
     def before(self, statement: Statement) -> None:
+        self._resume = None
         if statement.layer not in self.layers:
-            self._current = False  # it runs unobserved and may take locks
+            self._current = self._fresh = False  # it runs unobserved and may take locks
+            if self._skips is not None:
+                self._skips.prefix = False
             return
         if self.base is None or (self.per_file and statement.migration.path != self._file):
             self._file = statement.migration.path
             self._first_held = {}
+            self._skips = None
+            self._fresh = self.per_file and self.preset is not None
             if self.preset is not None:
                 self.base, self.preset = self.preset, None
+                if self.preset_quiet:
+                    self._skips = _Skips.of(self.base)
             else:
                 self.base = {
                     int(oid): (str(schema), str(name))
                     for oid, schema, name in self._rows(_BASE_TABLES)
                 }
             self._current = False
+        if self._skips is not None and self._skips.unseen(statement):
+            # what the session holds does not change on a pre-existing table: the locks
+            # seen before it still stand after it (unless it fails)
+            self._resume, self._current = self._current, False
+            return
         if not self._current:
-            self._snapshot()
-        self._current = False
+            if self._fresh:
+                self._held, self._transaction = {}, None  # what a look would have seen
+            else:
+                self._snapshot()
+        self._current = self._fresh = False
 
     def after(self, statement: Statement, in_transaction: bool) -> None:
         if statement.layer not in self.layers or self.base is None:
             return
         if not in_transaction:
             self.unobserved += 1
+            return
+        if self._resume is not None:
+            self._current, self._resume = self._resume, None
             return
         # ``_current`` was cleared by this statement's ``before``: set again once seen below
         before = self._held
@@ -236,6 +277,170 @@ class LockProbe:
 
     def findings(self) -> list[Finding]:
         return sorted(self._found.values(), key=Finding.sort_key)
+
+
+@dataclass(slots=True)
+class _Skips:
+    """Which statements of a file cannot take a lock of a reported mode (SHARE and up) on a
+    table that existed as the file started, so that no look at ``pg_locks`` is needed
+    after them (each look copies every lock of every session, the main apply's thousands
+    included).
+
+    Only used when no event trigger existed as the file started (its function could run
+    anything around a DDL statement), and only until a statement of the file runs code or
+    does something of an unknown kind (a DO block, DML, a procedure, CREATE EXTENSION, a
+    rename, a move, an attach: it could also make an event trigger). Until then, never
+    looked at: CREATE TABLE without a foreign key, parent, LIKE or query; CREATE TYPE;
+    ALTER TYPE ... ADD/RENAME VALUE; CREATE FUNCTION / PROCEDURE; COMMENT; SET; and a
+    CREATE INDEX whose table has a name no pre-existing table has (nothing before it in
+    the file could have given a pre-existing table that name or made it a partition, so
+    the index's table is new, with no rows and no pre-existing partitions).
+    """
+
+    names: frozenset[str]  # relation names of the pre-existing tables
+    prefix: bool = True  # only statements of known, harmless kinds ran since the file started
+
+    @staticmethod
+    def of(base: dict[int, QualifiedName]) -> _Skips:
+        return _Skips(frozenset(name for _, name in base.values()))
+
+    def copy(self) -> _Skips:
+        return _Skips(self.names, self.prefix)
+
+    def unseen(self, statement: Statement) -> bool:
+        """Whether ``statement`` needs no look; notes what it may do to later decisions."""
+        kind, table = lock_kind(statement.text)
+        if kind == "any":
+            # it may also have made an event trigger, which could run anything later
+            self.prefix = False
+        if not self.prefix:
+            return False
+        if kind == "none":
+            return True
+        return kind == "index" and table is not None and table not in self.names
+
+
+_NO_SHARE_LOCK_STARTS = (
+    ("CREATE", "TYPE_P"),
+    ("CREATE", "FUNCTION"),
+    ("CREATE", "PROCEDURE"),
+    ("CREATE", "OR", "REPLACE", "FUNCTION"),
+    ("CREATE", "OR", "REPLACE", "PROCEDURE"),
+    ("COMMENT", "ON"),
+)
+# kinds that neither rename nor move a table, attach one as a partition or child, nor run
+# a query or procedure (they may lock, and are looked at)
+_KEEPING_STARTS = (
+    ("ALTER", "TABLE"),
+    ("ALTER", "TYPE_P"),
+    ("CREATE", "TABLE"),
+    ("CREATE", "UNLOGGED", "TABLE"),
+    ("CREATE", "INDEX"),
+    ("CREATE", "UNIQUE", "INDEX"),
+    ("CREATE", "TRIGGER"),
+    ("CREATE", "OR", "REPLACE", "TRIGGER"),
+    ("CREATE", "VIEW"),
+    ("CREATE", "OR", "REPLACE", "VIEW"),
+    ("CREATE", "SEQUENCE"),
+    ("CREATE", "POLICY"),
+    ("ALTER", "POLICY"),
+    ("DROP",),
+    ("GRANT",),
+    ("REVOKE",),
+)
+_NOT_KEEPING = frozenset(
+    {"RENAME", "ATTACH", "DETACH", "INHERIT", "SCHEMA", "SELECT", "VALUES", "EXECUTE"}
+)
+_NEW_TABLE_REFUSED = frozenset({"REFERENCES", "FOREIGN", "INHERITS", "LIKE", "OF"})
+
+
+@functools.lru_cache(maxsize=8192)
+def lock_kind(text: str) -> tuple[str, str | None]:
+    """How a statement may lock tables that existed before it, from its tokens alone.
+
+    ("none", None): never in a mode from SHARE up (the lock probe need not look);
+    ("index", table): CREATE INDEX on ``table`` (its relation name as stored);
+    ("keeps", None): may lock, but renames, moves or attaches no table and runs no query;
+    ("any", None): anything else (a DO block, DML, a procedure, an unknown statement).
+    """
+    from checker.live.apply import batchable, statement_tokens
+
+    if not batchable(text):  # several statements, transaction control, COPY, CALL
+        return ("any", None)
+    tokens = statement_tokens(text)
+    words = [name for name, _, _ in tokens]
+    if words[:1] in (["SET"], ["RESET"]):
+        refused = {"CONSTRAINTS", "TRANSACTION", "CHARACTERISTICS"}
+        return ("any", None) if refused & set(words[1:3]) else ("none", None)
+    if any(tuple(words[: len(start)]) == start for start in _NO_SHARE_LOCK_STARTS):
+        return ("none", None)
+    if words[:2] == ["ALTER", "TYPE_P"]:
+        at = _after_name(words, 2)
+        if words[at : at + 2] in (["ADD_P", "VALUE_P"], ["RENAME", "VALUE_P"]):
+            return ("none", None)
+    if not any(tuple(words[: len(start)]) == start for start in _KEEPING_STARTS):
+        return ("any", None)
+    if _NOT_KEEPING & set(words):
+        return ("any", None)
+    if "TABLE" in words[:3] and words[0] == "CREATE":
+        at = words.index("TABLE") + 1
+        if words[at : at + 3] == ["IF_P", "NOT", "EXISTS"]:
+            at += 3
+        at = _after_name(words, at)
+        plain = at < len(words) and words[at] == "ASCII_40"
+        partitioned = all(
+            words[i + 1 : i + 2] == ["BY"] for i, word in enumerate(words) if word == "PARTITION"
+        )
+        if plain and partitioned and not _NEW_TABLE_REFUSED & set(words):
+            return ("none", None)
+        return ("keeps", None)
+    if "INDEX" in words[:3] and words[0] == "CREATE" and "ON" in words:
+        at = words.index("ON") + 1
+        if words[at : at + 1] == ["ONLY"]:
+            at += 1
+        end = _after_name(words, at)
+        if end > at and (end == len(words) or words[end] in ("USING", "ASCII_40")):
+            return ("index", _identifier(text, tokens[end - 1]))
+    return ("keeps", None)
+
+
+def keeps_tables(text: str) -> bool:
+    """Whether the statement leaves the set of tables as it was: it neither creates, drops,
+    renames nor moves a table, attaches or detaches a partition, nor runs a query, a
+    procedure or a DO block (a CREATE TABLE or DROP of any kind counts as changing it)."""
+    if lock_kind(text)[0] == "any":
+        return False
+    from checker.live.apply import statement_tokens
+
+    words = [name for name, _, _ in statement_tokens(text)]
+    return words[:1] != ["DROP"] and not (words[:1] == ["CREATE"] and "TABLE" in words[1:3])
+
+
+def _after_name(words: list[str], at: int) -> int:
+    """The position after a possibly qualified name starting at ``at``."""
+    while at < len(words) and words[at] not in ("ASCII_40", "ASCII_46", "ASCII_59"):
+        at += 1
+        if at < len(words) and words[at] == "ASCII_46":
+            at += 1
+        else:
+            break
+    return at
+
+
+def _identifier(text: str, token: tuple[str, int, int]) -> str | None:
+    """A name token as PostgreSQL stores it; None when not sure (U&"...", a letter beyond
+    ASCII unquoted, or long enough to be truncated)."""
+    word = text[token[1] : token[2] + 1]
+    if word.startswith('"') and word.endswith('"') and len(word) >= 2:
+        name = word[1:-1].replace('""', '"')
+    elif _PLAIN_NAME.fullmatch(word):
+        name = word.lower()  # PostgreSQL folds ASCII letters only
+    else:
+        return None
+    return name if len(name.encode()) < 63 else None
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
 
 
 def _article(word: str) -> str:

@@ -27,11 +27,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from checker.catalog import QualifiedName, display_name
+from checker.catalog import Catalog, QualifiedName, display_name
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
 from checker.live.apply import Failure, StatementObserver, apply_statements
-from checker.live.locks import LockProbe
+from checker.live.locks import LockProbe, keeps_tables
 from checker.model import Statement
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     import psycopg
 
+    from checker.live.introspect import FillCatalog
     from checker.live.triggers import TriggerRun
 
 CODE_DATA_DEPENDENT = "LV507"
@@ -51,6 +52,11 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'drizzle')
   AND n.nspname NOT LIKE 'pg\\_temp\\_%'
+"""
+# the same, and whether an event trigger exists (on every row): the filler's listing, which
+# the lock probe is handed
+_USER_TABLES_AND_EVENTS = f"""
+SELECT t.*, EXISTS (SELECT 1 FROM pg_event_trigger) FROM ({_USER_TABLES}) t
 """
 
 
@@ -77,13 +83,23 @@ class _Filler:
     unpopulated: dict[QualifiedName, str] = field(default_factory=dict)
     rows: int = 0
     present: dict[int, QualifiedName] = field(default_factory=dict)  # tables at the last fill
+    events: bool = True  # an event trigger existed at the last fill (or no table did)
+    listing: list[tuple[Any, ...]] = field(default_factory=list)  # what the last fill read
+    reader: FillCatalog | None = None
 
-    def fill(self) -> None:
-        """One row in every table that has none yet (and has not refused one)."""
+    def fill(self, listing: list[tuple[Any, ...]] | None = None) -> None:
+        """One row in every table that has none yet (and has not refused one).
+
+        ``listing``: the rows of _USER_TABLES_AND_EVENTS as the database stands now, when the caller
+        has just read them (in the round trip of the last COMMIT)."""
         from checker.live.cascades import _World
-        from checker.live.introspect import row_catalog
+        from checker.live.introspect import FillCatalog
 
-        rows = self.connection.execute(_USER_TABLES).fetchall()
+        if listing is None:
+            listing = self.connection.execute(_USER_TABLES_AND_EVENTS).fetchall()
+        self.listing = listing
+        rows = [row[:4] for row in listing]
+        self.events = any(row[4] for row in listing)
         self.present = {int(oid): (str(schema), str(name)) for oid, schema, name, _ in rows}
         present = [
             ((str(schema), str(name)), bool(partition)) for _, schema, name, partition in rows
@@ -95,30 +111,27 @@ class _Filler:
         wanted = [name for name in new if name not in self.tried]
         if not wanted:
             return
-        from psycopg import sql
-
         from checker.live.cascades import _key_columns
 
-        # Only the new tables and what they reference are read: a history adds a few
-        # tables per file, and reading every table before every file costs seconds.
-        catalog = row_catalog(self.connection, referenced_from=wanted)
-        involved = set(catalog.tables)
-        self.connection.execute("BEGIN")
+        # Only the new tables and what they reference are read (a history adds a few tables
+        # per file), in one query; the walk along foreign keys stops at tables holding our
+        # row, as the row builder takes that row and goes no further.
+        filled = {oid for oid, name in self.present.items() if name in self.filled}
+        if self.reader is None:
+            self.reader = FillCatalog(self.connection)
         try:
+            catalog = self.reader.read(wanted, stop=filled)  # opens the fill's transaction
+            anchors = self._anchors(catalog)
+            if any(row is None for row in anchors.values()):
+                # a table we filled lost its row: the builder may insert into it, and go on
+                # to what it references (nothing was written yet)
+                self.connection.execute("ROLLBACK")
+                catalog = self.reader.read(wanted)
+                anchors = self._anchors(catalog)
             world = _World(self.connection, catalog, counter=self.counter, drop_checks=False)
-            for parent in sorted(involved & self.filled):
-                # a table given its row earlier is referenced through that row
-                table = catalog.tables.get(parent)
-                if table is None:
-                    continue
-                key = _key_columns(table)
-                row = self.connection.execute(
-                    sql.SQL("SELECT {} FROM {} LIMIT 1").format(
-                        sql.SQL(", ").join(sql.Identifier(c) for c in key),
-                        sql.Identifier(*parent),
-                    )
-                ).fetchone()
+            for parent, row in anchors.items():
                 if row is not None:
+                    key = _key_columns(catalog.tables[parent])
                     world.anchors[parent] = dict(zip(key, row, strict=False))
             for name in wanted:
                 self.tried.add(name)
@@ -141,6 +154,35 @@ class _Filler:
                 self.unpopulated[name] = reason
         finally:
             self.connection.execute("COMMIT")
+
+    def _anchors(self, catalog: Catalog) -> dict[QualifiedName, Any]:
+        """The row (its key columns) of each table in ``catalog`` that we filled earlier, None
+        where it has none any more; read in one round trip."""
+        from psycopg import sql
+
+        from checker.live.cascades import _key_columns
+
+        parents = sorted(set(catalog.tables) & self.filled)
+        queries: list[sql.Composable] = []
+        for parent in parents:
+            queries.append(
+                sql.SQL("SELECT {} FROM {} LIMIT 1").format(
+                    sql.SQL(", ").join(
+                        sql.Identifier(c) for c in _key_columns(catalog.tables[parent])
+                    ),
+                    sql.Identifier(*parent),
+                )
+            )
+        if not queries:
+            return {}
+        # no parameters: one simple query, a result per statement
+        cursor = self.connection.execute(sql.SQL(";\n").join(queries))
+        found: dict[QualifiedName, Any] = {}
+        for position, parent in enumerate(parents):
+            if position:
+                cursor.nextset()
+            found[parent] = cursor.fetchone()
+        return found
 
     def empty(self) -> None:
         """Remove every row, so failed statements can be run again as on the empty apply."""
@@ -178,14 +220,26 @@ def run_populated(
     """
     filler = _Filler(connection)
     failures: list[Failure] = []
+    listing: list[tuple[Any, ...]] | None = None  # the tables as the last step left them
     for position, step in enumerate(steps):
         if stop is not None and stop.is_set():
             raise PopulatedRunStopped
-        filler.fill()
+        filler.fill(listing)
         if isinstance(observer, LockProbe) and observer.per_file:
             # the tables as the step starts: what the filler just read (its rows add none)
             observer.preset = dict(filler.present)
-        result = apply_statements(connection, step, runner, server=server, observer=observer)
+            observer.preset_quiet = not filler.events
+        # a step that leaves the set of tables alone leaves the listing as it was
+        keeps = all(keeps_tables(statement.text) for statement in step)
+        result = apply_statements(
+            connection,
+            step,
+            runner,
+            server=server,
+            observer=observer,
+            then=_USER_TABLES_AND_EVENTS if position + 1 < len(steps) and not keeps else None,
+        )
+        listing = filler.listing if keeps else result.then_rows
         data = [f for f in result.failures if f.sqlstate[:2] in _DATA_CLASSES]
         failures += data
         if data and (position + 1 < len(steps) or observer is not None):
@@ -198,6 +252,7 @@ def run_populated(
             apply_statements(connection, replay, runner, observer=observer)
             if isinstance(observer, LockProbe):
                 observer.replaying = False
+            listing = None
     unpopulated = tuple(
         f"{display_name(name)}: {reason}" for name, reason in sorted(filler.unpopulated.items())
     )

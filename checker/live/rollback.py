@@ -137,8 +137,9 @@ def _object_name(key: str) -> str:
 
 
 @contextmanager
-def database_copy(admin_conninfo: str, source: str) -> Iterator[str]:
-    """A copy of database ``source`` (no session may be connected to it); dropped on exit."""
+def database_copy(admin_conninfo: str, source: str, *, drop: bool = True) -> Iterator[str]:
+    """A copy of database ``source`` (no session may be connected to it); dropped on exit
+    unless ``drop`` is False (the server is thrown away with it)."""
     import psycopg
     from psycopg import sql
 
@@ -166,9 +167,10 @@ def database_copy(admin_conninfo: str, source: str) -> Iterator[str]:
             )
             yield psycopg.conninfo.make_conninfo(admin_conninfo, dbname=name)
         finally:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            if drop:
+                admin.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+                )
 
 
 def _copy_strategy(admin: psycopg.Connection[Any]) -> str:

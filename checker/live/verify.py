@@ -435,7 +435,7 @@ def _apply_phase(
     server = f"PostgreSQL {facts.version}"
     if populate and not rest:
         pending = _populated_in_background(
-            database.admin_conninfo, source, _files(base), runner, server, watch_locks=True
+            database, source, _files(base), runner, server, watch_locks=True
         )
     try:
         return _apply_rest(
@@ -515,7 +515,7 @@ def _apply_rest(
         phase = time.perf_counter()
         notify("rollback rehearsal", 0, 1)
         before = base_catalog
-        with database_copy(database.admin_conninfo, source) as copy:
+        with database_copy(database.admin_conninfo, source, drop=not database.disposable) as copy:
             with psycopg.connect(copy, autocommit=True) as connection:
                 rehearse_rollback(connection, rest, runner)
             with psycopg.connect(copy, autocommit=True) as connection:
@@ -525,7 +525,7 @@ def _apply_rest(
     if populate and rest:
         notify("populated tables", 0, 1)
         # its copy is made now, before the change is applied; the rest runs alongside
-        pending = _populated_in_background(database.admin_conninfo, source, [rest], runner, server)
+        pending = _populated_in_background(database, source, [rest], runner, server)
     if split:
         phase = time.perf_counter()
         with psycopg.connect(database.conninfo, autocommit=True) as connection:
@@ -562,7 +562,7 @@ def _files(statements: Sequence[Statement]) -> list[list[Statement]]:
 
 
 def _populated_in_background(
-    admin_conninfo: str,
+    database: LiveDatabase,
     source: str,
     steps: Sequence[Sequence[Statement]],
     runner: Runner | None,
@@ -571,7 +571,8 @@ def _populated_in_background(
     watch_locks: bool = False,
 ) -> _Background[_PopulatedOutcome]:
     """The populated-table probe on a copy of ``source``, made now (no session may be
-    connected to ``source``); the probe runs in a thread and drops the copy when done.
+    connected to ``source``); the probe runs in a thread and drops the copy when done
+    (unless the server is thrown away after the run).
 
     ``watch_locks``: the steps are a history's files; the lock probe watches every
     statement, with the tables earlier files made as pre-existing (LV505).
@@ -579,7 +580,9 @@ def _populated_in_background(
     from checker.live.rollback import database_copy
 
     stack = ExitStack()
-    copy = stack.enter_context(database_copy(admin_conninfo, source))
+    copy = stack.enter_context(
+        database_copy(database.admin_conninfo, source, drop=not database.disposable)
+    )
 
     def job(stop: threading.Event) -> _PopulatedOutcome:
         with stack:
