@@ -87,3 +87,30 @@ def test_a_heavy_lock_under_an_assumed_runner_says_it_was_assumed(
     messages = [f.message for f in result.findings if f.code == "LV505"]
     assert len(messages) == 1
     assert "no runner is configured" in messages[0] and "drizzle" not in messages[0]
+
+
+def test_a_commit_that_fails_is_an_lv501_not_a_crash(tmp_path: Path, live_server: Any) -> None:
+    # a deferred foreign key is checked at COMMIT: the runner's transaction rolls back there
+    extension = """
+        CREATE TABLE child (
+            id integer PRIMARY KEY,
+            parent_id integer REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED
+        );
+        INSERT INTO child VALUES (1, 42);
+    """
+    result = run_sql(
+        tmp_path,
+        extension,
+        base_sql="CREATE TABLE parent (id integer PRIMARY KEY);",
+        live=live_server,
+    )
+    [failed] = [f for f in result.findings if f.code == "LV501"]
+    assert "the COMMIT after this statement fails" in failed.message
+    assert "23503" in failed.message
+    assert failed.primary is not None
+    assert (
+        (tmp_path / "extension.sql")
+        .read_text(encoding="utf-8")[failed.primary.start : failed.primary.end]
+        .startswith("INSERT INTO child")
+    )
+    assert any("rolls the transaction back" in line for line in failed.details)

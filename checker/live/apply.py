@@ -285,15 +285,32 @@ class _Apply:
             ending = "ROLLBACK" if self.roll_back else "COMMIT"
         elif status == TransactionStatus.INERROR:
             ending = "ROLLBACK"
-        if then is None:
+        import psycopg
+
+        try:
+            if then is None:
+                if ending is not None:
+                    self.connection.execute(ending)
+                return
+            # one round trip; a COMMIT that fails (a deferred constraint) raises as alone
+            cursor = self.connection.execute(then if ending is None else f"{ending};\n{then}")
             if ending is not None:
-                self.connection.execute(ending)
-            return
-        # one round trip; a COMMIT that fails (a deferred constraint) raises as alone
-        cursor = self.connection.execute(then if ending is None else f"{ending};\n{then}")
-        if ending is not None:
-            cursor.nextset()
-        self.then_rows = cursor.fetchall()
+                cursor.nextset()
+            self.then_rows = cursor.fetchall()
+        except psycopg.Error as error:
+            # the COMMIT failed (a deferred constraint, a serialization failure): the server
+            # rolled the transaction back and the runner stops there
+            if self.status() != TransactionStatus.IDLE:
+                self.connection.execute("ROLLBACK")
+            self.failed += 1
+            last = unit[-1]
+            finding = _commit_failure(
+                last, error, server=self.server, applied=applied_in_transaction
+            )
+            self.findings.append(finding)
+            self.failures.append(Failure(last, error.diag.sqlstate or "?????", finding))
+            if then is not None:
+                self.then_rows = self.connection.execute(then).fetchall()
 
     def batch(self, unit: Sequence[Statement], position: int) -> Sequence[Statement]:
         """The statements from ``position`` on that can go in one round trip, with the
@@ -498,6 +515,30 @@ def _failure(
         message=f"{subject} fails on {server}: {sqlstate} {primary}",
         locations=tuple(locations),
         objects=(statement.migration.name,),
+        details=tuple(details),
+    )
+
+
+def _commit_failure(last: Statement, error: Any, *, server: str, applied: int) -> Finding:
+    """LV501 for a transaction whose COMMIT fails: at the last statement before it."""
+    diag = error.diag
+    sqlstate = diag.sqlstate or "?????"
+    primary = diag.message_primary or str(error).strip().splitlines()[0]
+    details = [f"DETAIL: {diag.message_detail}"] if diag.message_detail else []
+    if diag.message_hint:
+        details.append(f"HINT: {diag.message_hint}")
+    details.append(
+        "what is checked at COMMIT (a DEFERRABLE INITIALLY DEFERRED constraint, a "
+        "deferred trigger) fails, so the server rolls the transaction back: the "
+        f"{applied} statement{'s' if applied != 1 else ''} it held "
+        "are undone and the migration run stops here"
+    )
+    return Finding(
+        code=CODE_STATEMENT_FAILS,
+        severity=Severity.ERROR,
+        message=f"the COMMIT after this statement fails on {server}: {sqlstate} {primary}",
+        locations=(Location.of(last.origin),),
+        objects=(last.migration.name,),
         details=tuple(details),
     )
 
