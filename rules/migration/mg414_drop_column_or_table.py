@@ -121,14 +121,18 @@ def _renamed_in_run(context: RuleContext, parsed: ParsedStatement, table: str) -
     """Whether ``table`` got its name from a RENAME of the run that drops it (renamed
     aside, copied, dropped): the previous release never read it under this name."""
     name = table.rpartition(".")[2]
-    for event in context.events:
-        if (
-            event.kind is EventKind.RENAMED
-            and event.object_kind == "table"
-            and event.detail == name
-            and event.origin.statement < parsed.statement.origin.statement
-        ):
+    for event in context.memo(_table_renames).get(name, ()):
+        if event.origin.statement < parsed.statement.origin.statement:
             renamed = Creation(event.origin, event.statement.statement.migration)
             if not renamed.before(parsed):
                 return True
     return False
+
+
+def _table_renames(context: RuleContext) -> dict[str, list[SimEvent]]:
+    """The run's table renames by the name they gave (in run order)."""
+    by_name: dict[str, list[SimEvent]] = {}
+    for event in context.events:
+        if event.kind is EventKind.RENAMED and event.object_kind == "table":
+            by_name.setdefault(event.detail, []).append(event)
+    return by_name

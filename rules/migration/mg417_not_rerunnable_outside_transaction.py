@@ -97,13 +97,6 @@ def _type_name(node: Any) -> str:
     return _dotted(node.domainname if isinstance(node, ast.CreateDomainStmt) else node.typeName)
 
 
-def _created(node: Any) -> set[str]:
-    """The name a CREATE TABLE / TYPE / DOMAIN / VIEW / SEQUENCE makes (not a rename's)."""
-    if isinstance(node, ast.RenameStmt):
-        return set()
-    return set(_made(node))
-
-
 def _removed(node: Any) -> Iterator[str]:
     """Names a statement drops, or renames away."""
     if isinstance(node, ast.DropStmt):
@@ -301,22 +294,26 @@ class NotRerunnableOutsideTransactionRule(Rule):
 
         # names a later statement of the file drops or renames away: a re-run creates them
         # again without a clash (Prisma's enum swap: CREATE TYPE "X_new" ... RENAME TO "X")
-        gone_after: list[set[str]] = [set() for _ in steps]
-        gone: set[str] = set()
-        for position in range(len(steps) - 1, -1, -1):
-            gone_after[position] = set(gone)
-            gone.update(_removed(steps[position].parsed.node))
+        last_removed: dict[str, int] = {}  # name -> the last position that removes it
+        for position, step in enumerate(steps):
+            for name in _removed(step.parsed.node):
+                last_removed[name] = position
         dropped_first: set[tuple[str, str]] = set()
         made_first: set[str] = set()
         for position, step in enumerate(steps):
             node = step.parsed.node
             if node is None or isinstance(node, ast.TransactionStmt | ast.DoStmt):
                 continue
-            if _created(node) & gone_after[position]:
-                made_first.update(_made(node))
+            made = list(_made(node))
+            if (
+                last_removed
+                and not isinstance(node, ast.RenameStmt)  # what it makes is a rename's
+                and any(last_removed.get(name, -1) > position for name in made)
+            ):
+                made_first.update(made)
                 continue
             parts = list(_unguarded(node, dropped_first, made_first))
-            made_first.update(_made(node))
+            made_first.update(made)
             if not parts or not statement_after(position):
                 continue
             if step.in_transaction:
