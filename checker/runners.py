@@ -12,7 +12,7 @@ query); ``autocommit`` runs every statement on its own. A plain SQL folder with
 no runner configured is read under the worst case, one transaction for every
 pending migration (drizzle's semantics), and messages say
 that it was assumed. A file that says it runs outside a transaction (goose's
-``-- +goose NO TRANSACTION``, sql-migrate's and dbmate's equivalents) runs every
+``-- +goose NO TRANSACTION``, sql-migrate's, dbmate's and sqlx's equivalents) runs every
 statement on its own, whatever the configuration says.
 """
 

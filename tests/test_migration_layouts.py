@@ -295,3 +295,24 @@ def test_a_file_without_section_markers_runs_whole(tmp_path: Path) -> None:
     )
     sources = load_sources([(folder, Layer.BASE)])
     assert len(sources.statements) == 2 and not sources.not_applied
+
+
+@pytest.mark.parametrize(
+    ("header", "no_transaction"),
+    [("-- no-transaction\n", True), ("--! no-transaction\n", True), ("-- plain\n", False)],
+)
+def test_a_file_that_starts_by_saying_it_runs_outside_a_transaction(
+    tmp_path: Path, header: str, no_transaction: bool
+) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "20240101000000_init.sql": _GOOSE_INIT.split("-- +goose Down")[0],
+            "20240102000000_index.sql": header
+            + "CREATE INDEX CONCURRENTLY note_account_idx ON note (account_id);\n",
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert [m.no_transaction for m in sources.migrations] == [False, no_transaction]
+    codes = {f.code for f in run_paths([(folder, Layer.BASE)]).findings}
+    assert ("MG407" in codes) is not no_transaction

@@ -276,7 +276,8 @@ def load_sql_file(
         entry,
         folder,
         layout,
-        no_transaction=sections is not None and sections.no_transaction,
+        no_transaction=(sections is not None and sections.no_transaction)
+        or text.lstrip().startswith(_NO_TRANSACTION_HEADERS),
     )
     sources.migrations.append(migration)
     sources.add_text(str(path), text)
@@ -298,6 +299,9 @@ _SECTION = re.compile(
     r"|\+migrate[ \t]+(?P<migrate>up|down)\b|migrate:(?P<dbmate>up|down)\b)(?P<rest>[^\n]*)$",
     re.I | re.M,
 )
+# a file that starts with one of these runs outside a transaction: sqlx's and
+# graphile-migrate's header lines
+_NO_TRANSACTION_HEADERS = ("-- no-transaction", "--! no-transaction")
 _NO_TRANSACTION = re.compile(r"\bnotransaction\b|\btransaction:false\b", re.I)
 
 
