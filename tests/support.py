@@ -250,3 +250,15 @@ def drizzle_folder(root: Path, files: dict[str, str]) -> Path:
     journal = {"version": "7", "dialect": "postgresql", "entries": entries}
     (root / "meta" / "_journal.json").write_text(json.dumps(journal), encoding="utf-8")
     return root
+
+
+def findings_at(result: CheckResult, code: str) -> list[tuple[str, int, str]]:
+    """(file name, line, message) of every finding with ``code``, sorted."""
+    from reports.common import position
+
+    found = []
+    for finding in result.findings:
+        if finding.code == code and finding.primary is not None:
+            where = position(finding.primary, result.files)
+            found.append((Path(where.path).name, where.line, finding.message))
+    return sorted(found)

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from support import run_live
+from support import findings_at, run_live
 
 from checker.catalog import Catalog, QualifiedName
 from checker.config import Runner
@@ -21,7 +21,6 @@ from checker.live.introspect import FillCatalog, row_catalog
 from checker.live.locks import keeps_tables, lock_kind
 from checker.model import Layer
 from checker.sources import load_sources
-from reports.common import position
 
 pytestmark = pytest.mark.live
 
@@ -40,16 +39,7 @@ def write_history(folder: Path, files: dict[str, str]) -> Path:
 
 
 def placed(result: Any, code: str) -> list[tuple[str, int]]:
-    return sorted((name, line) for name, line, _ in messages(result, code))
-
-
-def messages(result: Any, code: str) -> list[tuple[str, int, str]]:
-    found = []
-    for finding in result.findings:
-        if finding.code == code and finding.primary is not None:
-            where = position(finding.primary, result.files)
-            found.append((Path(where.path).name, where.line, finding.message))
-    return sorted(found)
+    return sorted((name, line) for name, line, _ in findings_at(result, code))
 
 
 # ---------------------------------------------------------------- rows made many files earlier
@@ -133,7 +123,7 @@ def test_an_index_on_a_renamed_pre_existing_table_is_still_watched(
         },
     )
     result = run_live([(history, Layer.BASE)], None, None, live_server)
-    found = messages(result, "LV505")
+    found = findings_at(result, "LV505")
     # the new table's index locks nothing pre-existing
     assert [(name, line) for name, line, _ in found] == [
         ("0002_rename.sql", 1),
@@ -349,7 +339,7 @@ def test_a_statement_that_does_not_parse_is_an_lv501_not_a_lost_connection(
         },
     )
     result = run_live([(history, Layer.BASE)], None, None, live_server)
-    failing = messages(result, "LV501")
+    failing = findings_at(result, "LV501")
     assert [(name, line) for name, line, _ in failing] == [("0001_a.sql", 2)]
     assert "42601 syntax error at or near" in failing[0][2]
 
@@ -377,6 +367,6 @@ def test_a_create_table_an_event_trigger_turns_into_a_lock_is_watched(
     statement that alone takes no lock on a pre-existing table may: it is looked after."""
     history = write_history(tmp_path / "history", EVENT_TRIGGER_HISTORY)
     result = run_live([(history, Layer.BASE)], None, None, live_server)
-    found = [(name, line) for name, line, _ in messages(result, "LV505")]
+    found = [(name, line) for name, line, _ in findings_at(result, "LV505")]
     assert ("0002_audit.sql", 8) in found
     assert ("0003_tag.sql", 1) in found

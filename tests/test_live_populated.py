@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CORPUS_ABSENT, REPO, SIM_MIGRATIONS, run_live, run_sql
+from support import CORPUS_ABSENT, REPO, SIM_MIGRATIONS, findings_at, run_live, run_sql
 
-from checker.engine import CheckResult
 from checker.findings import Finding, Severity
 from checker.model import Layer
-from reports.common import position
 
 pytestmark = pytest.mark.live
 
@@ -30,21 +28,11 @@ CREATE INDEX post_title_idx ON post (title);
 """
 
 
-def placed(result: CheckResult, code: str) -> list[tuple[str, int, str]]:
-    """(file name, line, message) of every finding with ``code``."""
-    found = []
-    for finding in result.findings:
-        if finding.code == code and finding.primary is not None:
-            where = position(finding.primary, result.files)
-            found.append((Path(where.path).name, where.line, finding.message))
-    return sorted(found)
-
-
 def test_add_not_null_column_fails_once_the_table_holds_a_row(
     tmp_path: Path, live_server: Any
 ) -> None:
     result = run_sql(tmp_path, CHANGE, base_sql=BASE, live=live_server)
-    assert placed(result, "LV507") == [
+    assert findings_at(result, "LV507") == [
         (
             "extension.sql",
             1,
@@ -60,8 +48,8 @@ def test_add_not_null_column_fails_once_the_table_holds_a_row(
     ]
     assert all(f.severity is Severity.ERROR for f in result.findings if f.code == "LV507")
     # the normal apply is untouched: on the empty database every statement succeeded
-    assert placed(result, "LV501") == []
-    assert placed(result, "LV502") == []
+    assert findings_at(result, "LV501") == []
+    assert findings_at(result, "LV502") == []
 
 
 def test_a_statement_that_fails_on_the_empty_database_is_lv501_not_lv507(
@@ -69,8 +57,8 @@ def test_a_statement_that_fails_on_the_empty_database_is_lv501_not_lv507(
 ) -> None:
     change = "INSERT INTO \"user\" (id, name) VALUES ('a', NULL);\n"
     result = run_sql(tmp_path, change, base_sql=BASE, live=live_server)
-    assert [line for _, line, _ in placed(result, "LV501")] == [1]
-    assert placed(result, "LV507") == []
+    assert [line for _, line, _ in findings_at(result, "LV501")] == [1]
+    assert findings_at(result, "LV507") == []
 
 
 def write_history(folder: Path, files: dict[str, str]) -> Path:
@@ -92,9 +80,9 @@ def test_a_history_checked_alone_gives_its_newest_file_the_findings_of_an_extens
     change = write_history(tmp_path / "change", {"0002_change.sql": CHANGE})
     split = run_live([(base, Layer.BASE), (change, Layer.EXTENSION)], None, None, live_server)
     for code in ("LV505", "LV507"):
-        assert placed(alone, code) == placed(split, code), code
-    assert [line for _, line, _ in placed(alone, "LV505")] == [1, 4, 5]
-    assert [line for _, line, _ in placed(alone, "LV507")] == [1, 4]
+        assert findings_at(alone, code) == findings_at(split, code), code
+    assert [line for _, line, _ in findings_at(alone, "LV505")] == [1, 4, 5]
+    assert [line for _, line, _ in findings_at(alone, "LV507")] == [1, 4]
 
 
 def test_history_file_after_a_data_failure_is_checked_on_the_schema_the_empty_apply_built(
@@ -110,8 +98,10 @@ def test_history_file_after_a_data_failure_is_checked_on_the_schema_the_empty_ap
         },
     )
     result = run_live([(history, Layer.BASE)], None, None, live_server)
-    assert [(name, line) for name, line, _ in placed(result, "LV507")] == [("0002_nickname.sql", 1)]
-    assert [(name, line) for name, line, _ in placed(result, "LV505")] == [
+    assert [(name, line) for name, line, _ in findings_at(result, "LV507")] == [
+        ("0002_nickname.sql", 1)
+    ]
+    assert [(name, line) for name, line, _ in findings_at(result, "LV505")] == [
         ("0002_nickname.sql", 1),
         ("0003_index.sql", 1),
     ]

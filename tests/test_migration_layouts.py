@@ -101,13 +101,7 @@ def test_folder_per_migration_with_up_and_down_files(tmp_path: Path) -> None:
     # two migrations share)
     assert [m.sequence for m in sources.migrations] == [None, None]
     assert len(sources.not_applied) == 2
-    run = subprocess.run(
-        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = _check_command(folder)
     assert "(e.g. 2024-01-02-000000_create_account/down.sql)" in run.stderr
     result = run_paths([(folder, Layer.BASE)])
     assert not [f for f in result.findings if f.code.startswith("MG40")]
@@ -188,13 +182,7 @@ def test_the_command_notes_what_it_left_out(tmp_path: Path) -> None:
             "0001_account.mysql.up.sql": "CREATE TABLE account (id bigint AUTO_INCREMENT);\n",
         },
     )
-    run = subprocess.run(
-        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = _check_command(folder)
     assert run.returncode == 0, run.stderr
     notes = [line for line in run.stderr.splitlines() if line.startswith("schema-check: note:")]
     assert len(notes) == 2
@@ -273,13 +261,7 @@ def test_only_the_up_section_runs_in_the_transaction_the_file_asks_for(
 
 def test_the_command_notes_the_down_sections_it_left_out(tmp_path: Path) -> None:
     folder = _write(tmp_path / "migrations", {"00001_init.sql": _GOOSE_INIT})
-    run = subprocess.run(
-        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    run = _check_command(folder)
     notes = [line for line in run.stderr.splitlines() if line.startswith("schema-check: note:")]
     assert notes == [
         "schema-check: note: the down section of 1 file not applied (00001_init.sql): only "
@@ -316,3 +298,14 @@ def test_a_file_that_starts_by_saying_it_runs_outside_a_transaction(
     assert [m.no_transaction for m in sources.migrations] == [False, no_transaction]
     codes = {f.code for f in run_paths([(folder, Layer.BASE)]).findings}
     assert ("MG407" in codes) is not no_transaction
+
+
+def _check_command(folder: Path) -> subprocess.CompletedProcess[str]:
+    """``schema-check check FOLDER --no-cache`` in a new process, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

@@ -71,29 +71,10 @@ def test_background_value_comes_from_the_copy() -> None:
 def test_sim_history_findings_do_not_depend_on_sharing(tmp_path: Path) -> None:
     """Sim's 299 migrations are large enough to share the rules (and to build the
     snapshot's catalog in a copy): the JSON is byte-identical to one process's."""
-    outputs = []
-    for jobs in ("1", ""):
-        out = tmp_path / f"jobs{jobs or 'auto'}.json"
-        env = {**os.environ, "PYTHONPATH": str(REPO), "SCHEMA_CHECK_JOBS": jobs}
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "checker.cli",
-                "check",
-                str(SIM_MIGRATIONS),
-                "--no-cache",
-                "--format",
-                "json",
-                "-o",
-                str(out),
-            ],
-            env=env,
-            cwd=tmp_path,
-            check=False,
-            capture_output=True,
-        )
-        outputs.append(out.read_bytes())
+    outputs = [
+        _json_output(tmp_path, jobs, [str(SIM_MIGRATIONS), "--no-cache"], cwd=tmp_path)
+        for jobs in ("1", "")
+    ]
     assert json.loads(outputs[0])["summary"]["total"] > 800
     assert outputs[0] == outputs[1]
 
@@ -159,31 +140,34 @@ def test_since_findings_do_not_depend_on_checking_the_base_aside(tmp_path: Path)
     last = entries["entries"][-1]
     entries["entries"].append({**last, "idx": last["idx"] + 1, "tag": "9999_change"})
     journal.write_text(json.dumps(entries), encoding="utf-8")
-    outputs = []
-    for jobs in ("1", ""):
-        out = tmp_path / f"jobs{jobs or 'auto'}.json"
-        env = {**os.environ, "PYTHONPATH": str(REPO), "SCHEMA_CHECK_JOBS": jobs}
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "checker.cli",
-                "check",
-                "migrations",
-                "--since",
-                "HEAD",
-                "--no-cache",
-                "--format",
-                "json",
-                "-o",
-                str(out),
-            ],
-            env=env,
-            cwd=repo,
-            check=False,
-            capture_output=True,
-        )
-        outputs.append(out.read_bytes())
+    outputs = [
+        _json_output(tmp_path, jobs, ["migrations", "--since", "HEAD", "--no-cache"], cwd=repo)
+        for jobs in ("1", "")
+    ]
     change = json.loads(outputs[0])["change"]
     assert change["introduced"] >= 1 and change["pre_existing"] > 800
     assert outputs[0] == outputs[1]
+
+
+def _json_output(tmp_path: Path, jobs: str, arguments: list[str], *, cwd: Path) -> bytes:
+    """The JSON report of ``schema-check check ARGUMENTS`` with SCHEMA_CHECK_JOBS=jobs."""
+    out = tmp_path / f"jobs{jobs or 'auto'}.json"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "SCHEMA_CHECK_JOBS": jobs}
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checker.cli",
+            "check",
+            *arguments,
+            "--format",
+            "json",
+            "-o",
+            str(out),
+        ],
+        env=env,
+        cwd=cwd,
+        check=False,
+        capture_output=True,
+    )
+    return out.read_bytes()

@@ -524,15 +524,11 @@ def _fill_catalog(rows: list[Any]) -> Catalog:
         constraints: list[Constraint] = []
         for row in constraint_rows or ():
             conname, kind, cols, ref_schema, ref_name, ref_cols, on_delete, on_update, match = row
-            foreign_key = None
-            if kind == "f":
-                foreign_key = ForeignKeyDetails(
-                    ref_table=(ref_schema, ref_name),
-                    ref_columns=tuple(ref_cols),
-                    on_delete=_FK_ACTIONS[on_delete],
-                    on_update=_FK_ACTIONS[on_update],
-                    match=_FK_MATCH.get(match, FkMatch.SIMPLE),
-                )
+            foreign_key = (
+                _foreign_key(ref_schema, ref_name, ref_cols, on_delete, on_update, match)
+                if kind == "f"
+                else None
+            )
             constraints.append(
                 Constraint(
                     name=conname,
@@ -616,16 +612,11 @@ def _constraints(
         (relid, name, kind, cols, check, ref_schema, ref_name, ref_cols) = row[:8]
         (del_action, upd_action, match, set_cols, index, deferrable, deferred) = row[8:15]
         not_valid, no_inherit, nulls_not_distinct = row[15:]
-        foreign_key = None
-        if kind == "f":
-            foreign_key = ForeignKeyDetails(
-                ref_table=(ref_schema, ref_name),
-                ref_columns=tuple(ref_cols),
-                on_delete=_FK_ACTIONS[del_action],
-                on_update=_FK_ACTIONS[upd_action],
-                match=_FK_MATCH.get(match, FkMatch.SIMPLE),
-                delete_set_columns=tuple(set_cols or ()),
-            )
+        foreign_key = (
+            _foreign_key(ref_schema, ref_name, ref_cols, del_action, upd_action, match, set_cols)
+            if kind == "f"
+            else None
+        )
         constraints[relid].append(
             Constraint(
                 name=name,
@@ -807,3 +798,23 @@ def _plain_type(display: str) -> TypeRef:
         modifiers = tuple(part.strip() for part in inside[:-1].split(","))
         display = base
     return TypeRef(display, None, modifiers, min(dims, 1))
+
+
+def _foreign_key(
+    ref_schema: str,
+    ref_name: str,
+    ref_cols: Any,
+    on_delete: str,
+    on_update: str,
+    match: str,
+    set_columns: Any = None,
+) -> ForeignKeyDetails:
+    """A foreign key's details from pg_constraint's columns (confdeltype and the like)."""
+    return ForeignKeyDetails(
+        ref_table=(ref_schema, ref_name),
+        ref_columns=tuple(ref_cols),
+        on_delete=_FK_ACTIONS[on_delete],
+        on_update=_FK_ACTIONS[on_update],
+        match=_FK_MATCH.get(match, FkMatch.SIMPLE),
+        delete_set_columns=tuple(set_columns or ()),
+    )
