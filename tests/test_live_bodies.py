@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import run_sql
+from support import findings_at, run_sql
 
-from checker.engine import CheckResult
 from checker.findings import Severity
 from reports.common import position
 
@@ -32,21 +31,12 @@ CREATE TRIGGER note_touch BEFORE INSERT OR UPDATE ON note
 """
 
 
-def placed(result: CheckResult, code: str) -> list[tuple[str, int, str]]:
-    found = []
-    for finding in result.findings:
-        if finding.code == code and finding.primary is not None:
-            where = position(finding.primary, result.files)
-            found.append((Path(where.path).name, where.line, finding.message))
-    return sorted(found)
-
-
 def test_populated_probe_fires_a_trigger_that_assigns_a_column_its_table_lacks(
     tmp_path: Path, live_server: Any
 ) -> None:
     result = run_sql(tmp_path, BROKEN_TRIGGER, base_sql=BASE, live=live_server)
     # the migration itself succeeds on the server: PL/pgSQL is checked only when it runs
-    assert placed(result, "LV501") == []
+    assert findings_at(result, "LV501") == []
     (finding,) = [f for f in result.findings if f.code == "LV507"]
     assert finding.severity is Severity.ERROR
     assert finding.message == (
@@ -102,7 +92,7 @@ ALTER TABLE post ADD COLUMN title text;
     result = run_sql(tmp_path, change, base_sql=BASE, live=live_server)
     messages = [
         (line, message.split(" fails on ")[0], message.split(": ", 1)[1].split(" ")[0])
-        for _, line, message in placed(result, "LV501")
+        for _, line, message in findings_at(result, "LV501")
     ]
     assert messages == [
         (2, "creating function post_titles()", "42703"),  # at headline, inside the body
