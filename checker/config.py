@@ -32,6 +32,9 @@ class Runner(StrEnum):
     DRIZZLE = "drizzle"  # all pending migrations of a folder in one transaction
     PRISMA = "prisma"  # each migration.sql as one query: one statement alone, several in one
     PER_FILE = "per-file"  # each file as one query, as Prisma does (see checker/runners.py)
+    # each file in a transaction of its own, BEGIN ... COMMIT around it (goose, dbmate,
+    # sql-migrate, sqlx, Flyway, Rails): a file of one statement too
+    TRANSACTION_PER_FILE = "transaction-per-file"
     AUTOCOMMIT = "autocommit"  # every statement on its own
 
 

@@ -182,6 +182,9 @@ class MigrationFile:
     layout: Layout = Layout.SQL  # the tool that wrote it, read from the folder layout
     # the file says it runs outside a transaction (``-- +goose NO TRANSACTION``)
     no_transaction: bool = False
+    # its up/down section markers (goose, sql-migrate, dbmate) name a tool that runs each
+    # file in a transaction of its own
+    own_transaction: bool = False
 
     @property
     def display_name(self) -> str:

@@ -13,7 +13,9 @@ no runner configured is read under the worst case, one transaction for every
 pending migration (drizzle's semantics), and messages say
 that it was assumed. A file that says it runs outside a transaction (goose's
 ``-- +goose NO TRANSACTION``, sql-migrate's, dbmate's and sqlx's equivalents) runs every
-statement on its own, whatever the configuration says.
+statement on its own, whatever the configuration says; without such a line, a file
+with up/down section markers (goose, sql-migrate, dbmate) runs in a transaction of
+its own (``transaction-per-file``) unless the config names a runner.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def runner_of(migration: MigrationFile, configured: Runner | None) -> RunnerInUs
         return RunnerInUse(Runner.AUTOCOMMIT, False)
     if configured is not None:
         return RunnerInUse(configured, False)
+    if migration.own_transaction:
+        return RunnerInUse(Runner.TRANSACTION_PER_FILE, False)
     detected = _BY_LAYOUT.get(migration.layout)
     if detected is not None:
         return RunnerInUse(detected, False)

@@ -309,3 +309,22 @@ def _check_command(folder: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
     )
+
+
+def test_files_with_sections_run_in_a_transaction_of_their_own(tmp_path: Path) -> None:
+    """goose wraps each file in BEGIN ... COMMIT, a file of one statement too: its
+    CREATE INDEX CONCURRENTLY fails there, and the message says why and how out."""
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "00001_init.sql": _GOOSE_INIT,
+            "00002_index.sql": _concurrently("-- +goose Up", "-- +goose Down\nDROP INDEX x;"),
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert [m.own_transaction for m in sources.migrations] == [True, True]
+    result = run_paths([(folder, Layer.BASE)])
+    [finding] = [f for f in result.findings if f.code == "MG407"]
+    assert "the runner runs 00002_index in a transaction of its own" in finding.message
+    assert finding.fix is not None and "-- +goose NO TRANSACTION" in finding.fix.title
+    assert "assumed" not in finding.message

@@ -640,6 +640,12 @@ def _consequence(
             f"the per-file runner stops here and rolls back {undone}; "
             "schema-check rolled back only this statement (savepoint) and went on"
         )
+    if in_transaction and runner is Runner.TRANSACTION_PER_FILE:
+        return (
+            f"the runner runs {statement.migration.display_name} in a transaction of its own: "
+            f"the real run stops here and rolls back {file_undone}; schema-check rolled back "
+            "only this statement (savepoint) and went on"
+        )
     if in_transaction and runner is Runner.PRISMA:
         return (
             f"Prisma Migrate runs {statement.migration.display_name} as one implicit "

@@ -259,7 +259,7 @@ class LockProbe:
             )
         elif runner is Runner.DRIZZLE:
             until = "until drizzle commits the whole run (every pending migration of the folder)"
-        elif runner in (Runner.PER_FILE, Runner.PRISMA):
+        elif runner in (Runner.PER_FILE, Runner.PRISMA, Runner.TRANSACTION_PER_FILE):
             until = f"until {statement.migration.name} commits"
         else:
             until = "until the transaction the migration opened commits"

@@ -421,7 +421,9 @@ def _apply_phase(
         bool(base and rest and database.admin_conninfo)
         and any(effective_runner(s, runner) is not Runner.AUTOCOMMIT for s in rest)
         and any(
-            effective_runner(s, runner) in (Runner.PER_FILE, Runner.PRISMA) or _ends_transaction(s)
+            effective_runner(s, runner)
+            in (Runner.PER_FILE, Runner.PRISMA, Runner.TRANSACTION_PER_FILE)
+            or _ends_transaction(s)
             for s in rest
         )
     )

@@ -278,6 +278,7 @@ def load_sql_file(
         layout,
         no_transaction=(sections is not None and sections.no_transaction)
         or text.lstrip().startswith(_NO_TRANSACTION_HEADERS),
+        own_transaction=sections is not None,
     )
     sources.migrations.append(migration)
     sources.add_text(str(path), text)

@@ -41,6 +41,8 @@ def runner_reason(in_use: RunnerInUse, file_name: str) -> str:
             f"Prisma Migrate sends {file_name} as one query, and its several statements run as "
             "one implicit transaction"
         )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE:
+        return f"the runner runs {file_name} in a transaction of its own"
     return (
         f"the per-file runner sends {file_name} as one query, and its several statements run as "
         "one implicit transaction"
@@ -69,10 +71,18 @@ def way_out(in_use: RunnerInUse) -> str:
             "move it into a migration file of its own: the per-file runner runs a file "
             "holding one statement outside any transaction block"
         )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE:
+        return (
+            "move it into a migration file of its own that its tool runs outside a "
+            "transaction (goose: `-- +goose NO TRANSACTION`; dbmate: `-- migrate:up "
+            "transaction:false`; sql-migrate: `-- +migrate Up notransaction`; sqlx: a first "
+            "line `-- no-transaction`)"
+        )
     if in_use.assumed:
         return (
             "set `runner` in schema-check.toml to the runner that applies these files "
-            "(per-file, prisma, autocommit or drizzle); if it really runs them in one "
+            "(transaction-per-file, per-file, prisma, autocommit or drizzle); if it really "
+            "runs them in one "
             "transaction, put `COMMIT;` before it, or run it outside the migrations"
         )
     return (
@@ -89,10 +99,10 @@ def enum_way_out(in_use: RunnerInUse) -> str:
             "add the value in one migration folder and use it in a later one: Prisma commits "
             "each migration.sql before it runs the next"
         )
-    if in_use.runner is Runner.PER_FILE and not in_use.assumed:
+    if in_use.runner in (Runner.PER_FILE, Runner.TRANSACTION_PER_FILE) and not in_use.assumed:
         return (
-            "add the value in one file and use it in a later file: the per-file runner "
-            "commits each file before it runs the next"
+            "add the value in one file and use it in a later file: the runner commits each "
+            "file before it runs the next"
         )
     if in_use.assumed:
         return (

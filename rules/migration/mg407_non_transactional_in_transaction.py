@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from checker.config import Runner
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.syntax import ObjectType, ast
@@ -51,9 +52,12 @@ class NonTransactionalInTransactionRule(Rule):
         migrations of a folder in one transaction; prisma and per-file send
         each file as one query, so a file holding one statement runs it
         outside any transaction block and a file holding several runs them in
-        one implicit transaction; autocommit runs each statement alone; a
-        plain SQL folder with no runner configured is read as one transaction,
-        the worst case) and of explicit BEGIN / COMMIT / ROLLBACK,
+        one implicit transaction; transaction-per-file (goose, dbmate,
+        sql-migrate files) wraps each file, one statement or several, in a
+        transaction of its own; autocommit runs each statement alone, as does a
+        file that says it runs outside a transaction; a plain SQL folder with
+        no runner configured is read as one transaction, the worst case) and of
+        explicit BEGIN / COMMIT / ROLLBACK,
         and reports CREATE / DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY,
         VACUUM, ALTER SYSTEM, CREATE / DROP DATABASE and tablespaces inside a
         transaction block or a DO block. It also reports an enum value added
@@ -100,10 +104,14 @@ class NonTransactionalInTransactionRule(Rule):
                 continue
             command = non_transactional(node)
             if command is not None and step.in_transaction:
+                undone = (
+                    "its file rolls back and the run stops"
+                    if step.runner.runner is Runner.TRANSACTION_PER_FILE
+                    else "the whole run rolls back"
+                )
                 yield self.finding(
                     f"{command} cannot run inside a transaction block or a function, and this "
-                    f"one runs inside one ({step.reason}): PostgreSQL rejects it and the whole "
-                    "run rolls back",
+                    f"one runs inside one ({step.reason}): PostgreSQL rejects it and {undone}",
                     step.parsed.origin,
                     objects=[command],
                     fix=way_out(step.runner),
