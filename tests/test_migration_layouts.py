@@ -328,3 +328,24 @@ def test_files_with_sections_run_in_a_transaction_of_their_own(tmp_path: Path) -
     assert "the runner runs 00002_index in a transaction of its own" in finding.message
     assert finding.fix is not None and "-- +goose NO TRANSACTION" in finding.fix.title
     assert "assumed" not in finding.message
+
+
+def test_prisma_folders_run_in_name_order_not_number_order(tmp_path: Path) -> None:
+    """Prisma sorts its folders by name, character by character: a 12-digit timestamp
+    written by hand sorts after the 14-digit one it follows in number order."""
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "migration_lock.toml": 'provider = "postgresql"\n',
+            "20230912150657_init/migration.sql": _UP,
+            "202310122339_add_name/migration.sql": _UP_2,
+            "20241231_add_pace/migration.sql": "ALTER TABLE account ADD COLUMN pace text;\n",
+        },
+    )
+    assert _applied(folder) == [
+        "20230912150657_init/migration.sql",
+        "202310122339_add_name/migration.sql",
+        "20241231_add_pace/migration.sql",
+    ]
+    result = run_paths([(folder, Layer.BASE)])
+    assert not [f for f in result.findings if f.code == "MG406"]

@@ -125,6 +125,9 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
         files = migration_folders(folder)
         if files and files[0].name == "migration.sql":
             layout = Layout.PRISMA
+            # Prisma applies its folders in name order, character by character, not by
+            # the number they start with: 20230912150657_init before 202310122339_x
+            files.sort(key=lambda path: path.parent.name)
     elif (folder / PRISMA_LOCK).is_file():
         layout = Layout.PRISMA
     if not files:
