@@ -67,7 +67,11 @@ def test_pyproject_is_ours_only_with_a_schema_check_table(
 @pytest.mark.parametrize(
     ("toml", "message"),
     [
-        ("runner = 'flyway'", "runner: must be one of drizzle | prisma | per-file | transaction-per-file | autocommit"),
+        (
+            "runner = 'flyway'",
+            "runner: must be one of drizzle | prisma | per-file | transaction-per-file "
+            "| autocommit",
+        ),
         ("postgres = 9", "postgres: must be a PostgreSQL major version"),
         ("colour = true", "colour: unknown key"),
         ("[contract]\nprefx = 'p_'", "contract.prefx: unknown key"),
