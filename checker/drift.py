@@ -134,6 +134,43 @@ def reference_catalog(
 _ReferenceKey = tuple[ReferenceSchema, tuple[SourceFile, ...], int]
 
 
+def readable_references(
+    references: Iterable[ReferenceSchema], files: Mapping[str, SourceFile], postgres_version: int
+) -> list[tuple[ReferenceSchema, Catalog]]:
+    """The references whose catalog can be built, each with it; the others (a snapshot
+    the server would refuse, say) are PS005's to report, and compare nothing."""
+    readable: list[tuple[ReferenceSchema, Catalog]] = []
+    for reference in references:
+        built = _outcome(*_reference_key(reference, files, postgres_version))
+        if not isinstance(built, InputError):
+            readable.append((reference, built))
+    return readable
+
+
+def unreadable_references(
+    references: Iterable[ReferenceSchema], files: Mapping[str, SourceFile], postgres_version: int
+) -> list[tuple[ReferenceSchema, InputError]]:
+    """The references whose catalog cannot be built, each with why."""
+    unreadable: list[tuple[ReferenceSchema, InputError]] = []
+    for reference in references:
+        built = _outcome(*_reference_key(reference, files, postgres_version))
+        if isinstance(built, InputError):
+            unreadable.append((reference, built))
+    return unreadable
+
+
+@functools.lru_cache(maxsize=4)
+def _outcome(
+    reference: ReferenceSchema, schema: tuple[SourceFile, ...], postgres_version: int
+) -> Catalog | InputError:
+    """The reference's catalog, or the error building it raised (kept, so that the rules
+    and the report do not build it again)."""
+    try:
+        return _reference_catalog(reference, schema, postgres_version)
+    except InputError as error:
+        return error
+
+
 def _reference_key(
     reference: ReferenceSchema, files: Mapping[str, SourceFile], postgres_version: int
 ) -> _ReferenceKey:
@@ -265,7 +302,7 @@ def find_drift(
     from the migrations (what the static model could not see, such as a column
     added by dynamic SQL): elsewhere the server says what the migrations say."""
     found: list[Drift] = []
-    catalogs = [(r, reference_catalog(r, files, postgres_version)) for r in references]
+    catalogs = readable_references(references, files, postgres_version)
     for reference, catalog in catalogs:
         found += [Drift(reference, d) for d in _drift_differences(migrations, catalog)]
     if live is not None and catalogs:
@@ -312,8 +349,7 @@ def drift_table(
         return None
     ordered = sorted(references, key=lambda r: (r.kind != ORM, r.label))
     compared: list[tuple[str, list[Difference]]] = []
-    for reference in ordered:
-        catalog = reference_catalog(reference, files, postgres_version)
+    for reference, catalog in readable_references(ordered, files, postgres_version):
         compared.append((reference.kind, _drift_differences(migrations, catalog)))
     if live is not None:
         compared.append((LIVE, _drift_differences(migrations, live)))

@@ -124,7 +124,7 @@ class _Locator:
         return f"{self.path}:{line}:{column}"
 
     def error(self, key_path: JsonPath, message: str) -> InputError:
-        return InputError(f"{self.where(key_path)}: {message}")
+        return InputError(f"{self.where(key_path)}: {message}", self.origin(key_path), message)
 
     def _offset(self, key_path: JsonPath) -> int:
         for length in range(len(key_path), 0, -1):

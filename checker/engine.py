@@ -547,7 +547,8 @@ def _run_by_family(
     A family's rules share their family's helpers and what those compute once per run
     (the drift comparison, the history replay, the identifier tokens), so a family is
     the unit shared with a forked copy (``fork``). The drift family stays in this
-    process, first: the report and the cache reuse its comparison."""
+    process, first: the report and the cache reuse its comparison; so does the PS family,
+    whose PS005 reads the catalogs the drift rules compare with."""
     from checker.parallel import run_shared
 
     families: dict[str, list[tuple[str, Callable[[], type[Rule]]]]] = {}
@@ -588,8 +589,10 @@ def touched_by_change(result: CheckResult) -> dict[str, Origin]:
 RULE_CRASHED = "PS009"
 
 # What decides where a rule runs: the drift rules' comparison is reused by this
-# process; below this many statements a forked copy costs more than it saves.
-_KEPT_HERE = ("DR",)
+# process, and PS005 reads the same references' catalogs (a forked copy cannot wait for
+# this process's prefetch of them); below this many statements a forked copy costs more
+# than it saves.
+_KEPT_HERE = ("DR", "PS")
 _SHARED_FROM = 400
 
 

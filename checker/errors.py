@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checker.model import Origin
+
 
 class InputError(Exception):
     """Bad input: a missing or unreadable file, a bad journal, bad config.
 
-    The message already carries the location (``path:line:col: what``).
+    The message already carries the location (``path:line:col: what``); ``origin``
+    is that place for a caller that reports it as a finding instead, and ``what``
+    the message without it.
     """
 
     exit_code = 2
+
+    def __init__(self, message: str, origin: Origin | None = None, what: str = "") -> None:
+        super().__init__(message)
+        self.origin = origin
+        self.what = what or message
 
 
 class ConfigError(InputError):

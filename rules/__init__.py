@@ -604,6 +604,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "a suppression comment silences no finding",
     ),
     (
+        "PS005",
+        "reference-unreadable",
+        "parsing.ps005_reference_unreadable",
+        "warning",
+        "a snapshot or ORM schema the drift rules compare with describes no valid schema",
+    ),
+    (
         "PS009",
         "rule-crashed",
         "parsing.ps009_rule_crashed",

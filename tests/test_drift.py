@@ -252,3 +252,31 @@ def test_the_html_report_has_the_drift_table(tmp_path: Path) -> None:
     plain.write_text("CREATE TABLE t (id int PRIMARY KEY);\n", encoding="utf-8")
     main(["check", str(plain), "--html", str(page), "-o", str(tmp_path / "out.txt")])
     assert '<section id="drift">' not in page.read_text(encoding="utf-8")
+
+
+def test_a_snapshot_no_server_accepts_is_a_finding_and_the_check_goes_on(tmp_path: Path) -> None:
+    """drizzle-kit keeps a table declared as pgTable("auth.users", ...) in public, where
+    its users_pkey clashes with that of public.users: PS005, not an exit 2."""
+    import shutil
+    import subprocess
+    import sys
+
+    from support import FIXTURES, REPO
+
+    folder = tmp_path / "migrations"
+    shutil.copytree(FIXTURES / "rules" / "PS005" / "err_inconsistent_snapshot", folder)
+    (folder / "0000_init.sql").write_text(
+        (folder / "0000_init.sql").read_text(encoding="utf-8")
+        + "--> statement-breakpoint\nCREATE TABLE note (id uuid REFERENCES users (id));\n",
+        encoding="utf-8",
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "checker.cli", "check", str(folder), "--no-cache"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr  # warnings and an info: below the default fail_on
+    assert "PS005" in run.stdout and "duplicate index users_pkey" in run.stdout
+    assert "HY801" in run.stdout and "FK204" in run.stdout  # the other rules ran

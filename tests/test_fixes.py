@@ -81,6 +81,7 @@ ADVICE_ONLY = {
     "PS001": "the statement must be rewritten",
     "PS002": "nothing to fix: the statement is not analysed",
     "PS003": "the contract or the schema is wrong",
+    "PS005": "drizzle-kit writes the snapshot again from the corrected ORM schema",
 }
 
 

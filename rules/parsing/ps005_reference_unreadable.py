@@ -1,0 +1,73 @@
+"""PS005: a drizzle-kit snapshot or ORM schema that cannot be read as a schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checker.findings import Finding, Location, Severity
+from checker.model import Layer, Origin, file_label
+from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.sources import SNAPSHOT
+
+
+@register
+class ReferenceUnreadableRule(Rule):
+    """A snapshot or ORM schema the drift rules compare with describes no schema PostgreSQL accepts.
+
+    What it does:
+        The drift rules (DR6xx) compare the migrations' schema with the
+        folder's last drizzle-kit snapshot and with the ORM schema. Each of
+        those is turned into DDL and simulated like the migrations; when
+        that DDL is something the server would refuse (two relations of one
+        name in a schema, a table that references a table the snapshot does
+        not have), this rule reports the first such place in the file, and
+        the drift rules compare nothing against it. The rest of the check
+        runs as usual.
+
+    Why it matters:
+        A snapshot is written by drizzle-kit, not by hand, and drizzle-kit
+        keeps some schemas in it that no database holds (a table declared as
+        ``pgTable("auth.users", ...)`` becomes a table named ``auth.users``
+        in ``public``, whose ``users_pkey`` then clashes with that of
+        ``public.users``). Stopping the whole check on it would leave every
+        other rule unrun; saying nothing would leave drift unchecked without
+        anyone knowing.
+
+    Example:
+        -- a snapshot (meta/NNNN_snapshot.json) holding two tables whose primary
+        -- keys share a name in one schema; its fixtures under fixtures/rules/PS005/
+
+    Use instead:
+        -- declare the table in its real schema (pgSchema("auth").table("users", ...))
+        -- and let drizzle-kit write the snapshot again
+
+    References:
+        https://orm.drizzle.team/docs/schemas
+        https://www.postgresql.org/docs/current/ddl-schemas.html
+    """
+
+    meta = RuleMeta(
+        "PS005",
+        "reference-unreadable",
+        Severity.WARNING,
+        "a snapshot or ORM schema the drift rules compare with describes no valid schema",
+    )
+    doc_example_is_sql = False
+
+    def check(self, context: RuleContext) -> Iterator[Finding]:
+        references = context.sources.references
+        if not references:
+            return
+        from checker.drift import unreadable_references
+
+        for reference, error in unreadable_references(
+            references, context.sources.files, context.settings.postgres
+        ):
+            side = "the snapshot" if reference.kind == SNAPSHOT else "the ORM schema"
+            where = error.origin or Origin(reference.label, 0, 0, -1, Layer.BASE)
+            yield self.finding(
+                f"{side} {file_label(reference.label)} describes no schema PostgreSQL accepts "
+                f"({error.what}): the drift rules compare nothing against it",
+                Location.of(where),
+                objects=[reference.label],
+            )
