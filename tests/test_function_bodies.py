@@ -117,3 +117,24 @@ def test_body_resolution_ignores_variables_records_and_aliases(tmp_path: Path) -
     analysis = analyse_function(catalog.functions[("public", "f", "integer")], catalog)
     columns = {u.name for u in analysis.uses if u.kind is UseKind.COLUMN}
     assert columns == {"id", "qty"}
+
+
+def test_a_missing_column_a_body_names_twice_is_one_finding(tmp_path: Path) -> None:
+    sql = (
+        "CREATE TABLE message (id bigint PRIMARY KEY, chat_id bigint, content text);\n"
+        "CREATE FUNCTION copy_chat(old_chat bigint, new_chat bigint) RETURNS void\n"
+        "LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        "  INSERT INTO message (chat_id, content, tokens)\n"
+        "  SELECT new_chat, content, tokens FROM message WHERE chat_id = old_chat;\n"
+        "END $$;\n"
+    )
+    path = tmp_path / "0001_case.sql"
+    path.write_text(sql, encoding="utf-8")
+    result = run_paths([(path, Layer.BASE)], only="FN701")
+    [finding] = [f for f in result.findings if f.code == "FN701"]
+    assert "column message.tokens" in finding.message
+    lines = [sql.count("\n", 0, loc.start) + 1 for loc in finding.locations]
+    labels = [loc.label for loc in finding.locations]
+    assert (lines[0], lines[-1]) == (5, 6)
+    assert labels[-1] == "used again here"

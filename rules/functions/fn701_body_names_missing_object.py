@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.bodies import UseKind
+from checker.bodies import BodyUse, UseKind
 from checker.catalog import display_name
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
@@ -22,7 +22,8 @@ class BodyNamesMissingObjectRule(Rule):
         variables, parameters, record fields, CTE names, aliases, transition
         tables and tables the body creates itself are not looked up; the text
         of an EXECUTE is not resolved. A name that a later migration dropped
-        or renamed is FN703's.
+        or renamed is FN703's. A missing name a body uses several times is
+        one finding, at its first use, with the others as related places.
 
     Why it matters:
         PostgreSQL does not check a PL/pgSQL body when the function is
@@ -62,6 +63,9 @@ class BodyNamesMissingObjectRule(Rule):
     def check(self, context: RuleContext) -> Iterator[Finding]:
         for analysed in functions_of(context):
             function = analysed.function
+            # one finding per missing object of a body, at its first use; the others
+            # (an INSERT's column list and its SELECT list, say) are its related places
+            missing: dict[str, list[BodyUse]] = {}
             for use in analysed.analysis.uses:
                 if use.found or use.kind is UseKind.ROW_FIELD:
                     continue
@@ -71,14 +75,20 @@ class BodyNamesMissingObjectRule(Rule):
                 if use.kind is UseKind.COLUMN and use.table is None and use.searched:
                     tables = ", ".join(display_name(t) for t in use.searched)
                     what = f"column {use.name} (in none of {tables})"
+                missing.setdefault(what, []).append(use)
+            for what, (first, *again) in missing.items():
                 yield self.finding(
                     f"{function.label} uses {what}, which does not exist: the function "
                     "fails the first time it runs",
                     [
-                        use_place(function, use),
+                        use_place(function, first),
                         Location.of(function.origin, "function created here"),
+                        *(
+                            Location.of(use_place(function, use), "used again here")
+                            for use in again
+                        ),
                     ],
                     objects=[function.label],
-                    fix=f"correct the name, or create the {use.kind.value} before the "
+                    fix=f"correct the name, or create the {first.kind.value} before the "
                     "function runs",
                 )
