@@ -879,3 +879,23 @@ def test_a_multirange_is_made_from_postgresql_14_on(tmp_path: Path) -> None:
     assert events(on_13, EventKind.MISSING) == [("type", "textmultirange")]
     parsed = parse_statements(load_sources([(path, Layer.BASE)]).applied_statements)
     assert events(simulate(parsed, postgres_version=14), EventKind.MISSING) == []
+
+
+def test_policies_need_their_table_and_are_not_reported_as_unmodelled(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE note (id bigint PRIMARY KEY, owner text);
+        CREATE POLICY own ON note USING (owner = current_user);
+        ALTER POLICY own ON note USING (true);
+        CREATE POLICY ghost ON ghost_table USING (true);
+        DROP POLICY own ON note;
+        DROP POLICY IF EXISTS x ON nothing_here;
+        DROP POLICY y ON missing_too;
+        """,
+    )
+    assert events(result, EventKind.MISSING) == [
+        ("table", "ghost_table"),
+        ("table", "missing_too"),
+    ]
+    assert events(result, EventKind.NOT_ANALYSED) == []

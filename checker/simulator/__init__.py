@@ -264,6 +264,14 @@ def _calls_of_dynamic_sql(state: State, node: PgNode) -> bool:
     return found
 
 
+def _policy(state: State, node: PgNode) -> None:
+    """CREATE / ALTER POLICY: the catalog keeps no policies (nothing else depends on one),
+    but the table must exist."""
+    key = state.relation_key(node.table)
+    if state.relation_exists(key) is None:
+        state.missing("table", key, display_name(key), location=node.table.location)
+
+
 def _view(state: State, node: PgNode) -> None:
     key = state.relation_key(node.view, create=True)
     create_view(
@@ -297,6 +305,8 @@ _HANDLERS: dict[type, Callable[[State, Any], None]] = {
     ast.CommentStmt: comment,
     ast.VariableSetStmt: set_variable,
     ast.SelectStmt: _select,
+    ast.CreatePolicyStmt: _policy,
+    ast.AlterPolicyStmt: _policy,
     ast.TransactionStmt: end_transaction,
 }
 

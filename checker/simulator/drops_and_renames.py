@@ -105,6 +105,11 @@ def drop(state: State, node: PgNode) -> None:
                 state.event(EventKind.DROPPED, "extension", name)
         elif kind == OT.OBJECT_SCHEMA:
             _drop_schema(state, node, str(getattr(target, "sval", target)), cascade)
+        elif kind == OT.OBJECT_POLICY:
+            # policies are not kept (see _policy); without IF EXISTS the table must exist
+            key = _key(state, names_of(target)[:-1])
+            if not node.missing_ok and state.relation_exists(key) is None:
+                _absent(state, node, "table", key)
         else:
             state.event(
                 EventKind.NOT_ANALYSED,
