@@ -135,6 +135,9 @@ class Settings:
     baseline: Path | None = None
     # the ORM schema (a TypeScript file or folder) the migrations must agree with (DR6xx)
     orm: Path | None = None
+    # what the platform makes before the first migration runs (Supabase's "auth" and
+    # "storage" schemas, say): schemas, or schema.name of a table, type or function
+    provided: tuple[str, ...] = ()
     path: Path | None = None  # the file the settings came from
     code_references: tuple[CodeReference, ...] = ()  # ignore entries and [severity] keys
 
@@ -142,6 +145,18 @@ class Settings:
         return any(
             code == item or (len(item) == 2 and code.startswith(item)) for item in self.ignore
         )
+
+    def provides(self, name: str) -> bool:
+        """Whether ``provided`` names the object (``schema.name``, ``public.`` optional, or
+        ``schema.table.column``) or its schema: it exists before any migration runs."""
+        if not self.provided:
+            return False
+        wanted = name.lower()
+        for entry in self.provided:
+            item = entry.lower().removeprefix("public.")
+            if wanted == item or wanted.startswith(item + "."):
+                return True
+        return False
 
 
 _TOP_KEYS = {
@@ -155,6 +170,7 @@ _TOP_KEYS = {
     "enable",
     "baseline",
     "orm",
+    "provided",
 }
 _CONTRACT_KEYS = {
     "additive_only",
@@ -281,6 +297,7 @@ def settings_from_mapping(
     if orm_value is not None and not isinstance(orm_value, str):
         raise where.error("orm", "must be a path string (the Drizzle schema file or folder)")
     orm = (path.parent / orm_value) if isinstance(orm_value, str) else None
+    provided = tuple(where.strings("provided", data.get("provided", [])))
     return Settings(
         postgres=postgres,
         runner=runner,
@@ -292,6 +309,7 @@ def settings_from_mapping(
         enable=enable,
         baseline=baseline,
         orm=orm,
+        provided=provided,
         path=path,
         code_references=references,
     )

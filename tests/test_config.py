@@ -73,6 +73,7 @@ def test_pyproject_is_ours_only_with_a_schema_check_table(
             "| autocommit",
         ),
         ("postgres = 9", "postgres: must be a PostgreSQL major version"),
+        ("provided = 3", "provided: must be a string or a list of strings"),
         ("colour = true", "colour: unknown key"),
         ("[contract]\nprefx = 'p_'", "contract.prefx: unknown key"),
         ("[severity]\nNC101 = 'fatal'", "severity.NC101: must be one of error | warning | info"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from support import CORPUS_ABSENT, FIXTURES, REPO, SIM_MIGRATIONS, run_paths, run_sql, settings_for
 
-from checker.config import load_settings
+from checker.config import Settings, load_settings
 from checker.engine import CheckResult, check
 from checker.findings import Severity
 from checker.model import Layer
@@ -411,3 +411,27 @@ def test_an_object_sql_built_at_run_time_may_have_made_is_a_warning(tmp_path: Pa
     assert [loc.label for loc in hedged.locations[1:]] == ["runs SQL not analysed"]
     # any SQL built at run time may have made the other one too; it names the latest
     assert missing["table:ghost"].severity is Severity.WARNING
+
+
+def test_what_the_platform_provides_is_not_missing(tmp_path: Path) -> None:
+    """Supabase makes the auth and storage schemas before any migration: with them in
+    the config's ``provided``, neither MG406 nor FN701 reports their objects."""
+    sql = (
+        "CREATE TABLE profile (user_id uuid PRIMARY KEY REFERENCES auth.users (id));\n"
+        "CREATE POLICY own_files ON storage.objects USING (true);\n"
+        "CREATE FUNCTION who() RETURNS uuid LANGUAGE plpgsql AS $$\n"
+        "BEGIN RETURN (SELECT id FROM auth.users LIMIT 1); END $$;\n"
+        "CREATE INDEX ghost_idx ON ghost (id);\n"
+    )
+    path = tmp_path / "history.sql"
+    path.write_text(sql, encoding="utf-8")
+
+    def missing(*provided: str) -> set[str]:
+        result = run_paths([(path, Layer.BASE)], Settings(provided=provided))
+        return {f.objects[0] for f in result.findings if f.code in ("MG406", "FN701")}
+
+    assert missing() >= {"table:auth.users", "table:storage.objects", "table:ghost"}
+    assert missing("auth") == {"table:storage.objects", "table:ghost"}  # a whole schema
+    assert missing("auth", "storage.objects") == {"table:ghost"}  # and one table
+    provided = run_paths([(path, Layer.BASE)], Settings(provided=("auth", "storage")))
+    assert not [f for f in provided.findings if f.code == "FN701"]

@@ -24,6 +24,7 @@ class BodyNamesMissingObjectRule(Rule):
         of an EXECUTE is not resolved. A name that a later migration dropped
         or renamed is FN703's. A missing name a body uses several times is
         one finding, at its first use, with the others as related places.
+        What the config's ``provided`` names (a platform's schemas) exists.
 
     Why it matters:
         PostgreSQL does not check a PL/pgSQL body when the function is
@@ -71,6 +72,8 @@ class BodyNamesMissingObjectRule(Rule):
                     continue
                 if removal_of(context, function, use) is not None:
                     continue  # FN703: a later migration took it away
+                if _provided(context, use):
+                    continue  # the platform's (the config's ``provided``)
                 what = use_label(use)
                 if use.kind is UseKind.COLUMN and use.table is None and use.searched:
                     tables = ", ".join(display_name(t) for t in use.searched)
@@ -92,3 +95,10 @@ class BodyNamesMissingObjectRule(Rule):
                     fix=f"correct the name, or create the {first.kind.value} before the "
                     "function runs",
                 )
+
+
+def _provided(context: RuleContext, use: BodyUse) -> bool:
+    """Whether the config's ``provided`` names what the use looks for (or its table)."""
+    if use.table is not None:
+        return context.settings.provides(".".join(use.table))
+    return context.settings.provides(use.name)

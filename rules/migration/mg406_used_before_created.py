@@ -59,7 +59,9 @@ class UsedBeforeCreatedRule(Rule):
         (pgvector's ``vector``) exists only once ``CREATE EXTENSION`` for it
         has run. A migrator's own bookkeeping table
         (``__diesel_schema_migrations``, ``_prisma_migrations``,
-        ``schema_migrations`` ...) exists before any migration runs.
+        ``schema_migrations`` ...) exists before any migration runs, and so
+        does what the config's ``provided`` names (a platform's schemas, such
+        as Supabase's ``auth`` and ``storage``).
 
     Why it matters:
         PostgreSQL resolves every name when the statement runs: the
@@ -101,6 +103,8 @@ class UsedBeforeCreatedRule(Rule):
                 continue
             if event.object_kind == "table" and event.name.rsplit(".", 1)[-1] in MIGRATOR_TABLES:
                 continue  # the migrator's own table: there before any migration runs
+            if context.settings.provides(event.name):
+                continue  # the platform's (the config's ``provided``)
             if event.created_later is None:
                 uses = never.setdefault((event.object_kind, event.name), [])
                 if not uses and dynamic:
