@@ -349,3 +349,27 @@ def test_prisma_folders_run_in_name_order_not_number_order(tmp_path: Path) -> No
     ]
     result = run_paths([(folder, Layer.BASE)])
     assert not [f for f in result.findings if f.code == "MG406"]
+
+
+def test_flyway_repeatable_migrations_run_after_the_versioned_ones(tmp_path: Path) -> None:
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "V1__account.sql": _UP,
+            "V2__name.sql": _UP_2,
+            "R__account_names.sql": (
+                "CREATE OR REPLACE VIEW account_names AS SELECT name FROM account;\n"
+            ),
+            "R__a_first_by_name.sql": "SELECT 1;\n",
+        },
+    )
+    assert _applied(folder) == [
+        "V1__account.sql",
+        "V2__name.sql",
+        "R__a_first_by_name.sql",
+        "R__account_names.sql",
+    ]
+    plain = _write(
+        tmp_path / "plain", {"R__not_flyway.sql": "SELECT 1;\n", "S_x.sql": "SELECT 2;\n"}
+    )
+    assert _applied(plain) == ["R__not_flyway.sql", "S_x.sql"]  # no versioned file: name order

@@ -147,10 +147,21 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
             "up migrations (docs/migration-layouts.md)"
         )
     sources.not_applied += not_applied
-    for file in applied:
+    for file in _repeatables_last(applied):
         load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder), layout)
 
 
+def _repeatables_last(files: list[Path]) -> list[Path]:
+    """Flyway applies its repeatable migrations (``R__views.sql``) after every versioned
+    one (``V1__init.sql``), whatever their names' order: in a folder of versioned
+    migrations, the repeatable ones go last, in name order."""
+    if not any(m and m.group(1) in "Vv" for m in map(_FLYWAY.match, (f.name for f in files))):
+        return files
+    repeatable = [f for f in files if _FLYWAY_REPEATABLE.match(f.name)]
+    return [f for f in files if not _FLYWAY_REPEATABLE.match(f.name)] + repeatable
+
+
+_FLYWAY_REPEATABLE = re.compile(r"^R__", re.I)
 _DOWN_FILE = re.compile(r"(?:^|\.)down\.sql$", re.I)
 # ``0021_x_down.sql`` beside ``0021_x_up.sql`` (or with a dash): a pair whose names a
 # migrator matches loosely; a name that merely ends in "down" (``0005_slow_down.sql``)
