@@ -183,10 +183,21 @@ def end_transaction(state: State, node: PgNode) -> None:
 def view_definition(
     state: State, query: Any, aliases: Any
 ) -> tuple[tuple[str, ...], tuple[ViewRead, ...]]:
-    """A view query's output columns (renamed by the view's column list) and what it reads."""
+    """A view query's output columns (renamed by the view's column list) and what it reads.
+    A relation it reads that does not exist, or a column it names of a table (not of a
+    view, whose derived output names may be incomplete) that does not, is reported
+    MISSING: the server refuses the view."""
     if query is None:
         return (), ()
     uses, outputs = analyse_query(query, state, search_path=state.search_path)
+    for use in uses:
+        if use.found or use.table is None:
+            continue
+        if use.kind is UseKind.TABLE:
+            state.missing("table", use.table, display_name(use.table), location=use.start)
+        elif use.kind is UseKind.COLUMN and use.table in state.tables:
+            label = f"{display_name(use.table)}.{use.name}"
+            state.missing("column", (*use.table, use.name), label, location=use.start)
     names = [str(getattr(alias, "sval", alias)) for alias in aliases or ()]
     columns: tuple[str, ...] = ()
     if outputs is not None:
