@@ -281,7 +281,12 @@ def test_a_file_without_section_markers_runs_whole(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("header", "no_transaction"),
-    [("-- no-transaction\n", True), ("--! no-transaction\n", True), ("-- plain\n", False)],
+    [
+        ("-- no-transaction\n", True),
+        ("--! no-transaction\n", True),
+        ("-- postgres-migrations disable-transaction\n-- postgres-migrations ignore\n", True),
+        ("-- plain\n", False),
+    ],
 )
 def test_a_file_that_starts_by_saying_it_runs_outside_a_transaction(
     tmp_path: Path, header: str, no_transaction: bool

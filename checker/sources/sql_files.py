@@ -314,9 +314,13 @@ _SECTION = re.compile(
     r"|\+migrate[ \t]+(?P<migrate>up|down)\b|migrate:(?P<dbmate>up|down)\b)(?P<rest>[^\n]*)$",
     re.I | re.M,
 )
-# a file that starts with one of these runs outside a transaction: sqlx's and
-# graphile-migrate's header lines
-_NO_TRANSACTION_HEADERS = ("-- no-transaction", "--! no-transaction")
+# a file that starts with one of these runs outside a transaction: sqlx's,
+# graphile-migrate's and postgres-migrations' header lines
+_NO_TRANSACTION_HEADERS = (
+    "-- no-transaction",
+    "--! no-transaction",
+    "-- postgres-migrations disable-transaction",
+)
 _NO_TRANSACTION = re.compile(r"\bnotransaction\b|\btransaction:false\b", re.I)
 
 
