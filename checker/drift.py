@@ -127,48 +127,37 @@ def reference_catalog(
 ) -> Catalog:
     """The catalog a reference describes, with origins in its own files (``files``
     holds the text of the ORM schema's TypeScript files). Built once per run: the
-    drift rules and the report's drift section read the same catalog."""
-    return _reference_catalog(*_reference_key(reference, files, postgres_version))
+    drift rules and the report's drift section read the same catalog. An unreadable
+    reference raises its InputError."""
+    built = _reference_catalog(*_reference_key(reference, files, postgres_version))
+    if isinstance(built, InputError):
+        raise built
+    return built
 
 
 _ReferenceKey = tuple[ReferenceSchema, tuple[SourceFile, ...], int]
 
 
+def references_built(
+    references: Iterable[ReferenceSchema], files: Mapping[str, SourceFile], postgres_version: int
+) -> list[tuple[ReferenceSchema, Catalog | InputError]]:
+    """Each reference with its catalog, or with why it has none (a snapshot the server
+    would refuse, say: PS005 reports it, and the drift rules compare nothing with it)."""
+    return [
+        (reference, _reference_catalog(*_reference_key(reference, files, postgres_version)))
+        for reference in references
+    ]
+
+
 def readable_references(
     references: Iterable[ReferenceSchema], files: Mapping[str, SourceFile], postgres_version: int
 ) -> list[tuple[ReferenceSchema, Catalog]]:
-    """The references whose catalog can be built, each with it; the others (a snapshot
-    the server would refuse, say) are PS005's to report, and compare nothing."""
-    readable: list[tuple[ReferenceSchema, Catalog]] = []
-    for reference in references:
-        built = _outcome(*_reference_key(reference, files, postgres_version))
-        if not isinstance(built, InputError):
-            readable.append((reference, built))
-    return readable
-
-
-def unreadable_references(
-    references: Iterable[ReferenceSchema], files: Mapping[str, SourceFile], postgres_version: int
-) -> list[tuple[ReferenceSchema, InputError]]:
-    """The references whose catalog cannot be built, each with why."""
-    unreadable: list[tuple[ReferenceSchema, InputError]] = []
-    for reference in references:
-        built = _outcome(*_reference_key(reference, files, postgres_version))
-        if isinstance(built, InputError):
-            unreadable.append((reference, built))
-    return unreadable
-
-
-@functools.lru_cache(maxsize=4)
-def _outcome(
-    reference: ReferenceSchema, schema: tuple[SourceFile, ...], postgres_version: int
-) -> Catalog | InputError:
-    """The reference's catalog, or the error building it raised (kept, so that the rules
-    and the report do not build it again)."""
-    try:
-        return _reference_catalog(reference, schema, postgres_version)
-    except InputError as error:
-        return error
+    """The references whose catalog can be built, each with it."""
+    return [
+        (reference, built)
+        for reference, built in references_built(references, files, postgres_version)
+        if not isinstance(built, InputError)
+    ]
 
 
 def _reference_key(
@@ -212,15 +201,18 @@ def drop_prefetched() -> None:
 
 
 # One object per reference in a process: the rules and the report get the same catalog,
-# so ``_drift_differences`` compares it once.
+# so ``_drift_differences`` compares it once; an unreadable one's error is kept as well.
 @functools.lru_cache(maxsize=4)
 def _reference_catalog(
     reference: ReferenceSchema, schema: tuple[SourceFile, ...], postgres_version: int
-) -> Catalog:
-    prefetched = _PREFETCHED.pop((reference, schema, postgres_version), None)
-    if prefetched is not None:
-        return prefetched.result()
-    return _build_reference(reference, schema, postgres_version)
+) -> Catalog | InputError:
+    try:
+        prefetched = _PREFETCHED.pop((reference, schema, postgres_version), None)
+        if prefetched is not None:
+            return prefetched.result()
+        return _build_reference(reference, schema, postgres_version)
+    except InputError as error:
+        return error
 
 
 def _build_reference(

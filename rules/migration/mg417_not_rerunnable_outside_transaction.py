@@ -40,17 +40,18 @@ def _relation(relation: Any) -> str:
     return table_name(relation) if isinstance(relation, ast.RangeVar) else "(unnamed)"
 
 
+def _object_name(target: Any) -> str:
+    """The dotted name of a DROP's or RENAME's object: a type or domain is a TypeName,
+    a function an ObjectWithArgs, a relation a list of names."""
+    parts = target.names if isinstance(target, ast.TypeName) else target
+    parts = getattr(parts, "objname", parts)
+    if isinstance(parts, tuple | list):
+        return _dotted(parts)
+    return str(getattr(parts, "sval", parts))
+
+
 def _dropped_names(node: ast.DropStmt) -> list[str]:
-    names = []
-    for target in node.objects or ():
-        # a type or domain is a TypeName, a function an ObjectWithArgs, a relation a list
-        parts = target.names if isinstance(target, ast.TypeName) else target
-        parts = getattr(parts, "objname", parts)
-        if isinstance(parts, tuple | list):
-            names.append(".".join(str(getattr(part, "sval", part)) for part in parts))
-        else:
-            names.append(str(getattr(parts, "sval", parts)))
-    return names
+    return [_object_name(target) for target in node.objects or ()]
 
 
 def _made(node: Any) -> Iterator[str]:
@@ -68,12 +69,8 @@ def _made(node: Any) -> Iterator[str]:
         yield str(relation.relname)
     if isinstance(node, ast.IndexStmt) and node.idxname:
         yield str(node.idxname)
-    elif isinstance(node, ast.CreateEnumStmt | ast.CreateRangeStmt | ast.CreateDomainStmt):
-        names = node.domainname if isinstance(node, ast.CreateDomainStmt) else node.typeName
-        if names:
-            yield str(getattr(names[-1], "sval", names[-1]))
-    elif isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
-        yield str(node.typevar.relname)
+    elif isinstance(node, _TYPE_STATEMENTS):
+        yield _type_name(node).rsplit(".", 1)[-1]
     elif (
         isinstance(node, ast.RenameStmt)
         and node.newname
@@ -107,13 +104,8 @@ def _removed(node: Any) -> Iterator[str]:
             return
         if isinstance(node.relation, ast.RangeVar):
             yield str(node.relation.relname)
-        elif isinstance(node.object, list | tuple):  # a type's or domain's name
-            if node.object:
-                yield str(getattr(node.object[-1], "sval", node.object[-1]))
         elif node.object is not None:
-            parts = getattr(node.object, "names", None) or getattr(node.object, "objname", None)
-            if parts:
-                yield str(getattr(parts[-1], "sval", parts[-1]))
+            yield _object_name(node.object).rsplit(".", 1)[-1]
 
 
 def _unguarded_rename(node: ast.RenameStmt) -> Iterator[tuple[str, str]]:

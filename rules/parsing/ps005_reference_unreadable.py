@@ -58,16 +58,19 @@ class ReferenceUnreadableRule(Rule):
         references = context.sources.references
         if not references:
             return
-        from checker.drift import unreadable_references
+        from checker.drift import references_built
+        from checker.errors import InputError
 
-        for reference, error in unreadable_references(
+        for reference, built in references_built(
             references, context.sources.files, context.settings.postgres
         ):
+            if not isinstance(built, InputError):
+                continue  # readable: the drift rules compare with it
             side = "the snapshot" if reference.kind == SNAPSHOT else "the ORM schema"
-            where = error.origin or Origin(reference.label, 0, 0, -1, Layer.BASE)
+            where = built.origin or Origin(reference.label, 0, 0, -1, Layer.BASE)
             yield self.finding(
                 f"{side} {file_label(reference.label)} describes no schema PostgreSQL accepts "
-                f"({error.what}): the drift rules compare nothing against it",
+                f"({built.what}): the drift rules compare nothing against it",
                 Location.of(where),
                 objects=[reference.label],
             )
