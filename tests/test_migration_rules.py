@@ -413,6 +413,37 @@ def test_an_object_sql_built_at_run_time_may_have_made_is_a_warning(tmp_path: Pa
     assert missing["table:ghost"].severity is Severity.WARNING
 
 
+def test_key_replaced_after_a_built_drop_is_no_error(tmp_path: Path) -> None:
+    """Dropping an auto-named primary key through EXECUTE of a name read at run time, then
+    adding the new key and a foreign key to it: no NC103 clash and no FK203 (the new key
+    exists); one PS002 says what was assumed and points at the EXECUTE."""
+    sql = (
+        "CREATE TABLE bucket (name text PRIMARY KEY);\n"
+        "CREATE TABLE item (bucket_id uuid);\n"
+        "DO $$ DECLARE stmt text; BEGIN\n"
+        "  SELECT 'ALTER TABLE bucket DROP CONSTRAINT ' || conname INTO stmt\n"
+        "    FROM pg_constraint WHERE conrelid = 'bucket'::regclass AND contype = 'p';\n"
+        "  EXECUTE stmt;\n"
+        "  ALTER TABLE bucket ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid();\n"
+        "  ALTER TABLE bucket ADD PRIMARY KEY (id);\n"
+        "END $$;\n"
+        "ALTER TABLE item ADD CONSTRAINT item_bucket_fkey FOREIGN KEY (bucket_id) "
+        "REFERENCES bucket (id);\n"
+    )
+    path = tmp_path / "history.sql"
+    path.write_text(sql, encoding="utf-8")
+    result = run_paths([(path, Layer.BASE)])
+    found = [f.code for f in result.findings]
+    assert "NC103" not in found and "FK203" not in found
+    [assumed] = [f for f in result.findings if f.code == "PS002" and "assumed" in f.message]
+    assert "dropped constraint bucket_pkey of bucket" in assumed.message
+    assert assumed.primary is not None
+    assert assumed.primary.start == sql.index("PRIMARY KEY (id)")
+    assert [(loc.start, loc.label) for loc in assumed.locations[1:]] == [
+        (sql.index("stmt;"), "SQL built at run time here")
+    ]
+
+
 def test_what_the_platform_provides_is_not_missing(tmp_path: Path) -> None:
     """Supabase makes the auth and storage schemas before any migration: with them in
     the config's ``provided``, neither MG406 nor FN701 reports their objects."""

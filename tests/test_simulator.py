@@ -590,6 +590,120 @@ def test_dynamic_execute_is_not_analysed_at_its_location(tmp_path: Path) -> None
     assert source.line_col(not_analysed[0].origin.start) == (4, 11)
 
 
+def test_built_constraint_drop_lets_a_later_key_of_that_table_replace_one(tmp_path: Path) -> None:
+    """A DO block that drops a constraint whose name it reads at run time (the usual way
+    to drop an auto-named primary key) clears the way for the key added after it: the
+    simulator assumes the built DROP took the key the new one clashes with, and says so."""
+    sources, result = run_with_sources(
+        tmp_path,
+        "CREATE SCHEMA s;\n"
+        "CREATE TABLE s.t (name text PRIMARY KEY);\n"
+        "CREATE TABLE s.u (t_id uuid);\n"
+        "DO $$\n"
+        "DECLARE sql text;\n"
+        "BEGIN\n"
+        "  SELECT concat('ALTER TABLE s.t DROP CONSTRAINT ', constraint_name) INTO sql\n"
+        "    FROM information_schema.table_constraints\n"
+        "   WHERE table_name = 't' AND constraint_type = 'PRIMARY KEY';\n"
+        "  IF sql IS NOT NULL THEN\n"
+        "    EXECUTE sql;\n"
+        "  END IF;\n"
+        "  ALTER TABLE s.t ADD COLUMN id uuid NOT NULL;\n"
+        "  ALTER TABLE s.t ADD PRIMARY KEY (id);\n"
+        "  ALTER TABLE s.u ADD CONSTRAINT u_t_fkey FOREIGN KEY (t_id) REFERENCES s.t (id);\n"
+        "END $$;\n",
+    )
+    table = result.catalog.tables[("s", "t")]
+    assert table.primary_key is not None and table.primary_key.columns == ("id",)
+    assert [c.name for c in table.constraints if c.kind.name == "PRIMARY_KEY"] == ["t_pkey"]
+    assert ("s", "t_pkey") in result.catalog.indexes
+    assert events(result, EventKind.DUPLICATE) == []
+    assert result.catalog.tables[("s", "u")].constraint("u_t_fkey") is not None
+    assumed = [e for e in result.events if e.kind is EventKind.NOT_ANALYSED and e.previous]
+    assert [e.name for e in assumed] == ["t.t_pkey"]
+    assert "EXECUTE" in assumed[0].detail and "t_pkey" in assumed[0].detail
+    source = sources.files[assumed[0].origin.file]
+    assert source.line_col(assumed[0].origin.start) == (14, 23)
+    assert assumed[0].previous is not None
+    assert source.line_col(assumed[0].previous.start) == (11, 13)
+
+
+@pytest.mark.parametrize(
+    ("drop", "clash"),
+    [
+        # format() with the table written out; a unique constraint named as the old one
+        (
+            "EXECUTE format('ALTER TABLE t DROP CONSTRAINT IF EXISTS %I', r.conname);",
+            "ALTER TABLE t ADD CONSTRAINT t_key UNIQUE (b);",
+        ),
+        # the table built at run time too
+        (
+            "EXECUTE format('ALTER TABLE %I DROP CONSTRAINT %I', 't', r.conname);",
+            "ALTER TABLE t ADD CONSTRAINT t_key UNIQUE (b);",
+        ),
+        # || with a quoted table name
+        (
+            "EXECUTE 'ALTER TABLE \"t\" DROP CONSTRAINT ' || quote_ident(r.conname);",
+            "ALTER TABLE t ADD PRIMARY KEY (b);",
+        ),
+    ],
+)
+def test_built_constraint_drops_in_a_loop(tmp_path: Path, drop: str, clash: str) -> None:
+    result = run(
+        tmp_path,
+        "CREATE TABLE t (a int CONSTRAINT t_key UNIQUE, b int, c int PRIMARY KEY);\n"
+        "DO $$ DECLARE r record; BEGIN\n"
+        "  FOR r IN SELECT conname FROM pg_constraint WHERE conrelid = 't'::regclass LOOP\n"
+        f"    {drop}\n"
+        "  END LOOP;\n"
+        "END $$;\n"
+        f"{clash}\n",
+    )
+    assert events(result, EventKind.DUPLICATE) == []
+    assert [e.name for e in result.events if e.kind is EventKind.NOT_ANALYSED and e.previous]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # no built drop at all: the clash is the statement's own failure
+        "DO $$ BEGIN EXECUTE 'SELECT ' || 1; END $$;\nALTER TABLE t ADD PRIMARY KEY (b);\n",
+        # the built drop names another table
+        "DO $$ DECLARE n text; BEGIN\n"
+        "  EXECUTE 'ALTER TABLE other DROP CONSTRAINT ' || n; END $$;\n"
+        "ALTER TABLE t ADD PRIMARY KEY (b);\n",
+        # a built drop outside a loop excuses one clash, not two
+        "DO $$ DECLARE n text; BEGIN\n"
+        "  EXECUTE 'ALTER TABLE t DROP CONSTRAINT ' || n; END $$;\n"
+        "ALTER TABLE t ADD CONSTRAINT t_key UNIQUE (b);\n"
+        "ALTER TABLE t ADD PRIMARY KEY (b);\n",
+        # a foreign key leans on the key: a plain drop of it would fail
+        "CREATE TABLE r (t_id int REFERENCES t (c));\n"
+        "DO $$ DECLARE n text; BEGIN\n"
+        "  EXECUTE 'ALTER TABLE t DROP CONSTRAINT ' || n; END $$;\n"
+        "ALTER TABLE t ADD PRIMARY KEY (b);\n",
+    ],
+)
+def test_clash_stays_without_a_matching_built_drop(tmp_path: Path, sql: str) -> None:
+    table = "CREATE TABLE t (a int CONSTRAINT t_key UNIQUE, b int, c int PRIMARY KEY);\n"
+    result = run(tmp_path, f"{table}{sql}")
+    assert events(result, EventKind.DUPLICATE)
+
+
+def test_built_drop_of_an_earlier_file_does_not_excuse_a_clash(tmp_path: Path) -> None:
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "1_a.sql").write_text(
+        "CREATE TABLE t (b int, c int PRIMARY KEY);\n"
+        "DO $$ DECLARE n text; BEGIN EXECUTE 'ALTER TABLE t DROP CONSTRAINT ' || n; END $$;\n",
+        encoding="utf-8",
+    )
+    (folder / "2_b.sql").write_text("ALTER TABLE t ADD PRIMARY KEY (b);\n", encoding="utf-8")
+    sources = load_sources([(folder, Layer.BASE)])
+    result = simulate(parse_statements(sources.applied_statements))
+    assert events(result, EventKind.DUPLICATE)
+
+
 # ---- the upstream corpus --------------------------------------------------------
 
 

@@ -26,11 +26,12 @@ from checker.simulator import plpgsql
 from checker.simulator.state import Creations, State
 
 # What a State carries from one statement to the next; the rest is output
-# (events, statements), look-ahead (creations) or per-statement (current, handlers).
+# (events, statements), look-ahead (creations), per-statement (current, handlers) or
+# per-file (unknown_drops: a checkpoint is taken where a file ends).
 _CARRIED = tuple(
     f.name
     for f in fields(State)
-    if f.name not in {"events", "statements", "creations", "current", "handlers"}
+    if f.name not in {"events", "statements", "creations", "current", "handlers", "unknown_drops"}
 )
 _EVENT_FIELDS = tuple(f.name for f in fields(SimEvent) if f.name != "statement")
 _STATEMENT_AT = [f.name for f in fields(SimEvent)].index("statement")

@@ -5,12 +5,17 @@ of the body becomes a ParsedStatement whose origin points at its exact place in
 the file; IF conditions that ask the catalog (``NOT EXISTS (SELECT 1 FROM
 pg_constraint WHERE conname = ...)``, ``to_regclass(...) IS NULL``) are
 decided against the simulated catalog; EXECUTE of a built string is reported
-as not analysed.
+as not analysed. One shape of built SQL is understood in part: a string of the
+body that reads ``ALTER TABLE <table> DROP CONSTRAINT `` and leaves the name to
+run time (``concat(...)``, ``||``, ``format(... %I)``) drops some constraint of
+that table; a later statement of the file that needs a constraint of it gone
+takes that drop as the one (see ``State.take_unknown_drop``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +26,7 @@ from pglast import parser as pg_parser
 from checker.model import Origin, Statement
 from checker.parsing import parse_statement
 from checker.simulation import EventKind, ParsedStatement
-from checker.simulator.state import State
+from checker.simulator.state import State, UnknownDrop
 
 _WRAPPER_DELIMITER = "$__schema_check_do__$"
 _LOOPS = (
@@ -47,6 +52,11 @@ class PlDynamic:
 
     origin: Origin
     text: str
+    # The tables (as written: name or schema and name; () for a table named at run time
+    # too) some constraint of which the built SQL drops, and whether the EXECUTE repeats
+    # (inside a loop): see ``_constraint_drops``.
+    drops_constraint_of: tuple[tuple[str, ...], ...] = ()
+    repeats: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,13 @@ class _Body:
             if char == "\n":
                 starts.append(position + 1)
         self.line_starts = starts
+        self._drops: tuple[tuple[str, ...], ...] | None = None
+
+    def constraint_drops(self) -> tuple[tuple[str, ...], ...]:
+        """``_constraint_drops`` of the whole body, computed once."""
+        if self._drops is None:
+            self._drops = _constraint_drops(self.text)
+        return self._drops
 
     def find(self, fragment: str, lineno: int) -> int:
         line = max(1, min(lineno, len(self.line_starts)))
@@ -183,22 +200,22 @@ def parse_do(parsed: ParsedStatement) -> PlBlock | str:
     return _block(body, action["PLpgSQL_stmt_block"])
 
 
-def _block(body: _Body, block: dict[str, Any]) -> PlBlock:
+def _block(body: _Body, block: dict[str, Any], looping: bool = False) -> PlBlock:
     handlers: set[str] = set()
     exceptions = block.get("exceptions", {}).get("PLpgSQL_exception_block", {})
     for handler in exceptions.get("exc_list", []):
         for condition in handler["PLpgSQL_exception"].get("conditions", []):
             handlers.add(str(condition["PLpgSQL_condition"].get("condname", "")))
-    return PlBlock(_items(body, block.get("body", [])), frozenset(handlers))
+    return PlBlock(_items(body, block.get("body", []), looping), frozenset(handlers))
 
 
-def _items(body: _Body, statements: list[dict[str, Any]]) -> tuple[Any, ...]:
+def _items(body: _Body, statements: list[dict[str, Any]], looping: bool = False) -> tuple[Any, ...]:
     items: list[Any] = []
     for wrapped in statements:
         ((kind, stmt),) = wrapped.items()
         lineno = int(stmt.get("lineno", 1))
         if kind == "PLpgSQL_stmt_block":
-            items.append(_block(body, stmt))
+            items.append(_block(body, stmt, looping))
         elif kind in ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_call"):
             # CALL and a nested DO are their own statement kind in PL/pgSQL's tree
             field = "sqlstmt" if kind == "PLpgSQL_stmt_execsql" else "expr"
@@ -207,50 +224,61 @@ def _items(body: _Body, statements: list[dict[str, Any]]) -> tuple[Any, ...]:
             parsed = parse_statement(body.statement(start, query))
             items.append(PlSql(tuple(replace(p, parent=body.parent) for p in parsed)))
         elif kind == "PLpgSQL_stmt_dynexecute":
-            items.append(_dynamic(body, stmt["query"]["PLpgSQL_expr"]["query"], lineno))
+            query = stmt["query"]["PLpgSQL_expr"]["query"]
+            items.append(_dynamic(body, query, lineno, looping))
         elif kind == "PLpgSQL_stmt_if":
-            items.append(_if(body, stmt, lineno))
+            items.append(_if(body, stmt, lineno, looping))
         elif kind == "PLpgSQL_stmt_case":
             branches = []
             for when in stmt.get("case_when_list", []):
                 case = when["PLpgSQL_case_when"]
                 expr = case["expr"]["PLpgSQL_expr"]["query"]
                 origin = body.origin(body.find(expr, lineno), len(expr))
-                branches.append((None, origin, _items(body, case.get("stmts", []))))
+                branches.append((None, origin, _items(body, case.get("stmts", []), looping)))
             if stmt.get("have_else"):
                 branches.append(
-                    (None, body.parent.origin, _items(body, stmt.get("else_stmts", [])))
+                    (None, body.parent.origin, _items(body, stmt.get("else_stmts", []), looping))
                 )
             # CASE arms are undecidable here: every arm is "unknown" (see run()).
             items.append(PlIf(tuple(("?", *b[1:]) for b in branches)))
         elif kind in _LOOPS:
-            items.append(PlBlock(_items(body, stmt.get("body", []))))
+            items.append(PlBlock(_items(body, stmt.get("body", []), True)))
         elif kind == "PLpgSQL_stmt_return":
             items.append(PlReturn())
     return tuple(items)
 
 
-def _if(body: _Body, stmt: dict[str, Any], lineno: int) -> PlIf:
+def _if(body: _Body, stmt: dict[str, Any], lineno: int, looping: bool) -> PlIf:
     branches: list[tuple[str | None, Origin, tuple[Any, ...]]] = []
     condition = stmt["cond"]["PLpgSQL_expr"]["query"]
     start = body.find(condition, lineno)
     branches.append(
-        (condition, body.origin(start, len(condition)), _items(body, stmt.get("then_body", [])))
+        (
+            condition,
+            body.origin(start, len(condition)),
+            _items(body, stmt.get("then_body", []), looping),
+        )
     )
     for elsif in stmt.get("elsif_list", []):
         part = elsif["PLpgSQL_if_elsif"]
         condition = part["cond"]["PLpgSQL_expr"]["query"]
         start = body.find(condition, int(part.get("lineno", lineno)))
         branches.append(
-            (condition, body.origin(start, len(condition)), _items(body, part.get("stmts", [])))
+            (
+                condition,
+                body.origin(start, len(condition)),
+                _items(body, part.get("stmts", []), looping),
+            )
         )
     if stmt.get("else_body"):
-        branches.append((None, body.parent.origin, _items(body, stmt["else_body"])))
+        branches.append((None, body.parent.origin, _items(body, stmt["else_body"], looping)))
     return PlIf(tuple(branches))
 
 
-def _dynamic(body: _Body, expression: str, lineno: int) -> Any:
-    """EXECUTE of a constant string is static SQL; anything built is not analysed."""
+def _dynamic(body: _Body, expression: str, lineno: int, looping: bool = False) -> Any:
+    """EXECUTE of a constant string is static SQL; anything built is not analysed, but
+    for the constraint drops its strings show (those of the EXECUTE's own expression,
+    else those of the whole body: a variable the body filled with them)."""
     start = body.find(expression, lineno)
     try:
         select: Any = pg_parser.parse_sql(f"SELECT {expression}")[0].stmt
@@ -265,7 +293,35 @@ def _dynamic(body: _Body, expression: str, lineno: int) -> Any:
             statement = Statement(sql, body.origin(start, len(expression)), statement.migration)
         parsed = parse_statement(statement)
         return PlSql(tuple(replace(p, parent=body.parent) for p in parsed))
-    return PlDynamic(body.origin(start, len(expression)), expression)
+    drops = _constraint_drops(expression) or body.constraint_drops()
+    return PlDynamic(body.origin(start, len(expression)), expression, drops, looping)
+
+
+_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)'
+# a string that starts an ALTER TABLE ... DROP CONSTRAINT and leaves the constraint's name
+# to run time: nothing but a placeholder (%I, %s) or the string's end after the keywords
+_DROP_CONSTRAINT = re.compile(
+    rf"'\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?"
+    rf"(?P<table>%[IsL]|{_NAME}(?:\s*\.\s*{_NAME})?)\s+"
+    r"DROP\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(?:%[IsL]\s*(?:CASCADE\s*)?)?'",
+    re.IGNORECASE,
+)
+
+
+def _constraint_drops(text: str) -> tuple[tuple[str, ...], ...]:
+    """The tables of the ``ALTER TABLE <table> DROP CONSTRAINT `` strings in ``text``
+    (the name folded as PostgreSQL folds it; () for a table named at run time)."""
+    found: list[tuple[str, ...]] = []
+    for match in _DROP_CONSTRAINT.finditer(text):
+        table = match.group("table")
+        if table.startswith("%"):
+            found.append(())
+            continue
+        parts = re.findall(_NAME, table)
+        found.append(
+            tuple(p[1:-1].replace('""', '"') if p.startswith('"') else p.lower() for p in parts)
+        )
+    return tuple(dict.fromkeys(found))
 
 
 def inner_statements(block: PlBlock) -> list[ParsedStatement]:
@@ -323,6 +379,8 @@ def run(
                     origin=item.origin,
                     detail="EXECUTE of a string built at run time: its SQL is not known statically",
                 )
+                for table in item.drops_constraint_of:
+                    state.unknown_drops.append(UnknownDrop(table, item.origin, item.repeats))
             elif isinstance(item, PlBlock):
                 if run(state, item, apply, decide):
                     return True

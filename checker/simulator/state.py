@@ -75,6 +75,16 @@ class OtherType:
     origin: Origin | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class UnknownDrop:
+    """A constraint of ``table`` that SQL built at run time (a DO block's EXECUTE) drops,
+    its name not known statically: ``table`` as written, () when it is built too."""
+
+    table: tuple[str, ...]
+    origin: Origin  # the EXECUTE
+    repeats: bool  # inside a loop: it may drop any number of them
+
+
 @dataclass(slots=True)
 class State:
     """The simulator's working catalog, mutable while the statements are applied."""
@@ -110,6 +120,9 @@ class State:
     current: ParsedStatement | None = None
     # condition names of the PL/pgSQL exception handlers around the current statement
     handlers: list[frozenset[str]] = field(default_factory=list)
+    # constraint drops of SQL built at run time, earlier in the current file (a file
+    # boundary ends them; not carried by a checkpoint, which is taken at one)
+    unknown_drops: list[UnknownDrop] = field(default_factory=list)
 
     # ---- names -------------------------------------------------------------
 
@@ -185,6 +198,22 @@ class State:
             return name in others or self.constraint_names[(schema, name)] > 0
 
         return taken
+
+    def take_unknown_drop(self, table: QualifiedName) -> UnknownDrop | None:
+        """The constraint drop of SQL built at run time, earlier in this file, that may
+        have dropped a constraint of ``table`` (used up unless it repeats); None if none."""
+        assert self.current is not None
+        path = self.current.statement.origin.file
+        for position, drop in enumerate(self.unknown_drops):
+            if drop.origin.file != path:
+                continue
+            named = drop.table
+            if named and (named[-1] != table[1] or (len(named) > 1 and named[0] != table[0])):
+                continue
+            if not drop.repeats:
+                del self.unknown_drops[position]
+            return drop
+        return None
 
     # ---- events ------------------------------------------------------------
 

@@ -204,14 +204,18 @@ def add_constraints(
             table = _append(state, table, check)
     for node, column in [*primary, *uniques]:
         if node.contype == ConstrType.CONSTR_PRIMARY and table.primary_key is not None:
-            state.duplicate(
-                "constraint",
-                f"{table.name} primary key",
-                table.primary_key,
-                None,
-                location=node.location,
-            )
-            continue
+            assumed = assume_dropped(state, table, table.primary_key, node.location)
+            if assumed is not None:
+                table = assumed
+            else:
+                state.duplicate(
+                    "constraint",
+                    f"{table.name} primary key",
+                    table.primary_key,
+                    None,
+                    location=node.location,
+                )
+                continue
         constraint, index = index_constraint(state, table, node, column)
         keys = (*constraint.columns, *index.include)
         # 'column "x" named in key does not exist': the constraint is not created
@@ -221,8 +225,14 @@ def add_constraints(
             continue
         if node.conname and state.relation_exists((table.schema, constraint.name)) is not None:
             existing = state.relation_exists((table.schema, constraint.name))
-            state.duplicate("index", constraint.name, existing, index, location=node.location)
-            continue
+            owner = next((c for c in table.constraints if c.index == constraint.name), None)
+            assumed = (
+                assume_dropped(state, table, owner, node.location) if owner is not None else None
+            )
+            if assumed is None:
+                state.duplicate("index", constraint.name, existing, index, location=node.location)
+                continue
+            table = assumed
         table = set_not_null(
             table, constraint.columns if node.contype == ConstrType.CONSTR_PRIMARY else ()
         )
@@ -231,6 +241,37 @@ def add_constraints(
         state.event(EventKind.CREATED, "index", index.name, location=node.location)
     for node, column in foreign:
         table = _append(state, table, foreign_key_constraint(state, table, node, column, taken))
+    return table
+
+
+def assume_dropped(
+    state: State, table: Table, constraint: Constraint, location: int | None
+) -> Table | None:
+    """``table`` without ``constraint``, when SQL built at run time earlier in the file
+    dropped some constraint of the table (its name unknown) and this statement needs this
+    one gone: the statement is taken to run as its author meant, and the assumption is
+    said (not analysed). None (nothing assumed) when no such drop precedes it, or when
+    foreign keys lean on the table's keys (a plain drop of a key they use fails)."""
+    if any(count > 0 for count in state.referencing.get(table.qualified, {}).values()):
+        return None
+    drop = state.take_unknown_drop(table.qualified)
+    if drop is None:
+        return None
+    if constraint.index is not None:
+        state.remove_index((table.schema, constraint.index))
+        table = state.tables[table.qualified]
+    table = replace(table, constraints=tuple(c for c in table.constraints if c is not constraint))
+    state.put_table(table)
+    state.event(
+        EventKind.NOT_ANALYSED,
+        "constraint",
+        f"{table.name}.{constraint.name}",
+        location=location,
+        detail="assumed that the earlier EXECUTE, whose SQL is built at run time, dropped "
+        f"constraint {constraint.name} of {display_name(table.qualified)}: this statement "
+        "needs it gone",
+        previous=drop.origin,
+    )
     return table
 
 
@@ -250,8 +291,11 @@ def _append(state: State, table: Table, constraint: Constraint) -> Table:
     existing = table.constraint(constraint.name)
     label = f"{table.name}.{constraint.name}"
     if existing is not None:
-        state.duplicate("constraint", label, existing, constraint)
-        return table
+        assumed = assume_dropped(state, table, existing, None)
+        if assumed is None:
+            state.duplicate("constraint", label, existing, constraint)
+            return table
+        table = assumed
     table = replace(table, constraints=(*table.constraints, constraint))
     state.put_table(table)
     state.event(EventKind.CREATED, "constraint", label, origin=constraint.origin)
