@@ -189,8 +189,9 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
     in order; None when something cannot be read (the run then reads it and says why).
 
     A folder's files are those the sources read: its ``.sql`` files, ``meta/*.json``
-    (drizzle's journal and snapshots), ``*/migration.sql`` (Prisma's layout) and
-    ``*/up.sql`` (Diesel's)."""
+    (drizzle's journal and snapshots), ``*/migration.sql`` and ``migration_lock.toml``
+    (Prisma's layout), ``*/up.sql`` (Diesel's) and ``*.sql.conf`` (Flyway's script
+    configurations)."""
     found: list[tuple[str, str]] = []
     for given in paths:
         try:
@@ -201,6 +202,8 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
                         *given.glob("meta/*.json"),
                         *given.glob("*/migration.sql"),
                         *given.glob("*/up.sql"),
+                        *given.glob("*.sql.conf"),
+                        *given.glob("migration_lock.toml"),
                     }
                 )
             else:

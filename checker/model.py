@@ -152,6 +152,7 @@ class Layout(StrEnum):
 
     DRIZZLE = "drizzle"  # meta/_journal.json
     PRISMA = "prisma"  # migration_lock.toml, <timestamp>_<name>/migration.sql
+    FLYWAY = "flyway"  # V<version>__<name>.sql (and R__<name>.sql) files
     SQL = "sql"  # plain .sql files, markdown documents
 
 

@@ -4,8 +4,12 @@ The config's ``runner`` wins; without it, the folder's layout says: a drizzle-ki
 folder (``meta/_journal.json``) runs under drizzle's migrator (every pending
 migration of the folder in one transaction), a Prisma folder
 (``migration_lock.toml``, ``<timestamp>_<name>/migration.sql``) under Prisma
-Migrate. Prisma sends each ``migration.sql`` as one simple query: a file holding
-one statement runs it alone, outside any transaction block; a file holding
+Migrate, a folder of Flyway's ``V1__x.sql`` files under Flyway (each file in a
+transaction of its own, but a file of nothing but statements that cannot run in one,
+such as ``CREATE INDEX CONCURRENTLY``, and a file whose ``.sql.conf`` says
+``executeInTransaction=false``, outside any). Prisma sends each ``migration.sql``
+as one simple query: a file holding one statement runs it alone, outside any
+transaction block; a file holding
 several runs them as one implicit transaction, committed before the next file.
 ``per-file`` follows that same rule (the runner sends each file as one simple
 query); ``autocommit`` runs every statement on its own. A plain SQL folder with
@@ -26,7 +30,11 @@ from checker.config import Runner, Settings
 from checker.model import Layout, MigrationFile
 
 WORST_CASE = Runner.DRIZZLE  # one transaction for every pending migration
-_BY_LAYOUT = {Layout.DRIZZLE: Runner.DRIZZLE, Layout.PRISMA: Runner.PRISMA}
+_BY_LAYOUT = {
+    Layout.DRIZZLE: Runner.DRIZZLE,
+    Layout.PRISMA: Runner.PRISMA,
+    Layout.FLYWAY: Runner.TRANSACTION_PER_FILE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +43,8 @@ class RunnerInUse:
 
     runner: Runner
     assumed: bool  # neither the config nor the layout said: the worst case is used
+    # the folder layout that named the runner (None: the config or the file did)
+    layout: Layout | None = None
 
     @property
     def one_transaction_per_folder(self) -> bool:
@@ -57,7 +67,7 @@ def runner_of(migration: MigrationFile, configured: Runner | None) -> RunnerInUs
         return RunnerInUse(Runner.TRANSACTION_PER_FILE, False)
     detected = _BY_LAYOUT.get(migration.layout)
     if detected is not None:
-        return RunnerInUse(detected, False)
+        return RunnerInUse(detected, False, migration.layout)
     return RunnerInUse(WORST_CASE, True)
 
 

@@ -378,3 +378,60 @@ def test_flyway_repeatable_migrations_run_after_the_versioned_ones(tmp_path: Pat
         tmp_path / "plain", {"R__not_flyway.sql": "SELECT 1;\n", "S_x.sql": "SELECT 2;\n"}
     )
     assert _applied(plain) == ["R__not_flyway.sql", "S_x.sql"]  # no versioned file: name order
+
+
+def test_flyway_runs_each_migration_in_its_own_transaction_but_the_non_transactional(
+    tmp_path: Path,
+) -> None:
+    """Flyway runs each V/R migration in a transaction of its own; one that holds nothing
+    but statements a transaction cannot hold (CREATE INDEX CONCURRENTLY, VACUUM), or whose
+    ``.sql.conf`` says ``executeInTransaction=false``, outside any; one that mixes both
+    kinds it refuses (mixed is off by default): an MG407 that says so."""
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "V1__init.sql": "CREATE TABLE t (id int PRIMARY KEY, a int, b int, c int);\n",
+            "V2__index.sql": (
+                "-- the index alone\nCREATE INDEX CONCURRENTLY t_a_idx ON t (a);\nVACUUM t;\n"
+            ),
+            "V3__mixed.sql": (
+                "ALTER TABLE t ADD COLUMN d int;\nCREATE UNIQUE INDEX CONCURRENTLY t_d ON t (d);\n"
+            ),
+            "V4__configured.sql": (
+                "ALTER TABLE t ADD COLUMN e int;\ncreate index concurrently t_e_idx on t (e);\n"
+            ),
+            "V4__configured.sql.conf": "# script configuration\nexecuteInTransaction=false\n",
+            "V5__forced.sql": "CREATE INDEX CONCURRENTLY t_c_idx ON t (c);\n",
+            "V5__forced.sql.conf": "executeInTransaction = true\n",
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert [(m.name, m.layout.value, m.no_transaction) for m in sources.migrations] == [
+        ("V1__init", "flyway", False),
+        ("V2__index", "flyway", True),
+        ("V3__mixed", "flyway", False),
+        ("V4__configured", "flyway", True),
+        ("V5__forced", "flyway", False),
+    ]
+    result = run_paths([(folder, Layer.BASE)])
+    found = {f.primary.file.rsplit("/", 1)[-1]: f for f in result.findings if f.code == "MG407"}
+    assert sorted(found) == ["V3__mixed.sql", "V5__forced.sql"]
+    assert "Flyway runs V3__mixed in a transaction of its own" in found["V3__mixed.sql"].message
+    assert "unless its `mixed` setting is on" in found["V3__mixed.sql"].message
+    fix = found["V3__mixed.sql"].fix
+    assert fix is not None and "executeInTransaction=false" in fix.title
+    assert "assumed" not in found["V5__forced.sql"].message
+
+
+def test_a_flyway_script_configuration_is_part_of_the_cache_key(tmp_path: Path) -> None:
+    """Editing ``V1__x.sql.conf`` changes how the migration runs: a cached run of the
+    folder must not be reused."""
+    from checker.cache import fingerprint_inputs
+
+    folder = _write(
+        tmp_path / "migrations",
+        {"V1__x.sql": "CREATE INDEX CONCURRENTLY i ON t (a);\n", "V1__x.sql.conf": "x=1\n"},
+    )
+    before = fingerprint_inputs([folder])
+    (folder / "V1__x.sql.conf").write_text("executeInTransaction=true\n", encoding="utf-8")
+    assert before is not None and fingerprint_inputs([folder]) != before

@@ -147,15 +147,22 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
             "up migrations (docs/migration-layouts.md)"
         )
     sources.not_applied += not_applied
+    if layout is Layout.SQL and _flyway_versions(applied):
+        layout = Layout.FLYWAY
     for file in _repeatables_last(applied):
         load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder), layout)
+
+
+def _flyway_versions(files: list[Path]) -> bool:
+    """Whether a folder's files are Flyway's versioned migrations (``V1__init.sql``)."""
+    return any(m and m.group(1) in "Vv" for m in map(_FLYWAY.match, (f.name for f in files)))
 
 
 def _repeatables_last(files: list[Path]) -> list[Path]:
     """Flyway applies its repeatable migrations (``R__views.sql``) after every versioned
     one (``V1__init.sql``), whatever their names' order: in a folder of versioned
     migrations, the repeatable ones go last, in name order."""
-    if not any(m and m.group(1) in "Vv" for m in map(_FLYWAY.match, (f.name for f in files))):
+    if not _flyway_versions(files):
         return files
     repeatable = [f for f in files if _FLYWAY_REPEATABLE.match(f.name)]
     return [f for f in files if not _FLYWAY_REPEATABLE.match(f.name)] + repeatable
@@ -281,6 +288,17 @@ def load_sql_file(
     # Prisma names every file migration.sql, Diesel up.sql: the folder carries the name
     name = path.parent.name if path.name in FOLDER_FILES else path.stem
     sections = up_sections(text)
+    sql_text = blank_copy_data(text if sections is None else sections.text)
+    spans = [
+        span for start, end in chunks(sql_text) for span in split_statements(sql_text, start, end)
+    ]
+    no_transaction = (sections is not None and sections.no_transaction) or text.lstrip().startswith(
+        _NO_TRANSACTION_HEADERS
+    )
+    if layout is Layout.FLYWAY:
+        no_transaction = flyway_runs_outside_transaction(
+            path, [text[start:end] for start, end in spans]
+        )
     migration = MigrationFile(
         str(path),
         name,
@@ -290,19 +308,45 @@ def load_sql_file(
         entry,
         folder,
         layout,
-        no_transaction=(sections is not None and sections.no_transaction)
-        or text.lstrip().startswith(_NO_TRANSACTION_HEADERS),
+        no_transaction=no_transaction,
         own_transaction=sections is not None,
     )
     sources.migrations.append(migration)
     sources.add_text(str(path), text)
-    sql_text = blank_copy_data(text if sections is None else sections.text)
     if sections is not None and sections.down:
         sources.not_applied.append(NotApplied(str(path), DOWN_SECTION))
-    for start, end in chunks(sql_text):
-        for s_start, s_end in split_statements(sql_text, start, end):
-            origin = Origin(str(path), s_start, s_end, len(sources.statements), layer)
-            sources.statements.append(Statement(text[s_start:s_end], origin, migration))
+    for s_start, s_end in spans:
+        origin = Origin(str(path), s_start, s_end, len(sources.statements), layer)
+        sources.statements.append(Statement(text[s_start:s_end], origin, migration))
+
+
+# The statements Flyway's PostgreSQL support runs outside a transaction: a migration that
+# holds one is run without a transaction (and one that mixes them with others is refused,
+# unless Flyway's ``mixed`` is set). ``ALTER TYPE ... ADD VALUE`` is among them only before
+# PostgreSQL 12, and REINDEX only of a schema, database or system.
+_FLYWAY_NON_TRANSACTIONAL = re.compile(
+    r"(?:CREATE|DROP)\s+(?:DATABASE|TABLESPACE|SUBSCRIPTION)\b|ALTER\s+SYSTEM\b"
+    r"|(?:CREATE|DROP)\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\b"
+    r"|REINDEX\s+(?:VERBOSE\s+)?(?:SCHEMA|DATABASE|SYSTEM)\b|VACUUM\b|DISCARD\s+ALL\b",
+    re.IGNORECASE,
+)
+_FLYWAY_IN_TRANSACTION = re.compile(
+    r"^\s*executeInTransaction\s*=\s*(true|false)\s*$", re.IGNORECASE | re.MULTILINE
+)
+
+
+def flyway_runs_outside_transaction(path: Path, statements: list[str]) -> bool:
+    """Whether Flyway runs this migration without a transaction: its script configuration
+    (``V1__x.sql.conf``) says ``executeInTransaction=false``, or, when that file says
+    nothing, every statement is one a transaction cannot hold (a file that mixes them with
+    others Flyway refuses: in a transaction of its own here, its non-transactional
+    statement fails as it would)."""
+    script_config = path.with_name(f"{path.name}.conf")
+    config = read_text(script_config) if script_config.is_file() else ""
+    said = _FLYWAY_IN_TRANSACTION.search(config)
+    if said is not None:
+        return said.group(1).lower() == "false"
+    return bool(statements) and all(_FLYWAY_NON_TRANSACTIONAL.match(s) for s in statements)
 
 
 # The section markers of single-file up/down formats: goose (``-- +goose Up``), sql-migrate

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from checker.config import Runner, Settings
-from checker.model import Layer
+from checker.model import Layer, Layout
 from checker.runners import WORST_CASE, RunnerInUse, runner_for
 from checker.simulation import ParsedStatement
 from checker.syntax import TransactionStmtKind, ast
@@ -40,6 +40,12 @@ def runner_reason(in_use: RunnerInUse, file_name: str) -> str:
         return (
             f"Prisma Migrate sends {file_name} as one query, and its several statements run as "
             "one implicit transaction"
+        )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.FLYWAY:
+        return (
+            f"Flyway runs {file_name} in a transaction of its own, as the file holds statements "
+            "a transaction can hold too; Flyway refuses a migration that mixes both kinds, "
+            "unless its `mixed` setting is on"
         )
     if in_use.runner is Runner.TRANSACTION_PER_FILE:
         return f"the runner runs {file_name} in a transaction of its own"
@@ -70,6 +76,12 @@ def way_out(in_use: RunnerInUse) -> str:
         return (
             "move it into a migration file of its own: the per-file runner runs a file "
             "holding one statement outside any transaction block"
+        )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.FLYWAY:
+        return (
+            "move it into a migration of its own (Flyway runs a migration that holds nothing "
+            "but such statements outside a transaction), or give the file a script "
+            "configuration (`<file>.sql.conf`) with `executeInTransaction=false`"
         )
     if in_use.runner is Runner.TRANSACTION_PER_FILE:
         return (
