@@ -98,3 +98,28 @@ def test_drizzle_keeps_its_commit_advice(tmp_path: Path) -> None:
     assert finding.fix.title == (
         "build it with CREATE INDEX CONCURRENTLY outside the transaction (after COMMIT;)"
     )
+
+
+def test_folders_sharing_a_timestamp_are_not_duplicate_numbers(tmp_path: Path) -> None:
+    """Prisma records and orders migrations by the whole folder name: a shared timestamp
+    is two distinct migrations in one fixed order (MG403 is for numbered files)."""
+    folder = prisma_folder(
+        tmp_path / "migrations",
+        {
+            "20240101000000_init": _INIT,
+            "20240301000000_index_01": (
+                'CREATE INDEX CONCURRENTLY "User_email_name_idx" ON "User"("email", "name");\n'
+            ),
+            "20240301000000_index_02": (
+                'CREATE INDEX CONCURRENTLY "User_name_email_idx" ON "User"("name", "email");\n'
+            ),
+        },
+    )
+    assert run_paths([(folder, Layer.BASE)], only="MG403").findings == []
+    numbered = tmp_path / "numbered"
+    numbered.mkdir()
+    (numbered / "20240101000000_init.sql").write_text(textwrap.dedent(_INIT), encoding="utf-8")
+    (numbered / "20240301000000_index_01.sql").write_text("SELECT 1;\n", encoding="utf-8")
+    (numbered / "20240301000000_index_02.sql").write_text("SELECT 2;\n", encoding="utf-8")
+    [duplicate] = run_paths([(numbered, Layer.BASE)], only="MG403").findings
+    assert "20240301000000_index_02.sql" in duplicate.message
