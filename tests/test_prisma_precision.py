@@ -123,3 +123,26 @@ def test_folders_sharing_a_timestamp_are_not_duplicate_numbers(tmp_path: Path) -
     (numbered / "20240301000000_index_02.sql").write_text("SELECT 2;\n", encoding="utf-8")
     [duplicate] = run_paths([(numbered, Layer.BASE)], only="MG403").findings
     assert "20240301000000_index_02.sql" in duplicate.message
+
+
+def test_a_finding_on_one_command_marks_that_command_only(tmp_path: Path) -> None:
+    """Prisma writes several ADD COLUMNs into one ALTER TABLE: each MG411 marks its own
+    column definition, not everything from it to the end of the statement."""
+    folder = prisma_folder(
+        tmp_path / "migrations",
+        {
+            "20240101000000_init": _INIT,
+            "20240201000000_session": """
+                ALTER TABLE "User" DROP COLUMN "name",
+                ADD COLUMN     "session_token" TEXT NOT NULL,
+                ADD COLUMN     "org_id" VARCHAR(36) NOT NULL;
+            """,
+        },
+    )
+    result = run_paths([(folder, Layer.BASE)], only="MG411")
+    text = (folder / "20240201000000_session" / "migration.sql").read_text(encoding="utf-8")
+    marked = []
+    for finding in result.findings:
+        assert finding.primary is not None
+        marked.append(text[finding.primary.start : finding.primary.end])
+    assert marked == ['"session_token" TEXT NOT NULL', '"org_id" VARCHAR(36) NOT NULL']
