@@ -196,6 +196,31 @@ def test_lv508_names_each_missing_extension_once(tmp_path: Path, live_server: An
     assert all(isinstance(f, Finding) and f.severity is Severity.ERROR for f in live)
 
 
+def test_an_extension_the_embedded_server_lacks_is_not_an_error_of_the_migrations(
+    tmp_path: Path,
+) -> None:
+    """The embedded server is schema-check's own: its build lacks some extensions every
+    real server offers (pgcrypto, uuid-ossp). Missing there, an extension stops the live
+    run with a warning that says so, and the gate does not fail on it."""
+    import json
+
+    folder = write_history(
+        tmp_path / "migrations",
+        {
+            "0001_init.sql": (
+                "CREATE EXTENSION IF NOT EXISTS schema_check_no_such_extension;\n"
+                "CREATE TABLE item (id serial PRIMARY KEY);\n"
+            ),
+        },
+    )
+    done = cli("check", "--live", "--base", str(folder), "--select", "LV", "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    [finding] = json.loads(done.stdout)["findings"]
+    assert (finding["code"], finding["severity"]) == ("LV508", "warning")
+    assert "not in the embedded PostgreSQL 18." in finding["message"]
+    assert "says nothing about the servers they are deployed to" in finding["message"]
+
+
 # ------------------------------------------------------- snapshot base
 
 

@@ -46,8 +46,14 @@ def missing_extensions(
     *,
     server: str,
     where: str,
+    embedded: bool = False,
 ) -> list[Finding]:
-    """LV508 for every extension the statements create that the server does not offer."""
+    """LV508 for every extension the statements create that the server does not offer.
+
+    On the ``embedded`` server, schema-check's own, a missing extension says nothing about
+    the user's servers: its build lacks some of PostgreSQL's own (pgcrypto, uuid-ossp,
+    which need OpenSSL or libuuid). The finding is then a warning that the live run could
+    not go on there, not an error of the migrations."""
     wanted = created_extensions(statements)
     if not wanted:
         return []
@@ -58,8 +64,34 @@ def missing_extensions(
         )
     }
     findings: list[Finding] = []
+    stopped = (
+        "the live verification stopped here: no statement was applied, so nothing else "
+        "was compared or probed"
+    )
     for name, statement in sorted(wanted.items()):
         if name in available:
+            continue
+        if embedded:
+            findings.append(
+                Finding(
+                    code=CODE_EXTENSION_UNAVAILABLE,
+                    severity=Severity.WARNING,
+                    message=(
+                        f"extension {name} is not in the embedded {server} that schema-check "
+                        "runs, so the live verification cannot apply these migrations there; "
+                        "this says nothing about the servers they are deployed to"
+                    ),
+                    locations=(Location.of(statement.origin),),
+                    objects=(name,),
+                    details=(
+                        f"the embedded server's pg_available_extensions has no {name} (its "
+                        "build leaves out some of PostgreSQL's own extensions, such as "
+                        "pgcrypto and uuid-ossp): verify on a server that has it, with "
+                        "--backend docker (an image with it) or --backend dsn",
+                        stopped,
+                    ),
+                )
+            )
             continue
         findings.append(
             Finding(
@@ -75,8 +107,7 @@ def missing_extensions(
                     "pg_available_extensions has no such extension: install it on the "
                     "server (for pgvector, a server built with it such as the "
                     "pgvector/pgvector image), or use --backend embedded",
-                    "the live verification stopped here: no statement was applied, so "
-                    "nothing else was compared or probed",
+                    stopped,
                 ),
             )
         )

@@ -274,7 +274,11 @@ def _missing_extensions(
     with psycopg.connect(database.conninfo, autocommit=True) as connection:
         facts = server_facts(connection)
         missing = missing_extensions(
-            connection, statements, server=f"PostgreSQL {facts.version}", where=database.label
+            connection,
+            statements,
+            server=f"PostgreSQL {facts.version}",
+            where=database.label,
+            embedded=database.backend == "embedded",
         )
     if not missing:
         return None, facts

@@ -17,7 +17,11 @@ class ExtensionUnavailableRule(Rule):
         live server and reports each extension a ``CREATE EXTENSION`` of the
         migrations names that the server does not offer, with the server's
         version and its address (password masked). The live run then stops:
-        nothing is applied, compared or probed.
+        nothing is applied, compared or probed. On the embedded server
+        (schema-check's own, whose build leaves out some of PostgreSQL's own
+        extensions such as pgcrypto and uuid-ossp) it is a warning: the live
+        run could not go on there, which says nothing about the servers the
+        migrations are deployed to; ``--backend docker`` or ``dsn`` can.
 
     Why it matters:
         A server without pgvector answers every statement that uses

@@ -141,3 +141,30 @@ def string_constants(statement: Statement) -> list[tuple[str, int, int]]:
         if raw.startswith("'") and raw.endswith("'"):
             found.append((raw[1:-1].replace("''", "'"), token.start, token.end + 1))
     return found
+
+
+def item_end(statement: Statement, start: int) -> int:
+    """Where the list item that starts at ``start`` ends (an offset in the statement's
+    text): before the first comma outside parentheses, so a finding on one command of a
+    multi-command ALTER TABLE marks that command, not the rest of the statement."""
+    text = statement.text
+    try:
+        tokens = pg_parser.scan(text)
+    except pg_parser.ParseError:
+        return len(text)
+    depth = 0
+    end = len(text)
+    for token in tokens:
+        if token.start < start:
+            continue
+        piece = text[token.start : token.end + 1]
+        if piece in ("(", "["):
+            depth += 1
+        elif piece in (")", "]"):
+            depth -= 1
+            if depth < 0:
+                return end
+        elif depth == 0 and piece in (",", ";"):
+            return end
+        end = token.end + 1
+    return end

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from checker.config import Runner, Settings
 from checker.model import Layer, Layout
+from checker.rule import RuleContext
 from checker.runners import WORST_CASE, RunnerInUse, runner_for
 from checker.simulation import ParsedStatement
 from checker.syntax import TransactionStmtKind, ast
@@ -126,6 +127,34 @@ def enum_way_out(in_use: RunnerInUse) -> str:
         "commit between adding the value and using it: add `COMMIT;` after the "
         "ALTER TYPE ... ADD VALUE, or move the use to a later migration run"
     )
+
+
+def concurrently_fix(step: Step | None, command: str) -> str:
+    """How to run ``command`` (``CREATE INDEX``, ``DROP INDEX``) with CONCURRENTLY where the
+    statement stands: it may already run outside any transaction block (a Prisma
+    migration.sql holding only it, an autocommit runner, after drizzle's ``COMMIT;``); under
+    a runner that sends the file as one query a ``COMMIT;`` does not get it out (PostgreSQL
+    runs what follows as a new implicit transaction), so it needs a file of its own."""
+    if step is not None and not step.in_transaction:
+        return (
+            f"write {command} CONCURRENTLY: this statement already runs outside any "
+            "transaction block"
+        )
+    if step is None or step.runner.assumed or step.runner.runner is Runner.DRIZZLE:
+        if command == "DROP INDEX":
+            return (
+                "end the runner's transaction first (`COMMIT;` as its own statement), "
+                "then DROP INDEX CONCURRENTLY IF EXISTS; CONCURRENTLY cannot run inside "
+                "a transaction block (MG407)"
+            )
+        return "build it with CREATE INDEX CONCURRENTLY outside the transaction (after COMMIT;)"
+    return f"write {command} CONCURRENTLY and {way_out(step.runner)}"
+
+
+def steps_by_statement(context: RuleContext) -> dict[int, Step]:
+    """Each executed statement's transaction state, by the id of its ParsedStatement
+    (a pure function of the context: share it with ``context.memo``)."""
+    return {id(step.parsed): step for step in walk(context.statements, context.settings)}
 
 
 @dataclass(frozen=True, slots=True)

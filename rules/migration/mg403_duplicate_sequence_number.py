@@ -19,7 +19,11 @@ class DuplicateSequenceNumberRule(Rule):
         same folder already uses (files on disk and journal entries alike).
         An extension folder that does not start at 0000 continues the base's
         numbering, since it is meant to be merged into the base's folder: its
-        numbers are then also checked against the base's.
+        numbers are then also checked against the base's. Prisma folders are
+        exempt: Prisma Migrate records each migration by its whole folder
+        name and applies them in name order, so two folders that share a
+        timestamp (``20240528214728_index_01``, ``20240528214728_index_02``)
+        are two migrations applied in one fixed order, on every database.
 
     Why it matters:
         drizzle applies migrations by journal order and tag, not by number,
@@ -60,6 +64,8 @@ class DuplicateSequenceNumberRule(Rule):
             continues = folder.continues_numbering()
             for migration in folder.numbered:
                 assert migration.sequence is not None
+                if migration.layout is Layout.PRISMA:
+                    continue  # applied and recorded by the whole folder name, not the number
                 earlier = first_of.setdefault(migration.sequence, migration)
                 if earlier is not migration:
                     yield self._duplicate(context, migration, earlier, "in the same folder")
@@ -81,11 +87,6 @@ class DuplicateSequenceNumberRule(Rule):
                 Location.of(migration_origin(context.sources, earlier), f"{number} is taken here"),
             ],
             objects=[label(migration), label(earlier)],
-            fix=(
-                f"rename the folder {migration.name} to a timestamp after the newest migration "
-                "(Prisma orders migrations by their folder names)"
-                if migration.layout is Layout.PRISMA
-                else f"renumber {label(migration)} after the newest migration of the folder it "
-                "is applied from"
-            ),
+            fix=f"renumber {label(migration)} after the newest migration of the folder it "
+            "is applied from",
         )

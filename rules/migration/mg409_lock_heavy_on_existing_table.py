@@ -11,6 +11,7 @@ from checker.syntax import ObjectType, ast
 from rules.migration._common import relative
 from rules.migration._history import History, replay, table_name
 from rules.migration._locks import Heavy, NotNullChecks, alter_table_heavy
+from rules.migration._transactions import concurrently_fix, steps_by_statement
 from rules.migration._volatility import volatilities_at
 
 
@@ -40,7 +41,11 @@ class LockHeavyOnExistingTableRule(Rule):
         until the whole run commits: the application's writes (or all of its
         queries) queue behind them, and requests time out on a large table.
         A rename is instant but breaks every running instance that still
-        uses the old name.
+        uses the old name. CREATE INDEX CONCURRENTLY cannot run inside a
+        transaction block: under drizzle, after a ``COMMIT;``; under a runner
+        that sends each file as one query (Prisma, per-file), in a file of its
+        own, since what follows a ``COMMIT;`` there is a new implicit
+        transaction.
 
     Example:
         CREATE INDEX account_email_idx ON account (email);
@@ -108,7 +113,7 @@ class LockHeavyOnExistingTableRule(Rule):
                 "CREATE INDEX without CONCURRENTLY",
                 f"its SHARE lock makes writes to {table} wait until the index is built and the run "
                 "commits",
-                "build it with CREATE INDEX CONCURRENTLY outside the transaction (after COMMIT;)",
+                concurrently_fix(context.memo(steps_by_statement).get(id(parsed)), "CREATE INDEX"),
                 0,
             )
         elif isinstance(node, ast.RenameStmt) and node.renameType in (

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.syntax import AlterTableType, ConstrType, ast
-from rules.migration._common import relative
+from rules.migration._common import item_end, relative
 from rules.migration._history import replay, table_name
 from rules.migration._rewrites import SERIALS
 
@@ -122,7 +122,7 @@ class AddNotNullColumnWithoutDefaultRule(Rule):
                     "PRIMARY KEY" if constraint.contype == ConstrType.CONSTR_PRIMARY else "NOT NULL"
                 )
                 start = max(0, definition.location or 0)
-                origin = parsed.statement.span(start, len(parsed.statement.text))
+                origin = parsed.statement.span(start, item_end(parsed.statement, start))
                 created_at = relative(context.sources, creation.origin)
                 yield self.finding(
                     f"ADD COLUMN {column} {kind} without a default on {table}, which exists "

@@ -9,6 +9,7 @@ from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import EventKind
 from checker.syntax import ObjectType, ast
 from rules.migration._history import replay
+from rules.migration._transactions import concurrently_fix, steps_by_statement
 
 
 @register
@@ -32,7 +33,11 @@ class DropIndexNotConcurrentlyRule(Rule):
         application's requests pile up behind the migration. DROP INDEX
         CONCURRENTLY waits for those queries without blocking new ones, but
         it cannot run inside a transaction block (MG407 reports that case):
-        end the runner's transaction first.
+        end the runner's transaction first. Under a runner that sends each
+        file as one query (Prisma, per-file) a ``COMMIT;`` does not end it,
+        since PostgreSQL runs what follows as a new implicit transaction: the
+        statement needs a file of its own, which such a runner runs outside
+        any transaction block; the fix says which applies where it stands.
 
     Example:
         DROP INDEX account_email_idx;
@@ -59,6 +64,7 @@ class DropIndexNotConcurrentlyRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         initial = context.sources.initial_catalog
+        steps = context.memo(steps_by_statement)
         for parsed, history, events in replay(context):
             node = parsed.node
             if (
@@ -86,9 +92,5 @@ class DropIndexNotConcurrentlyRule(Rule):
                     "its table, so every read and write of the table waits until the run commits",
                     places,
                     objects=[event.name],
-                    fix=(
-                        "end the runner's transaction first (`COMMIT;` as its own statement), "
-                        "then DROP INDEX CONCURRENTLY IF EXISTS; CONCURRENTLY cannot run inside "
-                        "a transaction block (MG407)"
-                    ),
+                    fix=concurrently_fix(steps.get(id(parsed)), "DROP INDEX"),
                 )
