@@ -201,7 +201,8 @@ def test_an_extension_the_embedded_server_lacks_is_not_an_error_of_the_migration
 ) -> None:
     """The embedded server is schema-check's own: its build lacks some extensions every
     real server offers (pgcrypto, uuid-ossp). Missing there, an extension stops the live
-    run with a warning that says so, and the gate does not fail on it."""
+    run with a warning that says so, not an error of the migrations; nothing was verified
+    live, so the run exits 3 (live backend unavailable) and says what would verify it."""
     import json
 
     folder = write_history(
@@ -214,7 +215,12 @@ def test_an_extension_the_embedded_server_lacks_is_not_an_error_of_the_migration
         },
     )
     done = cli("check", "--live", "--base", str(folder), "--select", "LV", "--format", "json")
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "schema-check: live backend unavailable: the embedded server has no extension "
+        "schema_check_no_such_extension, which these migrations create: nothing was verified "
+        "live; use --backend docker (an image with it) or --backend dsn"
+    )
     [finding] = json.loads(done.stdout)["findings"]
     assert (finding["code"], finding["severity"]) == ("LV508", "warning")
     assert "not in the embedded PostgreSQL 18." in finding["message"]

@@ -120,7 +120,7 @@ def _verify_live(
         return (), str(exc)
     result.live = report
     result.live_catalog = report.catalog
-    return tuple(report.findings), None
+    return tuple(report.findings), report.stopped or None
 
 
 def _check_aside(

@@ -59,6 +59,8 @@ class LiveReport:
     cascades: tuple[CascadeObservation, ...] = ()  # what each probed delete did on the server
     plans: tuple[PlanObservation, ...] = ()  # how the server plans each documented query
     unpopulated: tuple[str, ...] = ()  # tables the populated-table probe gave no row (why)
+    # why the live run could not go on on this backend, nothing verified ("": it went on)
+    stopped: str = ""
 
 
 def verify(
@@ -282,6 +284,14 @@ def _missing_extensions(
         )
     if not missing:
         return None, facts
+    stopped = ""
+    if database.backend == "embedded":
+        # our server's shortcoming, not the migrations': the run verified nothing
+        names = ", ".join(f.objects[0] for f in missing)
+        stopped = (
+            f"the embedded server has no extension {names}, which these migrations create: "
+            "nothing was verified live; use --backend docker (an image with it) or --backend dsn"
+        )
     report = LiveReport(
         findings=tuple(missing),
         timings={},
@@ -289,6 +299,7 @@ def _missing_extensions(
         backend="",
         applied_count=0,
         failed_count=0,
+        stopped=stopped,
     )
     return report, facts
 

@@ -21,7 +21,8 @@ class ExtensionUnavailableRule(Rule):
         (schema-check's own, whose build leaves out some of PostgreSQL's own
         extensions such as pgcrypto and uuid-ossp) it is a warning: the live
         run could not go on there, which says nothing about the servers the
-        migrations are deployed to; ``--backend docker`` or ``dsn`` can.
+        migrations are deployed to; ``--backend docker`` or ``dsn`` can. As
+        nothing was verified live, that run exits 3 (live backend unavailable).
 
     Why it matters:
         A server without pgvector answers every statement that uses
