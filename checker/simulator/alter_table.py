@@ -18,7 +18,7 @@ from checker.catalog import (
     display_name,
 )
 from checker.simulation import EventKind
-from checker.simulator.definitions import build_column, resolve_type
+from checker.simulator.definitions import build_column, collation_name, resolve_type
 from checker.simulator.expressions import deparse
 from checker.simulator.naming import choose_name
 from checker.simulator.state import State
@@ -119,7 +119,7 @@ def _apply(state: State, key: tuple[str, str], cmd: PgNode) -> None:
         # SET DATA TYPE ... COLLATE x sets the collation; without COLLATE the
         # column takes the new type's default collation
         coll = cmd.def_.collClause
-        collation = ".".join(str(n.sval) for n in coll.collname) if coll is not None else None
+        collation = collation_name(coll.collname) if coll is not None else None
         _replace_column(state, table, replace(column, type=new_type, collation=collation))
         state.event(
             EventKind.ALTERED,
