@@ -114,3 +114,22 @@ def test_a_commit_that_fails_is_an_lv501_not_a_crash(tmp_path: Path, live_server
         .startswith("INSERT INTO child")
     )
     assert any("rolls the transaction back" in line for line in failed.details)
+
+
+def test_a_table_without_columns_gets_its_row(tmp_path: Path, live_server: Any) -> None:
+    """CREATE TABLE t () is valid: the populated-table probe gives it its empty row instead
+    of losing the connection over an INSERT ... RETURNING with nothing to return."""
+    result = run_sql(
+        tmp_path,
+        "ALTER TABLE marker ADD COLUMN note text NOT NULL;",
+        base_sql="CREATE TABLE marker ();",
+        live=live_server,
+    )
+    # the row the probe made is what the NOT NULL column without a default fails on
+    assert [(f.code, f.message) for f in result.findings if f.code == "LV507"] == [
+        (
+            "LV507",
+            'statement fails once the table holds rows: 23502 column "note" of relation '
+            '"marker" contains null values',
+        )
+    ]
