@@ -116,6 +116,33 @@ def test_a_commit_that_fails_is_an_lv501_not_a_crash(tmp_path: Path, live_server
     assert any("rolls the transaction back" in line for line in failed.details)
 
 
+def test_the_migrators_own_table_exists_on_the_server_too(tmp_path: Path, live_server: Any) -> None:
+    """golang-migrate, dbmate and Rails make schema_migrations before the first migration:
+    a migration that alters it runs on every real database, and so it does live."""
+    import json
+
+    from checker.cli import main
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_init.up.sql").write_text(
+        "CREATE TABLE account (id bigint PRIMARY KEY);\n"
+        "ALTER TABLE schema_migrations ADD COLUMN data_version int;\n",
+        encoding="utf-8",
+    )
+    (folder / "0002_more.up.sql").write_text(
+        "ALTER TABLE schema_migrations DROP COLUMN IF EXISTS data_version;\n", encoding="utf-8"
+    )
+    out = tmp_path / "report.json"
+    main(
+        ["check", str(folder), "--select", "LV501,LV502,MG406", "--no-cache", "--format", "json",
+         "-o", str(out), "--live", "--backend", "dsn", "--dsn", live_server.admin_conninfo]
+    )  # fmt: skip
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [(f["code"], f["message"]) for f in report["findings"]] == []
+    assert report["live"]["failed"] == 0
+
+
 def test_a_table_without_columns_gets_its_row(tmp_path: Path, live_server: Any) -> None:
     """CREATE TABLE t () is valid: the populated-table probe gives it its empty row instead
     of losing the connection over an INSERT ... RETURNING with nothing to return."""
