@@ -160,3 +160,26 @@ def test_a_table_without_columns_gets_its_row(tmp_path: Path, live_server: Any) 
             '"marker" contains null values',
         )
     ]
+
+
+def test_a_column_added_to_a_partitioned_table_is_on_every_partition(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """ALTER TABLE ... ADD COLUMN recurses to every partition, at every level: the static
+    model has the column there too, so the server's partitions are no difference."""
+    base = """
+        CREATE TABLE reading (id bigint NOT NULL, taken_on date NOT NULL)
+            PARTITION BY RANGE (taken_on);
+        CREATE TABLE reading_2025 PARTITION OF reading
+            FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (id);
+        CREATE TABLE reading_2025_small PARTITION OF reading_2025 FOR VALUES IN (1, 2, 3);
+        CREATE TABLE reading_default PARTITION OF reading DEFAULT;
+    """
+    extension = """
+        ALTER TABLE reading ADD COLUMN IF NOT EXISTS unit text;
+        ALTER TABLE reading ADD COLUMN value numeric NOT NULL DEFAULT 0;
+    """
+    result = run_sql(tmp_path, extension, base_sql=base, live=live_server)
+    assert [f.message for f in result.findings if f.code == "LV502"] == []
+    partition = result.simulation.catalog.tables[("public", "reading_2025_small")]
+    assert [c.name for c in partition.columns] == ["id", "taken_on", "unit", "value"]

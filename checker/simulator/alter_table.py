@@ -197,7 +197,18 @@ def _add_column(state: State, table: Table, cmd: PgNode) -> None:
         EventKind.ALTERED, "table", table.name, location=definition.location, action="add column"
     )
     state.event(EventKind.CREATED, "column", label, location=definition.location)
+    _add_column_to_partitions(state, table.qualified, column)
     add_constraints(state, table, [(c, column.name) for c in constraints])
+
+
+def _add_column_to_partitions(state: State, parent: QualifiedName, column: Column) -> None:
+    """A column added to a partitioned table is added to every partition of it, at every
+    level, as PostgreSQL adds it (ALTER TABLE ... ADD COLUMN recurses)."""
+    for partition_key in partitions_of(state, parent):
+        partition = state.tables[partition_key]
+        if partition.column(column.name) is None:
+            state.put_table(replace(partition, columns=(*partition.columns, column)))
+        _add_column_to_partitions(state, partition_key, column)
 
 
 def _add_constraint(state: State, table: Table, node: PgNode) -> None:
