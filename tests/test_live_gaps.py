@@ -114,3 +114,72 @@ def test_a_commit_that_fails_is_an_lv501_not_a_crash(tmp_path: Path, live_server
         .startswith("INSERT INTO child")
     )
     assert any("rolls the transaction back" in line for line in failed.details)
+
+
+def test_the_migrators_own_table_exists_on_the_server_too(tmp_path: Path, live_server: Any) -> None:
+    """golang-migrate, dbmate and Rails make schema_migrations before the first migration:
+    a migration that alters it runs on every real database, and so it does live."""
+    import json
+
+    from checker.cli import main
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_init.up.sql").write_text(
+        "CREATE TABLE account (id bigint PRIMARY KEY);\n"
+        "ALTER TABLE schema_migrations ADD COLUMN data_version int;\n",
+        encoding="utf-8",
+    )
+    (folder / "0002_more.up.sql").write_text(
+        "ALTER TABLE schema_migrations DROP COLUMN IF EXISTS data_version;\n", encoding="utf-8"
+    )
+    out = tmp_path / "report.json"
+    main(
+        ["check", str(folder), "--select", "LV501,LV502,MG406", "--no-cache", "--format", "json",
+         "-o", str(out), "--live", "--backend", "dsn", "--dsn", live_server.admin_conninfo]
+    )  # fmt: skip
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [(f["code"], f["message"]) for f in report["findings"]] == []
+    assert report["live"]["failed"] == 0
+
+
+def test_a_table_without_columns_gets_its_row(tmp_path: Path, live_server: Any) -> None:
+    """CREATE TABLE t () is valid: the populated-table probe gives it its empty row instead
+    of losing the connection over an INSERT ... RETURNING with nothing to return."""
+    result = run_sql(
+        tmp_path,
+        "ALTER TABLE marker ADD COLUMN note text NOT NULL;",
+        base_sql="CREATE TABLE marker ();",
+        live=live_server,
+    )
+    # the row the probe made is what the NOT NULL column without a default fails on
+    assert [(f.code, f.message) for f in result.findings if f.code == "LV507"] == [
+        (
+            "LV507",
+            'statement fails once the table holds rows: 23502 column "note" of relation '
+            '"marker" contains null values',
+        )
+    ]
+
+
+def test_a_column_added_to_a_partitioned_table_is_on_every_partition(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """ALTER TABLE ... ADD COLUMN recurses to every partition, at every level: the static
+    model has the column there too, so the server's partitions are no difference."""
+    base = """
+        CREATE TABLE reading (id bigint NOT NULL, taken_on date NOT NULL)
+            PARTITION BY RANGE (taken_on);
+        CREATE TABLE reading_2025 PARTITION OF reading
+            FOR VALUES FROM ('2025-01-01') TO ('2026-01-01') PARTITION BY LIST (id);
+        CREATE TABLE reading_2025_small PARTITION OF reading_2025 FOR VALUES IN (1, 2, 3);
+        CREATE TABLE reading_default PARTITION OF reading DEFAULT;
+    """
+    extension = """
+        ALTER TABLE reading ADD COLUMN IF NOT EXISTS unit text;
+        ALTER TABLE reading ADD COLUMN value numeric NOT NULL DEFAULT 0;
+    """
+    result = run_sql(tmp_path, extension, base_sql=base, live=live_server)
+    assert [f.message for f in result.findings if f.code == "LV502"] == []
+    partition = result.simulation.catalog.tables[("public", "reading_2025_small")]
+    assert [c.name for c in partition.columns] == ["id", "taken_on", "unit", "value"]

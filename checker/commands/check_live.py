@@ -51,7 +51,26 @@ def verify_live(result: CheckResult, settings: Settings, args: argparse.Namespac
             include_proposal=True,
             progress=progress,
             rollback=rollback,
+            migrator_tables=_migrator_tables(result),
         )
+
+
+def _migrator_tables(result: CheckResult) -> list[tuple[str, str]]:
+    """The migrator's own tables (``schema_migrations``) the statements use and none
+    creates: its tool made them before the first migration."""
+    from checker.runners import MIGRATOR_TABLES
+    from checker.simulation import EventKind
+
+    found: dict[tuple[str, str], None] = {}
+    for event in result.simulation.events:
+        if event.kind is not EventKind.MISSING or event.object_kind != "table":
+            continue
+        if event.created_later is not None:
+            continue
+        schema, _, name = event.name.rpartition(".")
+        if name in MIGRATOR_TABLES:
+            found[(schema or "public", name)] = None
+    return list(found)
 
 
 @contextlib.contextmanager

@@ -110,15 +110,18 @@ class _World:
                 names.append(sql.Identifier(column.name))
                 expressions.append(self.value_for(column))
         key = _key_columns(table)
+        # a table without columns (CREATE TABLE t ()) has no key to return: RETURNING
+        # needs something, and the row found again is the empty one
+        returning = sql.SQL(", ").join(sql.Identifier(c) for c in key) if key else sql.SQL("1")
         statement = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING {}").format(
             sql.Identifier(*table.qualified),
             sql.SQL(", ").join(names),
             sql.SQL(", ").join(expressions),
-            sql.SQL(", ").join(sql.Identifier(c) for c in key),
+            returning,
         )
         if not names:
             statement = sql.SQL("INSERT INTO {} DEFAULT VALUES RETURNING {}").format(
-                sql.Identifier(*table.qualified), sql.SQL(", ").join(sql.Identifier(c) for c in key)
+                sql.Identifier(*table.qualified), returning
             )
         # one round trip: the savepoint, the insert and (when it succeeds) the release; a
         # failure skips the rest, as separate statements would have been skipped

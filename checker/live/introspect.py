@@ -240,11 +240,12 @@ WHERE c.relkind IN ('v', 'm') AND {_USER_NAMESPACE}
 
 _FUNCTIONS = f"""
 SELECT n.nspname, p.proname, oidvectortypes(p.proargtypes), pg_get_function_result(p.oid),
-       l.lanname, p.provolatile, p.prokind = 'p'
+       CASE WHEN p.prokind = 'a' THEN 'aggregate' ELSE l.lanname END, p.provolatile,
+       p.prokind = 'p'
 FROM pg_proc p
 JOIN pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_language l ON l.oid = p.prolang
-WHERE p.prokind IN ('f', 'p') AND {_USER_NAMESPACE}
+WHERE p.prokind IN ('f', 'p', 'a') AND {_USER_NAMESPACE}
   AND {_not_extension_member("pg_proc", "p.oid")}
 """
 

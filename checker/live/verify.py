@@ -75,6 +75,7 @@ def verify(
     *,
     backend: Backend | None = None,
     rollback: Sequence[Statement] = (),
+    migrator_tables: Sequence[tuple[str, str]] = (),
 ) -> LiveReport:
     """Apply the statements on a live server as ``settings.runner`` would, and check the result.
 
@@ -86,6 +87,9 @@ def verify(
     foreign keys reference. ``backend`` overrides ``backend_name``.
     ``rollback``: the change's rollback scripts; applied last, after every
     probe, their result must equal the catalog the base alone built (LV506).
+    ``migrator_tables``: the migrator's own tables the statements use and none creates
+    (``schema_migrations``): its tool makes them before any migration runs, so they are
+    made (without columns) before the statements, and left out of the catalog diff.
     """
     statements = [
         s for s in sources_statements if include_proposal or s.layer is not Layer.PROPOSAL
@@ -107,6 +111,7 @@ def verify(
                 notify,
                 timings,
                 rollback,
+                migrator_tables,
             )
         except _ConnectionLost as lost:
             raise BackendUnavailable(
@@ -139,6 +144,7 @@ def _run(
     notify: Progress,
     timings: dict[str, float],
     rollback: Sequence[Statement] = (),
+    migrator_tables: Sequence[tuple[str, str]] = (),
 ) -> LiveReport:
     import psycopg
 
@@ -146,6 +152,8 @@ def _run(
         missing, facts = _missing_extensions(database, statements)
         if missing is not None:
             return missing
+        if migrator_tables:
+            _make_migrator_tables(database, migrator_tables)
         applied = _apply_phase(
             database, statements, runner, notify, timings, facts, keep_base=bool(rollback)
         )
@@ -162,6 +170,7 @@ def _run(
             timings,
             rollback,
             applied,
+            migrator_tables,
         )
     finally:
         if applied.populated is not None:
@@ -178,6 +187,7 @@ def _probe_phase(
     timings: dict[str, float],
     rollback: Sequence[Statement],
     applied: _Applied,
+    migrator_tables: Sequence[tuple[str, str]] = (),
 ) -> LiveReport:
     """Introspection, diff and probes on the applied database, while the populated-table
     probe (when there is one) goes on in its thread on its own copy."""
@@ -204,6 +214,7 @@ def _probe_phase(
                 notify("introspect", 0, 1)
                 live = introspect(connection)
                 timings["introspection"] = time.perf_counter() - phase
+                live = _without_migrator_tables(live, static_catalog, migrator_tables)
                 phase = time.perf_counter()
                 notify("diff", 0, 1)
                 canonicaliser = ServerCanonicaliser(connection)
@@ -302,6 +313,36 @@ def _missing_extensions(
         stopped=stopped,
     )
     return report, facts
+
+
+def _make_migrator_tables(database: LiveDatabase, names: Sequence[tuple[str, str]]) -> None:
+    """Each migrator table the statements use, as its tool makes it before the first
+    migration; with no columns, as the static model has it."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(database.conninfo, autocommit=True) as connection:
+        connection.execute(
+            sql.SQL(";\n").join(
+                sql.SQL("CREATE TABLE IF NOT EXISTS {} ()").format(sql.Identifier(*name))
+                for name in names
+            )
+        )
+
+
+def _without_migrator_tables(
+    live: Catalog, static: Catalog, names: Sequence[tuple[str, str]]
+) -> Catalog:
+    """``live`` without the migrator tables made before the statements, unless the static
+    model has them too: they are the migrator's, not the migrations'."""
+    dropped = {name for name in names if name not in static.tables}
+    if not dropped:
+        return live
+    return replace(
+        live,
+        tables={key: table for key, table in live.tables.items() if key not in dropped},
+        indexes={key: index for key, index in live.indexes.items() if index.table not in dropped},
+    )
 
 
 _T = TypeVar("_T")

@@ -18,7 +18,7 @@ from checker.catalog import (
     display_name,
 )
 from checker.simulation import EventKind
-from checker.simulator.definitions import build_column, resolve_type
+from checker.simulator.definitions import build_column, collation_name, resolve_type
 from checker.simulator.expressions import deparse
 from checker.simulator.naming import choose_name
 from checker.simulator.state import State
@@ -119,7 +119,7 @@ def _apply(state: State, key: tuple[str, str], cmd: PgNode) -> None:
         # SET DATA TYPE ... COLLATE x sets the collation; without COLLATE the
         # column takes the new type's default collation
         coll = cmd.def_.collClause
-        collation = ".".join(str(n.sval) for n in coll.collname) if coll is not None else None
+        collation = collation_name(coll.collname) if coll is not None else None
         _replace_column(state, table, replace(column, type=new_type, collation=collation))
         state.event(
             EventKind.ALTERED,
@@ -197,7 +197,18 @@ def _add_column(state: State, table: Table, cmd: PgNode) -> None:
         EventKind.ALTERED, "table", table.name, location=definition.location, action="add column"
     )
     state.event(EventKind.CREATED, "column", label, location=definition.location)
+    _add_column_to_partitions(state, table.qualified, column)
     add_constraints(state, table, [(c, column.name) for c in constraints])
+
+
+def _add_column_to_partitions(state: State, parent: QualifiedName, column: Column) -> None:
+    """A column added to a partitioned table is added to every partition of it, at every
+    level, as PostgreSQL adds it (ALTER TABLE ... ADD COLUMN recurses)."""
+    for partition_key in partitions_of(state, parent):
+        partition = state.tables[partition_key]
+        if partition.column(column.name) is None:
+            state.put_table(replace(partition, columns=(*partition.columns, column)))
+        _add_column_to_partitions(state, partition_key, column)
 
 
 def _add_constraint(state: State, table: Table, node: PgNode) -> None:

@@ -64,6 +64,18 @@ def names_of(nodes: Any) -> tuple[str, ...]:
     return tuple(str(getattr(node, "sval", node)) for node in nodes or ())
 
 
+def collation_name(nodes: Any) -> str | None:
+    """A COLLATE clause's name as the catalog reads it back: pg_dump writes the built-in
+    collations qualified (``pg_catalog."C"``), the server names them ``C``; ``default``
+    is the type's own collation, the same as no clause."""
+    names = names_of(nodes)
+    if len(names) == 2 and names[0] == "pg_catalog":
+        names = names[1:]
+    if names == ("default",):
+        return None
+    return ".".join(names) or None
+
+
 def resolve_type(state: State, node: PgNode) -> TypeRef:
     """The TypeRef of a written type; an unknown user type is reported MISSING."""
     if is_builtin_type(node):
@@ -150,7 +162,7 @@ def build_column(
                 if schema != "public":
                     qualified = f"{quote_identifier(schema)}.{qualified}"
                 default = f"nextval('{qualified}'::regclass)"
-    collation = ".".join(names_of(node.collClause.collname)) if node.collClause else None
+    collation = collation_name(node.collClause.collname) if node.collClause else None
     column = Column(
         name=name,
         type=column_type,
@@ -351,7 +363,7 @@ def index_key(element: PgNode) -> IndexKey:
         opclass=opclass,
         descending=ordering == 2,
         nulls_first=None if nulls == 0 else nulls == 1,
-        collation=".".join(names_of(element.collation)) or None,
+        collation=collation_name(element.collation),
     )
 
 

@@ -26,6 +26,7 @@ from checker.model import Origin
 from checker.simulation import EventKind
 from checker.simulator.definitions import names_of
 from checker.simulator.expressions import deparse, string_value
+from checker.simulator.naming import quote_identifier
 from checker.simulator.state import State
 from checker.simulator.types_and_enums import create_base_type
 from checker.types import PgNode, type_ref
@@ -229,13 +230,32 @@ def create_view(state: State, key: tuple[str, str], *, materialized: bool, repla
 
 
 def function_arguments(parameters: Any) -> str:
-    """Input argument types, rendered the way the catalog keys functions."""
+    """Input argument types, rendered the way the catalog keys functions: without
+    type modifiers, which PostgreSQL drops from a function's signature (``f(bit(8))``
+    is ``f(bit)``, and ``DROP FUNCTION f(bit)`` finds it)."""
     types = [
-        type_ref(p.argType).render()
+        replace(type_ref(p.argType), modifiers=()).render()
         for p in parameters or ()
         if str(getattr(p.mode, "value", p.mode)) not in _OUTPUT_MODES and p.argType is not None
     ]
     return ", ".join(types)
+
+
+def function_result(node: PgNode) -> str | None:
+    """What a CREATE FUNCTION returns, as the server shows it (``pg_get_function_result``):
+    ``SETOF text``, ``TABLE(a integer, b text)``, type modifiers dropped as PostgreSQL
+    drops them (``RETURNS varchar(10)`` returns ``character varying``)."""
+    if node.returnType is None:
+        return None
+    returns = replace(type_ref(node.returnType), modifiers=()).render()
+    if not node.returnType.setof:
+        return returns
+    columns = [
+        f"{quote_identifier(str(p.name))} {replace(type_ref(p.argType), modifiers=()).render()}"
+        for p in node.parameters or ()
+        if str(getattr(p.mode, "value", p.mode)) == "t" and p.argType is not None and p.name
+    ]
+    return f"TABLE({', '.join(columns)})" if columns else f"SETOF {returns}"
 
 
 _MODES = {"i": "in", "d": "in", "o": "out", "b": "inout", "v": "variadic", "t": "table"}
@@ -347,7 +367,7 @@ def create_function(state: State, node: PgNode) -> None:
     if language is None and node.sql_body is not None:
         language = "sql"
     volatility = str(getattr(options.get("volatility"), "sval", "")) or None
-    returns = type_ref(node.returnType).render() if node.returnType is not None else None
+    returns = function_result(node)
     as_option = next((o for o in node.options or () if o.defname == "as"), None)
     body, body_origin = _body(state, as_option)
     function = Function(

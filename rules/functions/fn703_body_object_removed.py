@@ -19,7 +19,9 @@ class BodyObjectRemovedRule(Rule):
         Resolves every function body of the final schema; when a table or
         column it names is gone because a migration after the function's
         creation dropped or renamed it, reports that DROP or RENAME, with the
-        place in the body that still uses the old name.
+        place in the body that still uses the old name. A trigger function
+        that no trigger calls any more is left out: PostgreSQL runs it only
+        as a trigger, so nothing can call it and nothing fails.
 
     Why it matters:
         PostgreSQL records no dependency for a function body held as a
@@ -65,6 +67,9 @@ class BodyObjectRemovedRule(Rule):
     def check(self, context: RuleContext) -> Iterator[Finding]:
         for analysed in functions_of(context):
             function = analysed.function
+            if not analysed.triggers and (function.returns or "").lower() == "trigger":
+                # dropping its triggers first, then what it used, is the safe order
+                continue
             for use in analysed.analysis.uses:
                 if use.found:
                     continue
