@@ -426,6 +426,7 @@ def _start_embedded(pgdata: Path, template_cache: Path | None) -> Any:
         _initdb(pgdata, user)
         if template_cache is not None:
             _store_template(template_cache, pgdata)
+    _offer_standins(pgdata, owner)
     if user is not None:
         ep_utils.ensure_prefix_permissions(pgdata)
     try:
@@ -434,6 +435,31 @@ def _start_embedded(pgdata: Path, template_cache: Path | None) -> Any:
         log = pgdata / "log"
         tail = log.read_text(errors="replace")[-500:] if log.exists() else ""
         raise BackendUnavailable(f"embedded backend: server did not start: {exc} {tail}") from None
+
+
+# schema-check's stand-ins for the extensions the embedded build leaves out (pgcrypto,
+# uuid-ossp): the same functions in SQL, offered where the server has no extension of
+# that name (PostgreSQL 18's extension_control_path, after the server's own directory)
+STANDINS = Path(__file__).resolve().parent / "standins"
+
+
+def _offer_standins(pgdata: Path, owner: tuple[int, int] | None) -> None:
+    """Copy the stand-in extensions beside the cluster (the server user can read them
+    there) and add their folder to the cluster's extension_control_path; a server older
+    than 18, which has no such setting, gets none."""
+    try:
+        major = int((pgdata / "PG_VERSION").read_text(encoding="utf-8").strip().split(".")[0])
+    except (OSError, ValueError):
+        return
+    if major < 18 or not STANDINS.is_dir():
+        return
+    target = pgdata.parent / "standins"
+    shutil.copytree(STANDINS, target, dirs_exist_ok=True)
+    if owner is not None:
+        _chown_tree(target, owner)
+    with (pgdata / "postgresql.conf").open("a", encoding="utf-8") as conf:
+        where = str(target).replace("'", "''")
+        conf.write(f"\nextension_control_path = '$system:{where}'\n")
 
 
 def _initdb(pgdata: Path, user: str | None) -> None:

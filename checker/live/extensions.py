@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     import psycopg
 
 CODE_EXTENSION_UNAVAILABLE = "LV508"
+# what the control file's comment of schema-check's stand-in extensions starts with
+STANDIN_COMMENT = "schema-check stand-in"
 
 
 def created_extensions(statements: Sequence[Statement]) -> dict[str, Statement]:
@@ -57,13 +59,19 @@ def missing_extensions(
     wanted = created_extensions(statements)
     if not wanted:
         return []
-    available = {
-        str(name)
-        for (name,) in connection.execute(
-            "SELECT name FROM pg_available_extensions WHERE name = ANY(%s)", (sorted(wanted),)
+    offered = {
+        str(name): str(comment or "")
+        for name, comment in connection.execute(
+            "SELECT name, comment FROM pg_available_extensions WHERE name = ANY(%s)",
+            (sorted(wanted),),
         )
     }
+    available = set(offered)
     findings: list[Finding] = []
+    for name, statement in sorted(wanted.items()):
+        comment = offered.get(name, "")
+        if embedded and comment.startswith(STANDIN_COMMENT):
+            findings.append(_standin_note(name, statement, comment, server))
     stopped = (
         "the live verification stopped here: no statement was applied, so nothing else "
         "was compared or probed"
@@ -112,3 +120,36 @@ def missing_extensions(
             )
         )
     return findings
+
+
+def _standin_note(name: str, statement: Statement, comment: str, server: str) -> Finding:
+    """LV508 (info): the embedded server's stand-in took the place of extension ``name``."""
+    differs = comment.split(": ", 1)[1] if ": " in comment else ""
+    return Finding(
+        code=CODE_EXTENSION_UNAVAILABLE,
+        severity=Severity.INFO,
+        message=(
+            f"extension {name} is not in the embedded {server}: schema-check's stand-in was "
+            "created in its place (the same functions, argument and result types and "
+            "volatility, written in SQL), so statements that use it were verified against "
+            "the stand-in"
+        ),
+        locations=(Location.of(statement.origin),),
+        objects=(name,),
+        details=tuple(
+            part
+            for part in (
+                f"what the stand-in computes differently: {differs}" if differs else "",
+                "to verify with the real extension: --backend docker (an image with it) or "
+                "--backend dsn",
+            )
+            if part
+        ),
+    )
+
+
+def standin_notes(findings: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """``missing_extensions``' findings split into the stand-in notes (the run goes on) and
+    the extensions missing for good (the run stops)."""
+    notes = [f for f in findings if f.severity is Severity.INFO]
+    return notes, [f for f in findings if f.severity is not Severity.INFO]

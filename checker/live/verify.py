@@ -149,7 +149,7 @@ def _run(
     import psycopg
 
     try:
-        missing, facts = _missing_extensions(database, statements)
+        missing, facts, notes = _missing_extensions(database, statements)
         if missing is not None:
             return missing
         if migrator_tables:
@@ -160,7 +160,7 @@ def _run(
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
     try:
-        return _probe_phase(
+        report = _probe_phase(
             database,
             statements,
             static_catalog,
@@ -172,6 +172,7 @@ def _run(
             applied,
             migrator_tables,
         )
+        return replace(report, findings=(*notes, *report.findings)) if notes else report
     finally:
         if applied.populated is not None:
             applied.populated.abandon()  # joined already unless a probe failed
@@ -276,25 +277,28 @@ def _probe_phase(
 
 def _missing_extensions(
     database: LiveDatabase, statements: Sequence[Statement]
-) -> tuple[LiveReport | None, ServerFacts]:
+) -> tuple[LiveReport | None, ServerFacts, list[Finding]]:
     """The report of a run that stops before applying: extensions the server lacks (LV508);
-    and what the server is, which the rest of the run goes on with."""
+    what the server is, which the rest of the run goes on with; and the notes on the
+    embedded server's stand-ins for the extensions its build leaves out (LV508, info)."""
     import psycopg
 
-    from checker.live.extensions import missing_extensions
+    from checker.live.extensions import missing_extensions, standin_notes
     from checker.live.introspect import server_facts
 
     with psycopg.connect(database.conninfo, autocommit=True) as connection:
         facts = server_facts(connection)
-        missing = missing_extensions(
-            connection,
-            statements,
-            server=f"PostgreSQL {facts.version}",
-            where=database.label,
-            embedded=database.backend == "embedded",
+        notes, missing = standin_notes(
+            missing_extensions(
+                connection,
+                statements,
+                server=f"PostgreSQL {facts.version}",
+                where=database.label,
+                embedded=database.backend == "embedded",
+            )
         )
     if not missing:
-        return None, facts
+        return None, facts, notes
     stopped = ""
     if database.backend == "embedded":
         # our server's shortcoming, not the migrations': the run verified nothing
@@ -304,7 +308,7 @@ def _missing_extensions(
             "nothing was verified live; use --backend docker (an image with it) or --backend dsn"
         )
     report = LiveReport(
-        findings=tuple(missing),
+        findings=(*notes, *missing),
         timings={},
         server_version=facts.version,
         backend="",
@@ -312,7 +316,7 @@ def _missing_extensions(
         failed_count=0,
         stopped=stopped,
     )
-    return report, facts
+    return report, facts, notes
 
 
 def _make_migrator_tables(database: LiveDatabase, names: Sequence[tuple[str, str]]) -> None:

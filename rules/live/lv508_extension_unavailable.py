@@ -19,10 +19,19 @@ class ExtensionUnavailableRule(Rule):
         version and its address (password masked). The live run then stops:
         nothing is applied, compared or probed. On the embedded server
         (schema-check's own, whose build leaves out some of PostgreSQL's own
-        extensions such as pgcrypto and uuid-ossp) it is a warning: the live
-        run could not go on there, which says nothing about the servers the
-        migrations are deployed to; ``--backend docker`` or ``dsn`` can. As
-        nothing was verified live, that run exits 3 (live backend unavailable).
+        extensions) it is a warning: the live run could not go on there,
+        which says nothing about the servers the migrations are deployed to;
+        ``--backend docker`` or ``dsn`` can. As nothing was verified live, that
+        run exits 3 (live backend unavailable). For the two such extensions
+        histories use most, pgcrypto and uuid-ossp, the embedded server offers
+        schema-check's stand-ins instead (PostgreSQL 18's
+        ``extension_control_path``): the same functions, argument and result
+        types and volatility, written in SQL. What PostgreSQL computes itself
+        is exact (md5 and SHA-2 digests and HMACs, random bytes, version 3
+        and 4 UUIDs); crypt(), sha1, the ciphers and PGP functions, and
+        version 1 and 5 UUIDs keep their contracts (a stored hash checks, what
+        is encrypted decrypts) but not their values. The run goes on, and an
+        LV508 info at the CREATE EXTENSION says the stand-in took its place.
 
     Why it matters:
         A server without pgvector answers every statement that uses
