@@ -190,8 +190,9 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
 
     A folder's files are those the sources read: its ``.sql`` files, ``meta/*.json``
     (drizzle's journal and snapshots), ``*/migration.sql`` and ``migration_lock.toml``
-    (Prisma's layout), ``*/up.sql`` (Diesel's) and ``*.sql.conf`` (Flyway's script
-    configurations)."""
+    (Prisma's layout), ``*/up.sql`` and ``*/metadata.toml`` (Diesel's), ``*.sql.conf``
+    (Flyway's script configurations), and the project's Cargo.toml or go.mod that names
+    the tool applying the folder (``checker.files.project_manifest``)."""
     found: list[tuple[str, str]] = []
     for given in paths:
         try:
@@ -204,8 +205,14 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
                         *given.glob("*/up.sql"),
                         *given.glob("*.sql.conf"),
                         *given.glob("migration_lock.toml"),
+                        *given.glob("*/metadata.toml"),
                     }
                 )
+                from checker.files import project_manifest
+
+                manifest = project_manifest(given)
+                if manifest is not None:
+                    files.append(manifest)
             else:
                 files = [given]
             if not all(file.is_file() for file in files):

@@ -50,3 +50,21 @@ def read_text(path: Path) -> str:
         col = nul - (text.rfind("\n", 0, nul) + 1) + 1
         raise InputError(f"{path}:{line}:{col}: NUL byte in the text")
     return text.removeprefix("\ufeff")
+
+
+MANIFESTS = ("Cargo.toml", "go.mod")
+_MANIFEST_LEVELS = 4  # the migrations folder and this many folders above it
+
+
+def project_manifest(folder: Path) -> Path | None:
+    """The nearest Cargo.toml or go.mod at or above ``folder`` (a few levels, not above
+    the repository's root, the folder that holds ``.git``)."""
+    current = folder.resolve()
+    for _ in range(_MANIFEST_LEVELS + 1):
+        for name in MANIFESTS:
+            if (current / name).is_file():
+                return current / name
+        if (current / ".git").exists() or current.parent == current:
+            return None
+        current = current.parent
+    return None

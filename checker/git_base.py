@@ -185,7 +185,7 @@ def _scratch(
         return
     import hashlib
 
-    where = repr((str(root.resolve()), list(insides)))
+    where = repr((str(root.resolve()), list(insides), _EXTRACTION))
     kept = keep_in / "git-base" / f"{commit}-{hashlib.sha256(where.encode()).hexdigest()[:16]}"
     if not kept.is_dir():
         try:
@@ -203,16 +203,42 @@ def _scratch(
     yield kept
 
 
+# What a kept extraction holds; bumped when that changes, so an older one is not reused
+# (2: the project manifests above each folder, and the repository-root marker)
+_EXTRACTION = 2
+
+
 def _extract_all(root: Path, commit: str, insides: Sequence[str], scratch: Path) -> None:
     for position, inside in enumerate(insides):
         target = scratch / str(position)
         target.mkdir()
         _extract(root, commit, inside, target)
+        manifests = _manifests_above(root, commit, inside)
+        if manifests:
+            _extract(root, commit, manifests, target)
+        # the extraction's root is the repository's: the search for the project's manifest
+        # (checker.files.project_manifest) stops here, as it does at the real one's .git
+        (target / ".git").touch()
 
 
-def _extract(root: Path, commit: str, inside: str, target: Path) -> None:
-    """Write ``inside`` (a folder or file of the repository) as of ``commit`` under ``target``."""
-    result = _git(root, "archive", "--format=tar", commit, "--", inside)
+def _manifests_above(root: Path, commit: str, inside: str) -> list[str]:
+    """The Cargo.toml and go.mod files, as of ``commit``, in the folders from ``inside``
+    up to the repository's root: they say which tool applies the folder."""
+    from checker.files import MANIFESTS
+
+    parts = [] if inside == "." else inside.split("/")
+    candidates = [
+        "/".join([*parts[:depth], name]) for depth in range(len(parts) + 1) for name in MANIFESTS
+    ]
+    result = _git(root, "ls-tree", "--name-only", commit, "--", *candidates)
+    return _text(result).splitlines() if result.returncode == 0 else []
+
+
+def _extract(root: Path, commit: str, inside: str | list[str], target: Path) -> None:
+    """Write ``inside`` (a folder or file of the repository, or several files) as of
+    ``commit`` under ``target``."""
+    paths = [inside] if isinstance(inside, str) else inside
+    result = _git(root, "archive", "--format=tar", commit, "--", *paths)
     if result.returncode != 0:
         message = _error(result)
         if "did not match any files" in message or "pathspec" in message:

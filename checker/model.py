@@ -153,6 +153,11 @@ class Layout(StrEnum):
     DRIZZLE = "drizzle"  # meta/_journal.json
     PRISMA = "prisma"  # migration_lock.toml, <timestamp>_<name>/migration.sql
     FLYWAY = "flyway"  # V<version>__<name>.sql (and R__<name>.sql) files
+    # plain files whose project says which tool applies them: the nearest Cargo.toml
+    # depends on sqlx or diesel, the nearest go.mod on golang-migrate
+    SQLX = "sqlx"
+    DIESEL = "diesel"
+    GOLANG_MIGRATE = "golang-migrate"
     SQL = "sql"  # plain .sql files, markdown documents
 
 

@@ -7,7 +7,10 @@ migration of the folder in one transaction), a Prisma folder
 Migrate, a folder of Flyway's ``V1__x.sql`` files under Flyway (each file in a
 transaction of its own, but a file of nothing but statements that cannot run in one,
 such as ``CREATE INDEX CONCURRENTLY``, and a file whose ``.sql.conf`` says
-``executeInTransaction=false``, outside any). Prisma sends each ``migration.sql``
+``executeInTransaction=false``, outside any), and a folder whose project names its
+tool (the nearest ``Cargo.toml`` depends on sqlx or Diesel: a transaction per file;
+the nearest ``go.mod`` on golang-migrate, which sends each file as one query, as
+``per-file`` does) under that tool. Prisma sends each ``migration.sql``
 as one simple query: a file holding one statement runs it alone, outside any
 transaction block; a file holding
 several runs them as one implicit transaction, committed before the next file.
@@ -34,6 +37,16 @@ _BY_LAYOUT = {
     Layout.DRIZZLE: Runner.DRIZZLE,
     Layout.PRISMA: Runner.PRISMA,
     Layout.FLYWAY: Runner.TRANSACTION_PER_FILE,
+    Layout.SQLX: Runner.TRANSACTION_PER_FILE,
+    Layout.DIESEL: Runner.TRANSACTION_PER_FILE,
+    Layout.GOLANG_MIGRATE: Runner.PER_FILE,
+}
+# how messages name the tool a layout says applies the files, and how it was told
+TOOLS = {
+    Layout.FLYWAY: "Flyway",
+    Layout.SQLX: "sqlx (a dependency in the project's Cargo.toml)",
+    Layout.DIESEL: "Diesel (a dependency in the project's Cargo.toml)",
+    Layout.GOLANG_MIGRATE: "golang-migrate (a dependency in the project's go.mod)",
 }
 
 

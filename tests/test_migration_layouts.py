@@ -435,3 +435,142 @@ def test_a_flyway_script_configuration_is_part_of_the_cache_key(tmp_path: Path) 
     before = fingerprint_inputs([folder])
     (folder / "V1__x.sql.conf").write_text("executeInTransaction=true\n", encoding="utf-8")
     assert before is not None and fingerprint_inputs([folder]) != before
+
+
+_CONCURRENT_WITH_OTHERS = (
+    "ALTER TABLE t ADD COLUMN b int;\nCREATE INDEX CONCURRENTLY t_b_idx ON t (b);\n"
+)
+
+
+def _mg407(folder: Path) -> list[str]:
+    result = run_paths([(folder, Layer.BASE)])
+    return [f.message for f in result.findings if f.code == "MG407"]
+
+
+def test_a_cargo_toml_that_depends_on_sqlx_names_the_runner(tmp_path: Path) -> None:
+    """sqlx runs each migration in a transaction of its own (a first line
+    ``-- no-transaction`` runs it outside): the project's Cargo.toml says the folder is
+    sqlx's, so nothing is assumed and the advice is sqlx's."""
+    (tmp_path / "Cargo.toml").write_text(
+        '[package]\nname = "app"\n\n[dependencies]\nsqlx = { workspace = true }\n',
+        encoding="utf-8",
+    )
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "20240101000000_init.sql": "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+            "20240102000000_alone.sql": "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n",
+            "20240103000000_outside.sql": "-- no-transaction\n" + _CONCURRENT_WITH_OTHERS,
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert {m.layout.value for m in sources.migrations} == {"sqlx"}
+    [message] = _mg407(folder)
+    assert "sqlx (a dependency in the project's Cargo.toml) runs 20240102000000_alone in a " in (
+        message
+    )
+    result = run_paths([(folder, Layer.BASE)])
+    [finding] = [f for f in result.findings if f.code == "MG407"]
+    assert finding.fix is not None and "`-- no-transaction`" in finding.fix.title
+
+
+def test_a_go_mod_that_requires_golang_migrate_names_the_runner(tmp_path: Path) -> None:
+    """golang-migrate sends each file as one query: a file of one statement runs outside a
+    transaction block, one of several as one implicit transaction."""
+    (tmp_path / "go.mod").write_text(
+        "module example.com/app\n\ngo 1.22\n\n"
+        "require github.com/golang-migrate/migrate/v4 v4.17.0\n",
+        encoding="utf-8",
+    )
+    folder = _write(
+        tmp_path / "db" / "migrations",
+        {
+            "000001_init.up.sql": "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+            "000002_alone.up.sql": "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n",
+            "000003_mixed.up.sql": _CONCURRENT_WITH_OTHERS,
+        },
+    )
+    [message] = _mg407(folder)
+    assert (
+        "golang-migrate (a dependency in the project's go.mod) sends 000003_mixed.up as one "
+        in (message)
+    )
+
+
+def test_a_diesel_migration_may_run_outside_a_transaction(tmp_path: Path) -> None:
+    (tmp_path / "Cargo.toml").write_text('[dependencies]\ndiesel = "2"\n', encoding="utf-8")
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "2024-01-01-000000_init/up.sql": "CREATE TABLE t (id int PRIMARY KEY, a int, b int);\n",
+            "2024-01-02-000000_index/up.sql": "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n",
+            "2024-01-02-000000_index/metadata.toml": "run_in_transaction = false\n",
+            "2024-01-03-000000_other/up.sql": "CREATE INDEX CONCURRENTLY t_b_idx ON t (b);\n",
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert [(m.layout.value, m.no_transaction) for m in sources.migrations] == [
+        ("diesel", False),
+        ("diesel", True),
+        ("diesel", False),
+    ]
+    [message] = _mg407(folder)
+    assert "Diesel (a dependency in the project's Cargo.toml) runs 2024-01-03-000000_other/" in (
+        message
+    )
+
+
+def test_a_manifest_above_the_repository_or_without_the_tool_names_nothing(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "Cargo.toml").write_text('[dependencies]\nsqlx = "0.8"\n', encoding="utf-8")
+    repository = tmp_path / "repo"
+    (repository / ".git").mkdir(parents=True)
+    folder = _write(repository / "migrations", {"0001_x.sql": _CONCURRENT_WITH_OTHERS})
+    assert "assumes the worst case" in _mg407(folder)[0]
+    (repository / "go.mod").write_text("module x\n\nrequire github.com/jackc/pgx/v5 v5.0.0\n")
+    assert "assumes the worst case" in _mg407(folder)[0]
+
+
+def test_since_reads_the_project_manifest_as_of_the_merge_base(tmp_path: Path) -> None:
+    """The base is read out of git: its Cargo.toml goes with it, so base and change are
+    judged under the same runner and a finding of an old file stays pre-existing."""
+    import json
+
+    from support import git
+
+    from checker.cli import main
+
+    (tmp_path / "Cargo.toml").write_text('[dependencies]\nsqlx = "0.8"\n', encoding="utf-8")
+    _write(
+        tmp_path / "migrations",
+        {
+            "0001_init.sql": "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+            "0002_old.sql": _CONCURRENT_WITH_OTHERS,
+        },
+    )
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "history")
+    (tmp_path / "migrations" / "0003_new.sql").write_text(
+        "CREATE TABLE u (id int);\n", encoding="utf-8"
+    )
+    report = tmp_path / "report.json"
+    code = main(
+        [
+            "check",
+            "--since",
+            "HEAD",
+            str(tmp_path / "migrations"),
+            "--no-cache",
+            "--format",
+            "json",
+            "-o",
+            str(report),
+        ]
+    )
+    document = json.loads(report.read_text(encoding="utf-8"))
+    [finding] = [f for f in document["findings"] if f["code"] == "MG407"]
+    assert finding["introduced"] is False
+    assert "sqlx (a dependency" in finding["message"]
+    assert code == 0

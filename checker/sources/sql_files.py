@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.errors import InputError
-from checker.files import read_text
+from checker.files import project_manifest, read_text
 from checker.model import (
     FOLDER_FILES,
     DatabaseUrl,
@@ -149,6 +149,8 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
     sources.not_applied += not_applied
     if layout is Layout.SQL and _flyway_versions(applied):
         layout = Layout.FLYWAY
+    elif layout is Layout.SQL:
+        layout = tool_of_project(folder, per_folder=applied[0].name in FOLDER_FILES)
     for file in _repeatables_last(applied):
         load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder), layout)
 
@@ -299,6 +301,11 @@ def load_sql_file(
         no_transaction = flyway_runs_outside_transaction(
             path, [text[start:end] for start, end in spans]
         )
+    elif layout is Layout.DIESEL and path.name == "up.sql":
+        metadata = path.with_name("metadata.toml")
+        no_transaction = metadata.is_file() and bool(
+            _DIESEL_NO_TRANSACTION.search(read_text(metadata))
+        )
     migration = MigrationFile(
         str(path),
         name,
@@ -333,6 +340,32 @@ _FLYWAY_NON_TRANSACTIONAL = re.compile(
 _FLYWAY_IN_TRANSACTION = re.compile(
     r"^\s*executeInTransaction\s*=\s*(true|false)\s*$", re.IGNORECASE | re.MULTILINE
 )
+
+
+_DIESEL_NO_TRANSACTION = re.compile(r"^\s*run_in_transaction\s*=\s*false\s*$", re.M)
+# a dependency line of a Cargo.toml (``sqlx = "0.8"``, ``sqlx.workspace = true``) and the
+# module path of golang-migrate in a go.mod
+_CARGO_DEPENDENCY = re.compile(r"^\s*(sqlx|diesel)\s*[=.]", re.M)
+_GOLANG_MIGRATE = "github.com/golang-migrate/migrate"
+
+
+def tool_of_project(folder: Path, *, per_folder: bool) -> Layout:
+    """The tool the project of a plain migrations folder applies it with, when its manifest
+    names one: sqlx or Diesel in a Cargo.toml (Diesel when the folder holds a folder per
+    migration), golang-migrate in a go.mod; else a plain folder (the worst case is assumed)."""
+    manifest = project_manifest(folder)
+    if manifest is None:
+        return Layout.SQL
+    try:
+        text = manifest.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return Layout.SQL
+    if manifest.name == "go.mod":
+        return Layout.GOLANG_MIGRATE if _GOLANG_MIGRATE in text else Layout.SQL
+    found = {match.group(1) for match in _CARGO_DEPENDENCY.finditer(text)}
+    if "diesel" in found and (per_folder or "sqlx" not in found):
+        return Layout.DIESEL
+    return Layout.SQLX if "sqlx" in found else Layout.SQL
 
 
 def flyway_runs_outside_transaction(path: Path, statements: list[str]) -> bool:

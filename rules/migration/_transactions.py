@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from checker.config import Runner, Settings
 from checker.model import Layer, Layout
 from checker.rule import RuleContext
-from checker.runners import WORST_CASE, RunnerInUse, runner_for
+from checker.runners import TOOLS, WORST_CASE, RunnerInUse, runner_for
 from checker.simulation import ParsedStatement
 from checker.syntax import TransactionStmtKind, ast
 
@@ -48,17 +48,20 @@ def runner_reason(in_use: RunnerInUse, file_name: str) -> str:
             "a transaction can hold too; Flyway refuses a migration that mixes both kinds, "
             "unless its `mixed` setting is on"
         )
+    tool = TOOLS.get(in_use.layout) if in_use.layout is not None else None
     if in_use.runner is Runner.TRANSACTION_PER_FILE:
-        return f"the runner runs {file_name} in a transaction of its own"
+        runs = tool or "the runner"
+        return f"{runs} runs {file_name} in a transaction of its own"
     return (
-        f"the per-file runner sends {file_name} as one query, and its several statements run as "
-        "one implicit transaction"
+        f"{tool or 'the per-file runner'} sends {file_name} as one query, and its several "
+        "statements run as one implicit transaction"
     )
 
 
 def after_commit_reason(in_use: RunnerInUse, file_name: str, ends: str) -> str:
     """Why a statement after a COMMIT of a file sent as one query is inside a transaction."""
-    runner = "Prisma Migrate" if in_use.runner is Runner.PRISMA else "the per-file runner"
+    tool = TOOLS.get(in_use.layout) if in_use.layout is not None else None
+    runner = "Prisma Migrate" if in_use.runner is Runner.PRISMA else tool or "the per-file runner"
     return (
         f"{runner} sends {file_name} as one query, and PostgreSQL runs the statements after "
         f"its {ends} as a new implicit transaction"
@@ -77,12 +80,25 @@ def way_out(in_use: RunnerInUse) -> str:
         return (
             "move it into a migration file of its own: the per-file runner runs a file "
             "holding one statement outside any transaction block"
+            if in_use.layout is not Layout.GOLANG_MIGRATE
+            else "move it into a migration file of its own: golang-migrate sends a file "
+            "holding one statement alone, outside any transaction block"
         )
     if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.FLYWAY:
         return (
             "move it into a migration of its own (Flyway runs a migration that holds nothing "
             "but such statements outside a transaction), or give the file a script "
             "configuration (`<file>.sql.conf`) with `executeInTransaction=false`"
+        )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.SQLX:
+        return (
+            "move it into a migration file of its own whose first line is "
+            "`-- no-transaction`: sqlx runs such a file outside a transaction"
+        )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.DIESEL:
+        return (
+            "move it into a migration of its own whose `metadata.toml` says "
+            "`run_in_transaction = false`: Diesel runs such a migration outside a transaction"
         )
     if in_use.runner is Runner.TRANSACTION_PER_FILE:
         return (

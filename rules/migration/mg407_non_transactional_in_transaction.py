@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from checker.config import Runner
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.syntax import ObjectType, ast
@@ -103,12 +102,15 @@ class NonTransactionalInTransactionRule(Rule):
             if node is None:
                 continue
             command = non_transactional(node)
+            # what a failure undoes: the file's own transaction where the runner commits
+            # file by file (and stops at the failing one), the whole run where one
+            # transaction holds every pending migration
+            undone = (
+                "the whole run rolls back"
+                if step.runner.one_transaction_per_folder
+                else "its file rolls back and the run stops"
+            )
             if command is not None and step.in_transaction:
-                undone = (
-                    "its file rolls back and the run stops"
-                    if step.runner.runner is Runner.TRANSACTION_PER_FILE
-                    else "the whole run rolls back"
-                )
                 yield self.finding(
                     f"{command} cannot run inside a transaction block or a function, and this "
                     f"one runs inside one ({step.reason}): PostgreSQL rejects it and {undone}",
@@ -122,7 +124,7 @@ class NonTransactionalInTransactionRule(Rule):
                     f"enum value {use.value!r} of {use.type_name} is used here, but the "
                     f"ALTER TYPE ... ADD VALUE at {relative(context.sources, added)} has not "
                     f"committed yet ({step.reason}): PostgreSQL fails with 'unsafe use of new "
-                    "value' and the whole run rolls back",
+                    f"value' and {undone}",
                     [use.origin, Location.of(added, "value added here, in the same transaction")],
                     objects=[f"{use.type_name}.{use.value}"],
                     fix=enum_way_out(step.runner),
