@@ -11,7 +11,7 @@ from checker.syntax import ObjectType, ast
 from rules.migration._common import relative
 from rules.migration._enum_values import EnumValueTracker
 from rules.migration._schema_at import schema_at
-from rules.migration._transactions import enum_way_out, walk, way_out
+from rules.migration._transactions import enum_way_out, steps_by_statement, way_out
 
 
 def non_transactional(node: Any) -> str | None:
@@ -97,7 +97,7 @@ class NonTransactionalInTransactionRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         enums = EnumValueTracker(schema_at(context), context.events)
-        for step in walk(context.statements, context.settings):
+        for step in context.memo(steps_by_statement).values():
             node = step.parsed.node
             if node is None:
                 continue

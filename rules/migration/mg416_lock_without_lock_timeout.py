@@ -11,7 +11,7 @@ from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.simulation import ParsedStatement
 from checker.syntax import ConstrType, ObjectType, VariableSetKind, all_nodes, ast
 from rules.migration._history import Creation, History, replay, table_name
-from rules.migration._transactions import Step, walk
+from rules.migration._transactions import Step, steps_by_statement
 
 _TABLE_DROPS = (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_FOREIGN_TABLE)
 _RENAMES = (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_COLUMN, ObjectType.OBJECT_INDEX)
@@ -186,7 +186,7 @@ class LockWithoutLockTimeoutRule(Rule):
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        steps = {id(step.parsed): step for step in walk(context.statements, context.settings)}
+        steps = context.memo(steps_by_statement)
         current_file: str | None = None
         timeout = _Timeout()
         pending: list[tuple[ParsedStatement, str, str, Creation]] = []

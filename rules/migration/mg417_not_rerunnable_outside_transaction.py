@@ -11,7 +11,7 @@ from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.syntax import AlterTableType, ObjectType, TransactionStmtKind, ast
 from rules.migration._common import relative
 from rules.migration._history import table_name
-from rules.migration._transactions import Step, walk
+from rules.migration._transactions import Step, steps_by_statement
 
 _COMMIT = TransactionStmtKind.TRANS_STMT_COMMIT
 # renames of a part of an object (its new name is no object a DROP names)
@@ -263,7 +263,7 @@ class NotRerunnableOutsideTransactionRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         by_file: dict[str, list[Step]] = {}
-        for step in walk(context.statements, context.settings):
+        for step in context.memo(steps_by_statement).values():
             if step.parsed.parent is None:
                 by_file.setdefault(step.parsed.statement.migration.path, []).append(step)
         for steps in by_file.values():
