@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from support import run_sql
 
+from checker.findings import Severity
+
 pytestmark = pytest.mark.live
 
 
@@ -183,3 +185,37 @@ def test_a_column_added_to_a_partitioned_table_is_on_every_partition(
     assert [f.message for f in result.findings if f.code == "LV502"] == []
     partition = result.simulation.catalog.tables[("public", "reading_2025_small")]
     assert [c.name for c in partition.columns] == ["id", "taken_on", "unit", "value"]
+
+
+@pytest.mark.parametrize(
+    ("extension", "severity"),
+    [
+        # metadata only, and the last thing of its file: a brief lock
+        ("ALTER TABLE account ADD COLUMN note text;", Severity.WARNING),
+        # the lock is held while the UPDATE visits every row
+        (
+            "ALTER TABLE account ADD COLUMN note text;\nUPDATE account SET note = email;",
+            Severity.ERROR,
+        ),
+        # a type change that rewrites the table (MG409 says so): held for the rewrite
+        ("ALTER TABLE account ALTER COLUMN id TYPE bigint;", Severity.ERROR),
+    ],
+)
+def test_an_access_exclusive_lock_is_an_error_when_it_is_held_long(
+    tmp_path: Path, live_server: Any, extension: str, severity: Severity
+) -> None:
+    """LV505 keeps ERROR for an ACCESS EXCLUSIVE lock held while the table is rewritten or
+    scanned, or while slow statements run after it in its transaction; a brief one is a
+    warning that says why, and points at lock_timeout."""
+    result = run_sql(
+        tmp_path,
+        extension,
+        base_sql='CREATE TABLE "account" ("id" int PRIMARY KEY, "email" text);',
+        contract='runner = "transaction-per-file"',
+        live=live_server,
+    )
+    [finding] = [
+        f for f in result.findings if f.code == "LV505" and "ACCESS EXCLUSIVE" in f.message
+    ]
+    assert finding.severity is severity
+    assert ("the lock is brief" in finding.message) is (severity is Severity.WARNING)

@@ -6,13 +6,8 @@ from collections.abc import Iterator
 
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from checker.simulation import ParsedStatement, SimEvent
-from checker.syntax import ObjectType, ast
 from rules.migration._common import relative
-from rules.migration._history import History, replay, table_name
-from rules.migration._locks import Heavy, NotNullChecks, alter_table_heavy
-from rules.migration._transactions import concurrently_fix, steps_by_statement
-from rules.migration._volatility import volatilities_at
+from rules.migration._heavy import heavy_on_existing
 
 
 @register
@@ -69,70 +64,13 @@ class LockHeavyOnExistingTableRule(Rule):
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        not_null_checks = NotNullChecks()
-        for parsed, history, events in replay(context):
-            yield from self._statement(context, parsed, history, events, not_null_checks)
-            not_null_checks.apply(parsed.node)
-
-    def _statement(
-        self,
-        context: RuleContext,
-        parsed: ParsedStatement,
-        history: History,
-        events: list[SimEvent],
-        not_null_checks: NotNullChecks,
-    ) -> Iterator[Finding]:
-        node = parsed.node
-        relation = getattr(node, "relation", None)
-        if isinstance(relation, ast.RangeVar):
-            table = table_name(relation)
-            creation = history.created("table", table)
-            if creation is None or not creation.before(parsed):
-                return
-            for heavy in self._heavy(context, parsed, table, events, not_null_checks):
-                origin = parsed.statement.span(heavy.location, len(parsed.statement.text))
-                yield self.finding(
-                    f"{heavy.what} on {table}, which exists before this migration (created at "
-                    f"{relative(context.sources, creation.origin)}): {heavy.lock}",
-                    [origin, Location.of(creation.origin, f"{table} created here")],
-                    objects=[table],
-                    fix=heavy.fix,
-                )
-
-    def _heavy(
-        self,
-        context: RuleContext,
-        parsed: ParsedStatement,
-        table: str,
-        events: list[SimEvent],
-        not_null_checks: NotNullChecks,
-    ) -> Iterator[Heavy]:
-        node = parsed.node
-        if isinstance(node, ast.IndexStmt) and not node.concurrent:
-            yield Heavy(
-                "CREATE INDEX without CONCURRENTLY",
-                f"its SHARE lock makes writes to {table} wait until the index is built and the run "
-                "commits",
-                concurrently_fix(context.memo(steps_by_statement).get(id(parsed)), "CREATE INDEX"),
-                0,
+        for use in context.memo(heavy_on_existing):
+            parsed, heavy = use.parsed, use.heavy
+            origin = parsed.statement.span(heavy.location, len(parsed.statement.text))
+            yield self.finding(
+                f"{heavy.what} on {use.table}, which exists before this migration (created at "
+                f"{relative(context.sources, use.creation.origin)}): {heavy.lock}",
+                [origin, Location.of(use.creation.origin, f"{use.table} created here")],
+                objects=[use.table],
+                fix=heavy.fix,
             )
-        elif isinstance(node, ast.RenameStmt) and node.renameType in (
-            ObjectType.OBJECT_TABLE,
-            ObjectType.OBJECT_COLUMN,
-        ):
-            what = (
-                "RENAME COLUMN" if node.renameType == ObjectType.OBJECT_COLUMN else "RENAME TABLE"
-            )
-            yield Heavy(
-                what,
-                "it takes an ACCESS EXCLUSIVE lock, and every running application instance that "
-                "still uses the old name fails until it is redeployed",
-                "add the new name alongside the old one (a new column kept in sync, or a view), "
-                "deploy code that uses it, and drop the old name in a later release",
-                0,
-            )
-        elif isinstance(node, ast.AlterTableStmt):
-            # a default's functions as they are at this statement, not as the run leaves them
-            functions = volatilities_at(context, parsed)
-            for cmd in node.cmds or ():
-                yield from alter_table_heavy(functions, cmd, table, events, not_null_checks)
