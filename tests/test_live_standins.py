@@ -21,17 +21,23 @@ from test_live_populated import cli, write_history
 pytestmark = pytest.mark.live
 
 
-@pytest.fixture(scope="module")
-def standins(live_server: Any) -> Iterator[Any]:
-    """A scratch database with both stand-ins in a schema of their own (as Supabase does)."""
+def scratch_database(live_server: Any) -> str:
+    """The conninfo of a new database on the session's embedded server."""
     import psycopg
     from psycopg import sql
 
     name = f"standins_{secrets.token_hex(4)}"
     with psycopg.connect(live_server.admin_conninfo, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    conninfo = psycopg.conninfo.make_conninfo(live_server.conninfo, dbname=name)
-    with psycopg.connect(conninfo, autocommit=True) as connection:
+    return str(psycopg.conninfo.make_conninfo(live_server.conninfo, dbname=name))
+
+
+@pytest.fixture(scope="module")
+def standins(live_server: Any) -> Iterator[Any]:
+    """A scratch database with both stand-ins in a schema of their own (as Supabase does)."""
+    import psycopg
+
+    with psycopg.connect(scratch_database(live_server), autocommit=True) as connection:
         connection.execute("CREATE SCHEMA extensions")
         connection.execute('CREATE EXTENSION "uuid-ossp" WITH SCHEMA extensions')
         connection.execute("CREATE EXTENSION pgcrypto WITH SCHEMA extensions")
@@ -113,6 +119,29 @@ def test_pgcrypto_contracts_hold(standins: Any) -> None:
     assert value(standins, "SELECT dearmor(armor('\\x0203'::bytea))") == bytes([2, 3])
     with pytest.raises(Exception, match="Wrong key or corrupt data"):
         value(standins, "SELECT pgp_sym_decrypt('\\x00'::bytea, 'pw')")
+
+
+def test_the_stand_ins_work_outside_the_search_path_and_after_a_move(live_server: Any) -> None:
+    """Their wrappers are bound to the functions they call when created (SQL-standard
+    bodies): called by qualified name from a search path without their schema, and after
+    ALTER EXTENSION ... SET SCHEMA, they still work."""
+    import psycopg
+
+    with psycopg.connect(scratch_database(live_server), autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA extensions")
+        connection.execute("CREATE SCHEMA moved")
+        connection.execute("CREATE EXTENSION pgcrypto WITH SCHEMA extensions")
+        roundtrip = (
+            "SELECT {0}.pgp_sym_decrypt({0}.pgp_sym_encrypt('note', 'pw', 'cipher-algo=aes256'),"
+            " 'pw'), encode({0}.digest('abc', 'md5'), 'hex')"
+        )
+        connection.execute("SET search_path = public")
+        assert connection.execute(roundtrip.format("extensions")).fetchone() == (
+            "note",
+            md5_of("abc"),
+        )
+        connection.execute("ALTER EXTENSION pgcrypto SET SCHEMA moved")
+        assert connection.execute(roundtrip.format("moved")).fetchone() == ("note", md5_of("abc"))
 
 
 def test_a_history_using_the_extensions_is_verified_on_the_stand_ins(tmp_path: Path) -> None:

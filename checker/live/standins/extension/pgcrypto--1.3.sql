@@ -5,8 +5,9 @@
 -- rest keeps its contracts, not its values: sha1 is SHA-256 cut to 20 bytes, crypt()
 -- hashes with SHA-256 behind the salt's prefix (so crypt(password, stored) = stored still
 -- holds), the ciphers and PGP functions mask the data with a key-derived stream (what
--- they encrypt, they decrypt) and armor() is base64 between PGP markers. A relocatable
--- extension's functions cannot count on finding each other by schema: none calls another.
+-- they encrypt, they decrypt) and armor() is base64 between PGP markers. The overloads
+-- and wrappers are SQL-standard bodies (BEGIN ATOMIC): the functions they call are bound
+-- when they are created, so they still find them after ALTER EXTENSION ... SET SCHEMA.
 
 
 CREATE FUNCTION digest(data bytea, type text) RETURNS bytea
@@ -26,22 +27,10 @@ END
 $$;
 
 CREATE FUNCTION digest(data text, type text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  bytes bytea := convert_to(data, 'UTF8');
-BEGIN
-  CASE lower(type)
-    WHEN 'md5' THEN RETURN decode(md5(bytes), 'hex');
-    WHEN 'sha1' THEN RETURN substring(sha256(bytes) FROM 1 FOR 20);
-    WHEN 'sha224' THEN RETURN sha224(bytes);
-    WHEN 'sha256' THEN RETURN sha256(bytes);
-    WHEN 'sha384' THEN RETURN sha384(bytes);
-    WHEN 'sha512' THEN RETURN sha512(bytes);
-    ELSE RAISE EXCEPTION 'Cannot use "%": No such hash algorithm', type;
-  END CASE;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT digest(convert_to(data, 'UTF8'), type);
+END;
 
 -- HMAC (RFC 2104) over the same hashes
 CREATE FUNCTION hmac(data bytea, key bytea, type text) RETURNS bytea
@@ -80,40 +69,10 @@ END
 $$;
 
 CREATE FUNCTION hmac(data text, key text, type text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  kind text := lower(type);
-  block integer := CASE WHEN lower(type) IN ('sha384', 'sha512') THEN 128 ELSE 64 END;
-  secret bytea := convert_to(key, 'UTF8');
-  inner_pad bytea;
-  outer_pad bytea;
-BEGIN
-  IF kind NOT IN ('md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512') THEN
-    RAISE EXCEPTION 'Cannot use "%": No such hash algorithm', type;
-  END IF;
-  IF length(secret) > block THEN
-    secret := CASE kind WHEN 'md5' THEN decode(md5(secret), 'hex')
-      WHEN 'sha1' THEN substring(sha256(secret) FROM 1 FOR 20)
-      WHEN 'sha224' THEN sha224(secret) WHEN 'sha256' THEN sha256(secret)
-      WHEN 'sha384' THEN sha384(secret) ELSE sha512(secret) END;
-  END IF;
-  inner_pad := secret || decode(repeat('00', block - length(secret)), 'hex');
-  outer_pad := inner_pad;
-  FOR position IN 0..block - 1 LOOP
-    inner_pad := set_byte(inner_pad, position, get_byte(inner_pad, position) # 54);
-    outer_pad := set_byte(outer_pad, position, get_byte(outer_pad, position) # 92);
-  END LOOP;
-  inner_pad := CASE kind WHEN 'md5' THEN decode(md5(inner_pad || convert_to(data, 'UTF8')), 'hex')
-      WHEN 'sha1' THEN substring(sha256(inner_pad || convert_to(data, 'UTF8')) FROM 1 FOR 20)
-      WHEN 'sha224' THEN sha224(inner_pad || convert_to(data, 'UTF8')) WHEN 'sha256' THEN sha256(inner_pad || convert_to(data, 'UTF8'))
-      WHEN 'sha384' THEN sha384(inner_pad || convert_to(data, 'UTF8')) ELSE sha512(inner_pad || convert_to(data, 'UTF8')) END;
-  RETURN CASE kind WHEN 'md5' THEN decode(md5(outer_pad || inner_pad), 'hex')
-      WHEN 'sha1' THEN substring(sha256(outer_pad || inner_pad) FROM 1 FOR 20)
-      WHEN 'sha224' THEN sha224(outer_pad || inner_pad) WHEN 'sha256' THEN sha256(outer_pad || inner_pad)
-      WHEN 'sha384' THEN sha384(outer_pad || inner_pad) ELSE sha512(outer_pad || inner_pad) END;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT hmac(convert_to(data, 'UTF8'), convert_to(key, 'UTF8'), type);
+END;
 
 CREATE FUNCTION gen_random_bytes(count integer) RETURNS bytea
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
@@ -157,24 +116,10 @@ END
 $$;
 
 CREATE FUNCTION gen_salt(type text) RETURNS text
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  alphabet text := './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  width integer;
-  prefix text;
-BEGIN
-  CASE lower(type)
-    WHEN 'bf' THEN prefix := '$2a$06$'; width := 22;
-    WHEN 'md5' THEN prefix := '$1$'; width := 8;
-    WHEN 'xdes' THEN prefix := '_'; width := 8;
-    WHEN 'des' THEN prefix := ''; width := 2;
-    ELSE RAISE EXCEPTION 'gen_salt: Unknown salt algorithm';
-  END CASE;
-  RETURN prefix || (SELECT string_agg(substr(alphabet, 1 + floor(random() * 64)::integer, 1), '')
-                    FROM generate_series(1, width));
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT gen_salt(type, 6);
+END;
 
 -- The salt's prefix (all of a salt, the start of a stored hash) and a SHA-256 of it and
 -- the password in crypt()'s alphabet: crypt(password, crypt(password, salt)) gives the
@@ -206,412 +151,173 @@ BEGIN
 END
 $$;
 
+-- data masked with a stream derived from the key: what it masks, it unmasks
+CREATE FUNCTION schema_check_mask(data bytea, key bytea) RETURNS bytea
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+  stream bytea := sha256(key);
+BEGIN
+  FOR position IN 0..length(data) - 1 LOOP
+    data := set_byte(data, position, get_byte(data, position) # get_byte(stream, position % 32));
+  END LOOP;
+  RETURN data;
+END
+$$;
+
+-- what decrypting a message that is not one of the stand-in's says (volatile: never
+-- evaluated ahead, only where a CASE reaches it)
+CREATE FUNCTION schema_check_corrupt() RETURNS bytea
+LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+AS $$
+BEGIN
+  RAISE EXCEPTION 'Wrong key or corrupt data';
+END
+$$;
+
+-- a PGP message of the stand-in: "SC" and the masked data
+CREATE FUNCTION schema_check_unmask(msg bytea, key bytea) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT CASE WHEN substring(msg FROM 1 FOR 2) = '\x5343'::bytea
+              THEN schema_check_mask(substring(msg FROM 3), key)
+              ELSE schema_check_corrupt() END;
+END;
+
 -- The raw ciphers: the data masked with a stream derived from the key (and iv)
 CREATE FUNCTION encrypt(data bytea, key bytea, type text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(key);
-  result := data;
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
-
-CREATE FUNCTION encrypt_iv(data bytea, key bytea, iv bytea, type text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(key || iv);
-  result := data;
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_mask(data, key);
+END;
 
 CREATE FUNCTION decrypt(data bytea, key bytea, type text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(key);
-  result := data;
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_mask(data, key);
+END;
+
+CREATE FUNCTION encrypt_iv(data bytea, key bytea, iv bytea, type text) RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_mask(data, key || iv);
+END;
 
 CREATE FUNCTION decrypt_iv(data bytea, key bytea, iv bytea, type text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(key || iv);
-  result := data;
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_mask(data, key || iv);
+END;
 
--- PGP: a message is "SC" and the data masked with a stream derived from the password
--- (for the public-key functions, from nothing: any key decrypts what any key encrypted)
+-- PGP: the symmetric functions mask with the password, the public-key ones with nothing
+-- (any key decrypts what any key encrypted)
 CREATE FUNCTION pgp_sym_encrypt(data text, psw text) RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(convert_to(psw, 'UTF8'));
-  result := convert_to(data, 'UTF8');
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN '\x5343'::bytea || result;
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '\x5343'::bytea || schema_check_mask(convert_to(data, 'UTF8'), convert_to(psw, 'UTF8'));
+END;
 
 CREATE FUNCTION pgp_sym_encrypt(data text, psw text, options text) RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(convert_to(psw, 'UTF8'));
-  result := convert_to(data, 'UTF8');
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN '\x5343'::bytea || result;
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '\x5343'::bytea || schema_check_mask(convert_to(data, 'UTF8'), convert_to(psw, 'UTF8'));
+END;
 
 CREATE FUNCTION pgp_sym_encrypt_bytea(data bytea, psw text) RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(convert_to(psw, 'UTF8'));
-  result := data;
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN '\x5343'::bytea || result;
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '\x5343'::bytea || schema_check_mask(data, convert_to(psw, 'UTF8'));
+END;
 
 CREATE FUNCTION pgp_sym_encrypt_bytea(data bytea, psw text, options text) RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(convert_to(psw, 'UTF8'));
-  result := data;
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN '\x5343'::bytea || result;
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '\x5343'::bytea || schema_check_mask(data, convert_to(psw, 'UTF8'));
+END;
 
 CREATE FUNCTION pgp_sym_decrypt(msg bytea, psw text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(convert_to(psw, 'UTF8'));
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN convert_from(result, 'UTF8');
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT convert_from(schema_check_unmask(msg, convert_to(psw, 'UTF8')), 'UTF8');
+END;
 
 CREATE FUNCTION pgp_sym_decrypt(msg bytea, psw text, options text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(convert_to(psw, 'UTF8'));
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN convert_from(result, 'UTF8');
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT convert_from(schema_check_unmask(msg, convert_to(psw, 'UTF8')), 'UTF8');
+END;
 
 CREATE FUNCTION pgp_sym_decrypt_bytea(msg bytea, psw text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(convert_to(psw, 'UTF8'));
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_unmask(msg, convert_to(psw, 'UTF8'));
+END;
 
 CREATE FUNCTION pgp_sym_decrypt_bytea(msg bytea, psw text, options text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(convert_to(psw, 'UTF8'));
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_unmask(msg, convert_to(psw, 'UTF8'));
+END;
 
 CREATE FUNCTION pgp_pub_encrypt(data text, key bytea) RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(''::bytea);
-  result := convert_to(data, 'UTF8');
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN '\x5343'::bytea || result;
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '\x5343'::bytea || schema_check_mask(convert_to(data, 'UTF8'), ''::bytea);
+END;
 
 CREATE FUNCTION pgp_pub_encrypt(data text, key bytea, options text) RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(''::bytea);
-  result := convert_to(data, 'UTF8');
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN '\x5343'::bytea || result;
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '\x5343'::bytea || schema_check_mask(convert_to(data, 'UTF8'), ''::bytea);
+END;
 
 CREATE FUNCTION pgp_pub_encrypt_bytea(data bytea, key bytea) RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(''::bytea);
-  result := data;
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN '\x5343'::bytea || result;
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '\x5343'::bytea || schema_check_mask(data, ''::bytea);
+END;
 
 CREATE FUNCTION pgp_pub_encrypt_bytea(data bytea, key bytea, options text) RETURNS bytea
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  stream := sha256(''::bytea);
-  result := data;
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN '\x5343'::bytea || result;
-END
-$$;
+LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT '\x5343'::bytea || schema_check_mask(data, ''::bytea);
+END;
 
 CREATE FUNCTION pgp_pub_decrypt(msg bytea, key bytea) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(''::bytea);
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN convert_from(result, 'UTF8');
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT convert_from(schema_check_unmask(msg, ''::bytea), 'UTF8');
+END;
 
 CREATE FUNCTION pgp_pub_decrypt_bytea(msg bytea, key bytea) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(''::bytea);
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_unmask(msg, ''::bytea);
+END;
 
 CREATE FUNCTION pgp_pub_decrypt(msg bytea, key bytea, psw text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(''::bytea);
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN convert_from(result, 'UTF8');
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT convert_from(schema_check_unmask(msg, ''::bytea), 'UTF8');
+END;
 
 CREATE FUNCTION pgp_pub_decrypt_bytea(msg bytea, key bytea, psw text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(''::bytea);
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_unmask(msg, ''::bytea);
+END;
 
 CREATE FUNCTION pgp_pub_decrypt(msg bytea, key bytea, psw text, options text) RETURNS text
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(''::bytea);
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN convert_from(result, 'UTF8');
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT convert_from(schema_check_unmask(msg, ''::bytea), 'UTF8');
+END;
 
 CREATE FUNCTION pgp_pub_decrypt_bytea(msg bytea, key bytea, psw text, options text) RETURNS bytea
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-DECLARE
-  stream bytea;
-  result bytea;
-BEGIN
-  IF substring(msg FROM 1 FOR 2) <> '\x5343'::bytea THEN
-    RAISE EXCEPTION 'Wrong key or corrupt data';
-  END IF;
-  stream := sha256(''::bytea);
-  result := substring(msg FROM 3);
-  FOR position IN 0..length(result) - 1 LOOP
-    result := set_byte(result, position,
-                       get_byte(result, position) # get_byte(stream, position % 32));
-  END LOOP;
-  RETURN result;
-END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT schema_check_unmask(msg, ''::bytea);
+END;
 
 CREATE FUNCTION pgp_key_id(bytea) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE

@@ -25,8 +25,8 @@ CREATE FUNCTION uuid_ns_x500() RETURNS uuid
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT '6ba7b814-9dad-11d1-80b4-00c04fd430c8'::uuid $$;
 
--- Each function marks its 16 bytes with its version and the RFC 4122 variant itself: a
--- relocatable extension's functions cannot count on finding each other by schema.
+-- Each function marks its 16 bytes with its version and the RFC 4122 variant; v1mc is a
+-- SQL-standard body, bound to v1 when created (it finds it after SET SCHEMA too).
 
 CREATE FUNCTION uuid_generate_v1() RETURNS uuid
 LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
@@ -38,11 +38,9 @@ $$;
 
 CREATE FUNCTION uuid_generate_v1mc() RETURNS uuid
 LANGUAGE sql VOLATILE STRICT PARALLEL SAFE
-AS $$
-  SELECT encode(set_byte(set_byte(b, 6, (get_byte(b, 6) & 15) | 16), 8,
-                         (get_byte(b, 8) & 63) | 128), 'hex')::uuid
-  FROM (SELECT uuid_send(gen_random_uuid()) AS b) AS random
-$$;
+BEGIN ATOMIC
+  SELECT uuid_generate_v1();
+END;
 
 CREATE FUNCTION uuid_generate_v3(namespace uuid, name text) RETURNS uuid
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
