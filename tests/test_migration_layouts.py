@@ -574,3 +574,18 @@ def test_since_reads_the_project_manifest_as_of_the_merge_base(tmp_path: Path) -
     assert finding["introduced"] is False
     assert "sqlx (a dependency" in finding["message"]
     assert code == 0
+
+
+def test_numbering_gaps_of_tools_that_accept_them_are_no_mg404(tmp_path: Path) -> None:
+    """golang-migrate (and Flyway, sqlx, Diesel) order by version and accept any gap: a
+    project that numbers after its releases loses no file. A plain folder's gap stays."""
+    files = {"0001_init.up.sql": "CREATE TABLE t (id int);\n", "0010_x.up.sql": "SELECT 1;\n"}
+    plain = _write(tmp_path / "plain" / "migrations", files)
+    codes = [f.code for f in run_paths([(plain, Layer.BASE)]).findings]
+    assert "MG404" in codes
+    (tmp_path / "go" / ".git").mkdir(parents=True)
+    (tmp_path / "go" / "go.mod").write_text(
+        "module x\n\nrequire github.com/golang-migrate/migrate/v4 v4.17.0\n", encoding="utf-8"
+    )
+    tooled = _write(tmp_path / "go" / "migrations", files)
+    assert "MG404" not in [f.code for f in run_paths([(tooled, Layer.BASE)]).findings]

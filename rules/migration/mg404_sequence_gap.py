@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from checker.findings import Finding, Location, Severity
-from checker.model import MigrationFile
+from checker.model import Layout, MigrationFile
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.migration._common import Folder, base_numbers, label, migration_folders, migration_origin
 
@@ -14,6 +14,9 @@ from rules.migration._common import Folder, base_numbers, label, migration_folde
 # by timestamp (20240301120000_x): the numbers are not consecutive by design.
 # Eight digits or more is a date (YYYYMMDD...), never a counter.
 _TIMESTAMP_FLOOR = 10_000_000
+# Tools that order by version and accept any gap (a project numbers its migrations after
+# its releases: 0010 for 1.9.0, 0015 for 2.0.0): a hole is no sign of a lost file there.
+_GAPS_BY_DESIGN = frozenset({Layout.FLYWAY, Layout.SQLX, Layout.DIESEL, Layout.GOLANG_MIGRATE})
 
 
 def _span(low: int, high: int) -> str:
@@ -31,7 +34,10 @@ class SequenceGapRule(Rule):
         folder that does not start at 0000 continues the base's numbering;
         a gap between the base's newest number and its first is reported too.
         Folders numbered by timestamp (eight digits or more, as Rails,
-        Prisma and Knex name them) have no consecutive numbers to check.
+        Prisma and Knex name them) have no consecutive numbers to check, and
+        neither have folders of tools that order by version and accept any
+        gap (Flyway, sqlx, Diesel, golang-migrate, as the folder's layout or
+        its project's manifest tells: docs/migration-layouts.md).
 
     Why it matters:
         drizzle-kit numbers migrations consecutively, so a hole means a
@@ -65,6 +71,8 @@ class SequenceGapRule(Rule):
                 by_number.setdefault(migration.sequence, migration)
             numbers = sorted(by_number)
             if numbers and numbers[-1] >= _TIMESTAMP_FLOOR:
+                continue
+            if folder.numbered and all(m.layout in _GAPS_BY_DESIGN for m in folder.numbered):
                 continue
             for low, high in pairwise(numbers):
                 if high > low + 1:
