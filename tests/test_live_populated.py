@@ -42,14 +42,130 @@ def test_add_not_null_column_fails_once_the_table_holds_a_row(
         (
             "extension.sql",
             4,
-            'statement fails once the table holds rows: 23514 check constraint "post_title_long" '
-            'of relation "post" is violated by some row',
+            'statement fails if a row holds values that break check constraint "post_title_long": '
+            'on the probe\'s row, 23514 check constraint "post_title_long" of relation "post" is '
+            "violated by some row",
         ),
     ]
-    assert all(f.severity is Severity.ERROR for f in result.findings if f.code == "LV507")
+    # every existing row gets NULL in the new column; whether a title is short is up to the rows
+    assert severities(result) == [Severity.ERROR, Severity.WARNING]
     # the normal apply is untouched: on the empty database every statement succeeded
     assert findings_at(result, "LV501") == []
     assert findings_at(result, "LV502") == []
+
+
+def severities(result: Any) -> list[Severity]:
+    found = [f for f in result.findings if f.code == "LV507" and f.primary is not None]
+    return [f.severity for f in sorted(found, key=lambda f: f.primary.start)]
+
+
+CERTAINTY_BASE = """CREATE TABLE job (
+    id serial PRIMARY KEY, meta text NOT NULL, node text, name text NOT NULL, note text
+);
+CREATE TABLE parent (id text PRIMARY KEY);
+CREATE TABLE child (id serial PRIMARY KEY, parent_id text NOT NULL);
+CREATE TABLE tag (id serial PRIMARY KEY, label text NOT NULL);
+"""
+
+
+def test_a_failure_that_depends_on_the_probes_values_is_a_warning_that_quotes_them(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """The probe's row holds values it made up: a cast, a CHECK or a foreign key that fails
+    on them may never fail on the application's rows."""
+    change = (
+        "UPDATE job SET node = meta::json ->> 'node';\n"
+        "ALTER TABLE job ADD CONSTRAINT job_name_default CHECK (name = 'default');\n"
+        "ALTER TABLE child ADD FOREIGN KEY (parent_id) REFERENCES parent (id);\n"
+    )
+    result = run_sql(tmp_path, change, base_sql=CERTAINTY_BASE, live=live_server)
+    found = findings_at(result, "LV507")
+    assert [line for _, line, _ in found] == [1, 2, 3]
+    assert severities(result) == [Severity.WARNING] * 3
+    cast, check, reference = (message for _, _, message in found)
+    assert cast.startswith(
+        "statement fails if a row holds a value that is not valid input for the type it is "
+        "cast to: on the probe's row, 22P02 invalid input syntax for type json (Token "
+    )
+    assert check.startswith(
+        'statement fails if a row holds values that break check constraint "job_name_default": '
+        "on the probe's row, 23514 "
+    )
+    # the server's DETAIL names the value the probe put in the row
+    assert reference.startswith(
+        "statement fails if a row holds a key that the referenced table has no row for: on "
+        'the probe\'s row, 23503 insert or update on table "child" violates foreign key '
+        'constraint "child_parent_id_fkey" (Key (parent_id)=('
+    )
+    assert reference.endswith(') is not present in table "parent".)')
+
+
+def test_failures_every_row_hits_stay_errors(tmp_path: Path, live_server: Any) -> None:
+    """A new column without a default is NULL in every row; a SET NOT NULL right after
+    adding the column, a USING that reads no column and a CHECK on a constant default fail
+    on every row too."""
+    change = (
+        "ALTER TABLE tag ADD COLUMN weight integer NOT NULL;\n"
+        "ALTER TABLE job ADD COLUMN rank integer;\n"
+        "CREATE INDEX job_name_idx ON job (name);\n"
+        "ALTER TABLE job ALTER COLUMN rank SET NOT NULL;\n"
+        "ALTER TABLE tag ALTER COLUMN label TYPE varchar(20) USING NULL;\n"
+        "ALTER TABLE child ADD COLUMN kind text DEFAULT 'x' CHECK (kind IN ('a', 'b'));\n"
+    )
+    result = run_sql(tmp_path, change, base_sql=CERTAINTY_BASE, live=live_server)
+    found = findings_at(result, "LV507")
+    assert [line for _, line, _ in found] == [1, 4, 5, 6]
+    assert severities(result) == [Severity.ERROR] * 4
+    assert all(m.startswith("statement fails once the table holds rows: ") for _, _, m in found)
+
+
+def test_set_not_null_after_a_backfill_depends_on_the_rows(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """Between ADD COLUMN and SET NOT NULL an UPDATE may fill the column: not certain."""
+    change = (
+        "ALTER TABLE job ADD COLUMN rank integer;\n"
+        "UPDATE job SET rank = 1 WHERE note IS NOT NULL;\n"
+        "ALTER TABLE job ALTER COLUMN rank SET NOT NULL;\n"
+    )
+    result = run_sql(tmp_path, change, base_sql=CERTAINTY_BASE, live=live_server)
+    assert findings_at(result, "LV507") == [
+        (
+            "extension.sql",
+            3,
+            'statement fails if a row holds NULL in column "rank": on the probe\'s row, 23502 '
+            'column "rank" of relation "job" contains null values',
+        )
+    ]
+    assert severities(result) == [Severity.WARNING]
+
+
+def test_a_failure_caused_by_an_earlier_failure_of_the_file_is_attached_to_it(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """The UPDATE that was to fill node fails on the probe's row, so node stays NULL and the
+    SET NOT NULL fails too: one finding, at the UPDATE, naming the SET NOT NULL."""
+    change = (
+        "UPDATE job SET node = meta::json ->> 'node';\n"
+        "ALTER TABLE job ALTER COLUMN node SET NOT NULL;\n"
+        "ALTER TABLE job ALTER COLUMN note SET NOT NULL;\n"
+    )
+    result = run_sql(tmp_path, change, base_sql=CERTAINTY_BASE, live=live_server)
+    # line 3 is about another column: a failure of its own (the probe left note NULL)
+    assert [line for _, line, _ in findings_at(result, "LV507")] == [1, 3]
+    first = next(
+        f for f in result.findings if f.code == "LV507" and f.message.startswith("statement")
+    )
+    [cascade] = first.locations[1:]
+    assert cascade.label == (
+        'fails after it on the probe, on the same table: 23502 column "node" of relation '
+        '"job" contains null values'
+    )
+    assert first.details[-1] == (
+        "a later statement of this file on the same table fails on the probe too, most likely "
+        'because this one failed (23502 column "node" of relation "job" contains null '
+        "values); it is not reported on its own"
+    )
 
 
 def test_a_statement_that_fails_on_the_empty_database_is_lv501_not_lv507(

@@ -74,6 +74,10 @@ class Failure:
     statement: Statement
     sqlstate: str
     finding: Finding
+    # what the server's error fields name (errtablecol, errtableconstraint), when it names them
+    column: str | None = None
+    constraint: str | None = None
+    at_commit: bool = False  # the COMMIT failed, not the statement itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +278,15 @@ class _Apply:
                     shift=shift,
                 )
                 self.findings.append(finding)
-                self.failures.append(Failure(statement, error.diag.sqlstate or "?????", finding))
+                self.failures.append(
+                    Failure(
+                        statement,
+                        error.diag.sqlstate or "?????",
+                        finding,
+                        column=error.diag.column_name,
+                        constraint=error.diag.constraint_name,
+                    )
+                )
                 first_failure = first_failure or statement
             position += 1
             if self.progress is not None:
@@ -308,7 +320,16 @@ class _Apply:
                 last, error, server=self.server, applied=applied_in_transaction
             )
             self.findings.append(finding)
-            self.failures.append(Failure(last, error.diag.sqlstate or "?????", finding))
+            self.failures.append(
+                Failure(
+                    last,
+                    error.diag.sqlstate or "?????",
+                    finding,
+                    column=error.diag.column_name,
+                    constraint=error.diag.constraint_name,
+                    at_commit=True,
+                )
+            )
             if then is not None:
                 self.then_rows = self.connection.execute(then).fetchall()
 

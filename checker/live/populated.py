@@ -8,7 +8,10 @@ probes never see a row), every table that exists before a step gets one valid
 row (the cascade probe's row builder, CHECK constraints kept), then the step
 runs as the runner runs it. A statement that fails there with a data SQLSTATE
 (class 22, data exception, or 23, integrity constraint violation) is reported
-as LV507 by the verifier when it succeeded on the empty apply.
+as LV507 by the verifier when it succeeded on the empty apply: an error when
+every row fails the same way, a warning when it depends on the values the probe
+made up (checker/live/certainty.py), a cascade of an earlier failure of the same
+file on the same table attached to that failure's finding.
 
 Steps: the change as one step (rows in every table the base made), or, for a
 history checked alone, each file (rows in every table earlier files made).
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from checker.catalog import Catalog, QualifiedName, display_name
@@ -262,31 +265,115 @@ def run_populated(
     return PopulatedRun(tuple(failures), unpopulated, filler.rows, triggers)
 
 
-def populated_findings(run: PopulatedRun, failed_when_empty: set[tuple[str, int]]) -> list[Finding]:
-    """LV507 for each data failure whose statement succeeded on the empty apply."""
+def populated_findings(
+    run: PopulatedRun,
+    failed_when_empty: set[tuple[str, int]],
+    statements: Sequence[Statement] = (),
+) -> list[Finding]:
+    """LV507 for each data failure whose statement succeeded on the empty apply.
+
+    ERROR when every row fails the same way (checker/live/certainty.py), WARNING when the
+    failure depends on the values the probe made up. A value-dependent failure after an
+    earlier reported one of the same file on the same table is a cascade: a related
+    location and a detail of that first finding, not a finding of its own.
+    ``statements``: everything applied, in order (a file's earlier statements decide
+    whether a SET NOT NULL fails on every row).
+    """
+    from checker.live.certainty import (
+        data_condition,
+        fails_on_every_row,
+        involved_columns,
+        target_table,
+        written_columns,
+    )
+
+    by_file: dict[str, list[Statement]] = {}
+    for statement in statements:
+        by_file.setdefault(statement.migration.path, []).append(statement)
+    # (file, table) -> what each earlier failure there would have written, and the
+    # position of the finding it is reported in (its own, or the one it cascades from)
+    earlier_failures: dict[tuple[str, str], list[tuple[frozenset[str] | None, int]]] = {}
     findings: list[Finding] = []
     for failure in run.failures:
         statement = failure.statement
-        if (statement.migration.path, statement.index) in failed_when_empty:
+        path = statement.migration.path
+        if (path, statement.index) in failed_when_empty:
             continue
         lv501 = failure.finding
         reason = lv501.message.split(": ", 1)[1] if ": " in lv501.message else lv501.message
-        details = [d for d in lv501.details if d.startswith(("DETAIL:", "HINT:", "CONTEXT:"))]
-        details.append(
-            "it succeeded on the empty scratch database; here every table that existed "
-            "before it held one valid row, as any deployed database does"
+        earlier = [s for s in by_file.get(path, ()) if s.index < statement.index]
+        certain = not failure.at_commit and fails_on_every_row(
+            statement, failure.sqlstate, failure.column, failure.constraint, earlier
         )
+        table = None if failure.at_commit else target_table(statement.text)
+        before = earlier_failures.setdefault((path, table), []) if table is not None else []
+        written = written_columns(statement.text)
+        if not certain and before:
+            involved = involved_columns(statement.text, failure.column)
+            head = next(
+                (
+                    position
+                    for columns, position in before
+                    if columns is None or involved is None or columns & involved
+                ),
+                None,
+            )
+            if head is not None:
+                first = findings[head]
+                findings[head] = replace(
+                    first,
+                    locations=(
+                        *first.locations,
+                        Location.of(
+                            statement.origin,
+                            f"fails after it on the probe, on the same table: {reason}",
+                        ),
+                    ),
+                    details=(*first.details, _cascade_detail(reason)),
+                )
+                before.append((written, head))
+                continue
+        before.append((written, len(findings)))
+        details = [d for d in lv501.details if d.startswith(("DETAIL:", "HINT:", "CONTEXT:"))]
+        if certain:
+            details.append(
+                "it succeeded on the empty scratch database; here every table that existed "
+                "before it held one valid row, as any deployed database does"
+            )
+            message = f"statement fails once the table holds rows: {reason}"
+        else:
+            details.append(
+                "it succeeded on the empty scratch database and failed where every table "
+                "that existed before it held one row of values the probe made up: whether it "
+                "fails on a deployed database depends on the values its rows hold"
+            )
+            primary = reason.split(" ", 1)[1] if " " in reason else reason
+            condition = data_condition(
+                failure.sqlstate, failure.column, failure.constraint, primary
+            )
+            detail = next((d[len("DETAIL: ") :] for d in details if d.startswith("DETAIL:")), "")
+            quoted = f" ({detail})" if detail else ""
+            message = (
+                f"statement fails if a row holds {condition}: on the probe's row, {reason}{quoted}"
+            )
         findings.append(
             Finding(
                 code=CODE_DATA_DEPENDENT,
-                severity=Severity.ERROR,
-                message=f"statement fails once the table holds rows: {reason}",
+                severity=Severity.ERROR if certain else Severity.WARNING,
+                message=message,
                 locations=lv501.locations[:1],
                 objects=lv501.objects,
                 details=tuple(details),
             )
         )
     return findings
+
+
+def _cascade_detail(reason: str) -> str:
+    return (
+        "a later statement of this file on the same table fails on the probe too, most "
+        f"likely because this one failed ({reason}); it is not reported on its own"
+    )
 
 
 def unpopulated_finding(run: PopulatedRun, first: Statement | None) -> Finding | None:

@@ -412,7 +412,7 @@ def _populated_findings(
     timings["populated_probe"] = seconds
     findings = list(history_locks)
     failed_when_empty = {(f.statement.migration.path, f.statement.index) for f in applied.failures}
-    findings += populated_findings(run, failed_when_empty)
+    findings += populated_findings(run, failed_when_empty, statements)
     note = unpopulated_finding(run, applied.first)
     findings += [note] if note is not None else []
     if run.triggers is not None:

@@ -18,8 +18,39 @@ class FailsOnPopulatedTableRule(Rule):
         (a history checked alone: before each file, every table earlier files
         created). A statement that succeeded on the empty database and fails
         here with a data error (SQLSTATE class 22 or 23) is reported with the
-        server's SQLSTATE and message. Tables no valid row could be built for
-        are named in one info finding, never skipped silently. Then every
+        server's SQLSTATE and message.
+
+        The probe's row holds values it made up, so the finding says how sure
+        it is. It is an error ("statement fails once the table holds rows")
+        only when every row fails the same way, whatever it holds: 23502 on a
+        column the statement leaves NULL in every row (ADD COLUMN ... NOT NULL,
+        or of a NOT NULL domain, with no DEFAULT or DEFAULT NULL, not identity
+        or generated; a type change whose USING reads no column and calls no
+        function), 23502 on SET NOT NULL of a column an earlier statement of
+        the same file added without a default, with only statements between
+        them that write no rows (no INSERT, UPDATE, DELETE, MERGE, COPY,
+        SELECT, DO, CALL, EXECUTE, nor a type change of that column), and 23514
+        on a CHECK written on a column the statement adds with a constant
+        default, reading that column alone. Any other data failure depends on
+        the values in the rows (a cast, a CHECK, a foreign key, SET NOT NULL on
+        a column that may hold NULL): a warning, "statement fails if a row
+        holds ...: on the probe's row, ...", quoting the server's DETAIL, which
+        shows the value the probe used where the server gives one.
+
+        A value-dependent failure that follows an earlier failure of the same
+        file on the probe, on the same table (by name, without schema), is a
+        cascade unless both statements' columns are known and disjoint (the
+        columns the earlier one sets with UPDATE, ADD COLUMN or a type change;
+        the column the server names, or those the later one reads): it is not
+        reported on its own but attached to the first failure's finding, as a
+        related location and a detail (an UPDATE that fails on the probe's
+        row leaves the column it was to fill NULL, so the SET NOT NULL after
+        it fails too). A failure every row hits is never a cascade. (A type
+        change with no cast at all is refused on the empty database already,
+        42804: LV501, not this rule.)
+
+        Tables no valid row could be built for are named in one info finding,
+        never skipped silently. Then every
         trigger is fired once per event (INSERT, UPDATE of one row, DELETE,
         TRUNCATE, rolled back): a trigger whose function fails is reported at
         the failing line of the function body, naming the trigger, its table
