@@ -320,11 +320,18 @@ def applied_files(files: list[Path]) -> tuple[list[Path], list[NotApplied]]:
     """The files of one migration folder that its migrator applies, in order, and those
     it does not: down migrations, and, where a folder keeps one file per database (a
     dotted part of the name says which: ``0001_x.postgres.up.sql``), the other
-    databases' files and the untagged file of a migration that has a PostgreSQL one."""
+    databases' files and the untagged file of a migration that has a PostgreSQL one for
+    the same direction (up or down)."""
     flyway_up = {
         m.group(2) for m in map(_FLYWAY.match, (f.name for f in files)) if m and m.group(1) in "Vv"
     }
-    with_postgres = {_migration_of(f) for f in files if _POSTGRES & _dotted_parts(f)}
+    # a PostgreSQL file replaces the untagged file of its migration and direction only: a
+    # ``2_x.postgres.down.sql`` leaves ``2_x.up.sql`` the up migration PostgreSQL runs
+    with_postgres = {
+        (_migration_of(f), bool(_DOWN_FILE.search(f.name)))
+        for f in files
+        if _POSTGRES & _dotted_parts(f)
+    }
     loose = [m for m in map(_LOOSE_PAIR.match, (f.name for f in files)) if m]
     loose_up = {m.group(1).lower() for m in loose if m.group(2).lower() == "up"}
     applied: list[Path] = []
@@ -346,7 +353,10 @@ def applied_files(files: list[Path]) -> tuple[list[Path], list[NotApplied]]:
             skipped.append(NotApplied(str(file), DOWN))
         elif other:
             skipped.append(NotApplied(str(file), OTHER_DATABASE, other[0]))
-        elif not _POSTGRES & parts and _migration_of(file) in with_postgres:
+        elif (
+            not _POSTGRES & parts
+            and (_migration_of(file), bool(_DOWN_FILE.search(file.name))) in with_postgres
+        ):
             skipped.append(NotApplied(str(file), REPLACED))
         else:
             applied.append(file)
