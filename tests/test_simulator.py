@@ -207,6 +207,28 @@ def test_add_drop_rename_and_validate_constraints(tmp_path: Path) -> None:
     assert ("public", "c_n_key") not in result.catalog.indexes
 
 
+def test_constraints_see_the_columns_their_alter_table_adds_after_them(tmp_path: Path) -> None:
+    """PostgreSQL runs an ALTER TABLE's ADD COLUMN subcommands before its ADD CONSTRAINT
+    ones, whatever the written order (schema-diffing tools write the constraints first):
+    the CHECK and the foreign key exist, and dropping them later finds them."""
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE u (id int PRIMARY KEY);
+        CREATE TABLE t (id int PRIMARY KEY, a text NOT NULL);
+        ALTER TABLE t ADD CONSTRAINT b_not_empty CHECK (b IS NULL OR b <> ''),
+            ALTER COLUMN a DROP NOT NULL, ADD COLUMN b text,
+            ADD CONSTRAINT t_u_fk FOREIGN KEY (u_id) REFERENCES u (id), ADD COLUMN u_id int;
+        ALTER TABLE t DROP CONSTRAINT b_not_empty;
+        """,
+    )
+    assert events(result, EventKind.MISSING) == []
+    table = result.catalog.table("t")
+    assert table is not None
+    assert [c.name for c in table.columns] == ["id", "a", "b", "u_id"]
+    assert [c.name for c in table.constraints if c.name != "t_pkey"] == ["t_u_fk"]
+
+
 def test_drop_column_drops_indexes_and_constraints_using_it(tmp_path: Path) -> None:
     result = run(
         tmp_path,
