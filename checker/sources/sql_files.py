@@ -428,6 +428,11 @@ def load_sql_file(
     no_transaction = (sections is not None and sections.no_transaction) or text.lstrip().startswith(
         _NO_TRANSACTION_HEADERS
     )
+    if "autocommit" in _dotted_parts(path) and len(spans) == 1:
+        # ory's popx runs ``x.autocommit.up.sql`` without a transaction, the file sent as
+        # one query: its one statement runs on its own (several would share an implicit
+        # transaction, which the runner's reading covers)
+        no_transaction = True
     if layout is Layout.ATLAS:
         # ``atlas migrate apply`` runs a file outside a transaction when its header says
         # ``-- atlas:txmode none`` (``file``: in one of its own, the default)
