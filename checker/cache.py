@@ -191,8 +191,9 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
     A folder's files are those the sources read: its ``.sql`` files, ``meta/*.json``
     (drizzle's journal and snapshots), ``*/migration.sql`` and ``migration_lock.toml``
     (Prisma's layout), ``*/up.sql`` and ``*/metadata.toml`` (Diesel's), ``*.sql.conf``
-    (Flyway's script configurations), and the project's Cargo.toml or go.mod that names
-    the tool applying the folder (``checker.files.project_manifest``)."""
+    (Flyway's script configurations), ``atlas.sum`` (Atlas's), and the project's
+    Cargo.toml or go.mod that names the tool applying the folder
+    (``checker.files.project_manifest``)."""
     found: list[tuple[str, str]] = []
     for given in paths:
         try:
@@ -205,6 +206,7 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
                         *given.glob("*/up.sql"),
                         *given.glob("*.sql.conf"),
                         *given.glob("migration_lock.toml"),
+                        *given.glob("atlas.sum"),
                         *given.glob("*/metadata.toml"),
                     }
                 )

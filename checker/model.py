@@ -153,6 +153,7 @@ class Layout(StrEnum):
     DRIZZLE = "drizzle"  # meta/_journal.json
     PRISMA = "prisma"  # migration_lock.toml, <timestamp>_<name>/migration.sql
     FLYWAY = "flyway"  # V<version>__<name>.sql (and R__<name>.sql) files
+    ATLAS = "atlas"  # <version>_<name>.sql files beside Atlas's atlas.sum
     # plain files whose project says which tool applies them: the nearest Cargo.toml
     # depends on sqlx or diesel, the nearest go.mod on golang-migrate
     SQLX = "sqlx"

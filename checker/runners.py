@@ -7,7 +7,10 @@ migration of the folder in one transaction), a Prisma folder
 Migrate, a folder of Flyway's ``V1__x.sql`` files under Flyway (each file in a
 transaction of its own, but a file of nothing but statements that cannot run in one,
 such as ``CREATE INDEX CONCURRENTLY``, and a file whose ``.sql.conf`` says
-``executeInTransaction=false``, outside any), and a folder whose project names its
+``executeInTransaction=false``, outside any), a folder of Atlas's (its ``atlas.sum``
+beside ``<version>_<name>.sql`` files) under ``atlas migrate apply`` (each file in a
+transaction of its own, its default ``--tx-mode file``; a file whose header says
+``-- atlas:txmode none``, outside any), and a folder whose project names its
 tool (the nearest ``Cargo.toml`` depends on sqlx or Diesel: a transaction per file;
 the nearest ``go.mod`` on golang-migrate, which sends each file as one query, as
 ``per-file`` does) under that tool. Prisma sends each ``migration.sql``
@@ -37,6 +40,7 @@ _BY_LAYOUT = {
     Layout.DRIZZLE: Runner.DRIZZLE,
     Layout.PRISMA: Runner.PRISMA,
     Layout.FLYWAY: Runner.TRANSACTION_PER_FILE,
+    Layout.ATLAS: Runner.TRANSACTION_PER_FILE,
     Layout.SQLX: Runner.TRANSACTION_PER_FILE,
     Layout.DIESEL: Runner.TRANSACTION_PER_FILE,
     Layout.GOLANG_MIGRATE: Runner.PER_FILE,
@@ -44,6 +48,7 @@ _BY_LAYOUT = {
 # how messages name the tool a layout says applies the files, and how it was told
 TOOLS = {
     Layout.FLYWAY: "Flyway",
+    Layout.ATLAS: "Atlas (atlas.sum in the folder)",
     Layout.SQLX: "sqlx (a dependency in the project's Cargo.toml)",
     Layout.DIESEL: "Diesel (a dependency in the project's Cargo.toml)",
     Layout.GOLANG_MIGRATE: "golang-migrate (a dependency in the project's go.mod)",
@@ -90,7 +95,7 @@ def runner_for(migration: MigrationFile, settings: Settings) -> RunnerInUse:
 
 # The tables migrators keep their own bookkeeping in: they exist on every database the
 # migrations run on, though no migration creates them (drizzle-kit, Prisma, Diesel,
-# sqlx, golang-migrate / dbmate / Rails, Flyway, Knex, goose, EF Core, SeaORM, MikroORM).
+# sqlx, golang-migrate / dbmate / Rails, Flyway, Atlas, Knex, goose, EF Core, SeaORM, MikroORM).
 MIGRATOR_TABLES = frozenset(
     {
         "__drizzle_migrations",
@@ -99,6 +104,7 @@ MIGRATOR_TABLES = frozenset(
         "_sqlx_migrations",
         "schema_migrations",
         "flyway_schema_history",
+        "atlas_schema_revisions",
         "knex_migrations",
         "knex_migrations_lock",
         "goose_db_version",

@@ -138,3 +138,25 @@ def test_a_missing_column_a_body_names_twice_is_one_finding(tmp_path: Path) -> N
     labels = [loc.label for loc in finding.locations]
     assert (lines[0], lines[-1]) == (5, 6)
     assert labels[-1] == "used again here"
+
+
+def test_a_pg_temp_function_ends_with_the_file_that_made_it(tmp_path: Path) -> None:
+    """A function made in ``pg_temp`` lives as long as the session, as a temporary table
+    does: a later migration file that drops a column it used breaks nothing (the file
+    that made it has called it, and no later session can)."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_backfill.sql").write_text(
+        "CREATE TABLE account (id text PRIMARY KEY, balance integer, total integer);\n"
+        "CREATE FUNCTION pg_temp.copy_balance() RETURNS void LANGUAGE sql AS $$\n"
+        "  UPDATE account SET total = balance\n"
+        "$$;\n"
+        "SELECT pg_temp.copy_balance();\n",
+        encoding="utf-8",
+    )
+    (folder / "0002_drop.sql").write_text(
+        "ALTER TABLE account DROP COLUMN balance;\n", encoding="utf-8"
+    )
+    result = run_paths([(folder, Layer.BASE)])
+    assert [f.code for f in result.findings if f.code.startswith("FN")] == []
+    assert not [key for key in result.simulation.catalog.functions if key[0] == "pg_temp"]

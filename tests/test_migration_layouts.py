@@ -152,6 +152,56 @@ def test_a_generic_file_gives_way_to_its_postgres_variant(tmp_path: Path) -> Non
     assert not [f for f in result.findings if f.code in ("MG403", "NC101")]
 
 
+def test_a_postgres_down_file_leaves_the_untagged_up_file_applied(tmp_path: Path) -> None:
+    """A PostgreSQL variant replaces the untagged file of its own direction: with only a
+    ``.postgres.down.sql``, the untagged ``.up.sql`` is still the up migration. Left out,
+    its DROP TABLE went missing and the table's later re-creation clashed (NC101)."""
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "0001_account.up.sql": _UP,
+            "0002_drop.up.sql": _DOWN,
+            "0002_drop.down.sql": _UP,
+            "0002_drop.postgres.down.sql": _UP,
+            "0003_again.up.sql": _UP,
+        },
+    )
+    assert _applied(folder) == ["0001_account.up.sql", "0002_drop.up.sql", "0003_again.up.sql"]
+    result = run_paths([(folder, Layer.BASE)])
+    assert [f.code for f in result.findings if f.severity.value == "error"] == []
+
+
+def test_a_popx_autocommit_file_of_one_statement_runs_outside_a_transaction(
+    tmp_path: Path,
+) -> None:
+    """ory's popx runs ``x.autocommit.up.sql`` without a transaction, the file sent as one
+    query: a lone CREATE INDEX CONCURRENTLY works there (no MG407); beside another
+    statement it shares their implicit transaction and fails (MG407)."""
+    folder = _write(
+        tmp_path / "migrations",
+        {
+            "0001_account.up.sql": _UP,
+            "0002_index.autocommit.up.sql": (
+                "-- built online\nCREATE INDEX CONCURRENTLY account_email ON account (email);\n"
+            ),
+            "0003_two.autocommit.up.sql": (
+                "ALTER TABLE account ADD COLUMN name text;\n"
+                "CREATE INDEX CONCURRENTLY account_name ON account (name);\n"
+            ),
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert [(m.name, m.no_transaction) for m in sources.migrations] == [
+        ("0001_account.up", False),
+        ("0002_index.autocommit.up", True),
+        ("0003_two.autocommit.up", False),
+    ]
+    result = run_paths([(folder, Layer.BASE)])
+    assert [Path(f.primary.file).name for f in result.findings if f.code == "MG407"] == [
+        "0003_two.autocommit.up.sql"
+    ]
+
+
 def test_flyway_undo_files_are_not_applied(tmp_path: Path) -> None:
     folder = _write(
         tmp_path / "migrations",

@@ -116,7 +116,7 @@ def test_implicit_names_are_truncated_and_suffixed_like_postgresql(tmp_path: Pat
     assert len(expected.encode()) == 63 and expected.endswith("_key")
     assert ("public", expected) in indexes
     assert {("public", "t_a_key"), ("public", "t_a_b_key")} <= indexes
-    assert {("public", "t_a_idx"), ("public", "t_a_idx1"), ("public", "t_expr_idx")} <= indexes
+    assert {("public", "t_a_idx"), ("public", "t_a_idx1"), ("public", "t_lower_idx")} <= indexes
 
 
 def test_postgres_18_not_null_constraint_names() -> None:
@@ -205,6 +205,111 @@ def test_add_drop_rename_and_validate_constraints(tmp_path: Path) -> None:
     # renaming a UNIQUE constraint renames its index too
     assert ("public", "c_n_unique") in result.catalog.indexes
     assert ("public", "c_n_key") not in result.catalog.indexes
+
+
+def test_constraints_see_the_columns_their_alter_table_adds_after_them(tmp_path: Path) -> None:
+    """PostgreSQL runs an ALTER TABLE's ADD COLUMN subcommands before its ADD CONSTRAINT
+    ones, whatever the written order (schema-diffing tools write the constraints first):
+    the CHECK and the foreign key exist, and dropping them later finds them."""
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE u (id int PRIMARY KEY);
+        CREATE TABLE t (id int PRIMARY KEY, a text NOT NULL);
+        ALTER TABLE t ADD CONSTRAINT b_not_empty CHECK (b IS NULL OR b <> ''),
+            ALTER COLUMN a DROP NOT NULL, ADD COLUMN b text,
+            ADD CONSTRAINT t_u_fk FOREIGN KEY (u_id) REFERENCES u (id), ADD COLUMN u_id int;
+        ALTER TABLE t DROP CONSTRAINT b_not_empty;
+        """,
+    )
+    assert events(result, EventKind.MISSING) == []
+    table = result.catalog.table("t")
+    assert table is not None
+    assert [c.name for c in table.columns] == ["id", "a", "b", "u_id"]
+    assert [c.name for c in table.constraints if c.name != "t_pkey"] == ["t_u_fk"]
+
+
+def test_like_copies_what_its_including_options_name(tmp_path: Path) -> None:
+    """``LIKE`` copies columns with their NOT NULL; defaults, identity, generation, CHECK
+    constraints and indexes only when included, the indexes (and the PRIMARY KEY and
+    UNIQUE constraints behind them) named as PostgreSQL names an unnamed index of the new
+    table, an expression key by its function. Names checked against PostgreSQL 18."""
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE src (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            code text NOT NULL DEFAULT 'x' CONSTRAINT code_not_empty CHECK (code <> ''),
+            owner_id bigint,
+            total int GENERATED ALWAYS AS (id * 2) STORED,
+            UNIQUE (code, owner_id)
+        );
+        CREATE INDEX src_owner ON src (owner_id) WHERE owner_id IS NOT NULL;
+        CREATE INDEX src_lower ON src (lower(code));
+        CREATE TABLE plain (LIKE src);
+        CREATE TABLE copy (LIKE src INCLUDING INDEXES INCLUDING CONSTRAINTS INCLUDING DEFAULTS);
+        CREATE TABLE every (LIKE src INCLUDING ALL);
+        """,
+    )
+    catalog = result.catalog
+    plain = catalog.table("plain")
+    assert plain is not None and plain.constraints == ()
+    assert [(c.name, c.not_null, c.default, c.identity, c.generated) for c in plain.columns] == [
+        ("id", True, None, None, None),
+        ("code", True, None, None, None),
+        ("owner_id", False, None, None, None),
+        ("total", False, None, None, None),
+    ]
+    assert not [i for i in catalog.indexes.values() if i.table == ("public", "plain")]
+    copy = catalog.table("copy")
+    assert copy is not None
+    assert [c.default for c in copy.columns] == [None, "'x'", None, None]
+    assert sorted(c.name for c in copy.constraints) == [
+        "code_not_empty",
+        "copy_code_owner_id_key",
+        "copy_pkey",
+    ]
+    copied = {i.name: i for i in catalog.indexes.values() if i.table == ("public", "copy")}
+    assert sorted(copied) == [
+        "copy_code_owner_id_key",
+        "copy_lower_idx",
+        "copy_owner_id_idx",
+        "copy_pkey",
+    ]
+    assert copied["copy_owner_id_idx"].predicate == "owner_id IS NOT NULL"
+    assert copied["copy_pkey"].constraint == "copy_pkey"
+    every = catalog.table("every")
+    assert every is not None and every.columns[0].identity is not None
+    assert ("public", "every_id_seq") in catalog.sequences
+
+
+def test_an_unnamed_expression_index_is_named_for_its_expression(tmp_path: Path) -> None:
+    """PostgreSQL names an expression key of an unnamed index by its function, cast type,
+    CASE or COALESCE, and ``expr`` only for the rest (operators): checked against
+    PostgreSQL 18."""
+    result = run(
+        tmp_path,
+        """
+        CREATE TABLE t (id int PRIMARY KEY, email text, a int, b int);
+        CREATE INDEX ON t (lower(email));
+        CREATE INDEX ON t ((a + b));
+        CREATE INDEX ON t ((email::varchar));
+        CREATE INDEX ON t (coalesce(a, b), id);
+        CREATE UNIQUE INDEX ON t (lower(email), pg_catalog.lower(email));
+        CREATE INDEX ON t ((CASE WHEN a > 0 THEN 1 END));
+        CREATE INDEX ON t ((1::int));
+        """,
+    )
+    assert sorted(key[1] for key in result.catalog.indexes) == [
+        "t_case_idx",
+        "t_coalesce_id_idx",
+        "t_email_idx",
+        "t_expr_idx",
+        "t_int4_idx",
+        "t_lower_idx",
+        "t_lower_lower1_idx",
+        "t_pkey",
+    ]
 
 
 def test_drop_column_drops_indexes_and_constraints_using_it(tmp_path: Path) -> None:

@@ -189,7 +189,7 @@ def _note_not_applied(result: CheckResult) -> None:
     """A line on stderr per reason files of a migration folder were left out (down
     migrations, other databases' variants), whatever the format."""
     from checker.model import file_label
-    from checker.sources.base import DOWN, DOWN_SECTION, OTHER_DATABASE
+    from checker.sources.base import BEFORE_CHECKPOINT, DOWN, DOWN_SECTION, OTHER_DATABASE
 
     by_reason: dict[str, list[str]] = {}
     databases: set[str] = set()
@@ -209,6 +209,11 @@ def _note_not_applied(result: CheckResult) -> None:
             what = (
                 f"the down section{plural} of {count} file{plural} not applied {files}: "
                 "only the up section (-- +goose Up, -- +migrate Up, -- migrate:up) runs"
+            )
+        elif reason == BEFORE_CHECKPOINT:
+            what = (
+                f"{count} file{plural} before the last checkpoint not applied {files}: Atlas "
+                "starts a new database at its last checkpoint file (-- atlas:checkpoint)"
             )
         elif reason == OTHER_DATABASE:
             what = (

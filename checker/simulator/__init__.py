@@ -146,11 +146,14 @@ def simulate_from(
 
 
 def _end_session(state: State) -> None:
-    """Temporary tables end with the session that made them: read as the file that made
-    them (each file is its own session under Prisma and most per-file runners)."""
+    """Temporary tables, and functions made in ``pg_temp``, end with the session that made
+    them: read as the file that made them (each file is its own session under Prisma and
+    most per-file runners)."""
     for key in [k for k in state.tables if k[0] == TEMP_SCHEMA]:
         state.current = state.statements[-1] if state.statements else None
         drop_table(state, key, cascade=True, location=None)
+    for function in [k for k in state.functions if k[0] == TEMP_SCHEMA]:
+        del state.functions[function]
 
 
 def _is_temp_noise(event: Any) -> bool:

@@ -61,8 +61,21 @@ def alter_table(state: State, node: PgNode) -> None:
         else:
             state.missing("table", key, label, location=node.relation.location)
         return
-    for cmd in node.cmds or ():
+    for cmd in _in_pass_order(list(node.cmds or ())):
         _apply(state, key, cmd)
+
+
+def _in_pass_order(cmds: list[PgNode]) -> list[PgNode]:
+    """The subcommands in the order PostgreSQL applies them where it matters here: it adds
+    a statement's new columns (its ADD COLUMN pass) before its constraints, so
+    ``ADD CONSTRAINT c CHECK (b <> ''), ADD COLUMN b text`` works, as migration tools
+    that diff schemas write it. Every other subcommand keeps its written place."""
+    first = next((i for i, cmd in enumerate(cmds) if cmd.subtype == A.AT_AddConstraint), None)
+    if first is None:
+        return cmds
+    later = cmds[first:]
+    columns = [cmd for cmd in later if cmd.subtype == A.AT_AddColumn]
+    return [*cmds[:first], *columns, *(cmd for cmd in later if cmd.subtype != A.AT_AddColumn)]
 
 
 def _column(state: State, table: Table, name: str, location: int | None) -> Column | None:

@@ -7,7 +7,12 @@ from checker.catalog import Index, QualifiedName, display_name
 from checker.simulation import EventKind
 from checker.simulator.definitions import index_key, names_of
 from checker.simulator.expressions import column_refs, deparse
-from checker.simulator.naming import choose_name, index_column_names, name_addition
+from checker.simulator.naming import (
+    choose_name,
+    element_colname,
+    index_column_names,
+    name_addition,
+)
 from checker.simulator.state import State
 from checker.simulator.tables import partitions_of
 from checker.types import PgNode
@@ -34,7 +39,7 @@ def create_index(state: State, node: PgNode) -> None:
         used.update(column_refs(node.whereClause))
     if state.absent_columns(table, sorted(used)):
         return  # the server rejects the index: nothing is created
-    naming = index_column_names([str(e.name) if e.name else None for e in elements])
+    naming = index_column_names([element_colname(e) for e in elements])
     schema = table.schema
     if node.idxname:
         name = str(node.idxname)
@@ -95,7 +100,7 @@ def _cascade_to_partitions(
 
 def _create_on_view(state: State, node: PgNode, view_key: QualifiedName) -> None:
     elements = list(node.indexParams or ())
-    naming = index_column_names([str(e.name) if e.name else None for e in elements])
+    naming = index_column_names([element_colname(e) for e in elements])
     name = (
         str(node.idxname)
         if node.idxname

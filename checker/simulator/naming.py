@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from pglast.parser import scan
+from pglast import ast, parse_sql
+from pglast.enums import A_Expr_Kind, MinMaxOp
+from pglast.parser import ParseError, scan
 
 NAMEDATALEN = 64
 MAX_IDENTIFIER_BYTES = NAMEDATALEN - 1
@@ -115,3 +118,49 @@ def not_null_constraint_name(
     implicit constraint name. Before 18, NOT NULL has no named constraint.
     """
     return choose_name(table, column, "not_null", is_taken)
+
+
+def figure_index_colname(node: Any) -> str | None:
+    """FigureIndexColname (parser/parse_target.c): the name an index's expression column
+    lends the index's name, ``lower`` for ``lower(email)``; None where the server uses
+    ``expr`` (an operator, a literal)."""
+    if isinstance(node, ast.ColumnRef):
+        fields = [f for f in node.fields or () if isinstance(f, ast.String)]
+        return str(fields[-1].sval) if fields else None
+    if isinstance(node, ast.FuncCall):
+        return str(node.funcname[-1].sval) if node.funcname else None
+    if isinstance(node, ast.TypeCast):
+        inner = figure_index_colname(node.arg)
+        if inner is not None:
+            return inner
+        names = node.typeName.names if node.typeName is not None else ()
+        return str(names[-1].sval) if names else None
+    if isinstance(node, ast.CollateClause):
+        return figure_index_colname(node.arg)
+    if isinstance(node, ast.A_Expr) and node.kind == A_Expr_Kind.AEXPR_NULLIF:
+        return "nullif"
+    if isinstance(node, ast.MinMaxExpr):
+        return "greatest" if node.op == MinMaxOp.IS_GREATEST else "least"
+    named = {ast.CaseExpr: "case", ast.CoalesceExpr: "coalesce", ast.A_ArrayExpr: "array"}
+    named[ast.RowExpr] = "row"
+    return named.get(type(node))
+
+
+def expression_colname(expression: str | None) -> str | None:
+    """``figure_index_colname`` of a deparsed index expression."""
+    if expression is None:
+        return None
+    try:
+        statement = parse_sql(f"SELECT {expression}")[0].stmt
+    except ParseError:
+        return None
+    if not isinstance(statement, ast.SelectStmt) or not statement.targetList:
+        return None
+    return figure_index_colname(statement.targetList[0].val)
+
+
+def element_colname(element: Any) -> str | None:
+    """The name an IndexElem lends its index's name: its column, or its expression's."""
+    if element.name:
+        return str(element.name)
+    return figure_index_colname(element.expr) if element.expr is not None else None

@@ -6,17 +6,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 from pglast import ast
-from pglast.enums import ConstrType
+from pglast.enums import ConstrType, TableLikeOption
 
 from checker.catalog import (
     Column,
     Constraint,
     ConstraintKind,
+    Index,
     Partitioning,
     QualifiedName,
+    Sequence,
     Table,
     display_name,
 )
+from checker.model import Origin
 from checker.simulation import EventKind
 from checker.simulator.definitions import (
     build_column,
@@ -27,7 +30,12 @@ from checker.simulator.definitions import (
     set_not_null,
 )
 from checker.simulator.expressions import deparse
-from checker.simulator.naming import choose_name, index_column_names, name_addition
+from checker.simulator.naming import (
+    choose_name,
+    expression_colname,
+    index_column_names,
+    name_addition,
+)
 from checker.simulator.state import TEMP_SCHEMA, State
 from checker.types import PgNode
 
@@ -120,6 +128,7 @@ def build_table(state: State, node: PgNode, key: QualifiedName) -> Table:
                 columns.append(replace(column, origin=origin))
         inherited.extend(c for c in parent.constraints if c.kind is ConstraintKind.CHECK)
     pending: list[tuple[ast.Constraint, str | None]] = []
+    likes: list[tuple[Table, int]] = []  # LIKE sources and their INCLUDING options
     for element in node.tableElts or ():
         if isinstance(element, ast.ColumnDef):
             if node.partbound is not None and element.typeName is None:
@@ -137,7 +146,9 @@ def build_table(state: State, node: PgNode, key: QualifiedName) -> Table:
             if source is None:
                 state.missing("table", source_key, display_name(source_key))
             else:
-                columns.extend(replace(c, origin=origin) for c in source.columns)
+                options = int(element.options or 0)
+                columns.extend(_like_column(column, options, origin) for column in source.columns)
+                likes.append((source, options))
     partitioning = None
     if node.partspec is not None:
         keys = tuple(
@@ -159,11 +170,82 @@ def build_table(state: State, node: PgNode, key: QualifiedName) -> Table:
     )
     state.put_table(table)
     add_constraints(state, table, pending)
+    for source, options in likes:
+        _copy_like(state, key, source, options, origin)
     if table.partition_of is not None:
         parent = state.tables.get(table.partition_of)
         if parent is not None:
             attach_partition(state, parent, state.tables[key])
     return state.tables[key]
+
+
+def _key_names(index: Index) -> list[str | None]:
+    """The names an index's keys lend a copy of it: columns, and expressions' names."""
+    return [key.column or expression_colname(key.expression) for key in index.keys]
+
+
+def _like_column(column: Column, options: int, origin: Origin) -> Column:
+    """A column copied by ``LIKE``: its type and NOT NULL always, its default, identity,
+    generation expression and comment only when the clause includes them."""
+    return replace(
+        column,
+        default=column.default if options & TableLikeOption.CREATE_TABLE_LIKE_DEFAULTS else None,
+        identity=column.identity if options & TableLikeOption.CREATE_TABLE_LIKE_IDENTITY else None,
+        generated=column.generated
+        if options & TableLikeOption.CREATE_TABLE_LIKE_GENERATED
+        else None,
+        comment=column.comment if options & TableLikeOption.CREATE_TABLE_LIKE_COMMENTS else None,
+        origin=origin,
+    )
+
+
+def _copy_like(
+    state: State, key: QualifiedName, source: Table, options: int, origin: Origin
+) -> None:
+    """What ``LIKE source INCLUDING IDENTITY`` / ``CONSTRAINTS`` / ``INDEXES`` copies: a
+    sequence for each identity column, the CHECK
+    constraints under their names, and every index under the name PostgreSQL chooses for
+    an unnamed one on the new table (``<table>_pkey``, ``<table>_<columns>_key``,
+    ``<table>_<columns>_idx``), with the PRIMARY KEY, UNIQUE and EXCLUDE constraints
+    behind them."""
+    table = state.tables[key]
+    for column in source.columns:
+        if column.identity is not None and options & TableLikeOption.CREATE_TABLE_LIKE_IDENTITY:
+            # a copied identity column gets a sequence of its own, named for the new table
+            name = choose_name(table.name, column.name, "seq", state.relation_taken(table.schema))
+            sequence = Sequence(table.schema, name, column.type.name, (key, column.name), origin)
+            state.sequences[sequence.schema, sequence.name] = sequence
+    if options & TableLikeOption.CREATE_TABLE_LIKE_CONSTRAINTS:
+        for check in (c for c in source.constraints if c.kind is ConstraintKind.CHECK):
+            table = _append(state, table, replace(check, origin=origin))
+    if not options & TableLikeOption.CREATE_TABLE_LIKE_INDEXES:
+        return
+    for index in state.table_indexes(source.qualified):
+        backing = next((c for c in source.constraints if c.index == index.name), None)
+        naming = index_column_names([*_key_names(index), *index.include])
+        if backing is None:
+            name = choose_name(
+                table.name, name_addition(naming), "idx", state.relation_taken(table.schema)
+            )
+        else:
+            taken = state.relation_taken(table.schema, constraint=True)
+            if backing.kind is ConstraintKind.PRIMARY_KEY:
+                name = choose_name(table.name, None, "pkey", taken)
+            else:
+                label = "excl" if backing.kind is ConstraintKind.EXCLUDE else "key"
+                name = choose_name(table.name, name_addition(naming), label, taken)
+            table = _append(state, table, replace(backing, name=name, index=name, origin=origin))
+        clone = replace(
+            index,
+            schema=table.schema,
+            name=name,
+            table=key,
+            constraint=name if backing is not None else None,
+            comment=None,
+            origin=origin,
+        )
+        state.put_index(clone, state.index_columns.get(index.qualified))
+        state.event(EventKind.CREATED, "index", name)
 
 
 def _merge_partition_column(
@@ -313,7 +395,7 @@ def attach_partition(state: State, parent: Table, partition: Table) -> None:
     ]
     table = replace(partition, constraints=(*partition.constraints, *clones))
     for index in state.table_indexes(parent.qualified):
-        names = index_column_names([k.column for k in index.keys] + list(index.include))
+        names = index_column_names([*_key_names(index), *index.include])
         if index.constraint is not None:
             parent_constraint = parent.constraint(index.constraint)
             primary = parent_constraint is not None and (

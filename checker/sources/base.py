@@ -78,7 +78,7 @@ class NotApplied:
     """A file in a migration folder that the folder's migrator does not apply."""
 
     path: str
-    reason: str  # DOWN | DOWN_SECTION | OTHER_DATABASE | REPLACED
+    reason: str  # DOWN | DOWN_SECTION | OTHER_DATABASE | REPLACED | BEFORE_CHECKPOINT
     database: str | None = None  # OTHER_DATABASE: the database the file is for
 
 
@@ -88,6 +88,9 @@ REPLACED = "replaced"  # untagged, and the same migration has a PostgreSQL varia
 # the file's down section (``-- +goose Down``, ``-- migrate:down``): the file is applied,
 # that section is not
 DOWN_SECTION = "down section"
+# Atlas starts a new database at the folder's last checkpoint file (``-- atlas:checkpoint``):
+# the files before it are never applied there
+BEFORE_CHECKPOINT = "before checkpoint"
 
 SNAPSHOT = "snapshot"
 ORM = "ORM"

@@ -1,6 +1,9 @@
 """Plain SQL: a ``.sql`` file, or a folder of them (natural sort; one folder per
 migration holding ``migration.sql``, Prisma's layout, or ``up.sql``, Diesel's), pg_dump
-output included.
+output included. A folder with Atlas's ``atlas.sum`` beside ``<version>_<name>.sql`` files
+is read as ``atlas migrate apply`` runs it: the names' character order, a new database
+started at the last checkpoint file, each file's ``-- atlas:txmode`` and
+``-- atlas:delimiter`` directives honoured.
 
 A folder's files that its migrator never applies are left out and listed in
 ``SourceSet.not_applied``: down migrations (``0001_x.down.sql``, ``<migration>/down.sql``,
@@ -29,6 +32,7 @@ from checker.model import (
     file_label,
 )
 from checker.sources.base import (
+    BEFORE_CHECKPOINT,
     DOWN,
     DOWN_SECTION,
     OTHER_DATABASE,
@@ -41,6 +45,7 @@ from checker.sources.base import (
 from checker.sources.splitting import chunks, split_statements
 
 PRISMA_LOCK = "migration_lock.toml"
+ATLAS_SUM = "atlas.sum"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,10 +154,123 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
     sources.not_applied += not_applied
     if layout is Layout.SQL and _flyway_versions(applied):
         layout = Layout.FLYWAY
+    elif layout is Layout.SQL and _atlas_folder(folder, files):
+        layout = Layout.ATLAS
+        applied = _from_last_checkpoint(sources, applied)
     elif layout is Layout.SQL:
         layout = tool_of_project(folder, per_folder=applied[0].name in FOLDER_FILES)
     for file in _repeatables_last(applied):
         load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder), layout)
+
+
+def _atlas_folder(folder: Path, files: list[Path]) -> bool:
+    """Whether ``atlas migrate apply`` runs this folder in Atlas's own format: its
+    ``atlas.sum`` beside ``<version>_<name>.sql`` files. Atlas also keeps a sum beside
+    the up/down pairs of golang-migrate's or dbmate's formats (``x.up.sql``), which those
+    tools apply: such a folder is not read as Atlas's."""
+    return (folder / ATLAS_SUM).is_file() and not any(_UP_OR_DOWN.search(f.name) for f in files)
+
+
+_UP_OR_DOWN = re.compile(r"[._-](?:up|down)\.sql$", re.I)
+
+
+def _from_last_checkpoint(sources: SourceSet, files: list[Path]) -> list[Path]:
+    """An Atlas folder's files in the order Atlas applies them to a new database: the
+    names' character order (``10_x`` before ``2_x``, as Atlas sorts them), from its last
+    checkpoint file (``-- atlas:checkpoint`` in the file's header) on; the files before
+    that checkpoint are listed as not applied (a database that has them already skips
+    the checkpoint and applies what follows: the same schema)."""
+    ordered = sorted(files, key=lambda path: path.name)
+    last = 0
+    for index, file in enumerate(ordered):
+        if any(name == "checkpoint" for name, _ in atlas_directives(read_text(file))):
+            last = index
+    sources.not_applied += [NotApplied(str(file), BEFORE_CHECKPOINT) for file in ordered[:last]]
+    return ordered[last:]
+
+
+# a directive of an Atlas file's header: ``-- atlas:txmode none``, ``-- atlas:checkpoint``
+_ATLAS_DIRECTIVE = re.compile(r"^([ -~]*)atlas:(\w+)(?: +([ -~]*))?")
+
+
+def atlas_directives(text: str) -> list[tuple[str, str]]:
+    """The directives (name, argument) of an Atlas migration file's header: the comment
+    lines it starts with (``--`` or ``#``), when a blank line separates them from the
+    statements (else they belong to the first statement and say nothing)."""
+    comments: list[str] = []
+    content = text
+    while content.startswith(("#", "--")):
+        end = content.find("\n")
+        if end == -1:
+            return []  # nothing but comments: no statement to separate them from
+        comments.append(content[:end].strip())
+        content = content[end + 1 :]
+    if not content.lstrip(" \t").startswith("\n"):
+        return []
+    found: list[tuple[str, str]] = []
+    for comment in comments:
+        match = _ATLAS_DIRECTIVE.match(comment)
+        if match is not None:
+            found.append((match.group(2), match.group(3) or ""))
+    return found
+
+
+# ``-- atlas:delimiter //`` as a file's first line: its statements end at ``//``, not at
+# semicolons (``\n`` in the argument stands for a line break)
+_ATLAS_DELIMITER = re.compile(r"-- atlas:delimiter +([ -~]+)")
+
+
+def atlas_pieces(text: str) -> list[tuple[int, int]] | None:
+    """The spans of an Atlas file between the delimiter its first line sets; None when
+    it sets none (the file splits at semicolons). Delimiters inside quotes, dollar-quoted
+    bodies and comments do not split, as in Atlas's scanner."""
+    first_line, newline, _ = text.partition("\n")
+    match = _ATLAS_DELIMITER.fullmatch(first_line.rstrip("\r"))
+    if match is None or not newline:
+        return None
+    delimiter = match.group(1).strip().replace("\\n", "\n").replace("\\r", "\r")
+    delimiter = delimiter.replace("\\t", "\t")
+    if not delimiter:
+        return None
+    pieces: list[tuple[int, int]] = []
+    start = position = len(first_line) + 1
+    while position < len(text):
+        if text.startswith(delimiter, position):
+            pieces.append((start, position))
+            position = start = position + len(delimiter)
+            continue
+        position = _skip_quoted(text, position)
+    pieces.append((start, len(text)))
+    return pieces
+
+
+_DOLLAR_TAG = re.compile(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
+
+
+def _skip_quoted(text: str, position: int) -> int:
+    """The position after the quoted string, identifier, dollar-quoted body or comment
+    that starts at ``position``; else the next position."""
+    char = text[position]
+    if char in "'\"":
+        end = position + 1
+        while True:
+            end = text.find(char, end)
+            if end == -1:
+                return len(text)
+            if not text.startswith(char, end + 1):
+                return end + 1
+            end += 2  # a doubled quote stands for itself
+    if text.startswith("--", position):
+        end = text.find("\n", position)
+        return len(text) if end == -1 else end
+    if text.startswith("/*", position):
+        end = text.find("*/", position + 2)
+        return len(text) if end == -1 else end + 2
+    tag = _DOLLAR_TAG.match(text, position) if char == "$" else None
+    if tag is not None:
+        end = text.find(tag.group(0), tag.end())
+        return len(text) if end == -1 else end + len(tag.group(0))
+    return position + 1
 
 
 def _flyway_versions(files: list[Path]) -> bool:
@@ -202,11 +320,18 @@ def applied_files(files: list[Path]) -> tuple[list[Path], list[NotApplied]]:
     """The files of one migration folder that its migrator applies, in order, and those
     it does not: down migrations, and, where a folder keeps one file per database (a
     dotted part of the name says which: ``0001_x.postgres.up.sql``), the other
-    databases' files and the untagged file of a migration that has a PostgreSQL one."""
+    databases' files and the untagged file of a migration that has a PostgreSQL one for
+    the same direction (up or down)."""
     flyway_up = {
         m.group(2) for m in map(_FLYWAY.match, (f.name for f in files)) if m and m.group(1) in "Vv"
     }
-    with_postgres = {_migration_of(f) for f in files if _POSTGRES & _dotted_parts(f)}
+    # a PostgreSQL file replaces the untagged file of its migration and direction only: a
+    # ``2_x.postgres.down.sql`` leaves ``2_x.up.sql`` the up migration PostgreSQL runs
+    with_postgres = {
+        (_migration_of(f), bool(_DOWN_FILE.search(f.name)))
+        for f in files
+        if _POSTGRES & _dotted_parts(f)
+    }
     loose = [m for m in map(_LOOSE_PAIR.match, (f.name for f in files)) if m]
     loose_up = {m.group(1).lower() for m in loose if m.group(2).lower() == "up"}
     applied: list[Path] = []
@@ -228,7 +353,10 @@ def applied_files(files: list[Path]) -> tuple[list[Path], list[NotApplied]]:
             skipped.append(NotApplied(str(file), DOWN))
         elif other:
             skipped.append(NotApplied(str(file), OTHER_DATABASE, other[0]))
-        elif not _POSTGRES & parts and _migration_of(file) in with_postgres:
+        elif (
+            not _POSTGRES & parts
+            and (_migration_of(file), bool(_DOWN_FILE.search(file.name))) in with_postgres
+        ):
             skipped.append(NotApplied(str(file), REPLACED))
         else:
             applied.append(file)
@@ -291,13 +419,26 @@ def load_sql_file(
     name = path.parent.name if path.name in FOLDER_FILES else path.stem
     sections = up_sections(text)
     sql_text = blank_copy_data(text if sections is None else sections.text)
+    pieces = atlas_pieces(sql_text) if layout is Layout.ATLAS else None
     spans = [
-        span for start, end in chunks(sql_text) for span in split_statements(sql_text, start, end)
+        span
+        for start, end in (chunks(sql_text) if pieces is None else pieces)
+        for span in split_statements(sql_text, start, end)
     ]
     no_transaction = (sections is not None and sections.no_transaction) or text.lstrip().startswith(
         _NO_TRANSACTION_HEADERS
     )
-    if layout is Layout.FLYWAY:
+    if "autocommit" in _dotted_parts(path) and len(spans) == 1:
+        # ory's popx runs ``x.autocommit.up.sql`` without a transaction, the file sent as
+        # one query: its one statement runs on its own (several would share an implicit
+        # transaction, which the runner's reading covers)
+        no_transaction = True
+    if layout is Layout.ATLAS:
+        # ``atlas migrate apply`` runs a file outside a transaction when its header says
+        # ``-- atlas:txmode none`` (``file``: in one of its own, the default)
+        modes = [argument for name, argument in atlas_directives(text) if name == "txmode"]
+        no_transaction = bool(modes) and modes[0].strip() == "none"
+    elif layout is Layout.FLYWAY:
         no_transaction = flyway_runs_outside_transaction(
             path, [text[start:end] for start, end in spans]
         )

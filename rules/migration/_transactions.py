@@ -90,6 +90,11 @@ def way_out(in_use: RunnerInUse) -> str:
             "but such statements outside a transaction), or give the file a script "
             "configuration (`<file>.sql.conf`) with `executeInTransaction=false`"
         )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.ATLAS:
+        return (
+            "move it into a migration file of its own whose header is `-- atlas:txmode none` "
+            "followed by a blank line: Atlas runs such a file outside a transaction"
+        )
     if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.SQLX:
         return (
             "move it into a migration file of its own whose first line is "

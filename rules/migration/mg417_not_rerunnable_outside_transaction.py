@@ -7,6 +7,7 @@ from typing import Any
 
 from checker.config import Runner
 from checker.findings import Finding, Severity
+from checker.model import Layout
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.syntax import AlterTableType, ObjectType, TransactionStmtKind, ast
 from rules.migration._common import relative
@@ -226,7 +227,10 @@ class NotRerunnableOutsideTransactionRule(Rule):
         trigger may say OR REPLACE instead). The last statement of a file is exempt (if
         it fails, it did not apply), and so is every statement that a
         runner's transaction rolls back on failure: drizzle's, or Prisma's
-        and the per-file runner's implicit one. DO blocks are not judged.
+        and the per-file runner's implicit one. DO blocks are not judged, nor
+        is an Atlas file run outside a transaction (``-- atlas:txmode none``):
+        Atlas records how many of its statements ran, and the re-run goes on
+        from the one that failed.
 
     Why it matters:
         A migration runner records a file as applied only once the whole
@@ -264,6 +268,11 @@ class NotRerunnableOutsideTransactionRule(Rule):
     def check(self, context: RuleContext) -> Iterator[Finding]:
         by_file: dict[str, list[Step]] = {}
         for step in context.memo(steps_by_statement).values():
+            migration = step.parsed.statement.migration
+            if migration.layout is Layout.ATLAS and migration.no_transaction:
+                # Atlas records how many statements of such a file ran: the re-run goes on
+                # from the one that failed, and does not repeat those before it
+                continue
             if step.parsed.parent is None:
                 by_file.setdefault(step.parsed.statement.migration.path, []).append(step)
         for steps in by_file.values():
