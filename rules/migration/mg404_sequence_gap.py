@@ -16,7 +16,9 @@ from rules.migration._common import Folder, base_numbers, label, migration_folde
 _TIMESTAMP_FLOOR = 10_000_000
 # Tools that order by version and accept any gap (a project numbers its migrations after
 # its releases: 0010 for 1.9.0, 0015 for 2.0.0): a hole is no sign of a lost file there.
-_GAPS_BY_DESIGN = frozenset({Layout.FLYWAY, Layout.SQLX, Layout.DIESEL, Layout.GOLANG_MIGRATE})
+_GAPS_BY_DESIGN = frozenset(
+    {Layout.FLYWAY, Layout.SQLX, Layout.DIESEL, Layout.GOLANG_MIGRATE, Layout.ATLAS}
+)
 
 
 def _span(low: int, high: int) -> str:
@@ -36,7 +38,7 @@ class SequenceGapRule(Rule):
         Folders numbered by timestamp (eight digits or more, as Rails,
         Prisma and Knex name them) have no consecutive numbers to check, and
         neither have folders of tools that order by version and accept any
-        gap (Flyway, sqlx, Diesel, golang-migrate, as the folder's layout or
+        gap (Flyway, Atlas, sqlx, Diesel, golang-migrate, as the folder's layout or
         its project's manifest tells: docs/migration-layouts.md).
 
     Why it matters:
