@@ -56,6 +56,20 @@ MANIFESTS = ("Cargo.toml", "go.mod")
 _MANIFEST_LEVELS = 4  # the migrations folder and this many folders above it
 
 
+# the Supabase CLI applies supabase/migrations, beside its project file supabase/config.toml
+SUPABASE_FOLDER = ("supabase", "migrations")
+SUPABASE_CONFIG = "config.toml"
+
+
+def is_supabase_migrations(folder: Path) -> bool:
+    """Whether ``folder`` is a Supabase project's ``supabase/migrations`` (its
+    ``config.toml`` beside it), which ``supabase db push`` applies."""
+    current = folder.resolve()
+    return (current.parent.name, current.name) == SUPABASE_FOLDER and (
+        current.parent / SUPABASE_CONFIG
+    ).is_file()
+
+
 def project_manifest(folder: Path) -> Path | None:
     """The nearest Cargo.toml or go.mod at or above ``folder`` (a few levels, not above
     the repository's root, the folder that holds ``.git``)."""

@@ -223,13 +223,16 @@ def _extract_all(root: Path, commit: str, insides: Sequence[str], scratch: Path)
 
 def _manifests_above(root: Path, commit: str, inside: str) -> list[str]:
     """The Cargo.toml and go.mod files, as of ``commit``, in the folders from ``inside``
-    up to the repository's root: they say which tool applies the folder."""
-    from checker.files import MANIFESTS
+    up to the repository's root, and the Supabase CLI's ``supabase/config.toml`` beside
+    ``supabase/migrations``: they say which tool applies the folder."""
+    from checker.files import MANIFESTS, SUPABASE_CONFIG, SUPABASE_FOLDER
 
     parts = [] if inside == "." else inside.split("/")
     candidates = [
         "/".join([*parts[:depth], name]) for depth in range(len(parts) + 1) for name in MANIFESTS
     ]
+    if tuple(parts[-2:]) == SUPABASE_FOLDER:
+        candidates.append("/".join([*parts[:-1], SUPABASE_CONFIG]))
     result = _git(root, "ls-tree", "--name-only", commit, "--", *candidates)
     return _text(result).splitlines() if result.returncode == 0 else []
 

@@ -159,6 +159,8 @@ class Layout(StrEnum):
     SQLX = "sqlx"
     DIESEL = "diesel"
     GOLANG_MIGRATE = "golang-migrate"
+    # supabase/migrations beside the Supabase CLI's supabase/config.toml
+    SUPABASE = "supabase"
     SQL = "sql"  # plain .sql files, markdown documents
 
 

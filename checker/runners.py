@@ -13,7 +13,9 @@ transaction of its own, its default ``--tx-mode file``; a file whose header says
 ``-- atlas:txmode none``, outside any), and a folder whose project names its
 tool (the nearest ``Cargo.toml`` depends on sqlx or Diesel: a transaction per file;
 the nearest ``go.mod`` on golang-migrate, which sends each file as one query, as
-``per-file`` does) under that tool. Prisma sends each ``migration.sql``
+``per-file`` does; ``supabase/migrations`` beside the Supabase CLI's
+``supabase/config.toml``: a transaction per file, as ``supabase db push`` sends each
+file as one pipelined batch) under that tool. Prisma sends each ``migration.sql``
 as one simple query: a file holding one statement runs it alone, outside any
 transaction block; a file holding
 several runs them as one implicit transaction, committed before the next file.
@@ -44,6 +46,7 @@ _BY_LAYOUT = {
     Layout.SQLX: Runner.TRANSACTION_PER_FILE,
     Layout.DIESEL: Runner.TRANSACTION_PER_FILE,
     Layout.GOLANG_MIGRATE: Runner.PER_FILE,
+    Layout.SUPABASE: Runner.TRANSACTION_PER_FILE,
 }
 # how messages name the tool a layout says applies the files, and how it was told
 TOOLS = {
@@ -52,6 +55,7 @@ TOOLS = {
     Layout.SQLX: "sqlx (a dependency in the project's Cargo.toml)",
     Layout.DIESEL: "Diesel (a dependency in the project's Cargo.toml)",
     Layout.GOLANG_MIGRATE: "golang-migrate (a dependency in the project's go.mod)",
+    Layout.SUPABASE: "the Supabase CLI (supabase/config.toml beside the folder)",
 }
 
 

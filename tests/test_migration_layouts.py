@@ -639,3 +639,86 @@ def test_numbering_gaps_of_tools_that_accept_them_are_no_mg404(tmp_path: Path) -
     )
     tooled = _write(tmp_path / "go" / "migrations", files)
     assert "MG404" not in [f.code for f in run_paths([(tooled, Layer.BASE)]).findings]
+
+
+def test_a_supabase_project_runs_each_migration_file_in_a_transaction_of_its_own(
+    tmp_path: Path,
+) -> None:
+    """The Supabase CLI (``supabase db push``, ``migration up``) sends each file of
+    ``supabase/migrations`` as one batch, a transaction of its own: an enum value added
+    in one file can be used by the next, and a ``CREATE INDEX CONCURRENTLY`` fails in
+    any file, even alone."""
+    project = tmp_path / "supabase"
+    _write(project, {"config.toml": 'project_id = "app"\n'})
+    folder = _write(
+        project / "migrations",
+        {
+            "20240101000000_init.sql": (
+                "CREATE TYPE mood AS ENUM ('calm');\n"
+                "CREATE TABLE t (id int PRIMARY KEY, a int, m mood);\n"
+            ),
+            "20240102000000_value.sql": "ALTER TYPE mood ADD VALUE 'angry';\n",
+            "20240103000000_use.sql": "INSERT INTO t (id, m) VALUES (1, 'angry');\n",
+            "20240104000000_alone.sql": "CREATE INDEX CONCURRENTLY t_a_idx ON t (a);\n",
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert {m.layout.value for m in sources.migrations} == {"supabase"}
+    [message] = _mg407(folder)
+    assert (
+        "the Supabase CLI (supabase/config.toml beside the folder) runs 20240104000000_alone "
+        "in a transaction of its own" in message
+    )
+    result = run_paths([(folder, Layer.BASE)])
+    [finding] = [f for f in result.findings if f.code == "MG407"]
+    assert finding.fix is not None and "outside `supabase db push`" in finding.fix.title
+
+
+def test_a_folder_named_supabase_migrations_without_the_cli_config_is_a_plain_folder(
+    tmp_path: Path,
+) -> None:
+    folder = _write(tmp_path / "supabase" / "migrations", {"0001_x.sql": _CONCURRENT_WITH_OTHERS})
+    assert "assumes the worst case" in _mg407(folder)[0]
+
+
+def test_since_reads_the_supabase_config_as_of_the_merge_base(tmp_path: Path) -> None:
+    """With --since, the base's supabase/migrations is read out of git with the
+    supabase/config.toml beside it: base and change run under the Supabase CLI both."""
+    import json
+
+    from support import git
+
+    from checker.cli import main
+
+    project = tmp_path / "supabase"
+    _write(project, {"config.toml": 'project_id = "app"\n'})
+    folder = _write(
+        project / "migrations",
+        {
+            "20240101000000_init.sql": "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+            "20240102000000_old.sql": _CONCURRENT_WITH_OTHERS,
+        },
+    )
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "history")
+    (folder / "20240103000000_new.sql").write_text("CREATE TABLE u (id int);\n", encoding="utf-8")
+    report = tmp_path / "report.json"
+    code = main(
+        [
+            "check",
+            "--since",
+            "HEAD",
+            str(folder),
+            "--no-cache",
+            "--format",
+            "json",
+            "-o",
+            str(report),
+        ]
+    )
+    document = json.loads(report.read_text(encoding="utf-8"))
+    [finding] = [f for f in document["findings"] if f["code"] == "MG407"]
+    assert finding["introduced"] is False
+    assert "the Supabase CLI" in finding["message"]
+    assert code == 0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.errors import InputError
-from checker.files import project_manifest, read_text
+from checker.files import is_supabase_migrations, project_manifest, read_text
 from checker.model import (
     FOLDER_FILES,
     DatabaseUrl,
@@ -493,7 +493,10 @@ _GOLANG_MIGRATE = "github.com/golang-migrate/migrate"
 def tool_of_project(folder: Path, *, per_folder: bool) -> Layout:
     """The tool the project of a plain migrations folder applies it with, when its manifest
     names one: sqlx or Diesel in a Cargo.toml (Diesel when the folder holds a folder per
-    migration), golang-migrate in a go.mod; else a plain folder (the worst case is assumed)."""
+    migration), golang-migrate in a go.mod, the Supabase CLI for ``supabase/migrations``
+    beside its ``supabase/config.toml``; else a plain folder (the worst case is assumed)."""
+    if is_supabase_migrations(folder):
+        return Layout.SUPABASE
     manifest = project_manifest(folder)
     if manifest is None:
         return Layout.SQL

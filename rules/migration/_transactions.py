@@ -105,6 +105,12 @@ def way_out(in_use: RunnerInUse) -> str:
             "move it into a migration of its own whose `metadata.toml` says "
             "`run_in_transaction = false`: Diesel runs such a migration outside a transaction"
         )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.SUPABASE:
+        return (
+            "run it outside `supabase db push` (psql, after the migration that needs it): "
+            "the Supabase CLI runs every migration file in a transaction of its own, "
+            "whatever it holds"
+        )
     if in_use.runner is Runner.TRANSACTION_PER_FILE:
         return (
             "move it into a migration file of its own that its tool runs outside a "
