@@ -722,3 +722,42 @@ def test_since_reads_the_supabase_config_as_of_the_merge_base(tmp_path: Path) ->
     assert finding["introduced"] is False
     assert "the Supabase CLI" in finding["message"]
     assert code == 0
+
+
+def test_a_supabase_folder_runs_in_name_order_and_only_versioned_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The Supabase CLI lists supabase/migrations sorted by name (character order, so
+    ``20240108000000_a`` runs before ``20240130_b``, where a natural sort puts 20240130
+    first) and applies only ``<digits>_<name>.sql``: a ``local_x.sql`` never runs."""
+    from checker.cli import main
+
+    project = tmp_path / "supabase"
+    _write(project, {"config.toml": 'project_id = "app"\n'})
+    folder = _write(
+        project / "migrations",
+        {
+            "20240108000000_a.sql": "CREATE TABLE t (id int PRIMARY KEY, a int);\n",
+            "20240130_b.sql": "CREATE INDEX t_a_idx ON t (a);\n",
+            "local_20240201000000_c.sql": "CREATE INDEX u_a_idx ON u (a);\n",
+        },
+    )
+    sources = load_sources([(folder, Layer.BASE)])
+    assert [Path(m.path).name for m in sources.migrations] == [
+        "20240108000000_a.sql",
+        "20240130_b.sql",
+    ]
+    result = run_paths([(folder, Layer.BASE)])
+    assert not [f for f in result.findings if f.code == "MG406"]
+    main(["check", str(folder), "--no-cache", "--format", "json"])
+    assert (
+        "1 file not applied (local_20240201000000_c.sql): the Supabase CLI applies only "
+        "files named <version>_<name>.sql" in capsys.readouterr().err
+    )
+
+
+def test_a_supabase_folder_without_a_versioned_file_is_refused(tmp_path: Path) -> None:
+    _write(tmp_path / "supabase", {"config.toml": 'project_id = "app"\n'})
+    folder = _write(tmp_path / "supabase" / "migrations", {"init.sql": "CREATE TABLE t ();\n"})
+    with pytest.raises(InputError, match=r"no file is named <version>_<name>\.sql"):
+        load_sources([(folder, Layer.BASE)])

@@ -189,7 +189,13 @@ def _note_not_applied(result: CheckResult) -> None:
     """A line on stderr per reason files of a migration folder were left out (down
     migrations, other databases' variants), whatever the format."""
     from checker.model import file_label
-    from checker.sources.base import BEFORE_CHECKPOINT, DOWN, DOWN_SECTION, OTHER_DATABASE
+    from checker.sources.base import (
+        BEFORE_CHECKPOINT,
+        DOWN,
+        DOWN_SECTION,
+        NOT_VERSIONED,
+        OTHER_DATABASE,
+    )
 
     by_reason: dict[str, list[str]] = {}
     databases: set[str] = set()
@@ -214,6 +220,11 @@ def _note_not_applied(result: CheckResult) -> None:
             what = (
                 f"{count} file{plural} before the last checkpoint not applied {files}: Atlas "
                 "starts a new database at its last checkpoint file (-- atlas:checkpoint)"
+            )
+        elif reason == NOT_VERSIONED:
+            what = (
+                f"{count} file{plural} not applied {files}: the Supabase CLI applies only "
+                "files named <version>_<name>.sql"
             )
         elif reason == OTHER_DATABASE:
             what = (

@@ -91,6 +91,8 @@ DOWN_SECTION = "down section"
 # Atlas starts a new database at the folder's last checkpoint file (``-- atlas:checkpoint``):
 # the files before it are never applied there
 BEFORE_CHECKPOINT = "before checkpoint"
+# the Supabase CLI applies only files named <digits>_<name>.sql and skips the others
+NOT_VERSIONED = "not versioned"
 
 SNAPSHOT = "snapshot"
 ORM = "ORM"

@@ -35,6 +35,7 @@ from checker.sources.base import (
     BEFORE_CHECKPOINT,
     DOWN,
     DOWN_SECTION,
+    NOT_VERSIONED,
     OTHER_DATABASE,
     REPLACED,
     NotApplied,
@@ -159,6 +160,8 @@ def load_sql_folder(sources: SourceSet, folder: Path, layer: Layer) -> None:
         applied = _from_last_checkpoint(sources, applied)
     elif layout is Layout.SQL:
         layout = tool_of_project(folder, per_folder=applied[0].name in FOLDER_FILES)
+        if layout is Layout.SUPABASE:
+            applied = _supabase_files(sources, folder, applied)
     for file in _repeatables_last(applied):
         load_sql_file(sources, file, layer, JournalStatus.PLAIN, None, str(folder), layout)
 
@@ -172,6 +175,28 @@ def _atlas_folder(folder: Path, files: list[Path]) -> bool:
 
 
 _UP_OR_DOWN = re.compile(r"[._-](?:up|down)\.sql$", re.I)
+
+
+# the names the Supabase CLI applies: <version>_<name>.sql, the version all digits
+_SUPABASE_MIGRATION = re.compile(r"[0-9]+_.*\.sql")
+
+
+def _supabase_files(sources: SourceSet, folder: Path, files: list[Path]) -> list[Path]:
+    """The files of a ``supabase/migrations`` folder the Supabase CLI applies, in its
+    order: the names' character order (it lists the folder sorted by name, so
+    ``20240108000000_a.sql`` runs before ``20240130_b.sql``), and only the names
+    ``<digits>_<name>.sql``; it skips the others (``local_x.sql``), listed as not applied."""
+    ordered = sorted(files, key=lambda path: path.name)
+    kept = [path for path in ordered if _SUPABASE_MIGRATION.fullmatch(path.name)]
+    sources.not_applied += [
+        NotApplied(str(path), NOT_VERSIONED) for path in ordered if path not in kept
+    ]
+    if not kept:
+        raise InputError(
+            f"{folder}: no file is named <version>_<name>.sql (such as "
+            f"{file_label(str(ordered[0]))}), and the Supabase CLI applies no other"
+        )
+    return kept
 
 
 def _from_last_checkpoint(sources: SourceSet, files: list[Path]) -> list[Path]:
