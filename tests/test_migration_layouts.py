@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import REPO, run_paths
@@ -585,11 +586,8 @@ def test_a_manifest_above_the_repository_or_without_the_tool_names_nothing(
 def test_since_reads_the_project_manifest_as_of_the_merge_base(tmp_path: Path) -> None:
     """The base is read out of git: its Cargo.toml goes with it, so base and change are
     judged under the same runner and a finding of an old file stays pre-existing."""
-    import json
 
     from support import git
-
-    from checker.cli import main
 
     (tmp_path / "Cargo.toml").write_text('[dependencies]\nsqlx = "0.8"\n', encoding="utf-8")
     _write(
@@ -605,21 +603,7 @@ def test_since_reads_the_project_manifest_as_of_the_merge_base(tmp_path: Path) -
     (tmp_path / "migrations" / "0003_new.sql").write_text(
         "CREATE TABLE u (id int);\n", encoding="utf-8"
     )
-    report = tmp_path / "report.json"
-    code = main(
-        [
-            "check",
-            "--since",
-            "HEAD",
-            str(tmp_path / "migrations"),
-            "--no-cache",
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    document = json.loads(report.read_text(encoding="utf-8"))
+    code, document = _since_json(str(tmp_path / "migrations"), tmp_path)
     [finding] = [f for f in document["findings"] if f["code"] == "MG407"]
     assert finding["introduced"] is False
     assert "sqlx (a dependency" in finding["message"]
@@ -684,11 +668,8 @@ def test_a_folder_named_supabase_migrations_without_the_cli_config_is_a_plain_fo
 def test_since_reads_the_supabase_config_as_of_the_merge_base(tmp_path: Path) -> None:
     """With --since, the base's supabase/migrations is read out of git with the
     supabase/config.toml beside it: base and change run under the Supabase CLI both."""
-    import json
 
     from support import git
-
-    from checker.cli import main
 
     project = tmp_path / "supabase"
     _write(project, {"config.toml": 'project_id = "app"\n'})
@@ -703,21 +684,7 @@ def test_since_reads_the_supabase_config_as_of_the_merge_base(tmp_path: Path) ->
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-qm", "history")
     (folder / "20240103000000_new.sql").write_text("CREATE TABLE u (id int);\n", encoding="utf-8")
-    report = tmp_path / "report.json"
-    code = main(
-        [
-            "check",
-            "--since",
-            "HEAD",
-            str(folder),
-            "--no-cache",
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    document = json.loads(report.read_text(encoding="utf-8"))
+    code, document = _since_json(str(folder), tmp_path)
     [finding] = [f for f in document["findings"] if f["code"] == "MG407"]
     assert finding["introduced"] is False
     assert "the Supabase CLI" in finding["message"]
@@ -761,3 +728,26 @@ def test_a_supabase_folder_without_a_versioned_file_is_refused(tmp_path: Path) -
     folder = _write(tmp_path / "supabase" / "migrations", {"init.sql": "CREATE TABLE t ();\n"})
     with pytest.raises(InputError, match=r"no file is named <version>_<name>\.sql"):
         load_sources([(folder, Layer.BASE)])
+
+
+def _since_json(folder: Path, tmp_path: Path) -> tuple[int, dict[str, Any]]:
+    """``check --since HEAD FOLDER --no-cache --format json``: its exit code and report."""
+    import json
+
+    from checker.cli import main
+
+    report = tmp_path / "report.json"
+    code = main(
+        [
+            "check",
+            "--since",
+            "HEAD",
+            str(folder),
+            "--no-cache",
+            "--format",
+            "json",
+            "-o",
+            str(report),
+        ]
+    )
+    return code, json.loads(report.read_text(encoding="utf-8"))

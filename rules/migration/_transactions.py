@@ -68,6 +68,33 @@ def after_commit_reason(in_use: RunnerInUse, file_name: str, ends: str) -> str:
     )
 
 
+# how each tool that runs a file in a transaction of its own lets a file run outside one
+_OUTSIDE_TRANSACTION = {
+    Layout.FLYWAY: (
+        "move it into a migration of its own (Flyway runs a migration that holds nothing "
+        "but such statements outside a transaction), or give the file a script "
+        "configuration (`<file>.sql.conf`) with `executeInTransaction=false`"
+    ),
+    Layout.ATLAS: (
+        "move it into a migration file of its own whose header is `-- atlas:txmode none` "
+        "followed by a blank line: Atlas runs such a file outside a transaction"
+    ),
+    Layout.SQLX: (
+        "move it into a migration file of its own whose first line is "
+        "`-- no-transaction`: sqlx runs such a file outside a transaction"
+    ),
+    Layout.DIESEL: (
+        "move it into a migration of its own whose `metadata.toml` says "
+        "`run_in_transaction = false`: Diesel runs such a migration outside a transaction"
+    ),
+    Layout.SUPABASE: (
+        "run it outside `supabase db push` (psql, after the migration that needs it): "
+        "the Supabase CLI runs every migration file in a transaction of its own, "
+        "whatever it holds"
+    ),
+}
+
+
 def way_out(in_use: RunnerInUse) -> str:
     """How to run a non-transactional statement under this runner."""
     if in_use.runner is Runner.PRISMA and not in_use.assumed:
@@ -84,33 +111,8 @@ def way_out(in_use: RunnerInUse) -> str:
             else "move it into a migration file of its own: golang-migrate sends a file "
             "holding one statement alone, outside any transaction block"
         )
-    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.FLYWAY:
-        return (
-            "move it into a migration of its own (Flyway runs a migration that holds nothing "
-            "but such statements outside a transaction), or give the file a script "
-            "configuration (`<file>.sql.conf`) with `executeInTransaction=false`"
-        )
-    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.ATLAS:
-        return (
-            "move it into a migration file of its own whose header is `-- atlas:txmode none` "
-            "followed by a blank line: Atlas runs such a file outside a transaction"
-        )
-    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.SQLX:
-        return (
-            "move it into a migration file of its own whose first line is "
-            "`-- no-transaction`: sqlx runs such a file outside a transaction"
-        )
-    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.DIESEL:
-        return (
-            "move it into a migration of its own whose `metadata.toml` says "
-            "`run_in_transaction = false`: Diesel runs such a migration outside a transaction"
-        )
-    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout is Layout.SUPABASE:
-        return (
-            "run it outside `supabase db push` (psql, after the migration that needs it): "
-            "the Supabase CLI runs every migration file in a transaction of its own, "
-            "whatever it holds"
-        )
+    if in_use.runner is Runner.TRANSACTION_PER_FILE and in_use.layout in _OUTSIDE_TRANSACTION:
+        return _OUTSIDE_TRANSACTION[in_use.layout]
     if in_use.runner is Runner.TRANSACTION_PER_FILE:
         return (
             "move it into a migration file of its own that its tool runs outside a "
