@@ -249,6 +249,8 @@ def analyse(
             cache.put("sources", key, sources)
     timings["read"] = time.perf_counter() - started
 
+    derived: dict[object, object] = {}
+
     @_without_cyclic_gc
     def parse_and_simulate() -> tuple[SimulationResult, SchemaGraph]:
         # imported here: a run restored from the cache never needs them
@@ -265,7 +267,8 @@ def analyse(
                 parsed, postgres_version=settings.postgres, initial=sources.initial_catalog
             )
         else:
-            simulation = _simulate_resumed(parsed, sources, settings.postgres, cache)
+            simulation, points = _simulate_resumed(parsed, sources, settings.postgres, cache)
+            derived[_CHECKPOINTS] = points
         timings["simulate"] = time.perf_counter() - mark
         mark = time.perf_counter()
         graph = SchemaGraph(simulation.catalog)
@@ -279,13 +282,29 @@ def analyse(
         [],
         timings=timings,
         change_facts=change,
+        _derived=derived,
         cache_key=key,
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Checkpoints:
+    """The cache's checkpoints a simulation used: the one it resumed from, and the one it
+    kept for the next run (its key and the files before it). The rules' findings at those
+    files are kept beside the latter (``_remember_prefix``) and read beside the former."""
+
+    resumed_from: str | None
+    kept: tuple[str, frozenset[str]] | None
+
+
+_CHECKPOINTS = "checkpoints"
+# set on a result whose resumable rules ran over the statements after a checkpoint only
+RULES_RESUMED = "rules resumed"
+
+
 def _simulate_resumed(
     parsed: Sequence[ParsedStatement], sources: SourceSet, postgres: int, cache: Cache
-) -> SimulationResult:
+) -> tuple[SimulationResult, _Checkpoints]:
     """``simulate``, resumed from the cache's checkpoint of the longest prefix of files
     seen before. What is kept for the next run: the state after the base layer's files
     when a change follows them (a pull request's files come after its base), else the
@@ -302,12 +321,13 @@ def _simulate_resumed(
         ends[-2] if len(ends) > 1 and ends[-1] == len(parsed) else None,
     )
     if keep is None:
-        return simulate_from(parsed, postgres_version=postgres)[0]
+        return simulate_from(parsed, postgres_version=postgres)[0], _Checkpoints(None, None)
     resume = None
+    resumed_from = None
     for covered, key in reversed(bounds):
         entry = cache.get("checkpoints", key)
         if isinstance(entry, Checkpoint) and entry.covered == covered:
-            resume = entry
+            resume, resumed_from = entry, key
             break
     saving = next((key for covered, key in bounds if covered == keep), None)
     if resume is not None and (keep - resume.covered) * 4 <= keep:
@@ -323,9 +343,12 @@ def _simulate_resumed(
             raise
         # an entry that does not fit these statements is a miss, as a damaged one is
         simulation, taken = simulate_from(parsed, postgres_version=postgres, keep=keeping)
+        resumed_from = None
+    kept = None
     if taken is not None and saving is not None:
         cache.put("checkpoints", saving, taken)
-    return simulation
+        kept = (saving, frozenset(p.statement.migration.path for p in parsed[:keep]))
+    return simulation, _Checkpoints(resumed_from if simulation.resumed else None, kept)
 
 
 def _base(statement: ParsedStatement) -> bool:
@@ -495,7 +518,33 @@ def run_rules(
         live_catalog=result.live_catalog,
     )
     check_suppression_codes(sources)
-    findings = _run_by_family(chosen, context, fork=large)
+    resumable = _resumable(ran)
+    points = result._derived.get(_CHECKPOINTS)
+    rules_key = ""
+    earlier: _PrefixFindings | None = None
+    if (
+        cache is not None
+        and selection
+        and not external
+        and resumable
+        and isinstance(points, _Checkpoints)
+    ):
+        rules_key = cache.key("rules", selection, repr(result.settings), sorted(resumable))
+        earlier = _prefix_findings(result, cache, points, rules_key, resumable)
+    resumed = _resumed_context(result, context) if earlier is not None else None
+    by_rule = _run_by_family(
+        chosen,
+        lambda code: resumed if resumed is not None and code in resumable else context,
+        fork=large,
+    )
+    if earlier is not None:
+        for code, found in earlier.findings:
+            by_rule[code] = [*found, *by_rule[code]]
+        result._derived[RULES_RESUMED] = len(resumable)
+    if cache is not None and rules_key and isinstance(points, _Checkpoints) and points.kept:
+        run_files = {s.migration.path for s in sources.applied_statements}
+        _remember_prefix(cache, points.kept, rules_key, resumable, by_rule, run_files)
+    findings = [finding for code in ran for finding in by_rule[code]]
     from checker.renames import point_at_renames
 
     findings = point_at_renames(findings, context.events, sources)
@@ -540,9 +589,12 @@ def _chosen_rules(
 
 
 def _run_by_family(
-    chosen: Sequence[tuple[str, Callable[[], type[Rule]]]], context: RuleContext, *, fork: bool
-) -> list[Finding]:
-    """Every chosen rule's findings, in the rules' order.
+    chosen: Sequence[tuple[str, Callable[[], type[Rule]]]],
+    context_of: Callable[[str], RuleContext],
+    *,
+    fork: bool,
+) -> dict[str, list[Finding]]:
+    """Every chosen rule's findings, by code; each rule runs on ``context_of(code)``.
 
     A family's rules share their family's helpers and what those compute once per run
     (the drift comparison, the history replay, the identifier tokens), so a family is
@@ -557,12 +609,88 @@ def _run_by_family(
     groups = sorted(families.values(), key=lambda group: not group[0][0].startswith(_KEPT_HERE))
     outcomes = run_shared(
         groups,
-        lambda group: [(code, _guarded(code, load, context)) for code, load in group],
+        lambda group: [(code, _guarded(code, load, context_of(code))) for code, load in group],
         pinned=sum(1 for group in groups if group[0][0].startswith(_KEPT_HERE)),
         fork=fork,
     )
-    by_rule = {code: found for outcome in outcomes for code, found in outcome}
-    return [finding for code, _ in chosen for finding in by_rule[code]]
+    return {code: found for outcome in outcomes for code, found in outcome}
+
+
+@dataclass(frozen=True, slots=True)
+class _PrefixFindings:
+    """The resumable rules' findings at the files before a checkpoint, as the run that kept
+    the checkpoint found them (before suppressions), by code."""
+
+    findings: tuple[tuple[str, tuple[Finding, ...]], ...]
+
+
+def _resumable(ran: Iterable[str]) -> frozenset[str]:
+    entries = rule_entries()
+    return frozenset(code for code in ran if code in entries and entries[code][0].resumable)
+
+
+def _prefix_findings(
+    result: CheckResult,
+    cache: Cache,
+    points: _Checkpoints,
+    rules_key: str,
+    resumable: frozenset[str],
+) -> _PrefixFindings | None:
+    """The findings kept with the checkpoint the simulation resumed from, when the
+    resumable rules can go on from there: None when it did not resume, when a new statement
+    creates what a statement before the checkpoint missed (its events then differ from
+    those the findings were made from), or on a miss."""
+    resumed = result.simulation.resumed
+    if points.resumed_from is None or resumed is None or resumed.looked_ahead:
+        return None
+    entry = cache.get("rule-prefixes", cache.key(points.resumed_from, rules_key))
+    if not isinstance(entry, _PrefixFindings):
+        return None
+    if {code for code, _ in entry.findings} != resumable:
+        return None
+    return entry
+
+
+def _resumed_context(result: CheckResult, context: RuleContext) -> RuleContext:
+    """The resumable rules' context: the statements after the checkpoint, on top of the
+    catalog the ones before it left, with those earlier statements' events."""
+    from checker.sources.base import CatalogSource
+
+    simulation = result.simulation
+    resumed = simulation.resumed
+    assert resumed is not None
+    checkpoint = CatalogSource("checkpoint", "checkpoint", Layer.BASE, resumed.catalog)
+    return replace(
+        context,
+        statements=simulation.statements[resumed.statements :],
+        events=simulation.events[resumed.events :],
+        sources=replace(result.sources, catalogs=[checkpoint]),
+        earlier=simulation.events[: resumed.events],
+    )
+
+
+def _remember_prefix(
+    cache: Cache,
+    kept: tuple[str, frozenset[str]],
+    rules_key: str,
+    resumable: frozenset[str],
+    by_rule: Mapping[str, Sequence[Finding]],
+    run_files: set[str],
+) -> None:
+    """Keep the resumable rules' findings at the files before the checkpoint this run kept.
+    Nothing is kept when one of them crashed or reported somewhere else than a file of the
+    run's statements (it broke its promise; the next run runs it whole)."""
+    key, before = kept
+    found: list[tuple[str, tuple[Finding, ...]]] = []
+    for code in sorted(resumable):
+        findings = by_rule.get(code, [])
+        if any(
+            f.code == RULE_CRASHED or f.primary is None or f.primary.file not in run_files
+            for f in findings
+        ):
+            return
+        found.append((code, tuple(f for f in findings if f.primary and f.primary.file in before)))
+    cache.put("rule-prefixes", cache.key(key, rules_key), _PrefixFindings(tuple(found)))
 
 
 def check(

@@ -60,6 +60,11 @@ class RuleMeta:
     # The opt-in group (``hygiene-preferences``) of a rule that runs only when a user
     # names it or its group (--select, the config's ``enable``); None: on by default.
     group: str | None = None
+    # Whether the rule reports only at statements, from that statement and what ran before
+    # it (the catalog then, earlier statements and their events), never from what follows.
+    # A run resumed from a checkpoint then runs it over the new statements alone and keeps
+    # its findings at the earlier ones from the run that kept the checkpoint.
+    resumable: bool = False
 
     @property
     def family(self) -> str:
@@ -85,6 +90,12 @@ class RuleContext:
     # The live server's catalog after ``--live`` applied the statements (None otherwise):
     # the drift rules compare the ORM schema and the snapshot with it too.
     live_catalog: Catalog | None = None
+    # A run resumed from a checkpoint gives its resumable rules only the statements after
+    # it (``statements``, ``events``), on top of the catalog the earlier ones left
+    # (``sources.initial_catalog``); these are the earlier statements' events, for a rule
+    # that needs to know where an object it meets was created. Nothing is reported at them.
+    # None: not resumed (every statement of the run is in ``statements``).
+    earlier: Sequence[SimEvent] | None = None
     # Derived data several rules share (the coverage matrix, the identifier
     # index), built once per run instead of once per rule; see ``memo``.
     _memo: dict[Callable[[RuleContext], object], object] = field(

@@ -141,3 +141,19 @@ class SimulationResult:
     catalog: Catalog
     statements: Sequence[ParsedStatement]
     events: Sequence[SimEvent] = field(default_factory=tuple)
+    # a run resumed from a checkpoint: where the restored prefix ends (None: simulated whole)
+    resumed: Resumed | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """Where a simulation resumed from a checkpoint: the restored prefix's statements and
+    events are the first ``statements`` and ``events`` of the result, and ``catalog`` is the
+    catalog as the prefix left it. ``looked_ahead``: a restored MISSING event learned that a
+    new statement creates its object, so the prefix's events differ from those of the run
+    that kept the checkpoint."""
+
+    statements: int
+    events: int
+    catalog: Catalog
+    looked_ahead: bool

@@ -21,7 +21,7 @@ from pglast.enums import AlterTableType, ObjectType
 
 from checker.catalog import Catalog, display_name
 from checker.parsing import unchecked_ast_nodes
-from checker.simulation import EventKind, ParsedStatement, SimulationResult
+from checker.simulation import EventKind, ParsedStatement, Resumed, SimulationResult
 from checker.simulator import checkpoint as checkpoints
 from checker.simulator import expressions, plpgsql
 from checker.simulator.alter_table import alter_table
@@ -113,15 +113,18 @@ def simulate_from(
     start = 0
     bodies: dict[int, plpgsql.PlBlock | str] = {}
     waiting: list[int] = []
+    restored: tuple[int, int, Catalog] | None = None
     if resume is not None:
         start = resume.covered
         waiting = checkpoints.restore(resume, parsed, state, bodies)
+        restored = (len(state.statements), len(state.events), state.catalog())
     rest = parsed[start:]
     with unchecked_ast_nodes():  # the statements inside DO bodies are parsed here
         plpgsql.parse_bodies(rest, bodies)
     state.creations = _creations(rest, bodies)
+    looked_ahead = False
     if waiting:
-        checkpoints.resolve_later(state, waiting, state.creations)
+        looked_ahead = checkpoints.resolve_later(state, waiting, state.creations)
     taken: checkpoints.Checkpoint | None = None
     noted: tuple[bytes, int, int] | None = None
     current_file: str | None = None
@@ -140,8 +143,15 @@ def simulate_from(
         carried, applied, produced = noted
         prefix_events = [e for e in state.events[:produced] if not _is_temp_noise(e)]
         taken = checkpoints.take(state, parsed, keep, carried, applied, prefix_events, bodies)
+    resumed = None
+    if restored is not None:
+        # the prefix's events were restored without temporary-table noise already
+        statements, events, catalog = restored
+        resumed = Resumed(statements, events, catalog, looked_ahead)
     state.events = [e for e in state.events if not _is_temp_noise(e)]
-    result = SimulationResult(state.catalog(), tuple(state.statements), tuple(state.events))
+    result = SimulationResult(
+        state.catalog(), tuple(state.statements), tuple(state.events), resumed
+    )
     return result, taken
 
 

@@ -142,14 +142,18 @@ def restore(
     return list(checkpoint.unresolved)
 
 
-def resolve_later(state: State, waiting: Sequence[int], creations: Creations) -> None:
-    """Tell the restored MISSING events whether the new statements create their object."""
+def resolve_later(state: State, waiting: Sequence[int], creations: Creations) -> bool:
+    """Tell the restored MISSING events whether the new statements create their object;
+    True when one of them learned that one does."""
+    told = False
     for number in waiting:
         event = state.events[number]
         assert event.wanted is not None  # every MISSING event says what it looks for
         later = creations.after(event.wanted, event.origin)
         if later is not None:
             state.events[number] = _replace_later(event, later)
+            told = True
+    return told
 
 
 def _replace_later(event: SimEvent, later: Origin) -> SimEvent:

@@ -92,33 +92,53 @@ def _timeline(
     statements: Sequence[ParsedStatement],
     by_statement: dict[int, list[SimEvent]],
     initial: Catalog | None,
+    earlier: Sequence[SimEvent] | None = None,
 ) -> Timeline[tuple[str, str], Creation]:
+    """``earlier``: the events of the statements before ``statements`` (a resumed run, whose
+    base is never a ready catalog), which say where what exists as the first statement
+    runs was created; else the objects of ``initial`` (a ready catalog) existed before
+    everything."""
     timeline: Timeline[tuple[str, str], Creation] = Timeline()
-    current = _initial_objects(initial) if initial is not None else {}
+    current: dict[tuple[str, str], Creation] = {}
+    if earlier is not None:
+        for event in earlier:
+            _follow(current, event)
+    elif initial is not None:
+        current = _initial_objects(initial)
     for key, creation in current.items():
         timeline.record(key, -1, creation)
     for index, parsed in enumerate(statements):
         for event in by_statement.get(id(parsed), ()):
-            key = (_group(event.object_kind), event.name)
-            if event.object_kind == "relation":
-                key = ("table", event.name)
-            if event.kind is EventKind.CREATED:
-                migration = event.statement.statement.migration
-                current[key] = Creation(event.origin, migration, _partitioned(event))
-                timeline.record(key, index + 1, current[key])
-            elif event.kind is EventKind.DROPPED:
-                if key in current:
-                    del current[key]
-                    timeline.record(key, index + 1, None)
-            elif event.kind is EventKind.RENAMED and event.detail and key in current:
-                creation = current.pop(key)
-                timeline.record(key, index + 1, None)
-                schema = event.name.rsplit(".", 1)[0] + "." if "." in event.name else ""
-                if key[0] in ("table", "type", "index", "view", "sequence"):
-                    renamed = (key[0], schema + event.detail)
-                    current[renamed] = creation
-                    timeline.record(renamed, index + 1, creation)
+            for key, now in _follow(current, event):
+                timeline.record(key, index + 1, now)
     return timeline
+
+
+def _follow(
+    current: dict[tuple[str, str], Creation], event: SimEvent
+) -> list[tuple[tuple[str, str], Creation | None]]:
+    """Apply one event to the objects that exist (``current``); returns what changed."""
+    key = (_group(event.object_kind), event.name)
+    if event.object_kind == "relation":
+        key = ("table", event.name)
+    if event.kind is EventKind.CREATED:
+        migration = event.statement.statement.migration
+        current[key] = Creation(event.origin, migration, _partitioned(event))
+        return [(key, current[key])]
+    if event.kind is EventKind.DROPPED:
+        if key in current:
+            del current[key]
+            return [(key, None)]
+    elif event.kind is EventKind.RENAMED and event.detail and key in current:
+        creation = current.pop(key)
+        changed: list[tuple[tuple[str, str], Creation | None]] = [(key, None)]
+        schema = event.name.rsplit(".", 1)[0] + "." if "." in event.name else ""
+        if key[0] in ("table", "type", "index", "view", "sequence"):
+            renamed = (key[0], schema + event.detail)
+            current[renamed] = creation
+            changed.append((renamed, creation))
+        return changed
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +153,7 @@ def _replay_of(context: RuleContext) -> _Replay:
     by_statement: dict[int, list[SimEvent]] = {}
     for event in context.events:
         by_statement.setdefault(id(event.statement), []).append(event)
-    timeline = _timeline(statements, by_statement, context.sources.initial_catalog)
+    timeline = _timeline(statements, by_statement, context.sources.initial_catalog, context.earlier)
     steps = tuple(
         (parsed, History(timeline, index), by_statement.get(id(parsed), []))
         for index, parsed in enumerate(statements)

@@ -58,6 +58,7 @@ class ExtensionChangesBaseRule(Rule):
         "extension-changes-base",
         Severity.WARNING,
         "extension alters or drops a base object",
+        resumable=True,
     )
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
     doc_contract = "additive_only = true"

@@ -60,6 +60,7 @@ class LockHeavyOnExistingTableRule(Rule):
         "lock-heavy-on-existing-table",
         Severity.WARNING,
         "lock-heavy DDL on an existing table",
+        resumable=True,
     )
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 

@@ -81,6 +81,7 @@ class ServerConfigInMigrationRule(Rule):
         "server-config-in-migration",
         Severity.WARNING,
         "server configuration changed in a migration",
+        resumable=True,
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:

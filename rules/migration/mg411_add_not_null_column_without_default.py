@@ -87,6 +87,7 @@ class AddNotNullColumnWithoutDefaultRule(Rule):
         "add-not-null-column-without-default",
         Severity.ERROR,
         "NOT NULL column without a default added to an existing table",
+        resumable=True,
     )
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 

@@ -56,6 +56,7 @@ class DropIndexNotConcurrentlyRule(Rule):
         "drop-index-not-concurrently",
         Severity.WARNING,
         "DROP INDEX without CONCURRENTLY on an existing index",
+        resumable=True,
     )
     doc_setup = (
         "CREATE TABLE account (id text PRIMARY KEY, email text);\n"
@@ -79,7 +80,7 @@ class DropIndexNotConcurrentlyRule(Rule):
                 # created under its bare name, dropped under its display name
                 bare = event.name.rpartition(".")[2]
                 creation = history.created("index", event.name) or history.created("index", bare)
-                if creation is None and initial is None:
+                if creation is None and (initial is None or context.earlier is not None):
                     continue  # no record of where it came from: say nothing
                 if creation is not None and not creation.before(parsed):
                     continue

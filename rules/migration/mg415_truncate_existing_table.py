@@ -73,6 +73,7 @@ class TruncateExistingTableRule(Rule):
         "truncate-existing-table",
         Severity.WARNING,
         "TRUNCATE of an existing table (CASCADE: an error)",
+        resumable=True,
     )
     doc_setup = (
         "CREATE TABLE account (id text PRIMARY KEY);\n"

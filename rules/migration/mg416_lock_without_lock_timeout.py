@@ -182,6 +182,7 @@ class LockWithoutLockTimeoutRule(Rule):
         "lock-without-lock-timeout",
         Severity.INFO,
         "lock taken on an existing table with no lock_timeout set",
+        resumable=True,
     )
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 

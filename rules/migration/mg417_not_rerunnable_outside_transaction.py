@@ -262,6 +262,7 @@ class NotRerunnableOutsideTransactionRule(Rule):
         "not-rerunnable-outside-transaction",
         Severity.WARNING,
         "statement outside a transaction fails when the file is re-run",
+        resumable=True,
     )
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text, name text);"
 

@@ -52,6 +52,7 @@ class DomainConstraintOnExistingDomainRule(Rule):
         "domain-constraint-on-existing-domain",
         Severity.WARNING,
         "constraint added to a domain that existed before the run",
+        resumable=True,
     )
     doc_setup = (
         "CREATE DOMAIN email_address AS text;\n"

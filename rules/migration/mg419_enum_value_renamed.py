@@ -48,6 +48,7 @@ class EnumValueRenamedRule(Rule):
         "enum-value-renamed",
         Severity.WARNING,
         "value of an existing enum renamed",
+        resumable=True,
     )
     doc_setup = "CREATE TYPE account_status AS ENUM ('active', 'disabled');"
 

@@ -55,7 +55,9 @@ class IdentifierTooLongRule(Rule):
         https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
 
-    meta = RuleMeta("NC104", "identifier-too-long", Severity.WARNING, "identifier over 63 bytes")
+    meta = RuleMeta(
+        "NC104", "identifier-too-long", Severity.WARNING, "identifier over 63 bytes", resumable=True
+    )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         uses: dict[str, list[Identifier]] = {}

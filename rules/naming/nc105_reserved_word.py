@@ -65,7 +65,13 @@ class ReservedWordRule(Rule):
         https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
 
-    meta = RuleMeta("NC105", "reserved-word", Severity.WARNING, "object named with a reserved word")
+    meta = RuleMeta(
+        "NC105",
+        "reserved-word",
+        Severity.WARNING,
+        "object named with a reserved word",
+        resumable=True,
+    )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         index = identifier_index(context)

@@ -42,7 +42,9 @@ class ParseErrorRule(Rule):
         https://www.postgresql.org/docs/current/sql-keywords-appendix.html
     """
 
-    meta = RuleMeta("PS001", "parse-error", Severity.ERROR, "statement does not parse")
+    meta = RuleMeta(
+        "PS001", "parse-error", Severity.ERROR, "statement does not parse", resumable=True
+    )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         for parsed in context.statements:

@@ -40,7 +40,9 @@ class NotAnalysedRule(Rule):
         https://www.postgresql.org/docs/current/plpgsql-statements.html#PLPGSQL-STATEMENTS-EXECUTING-DYN
     """
 
-    meta = RuleMeta("PS002", "not-analysed", Severity.INFO, "statement not analysed")
+    meta = RuleMeta(
+        "PS002", "not-analysed", Severity.INFO, "statement not analysed", resumable=True
+    )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         for event in context.events:
