@@ -239,7 +239,7 @@ def analyse(
     if isinstance(cached, SourceSet):
         sources = cached
     else:
-        sources = load_sources(given, change.files if change is not None else ())
+        sources = _load_remembering(given, change, cache)
         _register_contract_files(sources, settings)
         if settings.orm is not None:
             from checker.sources.orm import add_orm_reference
@@ -285,6 +285,27 @@ def analyse(
         _derived=derived,
         cache_key=key,
     )
+
+
+def _load_remembering(
+    given: Sequence[tuple[Path | DatabaseUrl, Layer]],
+    change: ChangeFacts | None,
+    cache: Cache | None,
+) -> SourceSet:
+    """``load_sources``, with the statement spans of the chunks the cache has seen split
+    before (the last run's); what this run split is kept for the next."""
+    files = change.files if change is not None else ()
+    if cache is None:
+        return load_sources(given, files)
+    from checker.sources.splitting import SplitMemo, remembering
+
+    key = cache.key("splits")
+    known = cache.get("splits", key)
+    with remembering(SplitMemo(known if isinstance(known, dict) else None)) as memo:
+        sources = load_sources(given, files)
+    if memo.added:
+        cache.put("splits", key, memo.used)
+    return sources
 
 
 @dataclass(frozen=True, slots=True)

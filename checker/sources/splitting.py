@@ -3,10 +3,38 @@ shared by every kind of source that holds SQL text."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 BREAKPOINT = "--> statement-breakpoint"
+Spans = tuple[tuple[int, int], ...]
+
+
+class SplitMemo:
+    """Statement spans of chunks split before, by the chunk's SHA-1: the run cache keeps
+    them, so a file read again unchanged (a re-run, a pull request's history) is not
+    scanned again. ``used`` holds this run's chunks, what the cache keeps for the next."""
+
+    def __init__(self, known: Mapping[bytes, Spans] | None = None) -> None:
+        self.known = dict(known or {})
+        self.used: dict[bytes, Spans] = {}
+        self.added = False  # a chunk was split that ``known`` did not hold
+
+
+_memo: SplitMemo | None = None
+
+
+@contextlib.contextmanager
+def remembering(memo: SplitMemo) -> Iterator[SplitMemo]:
+    """``split_statements`` reads and fills ``memo`` for the length of the block."""
+    global _memo
+    previous, _memo = _memo, memo
+    try:
+        yield memo
+    finally:
+        _memo = previous
 
 
 def chunks(text: str) -> Iterator[tuple[int, int]]:
@@ -31,10 +59,23 @@ def split_statements(text: str, start: int, end: int) -> list[tuple[int, int]]:
     one statement and the parser reports the error.
     """
     chunk = text[start:end]
+    memo = _memo
+    if memo is None:
+        found: Spans | list[tuple[int, int]] = _split(chunk)
+    else:
+        digest = hashlib.sha1(chunk.encode("utf-8", "surrogatepass")).digest()
+        known = memo.known.get(digest)
+        if known is None:
+            known = tuple(_split(chunk))
+            memo.added = True
+        memo.used[digest] = known
+        found = known
+    return [(start + s, start + e) for s, e in found]
+
+
+def _split(chunk: str) -> list[tuple[int, int]]:
     spans = _split_plain(chunk)
-    if spans is None:
-        spans = _split_tokens(chunk)
-    return [(start + s, start + e) for s, e in spans]
+    return _split_tokens(chunk) if spans is None else spans
 
 
 def _split_tokens(chunk: str) -> list[tuple[int, int]]:
