@@ -49,6 +49,7 @@ class ViewDependencyDroppedRule(Rule):
         "view-dependency-dropped",
         Severity.ERROR,
         "DROP of a table or column a view reads",
+        resumable=True,
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:

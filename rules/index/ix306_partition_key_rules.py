@@ -68,9 +68,16 @@ class PartitionKeyRule(Rule):
         for table in sorted(context.catalog.tables.values(), key=lambda t: t.qualified):
             if table.partitioning is not None:
                 yield from self._unique_keys(context, table)
-        histories = {id(parsed): history for parsed, history, _ in replay(context)}
+        # the history before each statement, replayed only when a statement makes a
+        # partition (most runs have none)
+        histories: dict[int, History] | None = None
         for parsed in context.statements:
-            yield from self._partition_of(context, parsed, histories.get(id(parsed)))
+            target = _partition_target(parsed.node)
+            if target is None:
+                continue
+            if histories is None:
+                histories = {id(p): history for p, history, _ in replay(context)}
+            yield from self._partition_of(context, parsed, target, histories.get(id(parsed)))
 
     def _unique_keys(self, context: RuleContext, table: Table) -> Iterator[Finding]:
         assert table.partitioning is not None
@@ -112,24 +119,13 @@ class PartitionKeyRule(Rule):
             )
 
     def _partition_of(
-        self, context: RuleContext, parsed: ParsedStatement, history: History | None
+        self,
+        context: RuleContext,
+        parsed: ParsedStatement,
+        target: tuple[ast.RangeVar, str, bool],
+        history: History | None,
     ) -> Iterator[Finding]:
-        node = parsed.node
-        parent_var: ast.RangeVar | None = None
-        child = ""
-        attach = False
-        if isinstance(node, ast.CreateStmt) and node.partbound is not None and node.inhRelations:
-            parent_var = node.inhRelations[0]
-            child = str(getattr(node.relation, "relname", ""))
-        elif isinstance(node, ast.AlterTableStmt):
-            for command in node.cmds or ():
-                subtype = getattr(command.subtype, "name", str(command.subtype))
-                if subtype == _ATTACH_PARTITION and isinstance(command.def_, ast.PartitionCmd):
-                    parent_var = node.relation
-                    child = str(getattr(command.def_.name, "relname", ""))
-                    attach = True
-        if parent_var is None:
-            return
+        parent_var, child, attach = target
         key = (str(parent_var.schemaname or "public"), str(parent_var.relname))
         name = display_name(key)
         parent_origin = _plain_parent(context, key, history)
@@ -153,6 +149,22 @@ class PartitionKeyRule(Rule):
                 "move the rows, swap the names"
             ),
         )
+
+
+def _partition_target(node: object) -> tuple[ast.RangeVar, str, bool] | None:
+    """(the parent, the partition's name, whether by ATTACH) of a statement that makes a
+    table a partition, else None."""
+    parent: ast.RangeVar | None = None
+    child, attach = "", False
+    if isinstance(node, ast.CreateStmt) and node.partbound is not None and node.inhRelations:
+        parent, child = node.inhRelations[0], str(getattr(node.relation, "relname", ""))
+    elif isinstance(node, ast.AlterTableStmt):
+        for command in node.cmds or ():
+            subtype = getattr(command.subtype, "name", str(command.subtype))
+            if subtype == _ATTACH_PARTITION and isinstance(command.def_, ast.PartitionCmd):
+                parent, attach = node.relation, True
+                child = str(getattr(command.def_.name, "relname", ""))
+    return None if parent is None else (parent, child, attach)
 
 
 def _plain_parent(

@@ -55,6 +55,7 @@ class DropColumnOrTableRule(Rule):
         "drop-column-or-table",
         Severity.WARNING,
         "DROP COLUMN or DROP TABLE on an existing column or table",
+        resumable=True,
     )
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text, nickname text NOT NULL);"
 

@@ -49,7 +49,9 @@ class DuplicateRelationRule(Rule):
         https://www.postgresql.org/docs/current/sql-createtable.html (IF NOT EXISTS)
     """
 
-    meta = RuleMeta("NC101", "duplicate-relation", Severity.ERROR, "relation name defined twice")
+    meta = RuleMeta(
+        "NC101", "duplicate-relation", Severity.ERROR, "relation name defined twice", resumable=True
+    )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         for event in collisions(context, self.meta.code):

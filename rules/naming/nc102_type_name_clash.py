@@ -51,7 +51,9 @@ class TypeNameClashRule(Rule):
         https://www.postgresql.org/docs/current/catalog-pg-type.html
     """
 
-    meta = RuleMeta("NC102", "type-name-clash", Severity.ERROR, "type name already taken")
+    meta = RuleMeta(
+        "NC102", "type-name-clash", Severity.ERROR, "type name already taken", resumable=True
+    )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         for event in collisions(context, self.meta.code):
