@@ -199,3 +199,47 @@ def test_a_name_an_earlier_file_missed_and_a_new_one_creates(tmp_path: Path) -> 
     assert resumed.simulation.resumed is not None and resumed.simulation.resumed.looked_ahead
     assert RULES_RESUMED not in resumed._derived
     assert _findings(resumed) == _findings(whole)
+
+
+def test_suppressions_before_the_checkpoint_still_apply(tmp_path: Path) -> None:
+    """The kept findings are those before suppressions: a comment in an earlier file still
+    suppresses its finding, and one that suppresses nothing is still reported (PS004)."""
+    folder = drizzle_folder(
+        tmp_path / "migrations",
+        {
+            "0000_init": "CREATE TABLE account (id int PRIMARY KEY, email text);",
+            "0001_index": (
+                "CREATE INDEX account_email_idx ON account (email); "
+                "-- schema-check: ignore[MG409, MG416]\n"
+                "--> statement-breakpoint\n"
+                "ALTER TABLE account ADD COLUMN name text; -- schema-check: ignore[MG410]\n"
+            ),
+            "0002_more": "ALTER TABLE account ADD COLUMN plan text;",
+        },
+    )
+    resumed = _resumed_equals_whole([(folder, Layer.BASE)], Settings(), tmp_path)
+    assert resumed._derived.get(RULES_RESUMED) == len(RESUMABLE)
+    codes = {(Path(f.primary.file).name, f.code) for f in resumed.findings if f.primary}
+    assert ("0001_index.sql", "MG409") not in codes
+    assert ("0001_index.sql", "PS004") in codes  # MG410 reports nothing there
+    assert ("0002_more.sql", "MG416") in codes
+
+
+def test_other_settings_do_not_reuse_the_kept_findings(tmp_path: Path) -> None:
+    """The kept findings belong to the settings and rules they were found with: a run with
+    another config resumes its simulation but runs the rules whole."""
+    folder = drizzle_folder(
+        tmp_path / "migrations",
+        {
+            "0000_init": "CREATE TABLE account (id int PRIMARY KEY, email text);",
+            "0001_index": "CREATE INDEX account_email_idx ON account (email);",
+            "0002_more": "ALTER TABLE account ADD COLUMN plan text;",
+        },
+    )
+    cache = Cache(tmp_path / "cache")
+    _check([(folder, Layer.BASE)], Settings(), cache)
+    other = settings_for('runner = "per-file"\n')
+    resumed = _check([(folder, Layer.BASE)], other, cache)
+    whole = _check([(folder, Layer.BASE)], other, None)
+    assert RULES_RESUMED not in resumed._derived
+    assert _findings(resumed) == _findings(whole)
