@@ -243,3 +243,52 @@ def test_other_settings_do_not_reuse_the_kept_findings(tmp_path: Path) -> None:
     whole = _check([(folder, Layer.BASE)], other, None)
     assert RULES_RESUMED not in resumed._derived
     assert _findings(resumed) == _findings(whole)
+
+
+def test_a_setting_an_earlier_file_made_in_the_same_transaction(tmp_path: Path) -> None:
+    """drizzle runs every pending file in one transaction: what an earlier file SET (a
+    lock_timeout, MG416) or locked, the later files' statements run under."""
+    folder = drizzle_folder(
+        tmp_path / "migrations",
+        {
+            "0000_init": "CREATE TABLE account (id int PRIMARY KEY, email text);",
+            "0001_timeout": (
+                "SET lock_timeout = '5s';--> statement-breakpoint\n"
+                "ALTER TABLE account ADD COLUMN name text;"
+            ),
+            "0002_more": "ALTER TABLE account ADD COLUMN plan text;",
+            "0003_again": "ALTER TABLE account ALTER COLUMN plan SET NOT NULL;",
+        },
+    )
+    resumed = _resumed_equals_whole([(folder, Layer.BASE)], Settings(), tmp_path)
+    assert resumed._derived.get(RULES_RESUMED) == len(RESUMABLE)
+
+
+def test_functions_and_types_made_before_the_checkpoint(tmp_path: Path) -> None:
+    """The functions' volatility and the columns' types as the earlier files left them:
+    a default calling a volatile function rewrites the table (MG409), an immutable one does
+    not; a domain made earlier gets a constraint (MG418)."""
+    folder = drizzle_folder(
+        tmp_path / "migrations",
+        {
+            "0000_init": (
+                "CREATE DOMAIN email AS text;--> statement-breakpoint\n"
+                "CREATE TABLE account (id int PRIMARY KEY, address email);"
+            ),
+            "0001_functions": (
+                "CREATE FUNCTION fixed() RETURNS int LANGUAGE sql IMMUTABLE AS 'select 1';"
+                "--> statement-breakpoint\n"
+                "CREATE FUNCTION drawn() RETURNS int LANGUAGE sql VOLATILE STRICT "
+                "AS 'select (random() * 10)::int';"
+            ),
+            "0002_defaults": (
+                "ALTER TABLE account ADD COLUMN a int DEFAULT fixed();--> statement-breakpoint\n"
+                "ALTER TABLE account ADD COLUMN b int DEFAULT drawn();--> statement-breakpoint\n"
+                "ALTER DOMAIN email ADD CONSTRAINT has_at CHECK (VALUE LIKE '%@%');"
+            ),
+        },
+    )
+    resumed = _resumed_equals_whole([(folder, Layer.BASE)], Settings(), tmp_path)
+    assert resumed._derived.get(RULES_RESUMED) == len(RESUMABLE)
+    codes = {f.code for f in resumed.findings if f.primary and "0002" in f.primary.file}
+    assert {"MG409", "MG418"} <= codes

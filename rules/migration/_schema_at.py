@@ -6,7 +6,8 @@ final one: a column added or a foreign key created by a later file did not exist
 yet, and one dropped later still did. The simulator's CREATED / ALTERED / DROPPED /
 RENAMED events say when each change happened; the statement's own parse tree says
 what it wrote (a column's type, a foreign key's target). A ready base catalog
-(``sources.initial_catalog``) is the state before the first statement.
+(``sources.initial_catalog``) is the state before the first statement; in a run resumed
+from a checkpoint, the events of the statements before it (``context.earlier``) are.
 """
 
 from __future__ import annotations
@@ -348,7 +349,15 @@ def _written_type(node: Any, column: str) -> Any:
 
 
 def _build(context: RuleContext) -> SchemaAt:
-    builder = _Builder(context.sources.initial_catalog, context.catalog)
+    earlier = context.earlier
+    if earlier is None:
+        builder = _Builder(context.sources.initial_catalog, context.catalog)
+    else:
+        # a resumed run (its base is never a ready catalog): the state the statements
+        # before the checkpoint left, from their events, as a whole run builds it
+        builder = _Builder(None, context.catalog)
+        for event in earlier:
+            builder.apply(event, -1)
     positions: dict[int, int] = {}
     by_statement: dict[int, list[SimEvent]] = {}
     for event in context.events:

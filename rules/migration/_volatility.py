@@ -196,9 +196,15 @@ def _timeline_of(context: RuleContext) -> _Timeline:
     statements = context.statements
     steps = {id(parsed): index for index, parsed in enumerate(statements)}
     timeline = _Timeline(Timeline(), {}, steps, len(statements))
-    initial = context.sources.initial_catalog
-    for label, definition in _initial(initial.functions.values() if initial else ()):
-        timeline.record(label, -1, definition)
+    if context.earlier is not None:
+        # a resumed run: the functions as the statements before the checkpoint left them
+        for event in context.earlier:
+            if event.object_kind in _FUNCTION_KINDS:
+                _apply(timeline, event, -1)
+    else:
+        initial = context.sources.initial_catalog
+        for label, definition in _initial(initial.functions.values() if initial else ()):
+            timeline.record(label, -1, definition)
     for event in context.events:
         index = steps.get(id(event.statement))
         if event.object_kind in _FUNCTION_KINDS and index is not None:
