@@ -292,3 +292,30 @@ def test_functions_and_types_made_before_the_checkpoint(tmp_path: Path) -> None:
     assert resumed._derived.get(RULES_RESUMED) == len(RESUMABLE)
     codes = {f.code for f in resumed.findings if f.primary and "0002" in f.primary.file}
     assert {"MG409", "MG418"} <= codes
+
+
+def test_a_damaged_or_foreign_entry_of_kept_findings_is_a_miss(tmp_path: Path) -> None:
+    """Only the kept findings are damaged (the checkpoint is sound): the simulation resumes,
+    the rules run whole, the findings are the whole run's."""
+    folder = drizzle_folder(
+        tmp_path / "migrations",
+        {
+            "0000_init": "CREATE TABLE account (id int PRIMARY KEY, email text);",
+            "0001_index": "CREATE INDEX account_email_idx ON account (email);",
+            "0002_more": "ALTER TABLE account ADD COLUMN plan text;",
+        },
+    )
+    inputs: Inputs = [(folder, Layer.BASE)]
+    cache = Cache(tmp_path / "cache")
+    _check(inputs, Settings(), cache)
+    kept = sorted((tmp_path / "cache" / "rule-prefixes").rglob("*"))
+    entries = [path for path in kept if path.is_file()]
+    assert entries
+    whole = _check(inputs, Settings(), None)
+    for damage in (lambda data: data[:-1] + bytes([data[-1] ^ 0xFF]), lambda data: b"x" * 64):
+        for entry in entries:
+            entry.write_bytes(damage(entry.read_bytes()))
+        resumed = _check(inputs, Settings(), cache)
+        assert resumed.simulation.resumed is not None
+        assert RULES_RESUMED not in resumed._derived
+        assert _findings(resumed) == _findings(whole)
