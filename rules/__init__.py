@@ -635,7 +635,6 @@ _OPT_IN: dict[str, str] = {
 # such a run finds exactly what a whole run finds.
 _RESUMABLE = frozenset(
     {
-        "MG407",
         "MG408",
         "MG409",
         "MG410",
@@ -650,9 +649,6 @@ _RESUMABLE = frozenset(
         "FN704",
         "NC101",
         "NC102",
-        "NC104",
-        "NC105",
-        "NC108",
         "PS001",
         "PS002",
     }

@@ -319,3 +319,53 @@ def test_a_damaged_or_foreign_entry_of_kept_findings_is_a_miss(tmp_path: Path) -
         assert resumed.simulation.resumed is not None
         assert RULES_RESUMED not in resumed._derived
         assert _findings(resumed) == _findings(whole)
+
+
+# Histories on which a rule that looks across files (or at the final catalog) would find
+# something else if it were resumed: NC104 groups every spelling that truncates to one name,
+# NC108 looks up the statement that created what a cut name hits, NC105 reads the objects
+# the run leaves, MG407 follows an enum type made earlier in drizzle's one transaction.
+_ACROSS_FILES = {
+    "two long names truncated to one, before and after the checkpoint": {
+        "0000_a": f'CREATE TABLE "{"x" * 63}_alpha" (id int PRIMARY KEY);',
+        "0001_b": "CREATE TABLE other (id int);",
+        "0002_c": f'CREATE INDEX "{"x" * 63}_beta" ON other (id);',
+    },
+    "a cut name that hits a table made before the checkpoint": {
+        "0000_a": f'CREATE TABLE "{"t" * 70}" (id int PRIMARY KEY);',
+        "0001_b": "CREATE TABLE other (id int);",
+        "0002_c": f'DROP TABLE "{"t" * 63}zzz";',
+    },
+    "a reserved word made before the checkpoint and dropped after it": {
+        "0000_a": 'CREATE TABLE "order" (id int PRIMARY KEY);',
+        "0001_b": "CREATE TABLE other (id int);",
+        "0002_c": 'DROP TABLE "order";',
+    },
+    "an enum value added to a type made earlier in the same transaction": {
+        "0000_a": (
+            "CREATE TYPE status AS ENUM ('a', 'b');--> statement-breakpoint\n"
+            "CREATE TABLE t (id int PRIMARY KEY, s status);"
+        ),
+        "0001_b": "CREATE TABLE u (id int);",
+        "0002_c": "ALTER TYPE status ADD VALUE 'c';--> statement-breakpoint\nUPDATE t SET s = 'c';",
+    },
+}
+
+
+@pytest.mark.parametrize("case", sorted(_ACROSS_FILES))
+def test_rules_that_look_across_files_are_not_resumed(case: str, tmp_path: Path) -> None:
+    """The first run's last file is another (the checkpoint is kept before it), the second
+    run's is the case's: it resumes, and must find what a whole run finds."""
+    files = _ACROSS_FILES[case]
+    last = list(files)[-1]
+    folder = drizzle_folder(
+        tmp_path / "migrations", {**files, last: "CREATE TABLE neutral (id int);"}
+    )
+    settings = settings_for('runner = "drizzle"\n')
+    cache = Cache(tmp_path / "cache")
+    _check([(folder, Layer.BASE)], settings, cache)
+    (folder / f"{last}.sql").write_text(files[last], encoding="utf-8")
+    resumed = _check([(folder, Layer.BASE)], settings, cache)
+    whole = _check([(folder, Layer.BASE)], settings, None)
+    assert resumed._derived.get(RULES_RESUMED) == len(RESUMABLE)
+    assert _findings(resumed) == _findings(whole)

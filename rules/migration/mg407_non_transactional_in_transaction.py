@@ -92,7 +92,6 @@ class NonTransactionalInTransactionRule(Rule):
         "non-transactional-in-transaction",
         Severity.ERROR,
         "statement that cannot run in a transaction block runs inside one",
-        resumable=True,
     )
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 

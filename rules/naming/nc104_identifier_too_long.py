@@ -55,9 +55,7 @@ class IdentifierTooLongRule(Rule):
         https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
 
-    meta = RuleMeta(
-        "NC104", "identifier-too-long", Severity.WARNING, "identifier over 63 bytes", resumable=True
-    )
+    meta = RuleMeta("NC104", "identifier-too-long", Severity.WARNING, "identifier over 63 bytes")
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         uses: dict[str, list[Identifier]] = {}

@@ -65,13 +65,7 @@ class ReservedWordRule(Rule):
         https://www.postgresql.org/docs/current/sql-syntax-lexical.html#SQL-SYNTAX-IDENTIFIERS
     """
 
-    meta = RuleMeta(
-        "NC105",
-        "reserved-word",
-        Severity.WARNING,
-        "object named with a reserved word",
-        resumable=True,
-    )
+    meta = RuleMeta("NC105", "reserved-word", Severity.WARNING, "object named with a reserved word")
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         index = identifier_index(context)

@@ -63,7 +63,6 @@ class TruncationHitsOtherObjectRule(Rule):
         "truncation-hits-other-object",
         Severity.ERROR,
         "long name in DROP/ALTER/RENAME truncates to another object's name",
-        resumable=True,
     )
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
