@@ -369,3 +369,18 @@ def test_rules_that_look_across_files_are_not_resumed(case: str, tmp_path: Path)
     whole = _check([(folder, Layer.BASE)], settings, None)
     assert resumed._derived.get(RULES_RESUMED) == len(RESUMABLE)
     assert _findings(resumed) == _findings(whole)
+
+
+def test_a_change_without_a_base_resumes_inside_it(tmp_path: Path) -> None:
+    """With no base, the checkpoint is kept after the change's first file: a table the
+    change renamed aside there and drops later was never read under that name (MG414)."""
+    change = drizzle_folder(
+        tmp_path / "change",
+        {
+            "0000_a": "CREATE TABLE account (id int PRIMARY KEY);",
+            "0001_b": "ALTER TABLE account RENAME TO account_old;",
+            "0002_c": "DROP TABLE account_old;",
+        },
+    )
+    resumed = _resumed_equals_whole([(change, Layer.EXTENSION)], Settings(), tmp_path)
+    assert resumed._derived.get(RULES_RESUMED) == len(RESUMABLE)

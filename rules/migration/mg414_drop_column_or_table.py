@@ -131,9 +131,10 @@ def _renamed_in_run(context: RuleContext, parsed: ParsedStatement, table: str) -
 
 
 def _table_renames(context: RuleContext) -> dict[str, list[SimEvent]]:
-    """The run's table renames by the name they gave (in run order)."""
+    """The run's table renames by the name they gave (in run order), those before a
+    checkpoint the run resumed from included."""
     by_name: dict[str, list[SimEvent]] = {}
-    for event in context.events:
+    for event in (*(context.earlier or ()), *context.events):
         if event.kind is EventKind.RENAMED and event.object_kind == "table":
             by_name.setdefault(event.detail, []).append(event)
     return by_name
