@@ -10,7 +10,7 @@ UPDATE or cast).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +49,11 @@ def relation_key(node: ast.RangeVar) -> QualifiedName:
 class EnumValueTracker:
     """Feed it the steps of a transaction walk; it returns the unsafe uses of new values."""
 
-    def __init__(self, schema: SchemaAt, events: Sequence[SimEvent]) -> None:
+    def __init__(self, schema: Callable[[], SchemaAt], events: Sequence[SimEvent]) -> None:
         # which tables have a column of the enum as of each statement, not at the end
-        # of the run: a column added or retyped by a later file does not count yet
+        # of the run: a column added or retyped by a later file does not count yet; built
+        # on first use (only a run that adds an enum value and uses it before a COMMIT
+        # needs it)
         self.schema = schema
         self.really_added = {
             id(event.statement)
@@ -85,17 +87,22 @@ class EnumValueTracker:
     def _uses(
         self, step: Step, live: dict[tuple[QualifiedName, str], tuple[int, Origin]]
     ) -> Iterator[EnumUse]:
+        statement = step.parsed.statement
+        constants = string_constants(statement)
+        values = {added_value for _, added_value in live}
+        if not any(value in values for value, _, _ in constants):
+            return  # no constant spells a new value: nothing to relate to the types
         related: set[QualifiedName] = set()
-        step_index = self.schema.index_of(step.parsed)
+        schema = self.schema()
+        step_index = schema.index_of(step.parsed)
         for node in all_nodes(step.parsed.node):
             if isinstance(node, ast.TypeName) and node.names:
                 related.add(type_key(node.names))
             elif isinstance(node, ast.RangeVar):
-                related.update(self.schema.types_of_table(relation_key(node), step_index))
+                related.update(schema.types_of_table(relation_key(node), step_index))
         if not related:
             return
-        statement = step.parsed.statement
-        for value, start, end in string_constants(statement):
+        for value, start, end in constants:
             for (key, added_value), (_, added) in live.items():
                 if added_value == value and key in related:
                     yield EnumUse(display_name(key), value, statement.span(start, end), added)

@@ -96,7 +96,7 @@ class NonTransactionalInTransactionRule(Rule):
     doc_setup = "CREATE TABLE account (id text PRIMARY KEY, email text);"
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
-        enums = EnumValueTracker(schema_at(context), context.events)
+        enums = EnumValueTracker(lambda: schema_at(context), context.events)
         for step in context.memo(steps_by_statement).values():
             node = step.parsed.node
             if node is None:
