@@ -43,8 +43,9 @@ def _folded(raw: str) -> tuple[str, bool, int]:
     return name, quoted, len(name) if name.isascii() else len(name.encode("utf-8"))
 
 
-def scan_identifiers(statement: Statement) -> tuple[Identifier, ...]:
-    """The IDENT tokens of a statement, with their original text and place."""
+def scan_identifiers(statement: Statement, longer_than: int = 0) -> tuple[Identifier, ...]:
+    """The IDENT tokens of a statement, with their original text and place; with
+    ``longer_than``, only those whose name is longer than that many bytes."""
     text = statement.text
     try:
         tokens = pg_parser.scan(text)
@@ -59,7 +60,11 @@ def scan_identifiers(statement: Statement) -> tuple[Identifier, ...]:
         if kind == "IDENT":
             end = last + 1
             raw = text[start:end]
+            if longer_than and end - start <= longer_than and raw.isascii():
+                continue  # its name is no longer than the token: not wanted
             name, quoted, length = _folded(raw)
+            if length <= longer_than:
+                continue
             origin = Origin(file, base + start, base + end, index, layer)
             found.append(Identifier(name, raw, quoted, length, origin))
     return tuple(found)

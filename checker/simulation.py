@@ -84,6 +84,17 @@ class ParsedStatement:
             self._identifiers.append(scan_identifiers(self.statement))
         return self._identifiers[0]
 
+    def long_identifiers(self, longer_than: int) -> tuple[Identifier, ...]:
+        """The identifier tokens whose name is longer than ``longer_than`` bytes: from
+        ``identifiers`` once scanned, else from a scan that builds no other token."""
+        if not self.scanned:
+            return ()
+        if self._identifiers:
+            return tuple(i for i in self._identifiers[0] if i.byte_length > longer_than)
+        from checker.parsing import scan_identifiers
+
+        return scan_identifiers(self.statement, longer_than)
+
 
 class EventKind(StrEnum):
     CREATED = "created"

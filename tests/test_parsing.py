@@ -152,3 +152,26 @@ def test_identifier_characters_are_postgresqls_for_every_code_point() -> None:
         first = _WORD.match(char)
         assert (first is not None) == starts, hex(point)
         assert _WORD.match("a" + char).end() == (2 if goes_on else 1), hex(point)
+
+
+def test_the_long_identifiers_of_a_statement_are_the_long_ones_of_all() -> None:
+    """``long_identifiers`` scans without building the short tokens; before and after the
+    full scan it gives the same tokens (multi-byte names counted in bytes)."""
+    from checker.model import JournalStatus, Layer, MigrationFile, Origin, Statement
+    from checker.simulation import ParsedStatement
+
+    long_ascii = "a" * 64
+    long_quoted = '"' + "B" * 64 + '"'
+    multibyte = "é" * 32  # 32 characters, 64 bytes
+    short_quoted = '"' + "C" * 63 + '"'  # 63 bytes: not over
+    text = (
+        f"CREATE TABLE {long_ascii} (id int, {long_quoted} text, {short_quoted} text, "
+        f"{multibyte} text, x int)"
+    )
+    migration = MigrationFile("f.sql", "f", Layer.BASE, JournalStatus.PLAIN, None)
+    parsed = ParsedStatement(Statement(text, Origin("f.sql", 0, len(text)), migration))
+    before = parsed.long_identifiers(63)
+    every = parsed.identifiers
+    assert [i.raw for i in before] == [long_ascii, long_quoted, multibyte]
+    assert before == tuple(i for i in every if i.byte_length > 63)
+    assert parsed.long_identifiers(63) == before

@@ -246,12 +246,24 @@ class IdentifierIndex:
         for statements in self._by_file.values():
             yield from _ordered([p for p in statements if may_hold(p.statement.text)])
 
+    def long_tokens(
+        self, may_hold: Callable[[str], bool], longer_than: int
+    ) -> Iterator[Identifier]:
+        """``tokens`` whose name is longer than ``longer_than`` bytes, without building the
+        others (a statement's tokens are all equal in length at one place)."""
+        for statements in self._by_file.values():
+            chosen = [p for p in statements if may_hold(p.statement.text)]
+            yield from _ordered(chosen, lambda p: p.long_identifiers(longer_than))
 
-def _ordered(statements: Iterable[ParsedStatement]) -> list[Identifier]:
+
+def _ordered(
+    statements: Iterable[ParsedStatement],
+    tokens_of: Callable[[ParsedStatement], Iterable[Identifier]] = lambda p: p.identifiers,
+) -> list[Identifier]:
     """The statements' tokens by place (one token per place: a later statement's wins)."""
     by_start: dict[int, Identifier] = {}
     for parsed in statements:
-        for identifier in parsed.identifiers:
+        for identifier in tokens_of(parsed):
             by_start[identifier.origin.start] = identifier
     return [token for _, token in sorted(by_start.items())]
 

@@ -59,9 +59,9 @@ class IdentifierTooLongRule(Rule):
 
     def check(self, context: RuleContext) -> Iterator[Finding]:
         uses: dict[str, list[Identifier]] = {}
-        for identifier in identifier_index(context).tokens(may_hold_long_identifier):
-            if identifier.byte_length > MAX_BYTES:
-                uses.setdefault(identifier.text, []).append(identifier)
+        index = identifier_index(context)
+        for identifier in index.long_tokens(may_hold_long_identifier, MAX_BYTES):
+            uses.setdefault(identifier.text, []).append(identifier)
         if not uses:
             return
         by_cut: dict[str, set[str]] = {}
