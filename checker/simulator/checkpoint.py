@@ -124,15 +124,15 @@ def restore(
         setattr(state, name, value)
     inner: dict[int, list[ParsedStatement]] = {}
     statements: list[ParsedStatement] = []
-    for index, number in checkpoint.places:
-        if number < 0:
-            statements.append(parsed[index])
-            continue
-        if index not in inner:
-            with unchecked_ast_nodes():
+    with unchecked_ast_nodes():  # the statements inside DO bodies are parsed here
+        for index, number in checkpoint.places:
+            if number < 0:
+                statements.append(parsed[index])
+                continue
+            if index not in inner:
                 plpgsql.parse_bodies([parsed[index]], bodies)
-            inner[index] = plpgsql.body_statements(parsed[index], bodies)
-        statements.append(inner[index][number])
+                inner[index] = plpgsql.body_statements(parsed[index], bodies)
+            statements.append(inner[index][number])
     state.statements = statements
     split = _STATEMENT_AT  # the events' fields before their statement, then after it
     state.events = [
