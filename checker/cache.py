@@ -138,6 +138,10 @@ class Cache:
         except Exception:  # an entry that does not load is a miss
             return None
 
+    def holds(self, kind: str, key: str) -> bool:
+        """Whether an entry is there (it may still turn out damaged: ``get`` says)."""
+        return self._path(kind, key).is_file()
+
     def put(self, kind: str, key: str, value: object) -> None:
         try:
             payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)

@@ -51,7 +51,8 @@ class CheckResult:
     """Everything one run produced; reporters read it, nothing mutates it afterwards."""
 
     settings: Settings
-    sources: SourceSet
+    # the inputs as read, on first use (a run whose findings are cached may never need them)
+    _sources_of: Callable[[], SourceSet]
     # parse + simulate + graph, run on first use (a cached run may never need them)
     _analyse: Callable[[], tuple[SimulationResult, SchemaGraph]] | None
     findings: list[Finding]
@@ -71,6 +72,10 @@ class CheckResult:
     restored: CachedSummary | None = None
     # the live server's catalog after ``--live`` applied the statements
     live_catalog: Catalog | None = None
+
+    @property
+    def sources(self) -> SourceSet:
+        return self._sources_of()
 
     @property
     def live_ran(self) -> bool:
@@ -234,20 +239,33 @@ def analyse(
     timings: dict[str, float] = {}
     given = list(inputs if inputs is not None else layer_inputs(settings))
     key = _cache_key(cache, settings, given, change) if cache is not None else None
-    started = time.perf_counter()
-    cached = cache.get("sources", key) if cache is not None and key is not None else None
-    if isinstance(cached, SourceSet):
-        sources = cached
-    else:
-        sources = _load_remembering(given, change, cache)
-        _register_contract_files(sources, settings)
-        if settings.orm is not None:
-            from checker.sources.orm import add_orm_reference
 
-            timings["orm export"] = add_orm_reference(sources, settings.orm)
-        if cache is not None and key is not None:
-            cache.put("sources", key, sources)
-    timings["read"] = time.perf_counter() - started
+    def read() -> SourceSet:
+        started = time.perf_counter()
+        cached = cache.get("sources", key) if cache is not None and key is not None else None
+        if isinstance(cached, SourceSet):
+            sources = cached
+        else:
+            sources = _load_remembering(given, change, cache)
+            _register_contract_files(sources, settings)
+            if settings.orm is not None:
+                from checker.sources.orm import add_orm_reference
+
+                timings["orm export"] = add_orm_reference(sources, settings.orm)
+            if cache is not None and key is not None:
+                cache.put("sources", key, sources)
+        timings["read"] = time.perf_counter() - started
+        return sources
+
+    read_once: list[SourceSet] = []
+
+    def sources_of() -> SourceSet:
+        if not read_once:
+            read_once.append(read())
+        return read_once[0]
+
+    if cache is None or key is None or not cache.holds("sources", key):
+        sources_of()  # read now: what is wrong with the inputs is said before anything else
 
     derived: dict[object, object] = {}
 
@@ -258,6 +276,7 @@ def analyse(
         from checker.parsing import parse_statements
         from checker.simulator import simulate
 
+        sources = sources_of()
         mark = time.perf_counter()
         parsed = parse_statements(sources.applied_statements)
         timings["parse"] = time.perf_counter() - mark
@@ -277,7 +296,7 @@ def analyse(
 
     return CheckResult(
         settings,
-        sources,
+        sources_of,
         parse_and_simulate,
         [],
         timings=timings,

@@ -177,3 +177,32 @@ def test_since_with_a_cached_base_is_byte_identical(tmp_path: Path, cache_dir: P
     (folder / "9999_change.sql").write_text('ALTER TABLE "user" DROP COLUMN "nick";\n')
     edited = _check(arguments, tmp_path / "edited.json")
     assert edited == _check([*arguments, "--no-cache"], tmp_path / "edited-uncached.json")
+
+
+def test_the_base_of_a_change_seen_before_is_not_loaded(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A --since run whose base was checked before takes the base's findings from the
+    cache and never loads the base's inputs as read (only the head's, for the report)."""
+    from checker.cache import Cache
+    from tests.support import git
+
+    repo = tmp_path / "repo"
+    folder = repo / "migrations"
+    shutil.copytree(SIM_FIXTURE, folder)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    (folder / "9999_change.sql").write_text("CREATE TABLE change_log (id int PRIMARY KEY);\n")
+    since = ["--since", "HEAD", str(folder)]
+    first = _check(since, tmp_path / "first.json")
+    read: list[str] = []
+    original = Cache.get
+
+    def get(self: Cache, kind: str, key: str) -> object | None:
+        read.append(kind)
+        return original(self, kind, key)
+
+    monkeypatch.setattr(Cache, "get", get)
+    assert _check(since, tmp_path / "again.json") == first
+    assert read.count("runs") == 2 and read.count("sources") == 1
