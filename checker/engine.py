@@ -312,13 +312,13 @@ def _load_remembering(
     cache: Cache | None,
 ) -> SourceSet:
     """``load_sources``, with the statement spans of the chunks the cache has seen split
-    before (the last run's); what this run split is kept for the next."""
+    before (the last run's on the same inputs); what this run split is kept for the next."""
     files = change.files if change is not None else ()
     if cache is None:
         return load_sources(given, files)
     from checker.sources.splitting import SplitMemo, remembering
 
-    key = cache.key("splits")
+    key = cache.key("splits", [str(path) for path, _ in given])
     known = cache.get("splits", key)
     with remembering(SplitMemo(known if isinstance(known, dict) else None)) as memo:
         sources = load_sources(given, files)
