@@ -161,14 +161,20 @@ def _git(folder: Path, *arguments: str) -> None:
     )
 
 
-def test_since_with_a_cached_base_is_byte_identical(tmp_path: Path, cache_dir: Path) -> None:
+def _sim_repository(tmp_path: Path, change: str) -> Path:
+    """The Sim fixture committed in a git repository, with one new migration on top."""
     repository = tmp_path / "repo"
     folder = repository / "migrations"
     shutil.copytree(SIM_FIXTURE, folder)
     _git(repository, "init", "-q")
     _git(repository, "add", "-A")
     _git(repository, "commit", "-qm", "history")
-    (folder / "9999_change.sql").write_text('ALTER TABLE "user" ADD COLUMN "nick" text NOT NULL;\n')
+    (folder / "9999_change.sql").write_text(change)
+    return folder
+
+
+def test_since_with_a_cached_base_is_byte_identical(tmp_path: Path, cache_dir: Path) -> None:
+    folder = _sim_repository(tmp_path, 'ALTER TABLE "user" ADD COLUMN "nick" text NOT NULL;\n')
     arguments = ["--since", "HEAD", str(folder)]
     uncached = _check([*arguments, "--no-cache"], tmp_path / "uncached.json")
     assert _check(arguments, tmp_path / "cold.json") == uncached
@@ -185,15 +191,8 @@ def test_the_base_of_a_change_seen_before_is_not_loaded(
     """A --since run whose base was checked before takes the base's findings from the
     cache and never loads the base's inputs as read (only the head's, for the report)."""
     from checker.cache import Cache
-    from tests.support import git
 
-    repo = tmp_path / "repo"
-    folder = repo / "migrations"
-    shutil.copytree(SIM_FIXTURE, folder)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "base")
-    (folder / "9999_change.sql").write_text("CREATE TABLE change_log (id int PRIMARY KEY);\n")
+    folder = _sim_repository(tmp_path, "CREATE TABLE change_log (id int PRIMARY KEY);\n")
     since = ["--since", "HEAD", str(folder)]
     first = _check(since, tmp_path / "first.json")
     read: list[str] = []

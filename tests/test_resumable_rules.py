@@ -225,17 +225,18 @@ def test_suppressions_before_the_checkpoint_still_apply(tmp_path: Path) -> None:
     assert ("0002_more.sql", "MG416") in codes
 
 
+# a small history: the checkpoint is kept before its last file
+_THREE_FILES = {
+    "0000_init": "CREATE TABLE account (id int PRIMARY KEY, email text);",
+    "0001_index": "CREATE INDEX account_email_idx ON account (email);",
+    "0002_more": "ALTER TABLE account ADD COLUMN plan text;",
+}
+
+
 def test_other_settings_do_not_reuse_the_kept_findings(tmp_path: Path) -> None:
     """The kept findings belong to the settings and rules they were found with: a run with
     another config resumes its simulation but runs the rules whole."""
-    folder = drizzle_folder(
-        tmp_path / "migrations",
-        {
-            "0000_init": "CREATE TABLE account (id int PRIMARY KEY, email text);",
-            "0001_index": "CREATE INDEX account_email_idx ON account (email);",
-            "0002_more": "ALTER TABLE account ADD COLUMN plan text;",
-        },
-    )
+    folder = drizzle_folder(tmp_path / "migrations", _THREE_FILES)
     cache = Cache(tmp_path / "cache")
     _check([(folder, Layer.BASE)], Settings(), cache)
     other = settings_for('runner = "per-file"\n')
@@ -297,14 +298,7 @@ def test_functions_and_types_made_before_the_checkpoint(tmp_path: Path) -> None:
 def test_a_damaged_or_foreign_entry_of_kept_findings_is_a_miss(tmp_path: Path) -> None:
     """Only the kept findings are damaged (the checkpoint is sound): the simulation resumes,
     the rules run whole, the findings are the whole run's."""
-    folder = drizzle_folder(
-        tmp_path / "migrations",
-        {
-            "0000_init": "CREATE TABLE account (id int PRIMARY KEY, email text);",
-            "0001_index": "CREATE INDEX account_email_idx ON account (email);",
-            "0002_more": "ALTER TABLE account ADD COLUMN plan text;",
-        },
-    )
+    folder = drizzle_folder(tmp_path / "migrations", _THREE_FILES)
     inputs: Inputs = [(folder, Layer.BASE)]
     cache = Cache(tmp_path / "cache")
     _check(inputs, Settings(), cache)
