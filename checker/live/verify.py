@@ -10,8 +10,12 @@ raise BackendUnavailable (exit code 3).
 The populated-table probe (LV507, and a history's LV505) works on its own copy
 of the database over its own connection, so it runs in a thread while the main
 apply, introspection, diff and the other probes go on: the server does the work
-of both. Its findings keep their place in the report; if the main run fails,
-the thread is told to stop and its copy is dropped before the error goes on.
+of both. For a history checked alone on the embedded backend, the copy is a
+spare cluster of its own (``EmbeddedBackend.spare``), started with the main one
+and probed as soon as it is up: the probe then waits neither for the main
+server's start nor behind the main apply's locks. Its findings keep their place
+in the report; if the main run fails, the thread is told to stop and its copy
+is dropped (its spare stopped) before the error goes on.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from checker.catalog import Catalog, display_name
 from checker.config import Contract, Runner, Settings
 from checker.errors import BackendUnavailable
 from checker.findings import Finding, Location
-from checker.live.backends import Backend, LiveDatabase, make_backend, scrub
+from checker.live.backends import Backend, LiveDatabase, SpareCluster, make_backend, scrub
 from checker.live.cascades import CascadeObservation
 from checker.live.explain import PlanObservation
 from checker.live.introspect import ServerFacts
@@ -99,28 +103,35 @@ def verify(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     notify("start", 0, 1)
-    with chosen.open() as database:
-        timings["server_start"] = time.perf_counter() - started
-        try:
-            report = _run(
-                database,
-                statements,
-                static_catalog,
-                settings.runner,
-                settings.contract,
-                notify,
-                timings,
-                rollback,
-                migrator_tables,
-            )
-        except _ConnectionLost as lost:
-            raise BackendUnavailable(
-                f"{chosen.name} backend: lost the connection to {database.label}: "
-                f"{scrub(str(lost), database.conninfo)}"
-            ) from None
-        stopping = time.perf_counter()
-        notify("stop", 0, 1)
+    with ExitStack() as stack:
+        spare = _spare_probe(stack, chosen, statements, settings.runner, migrator_tables)
+        with chosen.open() as database:
+            timings["server_start"] = time.perf_counter() - started
+            try:
+                report = _run(
+                    database,
+                    statements,
+                    static_catalog,
+                    settings.runner,
+                    settings.contract,
+                    notify,
+                    timings,
+                    rollback,
+                    migrator_tables,
+                    spare,
+                )
+            except _ConnectionLost as lost:
+                raise BackendUnavailable(
+                    f"{chosen.name} backend: lost the connection to {database.label}: "
+                    f"{scrub(str(lost), database.conninfo)}"
+                ) from None
+            stopping = time.perf_counter()
+            notify("stop", 0, 1)
+            if spare is not None:
+                spare.cluster.release()  # stops alongside the main server
     timings["stop"] = time.perf_counter() - stopping
+    if spare is not None and spare.cluster.ready_at is not None:
+        timings["probe_server_start"] = spare.cluster.ready_at - started
     findings = _place_unlocated(report.findings, statements)
     return replace(
         report,
@@ -145,6 +156,7 @@ def _run(
     timings: dict[str, float],
     rollback: Sequence[Statement] = (),
     migrator_tables: Sequence[tuple[str, str]] = (),
+    spare: _SpareProbe | None = None,
 ) -> LiveReport:
     import psycopg
 
@@ -153,9 +165,16 @@ def _run(
         if missing is not None:
             return missing
         if migrator_tables:
-            _make_migrator_tables(database, migrator_tables)
+            _make_migrator_tables(database.conninfo, migrator_tables)
         applied = _apply_phase(
-            database, statements, runner, notify, timings, facts, keep_base=bool(rollback)
+            database,
+            statements,
+            runner,
+            notify,
+            timings,
+            facts,
+            keep_base=bool(rollback),
+            spare=spare,
         )
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
@@ -319,13 +338,13 @@ def _missing_extensions(
     return report, facts, notes
 
 
-def _make_migrator_tables(database: LiveDatabase, names: Sequence[tuple[str, str]]) -> None:
+def _make_migrator_tables(conninfo: str, names: Sequence[tuple[str, str]]) -> None:
     """Each migrator table the statements use, as its tool makes it before the first
     migration; with no columns, as the static model has it."""
     import psycopg
     from psycopg import sql
 
-    with psycopg.connect(database.conninfo, autocommit=True) as connection:
+    with psycopg.connect(conninfo, autocommit=True) as connection:
         connection.execute(
             sql.SQL(";\n").join(
                 sql.SQL("CREATE TABLE IF NOT EXISTS {} ()").format(sql.Identifier(*name))
@@ -462,6 +481,7 @@ def _apply_phase(
     *,
     keep_base: bool = False,
     populated: bool = True,
+    spare: _SpareProbe | None = None,
 ) -> _Applied:
     """Apply the statements; between base and extension, rehearse a rolled-back extension run.
 
@@ -496,9 +516,12 @@ def _apply_phase(
     phase = time.perf_counter()
     server = f"PostgreSQL {facts.version}"
     if populate and not rest:
-        pending = _populated_in_background(
-            database, source, _files(base), runner, server, watch_locks=True
-        )
+        if spare is not None and spare.started():
+            pending = spare.pending  # on a server of its own, already going
+        else:
+            pending = _populated_in_background(
+                database, source, _files(base), runner, server, watch_locks=True
+            )
     try:
         return _apply_rest(
             database,
@@ -657,6 +680,75 @@ def _populated_in_background(
     except BaseException:
         stack.close()
         raise
+
+
+@dataclass(slots=True)
+class _SpareProbe:
+    """A history's populated-table probe on a spare cluster of its own (embedded backend):
+    started with the main server, before it is up, so neither waits for the other and the
+    probe's looks at ``pg_locks`` never copy the main apply's thousands of locks."""
+
+    cluster: SpareCluster
+    pending: _Background[_PopulatedOutcome]
+
+    def started(self) -> bool:
+        """Waits for the spare; False when it could not start (then its probe has ended and
+        the probe runs on a copy on the main server, as on the other backends)."""
+        if self.cluster.conninfo() is not None:
+            return True
+        self.pending.abandon()
+        return False
+
+
+def _spare_probe(
+    stack: ExitStack,
+    backend: Backend,
+    statements: Sequence[Statement],
+    runner: Runner | None,
+    migrator_tables: Sequence[tuple[str, str]],
+) -> _SpareProbe | None:
+    """For a history checked alone on the embedded backend: a spare cluster, and the
+    populated-table probe waiting for it in its thread (``stack`` stops and removes both).
+
+    The probe starts from what the main database holds when ``_apply_phase`` would have
+    copied it: the empty cluster (the same template, settings and stand-ins) with the
+    migrator tables."""
+    from checker.live.backends import EmbeddedBackend
+
+    if not (
+        isinstance(backend, EmbeddedBackend)
+        and statements
+        and all(s.layer is Layer.BASE for s in statements)
+    ):
+        return None
+    cluster = stack.enter_context(backend.spare())
+    if cluster is None:
+        return None
+    steps = _files(statements)
+
+    def job(stop: threading.Event) -> _PopulatedOutcome:
+        import psycopg
+
+        from checker.live.introspect import server_facts
+
+        try:
+            conninfo = cluster.conninfo()
+            if conninfo is None:
+                raise BackendUnavailable(f"embedded backend: spare cluster: {cluster.error}")
+            with psycopg.connect(conninfo, autocommit=True) as connection:
+                facts = server_facts(connection)
+            if migrator_tables:
+                _make_migrator_tables(conninfo, migrator_tables)
+            started = time.perf_counter()
+            server = f"PostgreSQL {facts.version}"
+            run, locks = _populated_run(conninfo, steps, runner, server, True, stop)
+            return run, locks, time.perf_counter() - started
+        finally:
+            cluster.release()
+
+    probe = _SpareProbe(cluster, _Background(job, "schema-check populated-table probe"))
+    stack.callback(probe.pending.abandon)
+    return probe
 
 
 def _populated_run(
