@@ -226,3 +226,35 @@ def test_a_spare_that_cannot_start_leaves_the_probe_on_the_main_server(
     assert "populated_probe" in timings
     assert fallback == on_copy
     assert list(parent.iterdir()) == []
+
+
+def test_the_spare_has_the_migrators_own_tables_as_the_main_server_does(
+    tmp_path: Path, clusters: Path, live_server: Any
+) -> None:
+    """The migrator made schema_migrations before the first migration: on the spare too, so
+    a change to it fails once it holds a row there as it does on a copy of the main server."""
+    history = write_history(
+        tmp_path / "history",
+        {
+            "0001_init.up.sql": "CREATE TABLE account (id bigint PRIMARY KEY);\n",
+            "0002_more.up.sql": "ALTER TABLE schema_migrations ADD COLUMN v int NOT NULL;\n",
+        },
+    )
+    result = analyse(Settings(), [(history, Layer.BASE)])
+    reports = [
+        verify(
+            result.sources.applied_statements,
+            result.simulation.catalog,
+            Settings(),
+            backend=backend,
+            migrator_tables=[("public", "schema_migrations")],
+        )
+        for backend in (
+            EmbeddedBackend(parent=str(clusters)),
+            DsnBackend(live_server.admin_conninfo),
+        )
+    ]
+    assert "probe_server_start" in reports[0].timings
+    assert [f.code for f in reports[0].findings if f.code == "LV507"] == ["LV507"]
+    assert reports[0].findings == reports[1].findings
+    assert list(clusters.iterdir()) == []

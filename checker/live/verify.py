@@ -38,6 +38,9 @@ from checker.live.introspect import ServerFacts
 from checker.model import Layer, Statement
 
 if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
+
     from checker.live.apply import Failure
     from checker.live.populated import PopulatedRun
 
@@ -342,15 +345,17 @@ def _make_migrator_tables(conninfo: str, names: Sequence[tuple[str, str]]) -> No
     """Each migrator table the statements use, as its tool makes it before the first
     migration; with no columns, as the static model has it."""
     import psycopg
-    from psycopg import sql
 
     with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL(";\n").join(
-                sql.SQL("CREATE TABLE IF NOT EXISTS {} ()").format(sql.Identifier(*name))
-                for name in names
-            )
-        )
+        connection.execute(_migrator_tables_sql(names))
+
+
+def _migrator_tables_sql(names: Sequence[tuple[str, str]]) -> sql.Composed:
+    from psycopg import sql
+
+    return sql.SQL(";\n").join(
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} ()").format(sql.Identifier(*name)) for name in names
+    )
 
 
 def _without_migrator_tables(
@@ -729,19 +734,18 @@ def _spare_probe(
     def job(stop: threading.Event) -> _PopulatedOutcome:
         import psycopg
 
-        from checker.live.introspect import server_facts
+        from checker.live.introspect import server_version
 
         try:
             conninfo = cluster.conninfo()
             if conninfo is None:
                 raise BackendUnavailable(f"embedded backend: spare cluster: {cluster.error}")
             with psycopg.connect(conninfo, autocommit=True) as connection:
-                facts = server_facts(connection)
-            if migrator_tables:
-                _make_migrator_tables(conninfo, migrator_tables)
-            started = time.perf_counter()
-            server = f"PostgreSQL {facts.version}"
-            run, locks = _populated_run(conninfo, steps, runner, server, True, stop)
+                server = f"PostgreSQL {server_version(connection)}"
+                if migrator_tables:
+                    connection.execute(_migrator_tables_sql(migrator_tables))
+                started = time.perf_counter()
+                run, locks = _populated_on(connection, steps, runner, server, True, stop)
             return run, locks, time.perf_counter() - started
         finally:
             cluster.release()
@@ -761,15 +765,26 @@ def _populated_run(
 ) -> tuple[PopulatedRun, list[Finding]]:
     import psycopg
 
+    with psycopg.connect(copy, autocommit=True) as connection:
+        return _populated_on(connection, steps, runner, server, watch_locks, stop)
+
+
+def _populated_on(
+    connection: psycopg.Connection[Any],
+    steps: Sequence[Sequence[Statement]],
+    runner: Runner | None,
+    server: str,
+    watch_locks: bool,
+    stop: threading.Event | None = None,
+) -> tuple[PopulatedRun, list[Finding]]:
     from checker.live.locks import LockProbe
     from checker.live.populated import run_populated
 
-    with psycopg.connect(copy, autocommit=True) as connection:
-        probe = LockProbe(connection, runner, layers=frozenset(Layer), per_file=True)
-        run = run_populated(
-            connection, steps, runner, server, observer=probe if watch_locks else None, stop=stop
-        )
-        return run, probe.findings() if watch_locks else []
+    probe = LockProbe(connection, runner, layers=frozenset(Layer), per_file=True)
+    run = run_populated(
+        connection, steps, runner, server, observer=probe if watch_locks else None, stop=stop
+    )
+    return run, probe.findings() if watch_locks else []
 
 
 def _ends_transaction(statement: Statement) -> bool:
