@@ -258,3 +258,34 @@ def test_the_spare_has_the_migrators_own_tables_as_the_main_server_does(
     assert [f.code for f in reports[0].findings if f.code == "LV507"] == ["LV507"]
     assert reports[0].findings == reports[1].findings
     assert list(clusters.iterdir()) == []
+
+
+def test_the_main_server_is_stopped_before_the_probe_on_the_spare_is_waited_for(
+    tmp_path: Path, clusters: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe on the spare needs nothing of the main server: its stop goes on beside it."""
+    import importlib
+
+    verifier = importlib.import_module("checker.live.verify")
+    spares: list[Path] = []
+    seen: list[set[Path]] = []
+    original = verifier._populated_findings
+
+    class Recorded(SpareCluster):
+        def __init__(self, parent: Path, template: Path) -> None:
+            super().__init__(parent, template)
+            spares.append(self.folder)
+
+    def looking(*args: Any, **kwargs: Any) -> Any:
+        seen.append(set(clusters.iterdir()) - set(spares))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(backends, "SpareCluster", Recorded)
+    monkeypatch.setattr(verifier, "_populated_findings", looking)
+    history = write_history(tmp_path / "history", HISTORY)
+    findings, timings = findings_of(history, EmbeddedBackend(parent=str(clusters)))
+    assert "probe_server_start" in timings and "populated_wait" in timings
+    assert len(spares) == 1
+    assert seen == [set()]  # the main cluster was gone already
+    assert "LV507" in [f.code for f in findings]
+    assert list(clusters.iterdir()) == []

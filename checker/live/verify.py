@@ -111,7 +111,7 @@ def verify(
         with chosen.open() as database:
             timings["server_start"] = time.perf_counter() - started
             try:
-                report = _run(
+                report, pending = _run(
                     database,
                     statements,
                     static_catalog,
@@ -130,9 +130,10 @@ def verify(
                 ) from None
             stopping = time.perf_counter()
             notify("stop", 0, 1)
-            if spare is not None:
-                spare.cluster.release()  # stops alongside the main server
-    timings["stop"] = time.perf_counter() - stopping
+        # the main server is stopped while the probe on the spare goes on
+        timings["stop"] = time.perf_counter() - stopping
+        if pending is not None:
+            report = _finish_populated(report, pending, statements, timings)
     if spare is not None and spare.cluster.ready_at is not None:
         timings["probe_server_start"] = spare.cluster.ready_at - started
     findings = _place_unlocated(report.findings, statements)
@@ -160,13 +161,16 @@ def _run(
     rollback: Sequence[Statement] = (),
     migrator_tables: Sequence[tuple[str, str]] = (),
     spare: _SpareProbe | None = None,
-) -> LiveReport:
+) -> tuple[LiveReport, _Pending | None]:
+    """The report, and the populated-table probe still going on a spare cluster of its own
+    (its findings are not in the report yet: ``_finish_populated`` adds them once the main
+    server is stopped); None when the report has them."""
     import psycopg
 
     try:
         missing, facts, notes = _missing_extensions(database, statements)
         if missing is not None:
-            return missing
+            return missing, None
         if migrator_tables:
             _make_migrator_tables(database.conninfo, migrator_tables)
         applied = _apply_phase(
@@ -181,6 +185,10 @@ def _run(
         )
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
+    # on the spare, the probe needs nothing of the main server: its findings are waited
+    # for once that is stopped
+    deferred = spare is not None and applied.populated is spare.pending
+    done = False
     try:
         report = _probe_phase(
             database,
@@ -193,11 +201,42 @@ def _run(
             rollback,
             applied,
             migrator_tables,
+            wait_populated=not deferred,
         )
-        return replace(report, findings=(*notes, *report.findings)) if notes else report
+        report = replace(report, findings=(*notes, *report.findings)) if notes else report
+        done = True
+        return report, _Pending(applied, len(notes) + len(applied.findings)) if deferred else None
     finally:
-        if applied.populated is not None:
+        if applied.populated is not None and not (done and deferred):
             applied.populated.abandon()  # joined already unless a probe failed
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    applied: _Applied  # its ``populated`` still runs
+    at: int  # where its findings go among the report's (after the apply's, as otherwise)
+
+
+def _finish_populated(
+    report: LiveReport,
+    pending: _Pending,
+    statements: Sequence[Statement],
+    timings: dict[str, float],
+) -> LiveReport:
+    """The report with the populated-table probe's findings, once it is done."""
+    import psycopg
+
+    phase = time.perf_counter()
+    try:
+        populated, unpopulated = _populated_findings(pending.applied, statements, timings)
+    except psycopg.OperationalError as exc:
+        raise BackendUnavailable(
+            f"embedded backend: lost the connection to the spare cluster: {str(exc).strip()}"
+        ) from None
+    timings["populated_wait"] = time.perf_counter() - phase
+    at = pending.at
+    findings = (*report.findings[:at], *populated, *report.findings[at:])
+    return replace(report, findings=findings, unpopulated=unpopulated)
 
 
 def _probe_phase(
@@ -211,9 +250,12 @@ def _probe_phase(
     rollback: Sequence[Statement],
     applied: _Applied,
     migrator_tables: Sequence[tuple[str, str]] = (),
+    *,
+    wait_populated: bool = True,
 ) -> LiveReport:
     """Introspection, diff and probes on the applied database, while the populated-table
-    probe (when there is one) goes on in its thread on its own copy."""
+    probe (when there is one) goes on in its thread on its own copy; then its findings,
+    unless ``wait_populated`` is False (the caller waits for them)."""
     import psycopg
 
     from checker.live.cascades import cascade_findings, observe_cascade, probe_roots
@@ -276,9 +318,12 @@ def _probe_phase(
             notify("rollback scripts", 0, 1)
             findings += _check_rollback(database, rollback, runner, applied)
             timings["rollback_scripts"] = time.perf_counter() - phase
-        phase = time.perf_counter()
-        populated, unpopulated = _populated_findings(applied, statements, timings)
-        timings["populated_wait"] = time.perf_counter() - phase
+        populated: list[Finding] = []
+        unpopulated: tuple[str, ...] = ()
+        if wait_populated:
+            phase = time.perf_counter()
+            populated, unpopulated = _populated_findings(applied, statements, timings)
+            timings["populated_wait"] = time.perf_counter() - phase
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
     return LiveReport(
