@@ -60,6 +60,17 @@ def write_history(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+def emptied(folder: Path, timeout: float = 30.0) -> bool:
+    """Whether ``folder`` is empty within ``timeout`` seconds: after a normal exit, a spare
+    is deleted in the background."""
+    deadline = time.monotonic() + timeout
+    while any(folder.iterdir()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def process_runs(pid: int) -> bool:
     """True for a live process; a zombie (exited, not yet reaped by init) does not count."""
     try:
@@ -94,7 +105,7 @@ def test_spare_cluster_answers_and_is_stopped_and_removed_on_exit(clusters: Path
         (folder,) = list(clusters.iterdir())
         postmaster = postmaster_of(folder)
         assert process_runs(postmaster)
-    assert list(clusters.iterdir()) == []
+    assert emptied(clusters)
     assert not process_runs(postmaster)
 
 
@@ -113,7 +124,7 @@ def test_spare_cluster_released_before_it_is_ready_never_starts_a_server(
     manager, spare = spare_of(EmbeddedBackend(parent=str(clusters)))
     spare.release()  # at once, while the template is being copied
     manager.__exit__(None, None, None)
-    assert list(clusters.iterdir()) == []
+    assert emptied(clusters)
     assert spare.conninfo(timeout=0) is None
 
 
@@ -208,7 +219,7 @@ def test_the_probe_on_the_spare_finds_what_it_finds_on_the_main_server(
     codes = sorted(f.code for f in on_spare)
     assert "LV507" in codes and "LV505" in codes
     assert on_spare == on_copy
-    assert list(parent.iterdir()) == []
+    assert emptied(parent)
 
 
 def test_a_spare_that_cannot_start_leaves_the_probe_on_the_main_server(
@@ -225,7 +236,7 @@ def test_a_spare_that_cannot_start_leaves_the_probe_on_the_main_server(
     assert "probe_server_start" not in timings
     assert "populated_probe" in timings
     assert fallback == on_copy
-    assert list(parent.iterdir()) == []
+    assert emptied(parent)
 
 
 def test_the_spare_has_the_migrators_own_tables_as_the_main_server_does(
@@ -257,7 +268,7 @@ def test_the_spare_has_the_migrators_own_tables_as_the_main_server_does(
     assert "probe_server_start" in reports[0].timings
     assert [f.code for f in reports[0].findings if f.code == "LV507"] == ["LV507"]
     assert reports[0].findings == reports[1].findings
-    assert list(clusters.iterdir()) == []
+    assert emptied(clusters)
 
 
 def test_the_main_server_is_stopped_before_the_probe_on_the_spare_is_waited_for(
@@ -288,4 +299,34 @@ def test_the_main_server_is_stopped_before_the_probe_on_the_spare_is_waited_for(
     assert len(spares) == 1
     assert seen == [set()]  # the main cluster was gone already
     assert "LV507" in [f.code for f in findings]
+    assert emptied(clusters)
+
+
+def test_a_run_that_ends_normally_leaves_no_spare_behind(tmp_path: Path, clusters: Path) -> None:
+    """The spare is deleted in the background after a run: the process waits for that
+    before it exits (here the deletion is made to take a second)."""
+    history = write_history(tmp_path / "history", HISTORY)
+    script = (
+        "import time\n"
+        "import checker.live.backends as backends\n"
+        "remove = backends._remove_tree\n"
+        "def slow(folder):\n"
+        "    time.sleep(1)\n"
+        "    remove(folder)\n"
+        "backends._remove_tree = slow\n"
+        "from checker.config import Settings\n"
+        "from checker.engine import analyse\n"
+        "from checker.live import EmbeddedBackend, verify\n"
+        "from checker.model import Layer\n"
+        "import rules\n"
+        "rules.load_builtin_rules()\n"
+        f"result = analyse(Settings(), [({str(history)!r}, Layer.BASE)])\n"
+        "report = verify(result.sources.applied_statements, result.simulation.catalog,\n"
+        f"    Settings(), backend=EmbeddedBackend(parent={str(clusters)!r}))\n"
+        "assert 'probe_server_start' in report.timings\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
     assert list(clusters.iterdir()) == []

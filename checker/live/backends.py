@@ -261,9 +261,12 @@ class EmbeddedBackend:
         """A second cluster like the one ``open`` starts, for a job that should not share
         the main server (the populated-table probe of a history): started at once, in the
         background, and not behind the wheel's start (an inter-process lock and ``pg_ctl
-        -w``, which looks every 100 ms); stopped and deleted on exit, also on an error,
-        Ctrl-C or SIGTERM. None when there is no cached template to copy (a first run
-        initdb's once, and the job goes on the main server as before)."""
+        -w``, which looks every 100 ms); stopped on exit and deleted, also on an error,
+        Ctrl-C or SIGTERM. On a normal exit the deletion finishes in the background (the
+        interpreter waits for it before it exits; a killed process's spare is removed by
+        the next run, as a main cluster is); on an error it is waited for. None when there
+        is no cached template to copy (a first run initdb's once, and the job goes on the
+        main server as before)."""
         with _signals_unwind():
             cache = Path(self.template_cache) if self.template_cache else None
             template = _template_path(cache) if cache is not None else None
@@ -278,8 +281,10 @@ class EmbeddedBackend:
                 return
             try:
                 yield spare
-            finally:
+            except BaseException:
                 spare.close()
+                raise
+            spare.release()
 
 
 def default_cluster_parent() -> Path:
@@ -617,12 +622,13 @@ class SpareCluster:
 
     def release(self) -> None:
         """Stop the server (immediately: its data is thrown away) and delete its folder, in
-        the background; ``close`` waits for that."""
+        the background; ``close`` waits for that, and so does the interpreter before it
+        exits (the thread is not a daemon)."""
         with self._lock:
             self._closing = True
             if self._stopper is None:
                 self._stopper = threading.Thread(
-                    target=self._stop, name="schema-check spare cluster stop", daemon=True
+                    target=self._stop, name="schema-check spare cluster stop", daemon=False
                 )
                 self._stopper.start()
 
