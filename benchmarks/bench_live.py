@@ -5,10 +5,14 @@ Prints, for the same statements in the same run, the median wall time of
 introspection, diff, cascade / plan / lock probes, stop) and (b) starting the
 same embedded server and executing the statements one after another in one
 transaction, then stopping it. The target is (a) <= 1.5 x (b). Below the
-ratio, the median seconds of each phase: verify's own ``timings`` (the
-populated-table probe runs in a thread alongside the apply and the other
-probes; ``populated_wait`` is what was left of it) and the raw run's start,
-apply and stop.
+ratio, the median seconds of each phase: verify's own ``timings`` and the raw
+run's start, apply and stop. The populated-table probe runs in a thread
+alongside the apply and the other probes (``populated_probe``), for a history
+checked alone on a spare cluster of its own, up ``probe_server_start`` seconds
+after the run began; ``populated_wait`` is what was left of it once the rest
+was done (with a spare, after the main server's ``stop``). A spare is deleted
+in the background after the run: the benchmark waits for that outside the
+timed part.
 
     python benchmarks/bench_live.py                      # bundled Sim + Parlant
     python benchmarks/bench_live.py --base PATH_TO_SIM   # e.g. upstream Sim's migrations
