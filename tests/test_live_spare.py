@@ -330,3 +330,28 @@ def test_a_run_that_ends_normally_leaves_no_spare_behind(tmp_path: Path, cluster
     )
     assert done.returncode == 0, done.stderr
     assert list(clusters.iterdir()) == []
+
+
+def test_a_run_whose_main_server_fails_does_not_wait_for_a_spare_still_starting(
+    tmp_path: Path, clusters: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The main server cannot start while the spare is not up yet: the run fails at once and
+    stops the spare (its probe waits for it up to a minute otherwise)."""
+    from checker.errors import BackendUnavailable
+
+    def hanging(self: SpareCluster) -> str:
+        while not self._closing:
+            time.sleep(0.01)
+        raise BackendUnavailable("stopped before it was ready")
+
+    def failing(pgdata: Path, template_cache: Path | None) -> None:
+        raise BackendUnavailable("embedded backend: server did not start")
+
+    monkeypatch.setattr(SpareCluster, "_launch", hanging)
+    monkeypatch.setattr(backends, "_start_embedded", failing)
+    history = write_history(tmp_path / "history", HISTORY)
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailable, match="did not start"):
+        findings_of(history, EmbeddedBackend(parent=str(clusters)))
+    assert time.monotonic() - started < 20
+    assert emptied(clusters)

@@ -796,8 +796,15 @@ def _spare_probe(
             cluster.release()
 
     probe = _SpareProbe(cluster, _Background(job, "schema-check populated-table probe"))
-    stack.callback(probe.pending.abandon)
+    stack.callback(_abandon_spare, probe)
     return probe
+
+
+def _abandon_spare(probe: _SpareProbe) -> None:
+    """Stop the probe on the spare (done already unless the run failed): the spare first, so
+    a probe still waiting for it to start is not waited for."""
+    probe.cluster.release()
+    probe.pending.abandon()
 
 
 def _populated_run(
