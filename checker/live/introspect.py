@@ -297,8 +297,18 @@ def server_facts(connection: psycopg.Connection[Any]) -> ServerFacts:
     ).fetchone()
     assert version_row is not None
     defaults = frozenset((str(am), str(name)) for am, name in connection.execute(DEFAULT_OPCLASSES))
-    version = str(version_row[0]).split(" ", 1)[0]
-    return ServerFacts(version, int(version_row[1]), defaults)
+    return ServerFacts(_version(version_row[0]), int(version_row[1]), defaults)
+
+
+def server_version(connection: psycopg.Connection[Any]) -> str:
+    """The server's version as ``ServerFacts.version`` has it (``18.6``)."""
+    row = connection.execute("SELECT current_setting('server_version')").fetchone()
+    assert row is not None
+    return _version(row[0])
+
+
+def _version(setting: Any) -> str:
+    return str(setting).split(" ", 1)[0]  # "18.6 (Debian 18.6-1)" -> "18.6"
 
 
 def type_ref(

@@ -81,6 +81,15 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
 """
 
 
+def _held_on(base: dict[int, QualifiedName]) -> str:
+    """``_HELD`` with only the relations that can be one of the ``base`` tables: oids up to
+    the largest (the tables, indexes and sequences a file makes come later, and their
+    locks were most of the rows read and thrown away); none when there is no table."""
+    if not base:
+        return f"{_HELD}  AND false\n"  # planned away: pg_locks is not even read
+    return f"{_HELD}  AND l.relation::int8 <= {max(base)}\n"
+
+
 @dataclass(slots=True)
 class LockProbe:
     """Observes the applying session; give it to ``apply_statements`` as ``observer``."""
@@ -122,6 +131,9 @@ class LockProbe:
     # file committed) and no statement looked at ran yet: the session holds no lock on a
     # pre-existing table but what statements not looked at took, which is none.
     _fresh: bool = False
+    # the look: ``_HELD``, narrowed to the base tables' oids when the base was handed over
+    # (``preset``) and so known when the looks of its statements are planned
+    _held_sql: str = _HELD
 
     def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]:
         """The queries ``before`` and ``after`` will run around each statement, all of them
@@ -129,6 +141,7 @@ class LockProbe:
         plan: list[tuple[list[str], list[str]]] = []
         has_base, file, current = self.base is not None, self._file, self._current
         preset, fresh = self.preset is not None, self._fresh
+        held = self._held_sql
         skips = self._skips.copy() if self._skips is not None else None
         for statement in statements:
             if statement.layer not in self.layers:
@@ -143,15 +156,18 @@ class LockProbe:
                 skips, fresh = None, self.per_file and preset
                 if not preset:
                     ahead.append(_BASE_TABLES)
-                elif self.preset_quiet and self.preset is not None:
-                    skips = _Skips.of(self.preset)
+                    held = _HELD
+                elif self.preset is not None:
+                    held = _held_on(self.preset)
+                    if self.preset_quiet:
+                        skips = _Skips.of(self.preset)
                 preset = False
             if skips is not None and skips.unseen(statement):
                 plan.append((ahead, []))
                 continue
             if not current and not fresh:
-                ahead.append(_HELD)
-            plan.append((ahead, [_HELD]))
+                ahead.append(held)
+            plan.append((ahead, [held]))
             current, fresh = True, False
         return plan
 
@@ -180,6 +196,7 @@ class LockProbe:
             self._fresh = self.per_file and self.preset is not None
             if self.preset is not None:
                 self.base, self.preset = self.preset, None
+                self._held_sql = _held_on(self.base)
                 if self.preset_quiet:
                     self._skips = _Skips.of(self.base)
             else:
@@ -187,6 +204,7 @@ class LockProbe:
                     int(oid): (str(schema), str(name))
                     for oid, schema, name in self._rows(_BASE_TABLES)
                 }
+                self._held_sql = _HELD
             self._current = False
         if self._skips is not None and self._skips.unseen(statement):
             # what the session holds does not change on a pre-existing table: the locks
@@ -241,7 +259,7 @@ class LockProbe:
         assert self.base is not None
         held: dict[int, set[str]] = {}
         transaction = None
-        for vxid, relation, mode in self._rows(_HELD):
+        for vxid, relation, mode in self._rows(self._held_sql):
             transaction = str(vxid)
             if int(relation) in self.base:
                 held.setdefault(int(relation), set()).add(str(mode))

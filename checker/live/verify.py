@@ -10,8 +10,12 @@ raise BackendUnavailable (exit code 3).
 The populated-table probe (LV507, and a history's LV505) works on its own copy
 of the database over its own connection, so it runs in a thread while the main
 apply, introspection, diff and the other probes go on: the server does the work
-of both. Its findings keep their place in the report; if the main run fails,
-the thread is told to stop and its copy is dropped before the error goes on.
+of both. For a history checked alone on the embedded backend, the copy is a
+spare cluster of its own (``EmbeddedBackend.spare``), started with the main one
+and probed as soon as it is up: the probe then waits neither for the main
+server's start nor behind the main apply's locks. Its findings keep their place
+in the report; if the main run fails, the thread is told to stop and its copy
+is dropped (its spare stopped) before the error goes on.
 """
 
 from __future__ import annotations
@@ -27,13 +31,16 @@ from checker.catalog import Catalog, display_name
 from checker.config import Contract, Runner, Settings
 from checker.errors import BackendUnavailable
 from checker.findings import Finding, Location
-from checker.live.backends import Backend, LiveDatabase, make_backend, scrub
+from checker.live.backends import Backend, LiveDatabase, SpareCluster, make_backend, scrub
 from checker.live.cascades import CascadeObservation
 from checker.live.explain import PlanObservation
 from checker.live.introspect import ServerFacts
 from checker.model import Layer, Statement
 
 if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
+
     from checker.live.apply import Failure
     from checker.live.populated import PopulatedRun
 
@@ -99,28 +106,36 @@ def verify(
     timings: dict[str, float] = {}
     started = time.perf_counter()
     notify("start", 0, 1)
-    with chosen.open() as database:
-        timings["server_start"] = time.perf_counter() - started
-        try:
-            report = _run(
-                database,
-                statements,
-                static_catalog,
-                settings.runner,
-                settings.contract,
-                notify,
-                timings,
-                rollback,
-                migrator_tables,
-            )
-        except _ConnectionLost as lost:
-            raise BackendUnavailable(
-                f"{chosen.name} backend: lost the connection to {database.label}: "
-                f"{scrub(str(lost), database.conninfo)}"
-            ) from None
-        stopping = time.perf_counter()
-        notify("stop", 0, 1)
-    timings["stop"] = time.perf_counter() - stopping
+    with ExitStack() as stack:
+        spare = _spare_probe(stack, chosen, statements, settings.runner, migrator_tables)
+        with chosen.open() as database:
+            timings["server_start"] = time.perf_counter() - started
+            try:
+                report, pending = _run(
+                    database,
+                    statements,
+                    static_catalog,
+                    settings.runner,
+                    settings.contract,
+                    notify,
+                    timings,
+                    rollback,
+                    migrator_tables,
+                    spare,
+                )
+            except _ConnectionLost as lost:
+                raise BackendUnavailable(
+                    f"{chosen.name} backend: lost the connection to {database.label}: "
+                    f"{scrub(str(lost), database.conninfo)}"
+                ) from None
+            stopping = time.perf_counter()
+            notify("stop", 0, 1)
+        # the main server is stopped while the probe on the spare goes on
+        timings["stop"] = time.perf_counter() - stopping
+        if pending is not None:
+            report = _finish_populated(report, pending, statements, timings)
+    if spare is not None and spare.cluster.ready_at is not None:
+        timings["probe_server_start"] = spare.cluster.ready_at - started
     findings = _place_unlocated(report.findings, statements)
     return replace(
         report,
@@ -145,20 +160,35 @@ def _run(
     timings: dict[str, float],
     rollback: Sequence[Statement] = (),
     migrator_tables: Sequence[tuple[str, str]] = (),
-) -> LiveReport:
+    spare: _SpareProbe | None = None,
+) -> tuple[LiveReport, _Pending | None]:
+    """The report, and the populated-table probe still going on a spare cluster of its own
+    (its findings are not in the report yet: ``_finish_populated`` adds them once the main
+    server is stopped); None when the report has them."""
     import psycopg
 
     try:
         missing, facts, notes = _missing_extensions(database, statements)
         if missing is not None:
-            return missing
+            return missing, None
         if migrator_tables:
-            _make_migrator_tables(database, migrator_tables)
+            _make_migrator_tables(database.conninfo, migrator_tables)
         applied = _apply_phase(
-            database, statements, runner, notify, timings, facts, keep_base=bool(rollback)
+            database,
+            statements,
+            runner,
+            notify,
+            timings,
+            facts,
+            keep_base=bool(rollback),
+            spare=spare,
         )
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
+    # on the spare, the probe needs nothing of the main server: its findings are waited
+    # for once that is stopped
+    deferred = spare is not None and applied.populated is spare.pending
+    done = False
     try:
         report = _probe_phase(
             database,
@@ -171,11 +201,42 @@ def _run(
             rollback,
             applied,
             migrator_tables,
+            wait_populated=not deferred,
         )
-        return replace(report, findings=(*notes, *report.findings)) if notes else report
+        report = replace(report, findings=(*notes, *report.findings)) if notes else report
+        done = True
+        return report, _Pending(applied, len(notes) + len(applied.findings)) if deferred else None
     finally:
-        if applied.populated is not None:
+        if applied.populated is not None and not (done and deferred):
             applied.populated.abandon()  # joined already unless a probe failed
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    applied: _Applied  # its ``populated`` still runs
+    at: int  # where its findings go among the report's (after the apply's, as otherwise)
+
+
+def _finish_populated(
+    report: LiveReport,
+    pending: _Pending,
+    statements: Sequence[Statement],
+    timings: dict[str, float],
+) -> LiveReport:
+    """The report with the populated-table probe's findings, once it is done."""
+    import psycopg
+
+    phase = time.perf_counter()
+    try:
+        populated, unpopulated = _populated_findings(pending.applied, statements, timings)
+    except psycopg.OperationalError as exc:
+        raise BackendUnavailable(
+            f"embedded backend: lost the connection to the spare cluster: {str(exc).strip()}"
+        ) from None
+    timings["populated_wait"] = time.perf_counter() - phase
+    at = pending.at
+    findings = (*report.findings[:at], *populated, *report.findings[at:])
+    return replace(report, findings=findings, unpopulated=unpopulated)
 
 
 def _probe_phase(
@@ -189,9 +250,12 @@ def _probe_phase(
     rollback: Sequence[Statement],
     applied: _Applied,
     migrator_tables: Sequence[tuple[str, str]] = (),
+    *,
+    wait_populated: bool = True,
 ) -> LiveReport:
     """Introspection, diff and probes on the applied database, while the populated-table
-    probe (when there is one) goes on in its thread on its own copy."""
+    probe (when there is one) goes on in its thread on its own copy; then its findings,
+    unless ``wait_populated`` is False (the caller waits for them)."""
     import psycopg
 
     from checker.live.cascades import cascade_findings, observe_cascade, probe_roots
@@ -254,9 +318,12 @@ def _probe_phase(
             notify("rollback scripts", 0, 1)
             findings += _check_rollback(database, rollback, runner, applied)
             timings["rollback_scripts"] = time.perf_counter() - phase
-        phase = time.perf_counter()
-        populated, unpopulated = _populated_findings(applied, statements, timings)
-        timings["populated_wait"] = time.perf_counter() - phase
+        populated: list[Finding] = []
+        unpopulated: tuple[str, ...] = ()
+        if wait_populated:
+            phase = time.perf_counter()
+            populated, unpopulated = _populated_findings(applied, statements, timings)
+            timings["populated_wait"] = time.perf_counter() - phase
     except psycopg.OperationalError as exc:
         raise _ConnectionLost(str(exc).strip()) from None
     return LiveReport(
@@ -319,19 +386,21 @@ def _missing_extensions(
     return report, facts, notes
 
 
-def _make_migrator_tables(database: LiveDatabase, names: Sequence[tuple[str, str]]) -> None:
+def _make_migrator_tables(conninfo: str, names: Sequence[tuple[str, str]]) -> None:
     """Each migrator table the statements use, as its tool makes it before the first
     migration; with no columns, as the static model has it."""
     import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(_migrator_tables_sql(names))
+
+
+def _migrator_tables_sql(names: Sequence[tuple[str, str]]) -> sql.Composed:
     from psycopg import sql
 
-    with psycopg.connect(database.conninfo, autocommit=True) as connection:
-        connection.execute(
-            sql.SQL(";\n").join(
-                sql.SQL("CREATE TABLE IF NOT EXISTS {} ()").format(sql.Identifier(*name))
-                for name in names
-            )
-        )
+    return sql.SQL(";\n").join(
+        sql.SQL("CREATE TABLE IF NOT EXISTS {} ()").format(sql.Identifier(*name)) for name in names
+    )
 
 
 def _without_migrator_tables(
@@ -462,6 +531,7 @@ def _apply_phase(
     *,
     keep_base: bool = False,
     populated: bool = True,
+    spare: _SpareProbe | None = None,
 ) -> _Applied:
     """Apply the statements; between base and extension, rehearse a rolled-back extension run.
 
@@ -496,9 +566,12 @@ def _apply_phase(
     phase = time.perf_counter()
     server = f"PostgreSQL {facts.version}"
     if populate and not rest:
-        pending = _populated_in_background(
-            database, source, _files(base), runner, server, watch_locks=True
-        )
+        if spare is not None and spare.started():
+            pending = spare.pending  # on a server of its own, already going
+        else:
+            pending = _populated_in_background(
+                database, source, _files(base), runner, server, watch_locks=True
+            )
     try:
         return _apply_rest(
             database,
@@ -659,6 +732,81 @@ def _populated_in_background(
         raise
 
 
+@dataclass(slots=True)
+class _SpareProbe:
+    """A history's populated-table probe on a spare cluster of its own (embedded backend):
+    started with the main server, before it is up, so neither waits for the other and the
+    probe's looks at ``pg_locks`` never copy the main apply's thousands of locks."""
+
+    cluster: SpareCluster
+    pending: _Background[_PopulatedOutcome]
+
+    def started(self) -> bool:
+        """Waits for the spare; False when it could not start (then its probe has ended and
+        the probe runs on a copy on the main server, as on the other backends)."""
+        if self.cluster.conninfo() is not None:
+            return True
+        self.pending.abandon()
+        return False
+
+
+def _spare_probe(
+    stack: ExitStack,
+    backend: Backend,
+    statements: Sequence[Statement],
+    runner: Runner | None,
+    migrator_tables: Sequence[tuple[str, str]],
+) -> _SpareProbe | None:
+    """For a history checked alone on the embedded backend: a spare cluster, and the
+    populated-table probe waiting for it in its thread (``stack`` stops and removes both).
+
+    The probe starts from what the main database holds when ``_apply_phase`` would have
+    copied it: the empty cluster (the same template, settings and stand-ins) with the
+    migrator tables."""
+    from checker.live.backends import EmbeddedBackend
+
+    if not (
+        isinstance(backend, EmbeddedBackend)
+        and statements
+        and all(s.layer is Layer.BASE for s in statements)
+    ):
+        return None
+    cluster = stack.enter_context(backend.spare())
+    if cluster is None:
+        return None
+    steps = _files(statements)
+
+    def job(stop: threading.Event) -> _PopulatedOutcome:
+        import psycopg
+
+        from checker.live.introspect import server_version
+
+        try:
+            conninfo = cluster.conninfo()
+            if conninfo is None:
+                raise BackendUnavailable(f"embedded backend: spare cluster: {cluster.error}")
+            with psycopg.connect(conninfo, autocommit=True) as connection:
+                server = f"PostgreSQL {server_version(connection)}"
+                if migrator_tables:
+                    connection.execute(_migrator_tables_sql(migrator_tables))
+                started = time.perf_counter()
+                run, locks = _populated_on(connection, steps, runner, server, True, stop)
+            return run, locks, time.perf_counter() - started
+        finally:
+            cluster.release()
+
+    probe = _SpareProbe(cluster, _Background(job, "schema-check populated-table probe"))
+    stack.callback(_abandon_spare, probe)
+    return probe
+
+
+def _abandon_spare(probe: _SpareProbe) -> None:
+    """Stop the probe on the spare (done already unless the run failed): the spare first, so
+    a probe still waiting for it to start is not waited for."""
+    probe.cluster.release()
+    probe.pending.abandon()
+
+
 def _populated_run(
     copy: str,
     steps: Sequence[Sequence[Statement]],
@@ -669,15 +817,26 @@ def _populated_run(
 ) -> tuple[PopulatedRun, list[Finding]]:
     import psycopg
 
+    with psycopg.connect(copy, autocommit=True) as connection:
+        return _populated_on(connection, steps, runner, server, watch_locks, stop)
+
+
+def _populated_on(
+    connection: psycopg.Connection[Any],
+    steps: Sequence[Sequence[Statement]],
+    runner: Runner | None,
+    server: str,
+    watch_locks: bool,
+    stop: threading.Event | None = None,
+) -> tuple[PopulatedRun, list[Finding]]:
     from checker.live.locks import LockProbe
     from checker.live.populated import run_populated
 
-    with psycopg.connect(copy, autocommit=True) as connection:
-        probe = LockProbe(connection, runner, layers=frozenset(Layer), per_file=True)
-        run = run_populated(
-            connection, steps, runner, server, observer=probe if watch_locks else None, stop=stop
-        )
-        return run, probe.findings() if watch_locks else []
+    probe = LockProbe(connection, runner, layers=frozenset(Layer), per_file=True)
+    run = run_populated(
+        connection, steps, runner, server, observer=probe if watch_locks else None, stop=stop
+    )
+    return run, probe.findings() if watch_locks else []
 
 
 def _ends_transaction(statement: Statement) -> bool:
