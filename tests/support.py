@@ -262,3 +262,29 @@ def findings_at(result: CheckResult, code: str) -> list[tuple[str, int, str]]:
             where = position(finding.primary, result.files)
             found.append((Path(where.path).name, where.line, finding.message))
     return sorted(found)
+
+
+def process_runs(pid: int) -> bool:
+    """True for a live process; a zombie (exited, not yet reaped by init) does not count."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def killed_after_first_line(script: str) -> str:
+    """Run ``script`` in a child Python, read the first line it prints, then SIGKILL it (no
+    ``finally`` runs: whatever it started stays behind); returns that line."""
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    line = child.stdout.readline().strip()
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    return line

@@ -19,7 +19,13 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import conninfo as pg_conninfo
-from support import CORPUS_ABSENT, SIM_MIGRATIONS, drizzle_folder
+from support import (
+    CORPUS_ABSENT,
+    SIM_MIGRATIONS,
+    drizzle_folder,
+    killed_after_first_line,
+    process_runs,
+)
 
 from checker.catalog import (
     Catalog,
@@ -140,13 +146,8 @@ def test_cluster_of_a_killed_run_is_stopped_and_removed_by_the_next_run(tmp_path
         "    print(db.conninfo, flush=True)\n"
         "    time.sleep(120)\n"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    conninfo = child.stdout.readline().strip()
-    child.send_signal(signal.SIGKILL)  # no finally runs: the server and folder stay behind
-    child.wait()
+    # no finally runs in the killed child: the server and folder stay behind
+    conninfo = killed_after_first_line(script)
     (leftover,) = list(tmp_path.iterdir())
     pid_file = leftover / "data" / "postmaster.pid"
     postmaster = int(pid_file.read_text().split()[0])
@@ -156,15 +157,6 @@ def test_cluster_of_a_killed_run_is_stopped_and_removed_by_the_next_run(tmp_path
         assert not leftover.exists()
     assert list(tmp_path.iterdir()) == []
     assert not process_runs(postmaster)
-
-
-def process_runs(pid: int) -> bool:
-    """True for a live process; a zombie (exited, not yet reaped by init) does not count."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def test_sigterm_unwinds_and_removes_the_cluster(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from support import killed_after_first_line, process_runs
 
 import checker.live.backends as backends
 from checker.config import Settings
@@ -30,6 +31,15 @@ from checker.model import Layer
 pytestmark = pytest.mark.live
 
 ROOT = Path(__file__).resolve().parent.parent
+# what a child process's script imports to run a verification
+_SCRIPT_SETUP = (
+    "from checker.config import Settings\n"
+    "from checker.engine import analyse\n"
+    "from checker.live import EmbeddedBackend, verify\n"
+    "from checker.model import Layer\n"
+    "import rules\n"
+    "rules.load_builtin_rules()\n"
+)
 
 # a table filled by an earlier file, then changed in ways that fail on its row (LV507) and
 # under heavy locks (LV505); a trigger fired once the history is applied
@@ -69,15 +79,6 @@ def emptied(folder: Path, timeout: float = 30.0) -> bool:
             return False
         time.sleep(0.01)
     return True
-
-
-def process_runs(pid: int) -> bool:
-    """True for a live process; a zombie (exited, not yet reaped by init) does not count."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def postmaster_of(folder: Path) -> int:
@@ -139,13 +140,8 @@ def test_spares_and_main_clusters_of_a_killed_run_are_removed_by_the_next_run(
         "    print(spare.conninfo(), flush=True)\n"
         "    time.sleep(120)\n"
     )
-    child = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    conninfo = child.stdout.readline().strip()
-    child.send_signal(signal.SIGKILL)  # no finally runs: both servers and folders stay behind
-    child.wait()
+    # no finally runs in the killed child: both servers and folders stay behind
+    conninfo = killed_after_first_line(script)
     leftovers = sorted(clusters.iterdir())
     assert len(leftovers) == 2
     postmasters = [postmaster_of(folder) for folder in leftovers]
@@ -167,13 +163,8 @@ def test_a_signal_during_verify_stops_and_removes_both_clusters(
     script = (
         "import time\n"
         "import checker.live.populated as populated\n"
-        "from checker.config import Settings\n"
-        "from checker.engine import analyse\n"
-        "from checker.live import EmbeddedBackend, verify\n"
-        "from checker.model import Layer\n"
-        "import rules\n"
-        "rules.load_builtin_rules()\n"
-        "def slow(*args, **kwargs):\n"
+        + _SCRIPT_SETUP
+        + "def slow(*args, **kwargs):\n"
         "    print('probing', flush=True)\n"
         "    kwargs['stop'].wait(120)\n"
         "    raise populated.PopulatedRunStopped\n"
@@ -314,13 +305,8 @@ def test_a_run_that_ends_normally_leaves_no_spare_behind(tmp_path: Path, cluster
         "    time.sleep(1)\n"
         "    remove(folder)\n"
         "backends._remove_tree = slow\n"
-        "from checker.config import Settings\n"
-        "from checker.engine import analyse\n"
-        "from checker.live import EmbeddedBackend, verify\n"
-        "from checker.model import Layer\n"
-        "import rules\n"
-        "rules.load_builtin_rules()\n"
-        f"result = analyse(Settings(), [({str(history)!r}, Layer.BASE)])\n"
+        + _SCRIPT_SETUP
+        + f"result = analyse(Settings(), [({str(history)!r}, Layer.BASE)])\n"
         "report = verify(result.sources.applied_statements, result.simulation.catalog,\n"
         f"    Settings(), backend=EmbeddedBackend(parent={str(clusters)!r}))\n"
         "assert 'probe_server_start' in report.timings\n"
