@@ -257,13 +257,7 @@ def analyse(
         timings["read"] = time.perf_counter() - started
         return sources
 
-    read_once: list[SourceSet] = []
-
-    def sources_of() -> SourceSet:
-        if not read_once:
-            read_once.append(read())
-        return read_once[0]
-
+    sources_of = functools.cache(read)
     if cache is None or key is None or not cache.holds("sources", key):
         sources_of()  # read now: what is wrong with the inputs is said before anything else
 

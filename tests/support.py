@@ -173,6 +173,13 @@ def git(repo: Path, *arguments: str) -> str:
     return done.stdout
 
 
+def commit_all(repo: Path, message: str) -> None:
+    """A new git repository at ``repo`` holding everything under it in one commit."""
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", message)
+
+
 def run_since(folders: list[Path], since: str, settings: Settings | None = None) -> CheckResult:
     """``check --since`` through the engine: the change judged against the merge base."""
     import contextlib

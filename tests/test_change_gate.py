@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CORPUS_ABSENT, SIM_MIGRATIONS, git
+from support import CORPUS_ABSENT, SIM_MIGRATIONS, commit_all, git
 
 from checker.cli import main
 
@@ -78,9 +78,7 @@ def _history_copy(target: Path) -> Path:
     """Upstream Sim's folder as a git repository: the history is the merge base."""
     folder = target / "packages" / "db" / "migrations"
     shutil.copytree(SIM_MIGRATIONS, folder)
-    git(target, "init", "-q")
-    git(target, "add", "-A")
-    git(target, "commit", "-qm", "history")
+    commit_all(target, "history")
     return folder
 
 
@@ -168,9 +166,7 @@ def test_real_0298_introduces_no_error_and_keeps_the_history_as_pre_existing(
     journal["entries"] = journal["entries"][:-1]
     journal_path.write_text(json.dumps(journal, indent=2) + "\n", encoding="utf-8")
     (folder / f"{last['tag']}.sql").unlink()
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "history 0000-0297")
+    commit_all(tmp_path, "history 0000-0297")
     (folder / f"{last['tag']}.sql").write_text(change_text, encoding="utf-8")
     journal_path.write_text(whole_journal, encoding="utf-8")
     git(tmp_path, "add", "-A")
@@ -222,9 +218,7 @@ def test_since_outside_a_repository_or_with_an_unknown_ref_is_one_line_exit_2(
     assert main(["check", "--since", "main", str(folder)]) == 2
     error = capsys.readouterr().err
     assert "git repository" in error and error.count("\n") == 1
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "init")
+    commit_all(tmp_path, "init")
     assert main(["check", "--since", "origin/no-such-branch", str(folder)]) == 2
     error = capsys.readouterr().err
     assert "unknown git revision" in error and error.count("\n") == 1

@@ -179,14 +179,12 @@ def test_the_headline_states_only_what_was_checked(
 def test_the_html_footer_names_the_commit_the_inputs_were_read_at(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from support import git
+    from support import commit_all, git
 
     repo = tmp_path / "repo"
     (repo / "migrations").mkdir(parents=True)
     (repo / "migrations" / "0001.sql").write_text(BASE, encoding="utf-8")
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "base")
+    commit_all(repo, "base")
     head = git(repo, "rev-parse", "HEAD").strip()
     page = tmp_path / "report.html"
     _run([str(repo / "migrations"), "--html", str(page), "--no-cache"], capsys)

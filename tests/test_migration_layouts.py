@@ -587,7 +587,7 @@ def test_since_reads_the_project_manifest_as_of_the_merge_base(tmp_path: Path) -
     """The base is read out of git: its Cargo.toml goes with it, so base and change are
     judged under the same runner and a finding of an old file stays pre-existing."""
 
-    from support import git
+    from support import commit_all
 
     (tmp_path / "Cargo.toml").write_text('[dependencies]\nsqlx = "0.8"\n', encoding="utf-8")
     _write(
@@ -597,9 +597,7 @@ def test_since_reads_the_project_manifest_as_of_the_merge_base(tmp_path: Path) -
             "0002_old.sql": _CONCURRENT_WITH_OTHERS,
         },
     )
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "history")
+    commit_all(tmp_path, "history")
     (tmp_path / "migrations" / "0003_new.sql").write_text(
         "CREATE TABLE u (id int);\n", encoding="utf-8"
     )
@@ -669,7 +667,7 @@ def test_since_reads_the_supabase_config_as_of_the_merge_base(tmp_path: Path) ->
     """With --since, the base's supabase/migrations is read out of git with the
     supabase/config.toml beside it: base and change run under the Supabase CLI both."""
 
-    from support import git
+    from support import commit_all
 
     project = tmp_path / "supabase"
     _write(project, {"config.toml": 'project_id = "app"\n'})
@@ -680,9 +678,7 @@ def test_since_reads_the_supabase_config_as_of_the_merge_base(tmp_path: Path) ->
             "20240102000000_old.sql": _CONCURRENT_WITH_OTHERS,
         },
     )
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "add", "-A")
-    git(tmp_path, "commit", "-qm", "history")
+    commit_all(tmp_path, "history")
     (folder / "20240103000000_new.sql").write_text("CREATE TABLE u (id int);\n", encoding="utf-8")
     code, document = _since_json(str(folder), tmp_path)
     [finding] = [f for f in document["findings"] if f["code"] == "MG407"]

@@ -125,13 +125,11 @@ def test_since_findings_do_not_depend_on_checking_the_base_aside(tmp_path: Path)
     change: the JSON is byte-identical to one process's."""
     import shutil
 
-    from tests.support import git
+    from tests.support import commit_all
 
     repo = tmp_path / "repo"
     shutil.copytree(SIM_MIGRATIONS, repo / "migrations")
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "history")
+    commit_all(repo, "history")
     (repo / "migrations" / "9999_change.sql").write_text(
         'ALTER TABLE "workflow" ADD COLUMN "reviewed_at" timestamp NOT NULL;\n', encoding="utf-8"
     )

@@ -720,9 +720,11 @@ def _populated_in_background(
     )
 
     def job(stop: threading.Event) -> _PopulatedOutcome:
-        with stack:
+        import psycopg
+
+        with stack, psycopg.connect(copy, autocommit=True) as connection:
             started = time.perf_counter()
-            run, locks = _populated_run(copy, steps, runner, server, watch_locks, stop)
+            run, locks = _populated_on(connection, steps, runner, server, watch_locks, stop)
             return run, locks, time.perf_counter() - started
 
     try:
@@ -805,20 +807,6 @@ def _abandon_spare(probe: _SpareProbe) -> None:
     a probe still waiting for it to start is not waited for."""
     probe.cluster.release()
     probe.pending.abandon()
-
-
-def _populated_run(
-    copy: str,
-    steps: Sequence[Sequence[Statement]],
-    runner: Runner | None,
-    server: str,
-    watch_locks: bool,
-    stop: threading.Event | None = None,
-) -> tuple[PopulatedRun, list[Finding]]:
-    import psycopg
-
-    with psycopg.connect(copy, autocommit=True) as connection:
-        return _populated_on(connection, steps, runner, server, watch_locks, stop)
 
 
 def _populated_on(
