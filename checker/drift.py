@@ -186,7 +186,7 @@ def prefetch_references(
     then waits for the copy's answer instead of building it."""
     for reference in references:
         key = _reference_key(reference, files, postgres_version)
-        if key not in _PREFETCHED:
+        if key not in _PREFETCHED and not _kept(reference):
             _PREFETCHED[key] = Background(functools.partial(_build_reference, *key))
 
 
@@ -224,6 +224,20 @@ def _build_reference(
     return _placed_in_schema(catalog, reference, schema)
 
 
+def _snapshot_key(reference: ReferenceSchema, store: Cache) -> str:
+    return store.key("snapshot-catalog", reference.label, reference.text)
+
+
+def _kept(reference: ReferenceSchema) -> bool:
+    """Whether the run cache holds the reference's catalog: loading it here costs less
+    than a forked copy's loading it and sending it back through a pipe."""
+    return (
+        reference.kind == SNAPSHOT
+        and _STORE is not None
+        and _STORE.holds("reference", _snapshot_key(reference, _STORE))
+    )
+
+
 def _snapshot_catalog(reference: ReferenceSchema) -> Catalog:
     """A snapshot's catalog depends on its text alone: kept in the run cache, a run that
     re-checks the same folder (a --since run, say) loads it instead of rebuilding it."""
@@ -231,7 +245,7 @@ def _snapshot_catalog(reference: ReferenceSchema) -> Catalog:
 
     if _STORE is None:
         return read_snapshot(Path(reference.label), reference.text)
-    key = _STORE.key("snapshot-catalog", reference.label, reference.text)
+    key = _snapshot_key(reference, _STORE)
     kept = _STORE.get("reference", key)
     if isinstance(kept, Catalog):
         return kept

@@ -67,6 +67,10 @@ class CheckResult:
     _derived: dict[object, object] = field(default_factory=dict, repr=False)
     # the run cache's key of these inputs and settings (None: not cached)
     cache_key: str | None = None
+    # the key of the same files read where they are shown (``analyse``'s ``shown_as``): a
+    # merge base's files, extracted, are the working tree's as of that commit, which a
+    # plain check of that commit kept its outcome under
+    alias_key: str | None = None
     # what a cached run restored instead of simulating: catalog counts, statement count,
     # the change's last touch of each object
     restored: CachedSummary | None = None
@@ -228,6 +232,7 @@ def analyse(
     inputs: Iterable[tuple[Path | DatabaseUrl, Layer]] | None = None,
     change: ChangeFacts | None = None,
     cache: Cache | None = None,
+    shown_as: Sequence[Path] | None = None,
 ) -> CheckResult:
     """Read the inputs; parsing, simulation (on top of the base's ready catalog when
     it is a snapshot or a database) and the graph follow on first use of the result's
@@ -235,10 +240,15 @@ def analyse(
 
     ``change`` names files of base folders that are the change under review.
     With a ``cache``, the result gets a key (when every input is a readable
-    path), and ``restore_rules_outcome`` may then fill it without any of that."""
+    path), and ``restore_rules_outcome`` may then fill it without any of that.
+    ``shown_as``: where each input is seen by a plain check (a merge base's folders,
+    extracted, are the working tree's folders as of that commit); an outcome kept by
+    such a check, under ``alias_key``, serves this result too."""
     timings: dict[str, float] = {}
     given = list(inputs if inputs is not None else layer_inputs(settings))
-    key = _cache_key(cache, settings, given, change) if cache is not None else None
+    key, alias = None, None
+    if cache is not None:
+        key, alias = _cache_key(cache, settings, given, change, shown_as)
 
     def read() -> SourceSet:
         started = time.perf_counter()
@@ -258,8 +268,14 @@ def analyse(
         return sources
 
     sources_of = functools.cache(read)
-    if cache is None or key is None or not cache.holds("sources", key):
-        sources_of()  # read now: what is wrong with the inputs is said before anything else
+    # Read now: what is wrong with the inputs is said before anything else. Not when a
+    # run read them before (under the alias too: the same files, read elsewhere).
+    if (
+        cache is None
+        or key is None
+        or not any(k is not None and cache.holds("sources", k) for k in (key, alias))
+    ):
+        sources_of()
 
     derived: dict[object, object] = {}
 
@@ -297,6 +313,7 @@ def analyse(
         change_facts=change,
         _derived=derived,
         cache_key=key,
+        alias_key=alias,
     )
 
 
@@ -427,30 +444,62 @@ def _cache_key(
     settings: Settings,
     inputs: Sequence[tuple[Path | DatabaseUrl, Layer]],
     change: ChangeFacts | None,
-) -> str | None:
+    shown_as: Sequence[Path] | None = None,
+) -> tuple[str | None, str | None]:
     """The key of these inputs' analysis, or None when they cannot be cached (a
-    database, or a file that cannot be read: the run then says what is wrong)."""
+    database, or a file that cannot be read: the run then says what is wrong).
+
+    And the key of the same files at the places ``shown_as`` names, one per input (None
+    without them, or when a file read lies outside its input)."""
     paths: list[Path] = []
     for given, _layer in inputs:
         if isinstance(given, DatabaseUrl):
-            return None
+            return None, None
         paths.append(given)
     contract = settings.contract
     origins = [q.origin for q in contract.queries] + [d.origin for d in contract.deletes]
-    paths += sorted({Path(o.file) for o in origins if o is not None and o.file})
+    others = sorted({Path(o.file) for o in origins if o is not None and o.file})
     if settings.orm is not None:
         from checker.sources.orm import schema_files
 
-        paths += schema_files(settings.orm)
+        others += schema_files(settings.orm)
     files = fingerprint_inputs(paths)
-    if files is None:
-        return None
+    also = fingerprint_inputs(others)
+    if files is None or also is None:
+        return None, None
     facts = None
     if change is not None:
         facts = (sorted(change.files), sorted(change.previous.items()), sorted(change.deleted))
-    return cache.key(
-        "analysis", repr(settings), [(str(p), str(layer)) for p, layer in inputs], facts, files
-    )
+
+    def key(placed: Sequence[Path | DatabaseUrl], read: tuple[tuple[str, str], ...]) -> str:
+        layers = [(str(p), str(layer)) for p, (_, layer) in zip(placed, inputs, strict=True)]
+        return cache.key("analysis", repr(settings), layers, facts, (*read, *also))
+
+    alias = None
+    if shown_as is not None and len(shown_as) == len(paths):
+        moved = _shown(files, list(zip(paths, shown_as, strict=True)))
+        alias = key(shown_as, moved) if moved is not None else None
+    return key(paths, files), alias
+
+
+def _shown(
+    files: tuple[tuple[str, str], ...], places: Sequence[tuple[Path, Path]]
+) -> tuple[tuple[str, str], ...] | None:
+    """``files`` (path, hash) with each path under a read place moved under where it is
+    shown; None when one lies under none of them (a manifest above a folder)."""
+    moved: list[tuple[str, str]] = []
+    for name, digest in files:
+        path = Path(name)
+        for read, shown in places:
+            if path == read:
+                moved.append((str(shown), digest))
+                break
+            if path.is_relative_to(read):
+                moved.append((str(shown / path.relative_to(read)), digest))
+                break
+        else:
+            return None
+    return tuple(moved)
 
 
 def restore_rules_outcome(result: CheckResult, cache: Cache | None, selection: str) -> bool:
@@ -460,6 +509,8 @@ def restore_rules_outcome(result: CheckResult, cache: Cache | None, selection: s
         return False
     mark = time.perf_counter()
     entry = cache.get("runs", cache.key(result.cache_key, selection))
+    if not isinstance(entry, _CachedRun) and result.alias_key is not None:
+        entry = cache.get("runs", cache.key(result.alias_key, selection))
     if not isinstance(entry, _CachedRun):
         return False
     result.findings = list(entry.findings)

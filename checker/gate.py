@@ -62,8 +62,14 @@ def analyse_change(
         facts = ChangeFacts(
             files=change.change_files, previous=dict(change.previous), deleted=change.deleted
         )
+        present = [
+            (f, shown) for f, shown in zip(change.base_folders, folders, strict=True) if f.exists()
+        ]
         base = analyse(
-            settings, [(f, Layer.BASE) for f in change.base_folders if f.exists()], cache=cache
+            settings,
+            [(f, Layer.BASE) for f, _ in present],
+            cache=cache,
+            shown_as=[shown for _, shown in present],
         )
         if base_read is not None:
             base_read(base)

@@ -205,3 +205,58 @@ def test_the_base_of_a_change_seen_before_is_not_loaded(
     monkeypatch.setattr(Cache, "get", get)
     assert _check(since, tmp_path / "again.json") == first
     assert read.count("runs") == 2 and read.count("sources") == 1
+
+
+def _runs_of_rules(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The inputs of every rules run from now on, in this process (no forked copy)."""
+    import checker.engine
+
+    monkeypatch.setenv("SCHEMA_CHECK_JOBS", "1")
+    ran: list[str] = []
+    original = checker.engine.run_rules
+
+    def run_rules(result: checker.engine.CheckResult, **options: object) -> None:
+        ran.append(" ".join(sorted(result.sources.files)))
+        original(result, **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checker.engine, "run_rules", run_rules)
+    return ran
+
+
+def test_a_plain_check_of_the_merge_base_serves_the_base_of_a_since_run(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CI cache filled by the main branch's plain check holds the base of a pull request's
+    --since run: the base is extracted elsewhere, but its files are the same ones, so its
+    findings are taken from that check instead of checking the base again."""
+    change = 'ALTER TABLE "user" ADD COLUMN "nick" text NOT NULL;\n'
+    folder = _sim_repository(tmp_path, change)
+    since = ["--since", "HEAD", str(folder)]
+    uncached = _check([*since, "--no-cache"], tmp_path / "uncached.json")
+    (folder / "9999_change.sql").unlink()
+    _check([str(folder)], tmp_path / "main.json")  # the main branch's job
+    (folder / "9999_change.sql").write_text(change)
+    ran = _runs_of_rules(monkeypatch)
+    assert _check(since, tmp_path / "pull-request.json") == uncached
+    assert len(ran) == 1 and "9999_change.sql" in ran[0]  # the head only
+
+
+def test_a_plain_check_of_other_files_does_not_serve_the_base(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plain check saw an old file edited in the working tree: its findings are not
+    the merge base's, and the base is checked."""
+    change = 'ALTER TABLE "user" ADD COLUMN "nick" text NOT NULL;\n'
+    folder = _sim_repository(tmp_path, change)
+    since = ["--since", "HEAD", str(folder)]
+    uncached = _check([*since, "--no-cache"], tmp_path / "uncached.json")
+    (folder / "9999_change.sql").unlink()
+    first = sorted(folder.glob("0000_*.sql"))[0]
+    committed = first.read_text()
+    first.write_text(committed + "\nCREATE TABLE edited_locally (id int);\n")
+    _check([str(folder)], tmp_path / "edited.json")
+    first.write_text(committed)
+    (folder / "9999_change.sql").write_text(change)
+    ran = _runs_of_rules(monkeypatch)
+    assert _check(since, tmp_path / "pull-request.json") == uncached
+    assert len(ran) == 2  # the base and the head
