@@ -232,7 +232,7 @@ def analyse(
     inputs: Iterable[tuple[Path | DatabaseUrl, Layer]] | None = None,
     change: ChangeFacts | None = None,
     cache: Cache | None = None,
-    shown_as: Sequence[Path] | None = None,
+    shown_as: Sequence[tuple[Path, Path]] | None = None,
 ) -> CheckResult:
     """Read the inputs; parsing, simulation (on top of the base's ready catalog when
     it is a snapshot or a database) and the graph follow on first use of the result's
@@ -241,9 +241,9 @@ def analyse(
     ``change`` names files of base folders that are the change under review.
     With a ``cache``, the result gets a key (when every input is a readable
     path), and ``restore_rules_outcome`` may then fill it without any of that.
-    ``shown_as``: where each input is seen by a plain check (a merge base's folders,
-    extracted, are the working tree's folders as of that commit); an outcome kept by
-    such a check, under ``alias_key``, serves this result too."""
+    ``shown_as``: places read (each input among them) with where a plain check sees
+    them (a merge base's folders, extracted, are the working tree's folders as of that
+    commit); an outcome kept by such a check, under ``alias_key``, serves this result too."""
     timings: dict[str, float] = {}
     given = list(inputs if inputs is not None else layer_inputs(settings))
     key, alias = None, None
@@ -444,13 +444,14 @@ def _cache_key(
     settings: Settings,
     inputs: Sequence[tuple[Path | DatabaseUrl, Layer]],
     change: ChangeFacts | None,
-    shown_as: Sequence[Path] | None = None,
+    shown_as: Sequence[tuple[Path, Path]] | None = None,
 ) -> tuple[str | None, str | None]:
     """The key of these inputs' analysis, or None when they cannot be cached (a
     database, or a file that cannot be read: the run then says what is wrong).
 
-    And the key of the same files at the places ``shown_as`` names, one per input (None
-    without them, or when a file read lies outside its input)."""
+    And the key of the same files where ``shown_as`` places them: (read, shown) pairs,
+    the first that holds a file moves it. None without them, when an input is not one of
+    the places read, or when a file read lies under none of them."""
     paths: list[Path] = []
     for given, _layer in inputs:
         if isinstance(given, DatabaseUrl):
@@ -476,9 +477,10 @@ def _cache_key(
         return cache.key("analysis", repr(settings), layers, facts, (*read, *also))
 
     alias = None
-    if shown_as is not None and len(shown_as) == len(paths):
-        moved = _shown(files, list(zip(paths, shown_as, strict=True)))
-        alias = key(shown_as, moved) if moved is not None else None
+    where = dict(shown_as or ())
+    if shown_as is not None and all(path in where for path in paths):
+        moved = _shown(files, shown_as)
+        alias = key([where[path] for path in paths], moved) if moved is not None else None
     return key(paths, files), alias
 
 

@@ -69,7 +69,7 @@ def analyse_change(
             settings,
             [(f, Layer.BASE) for f, _ in present],
             cache=cache,
-            shown_as=[shown for _, shown in present],
+            shown_as=[*present, *change.roots],
         )
         if base_read is not None:
             base_read(base)

@@ -33,6 +33,9 @@ class GitBase:
     edited: tuple[str, ...] = ()
     deleted: tuple[str, ...] = ()
     previous: dict[str, str] = field(default_factory=dict)  # edited or deleted path -> old text
+    # each folder's extraction root (resolved) with the repository's root: a file read
+    # above a base folder (a project manifest) is the repository's file there
+    roots: tuple[tuple[Path, Path], ...] = ()
 
     @property
     def change_files(self) -> frozenset[str]:
@@ -170,6 +173,7 @@ def git_base(folders: Sequence[Path], ref: str, keep_in: Path | None = None) -> 
             tuple(edited),
             tuple(deleted),
             previous,
+            tuple((scratch.resolve() / str(p), root.resolve()) for p in range(len(folders))),
         )
 
 

@@ -223,14 +223,20 @@ def _runs_of_rules(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return ran
 
 
+@pytest.mark.parametrize("manifest", [None, "go.mod"])
 def test_a_plain_check_of_the_merge_base_serves_the_base_of_a_since_run(
-    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, manifest: str | None
 ) -> None:
     """A CI cache filled by the main branch's plain check holds the base of a pull request's
     --since run: the base is extracted elsewhere, but its files are the same ones, so its
-    findings are taken from that check instead of checking the base again."""
+    findings are taken from that check instead of checking the base again (a project
+    manifest above the folder, read by both, included)."""
     change = 'ALTER TABLE "user" ADD COLUMN "nick" text NOT NULL;\n'
     folder = _sim_repository(tmp_path, change)
+    if manifest is not None:
+        (folder.parent / manifest).write_text("module example.com/app\n")
+        _git(folder.parent, "add", manifest)
+        _git(folder.parent, "commit", "-qm", "manifest")
     since = ["--since", "HEAD", str(folder)]
     uncached = _check([*since, "--no-cache"], tmp_path / "uncached.json")
     (folder / "9999_change.sql").unlink()
