@@ -7,7 +7,9 @@ Prints, in one run: squawk (``squawk --reporter json``, from the dev extras'
 again), ``--since HEAD`` with one new migration on a warm cache (a temporary
 git repository of the corpus: the base was seen before, the new file was not),
 a plain re-run after adding one new migration (the history's simulation resumes
-from the cache's checkpoint; no target); the ratios to squawk; peak RSS; and the
+from the cache's checkpoint; no target), a pull request's CI job (``--since HEAD``
+with one new migration on a fresh copy of the cache a plain check of the history
+left, as a main branch's job leaves it; no target); the ratios to squawk; peak RSS; and the
 cold time of the corpus repeated 1x, 2x, 4x and 8x (renamed copies in one
 folder). Every figure is the median wall time of ``--runs`` fresh processes,
 imports included; each schema-check run follows a squawk run, and a ratio is
@@ -206,6 +208,25 @@ def main() -> None:
             env,
             lambda run: add_migration(folder, run + args.runs),
         )
+        # A pull request's CI job: its cache is the one the main branch's job left (a
+        # plain check of the history), restored afresh for every run; the merge base was
+        # never extracted there.
+        main_cache, pr_cache = work / "main-cache", work / "pr-cache"
+        pr_folder = since_repository(migrations, work / "pr")
+        measure([*checker, str(pr_folder)], 1, {**env, "SCHEMA_CHECK_CACHE_DIR": str(main_cache)})
+
+        def pull_request(run: int) -> None:
+            shutil.rmtree(pr_cache, ignore_errors=True)
+            shutil.copytree(main_cache, pr_cache)
+            add_migration(pr_folder, run)
+
+        results["pull request"] = measure_against(
+            squawk_command,
+            [*checker, "--since", "HEAD", str(pr_folder)],
+            args.runs,
+            {**env, "SCHEMA_CHECK_CACHE_DIR": str(pr_cache)},
+            pull_request,
+        )
         print(f"corpus: {migrations} ({len(files)} files), {args.runs} runs each, median wall;")
         print("each schema-check run follows a squawk run (squawk 2 --reporter json), and the")
         print("ratio is the median of the pairs' ratios")
@@ -221,9 +242,12 @@ def main() -> None:
                 f"{label:<22}{seconds:>9.3f}{base:>10.3f}{ratio:>10.1f}"
                 f"{f'<={TARGETS[name]:g}x':>8}{peak:>9.1f}{verdict}"
             )
-        seconds, base, ratio, peak = results["append"]
-        label = "re-run, 1 new, warm"
-        print(f"{label:<22}{seconds:>9.3f}{base:>10.3f}{ratio:>10.1f}{'-':>8}{peak:>9.1f}")
+        for name, label in (
+            ("append", "re-run, 1 new, warm"),
+            ("pull request", "--since, main's cache"),
+        ):
+            seconds, base, ratio, peak = results[name]
+            print(f"{label:<22}{seconds:>9.3f}{base:>10.3f}{ratio:>10.1f}{'-':>8}{peak:>9.1f}")
         peak = results["cold"][3]
         verdict = " ok" if peak <= TARGET_MB else " MISSED"
         print(f"peak RSS cold 1x: {peak:.1f} MB (target <= {TARGET_MB:g}){verdict}")
