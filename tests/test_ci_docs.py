@@ -125,8 +125,9 @@ def test_the_actions_since_input_gates_on_the_change_only(tmp_path: Path) -> Non
             "SARIF": "out.sarif",
             "HTML": "",
             "LIVE": "false",
-            "SCHEMA_CHECK_CACHE_DIR": str(tmp_path / "cache"),
+            "CACHE": "true",
         }
+        environment.pop("SCHEMA_CHECK_CACHE_DIR", None)
         done = subprocess.run(
             ["bash", "-e", str(script)],
             cwd=repo,
@@ -150,6 +151,25 @@ def test_the_actions_since_input_gates_on_the_change_only(tmp_path: Path) -> Non
     assert len(errors) == 1 and "title=MG411" in errors[0] and "0003_change.sql" in errors[0]
     assert gated.stderr.count("title=MG411") == 1, "the summary and SARIF re-runs add no annotation"
     assert (repo / "out.sarif").is_file()
+    # the runs kept their cache where the Action's cache steps restore and save it
+    assert (tmp_path / "runner" / "schema-check-cache" / "runs").is_dir()
+
+
+def test_the_actions_cache_steps_keep_the_folder_the_run_uses() -> None:
+    action = (REPO / "action.yml").read_text(encoding="utf-8")
+    assert re.search(
+        r'^  cache:\n    description: .*\n    required: false\n    default: "true"$',
+        action,
+        flags=re.M,
+    )
+    folder = "${{ runner.temp }}/schema-check-cache"
+    key = "schema-check-${{ runner.os }}-${{ github.sha }}"
+    restore = action.index("uses: actions/cache/restore@v4")
+    run = action.index("id: check")
+    save = action.index("uses: actions/cache/save@v4")
+    assert restore < run < save
+    assert action.count(f"path: {folder}") == 2 and action.count(f"key: {key}") == 2
+    assert 'SCHEMA_CHECK_CACHE_DIR="$RUNNER_TEMP/schema-check-cache"' in _action_script()
 
 
 @pytest.mark.parametrize("path", ["docs/ci.md", "README.md"])
