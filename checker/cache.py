@@ -25,6 +25,7 @@ import importlib.util
 import os
 import pickle
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -101,12 +102,34 @@ def cache_location(config: Path | None, inputs: Iterable[Path]) -> Path:
     return home / CACHE_DIR_NAME
 
 
+# How large the cache may grow (``$SCHEMA_CHECK_CACHE_MAX_MB`` overrides it): every new
+# head of a history adds its inputs as read, its findings and a checkpoint (a few MB for a
+# history of 300 files), and a CI cache restored and saved commit after commit keeps them all
+DEFAULT_MAX_MB = 256.0
+# How often a run looks at the cache's size (a look lists every entry)
+_PRUNE_EVERY = 600.0  # seconds
+# A kept merge-base extraction younger than this is never removed: a run may be reading it
+_EXTRACTION_IN_USE = 3600.0  # seconds
+_ENTRY_KINDS = ("sources", "runs", "checkpoints", "rule-prefixes", "splits", "reference")
+
+
+def max_bytes() -> int:
+    """The cache's size limit, from ``$SCHEMA_CHECK_CACHE_MAX_MB`` or the default."""
+    given = os.environ.get("SCHEMA_CHECK_CACHE_MAX_MB", "").strip()
+    try:
+        megabytes = float(given) if given else DEFAULT_MAX_MB
+    except ValueError:
+        megabytes = DEFAULT_MAX_MB
+    return int(max(megabytes, 0.0) * 1024 * 1024)
+
+
 class Cache:
     """Entries under ``root``: a failure to read is a miss, a failure to write is ignored."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._code: tuple[object, ...] | None = None
+        self.wrote = False  # an entry was written: the cache may have outgrown its limit
 
     def key(self, *parts: object) -> str:
         """The SHA-256 of ``parts`` (their reprs) and of everything that versions an entry."""
@@ -122,10 +145,13 @@ class Cache:
         return self.root / kind / key[:2] / key[2:]
 
     def get(self, kind: str, key: str) -> object | None:
+        path = self._path(kind, key)
         try:
-            data = self._path(kind, key).read_bytes()
+            data = path.read_bytes()
         except OSError:
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # used now: the last entries ``prune`` removes
         head = len(_MAGIC)
         if not data.startswith(_MAGIC) or len(data) < head + 32:
             return None
@@ -163,6 +189,58 @@ class Cache:
                 raise
         except OSError:
             return  # a read-only or full disk: the run goes on without caching
+        self.wrote = True
+
+    def prune(self, limit: int | None = None, *, now: float | None = None) -> int:
+        """Remove the entries used longest ago (written or read) until the cache holds at
+        most three quarters of ``limit`` bytes (``max_bytes()``), when it holds more; a
+        merge-base extraction only when unused for an hour. Returns the bytes removed.
+
+        Another run may be reading an entry removed here: its read is a miss."""
+        limit = max_bytes() if limit is None else limit
+        now = time.time() if now is None else now
+        held: list[tuple[float, int, Path, bool]] = []  # (last use, bytes, path, a folder)
+        for kind in _ENTRY_KINDS:
+            for folder in _subfolders(self.root / kind):
+                for entry in _files(folder):
+                    held.append((entry[0], entry[1], entry[2], False))
+        for extraction in _subfolders(self.root / "git-base"):
+            if extraction.name.startswith("."):
+                continue  # another run's extraction, not yet published
+            with contextlib.suppress(OSError):
+                size = sum(size for _, size, _ in _files(extraction, deep=True))
+                held.append((extraction.stat().st_mtime, size, extraction, True))
+        total = sum(size for _, size, _, _ in held)
+        if total <= limit:
+            return 0
+        removed = 0
+        for used, size, path, is_folder in sorted(held, key=lambda entry: entry[0]):
+            if total - removed <= limit * 3 // 4:
+                break
+            if is_folder:
+                if now - used < _EXTRACTION_IN_USE:
+                    continue
+                import shutil
+
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+            removed += size
+        return removed
+
+    def prune_now_and_then(self) -> None:
+        """``prune`` after a run that wrote, at most once in ``_PRUNE_EVERY`` seconds (a
+        look lists every entry); a cache restored by CI is looked at on its first run."""
+        if not self.wrote:
+            return
+        marker = self.root / ".pruned"
+        with contextlib.suppress(OSError):
+            if time.time() - marker.stat().st_mtime < _PRUNE_EVERY:
+                return
+        with contextlib.suppress(OSError):
+            marker.touch()
+            self.prune()
 
     def prepare(self) -> None:
         """Create the folder with its ``.gitignore`` (and a CACHEDIR.TAG for backup tools)."""
@@ -186,6 +264,31 @@ class Cache:
 
         shutil.rmtree(self.root)
         return True
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        return [Path(entry.path) for entry in os.scandir(folder) if entry.is_dir()]
+    except OSError:
+        return []
+
+
+def _files(folder: Path, *, deep: bool = False) -> list[tuple[float, int, Path]]:
+    """(modification time, size, path) of the files in ``folder`` (and below, ``deep``)."""
+    found: list[tuple[float, int, Path]] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            if entry.is_dir(follow_symlinks=False):
+                if deep:
+                    found += _files(Path(entry.path), deep=True)
+            elif entry.is_file(follow_symlinks=False):
+                info = entry.stat(follow_symlinks=False)
+                found.append((info.st_mtime, info.st_size, Path(entry.path)))
+    return found
 
 
 def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | None:

@@ -191,7 +191,10 @@ def _scratch(
 
     where = repr((str(root.resolve()), list(insides), _EXTRACTION))
     kept = keep_in / "git-base" / f"{commit}-{hashlib.sha256(where.encode()).hexdigest()[:16]}"
-    if not kept.is_dir():
+    if kept.is_dir():
+        with contextlib.suppress(OSError):
+            os.utime(kept)  # in use: the cache's pruning keeps it (Cache.prune)
+    else:
         try:
             kept.parent.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(prefix=".tmp-", dir=kept.parent) as scratch:

@@ -266,3 +266,58 @@ def test_a_plain_check_of_other_files_does_not_serve_the_base(
     ran = _runs_of_rules(monkeypatch)
     assert _check(since, tmp_path / "pull-request.json") == uncached
     assert len(ran) == 2  # the base and the head
+
+
+def _held(cache: Path) -> int:
+    return sum(p.stat().st_size for p in cache.rglob("*") if p.is_file() and p.name != ".pruned")
+
+
+def test_pruning_removes_the_entries_used_longest_ago(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from checker.cache import Cache
+
+    cache = Cache(tmp_path / "cache")
+    now = time.time()
+    for number in range(10):
+        cache.put("runs", f"{number:02d}" + "0" * 62, bytes(100_000))
+        path = cache._path("runs", f"{number:02d}" + "0" * 62)
+        os.utime(path, (now - 1000 + number, now - 1000 + number))  # 00 is the oldest
+    assert cache.get("runs", "00" + "0" * 62) is not None  # read now: used last
+    removed = cache.prune(500_000, now=now)
+    left = sorted(p.parent.name + p.name for p in (tmp_path / "cache" / "runs").rglob("*"))
+    assert removed > 0 and _held(tmp_path / "cache") <= 375_000 + 1000
+    assert "00" + "0" * 62 in [name for name in left]
+    assert "01" + "0" * 62 not in left and "09" + "0" * 62 in left
+    assert cache.prune(500_000, now=now) == 0  # under the limit: nothing to do
+
+
+def test_pruning_keeps_a_merge_base_extraction_in_use(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from checker.cache import Cache
+
+    root = tmp_path / "cache"
+    fresh, stale = root / "git-base" / "aaa-1", root / "git-base" / "bbb-2"
+    for folder in (fresh, stale):
+        (folder / "0" / "migrations").mkdir(parents=True)
+        (folder / "0" / "migrations" / "0001.sql").write_bytes(bytes(50_000))
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    Cache(root).prune(0)
+    assert fresh.is_dir() and not stale.exists()
+
+
+def test_a_run_keeps_the_cache_within_its_limit(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every new head adds entries; past SCHEMA_CHECK_CACHE_MAX_MB the oldest go, and the
+    results stay those of an uncached run."""
+    monkeypatch.setenv("SCHEMA_CHECK_CACHE_MAX_MB", "0.05")  # a run writes ~180 KB
+    uncached = _check([str(SIM_FIXTURE), "--no-cache"], tmp_path / "uncached.json")
+    assert _check([str(SIM_FIXTURE)], tmp_path / "first.json") == uncached
+    assert _held(cache_dir) <= 0.05 * 1024 * 1024
+    assert (cache_dir / ".pruned").exists()
+    assert _check([str(SIM_FIXTURE)], tmp_path / "second.json") == uncached

@@ -97,6 +97,8 @@ def command_check(args: argparse.Namespace) -> int:
     gc.freeze()
     _write_outputs(result, args)
     _note_not_applied(result)
+    if cache is not None:
+        cache.prune_now_and_then()
     if backend_error is not None:
         sys.stderr.write(
             f"schema-check: live backend unavailable: {' '.join(backend_error.split())}\n"
