@@ -298,9 +298,10 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
     A folder's files are those the sources read: its ``.sql`` files, ``meta/*.json``
     (drizzle's journal and snapshots), ``*/migration.sql`` and ``migration_lock.toml``
     (Prisma's layout), ``*/up.sql`` and ``*/metadata.toml`` (Diesel's), ``*.sql.conf``
-    (Flyway's script configurations), ``atlas.sum`` (Atlas's), and the project's
-    Cargo.toml or go.mod that names the tool applying the folder
-    (``checker.files.project_manifest``)."""
+    (Flyway's script configurations), ``atlas.sum`` (Atlas's), and what names the tool
+    applying the folder: the project's Cargo.toml or go.mod
+    (``checker.files.project_manifest``), the Supabase CLI's ``config.toml`` beside
+    ``supabase/migrations``."""
     found: list[tuple[str, str]] = []
     for given in paths:
         try:
@@ -317,11 +318,13 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
                         *given.glob("*/metadata.toml"),
                     }
                 )
-                from checker.files import project_manifest
+                from checker.files import SUPABASE_CONFIG, is_supabase_migrations, project_manifest
 
                 manifest = project_manifest(given)
                 if manifest is not None:
                     files.append(manifest)
+                if is_supabase_migrations(given):  # it names the tool too
+                    files.append(given.resolve().parent / SUPABASE_CONFIG)
             else:
                 files = [given]
             if not all(file.is_file() for file in files):

@@ -321,3 +321,17 @@ def test_a_run_keeps_the_cache_within_its_limit(
     assert _held(cache_dir) <= 0.05 * 1024 * 1024
     assert (cache_dir / ".pruned").exists()
     assert _check([str(SIM_FIXTURE)], tmp_path / "second.json") == uncached
+
+
+def test_a_supabase_config_added_later_is_not_served_stale(tmp_path: Path, cache_dir: Path) -> None:
+    """``supabase/config.toml`` beside the folder names the tool that applies it (its
+    transactions): a cached run from before it existed does not answer for after."""
+    folder = tmp_path / "supabase" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "20240101000000_a.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    (folder / "20240102000000_b.sql").write_text("CREATE INDEX CONCURRENTLY t_idx ON t (id);\n")
+    _check([str(folder)], tmp_path / "before.json")
+    (folder.parent / "config.toml").write_text('project_id = "app"\n')
+    uncached = _check([str(folder), "--no-cache"], tmp_path / "uncached.json")
+    assert b"Supabase CLI" in uncached[1]
+    assert _check([str(folder)], tmp_path / "after.json") == uncached
