@@ -297,9 +297,9 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
 
     A folder's files are those the sources read: its ``.sql`` files, ``meta/*.json``
     (drizzle's journal and snapshots), ``*/migration.sql`` and ``migration_lock.toml``
-    (Prisma's layout), ``*/up.sql`` and ``*/metadata.toml`` (Diesel's), ``*.sql.conf``
-    (Flyway's script configurations), ``atlas.sum`` (Atlas's), and what names the tool
-    applying the folder: the project's Cargo.toml or go.mod
+    (Prisma's layout), ``*/up.sql``, ``*/down.sql`` and ``*/metadata.toml`` (Diesel's),
+    ``*.sql.conf`` (Flyway's script configurations), ``atlas.sum`` (Atlas's), and what
+    names the tool applying the folder: the project's Cargo.toml or go.mod
     (``checker.files.project_manifest``), the Supabase CLI's ``config.toml`` beside
     ``supabase/migrations``."""
     found: list[tuple[str, str]] = []
@@ -312,6 +312,7 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
                         *given.glob("meta/*.json"),
                         *given.glob("*/migration.sql"),
                         *given.glob("*/up.sql"),
+                        *given.glob("*/down.sql"),  # listed as not applied
                         *given.glob("*.sql.conf"),
                         *given.glob("migration_lock.toml"),
                         *given.glob("atlas.sum"),

@@ -335,3 +335,18 @@ def test_a_supabase_config_added_later_is_not_served_stale(tmp_path: Path, cache
     uncached = _check([str(folder), "--no-cache"], tmp_path / "uncached.json")
     assert b"Supabase CLI" in uncached[1]
     assert _check([str(folder)], tmp_path / "after.json") == uncached
+
+
+def test_a_down_migration_added_later_is_noted(
+    tmp_path: Path, cache_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Diesel ``down.sql`` is not applied but is noted on stderr: a cached run from
+    before it existed does not leave the note out."""
+    folder = tmp_path / "migrations"
+    (folder / "2024-01-01-000000_init").mkdir(parents=True)
+    (folder / "2024-01-01-000000_init" / "up.sql").write_text("CREATE TABLE t (id int);\n")
+    _check([str(folder)], tmp_path / "before.json")
+    capsys.readouterr()
+    (folder / "2024-01-01-000000_init" / "down.sql").write_text("DROP TABLE t;\n")
+    _check([str(folder)], tmp_path / "after.json")
+    assert "down migration" in capsys.readouterr().err
