@@ -119,6 +119,29 @@ def test_body_resolution_ignores_variables_records_and_aliases(tmp_path: Path) -
     assert columns == {"id", "qty"}
 
 
+def test_a_trigger_field_a_body_uses_twice_is_one_finding(tmp_path: Path) -> None:
+    sql = (
+        "CREATE TABLE note (id text PRIMARY KEY, updated_at timestamptz);\n"
+        "CREATE FUNCTION touch() RETURNS trigger AS $$\n"
+        "BEGIN\n"
+        "  IF NEW.modified_at IS NULL THEN\n"
+        "    NEW.modified_at := now();\n"
+        "  END IF;\n"
+        "  RETURN NEW;\n"
+        "END $$ LANGUAGE plpgsql;\n"
+        "CREATE TRIGGER note_touch BEFORE UPDATE ON note FOR EACH ROW EXECUTE FUNCTION touch();\n"
+    )
+    path = tmp_path / "0001_case.sql"
+    path.write_text(sql, encoding="utf-8")
+    result = run_paths([(path, Layer.BASE)], only="FN702")
+    [finding] = [f for f in result.findings if f.code == "FN702"]
+    assert "NEW.modified_at" in finding.message
+    lines = [sql.count("\n", 0, loc.start) + 1 for loc in finding.locations]
+    labels = [loc.label for loc in finding.locations]
+    assert lines == [4, 5, 9]
+    assert labels[1:] == ["used again here", "trigger created here"]
+
+
 def test_a_missing_column_a_body_names_twice_is_one_finding(tmp_path: Path) -> None:
     sql = (
         "CREATE TABLE message (id bigint PRIMARY KEY, chat_id bigint, content text);\n"

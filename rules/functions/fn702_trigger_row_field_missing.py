@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.bodies import UseKind
+from checker.bodies import BodyUse, UseKind
 from checker.catalog import display_name
 from checker.findings import Finding, Location, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
@@ -62,7 +62,11 @@ class TriggerRowFieldMissingRule(Rule):
         catalog = context.catalog
         for analysed in functions_of(context):
             function = analysed.function
-            fields = [u for u in analysed.analysis.uses if u.kind is UseKind.ROW_FIELD]
+            # one finding per field: its first use, the others as related places
+            fields: dict[tuple[str, str], list[BodyUse]] = {}
+            for use in analysed.analysis.uses:
+                if use.kind is UseKind.ROW_FIELD:
+                    fields.setdefault((use.record, use.name), []).append(use)
             for trigger in analysed.triggers:
                 if not trigger.for_each_row:
                     continue
@@ -75,7 +79,8 @@ class TriggerRowFieldMissingRule(Rule):
                 else:
                     continue
                 label = display_name(trigger.table)
-                for use in fields:
+                for uses in fields.values():
+                    use = uses[0]
                     if use.name in columns:
                         continue
                     yield self.finding(
@@ -85,6 +90,10 @@ class TriggerRowFieldMissingRule(Rule):
                         "with 42703",
                         [
                             use_place(function, use),
+                            *(
+                                Location.of(use_place(function, again), "used again here")
+                                for again in uses[1:]
+                            ),
                             Location.of(trigger.origin, "trigger created here"),
                         ],
                         objects=[function.label, f"{label}.{trigger.name}"],
