@@ -472,9 +472,13 @@ def _cache_key(
     if change is not None:
         facts = (sorted(change.files), sorted(change.previous.items()), sorted(change.deleted))
 
+    # the findings do not depend on the severity that fails the run: a check with another
+    # --fail-on reads the same entries
+    shown = repr(replace(settings, fail_on=Severity.ERROR))
+
     def key(placed: Sequence[Path | DatabaseUrl], read: tuple[tuple[str, str], ...]) -> str:
         layers = [(str(p), str(layer)) for p, (_, layer) in zip(placed, inputs, strict=True)]
-        return cache.key("analysis", repr(settings), layers, facts, (*read, *also))
+        return cache.key("analysis", shown, layers, facts, (*read, *also))
 
     alias = None
     where = dict(shown_as or ())

@@ -350,3 +350,15 @@ def test_a_down_migration_added_later_is_noted(
     (folder / "2024-01-01-000000_init" / "down.sql").write_text("DROP TABLE t;\n")
     _check([str(folder)], tmp_path / "after.json")
     assert "down migration" in capsys.readouterr().err
+
+
+def test_another_fail_on_reads_the_same_entries(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--fail-on decides the exit code, not the findings: a run with another one is served
+    from the cache, and its exit code follows its own threshold."""
+    uncached = _check([str(SIM_FIXTURE), "--no-cache", "--fail-on", "info"], tmp_path / "u.json")
+    _check([str(SIM_FIXTURE)], tmp_path / "first.json")
+    ran = _runs_of_rules(monkeypatch)
+    assert _check([str(SIM_FIXTURE), "--fail-on", "info"], tmp_path / "again.json") == uncached
+    assert ran == []
