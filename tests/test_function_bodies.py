@@ -119,6 +119,17 @@ def test_body_resolution_ignores_variables_records_and_aliases(tmp_path: Path) -
     assert columns == {"id", "qty"}
 
 
+def _the_one_finding(tmp_path: Path, sql: str, code: str) -> tuple[str, list[int], list[str]]:
+    """The single ``code`` finding on ``sql``: its message, and the line and label of each
+    of its places."""
+    path = tmp_path / "0001_case.sql"
+    path.write_text(sql, encoding="utf-8")
+    result = run_paths([(path, Layer.BASE)], only=code)
+    [finding] = [f for f in result.findings if f.code == code]
+    lines = [sql.count("\n", 0, loc.start) + 1 for loc in finding.locations]
+    return finding.message, lines, [loc.label for loc in finding.locations]
+
+
 def test_a_trigger_field_a_body_uses_twice_is_one_finding(tmp_path: Path) -> None:
     sql = (
         "CREATE TABLE note (id text PRIMARY KEY, updated_at timestamptz);\n"
@@ -131,13 +142,8 @@ def test_a_trigger_field_a_body_uses_twice_is_one_finding(tmp_path: Path) -> Non
         "END $$ LANGUAGE plpgsql;\n"
         "CREATE TRIGGER note_touch BEFORE UPDATE ON note FOR EACH ROW EXECUTE FUNCTION touch();\n"
     )
-    path = tmp_path / "0001_case.sql"
-    path.write_text(sql, encoding="utf-8")
-    result = run_paths([(path, Layer.BASE)], only="FN702")
-    [finding] = [f for f in result.findings if f.code == "FN702"]
-    assert "NEW.modified_at" in finding.message
-    lines = [sql.count("\n", 0, loc.start) + 1 for loc in finding.locations]
-    labels = [loc.label for loc in finding.locations]
+    message, lines, labels = _the_one_finding(tmp_path, sql, "FN702")
+    assert "NEW.modified_at" in message
     assert lines == [4, 5, 9]
     assert labels[1:] == ["used again here", "trigger created here"]
 
@@ -152,13 +158,8 @@ def test_a_missing_column_a_body_names_twice_is_one_finding(tmp_path: Path) -> N
         "  SELECT new_chat, content, tokens FROM message WHERE chat_id = old_chat;\n"
         "END $$;\n"
     )
-    path = tmp_path / "0001_case.sql"
-    path.write_text(sql, encoding="utf-8")
-    result = run_paths([(path, Layer.BASE)], only="FN701")
-    [finding] = [f for f in result.findings if f.code == "FN701"]
-    assert "column message.tokens" in finding.message
-    lines = [sql.count("\n", 0, loc.start) + 1 for loc in finding.locations]
-    labels = [loc.label for loc in finding.locations]
+    message, lines, labels = _the_one_finding(tmp_path, sql, "FN701")
+    assert "column message.tokens" in message
     assert (lines[0], lines[-1]) == (5, 6)
     assert labels[-1] == "used again here"
 
