@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CORPUS_ABSENT, SIM_MIGRATIONS, commit_all, git
+from support import CORPUS_ABSENT, FIXTURES, SIM_MIGRATIONS, commit_all, git
 
 from checker.cli import main
 
@@ -222,3 +222,33 @@ def test_since_outside_a_repository_or_with_an_unknown_ref_is_one_line_exit_2(
     assert main(["check", "--since", "origin/no-such-branch", str(folder)]) == 2
     error = capsys.readouterr().err
     assert "unknown git revision" in error and error.count("\n") == 1
+
+
+def test_an_unreadable_snapshot_the_change_leaves_alone_is_pre_existing(tmp_path: Path) -> None:
+    """PS005 at the merge base (extracted elsewhere) and in the working tree is one finding:
+    the change only adds a migration, so it is pre-existing, and nothing is resolved."""
+    repository = tmp_path / "repo"
+    folder = repository / "migrations"
+    shutil.copytree(FIXTURES / "rules" / "PS005" / "err_inconsistent_snapshot", folder)
+    (folder / "expected.txt").unlink()
+    commit_all(repository, "history")
+    last = folder / "0000_init.sql"
+    last.write_text(last.read_text() + "\nCREATE TABLE later (id int PRIMARY KEY);\n")
+    report = tmp_path / "out.json"
+    main(
+        [
+            "check",
+            "--since",
+            "HEAD",
+            str(folder),
+            "--no-cache",
+            "--format",
+            "json",
+            "-o",
+            str(report),
+        ]
+    )
+    document = json.loads(report.read_text())
+    [unreadable] = [f for f in document["findings"] if f["code"] == "PS005"]
+    assert unreadable["introduced"] is False
+    assert document["change"]["resolved"] == 0

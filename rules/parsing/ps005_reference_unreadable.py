@@ -72,5 +72,7 @@ class ReferenceUnreadableRule(Rule):
                 f"{side} {file_label(reference.label)} describes no schema PostgreSQL accepts "
                 f"({built.what}): the drift rules compare nothing against it",
                 Location.of(where),
-                objects=[reference.label],
+                # its name, as the message gives it: the path differs where a --since run
+                # reads the merge base, and the judge matches a base finding by its objects
+                objects=[file_label(reference.label)],
             )
