@@ -77,7 +77,8 @@ def finding_key(
     return (
         finding.code,
         file_name,
-        tuple(sorted(finding.objects)),
+        # an object named by its path (a file the rule is about) is its name, as in messages
+        tuple(sorted(normalise(name) for name in finding.objects)),
         normalise(finding.message),
     )
 

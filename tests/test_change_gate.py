@@ -252,3 +252,22 @@ def test_an_unreadable_snapshot_the_change_leaves_alone_is_pre_existing(tmp_path
     [unreadable] = [f for f in document["findings"] if f["code"] == "PS005"]
     assert unreadable["introduced"] is False
     assert document["change"]["resolved"] == 0
+
+
+def test_a_base_finding_about_a_file_read_elsewhere_matches_the_runs() -> None:
+    """The merge base is read from another folder: a finding whose object is a file's path
+    is still the run's own finding there, judged pre-existing."""
+    from checker.change import judge
+    from checker.findings import Finding, Severity
+
+    def unreadable(folder: str) -> Finding:
+        return Finding(
+            "PS005",
+            Severity.WARNING,
+            "the snapshot is unreadable",
+            objects=(f"{folder}/meta/0000_snapshot.json",),
+        )
+
+    base = unreadable(".schema_check_cache/git-base/0123-abcd/0/migrations")
+    [marked], resolved = judge([unreadable("migrations")], [base], frozenset())
+    assert marked.introduced is False and resolved == 0
