@@ -747,3 +747,34 @@ def _since_json(folder: Path, tmp_path: Path) -> tuple[int, dict[str, Any]]:
         ]
     )
     return code, json.loads(report.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("edit", ["delete", "edit"])
+def test_a_change_to_an_applied_prisma_migration_is_mg412(tmp_path: Path, edit: str) -> None:
+    """One folder per migration: deleting an applied one (its folder goes with it) or
+    editing it is MG412, named by its folder."""
+    from support import commit_all
+
+    repository = tmp_path / "repo"
+    folder = repository / "prisma" / "migrations"
+    for name, sql in (
+        ("20240101000000_init", "CREATE TABLE account (id text PRIMARY KEY);\n"),
+        ("20240102000000_email", "ALTER TABLE account ADD COLUMN email text;\n"),
+    ):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "migration.sql").write_text(sql)
+    (folder / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    commit_all(repository, "history")
+    applied = folder / "20240102000000_email" / "migration.sql"
+    if edit == "delete":
+        applied.unlink()
+        applied.parent.rmdir()
+    else:
+        applied.write_text("ALTER TABLE account ADD COLUMN email text NOT NULL;\n")
+    code, report = _since_json(folder, tmp_path)
+    [finding] = [f for f in report["findings"] if f["code"] == "MG412"]
+    assert finding["introduced"] is True and code == 1
+    verb = "deletes" if edit == "delete" else "edits"
+    assert finding["message"].startswith(
+        f"20240102000000_email/migration.sql existed at the merge base and the change {verb} it"
+    )

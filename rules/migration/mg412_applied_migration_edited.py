@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from checker.findings import Finding, Location, Severity
-from checker.model import Journal, Origin
+from checker.model import Journal, Origin, file_label
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.migration._common import journal_entry_origin
 
@@ -108,16 +108,16 @@ class AppliedMigrationEditedRule(Rule):
                 end = source.text.find("\n", start)
                 origin = Origin(path, start, end if end >= 0 else len(source.text), -1)
                 yield self.finding(
-                    f"{Path(path).name} existed at the merge base and the change edits it: "
+                    f"{file_label(path)} existed at the merge base and the change edits it: "
                     "databases that already applied it never run it again, so they and new "
                     "databases now differ",
                     [Location.of(origin)],
-                    objects=[Path(path).name],
+                    objects=[file_label(path)],
                     fix="restore the file as it was and put the change in a new migration",
                 )
 
     def _deleted(self, context: RuleContext, path: str) -> Iterator[Finding]:
-        name = Path(path).name
+        name = file_label(path)
         journal = next(
             (
                 j
@@ -128,11 +128,16 @@ class AppliedMigrationEditedRule(Rule):
         )
         origin = Origin(journal.path, 0, 1, -1) if journal is not None else None
         if origin is None:
+            # a migration left beside it; in a layout of one folder per migration
+            # (<version>_<name>/migration.sql) its folder went too: one beside that
+            where = Path(path).parent
+            beside = [where, where.parent] if name != Path(path).name else [where]
             folder = next(
                 (
                     m.path
+                    for folder in beside
                     for m in context.sources.migrations
-                    if Path(m.path).parent == Path(path).parent
+                    if folder in (Path(m.path).parent, Path(m.path).parent.parent)
                 ),
                 None,
             )
