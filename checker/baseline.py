@@ -110,17 +110,34 @@ def _name_in_folder(migration: MigrationFile) -> str:
     return PurePath(migration.path).name
 
 
+@dataclass(frozen=True, slots=True)
+class SinceBaseline:
+    """The migration files (paths as the run names them) new or edited since a baseline
+    was written (the change), those of them it recorded (edited), and the files it
+    recorded that are gone."""
+
+    files: frozenset[str] = frozenset()
+    edited: tuple[str, ...] = ()
+    deleted: tuple[str, ...] = ()
+
+
 def changed_since_baseline(
     baseline: Baseline, migrations: Iterable[MigrationFile], files: Mapping[str, SourceFile]
-) -> frozenset[str]:
-    """The migration files (paths as the run names them) that are new or edited since the
-    baseline was written: the change. Empty when the baseline records no files."""
+) -> SinceBaseline:
+    """What changed since the baseline was written; nothing when it records no files."""
     if not baseline.files:
-        return frozenset()
+        return SinceBaseline()
+    migrations = list(migrations)
     now = migration_digests(migrations, files)
     by_name = {_name_in_folder(m): m.path for m in migrations}
-    return frozenset(
-        by_name[name] for name, digest in now.items() if baseline.files.get(name) != digest
+    changed = [name for name, digest in now.items() if baseline.files.get(name) != digest]
+    # a recorded file that is gone, named as the run would name it in its folder
+    folder = next((m.folder for m in migrations if m.folder is not None), None)
+    gone = [name for name in baseline.files if name not in now]
+    return SinceBaseline(
+        frozenset(by_name[name] for name in changed),
+        tuple(sorted(by_name[name] for name in changed if name in baseline.files)),
+        tuple(str(PurePath(folder) / name) for name in sorted(gone)) if folder else (),
     )
 
 

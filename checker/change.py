@@ -41,13 +41,17 @@ class ChangeFacts:
     ``previous`` holds, for each file that existed at the merge base, its text
     there (an applied migration the change edits); ``deleted`` names the files
     the change removed; ``previous_journal`` holds the journals' text at the
-    merge base. Only ``--since`` knows the previous texts.
+    merge base. Only ``--since`` knows the previous texts: a baseline knows only
+    that a file it recorded was edited (``edited``) or is gone. ``before`` says when
+    the files the change edits or deletes existed.
     """
 
     files: frozenset[str] = frozenset()
     previous: Mapping[str, str] = field(default_factory=dict)
     deleted: tuple[str, ...] = ()
     previous_journal: Mapping[str, str] = field(default_factory=dict)
+    edited: tuple[str, ...] = ()
+    before: str = "at the merge base"
 
 
 _PATH = re.compile(r"(?:[^\s:/'\"()]*/)+(?P<name>[^\s:/'\"()]+)")
@@ -89,26 +93,48 @@ def judge(
     """Mark each finding introduced or pre-existing against the base alone's findings.
 
     Equal keys are counted: a base with one finding accepts one occurrence of
-    it, not any number. Live findings have no base run: they are introduced
-    when they point into the change. Returns the marked findings and how many
-    of the base's findings no longer occur.
+    it, not any number. A finding outside the change's files that matches no base
+    finding's key exactly is still the base's when one of its unmatched findings has
+    the same code, file and objects: the same problem, told with what the change added
+    around it ("...; the journal's entry for 0001 is <the change's>"), as a baseline,
+    which matches by place and objects, also takes it. Live findings have no base run:
+    they are introduced when they point into the change. Returns the marked findings
+    and how many of the base's findings no longer occur.
     """
     # the base's messages are mostly the run's too: each is normalised once
     normalise = functools.lru_cache(maxsize=None)(normalise_message)
     remaining = Counter(finding_key(f, normalise) for f in base_findings)
-    marked: list[Finding] = []
-    for finding in findings:
+    verdicts: list[bool | None] = []
+    unmatched: list[int] = []
+    for position, finding in enumerate(findings):
         key = finding_key(finding, normalise)
         if finding.family == "LV":
             primary = finding.primary
-            introduced = primary is None or primary.file in change_files
+            verdicts.append(primary is None or primary.file in change_files)
         elif remaining[key] > 0:
             remaining[key] -= 1
-            introduced = False
+            verdicts.append(False)
         else:
-            introduced = True
-        marked.append(replace(finding, introduced=introduced))
-    return marked, sum(remaining.values())
+            verdicts.append(None)
+            unmatched.append(position)
+    # the second pass: by code, file and objects, among what neither side matched exactly
+    loose: Counter[tuple[str, str, tuple[str, ...]]] = Counter()
+    for key, count in remaining.items():
+        if key[2]:  # a finding without objects has nothing but its message to match by
+            loose[key[:3]] += count
+    for position in unmatched:
+        finding = findings[position]
+        key = finding_key(finding, normalise)
+        primary = finding.primary
+        outside = primary is not None and primary.file not in change_files
+        if outside and key[2] and loose[key[:3]] > 0:
+            loose[key[:3]] -= 1
+            verdicts[position] = False
+        else:
+            verdicts[position] = True
+    matched_loosely = sum(1 for position in unmatched if verdicts[position] is False)
+    marked = [replace(f, introduced=v) for f, v in zip(findings, verdicts, strict=True)]
+    return marked, sum(remaining.values()) - matched_loosely
 
 
 def point_at_change(

@@ -85,13 +85,19 @@ def analyse_change(
         from checker.baseline import changed_since_baseline
 
         sources = load_sources(layer_inputs(settings))
-        changed = changed_since_baseline(baseline, sources.migrations, sources.files)
+        known = changed_since_baseline(baseline, sources.migrations, sources.files)
+        facts = ChangeFacts(
+            files=known.files,
+            deleted=known.deleted,
+            edited=known.edited,
+            before="when the baseline was written",
+        )
         result = analyse(
-            settings, change=ChangeFacts(files=changed) if changed else None, cache=cache
+            settings, change=facts if known.files or known.deleted else None, cache=cache
         )
         result.extra["change_form"] = (
             "baseline",
-            f"{len(changed)} file(s) new or edited since the baseline {baseline.path}",
+            f"{len(known.files)} file(s) new or edited since the baseline {baseline.path}",
         )
         return result, None
     if not (layers.extension or layers.proposal):

@@ -127,3 +127,34 @@ def test_bad_baseline_files_are_input_errors(tmp_path: Path, text: str, expected
 def test_missing_baseline_says_how_to_create_one(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no such baseline file.*schema-check baseline"):
         load_baseline(tmp_path / "absent.json")
+
+
+@pytest.mark.parametrize("edit", ["edit", "delete"])
+def test_a_baseline_knows_an_applied_migration_was_edited_or_deleted(
+    tmp_path: Path, edit: str
+) -> None:
+    """The verdict does not depend on how the change is given: what --since reports as
+    MG412 (an applied migration edited or deleted) a baseline that records its files
+    reports too, pointing at the file's first line (it keeps digests, not texts)."""
+    from checker.cli import main
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_init.sql").write_text('CREATE TABLE "user" (id text PRIMARY KEY);\n')
+    (folder / "0002_note.sql").write_text("CREATE TABLE note (id text PRIMARY KEY);\n")
+    baseline = tmp_path / "baseline.json"
+    assert main(["baseline", "--base", str(folder), "-o", str(baseline)]) == 0
+    applied = folder / "0002_note.sql"
+    if edit == "edit":
+        applied.write_text("-- reworded\nCREATE TABLE note (id text PRIMARY KEY, body text);\n")
+    else:
+        applied.unlink()
+    report = tmp_path / "report.json"
+    arguments = ["check", str(folder), "--baseline", str(baseline), "--no-cache"]
+    code = main([*arguments, "--format", "json", "-o", str(report)])
+    [finding] = [f for f in json.loads(report.read_text())["findings"] if f["code"] == "MG412"]
+    verb = "edits" if edit == "edit" else "deletes"
+    assert finding["message"].startswith(
+        f"0002_note.sql existed when the baseline was written and the change {verb} it"
+    )
+    assert finding["introduced"] is True and code == 1

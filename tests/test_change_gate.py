@@ -271,3 +271,37 @@ def test_a_base_finding_about_a_file_read_elsewhere_matches_the_runs() -> None:
     base = unreadable(".schema_check_cache/git-base/0123-abcd/0/migrations")
     [marked], resolved = judge([unreadable("migrations")], [base], frozenset())
     assert marked.introduced is False and resolved == 0
+
+
+@pytest.mark.parametrize(
+    ("file", "objects", "introduced"),
+    [
+        ("migrations/0001_old.sql", ("0001_old.sql",), False),  # the base's, told anew
+        ("migrations/0002_change.sql", ("0001_old.sql",), True),  # in the change: exact only
+        ("migrations/0001_old.sql", (), True),  # no objects: nothing but the message
+    ],
+)
+def test_a_base_finding_the_change_words_anew_stays_pre_existing(
+    file: str, objects: tuple[str, ...], introduced: bool
+) -> None:
+    """A finding outside the change whose message the change extended (an unlisted file
+    whose number a new journal entry now takes) is the base's finding, as a baseline
+    judges it; one in the change's files, or one without objects, must match exactly."""
+    from checker.change import judge
+    from checker.findings import Finding, Location, Severity
+    from checker.model import Origin
+
+    def unlisted(suffix: str, where: str) -> Finding:
+        return Finding(
+            "MG401",
+            Severity.ERROR,
+            "0001_old.sql is not listed in meta/_journal.json" + suffix,
+            locations=(Location.of(Origin(where, 0, 10, 0)),),
+            objects=objects,
+        )
+
+    base = unlisted("", "migrations/0001_old.sql")
+    now = unlisted("; the journal's entry for 0001 is 0001_change", file)
+    [marked], resolved = judge([now], [base], frozenset({"migrations/0002_change.sql"}))
+    assert marked.introduced is introduced
+    assert resolved == (1 if introduced else 0)

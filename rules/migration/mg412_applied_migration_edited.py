@@ -48,6 +48,10 @@ class AppliedMigrationEditedRule(Rule):
         drizzle-kit journal entry of such a migration whose ``idx`` or
         ``when`` the change rewrites or removes. New files and new journal
         entries are the normal way to change a schema and are not reported.
+        With a baseline that records its files (``check --baseline``), the
+        same for the files it recorded that were edited or deleted since; a
+        baseline keeps digests, not texts, so an edit is reported at the
+        file's first line.
 
     Why it matters:
         A migration at the merge base may already have run on production,
@@ -94,7 +98,10 @@ class AppliedMigrationEditedRule(Rule):
                 for finding in self._journal(context, journal, old):
                     removed_entries.update(finding.objects)
                     yield finding
-        for path, old in sorted(change.previous.items()):
+        # a baseline knows that a file it recorded was edited or is gone, not its text then
+        earlier: dict[str, str | None] = dict.fromkeys((*change.edited, *change.deleted))
+        earlier.update(change.previous)
+        for path, text in sorted(earlier.items()):
             if Path(path).resolve() in journals:
                 continue
             if path in change.deleted:
@@ -104,11 +111,11 @@ class AppliedMigrationEditedRule(Rule):
                 source = context.sources.files.get(path)
                 if source is None:
                     continue
-                start = _first_difference(old, source.text)
+                start = _first_difference(text, source.text) if text is not None else 0
                 end = source.text.find("\n", start)
                 origin = Origin(path, start, end if end >= 0 else len(source.text), -1)
                 yield self.finding(
-                    f"{file_label(path)} existed at the merge base and the change edits it: "
+                    f"{file_label(path)} existed {change.before} and the change edits it: "
                     "databases that already applied it never run it again, so they and new "
                     "databases now differ",
                     [Location.of(origin)],
@@ -118,6 +125,7 @@ class AppliedMigrationEditedRule(Rule):
 
     def _deleted(self, context: RuleContext, path: str) -> Iterator[Finding]:
         name = file_label(path)
+        before = context.change.before if context.change is not None else "at the merge base"
         journal = next(
             (
                 j
@@ -145,8 +153,8 @@ class AppliedMigrationEditedRule(Rule):
         if origin is None:
             return
         yield self.finding(
-            f"{name} existed at the merge base and the change deletes it: databases that applied "
-            "it keep what it made, new databases never get it",
+            f"{name} existed {before} and the change deletes it: databases that "
+            "applied it keep what it made, new databases never get it",
             [Location.of(origin)],
             objects=[name],
             fix="restore the file; undo what it did in a new migration instead",
