@@ -778,3 +778,35 @@ def test_a_change_to_an_applied_prisma_migration_is_mg412(tmp_path: Path, edit: 
     assert finding["message"].startswith(
         f"20240102000000_email/migration.sql existed at the merge base and the change {verb} it"
     )
+
+
+@pytest.mark.parametrize(
+    ("deleted", "reported"),
+    [
+        ("0002_y.sqlite.up.sql", False),  # another database's file
+        ("0001_x.down.sql", False),  # a down migration
+        ("0002_y.postgres.up.sql", True),  # what PostgreSQL applied
+    ],
+)
+def test_mg412_reports_a_deleted_file_only_when_postgresql_applied_it(
+    tmp_path: Path, deleted: str, reported: bool
+) -> None:
+    from support import commit_all
+
+    repository = tmp_path / "repo"
+    folder = repository / "migrations"
+    folder.mkdir(parents=True)
+    for name, sql in (
+        ("0001_x.up.sql", "CREATE TABLE x (id int PRIMARY KEY);\n"),
+        ("0001_x.down.sql", "DROP TABLE x;\n"),
+        ("0002_y.postgres.up.sql", "CREATE TABLE y (id int PRIMARY KEY);\n"),
+        ("0002_y.sqlite.up.sql", "CREATE TABLE y (id integer PRIMARY KEY);\n"),
+    ):
+        (folder / name).write_text(sql)
+    commit_all(repository, "history")
+    (folder / deleted).unlink()
+    _, report = _since_json(folder, tmp_path)
+    found = [f["message"] for f in report["findings"] if f["code"] == "MG412"]
+    assert bool(found) is reported, found
+    if reported:
+        assert found[0].startswith(f"{deleted} existed at the merge base and the change deletes")

@@ -13,6 +13,19 @@ from checker.rule import Rule, RuleContext, RuleMeta, register
 from rules.migration._common import journal_entry_origin
 
 
+def _was_applied(context: RuleContext, path: str) -> bool:
+    """Whether the folder's migrator applied the deleted file ``path`` on PostgreSQL,
+    judged by its name among the files left beside it (``0001_x.down.sql`` and
+    ``0001_x.sqlite.up.sql`` are not)."""
+    from checker.sources.sql_files import applied_files
+
+    folder = Path(path).parent
+    beside = {Path(m.path) for m in context.sources.migrations if Path(m.path).parent == folder}
+    beside |= {Path(n.path) for n in context.sources.not_applied if Path(n.path).parent == folder}
+    _, skipped = applied_files(sorted(beside | {Path(path)}))
+    return all(Path(s.path) != Path(path) for s in skipped)
+
+
 def _first_difference(old: str, new: str) -> int:
     """Offset in ``new`` of the first line that differs from ``old``."""
     old_lines = old.splitlines(keepends=True)
@@ -124,6 +137,8 @@ class AppliedMigrationEditedRule(Rule):
                 )
 
     def _deleted(self, context: RuleContext, path: str) -> Iterator[Finding]:
+        if not _was_applied(context, path):
+            return  # a down migration, another database's file: no database applied it
         name = file_label(path)
         before = context.change.before if context.change is not None else "at the merge base"
         journal = next(
