@@ -470,7 +470,14 @@ def _cache_key(
         return None, None
     facts = None
     if change is not None:
-        facts = (sorted(change.files), sorted(change.previous.items()), sorted(change.deleted))
+        facts = (
+            sorted(change.files),
+            sorted(change.previous.items()),
+            sorted(change.deleted),
+            sorted(change.previous_journal.items()),
+            change.edited,
+            change.before,
+        )
 
     # the findings do not depend on the severity that fails the run: a check with another
     # --fail-on reads the same entries

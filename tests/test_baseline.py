@@ -158,3 +158,43 @@ def test_a_baseline_knows_an_applied_migration_was_edited_or_deleted(
         f"0002_note.sql existed when the baseline was written and the change {verb} it"
     )
     assert finding["introduced"] is True and code == 1
+
+
+def test_two_baselines_that_see_one_file_differently_share_no_cached_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """To one baseline 0002 is an applied migration edited since (MG412), to another a
+    new file: the change's files are the same, but a run cached for one is not the other's."""
+    from checker.cli import main
+
+    monkeypatch.setenv("SCHEMA_CHECK_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_init.sql").write_text('CREATE TABLE "user" (id text PRIMARY KEY);\n')
+    without = tmp_path / "without.json"
+    assert main(["baseline", "--base", str(folder), "-o", str(without)]) == 0
+    (folder / "0002_note.sql").write_text("CREATE TABLE note (id text PRIMARY KEY);\n")
+    recorded = tmp_path / "recorded.json"
+    assert main(["baseline", "--base", str(folder), "-o", str(recorded)]) == 0
+    (folder / "0002_note.sql").write_text("CREATE TABLE note (id text PRIMARY KEY, body text);\n")
+
+    def mg412(baseline: Path) -> list[str]:
+        report = tmp_path / f"{baseline.stem}-report.json"
+        main(
+            [
+                "check",
+                str(folder),
+                "--baseline",
+                str(baseline),
+                "--format",
+                "json",
+                "-o",
+                str(report),
+            ]
+        )
+        return [
+            f["code"] for f in json.loads(report.read_text())["findings"] if f["code"] == "MG412"
+        ]
+
+    assert mg412(recorded) == ["MG412"]
+    assert mg412(without) == []
