@@ -39,17 +39,15 @@ class ChangeFacts:
 
     ``files`` are the change's files as the run names them (added or edited);
     ``previous`` holds, for each file that existed at the merge base, its text
-    there (an applied migration the change edits); ``deleted`` names the files
-    the change removed; ``previous_journal`` holds the journals' text at the
-    merge base. Only ``--since`` knows the previous texts: a baseline knows only
-    that a file it recorded was edited (``edited``) or is gone. ``before`` says when
-    the files the change edits or deletes existed.
+    there (an applied migration the change edits, a journal); ``deleted`` names the
+    files the change removed. Only ``--since`` knows the previous texts: a baseline
+    knows only that a file it recorded was edited (``edited``) or is gone. ``before``
+    says when the files the change edits or deletes existed.
     """
 
     files: frozenset[str] = frozenset()
     previous: Mapping[str, str] = field(default_factory=dict)
     deleted: tuple[str, ...] = ()
-    previous_journal: Mapping[str, str] = field(default_factory=dict)
     edited: tuple[str, ...] = ()
     before: str = "at the merge base"
 

@@ -474,7 +474,6 @@ def _cache_key(
             sorted(change.files),
             sorted(change.previous.items()),
             sorted(change.deleted),
-            sorted(change.previous_journal.items()),
             change.edited,
             change.before,
         )
