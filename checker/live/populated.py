@@ -265,6 +265,7 @@ def run_populated(
             # the tables as the step starts: what the filler just read (its rows add none)
             observer.preset = dict(filler.present)
             observer.preset_quiet = not filler.events
+            observer.prepare_looks(step)
         # a step that leaves the set of tables alone leaves the listing as it was
         keeps = all(keeps_tables(statement.text) for statement in step)
         result = apply_statements(
