@@ -128,3 +128,20 @@ def test_a_file_that_deallocates_prepared_statements_is_watched_all_through(
         ("0003_index.sql", 1),
     ]
     assert findings_at(result, "LV501") == []
+
+
+def test_the_prepared_look_outlives_psycopg_s_own_prepared_statements(
+    tmp_path: Path, scratch: str
+) -> None:
+    """psycopg prepares a query it has run five times, and after a DROP or ALTER deallocates
+    every prepared statement of the session: not on a connection the probe looks on."""
+    with psycopg.connect(scratch, autocommit=True) as connection:
+        probe = LockProbe(connection, None, layers=frozenset(Layer), per_file=True)
+        probe.preset = {20000: ("public", "member")}
+        probe.prepare_looks(statements(tmp_path, "CREATE TABLE note (id integer);\n"))
+        for _ in range(6):
+            connection.execute("SELECT 1").fetchall()
+        connection.execute("CREATE TABLE gone (id integer)")
+        connection.execute("DROP TABLE gone")
+        names = [name for (name,) in connection.execute("SELECT name FROM pg_prepared_statements")]
+    assert names == [_LOOK]

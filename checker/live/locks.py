@@ -194,6 +194,10 @@ class LockProbe:
                 self._look_prepared = False
             return
         if not self._look_prepared:
+            # psycopg's own preparing is turned off: once it has prepared a query of its
+            # own, it deallocates every prepared statement, this one included, after a
+            # DROP or ALTER
+            self.connection.prepare_threshold = None
             self.connection.execute(_PREPARE_LOOK)
             self._look_prepared = True
 
