@@ -369,3 +369,27 @@ def test_a_create_table_an_event_trigger_turns_into_a_lock_is_watched(
     found = [(name, line) for name, line, _ in findings_at(result, "LV505")]
     assert ("0002_audit.sql", 8) in found
     assert ("0003_tag.sql", 1) in found
+
+
+def test_a_file_that_keeps_the_tables_costs_the_filler_and_the_lock_probe_nothing(
+    tmp_path: Path,
+) -> None:
+    """After a file that keeps the set of tables, the filler is handed the listing it read
+    last: it does nothing, and the lock probe is handed the same base, whose names it has
+    already gathered (300 files, 340 tables on upstream Sim)."""
+    from checker.live.locks import LockProbe
+    from checker.live.populated import _Filler
+
+    listing: list[tuple[Any, ...]] = [(16390, "public", "member", False, False)]
+    filler = _Filler(connection=None)  # type: ignore[arg-type]  # never asked
+    filler.listing = listing
+    filler.present = {16390: ("public", "member")}
+    present = filler.present
+    filler.fill(listing)
+    assert filler.present is present
+
+    probe = LockProbe(connection=None, runner=None, layers=frozenset(Layer), per_file=True)  # type: ignore[arg-type]
+    first = probe._skips_of(present)
+    again = probe._skips_of(present)
+    assert again.names is first.names and again is not first  # the same names, a fresh prefix
+    assert probe._skips_of(dict(present)).names == first.names

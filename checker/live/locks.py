@@ -146,6 +146,7 @@ class LockProbe:
     _held_sql: str = _HELD
     # the session holds the look prepared (``prepare_looks``): a file's looks execute it
     _look_prepared: bool = False
+    _skips_base: tuple[dict[int, QualifiedName], _Skips] | None = None  # ``_skips_of``
 
     def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]:
         """The queries ``before`` and ``after`` will run around each statement, all of them
@@ -172,7 +173,7 @@ class LockProbe:
                 elif self.preset is not None:
                     held = _held_on(self.preset, self._look_prepared)
                     if self.preset_quiet:
-                        skips = _Skips.of(self.preset)
+                        skips = self._skips_of(self.preset)
                 preset = False
             if skips is not None and skips.unseen(statement):
                 plan.append((ahead, []))
@@ -182,6 +183,13 @@ class LockProbe:
             plan.append((ahead, [held]))
             current, fresh = True, False
         return plan
+
+    def _skips_of(self, base: dict[int, QualifiedName]) -> _Skips:
+        """``_Skips.of(base)``, made once for a base: a file's looks are planned and read
+        with the same base, and files that keep the set of tables are handed the same one."""
+        if self._skips_base is None or self._skips_base[0] is not base:
+            self._skips_base = (base, _Skips.of(base))
+        return self._skips_base[1].copy()
 
     def prepare_looks(self, step: Sequence[Statement]) -> None:
         """Before a file of a history runs (its base handed over as ``preset``): have the
@@ -228,7 +236,7 @@ class LockProbe:
                 self.base, self.preset = self.preset, None
                 self._held_sql = _held_on(self.base, self._look_prepared)
                 if self.preset_quiet:
-                    self._skips = _Skips.of(self.base)
+                    self._skips = self._skips_of(self.base)
             else:
                 self.base = {
                     int(oid): (str(schema), str(name))

@@ -99,6 +99,9 @@ class _Filler:
         from checker.live.cascades import _World
         from checker.live.introspect import FillCatalog
 
+        if listing is self.listing:
+            # the set of tables is what the last fill left: every table in it was tried
+            return
         if listing is None:
             listing = self.connection.execute(_USER_TABLES_AND_EVENTS).fetchall()
         self.listing = listing
@@ -263,7 +266,7 @@ def run_populated(
         filler.fill(listing)
         if isinstance(observer, LockProbe) and observer.per_file:
             # the tables as the step starts: what the filler just read (its rows add none)
-            observer.preset = dict(filler.present)
+            observer.preset = filler.present  # replaced at the next fill, never changed
             observer.preset_quiet = not filler.events
             observer.prepare_looks(step)
         # a step that leaves the set of tables alone leaves the listing as it was
