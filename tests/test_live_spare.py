@@ -341,3 +341,37 @@ def test_a_run_whose_main_server_fails_does_not_wait_for_a_spare_still_starting(
         findings_of(history, EmbeddedBackend(parent=str(clusters)))
     assert time.monotonic() - started < 20
     assert emptied(clusters)
+
+
+def test_the_template_is_copied_whole_in_two_halves(tmp_path: Path) -> None:
+    """The spare's copy runs as two ``cp`` at once (the databases' folders split between
+    them): every file, its bytes and its mode arrive, and the cluster folder keeps the
+    mode PostgreSQL insists on."""
+    template = tmp_path / "template"
+    files = {
+        "PG_VERSION": "18\n",
+        "global/1262": "catalog",
+        "pg_wal/000000010000000000000001": "wal",
+        "base/1/112": "template1",
+        "base/4/112": "template0",
+        "base/5/112": "postgres",
+        "base/5/112_fsm": "free space",
+    }
+    for name, text in files.items():
+        (template / name).parent.mkdir(parents=True, exist_ok=True)
+        (template / name).write_text(text)
+    (template / "pg_wal" / "archive_status").mkdir()
+    (template / "base" / "5" / "112").chmod(0o600)
+    template.chmod(0o700)
+    copy = tmp_path / "copy" / "data"
+    copy.parent.mkdir()
+    backends._copy_template(template, copy, None)
+
+    def tree(root: Path) -> dict[str, tuple[int, bytes | None]]:
+        return {
+            str(p.relative_to(root)): (p.stat().st_mode, p.read_bytes() if p.is_file() else None)
+            for p in root.rglob("*")
+        }
+
+    assert tree(copy) == tree(template)
+    assert copy.stat().st_mode & 0o777 == 0o700
