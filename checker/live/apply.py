@@ -409,9 +409,18 @@ class _Apply:
             if self.status() == TransactionStatus.INERROR:
                 self.connection.execute("ROLLBACK")
             return False
+        from psycopg.pq import ExecStatus
+
         results: list[list[tuple[Any, ...]]] = []
         while True:
-            wanted = len(results) not in statement_parts and cursor.description is not None
+            # the result's status, not ``description`` (which builds a Column per field of
+            # every look's result, ~4000 on upstream Sim's history)
+            result = cursor.pgresult
+            wanted = (
+                len(results) not in statement_parts
+                and result is not None
+                and result.status == ExecStatus.TUPLES_OK
+            )
             results.append(cursor.fetchall() if wanted else [])
             if not cursor.nextset():
                 break

@@ -105,17 +105,20 @@ class _Filler:
         if listing is None:
             listing = self.connection.execute(_USER_TABLES_AND_EVENTS).fetchall()
         self.listing = listing
-        rows = [row[:4] for row in listing]
-        self.events = any(row[4] for row in listing)
-        self.present = {int(oid): (str(schema), str(name)) for oid, schema, name, _ in rows}
-        present = [
-            ((str(schema), str(name)), bool(partition)) for _, schema, name, partition in rows
-        ]
-        new = sorted(name for name, partition in present if name not in self.tried)
-        # A partition gets its row through its parent (a row of its own would have to
-        # fit its bound).
-        self.tried.update(name for name, partition in present if partition)
-        wanted = [name for name in new if name not in self.tried]
+        self.present = {}
+        self.events = False
+        wanted: list[QualifiedName] = []
+        for oid, schema, name, partition, events in listing:
+            listed = (str(schema), str(name))
+            self.present[int(oid)] = listed
+            self.events = self.events or bool(events)
+            if partition:
+                # A partition gets its row through its parent (a row of its own would have
+                # to fit its bound).
+                self.tried.add(listed)
+            elif listed not in self.tried:
+                wanted.append(listed)
+        wanted.sort()
         if not wanted:
             return
         from checker.live.cascades import _key_columns
