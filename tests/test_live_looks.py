@@ -145,3 +145,27 @@ def test_the_prepared_look_outlives_psycopg_s_own_prepared_statements(
         connection.execute("DROP TABLE gone")
         names = [name for (name,) in connection.execute("SELECT name FROM pg_prepared_statements")]
     assert names == [_LOOK]
+
+
+def test_the_main_apply_of_a_history_alone_asks_no_lock_probe(
+    tmp_path: Path, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The main apply's lock probe watches a change's statements only: for a history checked
+    alone it is not asked about each statement (the history's locks are the populated-table
+    probe's, file by file), and the findings are the same."""
+    asked: list[str] = []
+    before = LockProbe.before
+
+    def counting(self: LockProbe, statement: Statement) -> None:
+        if not self.per_file:
+            asked.append(statement.text)
+        before(self, statement)
+
+    monkeypatch.setattr(LockProbe, "before", counting)
+    history = tmp_path / "history"
+    history.mkdir()
+    (history / "0001_a.sql").write_text("CREATE TABLE a (id integer PRIMARY KEY);\n")
+    (history / "0002_b.sql").write_text("ALTER TABLE a ADD COLUMN b text;\n")
+    result = run_live([(history, Layer.BASE)], None, None, live_server)
+    assert asked == []
+    assert [(name, line) for name, line, _ in findings_at(result, "LV505")] == [("0002_b.sql", 1)]

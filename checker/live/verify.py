@@ -629,13 +629,16 @@ def _apply_rest(
 
     with psycopg.connect(database.conninfo, autocommit=True) as connection:
         probe = LockProbe(connection, runner)
+        applying = base if split else statements
         first = apply_statements(
             connection,
-            base if split else statements,
+            applying,
             runner,
             server=server,
             progress=progress,
-            observer=probe,
+            # a history alone has nothing the probe watches: it is not asked about each
+            # of its statements (on the main thread, beside the populated-table probe)
+            observer=probe if any(s.layer in probe.layers for s in applying) else None,
         )
     timings["apply"] = time.perf_counter() - phase
     findings += first.findings
