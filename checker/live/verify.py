@@ -108,6 +108,10 @@ def verify(
     notify("start", 0, 1)
     with ExitStack() as stack:
         spare = _spare_probe(stack, chosen, statements, settings.runner, migrator_tables)
+        if spare is not None:
+            # the spare's copy has both cores (two cp) and the probe waits for it; the main
+            # server, which has time to spare, copies its own afterwards
+            spare.cluster.copied()
         with chosen.open() as database:
             timings["server_start"] = time.perf_counter() - started
             try:
