@@ -369,3 +369,100 @@ def test_a_create_table_an_event_trigger_turns_into_a_lock_is_watched(
     found = [(name, line) for name, line, _ in findings_at(result, "LV505")]
     assert ("0002_audit.sql", 8) in found
     assert ("0003_tag.sql", 1) in found
+
+
+def test_a_file_that_keeps_the_tables_costs_the_filler_and_the_lock_probe_nothing(
+    tmp_path: Path,
+) -> None:
+    """After a file that keeps the set of tables, the filler is handed the listing it read
+    last: it does nothing, and the lock probe is handed the same base, whose names it has
+    already gathered (300 files, 340 tables on upstream Sim)."""
+    from checker.live.locks import LockProbe
+    from checker.live.populated import _Filler
+
+    listing: list[tuple[Any, ...]] = [(16390, "public", "member", False, False)]
+    filler = _Filler(connection=None)  # type: ignore[arg-type]  # never asked
+    filler.listing = listing
+    filler.present = {16390: ("public", "member")}
+    present = filler.present
+    filler.fill(listing)
+    assert filler.present is present
+
+    probe = LockProbe(connection=None, runner=None, layers=frozenset(Layer), per_file=True)  # type: ignore[arg-type]
+    first = probe._skips_of(present)
+    again = probe._skips_of(present)
+    assert again.names is first.names and again is not first  # the same names, a fresh prefix
+    assert probe._skips_of(dict(present)).names == first.names
+
+
+class _Counting:
+    """A connection that counts the queries sent (round trips)."""
+
+    def __init__(self, connection: psycopg.Connection[Any]) -> None:
+        self.connection = connection
+        self.sent: list[str] = []
+
+    def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        self.sent.append(str(query))
+        return self.connection.execute(query, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+
+def test_a_file_that_neither_writes_rows_nor_runs_code_commits_in_its_batch(
+    tmp_path: Path, scratch: str
+) -> None:
+    """Its COMMIT cannot fail, so it travels with the statements, and ``then`` with it:
+    one round trip for the file (300 fewer on upstream Sim's history)."""
+    folder = write_history(
+        tmp_path / "m",
+        {"0001_a.sql": "CREATE TABLE a (id integer);\nCREATE INDEX a_id_idx ON a (id);\n"},
+    )
+    statements = load_sources([(folder, Layer.BASE)]).applied_statements
+    query = "SELECT relname::text FROM pg_class WHERE relname IN ('a', 'a_id_idx') ORDER BY 1"
+    with psycopg.connect(scratch, autocommit=True) as connection:
+        counting = _Counting(connection)
+        result = apply_statements(counting, statements, Runner.PER_FILE, then=query)  # type: ignore[arg-type]
+        assert connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    assert len(counting.sent) == 1 and counting.sent[0].endswith(f"COMMIT\n;\n{query}")
+    assert result.failed == 0 and result.applied == 2
+    assert result.then_rows == [("a",), ("a_id_idx",)]
+
+
+def test_a_commit_that_fails_in_the_batch_is_reported_as_alone(
+    tmp_path: Path, scratch: str
+) -> None:
+    """A column default that runs a function writing a row a deferred key refuses: the
+    COMMIT that travelled with the statements fails, and the file is reported as when the
+    COMMIT was sent alone (the statements succeed, the COMMIT after the last one fails)."""
+    folder = write_history(
+        tmp_path / "m",
+        {
+            "0001_a.sql": "ALTER TABLE t ADD COLUMN c integer DEFAULT bad();\n"
+            "CREATE INDEX t_c_idx ON t (c);\n"
+        },
+    )
+    statements = load_sources([(folder, Layer.BASE)]).applied_statements
+    with psycopg.connect(scratch, autocommit=True) as connection:
+        connection.execute(
+            "CREATE TABLE parent (id integer PRIMARY KEY);\n"
+            "CREATE TABLE child (\n"
+            "    parent_id integer REFERENCES parent DEFERRABLE INITIALLY DEFERRED\n"
+            ");\n"
+            "CREATE TABLE t (id integer);\nINSERT INTO t VALUES (1);\n"
+            "CREATE FUNCTION bad() RETURNS integer LANGUAGE plpgsql AS "
+            "$$ BEGIN INSERT INTO child VALUES (42); RETURN 1; END $$;\n"
+        )
+        result = apply_statements(connection, statements, Runner.PER_FILE, then="SELECT 1")
+        assert connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        columns = connection.execute(
+            "SELECT attname::text FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0"
+        ).fetchall()
+    assert result.applied == 2 and result.failed == 1
+    (failure,) = result.failures
+    assert failure.at_commit and failure.statement.index == 1
+    assert failure.sqlstate == "23503"
+    assert "the COMMIT after this statement fails" in failure.finding.message
+    assert result.then_rows == [(1,)]
+    assert columns == [("id",)]  # rolled back

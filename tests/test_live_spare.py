@@ -341,3 +341,66 @@ def test_a_run_whose_main_server_fails_does_not_wait_for_a_spare_still_starting(
         findings_of(history, EmbeddedBackend(parent=str(clusters)))
     assert time.monotonic() - started < 20
     assert emptied(clusters)
+
+
+def test_the_template_is_copied_whole_in_two_halves(tmp_path: Path) -> None:
+    """The spare's copy runs as two ``cp`` at once (the databases' folders split between
+    them): every file, its bytes and its mode arrive, and the cluster folder keeps the
+    mode PostgreSQL insists on."""
+    template = tmp_path / "template"
+    files = {
+        "PG_VERSION": "18\n",
+        "global/1262": "catalog",
+        "pg_wal/000000010000000000000001": "wal",
+        "base/1/112": "template1",
+        "base/4/112": "template0",
+        "base/5/112": "postgres",
+        "base/5/112_fsm": "free space",
+    }
+    for name, text in files.items():
+        (template / name).parent.mkdir(parents=True, exist_ok=True)
+        (template / name).write_text(text)
+    (template / "pg_wal" / "archive_status").mkdir()
+    (template / "base" / "5" / "112").chmod(0o600)
+    template.chmod(0o700)
+    copy = tmp_path / "copy" / "data"
+    copy.parent.mkdir()
+    backends._copy_template(template, copy, None)
+
+    def tree(root: Path) -> dict[str, tuple[int, bytes | None]]:
+        return {
+            str(p.relative_to(root)): (p.stat().st_mode, p.read_bytes() if p.is_file() else None)
+            for p in root.rglob("*")
+        }
+
+    assert tree(copy) == tree(template)
+    assert copy.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_main_cluster_is_copied_after_the_spare(
+    tmp_path: Path, clusters: Path, live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The probe waits for the spare, the main server has time to spare: the spare's copy
+    has both cores, and the main cluster's copy starts once it is done."""
+    moments: dict[str, float] = {}
+    spare_copy = backends._copy_template
+    main_copy = shutil.copytree
+
+    def slow_spare_copy(template: Path, pgdata: Path, owner: Any) -> None:
+        time.sleep(0.3)
+        spare_copy(template, pgdata, owner)
+        moments["spare copied"] = time.monotonic()
+
+    def main_copytree(source: Any, target: Any, *args: Any, **kwargs: Any) -> Any:
+        moments.setdefault("main copy starts", time.monotonic())
+        return main_copy(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(backends, "_copy_template", slow_spare_copy)
+    monkeypatch.setattr(backends.shutil, "copytree", main_copytree)
+    history = write_history(tmp_path / "history", HISTORY)
+    on_spare, timings = findings_of(history, EmbeddedBackend(parent=str(clusters)))
+    on_copy, _ = findings_of(history, DsnBackend(live_server.admin_conninfo))
+    assert "probe_server_start" in timings
+    assert moments["main copy starts"] >= moments["spare copied"]
+    assert on_spare == on_copy
+    assert emptied(clusters)

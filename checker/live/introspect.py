@@ -395,7 +395,10 @@ def row_catalog(
 # The tables come from the setting schema_check.fill_tables (json: [[schema, name], ...]);
 # the walk along foreign keys does not go on from those in schema_check.fill_stop (json:
 # [oid, ...]). Without parameters, the statement is prepared once per session and planned
-# once (a plan of this query costs more than running it).
+# once (a plan of this query costs more than running it). The generic plan knows nothing of
+# how few tables are asked for: the walk and the final read go table by table (LATERAL ...
+# OFFSET 0), where a plan of its own choosing read the whole of pg_constraint and pg_class
+# once per fill (upstream Sim's 93 fills: 74 instead of 82 ms of the server's time).
 _FILL_TABLES = f"""
 WITH RECURSIVE refs(oid) AS (
     SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -403,8 +406,10 @@ WITH RECURSIVE refs(oid) AS (
         SELECT e ->> 0, e ->> 1
         FROM json_array_elements(current_setting('schema_check.fill_tables')::json) e)
   UNION
-    SELECT k.confrelid FROM pg_constraint k JOIN refs ON k.conrelid = refs.oid
-    WHERE k.contype = 'f' AND k.conrelid NOT IN (
+    SELECT k.confrelid FROM refs CROSS JOIN LATERAL (
+        SELECT k.confrelid FROM pg_constraint k
+        WHERE k.conrelid = refs.oid AND k.contype = 'f' OFFSET 0) k
+    WHERE refs.oid NOT IN (
         SELECT s::text::oid
         FROM json_array_elements(current_setting('schema_check.fill_stop')::json) s)
 )
@@ -445,10 +450,12 @@ SELECT n.nspname, c.relname,
    WHERE k.conrelid = c.oid AND k.contype IN ('p', 'u', 'c', 'f', 'x')
      AND NOT EXISTS (SELECT 1 FROM pg_constraint p
                      WHERE p.oid = k.conparentid AND p.conrelid = k.conrelid))
-FROM pg_class c
+FROM refs CROSS JOIN LATERAL (
+    SELECT * FROM pg_class c
+    WHERE c.oid = refs.oid AND c.relkind IN ('r', 'p')
+      AND {_not_extension_member("pg_class", "c.oid")} OFFSET 0) c
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.oid IN (SELECT oid FROM refs) AND c.relkind IN ('r', 'p') AND {_USER_NAMESPACE}
-  AND {_not_extension_member("pg_class", "c.oid")}
+WHERE {_USER_NAMESPACE}
 """
 
 

@@ -81,13 +81,23 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
 """
 
 
-def _held_on(base: dict[int, QualifiedName]) -> str:
+def _held_on(base: dict[int, QualifiedName], prepared: bool = False) -> str:
     """``_HELD`` with only the relations that can be one of the ``base`` tables: oids up to
     the largest (the tables, indexes and sequences a file makes come later, and their
-    locks were most of the rows read and thrown away); none when there is no table."""
+    locks were most of the rows read and thrown away); none when there is no table.
+    ``prepared``: the session has the look prepared (``_PREPARE_LOOK``), and it is
+    executed instead of parsed and planned again (a quarter of a look's cost)."""
     if not base:
         return f"{_HELD}  AND false\n"  # planned away: pg_locks is not even read
+    if prepared:
+        return f"EXECUTE {_LOOK}({max(base)})"
     return f"{_HELD}  AND l.relation::int8 <= {max(base)}\n"
+
+
+_LOOK = "schema_check_held_locks"
+_PREPARE_LOOK = f"PREPARE {_LOOK}(int8) AS {_HELD}  AND l.relation::int8 <= $1\n"
+# a statement that may deallocate the session's prepared statements (DEALLOCATE, DISCARD)
+_DEALLOCATING = re.compile(r"dealloc|discard", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -134,6 +144,9 @@ class LockProbe:
     # the look: ``_HELD``, narrowed to the base tables' oids when the base was handed over
     # (``preset``) and so known when the looks of its statements are planned
     _held_sql: str = _HELD
+    # the session holds the look prepared (``prepare_looks``): a file's looks execute it
+    _look_prepared: bool = False
+    _skips_base: tuple[dict[int, QualifiedName], _Skips] | None = None  # ``_skips_of``
 
     def inline(self, statements: Sequence[Statement]) -> list[tuple[list[str], list[str]]]:
         """The queries ``before`` and ``after`` will run around each statement, all of them
@@ -158,9 +171,9 @@ class LockProbe:
                     ahead.append(_BASE_TABLES)
                     held = _HELD
                 elif self.preset is not None:
-                    held = _held_on(self.preset)
+                    held = _held_on(self.preset, self._look_prepared)
                     if self.preset_quiet:
-                        skips = _Skips.of(self.preset)
+                        skips = self._skips_of(self.preset)
                 preset = False
             if skips is not None and skips.unseen(statement):
                 plan.append((ahead, []))
@@ -170,6 +183,31 @@ class LockProbe:
             plan.append((ahead, [held]))
             current, fresh = True, False
         return plan
+
+    def _skips_of(self, base: dict[int, QualifiedName]) -> _Skips:
+        """``_Skips.of(base)``, made once for a base: a file's looks are planned and read
+        with the same base, and files that keep the set of tables are handed the same one."""
+        if self._skips_base is None or self._skips_base[0] is not base:
+            self._skips_base = (base, _Skips.of(base))
+        return self._skips_base[1].copy()
+
+    def prepare_looks(self, step: Sequence[Statement]) -> None:
+        """Before a file of a history runs (its base handed over as ``preset``): have the
+        look prepared in the session, so that the file's looks execute it. Not for a file
+        that may deallocate prepared statements (a look would then fail in the middle of
+        it): its looks are sent as text, and the look is prepared again after it."""
+        if any(_DEALLOCATING.search(statement.text) for statement in step):
+            if self._look_prepared:
+                self.connection.execute(f"DEALLOCATE {_LOOK}")
+                self._look_prepared = False
+            return
+        if not self._look_prepared:
+            # psycopg's own preparing is turned off: once it has prepared a query of its
+            # own, it deallocates every prepared statement, this one included, after a
+            # DROP or ALTER
+            self.connection.prepare_threshold = None
+            self.connection.execute(_PREPARE_LOOK)
+            self._look_prepared = True
 
     def feed(self, rows: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None:
         self._fed.extend(rows)
@@ -196,9 +234,9 @@ class LockProbe:
             self._fresh = self.per_file and self.preset is not None
             if self.preset is not None:
                 self.base, self.preset = self.preset, None
-                self._held_sql = _held_on(self.base)
+                self._held_sql = _held_on(self.base, self._look_prepared)
                 if self.preset_quiet:
-                    self._skips = _Skips.of(self.base)
+                    self._skips = self._skips_of(self.base)
             else:
                 self.base = {
                     int(oid): (str(schema), str(name))

@@ -99,20 +99,26 @@ class _Filler:
         from checker.live.cascades import _World
         from checker.live.introspect import FillCatalog
 
+        if listing is self.listing:
+            # the set of tables is what the last fill left: every table in it was tried
+            return
         if listing is None:
             listing = self.connection.execute(_USER_TABLES_AND_EVENTS).fetchall()
         self.listing = listing
-        rows = [row[:4] for row in listing]
-        self.events = any(row[4] for row in listing)
-        self.present = {int(oid): (str(schema), str(name)) for oid, schema, name, _ in rows}
-        present = [
-            ((str(schema), str(name)), bool(partition)) for _, schema, name, partition in rows
-        ]
-        new = sorted(name for name, partition in present if name not in self.tried)
-        # A partition gets its row through its parent (a row of its own would have to
-        # fit its bound).
-        self.tried.update(name for name, partition in present if partition)
-        wanted = [name for name in new if name not in self.tried]
+        self.present = {}
+        self.events = False
+        wanted: list[QualifiedName] = []
+        for oid, schema, name, partition, events in listing:
+            listed = (str(schema), str(name))
+            self.present[int(oid)] = listed
+            self.events = self.events or bool(events)
+            if partition:
+                # A partition gets its row through its parent (a row of its own would have
+                # to fit its bound).
+                self.tried.add(listed)
+            elif listed not in self.tried:
+                wanted.append(listed)
+        wanted.sort()
         if not wanted:
             return
         from checker.live.cascades import _key_columns
@@ -263,8 +269,9 @@ def run_populated(
         filler.fill(listing)
         if isinstance(observer, LockProbe) and observer.per_file:
             # the tables as the step starts: what the filler just read (its rows add none)
-            observer.preset = dict(filler.present)
+            observer.preset = filler.present  # replaced at the next fill, never changed
             observer.preset_quiet = not filler.events
+            observer.prepare_looks(step)
         # a step that leaves the set of tables alone leaves the listing as it was
         keeps = all(keeps_tables(statement.text) for statement in step)
         result = apply_statements(

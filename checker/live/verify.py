@@ -108,6 +108,10 @@ def verify(
     notify("start", 0, 1)
     with ExitStack() as stack:
         spare = _spare_probe(stack, chosen, statements, settings.runner, migrator_tables)
+        if spare is not None:
+            # the spare's copy has both cores (two cp) and the probe waits for it; the main
+            # server, which has time to spare, copies its own afterwards
+            spare.cluster.copied()
         with chosen.open() as database:
             timings["server_start"] = time.perf_counter() - started
             try:
@@ -629,13 +633,16 @@ def _apply_rest(
 
     with psycopg.connect(database.conninfo, autocommit=True) as connection:
         probe = LockProbe(connection, runner)
+        applying = base if split else statements
         first = apply_statements(
             connection,
-            base if split else statements,
+            applying,
             runner,
             server=server,
             progress=progress,
-            observer=probe,
+            # a history alone has nothing the probe watches: it is not asked about each
+            # of its statements (on the main thread, beside the populated-table probe)
+            observer=probe if any(s.layer in probe.layers for s in applying) else None,
         )
     timings["apply"] = time.perf_counter() - phase
     findings += first.findings
