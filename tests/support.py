@@ -295,3 +295,15 @@ def killed_after_first_line(script: str) -> str:
     child.send_signal(signal.SIGKILL)
     child.wait()
     return line
+
+
+def since_json(folder: Path | str, tmp_path: Path) -> tuple[int, dict[str, Any]]:
+    """``check --since HEAD FOLDER --no-cache --format json``: its exit code and report."""
+    import json
+
+    from checker.cli import main
+
+    report = tmp_path / "report.json"
+    arguments = ["check", "--since", "HEAD", str(folder), "--no-cache"]
+    code = main([*arguments, "--format", "json", "-o", str(report)])
+    return code, json.loads(report.read_text(encoding="utf-8"))

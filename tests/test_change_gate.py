@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import CORPUS_ABSENT, FIXTURES, SIM_MIGRATIONS, commit_all, git
+from support import CORPUS_ABSENT, FIXTURES, SIM_MIGRATIONS, commit_all, git, since_json
 
 from checker.cli import main
 
@@ -234,21 +234,7 @@ def test_an_unreadable_snapshot_the_change_leaves_alone_is_pre_existing(tmp_path
     commit_all(repository, "history")
     last = folder / "0000_init.sql"
     last.write_text(last.read_text() + "\nCREATE TABLE later (id int PRIMARY KEY);\n")
-    report = tmp_path / "out.json"
-    main(
-        [
-            "check",
-            "--since",
-            "HEAD",
-            str(folder),
-            "--no-cache",
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    document = json.loads(report.read_text())
+    _, document = since_json(folder, tmp_path)
     [unreadable] = [f for f in document["findings"] if f["code"] == "PS005"]
     assert unreadable["introduced"] is False
     assert document["change"]["resolved"] == 0

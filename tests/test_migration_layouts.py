@@ -9,10 +9,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
-from support import REPO, run_paths
+from support import REPO, run_paths, since_json
 
 from checker.errors import InputError
 from checker.model import Layer
@@ -601,7 +600,7 @@ def test_since_reads_the_project_manifest_as_of_the_merge_base(tmp_path: Path) -
     (tmp_path / "migrations" / "0003_new.sql").write_text(
         "CREATE TABLE u (id int);\n", encoding="utf-8"
     )
-    code, document = _since_json(str(tmp_path / "migrations"), tmp_path)
+    code, document = since_json(str(tmp_path / "migrations"), tmp_path)
     [finding] = [f for f in document["findings"] if f["code"] == "MG407"]
     assert finding["introduced"] is False
     assert "sqlx (a dependency" in finding["message"]
@@ -680,7 +679,7 @@ def test_since_reads_the_supabase_config_as_of_the_merge_base(tmp_path: Path) ->
     )
     commit_all(tmp_path, "history")
     (folder / "20240103000000_new.sql").write_text("CREATE TABLE u (id int);\n", encoding="utf-8")
-    code, document = _since_json(str(folder), tmp_path)
+    code, document = since_json(str(folder), tmp_path)
     [finding] = [f for f in document["findings"] if f["code"] == "MG407"]
     assert finding["introduced"] is False
     assert "the Supabase CLI" in finding["message"]
@@ -726,29 +725,6 @@ def test_a_supabase_folder_without_a_versioned_file_is_refused(tmp_path: Path) -
         load_sources([(folder, Layer.BASE)])
 
 
-def _since_json(folder: Path, tmp_path: Path) -> tuple[int, dict[str, Any]]:
-    """``check --since HEAD FOLDER --no-cache --format json``: its exit code and report."""
-    import json
-
-    from checker.cli import main
-
-    report = tmp_path / "report.json"
-    code = main(
-        [
-            "check",
-            "--since",
-            "HEAD",
-            str(folder),
-            "--no-cache",
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ]
-    )
-    return code, json.loads(report.read_text(encoding="utf-8"))
-
-
 @pytest.mark.parametrize("edit", ["delete", "edit"])
 def test_a_change_to_an_applied_prisma_migration_is_mg412(tmp_path: Path, edit: str) -> None:
     """One folder per migration: deleting an applied one (its folder goes with it) or
@@ -771,7 +747,7 @@ def test_a_change_to_an_applied_prisma_migration_is_mg412(tmp_path: Path, edit: 
         applied.parent.rmdir()
     else:
         applied.write_text("ALTER TABLE account ADD COLUMN email text NOT NULL;\n")
-    code, report = _since_json(folder, tmp_path)
+    code, report = since_json(folder, tmp_path)
     [finding] = [f for f in report["findings"] if f["code"] == "MG412"]
     assert finding["introduced"] is True and code == 1
     verb = "deletes" if edit == "delete" else "edits"
@@ -805,7 +781,7 @@ def test_mg412_reports_a_deleted_file_only_when_postgresql_applied_it(
         (folder / name).write_text(sql)
     commit_all(repository, "history")
     (folder / deleted).unlink()
-    _, report = _since_json(folder, tmp_path)
+    _, report = since_json(folder, tmp_path)
     found = [f["message"] for f in report["findings"] if f["code"] == "MG412"]
     assert bool(found) is reported, found
     if reported:
