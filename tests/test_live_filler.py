@@ -466,3 +466,50 @@ def test_a_commit_that_fails_in_the_batch_is_reported_as_alone(
     assert "the COMMIT after this statement fails" in failure.finding.message
     assert result.then_rows == [(1,)]
     assert columns == [("id",)]  # rolled back
+
+
+# ---------------------------------------------------------------- a row refused at COMMIT
+
+
+def test_a_row_a_deferred_check_refuses_at_commit_is_that_tables_alone(
+    tmp_path: Path, live_server: Any
+) -> None:
+    """A DEFERRABLE constraint trigger refuses the filler's row only when the fill commits,
+    which rolled back every row of the fill and ended the run with a traceback. The fill is
+    made again with its checks at each row: the refused table is reported unpopulated,
+    with the server's reason, and the others keep their rows."""
+    from checker.config import Settings
+    from checker.engine import analyse
+    from checker.live import verify
+
+    history = write_history(
+        tmp_path / "history",
+        {
+            "0001_init.sql": (
+                "CREATE TABLE account (id serial PRIMARY KEY, name text);\n"
+                "CREATE TABLE note (id serial PRIMARY KEY, body text);\n"
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                "BEGIN RAISE EXCEPTION 'accounts come from the application'; END $$;\n"
+                "CREATE CONSTRAINT TRIGGER account_refuse AFTER INSERT ON account\n"
+                "    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse();\n"
+            ),
+            "0002_tighten.sql": (
+                "ALTER TABLE note ALTER COLUMN body SET NOT NULL;\n"
+                "ALTER TABLE account ALTER COLUMN name SET NOT NULL;\n"
+            ),
+        },
+    )
+    result = analyse(Settings(), [(history, Layer.BASE)])
+    report = verify(
+        result.sources.applied_statements,
+        result.simulation.catalog,
+        result.settings,
+        backend=DsnBackend(live_server.admin_conninfo),
+    )
+    [refused] = [note for note in report.unpopulated if "account" in note]
+    assert "accounts come from the application" in refused
+    # note kept its row (NULL in body): its SET NOT NULL fails there; account has none
+    said = [f.message for f in report.findings if f.code == "LV507"]
+    failing = [m.split(": on the probe's row")[0] for m in said if m.startswith("statement")]
+    assert failing == ['statement fails if a row holds NULL in column "body"']
+    assert any(m.startswith("1 table got no row for the populated-table probe") for m in said)

@@ -25,6 +25,7 @@ triggers.py): a trigger function that fails when it runs is LV507 too.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -96,9 +97,6 @@ class _Filler:
 
         ``listing``: the rows of _USER_TABLES_AND_EVENTS as the database stands now, when the caller
         has just read them (in the round trip of the last COMMIT)."""
-        from checker.live.cascades import _World
-        from checker.live.introspect import FillCatalog
-
         if listing is self.listing:
             # the set of tables is what the last fill left: every table in it was tried
             return
@@ -121,7 +119,28 @@ class _Filler:
         wanted.sort()
         if not wanted:
             return
-        from checker.live.cascades import _key_columns
+        import psycopg
+
+        try:
+            self._fill(wanted, immediate=False)
+        except psycopg.Error:
+            # The COMMIT ran the fill's deferred checks (a DEFERRABLE constraint trigger, a
+            # deferred foreign key) and one refused a row: the whole fill was rolled back.
+            # Again, each check at its row's INSERT, where a refused row is only that
+            # table's (``_World`` inserts each row under a savepoint).
+            try:
+                self._fill(wanted, immediate=True)
+            except psycopg.Error as error:
+                reason = " ".join(str(error).split()) or type(error).__name__
+                for name in wanted:
+                    self.tried.add(name)
+                    self.unpopulated[name] = f"its row was refused at COMMIT: {reason}"
+
+    def _fill(self, wanted: list[QualifiedName], *, immediate: bool) -> None:
+        """A row in each of ``wanted`` in one transaction; what the fill learnt is kept only
+        when its COMMIT succeeds (a psycopg.Error from it leaves nothing behind)."""
+        from checker.live.cascades import _key_columns, _World
+        from checker.live.introspect import FillCatalog
 
         # Only the new tables and what they reference are read (a history adds a few tables
         # per file), in one query; the walk along foreign keys stops at tables holding our
@@ -129,14 +148,20 @@ class _Filler:
         filled = {oid for oid, name in self.present.items() if name in self.filled}
         if self.reader is None:
             self.reader = FillCatalog(self.connection)
+        rows, now_filled, refused = 0, set[QualifiedName](), dict[QualifiedName, str]()
+        committed = False
         try:
             catalog = self.reader.read(wanted, stop=filled)  # opens the fill's transaction
+            if immediate:
+                self.connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
             anchors = self._anchors(catalog)
             if any(row is None for row in anchors.values()):
                 # a table we filled lost its row: the builder may insert into it, and go on
                 # to what it references (nothing was written yet)
                 self.connection.execute("ROLLBACK")
                 catalog = self.reader.read(wanted)
+                if immediate:
+                    self.connection.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 anchors = self._anchors(catalog)
             world = _World(self.connection, catalog, counter=self.counter, drop_checks=False)
             for parent, row in anchors.items():
@@ -144,16 +169,15 @@ class _Filler:
                     key = _key_columns(catalog.tables[parent])
                     world.anchors[parent] = dict(zip(key, row, strict=False))
             for name in wanted:
-                self.tried.add(name)
                 table = catalog.tables.get(name)
                 if table is None:
                     continue
                 notes = len(world.not_probed)
                 if name in world.anchors or world.anchor(table, 0) is not None:
-                    self.rows += 1
-                    self.filled.add(name)
+                    rows += 1
+                    now_filled.add(name)
                     continue
-                reason = next(
+                refused[name] = next(
                     (
                         note.split(": ", 1)[1]
                         for note in world.not_probed[notes:]
@@ -161,9 +185,16 @@ class _Filler:
                     ),
                     world.not_probed[-1] if len(world.not_probed) > notes else "no row",
                 )
-                self.unpopulated[name] = reason
-        finally:
             self.connection.execute("COMMIT")
+            committed = True
+        finally:
+            if not committed:
+                with contextlib.suppress(Exception):  # the connection's error is the caller's
+                    self.connection.execute("ROLLBACK")
+        self.tried.update(wanted)
+        self.rows += rows
+        self.filled |= now_filled
+        self.unpopulated.update(refused)
 
     def _anchors(self, catalog: Catalog) -> dict[QualifiedName, Any]:
         """The row (its key columns) of each table in ``catalog`` that we filled earlier, None
