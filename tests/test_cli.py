@@ -356,4 +356,4 @@ def test_the_command_exits_with_its_status_after_atexit_and_flushing(tmp_path: P
         env=env,
     )
     assert broken.returncode == 2  # statements that do not parse: the run says so and stops
-    assert "1:14: 1 statement do not parse (PS001)" in broken.stderr
+    assert "1:14: 1 statement does not parse (PS001)" in broken.stderr

@@ -255,9 +255,9 @@ def _verdict(result: CheckResult, settings: Settings, fail_on_pre_existing: bool
             pos = position(first, result.files)
             where = f"{pos.path}:{pos.line}:{pos.column}: "
         count = len(unparsed)
+        said = "1 statement does" if count == 1 else f"{count} statements do"
         sys.stderr.write(
-            f"schema-check: error: {where}{count} statement{'s' if count != 1 else ''} "
-            "do not parse (PS001); the report has the details\n"
+            f"schema-check: error: {where}{said} not parse (PS001); the report has the details\n"
         )
         return EXIT_USAGE
     crashed = [f for f in result.findings if f.code == "PS009"]
