@@ -96,7 +96,7 @@ class UnindexedForeignKeyRule(Rule):
             index_name = new_name(table.name, *constraint.columns, suffix="_idx")
             yield self.finding(
                 f"{constraint.name}: no index on {child} ({columns}){rows}: every delete or key "
-                f"change of a {parent} row (ON DELETE {action}) {effect}, sequentially",
+                f"change of a row in {parent} (ON DELETE {action}) {effect}, sequentially",
                 constraint.origin,
                 severity=severity,
                 objects=[f"{child}.{constraint.name}", child],
