@@ -204,9 +204,7 @@ class Cache:
             for folder in _subfolders(self.root / kind):
                 for entry in _files(folder):
                     held.append((entry[0], entry[1], entry[2], False))
-        for extraction in _subfolders(self.root / "git-base"):
-            if extraction.name.startswith("."):
-                continue  # another run's extraction, not yet published
+        for extraction in _subfolders(self.root / "git-base"):  # ".tmp-*": one being made
             with contextlib.suppress(OSError):
                 size = sum(size for _, size, _ in _files(extraction, deep=True))
                 held.append((extraction.stat().st_mtime, size, extraction, True))
@@ -217,9 +215,11 @@ class Cache:
         for used, size, path, is_folder in sorted(held, key=lambda entry: entry[0]):
             if total - removed <= limit * 3 // 4:
                 break
+            # an extraction a run may be reading, an entry another run is writing (a killed
+            # run's half-written entry goes once it is old)
+            if (is_folder or path.name.startswith(".tmp-")) and now - used < _EXTRACTION_IN_USE:
+                continue
             if is_folder:
-                if now - used < _EXTRACTION_IN_USE:
-                    continue
                 import shutil
 
                 shutil.rmtree(path, ignore_errors=True)

@@ -301,13 +301,20 @@ def test_pruning_keeps_a_merge_base_extraction_in_use(tmp_path: Path) -> None:
 
     root = tmp_path / "cache"
     fresh, stale = root / "git-base" / "aaa-1", root / "git-base" / "bbb-2"
-    for folder in (fresh, stale):
+    left_behind = root / "git-base" / ".tmp-killed"  # a killed run's extraction
+    for folder in (fresh, stale, left_behind):
         (folder / "0" / "migrations").mkdir(parents=True)
         (folder / "0" / "migrations" / "0001.sql").write_bytes(bytes(50_000))
+    (root / "runs" / "ab").mkdir(parents=True)
+    writing, killed = root / "runs" / "ab" / ".tmp-now", root / "runs" / "ab" / ".tmp-old"
+    writing.write_bytes(bytes(1000))  # another run's entry, being written
+    killed.write_bytes(bytes(1000))
     two_hours_ago = time.time() - 7200
-    os.utime(stale, (two_hours_ago, two_hours_ago))
+    for path in (stale, left_behind, killed):
+        os.utime(path, (two_hours_ago, two_hours_ago))
     Cache(root).prune(0)
-    assert fresh.is_dir() and not stale.exists()
+    assert fresh.is_dir() and writing.is_file()
+    assert not stale.exists() and not left_behind.exists() and not killed.exists()
 
 
 def test_a_run_keeps_the_cache_within_its_limit(
