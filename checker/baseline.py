@@ -20,6 +20,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from checker import __version__
+from checker.change import ChangeFacts
 from checker.errors import InputError
 from checker.files import read_text
 from checker.findings import Finding
@@ -110,23 +111,15 @@ def _name_in_folder(migration: MigrationFile) -> str:
     return PurePath(migration.path).name
 
 
-@dataclass(frozen=True, slots=True)
-class SinceBaseline:
-    """The migration files (paths as the run names them) new or edited since a baseline
-    was written (the change), those of them it recorded (edited), and the files it
-    recorded that are gone."""
-
-    files: frozenset[str] = frozenset()
-    edited: tuple[str, ...] = ()
-    deleted: tuple[str, ...] = ()
-
-
 def changed_since_baseline(
     baseline: Baseline, migrations: Iterable[MigrationFile], files: Mapping[str, SourceFile]
-) -> SinceBaseline:
-    """What changed since the baseline was written; nothing when it records no files."""
+) -> ChangeFacts | None:
+    """The change since the baseline was written: the migration files (paths as the run
+    names them) new or edited since, those of them it recorded (edited: their text then
+    is unknown, only its digest), and the files it recorded that are gone. None when
+    nothing changed or the baseline records no files."""
     if not baseline.files:
-        return SinceBaseline()
+        return None
     migrations = list(migrations)
     now = migration_digests(migrations, files)
     by_name = {_name_in_folder(m): m.path for m in migrations}
@@ -134,10 +127,14 @@ def changed_since_baseline(
     # a recorded file that is gone, named as the run would name it in its folder
     folder = next((m.folder for m in migrations if m.folder is not None), None)
     gone = [name for name in baseline.files if name not in now]
-    return SinceBaseline(
-        frozenset(by_name[name] for name in changed),
-        tuple(sorted(by_name[name] for name in changed if name in baseline.files)),
-        tuple(str(PurePath(folder) / name) for name in sorted(gone)) if folder else (),
+    deleted = tuple(str(PurePath(folder) / name) for name in sorted(gone)) if folder else ()
+    if not changed and not deleted:
+        return None
+    return ChangeFacts(
+        files=frozenset(by_name[name] for name in changed),
+        deleted=deleted,
+        edited=tuple(sorted(by_name[name] for name in changed if name in baseline.files)),
+        before="when the baseline was written",
     )
 
 

@@ -108,8 +108,9 @@ def cache_location(config: Path | None, inputs: Iterable[Path]) -> Path:
 DEFAULT_MAX_MB = 256.0
 # How often a run looks at the cache's size (a look lists every entry)
 _PRUNE_EVERY = 600.0  # seconds
-# A kept merge-base extraction younger than this is never removed: a run may be reading it
-_EXTRACTION_IN_USE = 3600.0  # seconds
+# A kept merge-base extraction, or an entry being written (``.tmp-*``), younger than this is
+# never removed: a run may be reading or writing it
+_STILL_IN_USE = 3600.0  # seconds
 _ENTRY_KINDS = ("sources", "runs", "checkpoints", "rule-prefixes", "splits", "reference")
 
 
@@ -202,8 +203,7 @@ class Cache:
         held: list[tuple[float, int, Path, bool]] = []  # (last use, bytes, path, a folder)
         for kind in _ENTRY_KINDS:
             for folder in _subfolders(self.root / kind):
-                for entry in _files(folder):
-                    held.append((entry[0], entry[1], entry[2], False))
+                held += [(*entry, False) for entry in _files(folder)]
         for extraction in _subfolders(self.root / "git-base"):  # ".tmp-*": one being made
             with contextlib.suppress(OSError):
                 size = sum(size for _, size, _ in _files(extraction, deep=True))
@@ -217,7 +217,7 @@ class Cache:
                 break
             # an extraction a run may be reading, an entry another run is writing (a killed
             # run's half-written entry goes once it is old)
-            if (is_folder or path.name.startswith(".tmp-")) and now - used < _EXTRACTION_IN_USE:
+            if (is_folder or path.name.startswith(".tmp-")) and now - used < _STILL_IN_USE:
                 continue
             if is_folder:
                 import shutil

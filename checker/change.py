@@ -102,10 +102,10 @@ def judge(
     # the base's messages are mostly the run's too: each is normalised once
     normalise = functools.lru_cache(maxsize=None)(normalise_message)
     remaining = Counter(finding_key(f, normalise) for f in base_findings)
-    verdicts: list[bool | None] = []
+    keys = [finding_key(f, normalise) for f in findings]
+    verdicts: list[bool] = []
     unmatched: list[int] = []
-    for position, finding in enumerate(findings):
-        key = finding_key(finding, normalise)
+    for position, (finding, key) in enumerate(zip(findings, keys, strict=True)):
         if finding.family == "LV":
             primary = finding.primary
             verdicts.append(primary is None or primary.file in change_files)
@@ -113,26 +113,24 @@ def judge(
             remaining[key] -= 1
             verdicts.append(False)
         else:
-            verdicts.append(None)
+            verdicts.append(True)
             unmatched.append(position)
     # the second pass: by code, file and objects, among what neither side matched exactly
-    loose: Counter[tuple[str, str, tuple[str, ...]]] = Counter()
+    # (a finding without objects has nothing but its message to match by)
+    loose = Counter[tuple[str, str, tuple[str, ...]]]()
     for key, count in remaining.items():
-        if key[2]:  # a finding without objects has nothing but its message to match by
+        if key[2]:
             loose[key[:3]] += count
+    gone = sum(remaining.values())
     for position in unmatched:
-        finding = findings[position]
-        key = finding_key(finding, normalise)
-        primary = finding.primary
+        key, primary = keys[position], findings[position].primary
         outside = primary is not None and primary.file not in change_files
         if outside and key[2] and loose[key[:3]] > 0:
             loose[key[:3]] -= 1
             verdicts[position] = False
-        else:
-            verdicts[position] = True
-    matched_loosely = sum(1 for position in unmatched if verdicts[position] is False)
+            gone -= 1
     marked = [replace(f, introduced=v) for f, v in zip(findings, verdicts, strict=True)]
-    return marked, sum(remaining.values()) - matched_loosely
+    return marked, gone
 
 
 def point_at_change(

@@ -86,18 +86,11 @@ def analyse_change(
 
         sources = load_sources(layer_inputs(settings))
         known = changed_since_baseline(baseline, sources.migrations, sources.files)
-        facts = ChangeFacts(
-            files=known.files,
-            deleted=known.deleted,
-            edited=known.edited,
-            before="when the baseline was written",
-        )
-        result = analyse(
-            settings, change=facts if known.files or known.deleted else None, cache=cache
-        )
+        result = analyse(settings, change=known, cache=cache)
+        changed = len(known.files) if known is not None else 0
         result.extra["change_form"] = (
             "baseline",
-            f"{len(known.files)} file(s) new or edited since the baseline {baseline.path}",
+            f"{changed} file(s) new or edited since the baseline {baseline.path}",
         )
         return result, None
     if not (layers.extension or layers.proposal):

@@ -119,7 +119,7 @@ class AppliedMigrationEditedRule(Rule):
                 continue
             if path in change.deleted:
                 if Path(path).stem not in removed_entries:  # else its entry's finding says it
-                    yield from self._deleted(context, path)
+                    yield from self._deleted(context, path, change.before)
             else:
                 source = context.sources.files.get(path)
                 if source is None:
@@ -136,11 +136,10 @@ class AppliedMigrationEditedRule(Rule):
                     fix="restore the file as it was and put the change in a new migration",
                 )
 
-    def _deleted(self, context: RuleContext, path: str) -> Iterator[Finding]:
+    def _deleted(self, context: RuleContext, path: str, before: str) -> Iterator[Finding]:
         if not _was_applied(context, path):
             return  # a down migration, another database's file: no database applied it
         name = file_label(path)
-        before = context.change.before if context.change is not None else "at the merge base"
         journal = next(
             (
                 j
