@@ -25,6 +25,7 @@ from checker.errors import InputError
 from checker.files import read_text
 from checker.findings import Finding
 from checker.model import MigrationFile, SourceFile
+from checker.platforms import is_platform_file
 
 BASELINE_VERSION = 1
 FINGERPRINT_VERSION = "v1"
@@ -93,8 +94,8 @@ def migration_digests(
     digests: dict[str, str] = {}
     for migration in migrations:
         source = files.get(migration.path)
-        if source is None:
-            continue
+        if source is None or is_platform_file(migration.path):
+            continue  # unread, or the platform's objects (no file of the project)
         digests[_name_in_folder(migration)] = hashlib.sha256(
             source.text.encode("utf-8")
         ).hexdigest()[:20]

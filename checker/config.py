@@ -19,6 +19,7 @@ from checker.errors import ConfigError, InputError
 from checker.files import read_text
 from checker.findings import Severity
 from checker.model import DatabaseUrl, Layer, Origin
+from checker.platforms import PlatformChoice
 
 E = TypeVar("E", bound=StrEnum)
 _ENTRY_KEY_LINE = re.compile(r"^[ \t]*(sql|root)[ \t]*=[^\n]*$", re.M)
@@ -138,6 +139,9 @@ class Settings:
     # what the platform makes before the first migration runs (Supabase's "auth" and
     # "storage" schemas, say): schemas, or schema.name of a table, type or function
     provided: tuple[str, ...] = ()
+    # the hosting platform whose objects exist before the first migration
+    # (checker/platforms.py): read from the folders' layout, named, or none
+    platform: PlatformChoice = PlatformChoice.AUTO
     path: Path | None = None  # the file the settings came from
     code_references: tuple[CodeReference, ...] = ()  # ignore entries and [severity] keys
 
@@ -171,6 +175,7 @@ _TOP_KEYS = {
     "baseline",
     "orm",
     "provided",
+    "platform",
 }
 _CONTRACT_KEYS = {
     "additive_only",
@@ -298,6 +303,11 @@ def settings_from_mapping(
         raise where.error("orm", "must be a path string (the Drizzle schema file or folder)")
     orm = (path.parent / orm_value) if isinstance(orm_value, str) else None
     provided = tuple(where.strings("provided", data.get("provided", [])))
+    platform = (
+        where.enum("platform", data["platform"], PlatformChoice)
+        if "platform" in data
+        else PlatformChoice.AUTO
+    )
     return Settings(
         postgres=postgres,
         runner=runner,
@@ -310,6 +320,7 @@ def settings_from_mapping(
         baseline=baseline,
         orm=orm,
         provided=provided,
+        platform=platform,
         path=path,
         code_references=references,
     )

@@ -22,6 +22,7 @@ from checker.change import ChangeFacts, ChangeSummary
 from checker.config import Settings
 from checker.findings import Finding, Severity
 from checker.model import DatabaseUrl, Layer, Origin, SourceFile
+from checker.platforms import PlatformChoice, is_platform_file, outside_platform, with_platform
 from checker.rule import Rule, RuleContext, RuleMeta, module_of, rule_entries, rule_runs
 from checker.sources import SourceSet, load_sources
 from checker.suppressions import apply_suppressions, check_suppression_codes
@@ -112,7 +113,10 @@ class CheckResult:
         """The statements written in the input files: the one statement count every
         output shows (text summary, HTML, markdown). The simulator reads more (the static
         DDL inside DO blocks, see ``analysed_statements``), which no summary counts."""
-        return len(self.sources.statements)
+        statements = self.sources.statements
+        if self.sources.platform is None:
+            return len(statements)
+        return sum(not is_platform_file(s.origin.file) for s in statements)
 
     def analysed_statements(self) -> int:
         """Statements analysed, DO-block bodies included."""
@@ -256,7 +260,7 @@ def analyse(
         if isinstance(cached, SourceSet):
             sources = cached
         else:
-            sources = _load_remembering(given, change, cache)
+            sources = _load_remembering(given, change, cache, settings.platform)
             _register_contract_files(sources, settings)
             if settings.orm is not None:
                 from checker.sources.orm import add_orm_reference
@@ -321,18 +325,19 @@ def _load_remembering(
     given: Sequence[tuple[Path | DatabaseUrl, Layer]],
     change: ChangeFacts | None,
     cache: Cache | None,
+    platform: PlatformChoice,
 ) -> SourceSet:
     """``load_sources``, with the statement spans of the chunks the cache has seen split
     before (the last run's on the same inputs); what this run split is kept for the next."""
     files = change.files if change is not None else ()
     if cache is None:
-        return load_sources(given, files)
+        return load_sources(given, files, platform)
     from checker.sources.splitting import SplitMemo, remembering
 
     key = cache.key("splits", [str(path) for path, _ in given])
     known = cache.get("splits", key)
     with remembering(SplitMemo(known if isinstance(known, dict) else None)) as memo:
-        sources = load_sources(given, files)
+        sources = load_sources(given, files, platform)
     if memo.added:
         cache.put("splits", key, memo.used)
     return sources
@@ -609,7 +614,7 @@ def run_rules(
         statements=result.simulation.statements,
         events=result.simulation.events,
         sources=sources,
-        settings=result.settings,
+        settings=with_platform(result.settings, sources),
         external=tuple(external),
         change=result.change_facts,
         live_catalog=result.live_catalog,
@@ -645,6 +650,8 @@ def run_rules(
     from checker.renames import point_at_renames
 
     findings = point_at_renames(findings, context.events, sources)
+    if sources.platform is not None:
+        findings = outside_platform(findings)
     if drifting:
         from checker import drift
 

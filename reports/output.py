@@ -116,7 +116,12 @@ def change_headline(result: CheckResult) -> str:
 
 def live_summary(report: LiveReport) -> str:
     phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in report.timings.items())
+    platform = ""
+    if report.platform is not None and report.applied_count:
+        name, count = report.platform
+        platform = f" ({count} of them the {name} platform's objects)"
     return (
         f"live: {report.backend} backend, PostgreSQL {report.server_version}: "
-        f"{report.applied_count} statements applied, {report.failed_count} failed; {phases}\n"
+        f"{report.applied_count} statements applied{platform}, {report.failed_count} failed; "
+        f"{phases}\n"
     )

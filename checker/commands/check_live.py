@@ -41,7 +41,7 @@ def verify_live(result: CheckResult, settings: Settings, args: argparse.Namespac
         result.sources.files.update(scripts.files)
         rollback = scripts.applied_statements
     with _progress() as progress:
-        return verify(
+        report = verify(
             statements,
             result.simulation.catalog,
             settings,
@@ -52,7 +52,29 @@ def verify_live(result: CheckResult, settings: Settings, args: argparse.Namespac
             progress=progress,
             rollback=rollback,
             migrator_tables=_migrator_tables(result),
+            setup=_platform_setup(result),
         )
+    return _with_platform_count(report, result)
+
+
+def _with_platform_count(report: LiveReport, result: CheckResult) -> LiveReport:
+    """The report, saying how many of the statements it applied made the platform's objects."""
+    from dataclasses import replace
+
+    from checker.platforms import is_platform_file, platform_named
+
+    platform = platform_named(result.sources.platform)
+    if platform is None:
+        return report
+    made = sum(is_platform_file(s.origin.file) for s in result.sources.applied_statements)
+    return replace(report, platform=(platform.title, made))
+
+
+def _platform_setup(result: CheckResult) -> list[str]:
+    from checker.platforms import platform_named, server_setup
+
+    platform = platform_named(result.sources.platform)
+    return server_setup(platform) if platform is not None else []
 
 
 def _migrator_tables(result: CheckResult) -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ def command_inspect(args: argparse.Namespace) -> int:
     from checker.catalog import display_name
     from checker.engine import analyse
     from checker.model import Layer
+    from checker.platforms import is_platform_file
     from reports.catalog_report import catalog_document, render_tables_text
 
     settings = Settings(postgres=args.postgres or 17)
@@ -28,7 +29,11 @@ def command_inspect(args: argparse.Namespace) -> int:
     catalog = result.simulation.catalog
     counts = catalog.counts()
     parse_errors = sum(1 for s in result.simulation.statements if s.error is not None)
-    files = sum(1 for m in result.sources.migrations if m.path in result.sources.files)
+    files = sum(
+        1
+        for m in result.sources.migrations
+        if m.path in result.sources.files and not is_platform_file(m.path)
+    )
     if args.format == "json":
         document = {
             **counts,

@@ -68,6 +68,8 @@ class LiveReport:
     unpopulated: tuple[str, ...] = ()  # tables the populated-table probe gave no row (why)
     # why the live run could not go on on this backend, nothing verified ("": it went on)
     stopped: str = ""
+    # of the statements applied, those that made the hosting platform's objects (by name)
+    platform: tuple[str, int] | None = None
 
 
 def verify(
@@ -83,6 +85,7 @@ def verify(
     backend: Backend | None = None,
     rollback: Sequence[Statement] = (),
     migrator_tables: Sequence[tuple[str, str]] = (),
+    setup: Sequence[str] = (),
 ) -> LiveReport:
     """Apply the statements on a live server as ``settings.runner`` would, and check the result.
 
@@ -97,6 +100,9 @@ def verify(
     ``migrator_tables``: the migrator's own tables the statements use and none creates
     (``schema_migrations``): its tool makes them before any migration runs, so they are
     made (without columns) before the statements, and left out of the catalog diff.
+    ``setup``: what the hosting platform's servers have beyond its objects (its roles,
+    its search path; ``checker.platforms.server_setup``), run first on a server this
+    run owns; a DSN's server is the user's and is left as it is.
     """
     statements = [
         s for s in sources_statements if include_proposal or s.layer is not Layer.PROPOSAL
@@ -107,7 +113,7 @@ def verify(
     started = time.perf_counter()
     notify("start", 0, 1)
     with ExitStack() as stack:
-        spare = _spare_probe(stack, chosen, statements, settings.runner, migrator_tables)
+        spare = _spare_probe(stack, chosen, statements, settings.runner, migrator_tables, setup)
         if spare is not None:
             # the spare's copy has both cores (two cp) and the probe waits for it; the main
             # server, which has time to spare, copies its own afterwards
@@ -126,6 +132,7 @@ def verify(
                     rollback,
                     migrator_tables,
                     spare,
+                    setup,
                 )
             except _ConnectionLost as lost:
                 raise BackendUnavailable(
@@ -165,6 +172,7 @@ def _run(
     rollback: Sequence[Statement] = (),
     migrator_tables: Sequence[tuple[str, str]] = (),
     spare: _SpareProbe | None = None,
+    setup: Sequence[str] = (),
 ) -> tuple[LiveReport, _Pending | None]:
     """The report, and the populated-table probe still going on a spare cluster of its own
     (its findings are not in the report yet: ``_finish_populated`` adds them once the main
@@ -175,6 +183,8 @@ def _run(
         missing, facts, notes = _missing_extensions(database, statements)
         if missing is not None:
             return missing, None
+        if setup and database.disposable:
+            _run_setup(database.conninfo, setup)
         if migrator_tables:
             _make_migrator_tables(database.conninfo, migrator_tables)
         applied = _apply_phase(
@@ -388,6 +398,14 @@ def _missing_extensions(
         stopped=stopped,
     )
     return report, facts, notes
+
+
+def _run_setup(conninfo: str, setup: Sequence[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        for statement in setup:
+            connection.execute(statement)
 
 
 def _make_migrator_tables(conninfo: str, names: Sequence[tuple[str, str]]) -> None:
@@ -765,6 +783,7 @@ def _spare_probe(
     statements: Sequence[Statement],
     runner: Runner | None,
     migrator_tables: Sequence[tuple[str, str]],
+    setup: Sequence[str],
 ) -> _SpareProbe | None:
     """For a history checked alone on the embedded backend: a spare cluster, and the
     populated-table probe waiting for it in its thread (``stack`` stops and removes both).
@@ -794,6 +813,8 @@ def _spare_probe(
             conninfo = cluster.conninfo()
             if conninfo is None:
                 raise BackendUnavailable(f"embedded backend: spare cluster: {cluster.error}")
+            if setup:
+                _run_setup(conninfo, setup)  # a new session takes the search path
             with psycopg.connect(conninfo, autocommit=True) as connection:
                 server = f"PostgreSQL {server_version(connection)}"
                 if migrator_tables:
@@ -883,11 +904,15 @@ def _place_unlocated(findings: Sequence[Finding], statements: Sequence[Statement
 
 def describe(report: LiveReport) -> dict[str, Any]:
     """A plain summary (for json reports and logs)."""
+    platform = {}
+    if report.platform is not None:
+        platform = {"platform": {"name": report.platform[0], "statements": report.platform[1]}}
     return {
         "backend": report.backend,
         "server_version": report.server_version,
         "applied": report.applied_count,
         "failed": report.failed_count,
+        **platform,
         "timings": {phase: round(seconds, 3) for phase, seconds in report.timings.items()},
         "findings": len(report.findings),
         "unpopulated": list(report.unpopulated),

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from checker.errors import InputError
 from checker.model import DatabaseUrl, Layer, input_argument
+from checker.platforms import PlatformChoice, add_platform
 from checker.sources.base import (
     ORM,
     SNAPSHOT,
@@ -72,10 +73,14 @@ def kinds() -> tuple[SourceKind, ...]:
 def load_sources(
     inputs: Iterable[tuple[str | Path | DatabaseUrl, Layer]],
     change_files: Iterable[str | Path] = (),
+    platform: PlatformChoice = PlatformChoice.NONE,
 ) -> SourceSet:
     """Read every input with its layer, base first, into one SourceSet.
 
-    ``change_files`` inside base folders are read as the extension layer (the change)."""
+    ``change_files`` inside base folders are read as the extension layer (the change).
+    ``platform``: whose objects the database holds before the first migration (the
+    config's choice; AUTO reads it from the folders' layout), put first unless the base
+    is a ready catalog (a database or a snapshot, which holds what it holds)."""
     order = {Layer.BASE: 0, Layer.EXTENSION: 1, Layer.PROPOSAL: 2}
     given = [(input_argument(p) if isinstance(p, str) else p, layer) for p, layer in inputs]
     ordered = sorted(given, key=lambda item: order[item[1]])
@@ -99,6 +104,8 @@ def load_sources(
         from checker.sources import drizzle_folder
 
         drizzle_folder.load_last_snapshot(sources, sources.journals[0])
+    if not sources.catalogs:
+        add_platform(sources, platform)
     return sources
 
 

@@ -118,6 +118,8 @@ class SourceSet:
     # files of migration folders that a migration run does not apply (down migrations,
     # another database's variants): never read, listed so the run can say so
     not_applied: list[NotApplied] = field(default_factory=list)
+    # the hosting platform whose objects the first statements make (checker/platforms.py)
+    platform: str | None = None
 
     @property
     def initial_catalog(self) -> Catalog | None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from checker.catalog import QualifiedName, display_name
 from checker.findings import Finding
 from checker.model import SourceFile
+from checker.platforms import is_platform_file
 from reports.common import position
 from reports.html.model import (
     ACTION_CLASS,
@@ -235,6 +236,8 @@ def timeline_rows(result: CheckResult, findings: Sequence[Finding]) -> Iterable[
         counts[3 - finding.severity.rank] += 1
     previous: int | None = None
     for migration in result.sources.migrations:
+        if is_platform_file(migration.path):
+            continue  # the platform's objects: no file of the project
         gap = ""
         if migration.sequence is not None:
             if previous is not None and migration.sequence > previous + 1:

@@ -24,7 +24,8 @@ class BodyNamesMissingObjectRule(Rule):
         of an EXECUTE is not resolved. A name that a later migration dropped
         or renamed is FN703's. A missing name a body uses several times is
         one finding, at its first use, with the others as related places.
-        What the config's ``provided`` names (a platform's schemas) exists.
+        What the config's ``provided`` names (a platform's schemas) exists, and
+        so do a Supabase project's platform schemas.
 
     Why it matters:
         PostgreSQL does not check a PL/pgSQL body when the function is

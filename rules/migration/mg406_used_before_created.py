@@ -60,8 +60,10 @@ class UsedBeforeCreatedRule(Rule):
         has run. A migrator's own bookkeeping table
         (``__diesel_schema_migrations``, ``_prisma_migrations``,
         ``schema_migrations`` ...) exists before any migration runs, and so
-        does what the config's ``provided`` names (a platform's schemas, such
-        as Supabase's ``auth`` and ``storage``).
+        does what the config's ``provided`` names (a platform's schemas), and
+        in a Supabase project what the platform makes (``auth.users``,
+        ``storage.objects``, the schemas ``auth``, ``storage``, ``extensions``;
+        docs/migration-layouts.md).
 
     Why it matters:
         PostgreSQL resolves every name when the statement runs: the
