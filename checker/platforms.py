@@ -44,6 +44,7 @@ class PlatformChoice(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Platform:
     name: str  # as the config names it
+    layout: Layout  # the migration folders' layout that says a project is on it
     title: str  # as messages name it
     label: str  # the path its objects' statements are placed at
     sql: str  # the objects, as statements run before the first migration
@@ -196,6 +197,7 @@ $$;
 
 SUPABASE = Platform(
     name="supabase",
+    layout=Layout.SUPABASE,
     title="Supabase",
     label="<supabase platform>",
     sql=_SUPABASE_SQL,
@@ -223,7 +225,7 @@ SUPABASE = Platform(
     search_path=("$user", "public", "extensions"),
 )
 _BY_NAME = {SUPABASE.name: SUPABASE}
-_BY_LAYOUT = {Layout.SUPABASE: SUPABASE}
+_BY_LAYOUT = {platform.layout: platform for platform in _BY_NAME.values()}
 
 
 def platform_of(sources: SourceSet, choice: PlatformChoice) -> Platform | None:
@@ -254,7 +256,7 @@ def add_platform(sources: SourceSet, choice: PlatformChoice) -> None:
         Layer.BASE,
         JournalStatus.PLAIN,
         None,
-        layout=Layout.SUPABASE if platform is SUPABASE else Layout.SQL,
+        layout=platform.layout,
         own_transaction=True,
     )
     sources.add_text(platform.label, text)
