@@ -237,6 +237,11 @@ class Table:
     # False for a table made from a query whose columns were not all derived
     # (CREATE TABLE AS, SELECT INTO): a column it lacks here may exist for real
     columns_known: bool = True
+    # ENABLE / FORCE ROW LEVEL SECURITY, and the statement that last turned row
+    # security on or off (NO_ORIGIN: never, it is off since the table was created)
+    row_security: bool = False
+    force_row_security: bool = False
+    row_security_set: Origin = NO_ORIGIN
 
     @property
     def qualified(self) -> QualifiedName:
@@ -351,6 +356,9 @@ class View:
     columns: tuple[str, ...] = ()  # output columns, in order; () when not derived
     query: str | None = None  # the defining query as written
     reads: tuple[ViewRead, ...] = ()  # what the query reads: DROP of any of it needs CASCADE
+    # WITH (security_invoker): its tables are read with the caller's rights and row
+    # security (else with the view owner's, which bypasses the owner's own tables' policies)
+    security_invoker: bool = False
 
 
 @pickled_as_tuple
@@ -424,6 +432,23 @@ class Trigger:
 
 @pickled_as_tuple
 @dataclass(frozen=True, slots=True)
+class Policy:
+    """A row security policy of a table (CREATE POLICY)."""
+
+    table: QualifiedName
+    name: str
+    origin: Origin = NO_ORIGIN
+    command: str = "all"  # all | select | insert | update | delete
+    permissive: bool = True  # AS RESTRICTIVE: False
+    roles: tuple[str, ...] = ("public",)  # TO ...: role names, public, current_user
+    using: str | None = None  # the USING expression, deparsed
+    check: str | None = None  # the WITH CHECK expression, deparsed
+    # the statement that last wrote USING or WITH CHECK (CREATE, or a later ALTER POLICY)
+    expressions_at: Origin = NO_ORIGIN
+
+
+@pickled_as_tuple
+@dataclass(frozen=True, slots=True)
 class Catalog:
     """The whole simulated schema. Mappings are keyed by normalised names."""
 
@@ -438,6 +463,7 @@ class Catalog:
     views: Mapping[QualifiedName, View] = field(default_factory=dict)
     functions: Mapping[tuple[str, str, str], Function] = field(default_factory=dict)
     triggers: Mapping[tuple[QualifiedName, str], Trigger] = field(default_factory=dict)
+    policies: Mapping[tuple[QualifiedName, str], Policy] = field(default_factory=dict)
 
     def table(self, name: str | QualifiedName) -> Table | None:
         key = name if isinstance(name, tuple) else ("public", name)

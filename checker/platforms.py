@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from checker.model import JournalStatus, Layer, Layout, MigrationFile, Origin, Statement
@@ -52,6 +53,8 @@ class Platform:
     roles: tuple[str, ...]  # the roles it makes, which migrations grant to
     # the search path its database's roles have (unqualified names find the extensions)
     search_path: tuple[str, ...] = ()
+    # the schemas its API serves to clients when the project's config does not say
+    exposed: tuple[str, ...] = ()
 
 
 # Written from the platform's documented schema: the columns of auth.users and
@@ -223,6 +226,7 @@ SUPABASE = Platform(
         "supabase_storage_admin",
     ),
     search_path=("$user", "public", "extensions"),
+    exposed=("public", "graphql_public"),
 )
 _BY_NAME = {SUPABASE.name: SUPABASE}
 _BY_LAYOUT = {platform.layout: platform for platform in _BY_NAME.values()}
@@ -272,6 +276,35 @@ def add_platform(sources: SourceSet, choice: PlatformChoice) -> None:
         for s in sources.statements
     ]
     sources.platform = platform.name
+    sources.exposed_schemas = _exposed_schemas(sources, platform)
+
+
+def _exposed_schemas(sources: SourceSet, platform: Platform) -> tuple[str, ...]:
+    """The schemas the platform's API serves: a Supabase project's ``[api] schemas`` in the
+    ``supabase/config.toml`` beside its migrations (none when ``[api] enabled = false``),
+    else the platform's default."""
+    import tomllib
+
+    from checker.errors import InputError
+    from checker.files import read_text
+
+    for folder in dict.fromkeys(m.folder for m in sources.migrations if m.folder):
+        config = Path(folder).parent / "config.toml"
+        if platform is not SUPABASE or not config.is_file():
+            continue
+        try:
+            api = tomllib.loads(read_text(config)).get("api", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{config}: not valid TOML: {exc}") from None
+        if not isinstance(api, dict):
+            raise InputError(f"{config}: [api] must be a table")
+        if api.get("enabled") is False:
+            return ()
+        schemas = api.get("schemas", list(platform.exposed))
+        if not isinstance(schemas, list) or not all(isinstance(s, str) for s in schemas):
+            raise InputError(f"{config}: [api] schemas must be a list of schema names")
+        return tuple(schemas)
+    return platform.exposed
 
 
 def platform_named(name: str | None) -> Platform | None:

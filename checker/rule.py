@@ -45,6 +45,7 @@ FAMILIES = {
     "DR": "ORM drift",
     "HY": "schema hygiene",
     "FN": "function, trigger and view bodies",
+    "RL": "row level security",
 }
 
 

@@ -617,6 +617,48 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "error",
         "a rule failed with an internal error",
     ),
+    (
+        "RL901",
+        "exposed-table-without-row-security",
+        "row_security.rl901_exposed_table_without_row_security",
+        "error",
+        "a table the platform's API serves has row level security off",
+    ),
+    (
+        "RL902",
+        "policy-without-row-security",
+        "row_security.rl902_policy_without_row_security",
+        "error",
+        "policies on a table whose row level security is off",
+    ),
+    (
+        "RL903",
+        "row-security-without-policy",
+        "row_security.rl903_row_security_without_policy",
+        "info",
+        "a table the platform's API serves has row level security and no policy",
+    ),
+    (
+        "RL904",
+        "policy-calls-function-per-row",
+        "row_security.rl904_policy_calls_per_row",
+        "warning",
+        "a policy calls auth.uid() or current_setting() for every row",
+    ),
+    (
+        "RL905",
+        "view-bypasses-row-security",
+        "row_security.rl905_view_bypasses_row_security",
+        "error",
+        "a view the platform's API serves reads protected rows with its owner's rights",
+    ),
+    (
+        "RL906",
+        "materialized-view-served",
+        "row_security.rl906_materialized_view_served",
+        "warning",
+        "a materialized view the platform's API serves holds protected rows",
+    ),
 )
 
 

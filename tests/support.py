@@ -39,17 +39,9 @@ def settings_for(
     if not contract_toml.strip():
         return Settings()
     data = tomllib.loads(contract_toml)
-    known_top = {
-        "postgres",
-        "runner",
-        "fail_on",
-        "layers",
-        "contract",
-        "severity",
-        "ignore",
-        "enable",
-    }
-    if not set(data) <= known_top:
+    from checker.config import _TOP_KEYS
+
+    if not set(data) <= _TOP_KEYS:
         data = {"contract": data}
     path = (config_dir or REPO) / file_name
     return settings_from_mapping(data, path, text=contract_toml)

@@ -82,6 +82,9 @@ ADVICE_ONLY = {
     "PS002": "nothing to fix: the statement is not analysed",
     "PS003": "the contract or the schema is wrong",
     "PS005": "drizzle-kit writes the snapshot again from the corrected ORM schema",
+    "RL901": "who may read and write which rows (the policies) is the author's",
+    "RL903": "the policies the API's clients need, or none for a server-only table",
+    "RL906": "another schema, or revoked privileges: where the copy may live is the author's",
 }
 
 

@@ -678,7 +678,8 @@ def test_since_reads_the_supabase_config_as_of_the_merge_base(tmp_path: Path) ->
         },
     )
     commit_all(tmp_path, "history")
-    (folder / "20240103000000_new.sql").write_text("CREATE TABLE u (id int);\n", encoding="utf-8")
+    new = "CREATE TABLE u (id int);\nALTER TABLE u ENABLE ROW LEVEL SECURITY;\n"
+    (folder / "20240103000000_new.sql").write_text(new, encoding="utf-8")
     code, document = since_json(str(folder), tmp_path)
     [finding] = [f for f in document["findings"] if f["code"] == "MG407"]
     assert finding["introduced"] is False

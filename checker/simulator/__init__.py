@@ -14,12 +14,13 @@ import re
 # fields read here for the node kinds handled; checking each would only add noise.
 # mypy: disable-error-code="union-attr, arg-type, index, assignment"
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from pglast import ast
 from pglast.enums import AlterTableType, ObjectType
 
-from checker.catalog import Catalog, display_name
+from checker.catalog import Catalog, Policy, display_name
 from checker.parsing import unchecked_ast_nodes
 from checker.simulation import EventKind, ParsedStatement, Resumed, SimulationResult
 from checker.simulator import checkpoint as checkpoints
@@ -46,6 +47,7 @@ from checker.simulator.objects import (
     create_view,
     define,
     end_transaction,
+    security_invoker,
     select_set_config,
     set_variable,
 )
@@ -278,11 +280,61 @@ def _calls_of_dynamic_sql(state: State, node: PgNode) -> bool:
 
 
 def _policy(state: State, node: PgNode) -> None:
-    """CREATE / ALTER POLICY: the catalog keeps no policies (nothing else depends on one),
-    but the table must exist."""
+    """CREATE / ALTER POLICY on a table that must exist. A policy the model does not know
+    (ALTER of one made outside the history) is left unknown: nothing is invented."""
     key = state.relation_key(node.table)
     if state.relation_exists(key) is None:
         state.missing("table", key, display_name(key), location=node.table.location)
+        return
+    name = str(node.policy_name)
+    label = f"{display_name(key)}.{name}"
+    existing = state.policies.get((key, name))
+    using = expressions.deparse(node.qual) if node.qual is not None else None
+    check = expressions.deparse(node.with_check) if node.with_check is not None else None
+    if isinstance(node, ast.CreatePolicyStmt):
+        policy = Policy(
+            key,
+            name,
+            state.origin_at(None),
+            str(node.cmd_name or "all"),
+            bool(node.permissive),
+            _role_names(node.roles),
+            using,
+            check,
+            state.origin_at(None),
+        )
+        if existing is not None:
+            state.duplicate("policy", label, existing, policy)
+            return
+        state.policies[(key, name)] = policy
+        state.event(EventKind.CREATED, "policy", label)
+        return
+    if existing is None:
+        return
+    changed = existing
+    if node.roles:
+        changed = replace(changed, roles=_role_names(node.roles))
+    if using is not None:
+        changed = replace(changed, using=using)
+    if check is not None:
+        changed = replace(changed, check=check)
+    if using is not None or check is not None:
+        changed = replace(changed, expressions_at=state.origin_at(None))
+    state.policies[(key, name)] = changed
+    state.event(EventKind.ALTERED, "policy", label, action="alter policy")
+
+
+def _role_names(roles: Any) -> tuple[str, ...]:
+    """The roles of TO ...: their names, ``public``, or the special role's keyword."""
+    if not roles:
+        return ("public",)
+    names: list[str] = []
+    for role in roles:
+        if role.rolename is not None:
+            names.append(str(role.rolename))
+        else:
+            names.append(str(role.roletype.name).removeprefix("ROLESPEC_").lower())
+    return tuple(names)
 
 
 def _view(state: State, node: PgNode) -> None:
@@ -290,7 +342,7 @@ def _view(state: State, node: PgNode) -> None:
     create_view(
         state, key, materialized=False, replace_ok=bool(node.replace),
         if_not_exists=False, location=node.view.location, query=node.query,
-        aliases=node.aliases,
+        aliases=node.aliases, security_invoker=security_invoker(node.options),
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from checker.simulation import EventKind
 from checker.simulator.definitions import build_column, collation_name, resolve_type
 from checker.simulator.expressions import deparse
 from checker.simulator.naming import choose_name
+from checker.simulator.objects import security_invoker
 from checker.simulator.state import State
 from checker.simulator.tables import (
     add_constraints,
@@ -33,7 +34,7 @@ from checker.types import PgNode
 A = AlterTableType
 
 # Subcommands that change nothing the catalog model holds (storage, ownership,
-# statistics, row security, triggers enabled or not).
+# statistics, triggers enabled or not).
 _NO_MODEL_EFFECT = frozenset(
     {
         A.AT_SetStatistics, A.AT_SetOptions, A.AT_ResetOptions, A.AT_SetStorage,
@@ -42,16 +43,18 @@ _NO_MODEL_EFFECT = frozenset(
         A.AT_ReplaceRelOptions, A.AT_EnableTrig, A.AT_EnableAlwaysTrig, A.AT_EnableReplicaTrig,
         A.AT_DisableTrig, A.AT_EnableTrigAll, A.AT_DisableTrigAll, A.AT_EnableTrigUser,
         A.AT_DisableTrigUser, A.AT_EnableRule, A.AT_EnableAlwaysRule, A.AT_EnableReplicaRule,
-        A.AT_DisableRule, A.AT_ReplicaIdentity, A.AT_EnableRowSecurity, A.AT_DisableRowSecurity,
-        A.AT_ForceRowSecurity, A.AT_NoForceRowSecurity, A.AT_GenericOptions,
+        A.AT_DisableRule, A.AT_ReplicaIdentity, A.AT_GenericOptions,
         A.AT_AlterColumnGenericOptions, A.AT_SetIdentity,
     }
 )  # fmt: skip
 
 
 def alter_table(state: State, node: PgNode) -> None:
+    if node.objtype == ObjectType.OBJECT_VIEW:
+        _alter_view_options(state, node)
+        return
     if node.objtype != ObjectType.OBJECT_TABLE:
-        # ALTER INDEX / SEQUENCE / VIEW ... SET (...) and similar: storage options only.
+        # ALTER INDEX / SEQUENCE ... SET (...) and similar: storage options only.
         return
     key = state.relation_key(node.relation)
     label = display_name(key)
@@ -63,6 +66,44 @@ def alter_table(state: State, node: PgNode) -> None:
         return
     for cmd in _in_pass_order(list(node.cmds or ())):
         _apply(state, key, cmd)
+
+
+def _alter_view_options(state: State, node: PgNode) -> None:
+    """ALTER VIEW ... SET / RESET (security_invoker): the only view option the model keeps."""
+    key = state.relation_key(node.relation)
+    view = state.views.get(key)
+    if view is None or view.materialized:
+        return
+    invoker = view.security_invoker
+    for cmd in node.cmds or ():
+        if cmd.subtype == A.AT_SetRelOptions:
+            invoker = security_invoker(cmd.def_, invoker)
+        elif cmd.subtype == A.AT_ResetRelOptions and any(
+            getattr(option, "defname", None) == "security_invoker" for option in cmd.def_ or ()
+        ):
+            invoker = False
+    if invoker != view.security_invoker:
+        state.views[key] = replace(view, security_invoker=invoker)
+        state.event(EventKind.ALTERED, "view", display_name(key), action="security_invoker")
+
+
+# ENABLE / DISABLE / FORCE / NO FORCE ROW LEVEL SECURITY: which field, set to what
+_ROW_SECURITY = {
+    A.AT_EnableRowSecurity: ("row_security", True, "enable row level security"),
+    A.AT_DisableRowSecurity: ("row_security", False, "disable row level security"),
+    A.AT_ForceRowSecurity: ("force_row_security", True, "force row level security"),
+    A.AT_NoForceRowSecurity: ("force_row_security", False, "no force row level security"),
+}
+
+
+def _row_security(state: State, table: Table, subtype: AlterTableType) -> None:
+    field, value, action = _ROW_SECURITY[subtype]
+    if field == "row_security":
+        changed = replace(table, row_security=value, row_security_set=state.origin_at(None))
+    else:
+        changed = replace(table, force_row_security=value)
+    state.put_table(changed)
+    state.event(EventKind.ALTERED, "table", display_name(table.qualified), action=action)
 
 
 def _in_pass_order(cmds: list[PgNode]) -> list[PgNode]:
@@ -100,7 +141,9 @@ def _apply(state: State, key: tuple[str, str], cmd: PgNode) -> None:
     cascade = cmd.behavior == DropBehavior.DROP_CASCADE
     name = str(cmd.name) if cmd.name else ""
     label = f"{table.name}.{name}"
-    if subtype == A.AT_AddColumn:
+    if subtype in _ROW_SECURITY:
+        _row_security(state, table, subtype)
+    elif subtype == A.AT_AddColumn:
         _add_column(state, table, cmd)
     elif subtype in (A.AT_ColumnDefault, A.AT_DropNotNull, A.AT_SetNotNull):
         column = _column(state, table, name, location)

@@ -106,10 +106,16 @@ def drop(state: State, node: PgNode) -> None:
         elif kind == OT.OBJECT_SCHEMA:
             _drop_schema(state, node, str(getattr(target, "sval", target)), cascade)
         elif kind == OT.OBJECT_POLICY:
-            # policies are not kept (see _policy); without IF EXISTS the table must exist
-            key = _key(state, names_of(target)[:-1])
+            # without IF EXISTS the table must exist; a policy the model does not know
+            # (made outside the history) is not reported missing
+            parts = names_of(target)
+            key = _key(state, parts[:-1])
             if not node.missing_ok and state.relation_exists(key) is None:
                 _absent(state, node, "table", key)
+            policy = state.policies.pop((key, parts[-1]), None)
+            if policy is not None:
+                label = f"{display_name(key)}.{parts[-1]}"
+                state.event(EventKind.DROPPED, "policy", label, previous=policy.origin)
         else:
             state.event(
                 EventKind.NOT_ANALYSED,
@@ -259,6 +265,13 @@ def rename(state: State, node: PgNode) -> None:
             return _absent_rename(state, node, "trigger", (*key, str(node.subname)))
         state.triggers[(key, new)] = replace(trigger, name=new)
         state.event(EventKind.RENAMED, "trigger", f"{display_name(key)}.{node.subname}", detail=new)
+    elif kind == OT.OBJECT_POLICY:
+        key = state.relation_key(node.relation)
+        policy = state.policies.pop((key, str(node.subname)), None)
+        if policy is not None:
+            state.policies[(key, new)] = replace(policy, name=new)
+            label = f"{display_name(key)}.{node.subname}"
+            state.event(EventKind.RENAMED, "policy", label, detail=new)
     elif kind in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
         _rename_function(state, node, new)
     elif kind == OT.OBJECT_SCHEMA:
@@ -359,6 +372,9 @@ def _rename_table(state: State, node: PgNode, new: str) -> None:
     for trigger_key in [k for k in state.triggers if k[0] == key]:
         trigger = state.triggers.pop(trigger_key)
         state.triggers[(new_key, trigger_key[1])] = replace(trigger, table=new_key)
+    for policy_key in [k for k in state.policies if k[0] == key]:
+        policy = state.policies.pop(policy_key)
+        state.policies[(new_key, policy_key[1])] = replace(policy, table=new_key)
     for sequence_key, sequence in list(state.sequences.items()):
         if sequence.owned_by is not None and sequence.owned_by[0] == key:
             state.sequences[sequence_key] = replace(

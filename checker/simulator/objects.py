@@ -214,9 +214,12 @@ def view_definition(
 
 def create_view(state: State, key: tuple[str, str], *, materialized: bool, replace_ok: bool,
                 if_not_exists: bool, location: Any, query: Any = None,
-                aliases: Any = None) -> None:  # fmt: skip
+                aliases: Any = None, security_invoker: bool = False) -> None:  # fmt: skip
     columns, reads = view_definition(state, query, aliases)
-    view = View(key[0], key[1], materialized, state.origin_at(location), columns, None, reads)
+    view = View(
+        key[0], key[1], materialized, state.origin_at(location), columns, None, reads,
+        security_invoker,
+    )  # fmt: skip
     existing = state.relation_exists(key)
     label = display_name(key)
     if existing is not None and not (replace_ok and isinstance(existing, View)):
@@ -227,6 +230,23 @@ def create_view(state: State, key: tuple[str, str], *, materialized: bool, repla
         return
     state.views[key] = view
     state.event(EventKind.CREATED if existing is None else EventKind.ALTERED, "view", label)
+
+
+def security_invoker(options: Any, default: bool = False) -> bool:
+    """The ``security_invoker`` of a view's WITH (...) or SET (...) options: written alone
+    it is on; otherwise a boolean as PostgreSQL parses one (true, on, yes, 1, ...)."""
+    value = default
+    for option in options or ():
+        if getattr(option, "defname", None) != "security_invoker":
+            continue
+        argument = getattr(option, "arg", None)
+        if argument is None:
+            value = True
+            continue
+        text = str(getattr(argument, "sval", getattr(argument, "ival", argument))).lower()
+        value = text in ("1", "on") or (len(text) > 0 and "true".startswith(text))
+        value = value or (len(text) > 0 and "yes".startswith(text))
+    return value
 
 
 def function_arguments(parameters: Any) -> str:

@@ -21,6 +21,7 @@ from checker.catalog import (
     Extension,
     Function,
     Index,
+    Policy,
     QualifiedName,
     Sequence,
     Table,
@@ -107,6 +108,7 @@ class State:
     views: dict[QualifiedName, View] = field(default_factory=dict)
     functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)
     triggers: dict[tuple[QualifiedName, str], Trigger] = field(default_factory=dict)
+    policies: dict[tuple[QualifiedName, str], Policy] = field(default_factory=dict)
     # side indexes
     indexes_by_table: dict[QualifiedName, dict[QualifiedName, None]] = field(default_factory=dict)
     referencing: dict[QualifiedName, Counter[QualifiedName]] = field(default_factory=dict)
@@ -573,6 +575,7 @@ class State:
         self.views.update(catalog.views)
         self.functions.update(catalog.functions)
         self.triggers.update(catalog.triggers)
+        self.policies.update(catalog.policies)
 
     # ---- output ------------------------------------------------------------
 
@@ -590,6 +593,7 @@ class State:
             views=dict(self.views),
             functions=dict(self.functions),
             triggers=dict(self.triggers),
+            policies=dict(self.policies),
         )
 
 

@@ -436,7 +436,7 @@ def drop_table(
     location: int | None,
     named: frozenset[QualifiedName] = frozenset(),
 ) -> None:
-    """Drop a table with its indexes, triggers and owned sequences; with CASCADE
+    """Drop a table with its indexes, triggers, policies and owned sequences; with CASCADE
     also the foreign keys of other tables that point at it. ``named``: the other
     relations the same DROP names, which go too and so block nothing (PostgreSQL
     drops the objects of one DROP together)."""
@@ -481,6 +481,8 @@ def drop_table(
         state.remove_index(index.qualified)
     for trigger_key in [k for k in state.triggers if k[0] == key]:
         del state.triggers[trigger_key]
+    for policy_key in [k for k in state.policies if k[0] == key]:
+        del state.policies[policy_key]
     for sequence_key, sequence in list(state.sequences.items()):
         if sequence.owned_by is not None and sequence.owned_by[0] == key:
             del state.sequences[sequence_key]

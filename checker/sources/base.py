@@ -120,6 +120,8 @@ class SourceSet:
     not_applied: list[NotApplied] = field(default_factory=list)
     # the hosting platform whose objects the first statements make (checker/platforms.py)
     platform: str | None = None
+    # the schemas the platform's API serves to its clients (Supabase's [api] schemas)
+    exposed_schemas: tuple[str, ...] = ()
 
     @property
     def initial_catalog(self) -> Catalog | None:
