@@ -58,6 +58,33 @@ def test_the_stand_ins_are_what_the_embedded_server_offers(standins: Any) -> Non
     assert all(comment.startswith("schema-check stand-in: ") for _, comment in rows)
 
 
+def test_pg_cron_and_pg_net_stand_ins_record_what_they_are_asked(live_server: Any) -> None:
+    """pg_cron's jobs are recorded (a name schedules again in place, an unknown one
+    cannot be unscheduled), pg_net's requests are queued with their id returned."""
+    import psycopg
+
+    with psycopg.connect(scratch_database(live_server), autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA extensions")
+        connection.execute("CREATE EXTENSION pg_cron")
+        connection.execute("CREATE EXTENSION pg_net WITH SCHEMA extensions")
+        first = value(connection, "SELECT cron.schedule('purge', '0 3 * * *', 'SELECT 1')")
+        again = value(connection, "SELECT cron.schedule('purge', '0 4 * * *', 'SELECT 2')")
+        assert first == again
+        schedule = connection.execute(
+            "SELECT schedule FROM cron.job WHERE jobid = %s", (first,)
+        ).fetchone()
+        assert schedule == ("0 4 * * *",)
+        assert value(connection, "SELECT cron.unschedule('purge')") is True
+        with pytest.raises(psycopg.errors.RaiseException):
+            connection.execute("SELECT cron.unschedule('purge')")
+        request = value(
+            connection,
+            "SELECT net.http_post(url := 'https://example.invalid', body := '{\"a\": 1}')",
+        )
+        assert value(connection, "SELECT count(*) FROM net.http_request_queue") == 1
+        assert isinstance(request, int)
+
+
 def test_uuid_ossp_values(standins: Any) -> None:
     # RFC 4122's version 3 example: the DNS namespace and "www.example.com"
     assert str(value(standins, "SELECT uuid_generate_v3(uuid_ns_dns(), 'www.example.com')")) == (

@@ -56,6 +56,21 @@ grant all on public.notes to service_role;
 """
 
 
+JOBS = """\
+create extension if not exists pg_cron with schema pg_catalog;
+create extension if not exists pg_net with schema extensions;
+select cron.schedule('purge-notes', '0 3 * * *', $$delete from public.notes where owner is null$$);
+create function public.notify_hook() returns trigger language plpgsql security definer
+  set search_path = '' as $$
+begin
+  perform net.http_post(url := 'https://example.invalid/hook', body := to_jsonb(new));
+  return new;
+end $$;
+create trigger notes_hook after insert on public.notes
+  for each row execute function public.notify_hook();
+"""
+
+
 def supabase_project(root: Path, files: dict[str, str], *, cli_config: bool = True) -> Path:
     """``root/supabase/migrations`` with ``files``, the CLI's config.toml beside it."""
     folder = root / "supabase" / "migrations"
@@ -185,12 +200,18 @@ def test_since_in_a_supabase_repository_judges_the_change_only(tmp_path: Path) -
 def test_a_supabase_history_applies_on_the_embedded_server(tmp_path: Path) -> None:
     """Live: the platform's objects, roles and search path are there before the history,
     so grants to authenticated, policies calling auth.uid(), a trigger on auth.users and
-    an unqualified uuid_generate_v4() all apply; and the live catalog matches the
-    static model, the platform's objects included (no LV502)."""
+    an unqualified uuid_generate_v4() all apply, and so do pg_cron's and pg_net's calls
+    (on the embedded server's stand-ins); the live catalog matches the static model, the
+    platform's objects included (no LV502)."""
     from test_live_populated import cli
 
     folder = supabase_project(
-        tmp_path, {"20240101000000_profiles.sql": PROFILES, "20240102000000_notes.sql": NOTES}
+        tmp_path,
+        {
+            "20240101000000_profiles.sql": PROFILES,
+            "20240102000000_notes.sql": NOTES,
+            "20240103000000_jobs.sql": JOBS,
+        },
     )
     done = cli("check", "--live", str(folder), "--format", "json")
     assert done.returncode in (0, 1), done.stderr
