@@ -1007,7 +1007,12 @@ def _type_name(name: str) -> str:
 
 
 def _arguments(arguments: str) -> str:
-    return ", ".join(_type_name(part) for part in arguments.split(",") if part.strip())
+    """A signature's argument types, compared without their schemas: the server prints a
+    type of a schema off its search path qualified (``basejump.account_role``), the static
+    model as written."""
+    return ", ".join(
+        _type_name(part.strip().rsplit(".", 1)[-1]) for part in arguments.split(",") if part.strip()
+    )
 
 
 def _nulls_first(key: IndexKey) -> bool:

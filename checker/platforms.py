@@ -59,9 +59,11 @@ class Platform:
 
 # Written from the platform's documented schema: the columns of auth.users and
 # auth.identities as the platform's auth migrations leave them, storage.buckets and
-# storage.objects as its storage migrations do, and the helper functions policies call
-# (their bodies here read the request's JWT claims from the settings the platform's API
-# sets, as the platform's do).
+# storage.objects as its storage migrations do, realtime.messages (which Broadcast
+# authorization policies guard), the extensions every project has (vault's secrets, the
+# Realtime publication), and the helper functions policies call (their bodies here read
+# the request's JWT claims from the settings the platform's API sets, as the platform's
+# do).
 _SUPABASE_SQL = """\
 CREATE SCHEMA IF NOT EXISTS auth;
 CREATE SCHEMA IF NOT EXISTS storage;
@@ -72,6 +74,8 @@ CREATE SCHEMA IF NOT EXISTS realtime;
 CREATE SCHEMA IF NOT EXISTS vault;
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA extensions;
 CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
+CREATE EXTENSION IF NOT EXISTS supabase_vault WITH SCHEMA vault;
+CREATE PUBLICATION supabase_realtime;
 CREATE TABLE auth.users (
     instance_id uuid,
     id uuid NOT NULL,
@@ -186,6 +190,26 @@ CREATE TABLE storage.objects (
 CREATE UNIQUE INDEX bucketid_objname ON storage.objects (bucket_id, name);
 ALTER TABLE storage.buckets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE storage.objects ENABLE ROW LEVEL SECURITY;
+CREATE TABLE realtime.messages (
+    topic text NOT NULL,
+    extension text NOT NULL,
+    payload jsonb,
+    event text,
+    private boolean DEFAULT false,
+    updated_at timestamp NOT NULL DEFAULT now(),
+    inserted_at timestamp NOT NULL DEFAULT now(),
+    id uuid NOT NULL DEFAULT gen_random_uuid(),
+    CONSTRAINT messages_pkey PRIMARY KEY (id, inserted_at)
+);
+ALTER TABLE realtime.messages ENABLE ROW LEVEL SECURITY;
+CREATE FUNCTION realtime.topic() RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT nullif(current_setting('realtime.topic', true), '')::text
+$$;
+CREATE FUNCTION realtime.send(payload jsonb, event text, topic text, private boolean DEFAULT true)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO realtime.messages (payload, event, topic, private, extension)
+    VALUES (payload, event, topic, private, 'broadcast')
+$$;
 CREATE FUNCTION storage.foldername(name text) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
     SELECT (string_to_array(name, '/'))[1:cardinality(string_to_array(name, '/')) - 1]
 $$;

@@ -85,6 +85,36 @@ def test_pg_cron_and_pg_net_stand_ins_record_what_they_are_asked(live_server: An
         assert isinstance(request, int)
 
 
+def test_vault_pgmq_and_jsonschema_stand_ins(live_server: Any) -> None:
+    """The vault keeps secrets its view shows; a pgmq queue sends, reads (hiding what it
+    read) and deletes; pg_jsonschema checks types, required keys and enums."""
+    import psycopg
+
+    with psycopg.connect(scratch_database(live_server), autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA vault")
+        connection.execute("CREATE SCHEMA extensions")
+        for name in ("supabase_vault", "pgmq"):
+            connection.execute(f"CREATE EXTENSION {name}")
+        connection.execute("CREATE EXTENSION pg_jsonschema WITH SCHEMA extensions")
+        connection.execute("SELECT vault.create_secret('s3cret', 'api_key')")
+        shown = "SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = 'api_key'"
+        assert value(connection, shown) == "s3cret"
+        connection.execute("SELECT pgmq.create('jobs')")
+        sent = value(connection, """SELECT * FROM pgmq.send('jobs', '{"n": 1}')""")
+        read = connection.execute("SELECT msg_id, message FROM pgmq.read('jobs', 30, 5)").fetchall()
+        assert read == [(sent, {"n": 1})]
+        assert connection.execute("SELECT * FROM pgmq.read('jobs', 30, 5)").fetchall() == []
+        assert value(connection, f"SELECT pgmq.delete('jobs', {int(sent)})") is True
+        members = "SELECT count(*) FROM pg_depend WHERE deptype = 'e' AND objid = %s::regclass"
+        assert connection.execute(members, ("pgmq.q_jobs",)).fetchone() == (1,)
+        schema = (
+            """'{"type": "object", "required": ["a"], "properties": {"a": {"enum": [1, 2]}}}'"""
+        )
+        for instance, expected in (('{"a": 1}', True), ('{"a": 3}', False), ("{}", False)):
+            check = f"SELECT extensions.jsonb_matches_schema({schema}, '{instance}')"
+            assert value(connection, check) is expected, instance
+
+
 def test_uuid_ossp_values(standins: Any) -> None:
     # RFC 4122's version 3 example: the DNS namespace and "www.example.com"
     assert str(value(standins, "SELECT uuid_generate_v3(uuid_ns_dns(), 'www.example.com')")) == (

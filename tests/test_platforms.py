@@ -68,6 +68,15 @@ begin
 end $$;
 create trigger notes_hook after insert on public.notes
   for each row execute function public.notify_hook();
+select vault.create_secret('https://example.invalid', 'project_url');
+create extension if not exists pgmq;
+select pgmq.create('emails');
+create extension if not exists pg_jsonschema with schema extensions;
+alter table public.notes add column meta jsonb
+  check (extensions.jsonb_matches_schema('{"type": "object"}', meta));
+alter publication supabase_realtime add table public.notes;
+create policy "members hear their topic" on realtime.messages for select to authenticated
+  using ((select realtime.topic()) = 'notes:' || (select auth.uid())::text);
 """
 
 
@@ -200,9 +209,10 @@ def test_since_in_a_supabase_repository_judges_the_change_only(tmp_path: Path) -
 def test_a_supabase_history_applies_on_the_embedded_server(tmp_path: Path) -> None:
     """Live: the platform's objects, roles and search path are there before the history,
     so grants to authenticated, policies calling auth.uid(), a trigger on auth.users and
-    an unqualified uuid_generate_v4() all apply, and so do pg_cron's and pg_net's calls
-    (on the embedded server's stand-ins); the live catalog matches the static model, the
-    platform's objects included (no LV502)."""
+    an unqualified uuid_generate_v4() all apply, and so do the vault's secrets, the
+    Realtime publication and messages, and pg_cron's, pg_net's, pgmq's and pg_jsonschema's
+    calls (on the embedded server's stand-ins); the live catalog matches the static model,
+    the platform's objects and a queue's tables included (no LV502)."""
     from test_live_populated import cli
 
     folder = supabase_project(
@@ -220,7 +230,12 @@ def test_a_supabase_history_applies_on_the_embedded_server(tmp_path: Path) -> No
     assert live == [], live
     report = document["live"]
     assert report["failed"] == 0 and report["applied"] > 10, report
-    assert report["platform"] == {"name": "Supabase", "statements": 25}, report
+    made = [
+        s
+        for s in run_paths([(folder, Layer.BASE)]).sources.statements
+        if s.origin.file == SUPABASE.label
+    ]
+    assert report["platform"] == {"name": "Supabase", "statements": len(made)}, report
     text = cli("check", "--live", str(folder))
     assert "of them the Supabase platform's objects), 0 failed" in text.stdout + text.stderr
     roles = {"authenticated", "service_role"}

@@ -229,6 +229,7 @@ LEFT JOIN pg_class t ON t.oid = d.refobjid
 LEFT JOIN pg_namespace tn ON tn.oid = t.relnamespace
 LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
 WHERE {_USER_NAMESPACE} AND {_not_extension_member("pg_class", "c.oid")}
+  AND (t.oid IS NULL OR {_not_extension_member("pg_class", "t.oid")})
 """
 
 _VIEWS = f"""

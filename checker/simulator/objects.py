@@ -56,6 +56,17 @@ def create_schema(state: State, node: PgNode) -> list[Any]:
     return list(node.schemaElts or ())
 
 
+# Extensions whose control file names the one schema they install into (a WITH SCHEMA
+# of another fails): where the server puts them, whatever the statement says.
+FIXED_SCHEMA = {
+    "pg_cron": "pg_catalog",
+    "pgmq": "pgmq",
+    "supabase_vault": "vault",
+    "pg_graphql": "graphql",
+    "pgsodium": "pgsodium",
+}
+
+
 def create_extension(state: State, node: PgNode) -> None:
     name = str(node.extname)
     options = {str(o.defname): o.arg for o in node.options or ()}
@@ -63,6 +74,7 @@ def create_extension(state: State, node: PgNode) -> None:
     version = string_value(options["new_version"]) if "new_version" in options else None
     if "schema" in options and schema is None:
         schema = str(getattr(options["schema"], "sval", "public"))
+    schema = FIXED_SCHEMA.get(name, schema)
     extension = Extension(name, schema or state.creation_schema(), version, state.origin_at(None))
     existing = state.extensions.get(name)
     if existing is not None:
