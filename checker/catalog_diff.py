@@ -267,6 +267,20 @@ class _Differ:
             self.differs(
                 Aspect.OTHER, f"table {name} unlogged", static.unlogged, live.unlogged, origin, name
             )
+        for attribute, what in (
+            ("row_security", "row level security"),
+            ("force_row_security", "forced row level security"),
+        ):
+            if getattr(static, attribute) != getattr(live, attribute):
+                where = static.row_security_set if static.row_security_set.file else origin
+                self.differs(
+                    Aspect.OTHER,
+                    f"table {name} {what}",
+                    getattr(static, attribute),
+                    getattr(live, attribute),
+                    where,
+                    name,
+                )
         if tuple(static.inherits) != tuple(live.inherits):
             self.differs(
                 Aspect.OTHER, f"table {name} inherits", static.inherits, live.inherits, origin, name
@@ -868,8 +882,17 @@ class _Differ:
         for view_static, view_live in self.presence(
             "view", static.views, live.views, display_name, lambda v: v.origin
         ):
+            name = display_name((view_static.schema, view_static.name))
+            if view_static.security_invoker != view_live.security_invoker:
+                self.differs(
+                    Aspect.OTHER,
+                    f"view {name} security_invoker",
+                    view_static.security_invoker,
+                    view_live.security_invoker,
+                    view_static.origin,
+                    name,
+                )
             if view_static.materialized != view_live.materialized:
-                name = display_name((view_static.schema, view_static.name))
                 self.differs(
                     Aspect.OTHER,
                     f"view {name} materialized",
@@ -879,6 +902,28 @@ class _Differ:
                     name,
                 )
         self.functions(static.functions, live.functions)
+        for policy_static, policy_live in self.presence(
+            "policy",
+            static.policies,
+            live.policies,
+            lambda key: f"{key[1]} on {display_name(key[0])}",
+            lambda p: p.origin if p.origin.file else self.table_origin(p.table),
+        ):
+            label = f"{policy_static.name} on {display_name(policy_static.table)}"
+            # TO current_user names whoever ran the statement: the server stores that role
+            compared: tuple[str, ...] = ("command", "permissive", "roles")
+            if set(policy_static.roles) & {"current_user", "session_user", "current_role"}:
+                compared = ("command", "permissive")
+            for attribute in compared:
+                if getattr(policy_static, attribute) != getattr(policy_live, attribute):
+                    self.differs(
+                        Aspect.OTHER,
+                        f"policy {label} {attribute}",
+                        getattr(policy_static, attribute),
+                        getattr(policy_live, attribute),
+                        policy_static.origin,
+                        label,
+                    )
         for trigger_static, trigger_live in self.presence(
             "trigger",
             static.triggers,

@@ -99,3 +99,37 @@ def test_the_policy_fix_wraps_each_call_and_silences_the_rule(tmp_path: Path) ->
     assert "(select (select auth.role()))" not in edited
     path.write_text(edited, encoding="utf-8")
     assert [f for f in run_paths([(folder, Layer.BASE)]).findings if f.code == "RL904"] == []
+
+
+@pytest.mark.live
+def test_the_live_run_compares_row_security_policies_and_invoker_views(tmp_path: Path) -> None:
+    """What the static model holds of row security is checked on the server: a history it
+    reads right gives no difference; row security turned on by SQL built at run time,
+    which the model cannot see, is an LV502 on that table."""
+    import json
+
+    from test_live_populated import cli
+
+    seen = (
+        "create table note (id bigint primary key, owner text not null);\n"
+        "alter table note enable row level security;\n"
+        "alter table note force row level security;\n"
+        "create policy own on note for update to public using (owner = current_user);\n"
+        "create view note_ids with (security_invoker) as select id from note;\n"
+    )
+    hidden = (
+        "create table memo (id bigint primary key);\n"
+        "do $$ declare t text; begin\n"
+        "  select relname into t from pg_class where relname = 'memo';\n"
+        "  execute 'alter table ' || t || ' enable row level security';\n"
+        "end $$;\n"
+    )
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_seen.sql").write_text(seen, encoding="utf-8")
+    (folder / "0002_hidden.sql").write_text(hidden, encoding="utf-8")
+    done = cli("check", "--live", str(folder), "--select", "LV502", "--format", "json")
+    assert done.returncode in (0, 1), done.stderr
+    differences = [f["message"] for f in json.loads(done.stdout)["findings"]]
+    assert len(differences) == 1, differences
+    assert "table memo row level security" in differences[0], differences

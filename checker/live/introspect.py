@@ -33,6 +33,7 @@ from checker.catalog import (
     Index,
     IndexKey,
     Partitioning,
+    Policy,
     QualifiedName,
     Sequence,
     Table,
@@ -74,7 +75,8 @@ SELECT c.oid, n.nspname, c.relname, c.relkind, c.relpersistence, c.relispartitio
        ARRAY(SELECT a.attname FROM unnest(pt.partattrs::int2[]) WITH ORDINALITY k(attnum, pos)
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
              ORDER BY k.pos),
-       0 = ANY(pt.partattrs::int2[])
+       0 = ANY(pt.partattrs::int2[]),
+       c.relrowsecurity, c.relforcerowsecurity
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
@@ -233,7 +235,9 @@ WHERE {_USER_NAMESPACE} AND {_not_extension_member("pg_class", "c.oid")}
 """
 
 _VIEWS = f"""
-SELECT n.nspname, c.relname, c.relkind = 'm'
+SELECT n.nspname, c.relname, c.relkind = 'm',
+       coalesce((SELECT o.option_value FROM pg_options_to_table(c.reloptions) o
+                 WHERE o.option_name = 'security_invoker'), 'false') IN ('true', 'on', '1', 'yes')
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('v', 'm') AND {_USER_NAMESPACE}
   AND {_not_extension_member("pg_class", "c.oid")}
@@ -350,7 +354,40 @@ def introspect(connection: psycopg.Connection[Any]) -> Catalog:
         views=views,
         functions=functions,
         triggers=triggers,
+        policies=_policies(connection),
     )
+
+
+_POLICIES = f"""
+SELECT n.nspname, c.relname, p.polname, p.polcmd, p.polpermissive,
+       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END
+             FROM unnest(p.polroles) r),
+       pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)
+FROM pg_policy p
+JOIN pg_class c ON c.oid = p.polrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {_USER_NAMESPACE}
+"""
+_POLICY_COMMANDS = {"r": "select", "a": "insert", "w": "update", "d": "delete", "*": "all"}
+
+
+def _policies(connection: psycopg.Connection[Any]) -> dict[tuple[QualifiedName, str], Policy]:
+    """Every row security policy of the user's tables."""
+    found: dict[tuple[QualifiedName, str], Policy] = {}
+    for schema, table, name, command, permissive, roles, using, check in connection.execute(
+        _POLICIES
+    ):
+        key = (schema, table)
+        found[(key, name)] = Policy(
+            key,
+            name,
+            command=_POLICY_COMMANDS.get(command, str(command)),
+            permissive=bool(permissive),
+            roles=tuple(roles),
+            using=using,
+            check=check,
+        )
+    return found
 
 
 # _TABLES for some tables and every table their foreign keys lead to
@@ -573,7 +610,15 @@ def _tables(
     tables: dict[QualifiedName, Table] = {}
     for row in table_rows:
         relid, schema, name, _, persistence, is_partition, bound, comment = row[:8]
-        strategy, partkeydef, partcols, has_expressions = row[8:]
+        strategy, partkeydef, partcols, has_expressions = row[8:12]
+        row_security, force_row_security = (
+            (bool(row[12]), bool(row[13]))
+            if len(row) > 12
+            else (
+                False,
+                False,
+            )
+        )
         partitioning = None
         if strategy is not None:
             # Expression keys have no column; then the whole key definition stands in.
@@ -591,6 +636,8 @@ def _tables(
             inherits=() if is_partition else tuple(inherited),
             unlogged=persistence == "u",
             comment=comment,
+            row_security=row_security,
+            force_row_security=force_row_security,
         )
     return tables
 
@@ -765,8 +812,8 @@ def _other_objects(
         )
     }
     views = {
-        (schema, name): View(schema, name, bool(materialized))
-        for schema, name, materialized in connection.execute(_VIEWS)
+        (schema, name): View(schema, name, bool(materialized), security_invoker=bool(invoker))
+        for schema, name, materialized, invoker in connection.execute(_VIEWS)
     }
     functions = {
         (schema, name, arguments): Function(

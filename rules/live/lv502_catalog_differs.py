@@ -16,8 +16,9 @@ class CatalogDiffersRule(Rule):
         After the live apply, reads the server's catalog (tables, columns with
         type, nullability and default, constraints with their actions, indexes
         with keys, operator classes and predicates, enums with their labels,
-        checks) and reports every difference from the static model, at the
-        static object's origin.
+        checks, row level security and its policies, views' security_invoker)
+        and reports every difference from the static model, at the static
+        object's origin.
 
     Why it matters:
         Every static rule reasons about the simulated catalog. A difference
