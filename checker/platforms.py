@@ -64,7 +64,7 @@ class Platform:
 # Realtime publication), and the helper functions policies call (their bodies here read
 # the request's JWT claims from the settings the platform's API sets, as the platform's
 # do).
-_SUPABASE_SQL = """\
+_SUPABASE_TEMPLATE = """\
 CREATE SCHEMA IF NOT EXISTS auth;
 CREATE SCHEMA IF NOT EXISTS storage;
 CREATE SCHEMA IF NOT EXISTS extensions;
@@ -139,25 +139,7 @@ CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS $$
         nullif(current_setting('request.jwt.claims', true), '')
     )::jsonb
 $$;
-CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$
-    SELECT nullif(coalesce(
-        current_setting('request.jwt.claim.sub', true),
-        current_setting('request.jwt.claims', true)::jsonb ->> 'sub'
-    ), '')::uuid
-$$;
-CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT nullif(coalesce(
-        current_setting('request.jwt.claim.role', true),
-        current_setting('request.jwt.claims', true)::jsonb ->> 'role'
-    ), '')::text
-$$;
-CREATE FUNCTION auth.email() RETURNS text LANGUAGE sql STABLE AS $$
-    SELECT nullif(coalesce(
-        current_setting('request.jwt.claim.email', true),
-        current_setting('request.jwt.claims', true)::jsonb ->> 'email'
-    ), '')::text
-$$;
-CREATE TABLE storage.buckets (
+{claim_readers}CREATE TABLE storage.buckets (
     id text NOT NULL,
     name text NOT NULL,
     owner uuid,
@@ -221,6 +203,28 @@ CREATE FUNCTION storage.extension(name text) RETURNS text LANGUAGE sql IMMUTABLE
         ELSE reverse(split_part(reverse(storage.filename(name)), '.', 1)) END
 $$;
 """
+
+
+def _claim_reader(name: str, claim: str, returns: str) -> str:
+    """``auth.<name>()``: one claim of the request's JWT, from the settings the platform's
+    API sets (the claim's own setting, else the claims object's key)."""
+    return (
+        f"CREATE FUNCTION auth.{name}() RETURNS {returns} LANGUAGE sql STABLE AS $$\n"
+        "    SELECT nullif(coalesce(\n"
+        f"        current_setting('request.jwt.claim.{claim}', true),\n"
+        f"        current_setting('request.jwt.claims', true)::jsonb ->> '{claim}'\n"
+        f"    ), '')::{returns}\n"
+        "$$;\n"
+    )
+
+
+_SUPABASE_SQL = _SUPABASE_TEMPLATE.replace(
+    "{claim_readers}",
+    "".join(
+        _claim_reader(*reader)
+        for reader in (("uid", "sub", "uuid"), ("role", "role", "text"), ("email", "email", "text"))
+    ),
+)
 
 SUPABASE = Platform(
     name="supabase",
@@ -312,9 +316,11 @@ def _exposed_schemas(sources: SourceSet, platform: Platform) -> tuple[str, ...]:
     from checker.errors import InputError
     from checker.files import read_text
 
+    if platform is not SUPABASE:
+        return platform.exposed
     for folder in dict.fromkeys(m.folder for m in sources.migrations if m.folder):
         config = Path(folder).parent / "config.toml"
-        if platform is not SUPABASE or not config.is_file():
+        if not config.is_file():
             continue
         try:
             api = tomllib.loads(read_text(config)).get("api", {})
