@@ -242,6 +242,10 @@ class Table:
     row_security: bool = False
     force_row_security: bool = False
     row_security_set: Origin = NO_ORIGIN
+    # (role, privilege) pairs of the data privileges (select, insert, update, delete)
+    # REVOKEd since the table was made and not granted back: what its owner or platform
+    # granted by default is otherwise assumed (ALTER DEFAULT PRIVILEGES ... REVOKE counts)
+    revoked: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def qualified(self) -> QualifiedName:

@@ -405,6 +405,7 @@ def catalog_document(catalog: Catalog, files: Mapping[str, SourceFile]) -> dict[
             }
             for key in sorted(catalog.triggers)
         ],
+        "policies": listed(catalog.policies),
     }
 
 
@@ -427,4 +428,6 @@ def _plain(value: Any, files: Mapping[str, SourceFile]) -> Any:
         }
     if isinstance(value, tuple | list):
         return [_plain(item, files) for item in value]
+    if isinstance(value, frozenset):
+        return [_plain(item, files) for item in sorted(value)]
     return value

@@ -133,3 +133,48 @@ def test_the_live_run_compares_row_security_policies_and_invoker_views(tmp_path:
     differences = [f["message"] for f in json.loads(done.stdout)["findings"]]
     assert len(differences) == 1, differences
     assert "table memo row level security" in differences[0], differences
+
+
+def test_grants_and_revokes_of_data_privileges_are_kept(tmp_path: Path) -> None:
+    """REVOKE takes data privileges away, GRANT (a column grant too) gives them back, ON
+    ALL TABLES IN SCHEMA reaches the tables there, and ALTER DEFAULT PRIVILEGES the tables
+    made after it (not those of another role: FOR ROLE)."""
+    text = (
+        "create table a (id int);\n"
+        "revoke all on a from anon, authenticated;\n"
+        "grant select (id) on a to anon;\n"
+        "create table b (id int);\n"
+        "revoke insert, update on all tables in schema public from authenticated;\n"
+        "alter default privileges for role someone revoke all on tables from anon;\n"
+        "alter default privileges in schema public revoke delete on tables from anon;\n"
+        "create table c (id int);\n"
+    )
+    path = tmp_path / "0001_grants.sql"
+    path.write_text(text, encoding="utf-8")
+    tables = run_paths([(path, Layer.BASE)]).simulation.catalog.tables
+    everything = {(role, p) for role in ("anon", "authenticated") for p in _DATA}
+    assert set(tables[("public", "a")].revoked) == everything - {("anon", "select")}
+    assert set(tables[("public", "b")].revoked) == {
+        ("authenticated", "insert"),
+        ("authenticated", "update"),
+    }
+    assert set(tables[("public", "c")].revoked) == {("anon", "delete")}
+
+
+_DATA = ("select", "insert", "update", "delete")
+
+
+def test_inspect_shows_row_security_policies_and_privileges(tmp_path: Path) -> None:
+    import json
+
+    from checker.cli import main
+
+    path = tmp_path / "0001_rls.sql"
+    path.write_text(HISTORY + "revoke all on t2 from anon;\n", encoding="utf-8")
+    out = tmp_path / "catalog.json"
+    assert main(["inspect", str(path), "--format", "json", "-o", str(out)]) == 0
+    catalog = json.loads(out.read_text(encoding="utf-8"))["catalog"]
+    [table] = [t for t in catalog["tables"] if t["name"] == "t2"]
+    assert table["row_security"] is True
+    assert ["anon", "select"] in table["revoked"]
+    assert [(p["name"], p["roles"]) for p in catalog["policies"]] == [("q2", ["anon"])]

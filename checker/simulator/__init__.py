@@ -51,6 +51,7 @@ from checker.simulator.objects import (
     select_set_config,
     set_variable,
 )
+from checker.simulator.privileges import default_privileges, grant
 from checker.simulator.state import TEMP_SCHEMA, Creations, State
 from checker.simulator.table_as import create_table_as, select_into
 from checker.simulator.tables import create_table, drop_table
@@ -78,8 +79,8 @@ _NO_SCHEMA_EFFECT = (
     ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt,
     ast.VariableShowStmt, ast.VacuumStmt,
     ast.ExplainStmt, ast.LockStmt, ast.TruncateStmt, ast.NotifyStmt, ast.ListenStmt,
-    ast.UnlistenStmt, ast.CheckPointStmt, ast.DiscardStmt, ast.GrantStmt, ast.GrantRoleStmt,
-    ast.AlterOwnerStmt, ast.AlterDefaultPrivilegesStmt, ast.ReindexStmt, ast.ClusterStmt,
+    ast.UnlistenStmt, ast.CheckPointStmt, ast.DiscardStmt, ast.GrantRoleStmt,
+    ast.AlterOwnerStmt, ast.ReindexStmt, ast.ClusterStmt,
     ast.CopyStmt, ast.PrepareStmt, ast.DeallocateStmt, ast.CreateRoleStmt,
     ast.AlterRoleStmt, ast.DropRoleStmt, ast.AlterSystemStmt, ast.AlterExtensionStmt,
     ast.ConstraintsSetStmt, ast.SecLabelStmt,
@@ -362,6 +363,8 @@ _HANDLERS: dict[type, Callable[[State, Any], None]] = {
     ast.CreateSeqStmt: create_sequence,
     ast.AlterSeqStmt: alter_sequence,
     ast.ViewStmt: _view,
+    ast.GrantStmt: grant,
+    ast.AlterDefaultPrivilegesStmt: default_privileges,
     ast.CreateTableAsStmt: _create_table_as,
     ast.CreateFunctionStmt: create_function,
     ast.DefineStmt: define,

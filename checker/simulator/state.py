@@ -109,6 +109,9 @@ class State:
     functions: dict[tuple[str, str, str], Function] = field(default_factory=dict)
     triggers: dict[tuple[QualifiedName, str], Trigger] = field(default_factory=dict)
     policies: dict[tuple[QualifiedName, str], Policy] = field(default_factory=dict)
+    # per schema, the (role, privilege) pairs ALTER DEFAULT PRIVILEGES revoked from the
+    # tables made there later (see Table.revoked)
+    default_revoked: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
     # side indexes
     indexes_by_table: dict[QualifiedName, dict[QualifiedName, None]] = field(default_factory=dict)
     referencing: dict[QualifiedName, Counter[QualifiedName]] = field(default_factory=dict)

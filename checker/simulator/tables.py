@@ -167,6 +167,7 @@ def build_table(state: State, node: PgNode, key: QualifiedName) -> Table:
         unlogged=getattr(node.relation, "relpersistence", "p") == "u",
         constraints=tuple(inherited),
         origin=origin,
+        revoked=state.default_revoked.get(schema, frozenset()),
     )
     state.put_table(table)
     add_constraints(state, table, pending)

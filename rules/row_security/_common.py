@@ -17,6 +17,17 @@ def platform_title(context: RuleContext) -> str | None:
     return platform.title if platform is not None else None
 
 
+# the roles the platform's API runs its clients' requests as
+API_ROLES = ("anon", "authenticated")
+_DATA = ("select", "insert", "update", "delete")
+
+
+def api_roles_with_access(table: Table) -> list[str]:
+    """The API's roles that still hold a data privilege on the table (the platform grants
+    them all; a REVOKE of every one from a role takes it away)."""
+    return [role for role in API_ROLES if any((role, p) not in table.revoked for p in _DATA)]
+
+
 def exposed_tables(context: RuleContext) -> list[Table]:
     """The project's tables in the schemas the platform's API serves, by name."""
     schemas = set(context.sources.exposed_schemas)

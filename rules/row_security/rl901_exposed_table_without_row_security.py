@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checker.catalog import relation_sql
+from checker.catalog import Table, relation_sql
 from checker.findings import Finding, Location, Severity
 from checker.model import Origin
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.row_security._common import exposed_tables, label, platform_title
+from rules.row_security._common import (
+    api_roles_with_access,
+    exposed_tables,
+    label,
+    platform_title,
+)
 
 
 @register
@@ -21,7 +26,10 @@ class ExposedTableWithoutRowSecurityRule(Rule):
         ``supabase/config.toml``; ``public`` and ``graphql_public`` by
         default) whose row level security is off when the migrations end: at
         the statement that turned it off, or else where the table was created.
-        Elsewhere the rule is silent: no API serves the tables.
+        A table whose data privileges were all revoked from the API's roles
+        (``REVOKE ALL ON t FROM anon, authenticated``, or ALTER DEFAULT
+        PRIVILEGES before it was made) is not reported. Elsewhere the rule is
+        silent: no API serves the tables.
 
     Why it matters:
         The platform grants the API's roles (``anon``, ``authenticated``) every
@@ -55,12 +63,14 @@ class ExposedTableWithoutRowSecurityRule(Rule):
     def check(self, context: RuleContext) -> Iterator[Finding]:
         title = platform_title(context)
         for table in exposed_tables(context):
-            if table.row_security:
-                continue
+            roles = api_roles_with_access(table)
+            if table.row_security or not roles:
+                continue  # guarded, or no API role may touch its rows
             name = label(table)
             served = (
-                f"schema {table.schema} is served by the {title} Data API, whose roles "
-                "anon and authenticated have every privilege on its tables"
+                f"schema {table.schema} is served by the {title} Data API, whose role"
+                f"{'s' if len(roles) > 1 else ''} {' and '.join(roles)} "
+                f"{'have' if len(roles) > 1 else 'has'} privileges on the table"
             )
             places: list[Origin | Location]
             if table.row_security_set.file:
@@ -73,8 +83,8 @@ class ExposedTableWithoutRowSecurityRule(Rule):
                 message = f"table {name} has no row level security, and {served}"
                 places = [table.origin]
             yield self.finding(
-                f"{message}: any client holding the project's public anon key can read "
-                "and change every row",
+                f"{message}: any client holding the project's public anon key can "
+                f"{_can(table, roles)} every row",
                 places,
                 objects=[name],
                 fix=(
@@ -83,3 +93,14 @@ class ExposedTableWithoutRowSecurityRule(Rule):
                     "only the server reads needs none: the service role bypasses row security)"
                 ),
             )
+
+
+def _can(table: Table, roles: list[str]) -> str:
+    """What the roles' remaining privileges let a client do with the rows."""
+
+    def held(privilege: str) -> bool:
+        return any((role, privilege) not in table.revoked for role in roles)
+
+    read = held("select")
+    change = any(held(p) for p in ("insert", "update", "delete"))
+    return "read and change" if read and change else "read" if read else "change"

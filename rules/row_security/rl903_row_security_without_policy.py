@@ -6,7 +6,13 @@ from collections.abc import Iterator
 
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.row_security._common import exposed_tables, label, platform_title, where_set
+from rules.row_security._common import (
+    api_roles_with_access,
+    exposed_tables,
+    label,
+    platform_title,
+    where_set,
+)
 
 
 @register
@@ -53,6 +59,8 @@ class RowSecurityWithoutPolicyRule(Rule):
         for table in exposed_tables(context):
             if not table.row_security or table.qualified in with_policies:
                 continue
+            if not api_roles_with_access(table):
+                continue  # the API's roles were refused it: meant for the server alone
             yield self.finding(
                 f"table {label(table)} has row level security and no policy: the {title} "
                 "Data API's clients (anon, authenticated) read no row of it and change none; "
