@@ -659,6 +659,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "warning",
         "a materialized view the platform's API serves holds protected rows",
     ),
+    (
+        "RL907",
+        "policy-trusts-user-metadata",
+        "row_security.rl907_policy_trusts_user_metadata",
+        "error",
+        "a policy decides on user_metadata, which the user can rewrite",
+    ),
 )
 
 

@@ -85,6 +85,7 @@ ADVICE_ONLY = {
     "RL901": "who may read and write which rows (the policies) is the author's",
     "RL903": "the policies the API's clients need, or none for a server-only table",
     "RL906": "another schema, or revoked privileges: where the copy may live is the author's",
+    "RL907": "where the access decision's data lives (app_metadata, a table) is the author's",
 }
 
 

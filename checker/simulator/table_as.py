@@ -44,6 +44,7 @@ def create_table_from_query(state: State, into: PgNode, query: Any, if_not_exist
         unlogged=getattr(into.rel, "relpersistence", "p") == "u",
         origin=origin,
         columns_known=known,
+        revoked=state.default_revoked.get(key[0], frozenset()),
     )
     if existing is not None:
         if if_not_exists:
