@@ -21,7 +21,7 @@ reference to an object of them that the model lacks is never reported as missing
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,7 +48,7 @@ class Platform:
     layout: Layout  # the migration folders' layout that says a project is on it
     title: str  # as messages name it
     label: str  # the path its objects' statements are placed at
-    sql: str  # the objects, as statements run before the first migration
+    sql: str = field(repr=False)  # the objects, as statements run before the first one
     schemas: tuple[str, ...]  # every schema the platform makes (provided)
     roles: tuple[str, ...]  # the roles it makes, which migrations grant to
     # the search path its database's roles have (unqualified names find the extensions)
@@ -397,3 +397,15 @@ def server_setup(platform: Platform) -> list[str]:
             sql.SQL("ALTER ROLE CURRENT_USER SET search_path = {}").format(path).as_string(None)
         )
     return statements
+
+
+def platform_making(sources: SourceSet, name: str) -> Platform | None:
+    """The platform whose schemas hold ``name`` (``auth.users``), when the run reads no
+    platform: a hint for a folder checked away from its project's config."""
+    if sources.platform is not None:
+        return None
+    schema = name.split(".", 1)[0] if "." in name else ""
+    for platform in _BY_NAME.values():
+        if schema in platform.schemas:
+            return platform
+    return None

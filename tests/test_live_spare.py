@@ -82,7 +82,14 @@ def emptied(folder: Path, timeout: float = 30.0) -> bool:
 
 
 def postmaster_of(folder: Path) -> int:
-    return int((folder / "data" / "postmaster.pid").read_text().split()[0])
+    """The postmaster's pid, once the server has written its pid file (the file exists,
+    empty, for a moment before its first line is in)."""
+    deadline = time.monotonic() + 30
+    while True:
+        lines = (folder / "data" / "postmaster.pid").read_text().split()
+        if lines or time.monotonic() > deadline:
+            return int(lines[0])
+        time.sleep(0.01)
 
 
 def spare_of(backend: EmbeddedBackend) -> Any:

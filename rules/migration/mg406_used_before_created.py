@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from checker.findings import Finding, Location, Severity
 from checker.model import Layer
+from checker.platforms import platform_making
 from checker.rule import Rule, RuleContext, RuleMeta, register
 from checker.runners import MIGRATOR_TABLES
 from checker.simulation import EventKind, SimEvent
@@ -154,6 +155,13 @@ class UsedBeforeCreatedRule(Rule):
         else:
             subject += ", and no statement creates it"
             fix = f"create the {kind} first, or correct the name"
+        platform = platform_making(context.sources, name) if later is None else None
+        if platform is not None:
+            fix += (
+                f"; if the database is a {platform.title} project's, say so in "
+                f'schema-check.toml (platform = "{platform.name}"): its objects exist '
+                "before the first migration"
+            )
         outcome = (
             "" if event.origin.layer is Layer.PROPOSAL else " and the migration run rolls back"
         )
