@@ -74,7 +74,14 @@ CREATE SCHEMA IF NOT EXISTS realtime;
 CREATE SCHEMA IF NOT EXISTS vault;
 CREATE EXTENSION IF NOT EXISTS "uuid-ossp" WITH SCHEMA extensions;
 CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA extensions;
-CREATE EXTENSION IF NOT EXISTS supabase_vault WITH SCHEMA vault;
+DO $$
+BEGIN
+    -- the vault where the server offers it (a server without it fails its calls only)
+    IF EXISTS (SELECT FROM pg_available_extensions WHERE name = 'supabase_vault') THEN
+        CREATE EXTENSION IF NOT EXISTS supabase_vault WITH SCHEMA vault;
+    END IF;
+END
+$$;
 CREATE PUBLICATION supabase_realtime;
 CREATE TABLE auth.users (
     instance_id uuid,
