@@ -152,10 +152,26 @@ def strip_outer_parens(text: str) -> str:
 
 
 def encloses(text: str) -> bool:
-    """True when the first '(' of ``text`` closes at its last character."""
-    depth = 0
+    """True when the first '(' of ``text`` (outside quotes) closes at its last character."""
     quote: str | None = None
     for position, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "(":
+            return closing_parenthesis(text, position) == len(text) - 1
+    return False
+
+
+def closing_parenthesis(text: str, opened: int) -> int | None:
+    """Where the '(' at ``opened`` closes, skipping quoted strings and names (a doubled
+    quote stays inside them); None when it never closes."""
+    depth = 0
+    quote: str | None = None
+    for position in range(opened, len(text)):
+        char = text[position]
         if quote:
             if char == quote:
                 quote = None
@@ -167,5 +183,5 @@ def encloses(text: str) -> bool:
         elif char == ")":
             depth -= 1
             if depth == 0:
-                return position == len(text) - 1
-    return False
+                return position
+    return None

@@ -9,6 +9,7 @@ from checker.catalog import display_name
 from checker.findings import Edit, Finding, Fix, Severity
 from checker.names import quote_identifier
 from checker.rule import Rule, RuleContext, RuleMeta, register
+from checker.spelling import closing_parenthesis
 from checker.syntax import ParseError, ast, parse_sql
 from rules.row_security._common import platform_title
 
@@ -137,27 +138,7 @@ def _calls_outside_subselects(root: Any) -> Iterator[ast.FuncCall]:
 
 
 def _call_end(text: str, start: int) -> int | None:
-    """The offset just past the call written at ``start``: its closing parenthesis,
-    skipping string constants and quoted names."""
+    """The offset just past the call written at ``start``: its closing parenthesis."""
     opened = text.find("(", start)
-    if opened < 0:
-        return None
-    depth = 0
-    position = opened
-    while position < len(text):
-        char = text[position]
-        if char in "'\"":
-            close = text.find(char, position + 1)
-            while close >= 0 and text[close + 1 : close + 2] == char:
-                close = text.find(char, close + 2)
-            if close < 0:
-                return None
-            position = close
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return position + 1
-        position += 1
-    return None
+    close = closing_parenthesis(text, opened) if opened >= 0 else None
+    return None if close is None else close + 1
