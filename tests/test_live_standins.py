@@ -260,3 +260,23 @@ def test_no_stand_ins_before_postgresql_18(tmp_path: Path) -> None:
         .read_text(encoding="utf-8")
         .endswith(f"extension_control_path = '$system:{tmp_path / 'standins'}'\n")
     )
+
+
+def test_http_stand_in_sends_nothing_and_says_so(live_server: Any) -> None:
+    """http's calls run and return a response of status 0 without content: no request
+    leaves the server. urlencode is the real encoding."""
+    import psycopg
+
+    with psycopg.connect(scratch_database(live_server), autocommit=True) as connection:
+        connection.execute("CREATE SCHEMA extensions")
+        connection.execute("CREATE EXTENSION http WITH SCHEMA extensions")
+        response = connection.execute(
+            "SELECT status, content FROM extensions.http(("
+            "'DELETE', 'https://example.invalid/x', "
+            "ARRAY[extensions.http_header('Authorization', 'Bearer t')], NULL, NULL"
+            ")::extensions.http_request)"
+        ).fetchone()
+        assert response == (0, None)
+        posted = "SELECT (extensions.http_post('https://example.invalid', '{}'::jsonb)).status"
+        assert value(connection, posted) == 0
+        assert value(connection, "SELECT extensions.urlencode('a b/é')") == "a%20b%2F%C3%A9"

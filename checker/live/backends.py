@@ -469,7 +469,7 @@ def _start_embedded(pgdata: Path, template_cache: Path | None) -> Any:
 
 
 # schema-check's stand-ins for the extensions the embedded build leaves out (pgcrypto,
-# uuid-ossp; pg_cron, pg_net, pgmq, supabase_vault and pg_jsonschema, which Supabase
+# uuid-ossp; pg_cron, pg_net, pgmq, supabase_vault, pg_jsonschema and http, which Supabase
 # projects use): the same functions in SQL, offered where the server has no extension of
 # that name (PostgreSQL 18's extension_control_path, after the server's own directory)
 STANDINS = Path(__file__).resolve().parent / "standins"
