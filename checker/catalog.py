@@ -395,6 +395,9 @@ class Function:
     body_origin: Origin = NO_ORIGIN
     security_definer: bool = False
     settings: tuple[tuple[str, str], ...] = ()  # SET name = value clauses, names lower-case
+    # the roles whose EXECUTE was REVOKEd since it was made and not granted back (the
+    # default grants it to PUBLIC, and a platform to its API's roles)
+    revoked_execute: frozenset[str] = frozenset()
 
     @property
     def qualified(self) -> QualifiedName:

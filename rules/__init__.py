@@ -666,6 +666,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "error",
         "a policy decides on user_metadata, which the user can rewrite",
     ),
+    (
+        "RL908",
+        "exposed-security-definer-function",
+        "row_security.rl908_exposed_security_definer_function",
+        "warning",
+        "the platform's API lets its clients call a SECURITY DEFINER function",
+    ),
 )
 
 

@@ -409,6 +409,13 @@ def create_function(state: State, node: PgNode) -> None:
     function = _apply_options(function, node.options)
     function_key = (key[0], key[1], arguments)
     existing = state.functions.get(function_key)
+    # CREATE OR REPLACE keeps the function's privileges; a new one takes the schema's defaults
+    revoked = (
+        existing.revoked_execute
+        if existing is not None
+        else state.default_revoked_execute.get(key[0], frozenset())
+    )
+    function = replace(function, revoked_execute=revoked)
     kind = "procedure" if node.is_procedure else "function"
     label = f"{display_name(key)}({arguments})"
     if existing is not None and not node.replace:

@@ -112,6 +112,8 @@ class State:
     # per schema, the (role, privilege) pairs ALTER DEFAULT PRIVILEGES revoked from the
     # tables made there later (see Table.revoked)
     default_revoked: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    # per schema, the roles ALTER DEFAULT PRIVILEGES revoked EXECUTE on later functions from
+    default_revoked_execute: dict[str, frozenset[str]] = field(default_factory=dict)
     # side indexes
     indexes_by_table: dict[QualifiedName, dict[QualifiedName, None]] = field(default_factory=dict)
     referencing: dict[QualifiedName, Counter[QualifiedName]] = field(default_factory=dict)
