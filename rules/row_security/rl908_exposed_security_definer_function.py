@@ -81,9 +81,9 @@ class ExposedSecurityDefinerFunctionRule(Rule):
                 continue
             yield self.finding(
                 f"{function.label} is SECURITY DEFINER and the {title} Data API lets "
-                f"{' and '.join(roles)} call it (POST /rest/v1/rpc/{function.name}): any client "
-                "holding the project's public anon key runs it with its owner's rights, past "
-                "row level security",
+                f"{' and '.join(roles)} call it (POST /rest/v1/rpc/{function.name}): "
+                f"{_who(roles)} runs it with its owner's rights, past row level security, "
+                "with arguments of their choice",
                 function.origin,
                 objects=[function.label],
                 fix=Fix(
@@ -99,3 +99,9 @@ class ExposedSecurityDefinerFunctionRule(Rule):
 
 def _signature(function: Function) -> str:
     return f"{relation_sql(function.qualified)}({function.arguments})"
+
+
+def _who(roles: list[str]) -> str:
+    if "anon" in roles:
+        return "any client holding the project's public anon key"
+    return "any signed-in user"
