@@ -11,12 +11,13 @@ from the cache's checkpoint; no target), a pull request's CI job (``--since HEAD
 with one new migration on a fresh copy of the cache a plain check of the history
 left, as a main branch's job leaves it; no target); the ratios to squawk; peak RSS; and the
 cold time of the corpus repeated 1x, 2x, 4x and 8x (renamed copies in one
-folder). Every figure is the median wall time of ``--runs`` fresh processes,
-imports included; each schema-check run follows a squawk run, and a ratio is
-the median of those pairs' ratios (a shared machine's speed drifts within a
-minute). The corpus is read from ``$SCHEMA_CHECK_CORPUS`` or
-``../shared/corpus/sim-upstream`` beside the repository, never copied into it.
-A script, not a timed test.
+folder). schema-check runs as installed (a fresh virtual environment that sees
+this one's dependencies, without the editable install's import hook). Every
+figure is the median wall time of ``--runs`` fresh processes, imports included;
+each schema-check run follows a squawk run, and a ratio is the median of those
+pairs' ratios (a shared machine's speed drifts within a minute). The corpus is
+read from ``$SCHEMA_CHECK_CORPUS`` or ``../shared/corpus/sim-upstream`` beside the
+repository, never copied into it. A script, not a timed test.
 """
 
 from __future__ import annotations
@@ -125,6 +126,23 @@ def renamed_copies(migrations: Path, factor: int, out: Path) -> Path:
     return folder
 
 
+def installed_python(out: Path) -> str:
+    """A Python that imports schema-check as a user's install does: a fresh virtual
+    environment whose site-packages lists this one's (the dependencies) and nothing else.
+    The development environment's editable install adds an import hook to every start
+    (8 ms here) that an installed wheel does not have; ``PYTHONPATH`` names the repository."""
+    import site
+    import venv
+
+    folder = out / "python"
+    venv.EnvBuilder(with_pip=False).create(folder)
+    (target,) = (folder / "lib").glob("python*/site-packages")
+    (target / "dependencies.pth").write_text(
+        "".join(f"{path}\n" for path in site.getsitepackages()), encoding="utf-8"
+    )
+    return str(folder / "bin" / "python")
+
+
 def since_repository(migrations: Path, out: Path) -> Path:
     folder = out / "repo" / "migrations"
     shutil.copytree(migrations, folder)
@@ -160,9 +178,10 @@ def main() -> None:
     squawk = find_squawk()
     if squawk is None:
         sys.exit("bench: squawk not found: pip install squawk-cli (in the dev extras)")
-    checker = [sys.executable, "-m", "checker.cli", "check", "--format", "json", "-o", os.devnull]
     with tempfile.TemporaryDirectory(prefix="bench-speed-") as scratch:
         work = Path(scratch)
+        python = installed_python(work)
+        checker = [python, "-m", "checker.cli", "check", "--format", "json", "-o", os.devnull]
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
