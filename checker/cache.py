@@ -291,6 +291,23 @@ def _files(folder: Path, *, deep: bool = False) -> list[tuple[float, int, Path]]
     return found
 
 
+def _declared(supabase: Path) -> list[Path]:
+    """The declared schema's files of a Supabase folder (the drift rules read them), and
+    the schemas folder's SQL files besides: a file added there changes the list."""
+    from checker.errors import InputError
+    from checker.sources.declared import SCHEMAS_FOLDER, declared_files
+
+    try:
+        declared = declared_files(supabase)
+    except InputError:
+        return []  # a config.toml that does not parse: its own bytes are in the key
+    listed = list(declared.files) if declared is not None else []
+    folder = supabase / SCHEMAS_FOLDER
+    if folder.is_dir():
+        listed += sorted(set(folder.rglob("*.sql")) - set(listed))
+    return listed
+
+
 def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | None:
     """(path, SHA-256 of the bytes) of every file a run reads from the given inputs,
     in order; None when something cannot be read (the run then reads it and says why).
@@ -301,7 +318,7 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
     ``*.sql.conf`` (Flyway's script configurations), ``atlas.sum`` (Atlas's), and what
     names the tool applying the folder: the project's Cargo.toml or go.mod
     (``checker.files.project_manifest``), the Supabase CLI's ``config.toml`` beside
-    ``supabase/migrations``."""
+    ``supabase/migrations`` and the declared schema's files (``supabase/schemas``)."""
     found: list[tuple[str, str]] = []
     for given in paths:
         try:
@@ -326,6 +343,7 @@ def fingerprint_inputs(paths: Iterable[Path]) -> tuple[tuple[str, str], ...] | N
                     files.append(manifest)
                 if is_supabase_migrations(given):  # it names the tool too
                     files.append(given.resolve().parent / SUPABASE_CONFIG)
+                    files += _declared(given.resolve().parent)
             else:
                 files = [given]
             if not all(file.is_file() for file in files):

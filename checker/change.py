@@ -50,6 +50,9 @@ class ChangeFacts:
     deleted: tuple[str, ...] = ()
     edited: tuple[str, ...] = ()
     before: str = "at the merge base"
+    # a Supabase project's declared schema files the change added, edited or deleted:
+    # no migrations, but drift against them is the change's doing
+    declared: frozenset[str] = frozenset()
 
 
 _PATH = re.compile(r"(?:[^\s:/'\"()]*/)+(?P<name>[^\s:/'\"()]+)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,7 +35,7 @@ from checker.errors import InputError
 from checker.findings import Location
 from checker.model import JournalStatus, Layer, MigrationFile, Origin, SourceFile, Statement
 from checker.parallel import Background
-from checker.sources import ORM, SNAPSHOT, ReferenceSchema
+from checker.sources import DECLARED, ORM, SNAPSHOT, ReferenceSchema
 
 if TYPE_CHECKING:
     from checker.cache import Cache
@@ -119,7 +119,13 @@ class Drift:
 
 
 def _side_name(reference: ReferenceSchema) -> str:
-    return "the snapshot" if reference.kind == SNAPSHOT else "the ORM schema"
+    return side_name(reference.kind)
+
+
+def side_name(kind: str) -> str:
+    """How messages name a kind of reference: "the snapshot", "the ORM schema", "the
+    declared schema"."""
+    return {SNAPSHOT: "the snapshot", DECLARED: "the declared schema"}.get(kind, "the ORM schema")
 
 
 def reference_catalog(
@@ -186,7 +192,7 @@ def prefetch_references(
     then waits for the copy's answer instead of building it."""
     for reference in references:
         key = _reference_key(reference, files, postgres_version)
-        if key not in _PREFETCHED and not _kept(reference):
+        if key not in _PREFETCHED and not _kept(*key):
             _PREFETCHED[key] = Background(functools.partial(_build_reference, *key))
 
 
@@ -219,37 +225,64 @@ def _build_reference(
     reference: ReferenceSchema, schema: tuple[SourceFile, ...], postgres_version: int
 ) -> Catalog:
     if reference.kind == SNAPSHOT:
-        return _snapshot_catalog(reference)
+        from checker.drizzle_snapshot import read_snapshot
+
+        return _stored(
+            reference,
+            schema,
+            postgres_version,
+            lambda: read_snapshot(Path(reference.label), reference.text),
+        )
+    if reference.kind == DECLARED:
+        return _stored(
+            reference,
+            schema,
+            postgres_version,
+            lambda: _declared_catalog(reference, schema, postgres_version),
+        )
     catalog = _simulate_sql(reference.label, reference.text, postgres_version)
     return _placed_in_schema(catalog, reference, schema)
 
 
-def _snapshot_key(reference: ReferenceSchema, store: Cache) -> str:
-    return store.key("snapshot-catalog", reference.label, reference.text)
+def _stored_key(
+    reference: ReferenceSchema, schema: tuple[SourceFile, ...], postgres_version: int, store: Cache
+) -> str | None:
+    """The run cache's key of a reference's catalog: a snapshot's depends on its text alone,
+    a declared schema's on its files' paths and text; an ORM schema's is not kept."""
+    if reference.kind == SNAPSHOT:
+        return store.key("snapshot-catalog", reference.label, reference.text)
+    if reference.kind == DECLARED:
+        files = tuple((source.path, source.text) for source in schema)
+        return store.key("declared-catalog", reference, files, postgres_version)
+    return None
 
 
-def _kept(reference: ReferenceSchema) -> bool:
+def _kept(
+    reference: ReferenceSchema, schema: tuple[SourceFile, ...], postgres_version: int
+) -> bool:
     """Whether the run cache holds the reference's catalog: loading it here costs less
     than a forked copy's loading it and sending it back through a pipe."""
-    return (
-        reference.kind == SNAPSHOT
-        and _STORE is not None
-        and _STORE.holds("reference", _snapshot_key(reference, _STORE))
-    )
-
-
-def _snapshot_catalog(reference: ReferenceSchema) -> Catalog:
-    """A snapshot's catalog depends on its text alone: kept in the run cache, a run that
-    re-checks the same folder (a --since run, say) loads it instead of rebuilding it."""
-    from checker.drizzle_snapshot import read_snapshot
-
     if _STORE is None:
-        return read_snapshot(Path(reference.label), reference.text)
-    key = _snapshot_key(reference, _STORE)
+        return False
+    key = _stored_key(reference, schema, postgres_version, _STORE)
+    return key is not None and _STORE.holds("reference", key)
+
+
+def _stored(
+    reference: ReferenceSchema,
+    schema: tuple[SourceFile, ...],
+    postgres_version: int,
+    build: Callable[[], Catalog],
+) -> Catalog:
+    """``build()``, kept in the run cache: a run that re-checks the same folder (a --since
+    run, say) loads the catalog instead of building it again."""
+    key = _stored_key(reference, schema, postgres_version, _STORE) if _STORE is not None else None
+    if _STORE is None or key is None:
+        return build()
     kept = _STORE.get("reference", key)
     if isinstance(kept, Catalog):
         return kept
-    catalog = read_snapshot(Path(reference.label), reference.text)
+    catalog = build()
     _STORE.put("reference", key, catalog)
     return catalog
 
@@ -413,6 +446,38 @@ def _simulate_sql(label: str, text: str, postgres_version: int) -> Catalog:
             raise InputError(
                 f"{label}: drizzle-kit export gave SQL that does not parse: {item.error.message}"
             )
+    return simulate(parsed, postgres_version=postgres_version).catalog
+
+
+def _declared_catalog(
+    reference: ReferenceSchema, schema: Sequence[SourceFile], postgres_version: int
+) -> Catalog:
+    """A declared schema's files simulated in their order, on the objects of the platform
+    the migrations run on (the files name ``auth.users`` and ``extensions`` as the
+    migrations do); a statement that does not parse makes it unreadable (PS005)."""
+    from checker.parsing import parse_statements
+    from checker.platforms import platform_named
+    from checker.simulator import simulate
+    from checker.sources import split_statements
+    from checker.sources.splitting import chunks
+
+    platform = platform_named(reference.text)
+    texts = [(platform.label, platform.sql)] if platform is not None else []
+    texts += [(source.path, source.text) for source in schema]
+    statements: list[Statement] = []
+    for path, text in texts:
+        migration = MigrationFile(path, Path(path).stem, Layer.BASE, JournalStatus.PLAIN, None)
+        for start, end in (s for c in chunks(text) for s in split_statements(text, *c)):
+            origin = Origin(path, start, end, len(statements), Layer.BASE)
+            statements.append(Statement(text[start:end], origin, migration))
+    parsed = parse_statements(statements)
+    for item in parsed:
+        if item.error is not None:
+            origin = item.error.origin
+            source = next((s for s in schema if s.path == origin.file), None)
+            line, column = source.line_col(origin.start) if source is not None else (1, 1)
+            what = f"a statement does not parse: {item.error.message}"
+            raise InputError(f"{origin.file}:{line}:{column}: {what}", origin, what)
     return simulate(parsed, postgres_version=postgres_version).catalog
 
 

@@ -480,6 +480,7 @@ def _cache_key(
             sorted(change.previous.items()),
             sorted(change.deleted),
             change.edited,
+            sorted(change.declared),
             change.before,
         )
 

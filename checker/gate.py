@@ -60,7 +60,10 @@ def analyse_change(
                 keep_in = cache.root
         change = stack.enter_context(git_base(folders, since, keep_in))
         facts = ChangeFacts(
-            files=change.change_files, previous=dict(change.previous), deleted=change.deleted
+            files=change.change_files,
+            previous=dict(change.previous),
+            deleted=change.deleted,
+            declared=frozenset(change.declared),
         )
         present = [
             (f, shown) for f, shown in zip(change.base_folders, folders, strict=True) if f.exists()
@@ -126,12 +129,14 @@ def judge_change(result: CheckResult, base: CheckResult) -> CheckResult:
     marked = [point_at_change(finding, change_files, touched) for finding in marked]
     # Drift (DR6xx) is judged against whatever snapshot each side has: a base whose
     # journal's last snapshot is absent compares nothing, so only drift at the change's
-    # own statements is the change's doing.
+    # own statements, or at the declared schema files it edits, is the change's doing.
+    facts = result.change_facts
+    drifting = change_files | (facts.declared if facts is not None else frozenset())
     marked = [
         replace(finding, introduced=False)
         if finding.introduced
         and finding.code.startswith("DR")
-        and not any(location.file in change_files for location in finding.locations)
+        and not any(location.file in drifting for location in finding.locations)
         else finding
         for finding in marked
     ]
@@ -141,7 +146,7 @@ def judge_change(result: CheckResult, base: CheckResult) -> CheckResult:
     result.change = ChangeSummary(
         form,
         description,
-        tuple(sorted(change_files)),
+        tuple(sorted(drifting)),
         introduced=introduced,
         pre_existing=len(marked) - introduced,
         resolved=resolved,

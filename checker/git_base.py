@@ -36,6 +36,9 @@ class GitBase:
     # each folder's extraction root (resolved) with the repository's root: a file read
     # above a base folder (a project manifest) is the repository's file there
     roots: tuple[tuple[Path, Path], ...] = ()
+    # the files of a Supabase project's declared schema (``supabase/schemas``) that the
+    # change added, edited or deleted: no migrations, but the drift rules compare with them
+    declared: tuple[str, ...] = ()
 
     @property
     def change_files(self) -> frozenset[str]:
@@ -142,6 +145,7 @@ def git_base(folders: Sequence[Path], ref: str, keep_in: Path | None = None) -> 
         edited: list[str] = []
         deleted: list[str] = []
         previous: dict[str, str] = {}
+        declared: list[str] = []
         for position, folder in enumerate(folders):
             inside = insides[position]
             target = scratch / str(position)
@@ -164,6 +168,8 @@ def git_base(folders: Sequence[Path], ref: str, keep_in: Path | None = None) -> 
                 name = str(folder / relative) if folder.is_dir() else str(folder)
                 deleted.append(name)
                 previous[name] = old[relative].read_bytes().decode("utf-8", "replace")
+            if folder.is_dir() and _supabase_inside(inside) is not None:
+                declared += _declared_changes(folder.parent, base_folder.parent)
         yield GitBase(
             ref,
             merge_base,
@@ -174,7 +180,31 @@ def git_base(folders: Sequence[Path], ref: str, keep_in: Path | None = None) -> 
             tuple(deleted),
             previous,
             tuple((scratch.resolve() / str(p), root.resolve()) for p in range(len(folders))),
+            tuple(dict.fromkeys(declared)),
         )
+
+
+def _declared_changes(supabase: Path, base: Path) -> list[str]:
+    """The declared schema's files (as the run names them) that differ from the merge
+    base's: added, edited, or gone (then named where they were)."""
+    from checker.sources.declared import declared_files
+
+    def relative(root: Path) -> dict[str, Path]:
+        try:
+            found = declared_files(root) if root.is_dir() else None
+        except InputError:
+            return {}  # a config.toml that does not parse: the run itself says so
+        if found is None:
+            return {}
+        return {os.path.relpath(path, root): path for path in found.files}
+
+    now, then = relative(supabase), relative(base)
+    changed = [
+        str(path)
+        for name, path in now.items()
+        if name not in then or then[name].read_bytes() != path.read_bytes()
+    ]
+    return changed + [str(supabase / name) for name in then if name not in now]
 
 
 @contextmanager
@@ -211,8 +241,9 @@ def _scratch(
 
 
 # What a kept extraction holds; bumped when that changes, so an older one is not reused
-# (2: the project manifests above each folder, and the repository-root marker)
-_EXTRACTION = 2
+# (2: the project manifests above each folder, and the repository-root marker; 3: a
+# Supabase project's declared schema)
+_EXTRACTION = 3
 
 
 def _extract_all(root: Path, commit: str, insides: Sequence[str], scratch: Path) -> None:
@@ -223,9 +254,40 @@ def _extract_all(root: Path, commit: str, insides: Sequence[str], scratch: Path)
         manifests = _manifests_above(root, commit, inside)
         if manifests:
             _extract(root, commit, manifests, target)
+        supabase = _supabase_inside(inside)
+        if supabase is not None:
+            _extract_declared(root, commit, supabase, target)
         # the extraction's root is the repository's: the search for the project's manifest
         # (checker.files.project_manifest) stops here, as it does at the real one's .git
         (target / ".git").touch()
+
+
+def _supabase_inside(inside: str) -> str | None:
+    """The Supabase folder (``supabase``, ``app/supabase``) of a ``supabase/migrations``
+    folder given as ``inside`` the repository; None for any other folder."""
+    from checker.files import SUPABASE_FOLDER
+
+    parts = [] if inside == "." else inside.split("/")
+    if tuple(parts[-2:]) != SUPABASE_FOLDER:
+        return None
+    return "/".join(parts[:-1])
+
+
+def _extract_declared(root: Path, commit: str, supabase: str, target: Path) -> None:
+    """The declared schema's files as of ``commit`` (``checker.sources.declared``): the
+    SQL files of the Supabase folder, and those its config.toml's ``schema_paths`` names
+    outside it."""
+    from checker.sources.declared import _schema_paths
+
+    specs = [f":(glob){supabase}/**/*.sql"]
+    with contextlib.suppress(InputError):  # a config.toml that does not parse: said later
+        config = target / supabase / "config.toml"
+        for entry in (_schema_paths(config) if config.is_file() else None) or ():
+            path = os.path.normpath(f"{supabase}/{entry}").replace(os.sep, "/")
+            if not path.startswith(f"{supabase}/") and not path.startswith(".."):
+                specs.append(f":(glob){path}")
+    for spec in specs:  # one by one: a pattern that matches nothing fails the whole archive
+        _extract(root, commit, spec, target)
 
 
 def _manifests_above(root: Path, commit: str, inside: str) -> list[str]:

@@ -608,7 +608,7 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
         "reference-unreadable",
         "parsing.ps005_reference_unreadable",
         "warning",
-        "a snapshot or ORM schema the drift rules compare with describes no valid schema",
+        "a snapshot, ORM or declared schema the drift rules compare with describes no valid schema",
     ),
     (
         "PS009",

@@ -26,9 +26,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from checker.errors import InputError
-from checker.model import DatabaseUrl, Layer, input_argument
+from checker.model import DatabaseUrl, Layer, Layout, input_argument
 from checker.platforms import PlatformChoice, add_platform
 from checker.sources.base import (
+    DECLARED,
     ORM,
     SNAPSHOT,
     CatalogSource,
@@ -41,6 +42,7 @@ from checker.sources.splitting import BREAKPOINT, split_statements
 
 __all__ = [
     "BREAKPOINT",
+    "DECLARED",
     "ORM",
     "SNAPSHOT",
     "CatalogSource",
@@ -106,6 +108,10 @@ def load_sources(
         drizzle_folder.load_last_snapshot(sources, sources.journals[0])
     if not sources.catalogs:
         add_platform(sources, platform)
+    if any(m.layout is Layout.SUPABASE for m in sources.migrations):
+        from checker.sources.declared import add_declared_schema
+
+        add_declared_schema(sources)
     return sources
 
 

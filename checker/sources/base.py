@@ -63,14 +63,22 @@ class CatalogSource:
 @dataclass(frozen=True, slots=True)
 class ReferenceSchema:
     """Another description of the schema the migrations build, for the drift checks (DR6xx):
-    a drizzle-kit folder's last snapshot, or the SQL ``drizzle-kit export`` printed of the
-    ORM schema. Only its text is kept; ``checker.drift`` turns it into a catalog on demand."""
+    a drizzle-kit folder's last snapshot, the SQL ``drizzle-kit export`` printed of the
+    ORM schema, or a Supabase project's declared schema (``supabase/schemas``). Only its
+    text is kept; ``checker.drift`` turns it into a catalog on demand."""
 
-    kind: str  # SNAPSHOT | ORM
-    label: str  # the snapshot's path, or the ORM schema's path as given
-    text: str  # the snapshot's JSON, or the exported SQL
-    # the ORM schema's TypeScript files (their text is in ``SourceSet.files``)
+    kind: str  # SNAPSHOT | ORM | DECLARED
+    # the snapshot's path, the ORM schema's path as given, or what names the declared
+    # schema's files (config.toml's ``schema_paths``, else the schemas folder)
+    label: str
+    # the snapshot's JSON, the exported SQL, or the platform the declared schema's files
+    # run on (the migrations' own: "supabase", or "" for none)
+    text: str
+    # the ORM schema's TypeScript files, or the declared schema's SQL files, in the order
+    # they run (their text is in ``SourceSet.files``)
     schema_files: tuple[str, ...] = ()
+    # ``schema_paths`` entries that match no file (PS005 says so)
+    unmatched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,7 @@ NOT_VERSIONED = "not versioned"
 
 SNAPSHOT = "snapshot"
 ORM = "ORM"
+DECLARED = "declared schema"
 
 
 @dataclass(slots=True)

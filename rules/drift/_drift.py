@@ -8,6 +8,7 @@ from checker.catalog_diff import Aspect, Form, shown
 from checker.drift import Drift, find_drift
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext
+from checker.sources import DECLARED
 
 
 def _all_drift(context: RuleContext) -> list[Drift]:
@@ -41,10 +42,29 @@ def describe(drift: Drift) -> str:
     )
 
 
+def declared(drift: Drift) -> bool:
+    """Whether the drift is from a Supabase project's declared schema (``supabase/schemas``)
+    alone, whose consequences are the next ``supabase db diff``'s, not an ORM's."""
+    return drift.reference.kind == DECLARED and not drift.also and not drift.on_server
+
+
+def declared_consequence(drift: Drift) -> str:
+    """What the next ``supabase db diff`` makes of a declared schema's drift."""
+    form = drift.difference.form
+    if form is Form.LEFT_ONLY:
+        return "the next `supabase db diff` writes a migration that drops it"
+    if form is Form.RIGHT_ONLY:
+        return "no migration makes it; the next `supabase db diff` writes one"
+    return "the next `supabase db diff` writes a migration that makes it as declared"
+
+
 def drift_finding(
     rule: Rule, drift: Drift, severity: Severity, message: str | None = None
 ) -> Finding:
-    """A finding at both sides: the migration statement, then the reference's definition."""
+    """A finding at both sides: the migration statement, then the reference's definition.
+    A declared schema's drift says what ``supabase db diff`` makes of it."""
+    if message is None and declared(drift):
+        message = f"{describe(drift)}: {declared_consequence(drift)}"
     return rule.finding(
         message or describe(drift),
         drift.places(),

@@ -18,9 +18,12 @@ class TableDriftRule(Rule):
         Compares the tables the migrations create with those of drizzle-kit's
         newest snapshot (``meta/NNNN_snapshot.json`` of the latest journal entry
         that has one, whenever the check's input is one drizzle-kit folder) and with the ORM
-        schema exported by ``drizzle-kit export`` (``--orm schema.ts``). Each
-        finding names both sides: the migration statement and the definition
-        in the snapshot JSON or the TypeScript source.
+        schema exported by ``drizzle-kit export`` (``--orm schema.ts``); in a
+        Supabase project, with the declared schema (``supabase/schemas/*.sql``,
+        or the files ``[db.migrations] schema_paths`` names). Each finding
+        names both sides: the migration statement and the definition in the
+        snapshot JSON, the TypeScript source or the schema file. The other DR
+        rules compare the same sources.
 
     Why it matters:
         A table only in the ORM schema is one the application queries and no
@@ -28,7 +31,9 @@ class TableDriftRule(Rule):
         only in the migrations is invisible to the ORM's types, and the next
         ``drizzle-kit generate`` plans from a snapshot that lacks it, so a
         table of the same name in the schema becomes a CREATE that fails
-        (warning).
+        (warning). With a declared schema, a table only in a schema file has
+        no migration yet, and one only in the migrations is dropped by the
+        migration the next ``supabase db diff`` writes.
 
     Example:
         The migrations run ``CREATE TABLE audit_log (id text PRIMARY KEY);``
@@ -43,6 +48,7 @@ class TableDriftRule(Rule):
     References:
         https://orm.drizzle.team/docs/drizzle-kit-generate
         https://orm.drizzle.team/docs/kit-custom-migrations
+        https://supabase.com/docs/guides/local-development/declarative-database-schemas
     """
 
     meta = RuleMeta("DR601", "table-drift", Severity.ERROR, "a table exists on one side only")

@@ -8,7 +8,7 @@ from checker.catalog import Column
 from checker.catalog_diff import Aspect, Form
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.drift._drift import drift_finding, drift_of
+from rules.drift._drift import declared, drift_finding, drift_of
 
 
 def _needs_a_value(column: Column) -> bool:
@@ -60,6 +60,8 @@ class ColumnDriftRule(Rule):
             difference = drift.difference
             if difference.form is Form.RIGHT_ONLY:
                 yield drift_finding(self, drift, Severity.ERROR)
+            elif declared(drift):
+                yield drift_finding(self, drift, Severity.WARNING)
             elif isinstance(difference.left, Column) and _needs_a_value(difference.left):
                 message = (
                     f"{difference.subject} is NOT NULL without a default {drift.left_in} but "

@@ -8,7 +8,7 @@ from checker.catalog import Catalog, display_name
 from checker.catalog_diff import Aspect
 from checker.findings import Finding, Severity
 from checker.rule import Rule, RuleContext, RuleMeta, register
-from rules.drift._drift import drift_finding, drift_of
+from rules.drift._drift import declared, declared_consequence, drift_finding, drift_of
 
 
 @register
@@ -48,6 +48,15 @@ class NullabilityDriftRule(Rule):
             difference = drift.difference
             table, _, column = difference.objects[0].rpartition(".")
             name = f"column {difference.objects[0]}"
+            if declared(drift):
+                state = "NOT NULL" if difference.left is True else "nullable"
+                other = "nullable" if difference.left is True else "NOT NULL"
+                message = (
+                    f"{name} is {state} {drift.left_in} but {other} in {drift.side}: "
+                    f"{declared_consequence(drift)}"
+                )
+                yield drift_finding(self, drift, Severity.WARNING, message)
+                continue
             if difference.left is True:
                 catalog = context.live_catalog if drift.on_server else context.catalog
                 default = _migration_default(catalog or context.catalog, table, column)
