@@ -26,6 +26,7 @@ from checker.catalog import (
     Function,
     Index,
     IndexKey,
+    Policy,
     QualifiedName,
     Table,
     TypeRef,
@@ -137,6 +138,7 @@ class _Differ:
     canonicalise: Canonicaliser | None
     static: Catalog
     right: Catalog
+    policy_expressions: bool = False
     found: list[Difference] = field(default_factory=list)
 
     def add(
@@ -273,13 +275,15 @@ class _Differ:
         ):
             if getattr(static, attribute) != getattr(live, attribute):
                 where = static.row_security_set if static.row_security_set.file else origin
+                there = live.row_security_set if live.row_security_set.file else live.origin
                 self.differs(
-                    Aspect.OTHER,
+                    Aspect.ROW_SECURITY,
                     f"table {name} {what}",
                     getattr(static, attribute),
                     getattr(live, attribute),
                     where,
                     name,
+                    there,
                 )
         if tuple(static.inherits) != tuple(live.inherits):
             self.differs(
@@ -885,12 +889,13 @@ class _Differ:
             name = display_name((view_static.schema, view_static.name))
             if view_static.security_invoker != view_live.security_invoker:
                 self.differs(
-                    Aspect.OTHER,
+                    Aspect.ROW_SECURITY,
                     f"view {name} security_invoker",
                     view_static.security_invoker,
                     view_live.security_invoker,
                     view_static.origin,
                     name,
+                    view_live.origin,
                 )
             if view_static.materialized != view_live.materialized:
                 self.differs(
@@ -902,13 +907,20 @@ class _Differ:
                     name,
                 )
         self.functions(static.functions, live.functions)
-        for policy_static, policy_live in self.presence(
-            "policy",
-            static.policies,
-            live.policies,
-            lambda key: f"{key[1]} on {display_name(key[0])}",
-            lambda p: p.origin if p.origin.file else self.table_origin(p.table),
-        ):
+        pairs: list[tuple[Policy, Policy]] = []
+        for table in sorted({key[0] for key in (*static.policies, *live.policies)}):
+            # a policy on one side only is placed at its table on the other
+            pairs += self.presence(
+                "policy",
+                {k: p for k, p in static.policies.items() if k[0] == table},
+                {k: p for k, p in live.policies.items() if k[0] == table},
+                lambda key: f"{key[1]} on {display_name(key[0])}",
+                lambda p: p.origin if p.origin.file else None,
+                Aspect.ROW_SECURITY,
+                context=self.table_origin(table),
+                right_context=self.right_table_origin(table),
+            )
+        for policy_static, policy_live in pairs:
             label = f"{policy_static.name} on {display_name(policy_static.table)}"
             # TO current_user names whoever ran the statement: the server stores that role
             compared: tuple[str, ...] = ("command", "permissive", "roles")
@@ -917,13 +929,16 @@ class _Differ:
             for attribute in compared:
                 if getattr(policy_static, attribute) != getattr(policy_live, attribute):
                     self.differs(
-                        Aspect.OTHER,
+                        Aspect.ROW_SECURITY,
                         f"policy {label} {attribute}",
                         getattr(policy_static, attribute),
                         getattr(policy_live, attribute),
                         policy_static.origin,
                         label,
+                        policy_live.origin,
                     )
+            if self.policy_expressions:
+                self.policy_expressions_of(label, policy_static, policy_live)
         for trigger_static, trigger_live in self.presence(
             "trigger",
             static.triggers,
@@ -940,6 +955,22 @@ class _Differ:
                     trigger_live.function and display_name(trigger_live.function),
                     trigger_static.origin,
                     name,
+                )
+
+    def policy_expressions_of(self, label: str, static: Policy, live: Policy) -> None:
+        """USING and WITH CHECK of one policy on both sides (two catalogs simulated from
+        SQL: a server's printing of them is not compared)."""
+        for attribute, what in (("using", "USING"), ("check", "WITH CHECK")):
+            left, right = getattr(static, attribute), getattr(live, attribute)
+            if not same_expression(left, right, kind=ExpressionKind.PREDICATE, table=static.table):
+                self.differs(
+                    Aspect.ROW_SECURITY,
+                    f"policy {label} {what}",
+                    left,
+                    right,
+                    static.expressions_at if static.expressions_at.file else static.origin,
+                    label,
+                    live.expressions_at if live.expressions_at.file else live.origin,
                 )
 
     def functions(
@@ -1001,18 +1032,21 @@ def diff_catalogs(
     *,
     default_opclasses: frozenset[tuple[str, str]] | None = None,
     canonicalise: Canonicaliser | None = None,
+    policy_expressions: bool = False,
 ) -> list[Difference]:
     """Every difference between two catalogs of one schema, left against right.
 
     ``default_opclasses`` are the (access method, operator class) pairs the
     server uses by default; ``canonicalise`` lets a server print the left
-    side's expressions the way it stores them.
+    side's expressions the way it stores them; ``policy_expressions`` compares
+    policies' USING and WITH CHECK too.
     """
     differ = _Differ(
         default_opclasses if default_opclasses is not None else FALLBACK_DEFAULT_OPCLASSES,
         canonicalise,
         left,
         right,
+        policy_expressions,
     )
     for table_left, table_right in differ.presence(
         "table", left.tables, right.tables, display_name, lambda t: t.origin, Aspect.TABLE

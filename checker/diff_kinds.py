@@ -20,6 +20,8 @@ class Aspect(StrEnum):
     FOREIGN_KEY = "foreign key"
     CHECK = "check"
     ENUM = "enum"
+    # row level security on and forced, policies, views' security_invoker
+    ROW_SECURITY = "row security"
     OTHER = "other"  # partitioning, flags, functions, triggers, sequences, ...
 
 

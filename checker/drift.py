@@ -56,6 +56,15 @@ DRIFT_ASPECTS = frozenset(
 )
 
 
+# What only a declared schema expresses among the references (an ORM schema's export and
+# its snapshot are not read for row security): compared with that alone
+DECLARED_ASPECTS = DRIFT_ASPECTS | {Aspect.ROW_SECURITY}
+
+
+def compared_aspects(reference: ReferenceSchema) -> frozenset[Aspect]:
+    return DECLARED_ASPECTS if reference.kind == DECLARED else DRIFT_ASPECTS
+
+
 @dataclass(frozen=True, slots=True)
 class Drift:
     """One difference between the migrations (left) and a reference (right)."""
@@ -287,33 +296,34 @@ def _stored(
     return catalog
 
 
-def _drift_differences(left: Catalog, right: Catalog) -> list[Difference]:
+def _drift_differences(left: Catalog, right: Catalog, *, server: bool = False) -> list[Difference]:
     """The differences of ``right`` from ``left`` that are drift: what a reference can
     express, no renames, and no index of a table that is on one side only (the
-    table's own difference says it all).
+    table's own difference says it all). ``server``: one side is a server's catalog,
+    whose policies' USING and WITH CHECK are printed by the server (not compared).
 
     The DR rules and the reports' drift table compare the same two catalogs: the last
     few comparisons are kept (with the catalogs themselves, so an ``id`` is never
     reused while its entry lives), and the second asker gets the first's answer."""
-    key = (id(left), id(right))
+    key = (id(left), id(right), server)
     kept = _COMPARED.get(key)
     if kept is not None and kept[0] is left and kept[1] is right:
         return list(kept[2])
-    found = _compare(left, right)
+    found = _compare(left, right, not server)
     _COMPARED[key] = (left, right, tuple(found))
     while len(_COMPARED) > 4:
         del _COMPARED[next(iter(_COMPARED))]
     return found
 
 
-_COMPARED: dict[tuple[int, int], tuple[Catalog, Catalog, tuple[Difference, ...]]] = {}
+_COMPARED: dict[tuple[int, int, bool], tuple[Catalog, Catalog, tuple[Difference, ...]]] = {}
 
 
-def _compare(left: Catalog, right: Catalog) -> list[Difference]:
+def _compare(left: Catalog, right: Catalog, expressions: bool) -> list[Difference]:
     one_side = set(left.tables) ^ set(right.tables)
     found: list[Difference] = []
-    for difference in diff_catalogs(left, right):
-        if difference.aspect not in DRIFT_ASPECTS or difference.form is Form.RENAMED:
+    for difference in diff_catalogs(left, right, policy_expressions=expressions):
+        if difference.aspect not in DECLARED_ASPECTS or difference.form is Form.RENAMED:
             continue
         index = difference.left if difference.left is not None else difference.right
         if isinstance(index, Index) and index.table in one_side:
@@ -343,14 +353,20 @@ def find_drift(
     found: list[Drift] = []
     catalogs = readable_references(references, files, postgres_version)
     for reference, catalog in catalogs:
-        found += [Drift(reference, d) for d in _drift_differences(migrations, catalog)]
+        aspects = compared_aspects(reference)
+        found += [
+            Drift(reference, d)
+            for d in _drift_differences(migrations, catalog)
+            if d.aspect in aspects
+        ]
     if live is not None and catalogs:
-        on_server = {_subject_key(d) for d in _drift_differences(migrations, live)}
+        on_server = {_subject_key(d) for d in _drift_differences(migrations, live, server=True)}
         for reference, catalog in catalogs:
+            aspects = compared_aspects(reference)
             found += [
                 Drift(reference, d, on_server=True)
-                for d in _drift_differences(live, catalog)
-                if _subject_key(d) in on_server
+                for d in _drift_differences(live, catalog, server=True)
+                if _subject_key(d) in on_server and d.aspect in aspects
             ]
     return _merged(found)
 
@@ -389,9 +405,13 @@ def drift_table(
     ordered = sorted(references, key=lambda r: (r.kind != ORM, r.label))
     compared: list[tuple[str, list[Difference]]] = []
     for reference, catalog in readable_references(ordered, files, postgres_version):
-        compared.append((reference.kind, _drift_differences(migrations, catalog)))
+        aspects = compared_aspects(reference)
+        differences = _drift_differences(migrations, catalog)
+        compared.append((reference.kind, [d for d in differences if d.aspect in aspects]))
     if live is not None:
-        compared.append((LIVE, _drift_differences(migrations, live)))
+        aspects = frozenset().union(*(compared_aspects(r) for r in references))
+        differences = _drift_differences(migrations, live, server=True)
+        compared.append((LIVE, [d for d in differences if d.aspect in aspects]))
     sources = [kind for kind, _ in compared]
     sources.insert(len(ordered), MIGRATIONS)
     subjects: dict[tuple[Aspect, str], Difference] = {}

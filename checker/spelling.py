@@ -115,6 +115,10 @@ def _simplify(value: Any) -> Any:
         and value.funcname[0].sval in _SEARCHED_SCHEMAS
     ):
         value.funcname = value.funcname[-1:]
+    if isinstance(value, ast.ResTarget) and value.name and value.val is not None:
+        # pg_get_expr names a subquery's output (`(SELECT auth.uid() AS uid)`), which a
+        # scalar subquery's value does not depend on
+        value.name = None
     if isinstance(value, ast.ColumnRef) and value.fields and len(value.fields) > 1:
         # pg_get_expr leaves out the table when the expression has only one.
         value.fields = value.fields[-1:]

@@ -66,6 +66,13 @@ _ROWS: tuple[tuple[str, str, str, str, str], ...] = (
     ("DR608", "check-drift", "drift.dr608_check_drift", "warning", "a check differs or is missing"),
     ("DR609", "enum-drift", "drift.dr609_enum_drift", "warning", "an enum's labels differ"),
     (
+        "DR610",
+        "row-security-drift",
+        "drift.dr610_row_security_drift",
+        "error",
+        "row level security, a policy or a view's security_invoker differs from the declared schema",
+    ),
+    (
         "FK201",
         "set-null-on-not-null",
         "foreign_keys.fk201_set_null_not_null",

@@ -47,6 +47,20 @@ def settings_for(
     return settings_from_mapping(data, path, text=contract_toml)
 
 
+def fixture_inputs(case: Path) -> list[tuple[Path, Layer]]:
+    """A rule fixture's inputs: the case as the extension layer on top of its folder's
+    ``setup.sql`` (or ``setup`` folder); a case holding ``supabase/migrations`` is a
+    Supabase project (config.toml, migrations, declared schema), checked alone."""
+    if (case / "supabase" / "migrations").is_dir():
+        return [(case / "supabase" / "migrations", Layer.BASE)]
+    inputs = [
+        (setup, Layer.BASE)
+        for setup in (case.parent / "setup", case.parent / "setup.sql")
+        if setup.exists()
+    ]
+    return [*inputs, (case, Layer.EXTENSION)]
+
+
 def run_paths(
     inputs: Iterable[tuple[Path, Layer]],
     settings: Settings | None = None,

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import commit_all, run_paths, since_json
+from support import FIXTURES, commit_all, run_paths, since_json
 
 from checker.cli import main
 from checker.config import Settings
@@ -244,3 +244,36 @@ def test_the_cache_sees_a_schema_file_edited(
         "create table public.later (id int);\n", encoding="utf-8"
     )
     assert sorted(drift_codes()) == ["DR601", "DR604"]
+
+
+def test_row_security_is_compared_with_a_declared_schema_only(tmp_path: Path) -> None:
+    """A drizzle-kit snapshot is not read for row security: a migration that turns it on
+    and adds a policy is no drift from it (DR610 compares declared schemas alone)."""
+    import shutil
+
+    folder = tmp_path / "drizzle"
+    shutil.copytree(FIXTURES / "rules" / "DR602" / "ok_same_schema_spelled_differently", folder)
+    with (folder / "0000_init.sql").open("a", encoding="utf-8") as sql:
+        sql.write(
+            "ALTER TABLE account ENABLE ROW LEVEL SECURITY;\n"
+            "CREATE POLICY own ON account USING (org_id = current_setting('app.org'));\n"
+        )
+    result = run_paths([(folder, Layer.BASE)], Settings())
+    assert [f.code for f in result.findings if f.code.startswith("DR")] == []
+
+
+def test_a_policy_rewritten_by_hand_is_drift(tmp_path: Path) -> None:
+    migrations = project(tmp_path)
+    (migrations / "20240102000000_wider.sql").write_text(
+        'alter policy "own todos" on public.todos using (true);\n', encoding="utf-8"
+    )
+    found = drift(migrations)
+    assert found == [
+        (
+            "DR610",
+            "warning",
+            "policy own todos on todos USING differs: true in the migrations, "
+            "(SELECT auth.uid()) = owner in the declared schema: the next `supabase db diff` "
+            "writes a migration that makes it as declared",
+        )
+    ]

@@ -27,6 +27,8 @@ ADVICE_ONLY = {
         "the author's decision"
         for n in range(1, 10)
     },
+    "DR610": "which side is right (the declared schema or the migrations) is the author's "
+    "decision; the message gives the statement for a view that lost security_invoker",
     "FK202": "the column or the key changes type: which one is the author's decision",
     "FK203": "a unique key on the referenced columns, or a foreign key to another key",
     "FK205": "the contract or the foreign key is wrong: only the author knows which",
@@ -103,12 +105,9 @@ def _cases() -> list[Any]:
 
 
 def _check(code: str, case: Path, only: str | None) -> CheckResult:
-    inputs: list[tuple[Path, Layer]] = []
-    for setup in (case.parent / "setup", case.parent / "setup.sql"):
-        if setup.exists():
-            inputs.append((setup, Layer.BASE))
-    inputs.append((case, Layer.EXTENSION))
-    from support import settings_for
+    from support import fixture_inputs, settings_for
+
+    inputs = fixture_inputs(case)
 
     contract = case.with_suffix(".toml") if case.is_file() else case.parent / "contract.toml"
     if not contract.exists():

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import CORPUS, CORPUS_ABSENT, FIXTURES, drizzle_folder, settings_for
+from support import CORPUS, CORPUS_ABSENT, FIXTURES, drizzle_folder, fixture_inputs, settings_for
 
 from checker.cache import Cache
 from checker.change import ChangeFacts
@@ -93,9 +93,7 @@ def _fixture_cases() -> list[tuple[str, Path]]:
 )
 def test_every_rule_fixture(code: str, case: Path, tmp_path: Path) -> None:
     folder = case.parent
-    setups = (folder / "setup", folder / "setup.sql")
-    inputs: Inputs = [(setup, Layer.BASE) for setup in setups if setup.exists()]
-    inputs.append((case, Layer.EXTENSION))
+    inputs: Inputs = fixture_inputs(case)
     own = case.with_suffix(".toml") if case.is_file() else None
     contract = own if own is not None and own.exists() else folder / "contract.toml"
     settings = (

@@ -3,7 +3,8 @@ marked with ``-- expect: CODE``, ok_* stay silent. One rule runs at a time.
 
 A fixture is a .sql file or a folder (a drizzle-kit folder or a folder of .sql
 files), checked as the extension layer on top of ``setup.sql`` (or a ``setup``
-folder) as the base layer, with ``contract.toml`` as the settings when present
+folder) as the base layer (a folder holding ``supabase/migrations`` is a Supabase
+project, checked alone), with ``contract.toml`` as the settings when present
 (or the case's own ``<case>.toml``, whose lines may carry ``# expect: CODE``).
 Findings a folder fixture expects outside .sql files (a journal, say) are listed
 in its ``expected.txt`` as ``<relative path>:<line> CODE``.
@@ -24,6 +25,7 @@ from support import (
     Expectation,
     expected_markers,
     finding_lines,
+    fixture_inputs,
     run_git_case,
     run_live,
     run_paths,
@@ -33,7 +35,6 @@ from syrupy.assertion import SnapshotAssertion
 
 from checker.config import Settings
 from checker.engine import CheckResult
-from checker.model import Layer
 from checker.rule import registry
 
 RULE_FIXTURES = FIXTURES / "rules"
@@ -71,12 +72,7 @@ def _run(code: str, case: Path, live: Any = None) -> CheckResult:
     if (case / "merge-base").is_dir():
         with tempfile.TemporaryDirectory() as scratch:
             return run_git_case(case, Path(scratch), only=code)
-    folder = case.parent
-    inputs: list[tuple[Path, Layer]] = []
-    for setup in (folder / "setup", folder / "setup.sql"):
-        if setup.exists():
-            inputs.append((setup, Layer.BASE))
-    inputs.append((case, Layer.EXTENSION))
+    inputs = fixture_inputs(case)
     settings = _settings(case)
     if live is None:
         return run_paths(inputs, settings, only=code)
