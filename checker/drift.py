@@ -65,6 +65,14 @@ def compared_aspects(reference: ReferenceSchema) -> frozenset[Aspect]:
     return DECLARED_ASPECTS if reference.kind == DECLARED else DRIFT_ASPECTS
 
 
+def _reference_drift(
+    left: Catalog, reference: ReferenceSchema, catalog: Catalog, *, server: bool = False
+) -> list[Difference]:
+    """The drift of ``left`` from one reference's catalog: what that kind of reference says."""
+    aspects = compared_aspects(reference)
+    return [d for d in _drift_differences(left, catalog, server=server) if d.aspect in aspects]
+
+
 @dataclass(frozen=True, slots=True)
 class Drift:
     """One difference between the migrations (left) and a reference (right)."""
@@ -353,20 +361,14 @@ def find_drift(
     found: list[Drift] = []
     catalogs = readable_references(references, files, postgres_version)
     for reference, catalog in catalogs:
-        aspects = compared_aspects(reference)
-        found += [
-            Drift(reference, d)
-            for d in _drift_differences(migrations, catalog)
-            if d.aspect in aspects
-        ]
+        found += [Drift(reference, d) for d in _reference_drift(migrations, reference, catalog)]
     if live is not None and catalogs:
         on_server = {_subject_key(d) for d in _drift_differences(migrations, live, server=True)}
         for reference, catalog in catalogs:
-            aspects = compared_aspects(reference)
             found += [
                 Drift(reference, d, on_server=True)
-                for d in _drift_differences(live, catalog, server=True)
-                if _subject_key(d) in on_server and d.aspect in aspects
+                for d in _reference_drift(live, reference, catalog, server=True)
+                if _subject_key(d) in on_server
             ]
     return _merged(found)
 
@@ -405,9 +407,7 @@ def drift_table(
     ordered = sorted(references, key=lambda r: (r.kind != ORM, r.label))
     compared: list[tuple[str, list[Difference]]] = []
     for reference, catalog in readable_references(ordered, files, postgres_version):
-        aspects = compared_aspects(reference)
-        differences = _drift_differences(migrations, catalog)
-        compared.append((reference.kind, [d for d in differences if d.aspect in aspects]))
+        compared.append((reference.kind, _reference_drift(migrations, reference, catalog)))
     if live is not None:
         aspects = frozenset().union(*(compared_aspects(r) for r in references))
         differences = _drift_differences(migrations, live, server=True)
@@ -453,14 +453,10 @@ def _state(value: object) -> str:
 def _simulate_sql(label: str, text: str, postgres_version: int) -> Catalog:
     from checker.parsing import parse_statements
     from checker.simulator import simulate
-    from checker.sources import split_statements
+    from checker.sources.splitting import statements_of
 
     migration = MigrationFile(label, Path(label).stem, Layer.BASE, JournalStatus.PLAIN, None)
-    statements = [
-        Statement(text[start:end], Origin(label, start, end, position, Layer.BASE), migration)
-        for position, (start, end) in enumerate(split_statements(text, 0, len(text)))
-    ]
-    parsed = parse_statements(statements)
+    parsed = parse_statements(statements_of(text, migration))
     for item in parsed:
         if item.error is not None:
             raise InputError(
@@ -478,18 +474,15 @@ def _declared_catalog(
     from checker.parsing import parse_statements
     from checker.platforms import platform_named
     from checker.simulator import simulate
-    from checker.sources import split_statements
-    from checker.sources.splitting import chunks
+    from checker.sources.splitting import statements_of
 
-    platform = platform_named(reference.text)
+    platform = platform_named(reference.platform)
     texts = [(platform.label, platform.sql)] if platform is not None else []
     texts += [(source.path, source.text) for source in schema]
     statements: list[Statement] = []
     for path, text in texts:
         migration = MigrationFile(path, Path(path).stem, Layer.BASE, JournalStatus.PLAIN, None)
-        for start, end in (s for c in chunks(text) for s in split_statements(text, *c)):
-            origin = Origin(path, start, end, len(statements), Layer.BASE)
-            statements.append(Statement(text[start:end], origin, migration))
+        statements += statements_of(text, migration, len(statements))
     parsed = parse_statements(statements)
     for item in parsed:
         if item.error is not None:

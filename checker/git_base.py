@@ -277,12 +277,12 @@ def _extract_declared(root: Path, commit: str, supabase: str, target: Path) -> N
     """The declared schema's files as of ``commit`` (``checker.sources.declared``): the
     SQL files of the Supabase folder, and those its config.toml's ``schema_paths`` names
     outside it."""
-    from checker.sources.declared import _schema_paths
+    from checker.sources.declared import schema_paths
 
     specs = [f":(glob){supabase}/**/*.sql"]
     with contextlib.suppress(InputError):  # a config.toml that does not parse: said later
         config = target / supabase / "config.toml"
-        for entry in (_schema_paths(config) if config.is_file() else None) or ():
+        for entry in (schema_paths(config) if config.is_file() else None) or ():
             path = os.path.normpath(f"{supabase}/{entry}").replace(os.sep, "/")
             if not path.startswith(f"{supabase}/") and not path.startswith(".."):
                 specs.append(f":(glob){path}")

@@ -26,7 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from checker.model import JournalStatus, Layer, Layout, MigrationFile, Origin, Statement
+from checker.model import JournalStatus, Layer, Layout, MigrationFile
 
 if TYPE_CHECKING:
     from checker.config import Settings
@@ -286,7 +286,7 @@ def add_platform(sources: SourceSet, choice: PlatformChoice) -> None:
     platform = platform_of(sources, choice)
     if platform is None or platform.label in sources.files:
         return
-    from checker.sources.splitting import chunks, split_statements
+    from checker.sources.splitting import statements_of
 
     text = platform.sql
     migration = MigrationFile(
@@ -300,11 +300,7 @@ def add_platform(sources: SourceSet, choice: PlatformChoice) -> None:
     )
     sources.add_text(platform.label, text)
     sources.migrations.insert(0, migration)
-    spans = [span for start, end in chunks(text) for span in split_statements(text, start, end)]
-    made = [
-        Statement(text[start:end], Origin(platform.label, start, end, index, Layer.BASE), migration)
-        for index, (start, end) in enumerate(spans)
-    ]
+    made = statements_of(text, migration)
     shift = len(made)
     sources.statements[:] = made + [
         replace(s, origin=replace(s.origin, statement=s.origin.statement + shift))

@@ -71,14 +71,15 @@ class ReferenceSchema:
     # the snapshot's path, the ORM schema's path as given, or what names the declared
     # schema's files (config.toml's ``schema_paths``, else the schemas folder)
     label: str
-    # the snapshot's JSON, the exported SQL, or the platform the declared schema's files
-    # run on (the migrations' own: "supabase", or "" for none)
-    text: str
+    text: str  # the snapshot's JSON, or the exported SQL ("" for a declared schema)
     # the ORM schema's TypeScript files, or the declared schema's SQL files, in the order
     # they run (their text is in ``SourceSet.files``)
     schema_files: tuple[str, ...] = ()
     # ``schema_paths`` entries that match no file (PS005 says so)
     unmatched: tuple[str, ...] = ()
+    # the platform the declared schema's files run on: the migrations' own ("supabase"),
+    # or "" for none
+    platform: str = ""
 
 
 @dataclass(frozen=True, slots=True)

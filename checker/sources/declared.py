@@ -45,7 +45,7 @@ def declared_files(supabase: Path) -> DeclaredFiles | None:
     """The declared schema of the Supabase folder ``supabase`` (the one holding
     ``config.toml`` and ``migrations``), or None when it declares none."""
     config = supabase / SUPABASE_CONFIG
-    paths = _schema_paths(config) if config.is_file() else None
+    paths = schema_paths(config) if config.is_file() else None
     if paths is None:
         folder = supabase / SCHEMAS_FOLDER
         if not folder.is_dir():
@@ -68,7 +68,7 @@ def declared_files(supabase: Path) -> DeclaredFiles | None:
     return DeclaredFiles(tuple(files), tuple(unmatched), named_by=config)
 
 
-def _schema_paths(config: Path) -> list[str] | None:
+def schema_paths(config: Path) -> list[str] | None:
     """``[db.migrations] schema_paths`` of ``config.toml``; None when it is not set."""
     try:
         settings = tomllib.loads(read_text(config))
@@ -119,8 +119,9 @@ def add_declared_schema(sources: SourceSet) -> None:
             ReferenceSchema(
                 DECLARED,
                 str(declared.named_by),
-                sources.platform or "",
+                "",
                 tuple(str(path) for path in declared.files),
                 declared.unmatched,
+                sources.platform or "",
             )
         )

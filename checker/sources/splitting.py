@@ -7,6 +7,10 @@ import contextlib
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checker.model import MigrationFile, Statement
 
 BREAKPOINT = "--> statement-breakpoint"
 Spans = tuple[tuple[int, int], ...]
@@ -44,6 +48,20 @@ def chunks(text: str) -> Iterator[tuple[int, int]]:
         yield start, match.start()
         start = match.end()
     yield start, len(text)
+
+
+def statements_of(text: str, migration: MigrationFile, first: int = 0) -> list[Statement]:
+    """Every statement of a whole text (split at drizzle's breakpoint markers and at
+    top-level semicolons), placed in ``migration``'s file and numbered from ``first``."""
+    from checker.model import Layer, Origin, Statement
+
+    spans = [span for start, end in chunks(text) for span in split_statements(text, start, end)]
+    return [
+        Statement(
+            text[start:end], Origin(migration.path, start, end, first + n, Layer.BASE), migration
+        )
+        for n, (start, end) in enumerate(spans)
+    ]
 
 
 _ATOMIC_BODY = re.compile(r"\bbegin\s+atomic\b", re.IGNORECASE)

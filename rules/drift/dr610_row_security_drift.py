@@ -71,11 +71,11 @@ class RowSecurityDriftRule(Rule):
 def _judged(drift: Drift) -> tuple[Severity, str]:
     difference = drift.difference
     subject = difference.subject
-    if subject.startswith("table ") and difference.form is Form.DIFFERS:
+    name = difference.objects[0] if difference.objects else ""
+    if subject.startswith(f"table {name} ") and difference.form is Form.DIFFERS:
         on = "on" if difference.left else "off"
         other = "off" if difference.left else "on"
-        what = subject.removeprefix("table ")
-        table, _, setting = what.partition(" ")
+        table, setting = name, subject.removeprefix(f"table {name} ")
         if difference.left:
             effect = f"the next `supabase db diff` writes a migration that turns it {other}"
         else:
@@ -85,8 +85,8 @@ def _judged(drift: Drift) -> tuple[Severity, str]:
             )
         message = f"{setting} of table {table} is {on} {drift.left_in} but {other} in {drift.side}"
         return Severity.ERROR, f"{message}: {effect}"
-    if subject.startswith("view ") and subject.endswith(" security_invoker"):
-        view = subject.removeprefix("view ").removesuffix(" security_invoker")
+    if subject == f"view {name} security_invoker":
+        view = name
         if not difference.left:
             return Severity.ERROR, (
                 f"view {view} is security_invoker in {drift.side} but not {drift.left_in}: it "
